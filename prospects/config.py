@@ -1,0 +1,200 @@
+"""Settings and paths: the one place that reads configuration.
+
+Resolution order, first match wins, for every setting:
+
+1. an explicit value passed by the caller (a CLI flag such as ``--db`` / ``--today``,
+   or a keyword argument of :func:`load_settings`);
+2. the environment: ``PROSPECTS_DB``, ``PROSPECTS_TODAY``, ``PROSPECTS_LOCALE``,
+   ``PROSPECTS_FY_START_MONTH``, ``PROSPECTS_CHROMIUM``;
+3. the config file: ``--config FILE``, else ``prospects.toml`` in the project folder
+   if present (keys ``fiscal_year_start_month``, ``locale``, ``db``, ``chromium``
+   and a ``[function_caps]`` table);
+4. the defaults below.
+
+The project folder is ``PROSPECTS_HOME`` if set, else the nearest folder at or above
+the working directory holding ``prospects.toml`` or the project's ``pyproject.toml``,
+else the working directory. The default database is ``sqlite:///<project>/data/prospects.db``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+FUNCTIONS = ("partner", "director", "manager", "staff")
+LEVELS = ("firm", "region", "agency", "team")
+
+#: Default cap per function: the org level up to which a validator's perimeter reaches.
+DEFAULT_FUNCTION_CAPS: Mapping[str, str | None] = MappingProxyType(
+    {"director": "firm", "partner": "region", "manager": "agency", "staff": None}
+)
+LOCALES = ("fr", "en")
+
+
+class ConfigError(ValueError):
+    """A setting has a value the program cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Immutable settings of one run."""
+
+    db_url: str
+    fiscal_year_start_month: int = 1
+    function_caps: Mapping[str, str | None] = field(default_factory=lambda: DEFAULT_FUNCTION_CAPS)
+    locale: str = "fr"
+    today: dt.date = field(default_factory=dt.date.today)
+    project_dir: Path = field(default_factory=Path.cwd)
+    chromium: str = "/usr/bin/chromium"
+    config_file: Path | None = None
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+def find_project_dir(start: Path | None = None) -> Path:
+    """The project folder (see the module docstring)."""
+    home = os.environ.get("PROSPECTS_HOME")
+    if home:
+        return Path(home).resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "prospects.toml").is_file():
+            return folder
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and 'name = "prospects"' in pyproject.read_text("utf-8"):
+            return folder
+    return here
+
+
+def default_db_url(project_dir: Path) -> str:
+    """``sqlite:///<project>/data/prospects.db``."""
+    return f"sqlite:///{project_dir / 'data' / 'prospects.db'}"
+
+
+def parse_date(value: str | dt.date, what: str = "date") -> dt.date:
+    """A ``YYYY-MM-DD`` string (or a date) as a date, with a clear error."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{what}: {value!r} is not a date of the form YYYY-MM-DD") from None
+
+
+def _check_month(value: Any, source: str) -> int:
+    try:
+        month = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"fiscal_year_start_month ({source}): {value!r} is not a month 1-12") from None
+    if not 1 <= month <= 12:
+        raise ConfigError(f"fiscal_year_start_month ({source}): {month} is not a month 1-12")
+    return month
+
+
+def _check_caps(raw: Mapping[str, Any], source: str) -> Mapping[str, str | None]:
+    caps = dict(DEFAULT_FUNCTION_CAPS)
+    for function, level in raw.items():
+        if function not in FUNCTIONS:
+            raise ConfigError(f"function_caps ({source}): unknown function {function!r}; expected one of {', '.join(FUNCTIONS)}")
+        if level in ("", "none", None, False):
+            caps[function] = None
+        elif level in LEVELS:
+            caps[function] = level
+        else:
+            raise ConfigError(f"function_caps ({source}): {function} = {level!r}; expected one of {', '.join(LEVELS)} or 'none'")
+    return MappingProxyType(caps)
+
+
+def _check_locale(value: Any, source: str) -> str:
+    if value not in LOCALES:
+        raise ConfigError(f"locale ({source}): {value!r}; expected one of {', '.join(LOCALES)}")
+    return value
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The content of a ``prospects.toml``, with a clear error when it is not valid TOML."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: {exc}") from None
+
+
+def load_settings(
+    *,
+    db: str | None = None,
+    config: str | Path | None = None,
+    today: str | dt.date | None = None,
+    locale: str | None = None,
+    fiscal_year_start_month: int | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Resolve the settings of one run (order in the module docstring)."""
+    env = os.environ if environ is None else environ
+    project_dir = find_project_dir(cwd)
+    config_path: Path | None
+    if config is not None:
+        config_path = Path(config)
+        file_values = read_config_file(config_path)
+    else:
+        config_path = project_dir / "prospects.toml"
+        file_values = read_config_file(config_path) if config_path.is_file() else {}
+        if not file_values:
+            config_path = config_path if config_path.is_file() else None
+    src_file = f"config file {config_path}" if config_path else "config file"
+
+    known = {"fiscal_year_start_month", "locale", "db", "chromium", "function_caps"}
+    unknown = sorted(set(file_values) - known)
+    if unknown:
+        raise ConfigError(f"{src_file}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
+
+    # database
+    db_url = db or env.get("PROSPECTS_DB") or file_values.get("db") or default_db_url(project_dir)
+    # fiscal year start
+    if fiscal_year_start_month is not None:
+        month = _check_month(fiscal_year_start_month, "argument")
+    elif env.get("PROSPECTS_FY_START_MONTH"):
+        month = _check_month(env["PROSPECTS_FY_START_MONTH"], "PROSPECTS_FY_START_MONTH")
+    else:
+        month = _check_month(file_values.get("fiscal_year_start_month", 1), src_file)
+    # locale
+    if locale is not None:
+        loc = _check_locale(locale, "argument")
+    elif env.get("PROSPECTS_LOCALE"):
+        loc = _check_locale(env["PROSPECTS_LOCALE"], "PROSPECTS_LOCALE")
+    else:
+        loc = _check_locale(file_values.get("locale", "fr"), src_file)
+    # today
+    if today is not None:
+        day = parse_date(today, "--today")
+    elif env.get("PROSPECTS_TODAY"):
+        day = parse_date(env["PROSPECTS_TODAY"], "PROSPECTS_TODAY")
+    else:
+        day = dt.date.today()
+    caps_raw = file_values.get("function_caps", {})
+    if not isinstance(caps_raw, Mapping):
+        raise ConfigError(f"{src_file}: function_caps must be a table, e.g. [function_caps]")
+    caps = _check_caps(caps_raw, src_file)
+    chromium = env.get("PROSPECTS_CHROMIUM") or file_values.get("chromium") or "/usr/bin/chromium"
+
+    return Settings(
+        db_url=db_url,
+        fiscal_year_start_month=month,
+        function_caps=caps,
+        locale=loc,
+        today=day,
+        project_dir=project_dir,
+        chromium=chromium,
+        config_file=config_path,
+    )

@@ -1,0 +1,216 @@
+"""Database access: the only module that speaks SQL.
+
+Everything that reaches SQLite or PostgreSQL goes through here: creating the schema,
+replacing the whole content atomically, reading tables as canonical frames, and the
+scoped reads of a viewer's rows (see :func:`read_viewer_rows`).
+
+Canonical frames (the third form of DATA.md): text, id and enum columns are ``object``
+(``str`` or ``None``), dates are ``datetime64[s]`` (``NaT`` for null), booleans are
+``bool`` and integers ``int64``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from .schema import SQL_TABLES, TABLE_ORDER, TABLES, extract_info, metadata
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be used (missing, unreachable, not initialised)."""
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a SQLAlchemy URL; SQLite files get their folder created and WAL mode."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise DatabaseError(f"{url!r} is not a database URL (e.g. sqlite:///data/prospects.db)") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed, connect_args={"timeout": 60})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            cur = dbapi_conn.cursor()
+            if parsed.database and parsed.database != ":memory:":
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return sa.create_engine(parsed, pool_pre_ping=True)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create the nine tables (and bookkeeping) if they do not exist."""
+    metadata.create_all(engine)
+
+
+def has_schema(engine: Engine) -> bool:
+    """Whether the tables exist."""
+    try:
+        names = set(sa.inspect(engine).get_table_names())
+    except sa.exc.OperationalError as exc:
+        raise DatabaseError(f"cannot open the database: {exc.orig}") from None
+    return set(TABLE_ORDER) <= names
+
+
+# ---------------------------------------------------------------------------
+# writing
+
+
+def _column_values(frame: pd.DataFrame, table: str, dialect: str) -> list[list]:
+    """The frame's columns as Python lists ready for the DBAPI, in contract order."""
+    spec = TABLES[table]
+    out = []
+    for col in spec.columns:
+        series = frame[col.name]
+        if col.type == "date":
+            values = pd.to_datetime(series).dt.strftime("%Y-%m-%d")
+            out.append(values.where(series.notna(), None).tolist())
+        elif col.type == "bool":
+            values = series.astype(bool)
+            out.append([bool(v) for v in values] if dialect == "postgresql" else values.astype(int).tolist())
+        elif col.type == "int":
+            out.append(series.astype("int64").tolist())
+        else:
+            out.append(series.astype(object).where(series.notna(), None).tolist())
+    return out
+
+
+def _bulk_insert(conn: sa.Connection, table: str, frame: pd.DataFrame, chunk: int = 200_000) -> None:
+    """Insert a frame fast: executemany on SQLite, COPY on PostgreSQL."""
+    if frame.empty:
+        return
+    dialect = conn.dialect.name
+    spec = TABLES[table]
+    names = spec.column_names
+    raw = conn.connection.dbapi_connection
+    for start in range(0, len(frame), chunk):
+        part = frame.iloc[start : start + chunk]
+        rows = list(zip(*_column_values(part, table, dialect), strict=True))
+        if dialect == "postgresql":
+            with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        elif dialect == "sqlite":
+            cur = raw.cursor()
+            marks = ", ".join("?" for _ in names)
+            cur.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", rows)
+            cur.close()
+        else:  # any other SQLAlchemy backend
+            conn.execute(SQL_TABLES[table].insert(), [dict(zip(names, r, strict=True)) for r in rows])
+
+
+def replace_all(
+    engine: Engine,
+    frames: Mapping[str, pd.DataFrame],
+    info: Mapping[str, str] | None = None,
+    *,
+    on_table: callable | None = None,
+) -> None:
+    """Replace the whole content with ``frames``, in one transaction.
+
+    Either the previous state or the whole new content is visible, never a mix, even if
+    the process is killed midway (the transaction is rolled back by the database).
+    ``on_table(name)`` is called before each table is written (progress).
+    """
+    create_schema(engine)
+    with engine.begin() as conn:
+        for name in reversed(TABLE_ORDER):
+            conn.execute(SQL_TABLES[name].delete())
+        conn.execute(extract_info.delete())
+        for name in TABLE_ORDER:
+            if on_table:
+                on_table(name)
+            frame = frames.get(name)
+            if frame is not None:
+                if name == "org_units":
+                    frame = _parents_first(frame)
+                _bulk_insert(conn, name, frame)
+        stamp = {"loaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **(info or {})}
+        conn.execute(extract_info.insert(), [{"key": k, "value": str(v)} for k, v in stamp.items()])
+
+
+def _parents_first(units: pd.DataFrame) -> pd.DataFrame:
+    order = {"firm": 0, "region": 1, "agency": 2, "team": 3}
+    rank = units["kind"].map(order).fillna(9)
+    return units.assign(_rank=rank).sort_values("_rank", kind="stable").drop(columns="_rank")
+
+
+# ---------------------------------------------------------------------------
+# reading
+
+
+def _typed(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Raw query result → canonical frame."""
+    spec = TABLES[table]
+    for col in spec.columns:
+        s = frame[col.name]
+        if col.type == "date":
+            frame[col.name] = pd.to_datetime(s.astype(object).where(s.notna(), None), format="%Y-%m-%d").astype("datetime64[s]")
+        elif col.type == "bool":
+            frame[col.name] = s.astype(bool)
+        elif col.type == "int":
+            frame[col.name] = s.astype("int64")
+        else:
+            frame[col.name] = s.astype(object).where(s.notna(), None)
+    return frame
+
+
+def _select_text(table: str, where: sa.ColumnElement | None = None) -> sa.Select:
+    """SELECT of a table with dates cast to ISO text (fast, identical on every backend)."""
+    t = SQL_TABLES[table]
+    cols = [
+        sa.cast(t.c[c.name], sa.String).label(c.name) if c.type == "date" else t.c[c.name]
+        for c in TABLES[table].columns
+    ]
+    stmt = sa.select(*cols)
+    if where is not None:
+        stmt = stmt.where(where)
+    return stmt
+
+
+def _frame(conn: sa.Connection, stmt: sa.Select, columns: Sequence[str]) -> pd.DataFrame:
+    result = conn.execute(stmt)
+    return pd.DataFrame.from_records(result.fetchall(), columns=list(columns))
+
+
+def read_table(engine: Engine, table: str) -> pd.DataFrame:
+    """One whole table as a canonical frame, ordered by its key."""
+    t = SQL_TABLES[table]
+    stmt = _select_text(table).order_by(*[t.c[k] for k in TABLES[table].key])
+    with engine.connect() as conn:
+        return _typed(_frame(conn, stmt, TABLES[table].column_names), table)
+
+
+def read_all(engine: Engine, tables: Iterable[str] = TABLE_ORDER) -> dict[str, pd.DataFrame]:
+    """Several tables as canonical frames."""
+    if not has_schema(engine):
+        raise DatabaseError("the database has no prospects tables: run `prospects demo` or `prospects load DIR` first")
+    return {name: read_table(engine, name) for name in tables}
+
+
+def read_extract_info(engine: Engine) -> dict[str, str]:
+    """When and from where the data was loaded."""
+    with engine.connect() as conn:
+        return {k: v for k, v in conn.execute(sa.select(extract_info.c.key, extract_info.c.value))}
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    """Row count of each table."""
+    with engine.connect() as conn:
+        return {
+            name: conn.execute(sa.select(sa.func.count()).select_from(SQL_TABLES[name])).scalar_one()
+            for name in TABLE_ORDER
+        }
