@@ -214,3 +214,96 @@ def table_counts(engine: Engine) -> dict[str, int]:
             name: conn.execute(sa.select(sa.func.count()).select_from(SQL_TABLES[name])).scalar_one()
             for name in TABLE_ORDER
         }
+
+
+# ---------------------------------------------------------------------------
+# a viewer's rows
+
+
+def read_directory(engine: Engine) -> dict[str, pd.DataFrame]:
+    """The small directory tables (organisation, people, groups, entities)."""
+    return read_all(engine, ("org_units", "entities", "collaborators", "groups", "group_units", "group_members"))
+
+
+def _visible_deals_where(pushdown: Mapping[str, object]) -> sa.ColumnElement:
+    deals = SQL_TABLES["deals"]
+    me = pushdown["collaborator_id"]
+    rule = sa.or_(deals.c.partner_id == me, deals.c.manager_id == me, deals.c.client_manager_id == me)
+    units = list(pushdown.get("units") or [])
+    if units:
+        groups = list(pushdown.get("groups") or [])
+        guard = deals.c.group_id.is_(None)
+        if groups:
+            guard = sa.or_(guard, deals.c.group_id.in_(groups))
+        rule = sa.or_(rule, sa.and_(deals.c.unit_id.in_(units), guard))
+    return sa.and_(deals.c.kind == "prospect", rule)
+
+
+def read_viewer_rows(
+    engine: Engine, pushdown: Mapping[str, object], *, first_day: dt.date, last_day: dt.date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The prospect deals a viewer may see and their documents, with fees per document.
+
+    ``pushdown`` is :meth:`prospects.scoping.Viewer.pushdown`. Only rows that can weigh on
+    a figure between ``first_day`` and ``last_day`` are read: deals created by
+    ``last_day`` and not abandoned before ``first_day``; their documents created by
+    ``last_day`` and undecided, decided since ``first_day`` or signed (signatures date
+    conversions). Fees are the sums of the document's lines by billing (DATA.md), as
+    ``recurring`` and ``one_off`` integer cents.
+    """
+    deals = SQL_TABLES["deals"]
+    docs = SQL_TABLES["documents"]
+    lines = SQL_TABLES["document_lines"]
+    deal_where = sa.and_(
+        _visible_deals_where(pushdown),
+        deals.c.created_on <= last_day,
+        sa.or_(deals.c.status == "open", deals.c.abandoned_on >= first_day),
+    )
+    deal_cols = TABLES["deals"].column_names
+    doc_where = sa.and_(
+        docs.c.deal_id.in_(sa.select(deals.c.id).where(deal_where)),
+        docs.c.created_on <= last_day,
+        sa.or_(docs.c.decided_on.is_(None), docs.c.decided_on >= first_day, docs.c.status == "signed"),
+    )
+    fees = (
+        sa.select(
+            lines.c.document_id,
+            sa.func.sum(sa.case((lines.c.billing == "recurring", lines.c.amount_cents), else_=0)).label("recurring"),
+            sa.func.sum(sa.case((lines.c.billing == "one_off", lines.c.amount_cents), else_=0)).label("one_off"),
+        )
+        .group_by(lines.c.document_id)
+        .subquery()
+    )
+    doc_select = _select_text("documents", doc_where)
+    doc_stmt = (
+        doc_select.add_columns(
+            sa.func.coalesce(fees.c.recurring, 0).label("recurring"),
+            sa.func.coalesce(fees.c.one_off, 0).label("one_off"),
+        )
+        .select_from(docs.outerjoin(fees, fees.c.document_id == docs.c.id))
+        .order_by(docs.c.id)
+    )
+    with engine.connect() as conn:
+        deal_frame = _typed(_frame(conn, _select_text("deals", deal_where).order_by(deals.c.id), deal_cols), "deals")
+        doc_frame = _frame(conn, doc_stmt, [*TABLES["documents"].column_names, "recurring", "one_off"])
+    doc_frame = _typed(doc_frame, "documents")
+    doc_frame["recurring"] = doc_frame["recurring"].astype("int64")
+    doc_frame["one_off"] = doc_frame["one_off"].astype("int64")
+    return deal_frame, doc_frame
+
+
+def read_lines(engine: Engine, document_ids: Sequence[str]) -> pd.DataFrame:
+    """The lines of some documents (document_id, line_no, mission, billing, amount_cents)."""
+    lines = SQL_TABLES["document_lines"]
+    cols = TABLES["document_lines"].column_names
+    ids = list(dict.fromkeys(document_ids))
+    parts = []
+    with engine.connect() as conn:
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            stmt = sa.select(*[lines.c[c] for c in cols]).where(lines.c.document_id.in_(chunk))
+            parts.append(_frame(conn, stmt, cols))
+    if not parts:
+        return _typed(pd.DataFrame({c: pd.Series(dtype=object) for c in cols}), "document_lines")
+    out = _typed(pd.concat(parts, ignore_index=True), "document_lines")
+    return out.sort_values(["document_id", "line_no"], ignore_index=True)

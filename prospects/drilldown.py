@@ -1,0 +1,215 @@
+"""The rows behind a cell or a bar, in two views (METRICS.md, "Drill-downs").
+
+* **by document** ("Par document"): the cell's documents, one row each, with their deal,
+  people, fees and (when lines are given) every line;
+* **by deal** ("Par affaire"): the same documents grouped by deal, with how many of the
+  cell's documents the deal holds and their fees; signatory and entity are those of the
+  deal's most recent document in the cell.
+
+For a document cell the rows are exactly the cell's documents. For a deal cell the
+by-deal rows are exactly the cell's deals, and the documents are those deals'
+documents created on or before the as-of date (their history), so both views add up.
+Amounts are integer cents. Pure functions over a dataset and a selection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .dataset import Dataset, day_number
+from .figures import (
+    DEAL_CELLS,
+    DOCUMENT_CELLS,
+    MONTH_CELLS,
+    Selection,
+    ageing_bucket_mask,
+    month_selection,
+)
+
+DEAL_COLUMNS = (
+    "deal_id", "deal", "prospect", "region", "agency", "team", "partner", "manager", "client_manager",
+    "signatory", "signatory_entity", "documents", "recurring", "one_off", "total",
+)
+DOCUMENT_COLUMNS = (
+    "document_id", "doc_type", "template", "title", "status", "created_on", "sent_on", "decided_on",
+    "deal_id", "deal", "prospect", "region", "agency", "team", "partner", "manager", "client_manager",
+    "signatory", "signatory_entity", "recurring", "one_off", "total",
+)
+MONEY_COLUMNS = ("recurring", "one_off", "total")
+
+
+class DrilldownError(ValueError):
+    """An indicator, view or month that has no drill-down."""
+
+
+@dataclass(frozen=True, eq=False)
+class Cell:
+    """The rows behind one cell or bar: masks over the dataset's deals and documents."""
+
+    indicator: str
+    month: str | None
+    kind: str  # "deal" or "document"
+    deals: np.ndarray
+    documents: np.ndarray
+
+
+def cell(ds: Dataset, sel: Selection, indicator: str, *, month: str | None = None, bucket: str | None = None) -> Cell:
+    """Locate the rows of a cell (``month`` for a chart bar, ``bucket`` for an ageing line)."""
+    if month is not None:
+        kind, mask = month_selection(ds, sel, indicator, month)
+    elif bucket is not None:
+        kind, mask = "document", ageing_bucket_mask(ds, sel, bucket)
+    elif indicator in DOCUMENT_CELLS:
+        kind, mask = "document", sel.documents[indicator]
+    elif indicator in DEAL_CELLS:
+        kind, mask = "deal", sel.deals[indicator]
+    elif indicator == "won_prospects":
+        kind, mask = "deal", sel.deals["converted_prospects"]
+    else:
+        known = ", ".join((*DOCUMENT_CELLS, *DEAL_CELLS, *MONTH_CELLS[:1]))
+        raise DrilldownError(f"unknown indicator {indicator!r}; expected one of {known}")
+    if kind == "document":
+        docs = mask
+        deals = np.zeros(ds.n_deals, dtype=bool)
+        deals[ds.doc_deal[docs]] = True
+    else:
+        deals = mask
+        docs = deals[ds.doc_deal] & (ds.doc_created <= day_number(sel.period.as_of))
+    return Cell(indicator, month, kind, deals, docs)
+
+
+def _names(ds: Dataset) -> tuple[pd.Series, pd.Series, pd.Series]:
+    d = ds.directory
+    return d.units["name"], d.collaborators["full_name"], d.entities["name"]
+
+
+def by_document(ds: Dataset, c: Cell, as_of_day: int) -> pd.DataFrame:
+    """The "Par document" rows of a cell, ordered by deal then creation date."""
+    units, people, entities = _names(ds)
+    docs = ds.documents[c.documents]
+    deals = ds.deals.iloc[docs["deal_pos"].to_numpy()]
+    decided = ds.doc_decided[c.documents]
+    status = np.where(decided > as_of_day, "in_progress", docs["status"].to_numpy(dtype=object))
+    out = pd.DataFrame(
+        {
+            "document_id": docs["id"].to_numpy(),
+            "doc_type": docs["doc_type"].to_numpy(),
+            "template": docs["template"].to_numpy(),
+            "title": docs["title"].to_numpy(),
+            "status": status,
+            "created_on": docs["created_on"].to_numpy(),
+            "sent_on": docs["sent_on"].to_numpy(),
+            "decided_on": docs["decided_on"].where(decided <= as_of_day).to_numpy(),
+            "deal_id": deals["id"].to_numpy(),
+            "deal": deals["name"].to_numpy(),
+            "prospect": deals["prospect_name"].to_numpy(),
+            "region": deals["region_id"].map(units).to_numpy(),
+            "agency": deals["agency_id"].map(units).to_numpy(),
+            "team": deals["team_id"].map(units).to_numpy(),
+            "partner": deals["partner_id"].map(people).to_numpy(),
+            "manager": deals["manager_id"].map(people).to_numpy(),
+            "client_manager": deals["client_manager_id"].map(people).to_numpy(),
+            "signatory": docs["signatory_id"].map(people).to_numpy(),
+            "signatory_entity": docs["entity_id"].map(entities).to_numpy(),
+            "recurring": ds.doc_recurring[c.documents],
+            "one_off": ds.doc_one_off[c.documents],
+        }
+    )
+    out["total"] = out["recurring"] + out["one_off"]
+    out = out.sort_values(["deal_id", "created_on", "document_id"], kind="stable", ignore_index=True)
+    for col in ("region", "agency", "team", "partner", "manager", "client_manager", "signatory", "signatory_entity"):
+        out[col] = out[col].astype(object).where(out[col].notna(), None)
+    return out
+
+
+def by_deal(ds: Dataset, c: Cell, as_of_day: int) -> pd.DataFrame:
+    """The "Par affaire" rows of a cell, ordered by total fees then deal id."""
+    units, people, entities = _names(ds)
+    pos = np.flatnonzero(c.deals)
+    deals = ds.deals.iloc[pos]
+    doc_pos = np.flatnonzero(c.documents)
+    deal_of_doc = ds.doc_deal[doc_pos]
+    n = ds.n_deals
+    count = np.bincount(deal_of_doc, minlength=n)[pos]
+    rec = np.zeros(n, dtype=np.int64)
+    one = np.zeros(n, dtype=np.int64)
+    np.add.at(rec, deal_of_doc, ds.doc_recurring[doc_pos])
+    np.add.at(one, deal_of_doc, ds.doc_one_off[doc_pos])
+    # most recent document of each deal among the cell's documents (creation date, then id)
+    docs = ds.documents.iloc[doc_pos]
+    latest = (
+        docs.assign(_c=ds.doc_created[doc_pos])
+        .sort_values(["deal_pos", "_c", "id"], kind="stable")
+        .drop_duplicates("deal_pos", keep="last")
+        .set_index("deal_pos")
+    )
+    sign_id = latest["signatory_id"].reindex(pos)
+    entity_id = latest["entity_id"].reindex(pos)
+    out = pd.DataFrame(
+        {
+            "deal_id": deals["id"].to_numpy(),
+            "deal": deals["name"].to_numpy(),
+            "prospect": deals["prospect_name"].to_numpy(),
+            "region": deals["region_id"].map(units).to_numpy(),
+            "agency": deals["agency_id"].map(units).to_numpy(),
+            "team": deals["team_id"].map(units).to_numpy(),
+            "partner": deals["partner_id"].map(people).to_numpy(),
+            "manager": deals["manager_id"].map(people).to_numpy(),
+            "client_manager": deals["client_manager_id"].map(people).to_numpy(),
+            "signatory": sign_id.map(people).to_numpy(),
+            "signatory_entity": entity_id.map(entities).to_numpy(),
+            "documents": count.astype(np.int64),
+            "recurring": rec[pos],
+            "one_off": one[pos],
+        }
+    )
+    out["total"] = out["recurring"] + out["one_off"]
+    out = out.sort_values(["total", "deal_id"], ascending=[False, True], kind="stable", ignore_index=True)
+    for col in ("region", "agency", "team", "partner", "manager", "client_manager", "signatory", "signatory_entity"):
+        out[col] = out[col].astype(object).where(out[col].notna(), None)
+    return out
+
+
+def rows(ds: Dataset, sel: Selection, indicator: str, by: str = "deal", *, month: str | None = None, bucket: str | None = None) -> pd.DataFrame:
+    """The drill-down frame of a cell or bar, ``by`` ``deal`` or ``document``."""
+    if by not in ("deal", "document"):
+        raise DrilldownError(f"view {by!r}: expected 'deal' or 'document'")
+    c = cell(ds, sel, indicator, month=month, bucket=bucket)
+    a = day_number(sel.period.as_of)
+    return by_deal(ds, c, a) if by == "deal" else by_document(ds, c, a)
+
+
+def attach_lines(frame: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    """Add a ``lines`` column (list of {mission, billing, amount_cents}) to by-document rows."""
+    grouped: dict[str, list[dict]] = {}
+    if len(lines):
+        recs = lines[["document_id", "mission", "billing", "amount_cents"]]
+        keys = recs["document_id"].to_numpy()
+        split = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+        starts = np.concatenate([[0], split])
+        ends = np.concatenate([split, [len(keys)]])
+        missions, billings, amounts = recs["mission"].tolist(), recs["billing"].tolist(), recs["amount_cents"].tolist()
+        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+            grouped[keys[s]] = [
+                {"mission": missions[i], "billing": billings[i], "amount_cents": int(amounts[i])} for i in range(s, e)
+            ]
+    return frame.assign(lines=[grouped.get(d, []) for d in frame["document_id"]])
+
+
+def totals(frame: pd.DataFrame, by: str) -> dict[str, int]:
+    """The footer of a drill-down: how many documents and how many cents."""
+    docs = int(frame["documents"].sum()) if by == "deal" else len(frame)
+    return {
+        "rows": len(frame),
+        "documents": docs,
+        **{m: int(frame[m].sum()) for m in MONEY_COLUMNS},
+    }
+
+
+def columns(by: str) -> Sequence[str]:
+    """The columns of a view, in order."""
+    return DEAL_COLUMNS if by == "deal" else DOCUMENT_COLUMNS

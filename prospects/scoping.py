@@ -1,0 +1,252 @@
+"""Who sees which deals (shared/spec/ACCESS.md).
+
+:func:`scope_mask` is the one function that decides which deals a viewer sees, with
+the filters applied; every figure, drill-down, export and report goes through it before
+any aggregation. :func:`resolve_viewer` turns a login into a :class:`Viewer` (refusing
+unknown and inactive logins) and :func:`check_filters` refuses filters the viewer has
+no right to. :meth:`Viewer.pushdown` gives the same rule, coarsened, for the SQL query
+that loads the viewer's rows (so nobody loads rows they may not see); the in-memory
+mask is then applied again, authoritatively.
+
+Perimeter of a validator = (union of the subtrees of the units granted by the groups
+they belong to) ∩ (subtree of the ancestor of their home unit at the level capped by
+their function). When the home unit sits above the cap level, the cap subtree is the
+home unit's own subtree. A function capped at ``None`` has an empty perimeter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .config import DEFAULT_FUNCTION_CAPS
+
+LEVELS = ("firm", "region", "agency", "team")
+
+
+class AccessDenied(PermissionError):
+    """The viewer may not see what was asked (unknown login, filter outside the perimeter…)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Directory:
+    """The organisation and the people: small tables, loaded once.
+
+    ``units`` is indexed by unit id with columns name, kind, parent_id, depth and one
+    column per level (firm, region, agency, team) holding the ancestor-or-self at that
+    level (None when the unit is above it).
+    """
+
+    units: pd.DataFrame
+    collaborators: pd.DataFrame  # indexed by id
+    entities: pd.DataFrame  # indexed by id
+    group_units: pd.DataFrame
+    group_members: pd.DataFrame
+    groups: pd.DataFrame
+
+    @property
+    def firm_name(self) -> str:
+        firm = self.units[self.units["kind"] == "firm"]
+        return str(firm["name"].iloc[0]) if len(firm) else ""
+
+    def subtree(self, unit_id: str) -> frozenset[str]:
+        """A unit and everything under it."""
+        kind = self.units.at[unit_id, "kind"]
+        return frozenset(self.units.index[self.units[kind] == unit_id])
+
+    def login_to_id(self, login: str) -> str | None:
+        hit = self.collaborators.index[self.collaborators["login"] == login]
+        return str(hit[0]) if len(hit) else None
+
+
+def build_directory(tables: Mapping[str, pd.DataFrame]) -> Directory:
+    """A :class:`Directory` from canonical frames of the directory tables."""
+    units = tables["org_units"].set_index("id", drop=False)
+    parent = units["parent_id"].to_dict()
+    kind = units["kind"].to_dict()
+    chains: dict[str, dict[str, str]] = {}
+    for uid in units.index:
+        chain, cur, seen = {}, uid, set()
+        while cur is not None and cur not in seen:
+            seen.add(cur)
+            chain[kind[cur]] = cur
+            cur = parent.get(cur)
+        chains[uid] = chain
+    level_cols = {lvl: [chains[u].get(lvl) for u in units.index] for lvl in LEVELS}
+    units = units.assign(**level_cols, depth=units["kind"].map({k: i for i, k in enumerate(LEVELS)}))
+    collaborators = tables["collaborators"].set_index("id", drop=False)
+    entities = tables["entities"].set_index("id", drop=False)
+    return Directory(
+        units=units,
+        collaborators=collaborators,
+        entities=entities,
+        group_units=tables["group_units"],
+        group_members=tables["group_members"],
+        groups=tables["groups"],
+    )
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A signed-in collaborator and what they may see."""
+
+    login: str
+    collaborator_id: str
+    full_name: str
+    function: str
+    home_unit_id: str
+    can_validate_offers: bool
+    perimeter: frozenset[str] = field(default_factory=frozenset)
+    groups: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def has_filters(self) -> bool:
+        """Whether the viewer gets the Organisation and Collaborateurs filters."""
+        return self.can_validate_offers
+
+    def pushdown(self) -> dict[str, object]:
+        """The visibility rule for the SQL query: own deals, or perimeter units guarded by a member group."""
+        return {
+            "collaborator_id": self.collaborator_id,
+            "units": sorted(self.perimeter) if self.can_validate_offers else [],
+            "groups": sorted(self.groups),
+        }
+
+
+def resolve_viewer(
+    directory: Directory, login: str, function_caps: Mapping[str, str | None] = DEFAULT_FUNCTION_CAPS
+) -> Viewer:
+    """The viewer behind a login; unknown and inactive logins are refused."""
+    if not isinstance(login, str) or not login.strip():
+        raise AccessDenied("Accès refusé : aucun identifiant")
+    collabs = directory.collaborators
+    hit = collabs[collabs["login"] == login]
+    if hit.empty:
+        raise AccessDenied(f"Accès refusé : identifiant inconnu « {login} »")
+    row = hit.iloc[0]
+    if not bool(row["active"]):
+        raise AccessDenied(f"Accès refusé : le collaborateur « {login} » est inactif")
+    cid = str(row["id"])
+    groups = frozenset(directory.group_members.loc[directory.group_members["collaborator_id"] == cid, "group_id"])
+    perimeter: frozenset[str] = frozenset()
+    can_validate = bool(row["can_validate_offers"])
+    if can_validate:
+        perimeter = _perimeter(directory, row, groups, function_caps)
+    return Viewer(
+        login=login,
+        collaborator_id=cid,
+        full_name=str(row["full_name"]),
+        function=str(row["function"]),
+        home_unit_id=str(row["unit_id"]),
+        can_validate_offers=can_validate,
+        perimeter=perimeter,
+        groups=groups,
+    )
+
+
+def _perimeter(directory: Directory, row: pd.Series, groups: frozenset[str], caps: Mapping[str, str | None]) -> frozenset[str]:
+    cap = caps.get(str(row["function"]))
+    if cap is None or not groups:
+        return frozenset()
+    units = directory.units
+    home = str(row["unit_id"])
+    top = units.at[home, cap] or home  # home above the cap level: its own subtree
+    capped = directory.subtree(top)
+    granted_ids = directory.group_units.loc[directory.group_units["group_id"].isin(groups), "unit_id"]
+    granted: set[str] = set()
+    for uid in granted_ids.unique():
+        if uid in units.index:
+            granted |= directory.subtree(uid)
+    return frozenset(granted & capped)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The viewer's choice: an org unit (subtree) and/or a collaborator (by login)."""
+
+    unit: str | None = None
+    collaborator: str | None = None
+
+    @property
+    def is_mine(self) -> bool:
+        """No filter: the default "Mes affaires" view."""
+        return self.unit is None and self.collaborator is None
+
+
+def check_filters(viewer: Viewer, directory: Directory, filters: Filters) -> None:
+    """Refuse filters without the right or outside the viewer's perimeter."""
+    if filters.is_mine:
+        return
+    if not viewer.can_validate_offers:
+        raise AccessDenied("Accès refusé : les filtres Organisation et Collaborateurs sont réservés aux personnes habilitées à valider des offres")
+    if filters.unit is not None:
+        if filters.unit not in viewer.perimeter:
+            raise AccessDenied(f"Accès refusé : l'unité « {filters.unit} » est hors de votre périmètre")
+    if filters.collaborator is not None:
+        cid = directory.login_to_id(filters.collaborator)
+        if cid is None or directory.collaborators.at[cid, "unit_id"] not in viewer.perimeter:
+            raise AccessDenied(f"Accès refusé : le collaborateur « {filters.collaborator} » est hors de votre périmètre")
+
+
+def visible_mask(viewer: Viewer, deals: pd.DataFrame) -> np.ndarray:
+    """``visible(u, d)`` of ACCESS.md for every deal row (kind not considered)."""
+    me = viewer.collaborator_id
+    in_team = (
+        (deals["partner_id"].to_numpy() == me)
+        | (deals["manager_id"].to_numpy() == me)
+        | (deals["client_manager_id"].to_numpy() == me)
+    )
+    if not viewer.can_validate_offers or not viewer.perimeter:
+        return in_team
+    in_perimeter = deals["unit_id"].isin(viewer.perimeter).to_numpy()
+    group = deals["group_id"]
+    guarded_ok = (group.isna() | group.isin(viewer.groups)).to_numpy()
+    return in_team | (in_perimeter & guarded_ok)
+
+
+def scope_mask(viewer: Viewer, directory: Directory, deals: pd.DataFrame, filters: Filters = Filters()) -> np.ndarray:
+    """THE scoping function: which rows of ``deals`` count for this viewer and filters.
+
+    Prospect deals only, visible to the viewer, matching the filters ("Mes affaires" when
+    there is none). Refuses filters the viewer has no right to.
+    """
+    check_filters(viewer, directory, filters)
+    mask = (deals["kind"].to_numpy() == "prospect") & visible_mask(viewer, deals)
+    if filters.is_mine:
+        me = viewer.collaborator_id
+        return mask & _in_team(deals, me)
+    if filters.unit is not None:
+        kind = directory.units.at[filters.unit, "kind"]
+        mask &= (deals[f"{kind}_id"].to_numpy() == filters.unit) if f"{kind}_id" in deals else deals["unit_id"].isin(directory.subtree(filters.unit)).to_numpy()
+    if filters.collaborator is not None:
+        mask &= _in_team(deals, directory.login_to_id(filters.collaborator))
+    return mask
+
+
+def _in_team(deals: pd.DataFrame, collaborator_id: str | None) -> np.ndarray:
+    return (
+        (deals["partner_id"].to_numpy() == collaborator_id)
+        | (deals["manager_id"].to_numpy() == collaborator_id)
+        | (deals["client_manager_id"].to_numpy() == collaborator_id)
+    )
+
+
+def filter_options(viewer: Viewer, directory: Directory) -> dict[str, pd.DataFrame]:
+    """What the Organisation and Collaborateurs filters may offer this viewer.
+
+    ``units``: the perimeter's units (id, name, kind, parent_id, region, agency), ordered
+    for a region → agency → team cascade; ``collaborators``: people whose home unit is in
+    the perimeter (id, login, full_name, function). Both empty without the right.
+    """
+    if not viewer.can_validate_offers:
+        units = directory.units.iloc[0:0]
+        people = directory.collaborators.iloc[0:0]
+    else:
+        units = directory.units[directory.units.index.isin(viewer.perimeter)]
+        people = directory.collaborators[directory.collaborators["unit_id"].isin(viewer.perimeter)]
+    units = units.sort_values(["depth", "name"])[["id", "name", "kind", "parent_id", "region", "agency"]]
+    people = people.sort_values("full_name")[["id", "login", "full_name", "function", "unit_id"]]
+    return {"units": units.reset_index(drop=True), "collaborators": people.reset_index(drop=True)}
