@@ -182,9 +182,8 @@ def check_filters(viewer: Viewer, directory: Directory, filters: Filters) -> Non
         return
     if not viewer.can_validate_offers:
         raise AccessDenied("Accès refusé : les filtres Organisation et Collaborateurs sont réservés aux personnes habilitées à valider des offres")
-    if filters.unit is not None:
-        if filters.unit not in viewer.perimeter:
-            raise AccessDenied(f"Accès refusé : l'unité « {filters.unit} » est hors de votre périmètre")
+    if filters.unit is not None and filters.unit not in viewer.perimeter:
+        raise AccessDenied(f"Accès refusé : l'unité « {filters.unit} » est hors de votre périmètre")
     if filters.collaborator is not None:
         cid = directory.login_to_id(filters.collaborator)
         if cid is None or directory.collaborators.at[cid, "unit_id"] not in viewer.perimeter:
@@ -216,11 +215,9 @@ def scope_mask(viewer: Viewer, directory: Directory, deals: pd.DataFrame, filter
     check_filters(viewer, directory, filters)
     mask = (deals["kind"].to_numpy() == "prospect") & visible_mask(viewer, deals)
     if filters.is_mine:
-        me = viewer.collaborator_id
-        return mask & _in_team(deals, me)
+        return mask & _in_team(deals, viewer.collaborator_id)
     if filters.unit is not None:
-        kind = directory.units.at[filters.unit, "kind"]
-        mask &= (deals[f"{kind}_id"].to_numpy() == filters.unit) if f"{kind}_id" in deals else deals["unit_id"].isin(directory.subtree(filters.unit)).to_numpy()
+        mask &= deals["unit_id"].isin(directory.subtree(filters.unit)).to_numpy()
     if filters.collaborator is not None:
         mask &= _in_team(deals, directory.login_to_id(filters.collaborator))
     return mask
