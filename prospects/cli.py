@@ -21,9 +21,9 @@ EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE, EXIT_REFUSED = 0, 1, 2, 3
 def _global_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     g = common.add_argument_group("global options")
-    g.add_argument("--db", metavar="URL", help="SQLAlchemy URL (default: env PROSPECTS_DB, else sqlite:///data/prospects.db in the project folder)")
-    g.add_argument("--config", metavar="FILE", help="settings file (default: prospects.toml if present)")
-    g.add_argument("--today", metavar="YYYY-MM-DD", help="the date taken as today (default: env PROSPECTS_TODAY, else the system date)")
+    g.add_argument("--db", metavar="URL", default=argparse.SUPPRESS, help="SQLAlchemy URL (default: env PROSPECTS_DB, else sqlite:///data/prospects.db in the project folder)")
+    g.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="settings file (default: prospects.toml if present)")
+    g.add_argument("--today", metavar="YYYY-MM-DD", default=argparse.SUPPRESS, help="the date taken as today (default: env PROSPECTS_TODAY, else the system date)")
     return common
 
 
@@ -51,11 +51,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", metavar="DIR", type=Path, help="folder to write <table>.csv into (created if missing)")
     p.set_defaults(handler=_cmd_export)
 
+    def add_view_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--user", metavar="LOGIN", required=True, help="the viewer (collaborators.login)")
+        fy = p.add_mutually_exclusive_group()
+        fy.add_argument("--fiscal-year", type=int, metavar="Y", help="fiscal year (labelled by the year it ends; default: current)")
+        fy.add_argument("--previous", action="store_true", help="the previous fiscal year (N-1)")
+        p.add_argument("--as-of", metavar="DATE", help="as-of date inside the fiscal year (default: today, or the FY's last day)")
+        p.add_argument("--unit", metavar="ID", help="an org unit of the viewer's perimeter (region, agency or team)")
+        p.add_argument("--collaborator", metavar="LOGIN", help="a collaborator of the viewer's perimeter")
+
+    p = sub.add_parser("indicators", parents=[common], help="the indicator table and the chart data for a viewer")
+    add_view_options(p)
+    p.add_argument("--json", action="store_true", help="print the JSON document of CLI.md")
+    p.set_defaults(handler=_cmd_indicators)
+
+    p = sub.add_parser("drilldown", parents=[common], help="the rows behind one cell or one bar")
+    add_view_options(p)
+    p.add_argument("--indicator", required=True, metavar="CODE", help="cell code (e.g. signed_budget, prospects_without_document, won_prospects)")
+    p.add_argument("--month", metavar="YYYY-MM", help="one bar of the chart (won_prospects, signed_offers, signed_budget)")
+    p.add_argument("--by", choices=("deal", "document"), default="deal", help="view: par affaire (deal, default) or par document")
+    p.add_argument("--format", choices=("table", "json", "csv", "xlsx"), default="table", help="output format (default: table)")
+    p.add_argument("--output", metavar="FILE", type=Path, help="write to FILE instead of standard output (required for xlsx)")
+    p.set_defaults(handler=_cmd_drilldown)
+
     return parser
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(db=args.db, config=args.config, today=args.today)
+    return load_settings(db=getattr(args, "db", None), config=getattr(args, "config", None), today=getattr(args, "today", None))
 
 
 def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -76,6 +99,124 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return loading.run_export_command(settings, args.folder)
 
 
+def _view(settings: Settings, args: argparse.Namespace):
+    """Open the database, become the viewer and resolve the period (refusals raise)."""
+    from .api import open_firm
+
+    firm = open_firm(settings=settings)
+    view = firm.as_viewer(args.user)
+    period = view.period(args.fiscal_year, previous=args.previous, as_of=args.as_of)
+    return view, period
+
+
+def _scope_label(view, unit: str | None, collaborator: str | None, locale: str) -> str:
+    from .i18n import label
+
+    d = view.firm.directory
+    parts = []
+    if unit:
+        parts.append(str(d.units.at[unit, "name"]))
+    if collaborator:
+        parts.append(str(d.collaborators.at[d.login_to_id(collaborator), "full_name"]))
+    return " / ".join(parts) or label("mine", locale)
+
+
+def _cmd_indicators(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from . import i18n
+    from .exports import figures_json
+    from .tables import ageing_table, beside_table, indicator_table, monthly_table
+
+    view, period = _view(settings, args)
+    figs = view.figures(unit=args.unit, collaborator=args.collaborator, period=period)
+    if args.json:
+        doc = figures_json(figs, viewer=view.viewer.login, unit=args.unit, collaborator=args.collaborator)
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    loc = settings.locale
+    lab = lambda k: i18n.label(k, loc)  # noqa: E731
+    fn = i18n.FUNCTION_LABELS[loc][view.viewer.function]
+    print(f"{lab('menu')} — {view.viewer.full_name} ({fn})")
+    print(
+        f"{lab('fiscal_year')} {period.fiscal_year} : {i18n.date(period.start, loc)} → {i18n.date(period.end, loc)}, "
+        f"{lab('as_of')} {i18n.date(period.as_of, loc)} — {lab('scope')} : {_scope_label(view, args.unit, args.collaborator, loc)}"
+    )
+    prev_head = f"{lab('previous')} ({i18n.date(figs.previous.period.as_of, loc)})"
+    print()
+    print(_text_table(lab("table"), indicator_table(figs, loc), prev_head))
+    print(_text_table("", beside_table(figs, loc), prev_head))
+    print()
+    print(lab("ageing"))
+    for r in ageing_table(figs, loc).to_dict("records"):
+        print(f"  {r['bucket']:<16} {r['offers']:>8}  {r['total']:>16}")
+    print()
+    print(lab("chart"))
+    head = f"  {lab('month'):<12}{lab('won_prospects'):>18}{lab('recurring'):>16}{lab('one_off'):>16}{lab('total'):>16}"
+    print(head)
+    for r in monthly_table(figs, loc).to_dict("records"):
+        print(f"  {r['month']:<12}{r['won_prospects']:>18}{r['recurring']:>16}{r['one_off']:>16}{r['total']:>16}")
+    return EXIT_OK
+
+
+def _text_table(title: str, rows, prev_head: str, width: int = 38) -> str:
+    lines = [f"{title:<{width}}{'':>16}  {prev_head}"] if title else []
+    for r in rows.to_dict("records"):
+        lines.append(f"{r['label']:<{width}}{r['value']:>16}  {r['previous']:>16}")
+    return "\n".join(lines)
+
+
+def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from . import drilldown as dd
+    from . import exports, i18n
+
+    if args.format == "xlsx" and args.output is None:
+        print("prospects: --format xlsx needs --output FILE", file=sys.stderr)
+        return EXIT_UNUSABLE
+    view, period = _view(settings, args)
+    try:
+        frame = view.drilldown(
+            args.indicator, by=args.by, month=args.month, unit=args.unit, collaborator=args.collaborator,
+            period=period, lines=args.by == "document" and args.format != "table",
+        )
+    except (dd.DrilldownError, ValueError) as exc:
+        print(f"prospects: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    loc = settings.locale
+    if args.format == "json":
+        doc = {"indicator": args.indicator, "by": args.by, "rows": exports.records(frame, args.by)}
+        if args.month:
+            doc["month"] = args.month
+        text = json.dumps(doc, ensure_ascii=False, indent=2)
+    elif args.format == "csv":
+        text = exports.to_csv(frame, args.by, None, loc)
+    elif args.format == "xlsx":
+        exports.to_xlsx(frame, args.by, args.output, loc)
+        print(f"{len(frame)} {i18n.label('rows', loc)} → {args.output}", file=sys.stderr)
+        return EXIT_OK
+    else:
+        shown = exports.table(frame, args.by, loc)
+        tot = dd.totals(frame, args.by)
+        import pandas as pd
+
+        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250):
+            text = shown.to_string(index=False) if len(shown) else "(0)"
+        text += (
+            f"\n\n{tot['rows']} {i18n.label('rows', loc)}, {tot['documents']} {i18n.label('documents', loc)} — "
+            f"{i18n.label('recurring', loc)} {i18n.money(tot['recurring'], loc)}, "
+            f"{i18n.label('one_off', loc)} {i18n.money(tot['one_off'], loc)}, "
+            f"{i18n.label('total', loc)} {i18n.money(tot['total'], loc)}"
+        )
+    if args.output is not None:
+        args.output.write_text(text, encoding="utf-8-sig" if args.format == "csv" else "utf-8")
+        print(f"{len(frame)} {i18n.label('rows', loc)} → {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = build_parser()
@@ -86,9 +227,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"prospects: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     from .db import DatabaseError
+    from .fiscal import PeriodError
+    from .scoping import AccessDenied
 
     try:
         return args.handler(args, settings)
+    except AccessDenied as exc:
+        print(f"prospects: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except (PeriodError, ConfigError) as exc:
+        print(f"prospects: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
     except DatabaseError as exc:
         print(f"prospects: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE

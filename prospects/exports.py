@@ -1,0 +1,147 @@
+"""Drill-down exports: JSON records, CSV and Excel with the locale's column headers.
+
+The same rows as the drill-down frame; amounts converted exactly from cents to euros.
+French CSV uses ``;`` and a decimal comma (what French Excel opens directly) and a
+UTF-8 BOM; English CSV uses ``,`` and a decimal point.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .drilldown import MONEY_COLUMNS, columns
+from .i18n import COLUMN_LABELS, STATUS_LABELS, euros, euros_json
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+
+DATE_COLUMNS = ("created_on", "sent_on", "decided_on")
+
+
+def records(frame: pd.DataFrame, by: str) -> list[dict[str, Any]]:
+    """JSON-ready rows: amounts in euros, dates ISO, ``lines`` with euro amounts."""
+    cols = [*columns(by), *(["lines"] if "lines" in frame else [])]
+    out = []
+    for row in frame[cols].to_dict("records"):
+        for c in MONEY_COLUMNS:
+            row[c] = euros_json(row[c])
+        for c in DATE_COLUMNS:
+            if c in row:
+                row[c] = _iso(row[c])
+        if "documents" in row:
+            row["documents"] = int(row["documents"])
+        if "lines" in row:
+            row["lines"] = [
+                {"mission": ln["mission"], "billing": ln["billing"], "amount": euros_json(ln["amount_cents"])}
+                for ln in row["lines"]
+            ]
+        out.append(row)
+    return out
+
+
+def table(frame: pd.DataFrame, by: str, locale: str = "fr") -> pd.DataFrame:
+    """The drill-down with the locale's headers, statuses and euro amounts (Decimal-exact)."""
+    cols = list(columns(by))
+    out = frame[cols].copy()
+    for c in MONEY_COLUMNS:
+        out[c] = [float(euros(v)) for v in out[c]]
+    for c in DATE_COLUMNS:
+        if c in out:
+            out[c] = [pd.Timestamp(v).date() if not pd.isna(v) else None for v in out[c]]
+    if "status" in out:
+        out["status"] = out["status"].map(STATUS_LABELS[locale]).fillna(out["status"])
+    if "lines" in frame:
+        names = STATUS_LABELS[locale]
+        out["lines"] = [
+            "; ".join(f"{ln['mission']} ({names[ln['billing']].lower()}) {float(euros(ln['amount_cents'])):.2f}" for ln in lines)
+            for lines in frame["lines"]
+        ]
+    return out.rename(columns=COLUMN_LABELS[locale])
+
+
+def to_csv(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase | None = None, locale: str = "fr") -> str | None:
+    """Write (or return, when ``target`` is None) the drill-down as CSV."""
+    sep, dec = (";", ",") if locale == "fr" else (",", ".")
+    text = table(frame, by, locale).to_csv(index=False, sep=sep, decimal=dec)
+    if target is None:
+        return text
+    if isinstance(target, str | Path):
+        Path(target).write_text(text, encoding="utf-8-sig")
+    else:
+        target.write(text)
+    return None
+
+
+def to_xlsx(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase, locale: str = "fr") -> None:
+    """Write the drill-down as an Excel workbook (a second sheet holds the lines, if any)."""
+    sheet = "Par affaire" if by == "deal" else "Par document"
+    if locale == "en":
+        sheet = "By deal" if by == "deal" else "By document"
+    with pd.ExcelWriter(target, engine="openpyxl") as writer:
+        table(frame.drop(columns=["lines"], errors="ignore"), by, locale).to_excel(writer, sheet_name=sheet, index=False)
+        if "lines" in frame:
+            rows = [
+                {"document_id": d, "mission": ln["mission"], "billing": ln["billing"], "amount": float(euros(ln["amount_cents"]))}
+                for d, lines in zip(frame["document_id"], frame["lines"], strict=True)
+                for ln in lines
+            ]
+            lines = pd.DataFrame(rows, columns=["document_id", "mission", "billing", "amount"])
+            heads = {"fr": ["Id document", "Mission", "Nature", "Montant (€)"], "en": ["Document id", "Mission", "Billing", "Amount (€)"]}
+            lines.columns = heads[locale]
+            lines.to_excel(writer, sheet_name="Lignes" if locale == "fr" else "Lines", index=False)
+
+
+def xlsx_bytes(frame: pd.DataFrame, by: str, locale: str = "fr") -> bytes:
+    """The Excel workbook as bytes (for a download button)."""
+    buf = io.BytesIO()
+    to_xlsx(frame, by, buf, locale)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------
+# figures
+
+
+def _indicators_json(ind) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for code, value in ind.items():
+        if isinstance(value, dict) and "total" in value:
+            out[code] = {k: euros_json(v) for k, v in value.items()}
+        else:
+            out[code] = value
+    return out
+
+
+def figures_json(figs, *, viewer: str, unit: str | None, collaborator: str | None) -> dict[str, Any]:
+    """The ``indicators --json`` document of CLI.md (amounts in euros, exact from cents)."""
+    p = figs.period
+    doc: dict[str, Any] = {
+        "viewer": viewer,
+        "fiscal_year": p.fiscal_year,
+        "period": {"start": p.start.isoformat(), "end": p.end.isoformat(), "as_of": p.as_of.isoformat()},
+        "filters": {"unit": unit, "collaborator": collaborator},
+        "indicators": _indicators_json(figs.indicators),
+        "monthly": [
+            {"month": r["month"], "won_prospects": int(r["won_prospects"]),
+             **{m: euros_json(r[m]) for m in MONEY_COLUMNS}}
+            for r in figs.monthly.to_dict("records")
+        ],
+        "ageing": [
+            {"bucket": r["bucket"], "offers": int(r["offers"]), **{m: euros_json(r[m]) for m in MONEY_COLUMNS}}
+            for r in figs.ageing.to_dict("records")
+        ],
+    }
+    if figs.previous is not None:
+        prev = figs.previous.period
+        doc["previous"] = {
+            "fiscal_year": prev.fiscal_year,
+            "as_of": prev.as_of.isoformat(),
+            "indicators": _indicators_json(figs.previous.indicators),
+        }
+    return doc

@@ -1,0 +1,99 @@
+"""The indicator table as rows of labels and formatted values, for every front end.
+
+The CLI, the dashboard and the reports all show the same table: this module turns
+:class:`~prospects.figures.Figures` into labelled rows (current and N-1 at the same
+date) in the locale's formats, with each figure's definition from the dictionary.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import i18n
+from .dictionary import definition
+from .figures import Figures
+
+
+def _value(figs: Figures, code: str, part: str | None, locale: str) -> str:
+    v = figs.indicators[code]
+    if part is not None:
+        return i18n.money(v[part], locale)
+    return i18n.number(v, locale)
+
+
+#: (code, part) of each line of the table; ``part`` picks a fee column.
+TABLE_LINES = (
+    ("prospects_without_document", None),
+    ("offers_in_progress", None),
+    ("potential_fees", "total"),
+    ("signed_offers", None),
+    ("signed_budget", "total"),
+    ("signed_budget", "recurring"),
+    ("signed_budget", "one_off"),
+    ("refused_offers", None),
+    ("abandoned_prospects", None),
+)
+
+
+def indicator_table(figs: Figures, locale: str = "fr") -> pd.DataFrame:
+    """Rows: code, part, label, value, previous, definition (formatted for ``locale``)."""
+    rows = []
+    for code, part in TABLE_LINES:
+        text = i18n.label(code, locale)
+        if part in ("recurring", "one_off"):
+            text = f"  {i18n.label(code, locale)} {i18n.label(part, locale)}"
+        rows.append(
+            {
+                "code": code,
+                "part": part,
+                "label": text,
+                "value": _value(figs, code, part, locale),
+                "previous": _value(figs.previous, code, part, locale) if figs.previous else "",
+                "definition": definition(code, locale),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def beside_table(figs: Figures, locale: str = "fr") -> pd.DataFrame:
+    """The figures shown beside the table: converted prospects, win rates, median days to sign."""
+    ind, prev = figs.indicators, (figs.previous.indicators if figs.previous else None)
+    lines = [
+        ("converted_prospects", i18n.number(ind["converted_prospects"], locale),
+         i18n.number(prev["converted_prospects"], locale) if prev else ""),
+        ("win_rate.by_count", i18n.percent(ind["win_rate"]["by_count"], locale),
+         i18n.percent(prev["win_rate"]["by_count"], locale) if prev else ""),
+        ("win_rate.by_value", i18n.percent(ind["win_rate"]["by_value"], locale),
+         i18n.percent(prev["win_rate"]["by_value"], locale) if prev else ""),
+        ("median_days_to_sign", i18n.days(ind["median_days_to_sign"], locale),
+         i18n.days(prev["median_days_to_sign"], locale) if prev else ""),
+    ]
+    return pd.DataFrame(
+        [{"code": c, "label": i18n.label(c, locale), "value": v, "previous": p, "definition": definition(c, locale)} for c, v, p in lines]
+    )
+
+
+def ageing_table(figs: Figures, locale: str = "fr") -> pd.DataFrame:
+    """Offers in progress by age: bucket, count, total fees (formatted)."""
+    a = figs.ageing
+    return pd.DataFrame(
+        {
+            "bucket": [f"{b} {i18n.label('days', locale)}" for b in a["bucket"]],
+            "offers": [i18n.number(v, locale) for v in a["offers"]],
+            "total": [i18n.money(v, locale) for v in a["total"]],
+        }
+    )
+
+
+def monthly_table(figs: Figures, locale: str = "fr") -> pd.DataFrame:
+    """The chart's data, formatted: month, won prospects, recurring, one-off, total."""
+    m = figs.monthly
+    return pd.DataFrame(
+        {
+            "month": [i18n.month(x, locale) for x in m["month"]],
+            "won_prospects": [i18n.number(v, locale) for v in m["won_prospects"]],
+            "recurring": [i18n.money(v, locale) for v in m["recurring"]],
+            "one_off": [i18n.money(v, locale) for v in m["one_off"]],
+            "total": [i18n.money(v, locale) for v in m["total"]],
+        }
+    )
