@@ -23,11 +23,15 @@ import time
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .schema import TABLE_ORDER, TABLES
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 __all__ = ["SIZES", "covered_fiscal_years", "demo_logins", "generate", "run_demo_command"]
 
@@ -397,6 +401,12 @@ class _Org:
         return gid
 
 
+def _entity_for(service: str | None, known: set[str]) -> str:
+    """The legal entity issuing a service's offers: audit, advice and law, or accounting."""
+    wanted = {"AUD": "E-AUD", "JUR": "E-CON", "CON": "E-CON"}.get(service or "", "E-EXP")
+    return wanted if wanted in known else "E-EXP"
+
+
 def _build_org(rng: np.random.Generator, size: Size) -> _Org:
     short = FIRMS[int(rng.integers(len(FIRMS)))]
     org = _Org(short)
@@ -404,8 +414,7 @@ def _build_org(rng: np.random.Generator, size: Size) -> _Org:
     entity_ids = {e for e, _ in org.entities}
 
     def entity_of(service: str | None) -> str:
-        wanted = {"AUD": "E-AUD", "JUR": "E-CON", "CON": "E-CON"}.get(service or "", "E-EXP")
-        return wanted if wanted in entity_ids else "E-EXP"
+        return _entity_for(service, entity_ids)
 
     def lo_hi(r: tuple[int, int]) -> int:
         return int(rng.integers(r[0], r[1] + 1))
@@ -812,9 +821,8 @@ def _business_frames(rng: np.random.Generator, org: _Org, n: int, first_day: int
     signatory = np.where(u < 0.8, partner[deal_of], _draw(rng, partner_pool, unit_row[deal_of]))
     signatory = np.where(signatory < 0, _draw(rng, partner_pool, unit_row[deal_of]), signatory)
     signatory[u > 0.97] = -1
-    entity_by_service = {"AUD": "E-AUD", "JUR": "E-CON", "CON": "E-CON"}
     known_entities = {e for e, _ in org.entities}
-    entity_codes = _objects([e if (e := entity_by_service.get(s, "E-EXP")) in known_entities else "E-EXP" for s in _SERVICE_CODES])
+    entity_codes = _objects([_entity_for(s, known_entities) for s in _SERVICE_CODES])
     entity = entity_codes[doc_service]
     entity[rng.random(n_docs) < 0.03] = None
 
@@ -944,8 +952,12 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
-def run_demo_command(settings, size: str = "small", seed: int = 42) -> int:
-    """``prospects demo``: create the schema and replace the whole content with a demo firm."""
+def run_demo_command(settings: Settings, size: str = "small", seed: int = 42) -> int:
+    """``prospects demo``: create the schema and replace the whole content with a demo firm.
+
+    Progress goes to stderr for medium and large; the summary (counts per table, fiscal
+    years covered, database URL without password) and the logins to try to stdout.
+    """
     import sqlalchemy as sa
 
     from . import db

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prospects import db, demo
+from prospects import db, demo, loading
 from prospects.cli import main
 from prospects.schema import (
     BILLINGS,
@@ -96,7 +96,6 @@ def test_frames_are_canonical(small):
 
 
 def test_loading_accepts_the_demo_firm_without_a_reject(small):
-    loading = pytest.importorskip("prospects.loading")
     validated = loading.validate_tables(_as_text(small))
     assert validated.rejected == 0, validated.rejects.head(20).to_string()
     for name in TABLE_ORDER:
