@@ -50,6 +50,7 @@ class Dataset:
     """Deals and documents of one viewer, with day-number arrays for fast figures."""
 
     deals: pd.DataFrame  # one row per deal, position = deal index
+    deal_display: pd.DataFrame  # deal columns of the drill-downs (names), same positions as deals
     documents: pd.DataFrame  # one row per document; ``deal_pos`` points into deals
     directory: Directory
     first_day: dt.date
@@ -100,11 +101,34 @@ def build_dataset(deals: pd.DataFrame, documents: pd.DataFrame, directory: Direc
     np.minimum.at(converted, doc_deal[signed], decided[signed])
     abandoned = _days(deals["abandoned_on"]).copy()
     abandoned[deals["status"].to_numpy() != "abandoned"] = NEVER
+    units, people, entities = directory.units["name"], directory.collaborators["full_name"], directory.entities["name"]
+
+    def names(ids: pd.Series, table: pd.Series) -> np.ndarray:
+        out = np.array(ids.map(table).to_numpy(dtype=object), dtype=object)
+        out[pd.isna(out)] = None
+        return pd.Series(out, dtype=object)
+
+    deal_display = pd.DataFrame(
+        {
+            "deal_id": pd.Series(deals["id"].to_numpy(dtype=object), dtype=object),
+            "deal": pd.Series(deals["name"].to_numpy(dtype=object), dtype=object),
+            "prospect": pd.Series(deals["prospect_name"].to_numpy(dtype=object), dtype=object),
+            "region": names(deals["region_id"], units),
+            "agency": names(deals["agency_id"], units),
+            "team": names(deals["team_id"], units),
+            "partner": names(deals["partner_id"], people),
+            "manager": names(deals["manager_id"], people),
+            "client_manager": names(deals["client_manager_id"], people),
+        }
+    )
+    documents["signatory"] = names(documents["signatory_id"], people)
+    documents["signatory_entity"] = names(documents["entity_id"], entities)
     deals["converted_on"] = pd.Series(
         np.where(converted == NEVER, np.datetime64("NaT"), (_EPOCH + converted.astype("timedelta64[D]"))), dtype="datetime64[s]"
     )
     return Dataset(
         deals=deals,
+        deal_display=deal_display,
         documents=documents,
         directory=directory,
         first_day=first_day,

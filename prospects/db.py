@@ -76,7 +76,7 @@ def _column_values(frame: pd.DataFrame, table: str, dialect: str) -> list[list]:
     for col in spec.columns:
         series = frame[col.name]
         if col.type == "date":
-            values = pd.to_datetime(series).dt.strftime("%Y-%m-%d")
+            values = pd.to_datetime(series).dt.strftime("%Y-%m-%d").astype(object)
             out.append(values.where(series.notna(), None).tolist())
         elif col.type == "bool":
             values = series.astype(bool)

@@ -82,55 +82,47 @@ def cell(ds: Dataset, sel: Selection, indicator: str, *, month: str | None = Non
     return Cell(indicator, month, kind, deals, docs)
 
 
-def _names(ds: Dataset) -> tuple[pd.Series, pd.Series, pd.Series]:
-    d = ds.directory
-    return d.units["name"], d.collaborators["full_name"], d.entities["name"]
+def _frame(cols: dict[str, np.ndarray]) -> pd.DataFrame:
+    """A frame keeping text columns as ``object`` with ``None`` for null (no string inference)."""
+    return pd.DataFrame(
+        {k: pd.Series(v, dtype=object) if getattr(v, "dtype", None) == object else v for k, v in cols.items()}
+    )
 
 
 def by_document(ds: Dataset, c: Cell, as_of_day: int) -> pd.DataFrame:
     """The "Par document" rows of a cell, ordered by deal then creation date."""
-    units, people, entities = _names(ds)
-    docs = ds.documents[c.documents]
-    deals = ds.deals.iloc[docs["deal_pos"].to_numpy()]
-    decided = ds.doc_decided[c.documents]
+    doc_pos = np.flatnonzero(c.documents)
+    docs = ds.documents.iloc[doc_pos]
+    deals = ds.deal_display.iloc[ds.doc_deal[doc_pos]]
+    decided = ds.doc_decided[doc_pos]
     status = np.where(decided > as_of_day, "in_progress", docs["status"].to_numpy(dtype=object))
-    out = pd.DataFrame(
+    rec, one = ds.doc_recurring[doc_pos], ds.doc_one_off[doc_pos]
+    out = _frame(
         {
             "document_id": docs["id"].to_numpy(),
             "doc_type": docs["doc_type"].to_numpy(),
             "template": docs["template"].to_numpy(),
             "title": docs["title"].to_numpy(),
-            "status": status,
+            "status": status.astype(object),
             "created_on": docs["created_on"].to_numpy(),
             "sent_on": docs["sent_on"].to_numpy(),
-            "decided_on": docs["decided_on"].where(decided <= as_of_day).to_numpy(),
-            "deal_id": deals["id"].to_numpy(),
-            "deal": deals["name"].to_numpy(),
-            "prospect": deals["prospect_name"].to_numpy(),
-            "region": deals["region_id"].map(units).to_numpy(),
-            "agency": deals["agency_id"].map(units).to_numpy(),
-            "team": deals["team_id"].map(units).to_numpy(),
-            "partner": deals["partner_id"].map(people).to_numpy(),
-            "manager": deals["manager_id"].map(people).to_numpy(),
-            "client_manager": deals["client_manager_id"].map(people).to_numpy(),
-            "signatory": docs["signatory_id"].map(people).to_numpy(),
-            "signatory_entity": docs["entity_id"].map(entities).to_numpy(),
-            "recurring": ds.doc_recurring[c.documents],
-            "one_off": ds.doc_one_off[c.documents],
+            "decided_on": docs["decided_on"].to_numpy().copy(),
+            **{col: deals[col].to_numpy() for col in DEAL_COLUMNS[:9]},
+            "signatory": docs["signatory"].to_numpy(),
+            "signatory_entity": docs["signatory_entity"].to_numpy(),
+            "recurring": rec,
+            "one_off": one,
+            "total": rec + one,
         }
     )
-    out["total"] = out["recurring"] + out["one_off"]
-    out = out.sort_values(["deal_id", "created_on", "document_id"], kind="stable", ignore_index=True)
-    for col in ("region", "agency", "team", "partner", "manager", "client_manager", "signatory", "signatory_entity"):
-        out[col] = out[col].astype(object).where(out[col].notna(), None)
-    return out
+    out.loc[decided > as_of_day, "decided_on"] = pd.NaT  # not decided yet at as-of
+    order = np.lexsort((out["document_id"].to_numpy(), ds.doc_created[doc_pos], out["deal_id"].to_numpy()))
+    return out.iloc[order].reset_index(drop=True)
 
 
 def by_deal(ds: Dataset, c: Cell, as_of_day: int) -> pd.DataFrame:
-    """The "Par affaire" rows of a cell, ordered by total fees then deal id."""
-    units, people, entities = _names(ds)
+    """The "Par affaire" rows of a cell, ordered by total fees (descending) then deal id."""
     pos = np.flatnonzero(c.deals)
-    deals = ds.deals.iloc[pos]
     doc_pos = np.flatnonzero(c.documents)
     deal_of_doc = ds.doc_deal[doc_pos]
     n = ds.n_deals
@@ -140,38 +132,28 @@ def by_deal(ds: Dataset, c: Cell, as_of_day: int) -> pd.DataFrame:
     np.add.at(rec, deal_of_doc, ds.doc_recurring[doc_pos])
     np.add.at(one, deal_of_doc, ds.doc_one_off[doc_pos])
     # most recent document of each deal among the cell's documents (creation date, then id)
-    docs = ds.documents.iloc[doc_pos]
-    latest = (
-        docs.assign(_c=ds.doc_created[doc_pos])
-        .sort_values(["deal_pos", "_c", "id"], kind="stable")
-        .drop_duplicates("deal_pos", keep="last")
-        .set_index("deal_pos")
-    )
-    sign_id = latest["signatory_id"].reindex(pos)
-    entity_id = latest["entity_id"].reindex(pos)
-    out = pd.DataFrame(
-        {
-            "deal_id": deals["id"].to_numpy(),
-            "deal": deals["name"].to_numpy(),
-            "prospect": deals["prospect_name"].to_numpy(),
-            "region": deals["region_id"].map(units).to_numpy(),
-            "agency": deals["agency_id"].map(units).to_numpy(),
-            "team": deals["team_id"].map(units).to_numpy(),
-            "partner": deals["partner_id"].map(people).to_numpy(),
-            "manager": deals["manager_id"].map(people).to_numpy(),
-            "client_manager": deals["client_manager_id"].map(people).to_numpy(),
-            "signatory": sign_id.map(people).to_numpy(),
-            "signatory_entity": entity_id.map(entities).to_numpy(),
-            "documents": count.astype(np.int64),
-            "recurring": rec[pos],
-            "one_off": one[pos],
-        }
-    )
-    out["total"] = out["recurring"] + out["one_off"]
-    out = out.sort_values(["total", "deal_id"], ascending=[False, True], kind="stable", ignore_index=True)
-    for col in ("region", "agency", "team", "partner", "manager", "client_manager", "signatory", "signatory_entity"):
-        out[col] = out[col].astype(object).where(out[col].notna(), None)
-    return out
+    ids = ds.documents["id"].to_numpy()[doc_pos]
+    order = np.lexsort((ids, ds.doc_created[doc_pos], deal_of_doc))
+    last = np.ones(len(order), dtype=bool)
+    if len(order):
+        last[:-1] = deal_of_doc[order][1:] != deal_of_doc[order][:-1]
+    latest = np.full(n, -1, dtype=np.int64)
+    latest[deal_of_doc[order][last]] = doc_pos[order][last]
+    pick = latest[pos]
+    has = pick >= 0
+    signatory = np.full(len(pos), None, dtype=object)
+    entity = np.full(len(pos), None, dtype=object)
+    signatory[has] = ds.documents["signatory"].to_numpy()[pick[has]]
+    entity[has] = ds.documents["signatory_entity"].to_numpy()[pick[has]]
+    out = ds.deal_display.iloc[pos].reset_index(drop=True)
+    out["signatory"] = pd.Series(signatory, dtype=object)
+    out["signatory_entity"] = pd.Series(entity, dtype=object)
+    out["documents"] = count.astype(np.int64)
+    out["recurring"] = rec[pos]
+    out["one_off"] = one[pos]
+    out["total"] = rec[pos] + one[pos]
+    order = np.lexsort((out["deal_id"].to_numpy(), -out["total"].to_numpy()))
+    return out.iloc[order].reset_index(drop=True)
 
 
 def rows(ds: Dataset, sel: Selection, indicator: str, by: str = "deal", *, month: str | None = None, bucket: str | None = None) -> pd.DataFrame:

@@ -75,7 +75,7 @@ def build_directory(tables: Mapping[str, pd.DataFrame]) -> Directory:
             chain[kind[cur]] = cur
             cur = parent.get(cur)
         chains[uid] = chain
-    level_cols = {lvl: [chains[u].get(lvl) for u in units.index] for lvl in LEVELS}
+    level_cols = {lvl: pd.Series([chains[u].get(lvl) for u in units.index], index=units.index, dtype=object) for lvl in LEVELS}
     units = units.assign(**level_cols, depth=units["kind"].map({k: i for i, k in enumerate(LEVELS)}))
     collaborators = tables["collaborators"].set_index("id", drop=False)
     entities = tables["entities"].set_index("id", drop=False)

@@ -1,0 +1,47 @@
+"""Shared assertion: every cell of the table reconciles with its drill-downs."""
+
+from __future__ import annotations
+
+from prospects import drilldown, figures
+
+
+def assert_reconciles(ds, mask, period):
+    """Every cell's drill-down is exactly its rows and adds up to it; months add up too."""
+    f = figures.compute(ds, mask, period, with_previous=False)
+    sel = figures.selections(ds, mask, period)
+    ind = f.indicators
+    visible_deals = set(ds.deals["id"][mask])
+    for code in figures.DOCUMENT_CELLS:
+        docs = drilldown.rows(ds, sel, code, "document")
+        deals = drilldown.rows(ds, sel, code, "deal")
+        expected_ids = set(ds.documents["id"][sel.documents[code]])
+        assert set(docs["document_id"]) == expected_ids and len(docs) == len(expected_ids)
+        count = ind["offers_in_progress"] if code == "potential_fees" else ind["signed_offers"] if code == "signed_budget" else ind[code]
+        assert len(docs) == count
+        assert deals["documents"].sum() == count
+        fee_code = {"offers_in_progress": "potential_fees", "signed_offers": "signed_budget"}.get(code, code)
+        if fee_code in ("potential_fees", "signed_budget"):
+            for part in ("recurring", "one_off", "total"):
+                assert docs[part].sum() == ind[fee_code][part]
+                assert deals[part].sum() == ind[fee_code][part]
+        assert set(docs["deal_id"]) <= visible_deals and set(deals["deal_id"]) <= visible_deals
+    for code in figures.DEAL_CELLS:
+        deals = drilldown.rows(ds, sel, code, "deal")
+        docs = drilldown.rows(ds, sel, code, "document")
+        assert set(deals["deal_id"]) == set(ds.deals["id"][sel.deals[code]])
+        assert len(deals) == ind[code]
+        assert deals["documents"].sum() == len(docs)
+        assert deals["total"].sum() == docs["total"].sum()
+        assert set(deals["deal_id"]) <= visible_deals
+    for row in f.monthly.to_dict("records"):
+        won = drilldown.rows(ds, sel, "won_prospects", "deal", month=row["month"])
+        assert len(won) == row["won_prospects"]
+        signed = drilldown.rows(ds, sel, "signed_budget", "document", month=row["month"])
+        by_deal = drilldown.rows(ds, sel, "signed_budget", "deal", month=row["month"])
+        for part in ("recurring", "one_off", "total"):
+            assert signed[part].sum() == row[part] == by_deal[part].sum()
+    assert f.monthly["won_prospects"].sum() == ind["converted_prospects"]
+    assert f.monthly["total"].sum() == ind["signed_budget"]["total"]
+    for bucket in f.ageing.to_dict("records"):
+        rows = drilldown.rows(ds, sel, "offers_in_progress", "document", bucket=bucket["bucket"])
+        assert len(rows) == bucket["offers"] and rows["total"].sum() == bucket["total"]
