@@ -1,0 +1,30 @@
+"""The monthly chart renders, with both billing natures and the won prospects."""
+
+import pandas as pd
+
+from prospects import charts
+
+
+def test_monthly_chart_renders_png_and_svg():
+    monthly = pd.DataFrame(
+        {"month": ["2026-01", "2026-02", "2026-03"], "won_prospects": [1, 0, 2],
+         "recurring": [20_000, 0, 1_200_000], "one_off": [0, 0, 250_000], "total": [20_000, 0, 1_450_000]}
+    )
+    fig = charts.monthly_chart(monthly)
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") == "Nombre de prospects transformés par date"
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["janv. 2026", "févr. 2026", "mars 2026"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["Récurrent", "Exceptionnel", "Prospects gagnés"]
+    heights = [p.get_height() for p in ax.patches]
+    assert heights[:3] == [200.0, 0.0, 12000.0] and heights[3:] == [0.0, 0.0, 2500.0]
+    png = charts.to_png(fig)
+    assert png.startswith(b"\x89PNG")
+    svg = charts.to_svg(charts.monthly_chart(monthly, "en"))
+    assert "<svg" in svg
+
+
+def test_empty_year_still_draws():
+    monthly = pd.DataFrame({"month": ["2026-01"], "won_prospects": [0], "recurring": [0], "one_off": [0], "total": [0]})
+    assert charts.to_png(charts.monthly_chart(monthly)).startswith(b"\x89PNG")

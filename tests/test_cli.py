@@ -1,0 +1,181 @@
+"""`prospects indicators` and `prospects drilldown` as CLI.md says, on Cabinet Exemple."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from prospects import db
+from prospects.cli import main
+from prospects.i18n import NNBSP
+from prospects.sample import sample_firm
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory):
+    u = f"sqlite:///{tmp_path_factory.mktemp('cli') / 'sample.db'}"
+    db.replace_all(db.make_engine(u), sample_firm())
+    return u
+
+
+def run(capsys, url, *args):
+    code = main(["--db", url, "--today", "2026-11-29", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_indicators_json_has_the_keys_of_cli_md(capsys, url):
+    code, out, err = run(capsys, url, "indicators", "--user", "dir", "--unit", "F", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert set(doc) >= {"viewer", "fiscal_year", "period", "filters", "indicators", "monthly", "previous"}
+    assert doc["viewer"] == "dir" and doc["fiscal_year"] == 2026
+    assert doc["period"] == {"start": "2026-01-01", "end": "2026-12-31", "as_of": "2026-11-29"}
+    assert doc["filters"] == {"unit": "F", "collaborator": None}
+    ind = doc["indicators"]
+    assert ind == {
+        "prospects_without_document": 1,
+        "offers_in_progress": 1,
+        "potential_fees": {"recurring": 5000.0, "one_off": 0.0, "total": 5000.0},
+        "signed_offers": 4,
+        "signed_budget": {"recurring": 15200.0, "one_off": 3300.0, "total": 18500.0},
+        "refused_offers": 1,
+        "abandoned_prospects": 1,
+        "converted_prospects": 3,
+        "win_rate": {"by_count": 0.8, "by_value": pytest.approx(18500 / 20500)},
+        "median_days_to_sign": 41.0,
+    }
+    assert doc["monthly"][0] == {"month": "2026-01", "won_prospects": 1, "recurring": 200.0, "one_off": 0.0, "total": 200.0}
+    assert len(doc["monthly"]) == 11
+    assert doc["previous"]["as_of"] == "2025-11-29"
+    assert set(doc["previous"]["indicators"]) == set(ind)
+    assert doc["previous"]["indicators"]["signed_budget"]["total"] == 4000.0
+
+
+def test_amounts_keep_cents_exactly(capsys, tmp_path):
+    tables = sample_firm()
+    tables["document_lines"].loc[0, "amount_cents"] = 1_200_001  # 12 000,01 €
+    u = f"sqlite:///{tmp_path / 'cents.db'}"
+    db.replace_all(db.make_engine(u), tables)
+    code, out, _ = run(capsys, u, "indicators", "--user", "dir", "--unit", "F", "--json")
+    assert json.loads(out)["indicators"]["signed_budget"]["recurring"] == 15200.01
+
+
+def test_indicators_text_is_french(capsys, url):
+    code, out, _ = run(capsys, url, "indicators", "--user", "dir", "--unit", "F")
+    assert code == 0
+    assert "Indicateurs prospects sur l'exercice" in out
+    assert f"18{NNBSP}500{NNBSP}€" in out
+    assert "29/11/2026" in out and "janv. 2026" in out
+    assert "Budget signé" in out and "exceptionnel" in out
+
+
+def test_previous_and_fiscal_year_options(capsys, url):
+    _, out, _ = run(capsys, url, "indicators", "--user", "dir", "--unit", "F", "--previous", "--json")
+    doc = json.loads(out)
+    assert doc["fiscal_year"] == 2025 and doc["period"]["as_of"] == "2025-12-31"
+    _, out2, _ = run(capsys, url, "indicators", "--user", "dir", "--unit", "F", "--fiscal-year", "2025", "--json")
+    assert json.loads(out2) == doc
+    _, out3, _ = run(capsys, url, "indicators", "--user", "dir", "--unit", "F", "--as-of", "2026-11-28", "--json")
+    assert json.loads(out3)["indicators"]["offers_in_progress"] == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["indicators", "--user", "nobody"],
+        ["indicators", "--user", "gone"],
+        ["indicators", "--user", "staff1", "--unit", "T1"],
+        ["indicators", "--user", "part2", "--unit", "R1", "--json"],
+        ["indicators", "--user", "part1", "--collaborator", "man2"],
+        ["drilldown", "--user", "part2", "--unit", "R1", "--indicator", "signed_budget", "--format", "json"],
+        ["drilldown", "--user", "man1", "--unit", "T1", "--indicator", "signed_budget"],
+    ],
+)
+def test_refusals_exit_3_with_one_line_and_no_data(capsys, url, args):
+    code, out, err = run(capsys, url, *args)
+    assert code == 3
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1 and "Accès refusé" in err
+
+
+def test_bad_period_exits_2(capsys, url):
+    code, out, err = run(capsys, url, "indicators", "--user", "dir", "--fiscal-year", "2030")
+    assert code == 2 and out == "" and "after today" in err
+    code, _, err = run(capsys, url, "indicators", "--user", "dir", "--as-of", "2025-05-01")
+    assert code == 2 and "outside fiscal year" in err
+
+
+def test_drilldown_json_by_document(capsys, url):
+    code, out, err = run(capsys, url, "drilldown", "--user", "dir", "--unit", "F", "--indicator", "signed_budget", "--by", "document", "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["indicator"] == "signed_budget" and doc["by"] == "document"
+    rows = doc["rows"]
+    assert [r["document_id"] for r in rows] == ["X1", "X2", "X13", "X9"]  # by deal id, then creation date
+    assert sum(r["total"] for r in rows) == 18500.0
+    x1 = next(r for r in rows if r["document_id"] == "X1")
+    assert x1["lines"] == [
+        {"mission": "Commissariat aux comptes", "billing": "recurring", "amount": 12000.0},
+        {"mission": "Commissariat aux comptes", "billing": "one_off", "amount": 2500.0},
+    ]
+    assert x1["created_on"] == "2026-02-05" and x1["signatory_entity"] == "Exemple Expertise SAS"
+    expected_keys = {
+        "document_id", "doc_type", "template", "title", "status", "created_on", "sent_on", "decided_on", "deal_id",
+        "deal", "prospect", "region", "agency", "team", "partner", "manager", "client_manager", "signatory",
+        "signatory_entity", "recurring", "one_off", "total", "lines",
+    }
+    assert set(x1) == expected_keys
+
+
+def test_drilldown_json_by_deal_and_month(capsys, url):
+    code, out, _ = run(capsys, url, "drilldown", "--user", "dir", "--unit", "F", "--indicator", "signed_budget", "--month", "2026-03", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["by"] == "deal" and doc["month"] == "2026-03"
+    assert [(r["deal_id"], r["documents"], r["total"]) for r in doc["rows"]] == [("D1", 1, 14500.0)]
+    code, out, _ = run(capsys, url, "drilldown", "--user", "dir", "--unit", "F", "--indicator", "won_prospects", "--month", "2026-11", "--format", "json")
+    assert [r["deal_id"] for r in json.loads(out)["rows"]] == ["D7"]
+
+
+def test_drilldown_csv_has_french_headers_and_the_rows(capsys, url):
+    code, out, _ = run(capsys, url, "drilldown", "--user", "dir", "--unit", "F", "--indicator", "signed_offers", "--by", "document", "--format", "csv")
+    assert code == 0
+    frame = pd.read_csv(io.StringIO(out), sep=";", decimal=",")
+    assert list(frame.columns[:3]) == ["Id document", "Type de document", "Modèle"]
+    assert "Total (€)" in frame.columns and "Entité" in frame.columns
+    assert len(frame) == 4 and frame["Total (€)"].sum() == pytest.approx(18500.0)
+
+
+def test_drilldown_xlsx(capsys, url, tmp_path):
+    target = tmp_path / "d.xlsx"
+    code, _, err = run(capsys, url, "drilldown", "--user", "dir", "--unit", "F", "--indicator", "offers_in_progress", "--by", "document", "--format", "xlsx", "--output", str(target))
+    assert code == 0, err
+    wb = openpyxl.load_workbook(target)
+    sheet = wb["Par document"]
+    rows = list(sheet.values)
+    assert rows[0][0] == "Id document" and len(rows) == 2 and rows[1][0] == "X3"
+    lines = list(wb["Lignes"].values)
+    assert len(lines) == 3  # header + two lines of X3
+    code, _, err = run(capsys, url, "drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", "xlsx")
+    assert code == 2 and "--output" in err
+
+
+def test_drilldown_table_footer(capsys, url):
+    code, out, _ = run(capsys, url, "drilldown", "--user", "dir", "--unit", "F", "--indicator", "signed_budget")
+    assert code == 0
+    assert "Par" not in out.splitlines()[0]  # a table, headers first
+    assert "4 documents" in out and f"18{NNBSP}500{NNBSP}€" in out
+
+
+def test_unknown_indicator_exits_2(capsys, url):
+    code, out, err = run(capsys, url, "drilldown", "--user", "dir", "--unit", "F", "--indicator", "nope")
+    assert code == 2 and out == "" and "unknown indicator" in err
+
+
+def test_empty_database_is_a_clear_error(capsys, tmp_path):
+    code, out, err = run(capsys, f"sqlite:///{tmp_path / 'empty.db'}", "indicators", "--user", "dir")
+    assert code == 2 and "prospects demo" in err
