@@ -12,11 +12,11 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")  # no screen needed; callers embed PNG/SVG or display the figure
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from . import i18n  # noqa: E402
+from . import i18n
 
 RECURRING_COLOUR = "#1f4e79"
 ONE_OFF_COLOUR = "#f4a261"
@@ -36,7 +36,7 @@ def monthly_chart(monthly, locale: str = "fr", *, title: bool = True, size: tupl
     ax.bar(x, one, bottom=rec, color=ONE_OFF_COLOUR, hatch="//", edgecolor="white", linewidth=0,
            label=i18n.label("one_off", locale).capitalize())
     ax.set_xticks(x, labels, rotation=45 if len(labels) > 8 else 0, ha="right" if len(labels) > 8 else "center", fontsize=8)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: i18n.money(int(round(v * 100)), locale)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: i18n.money(round(v * 100), locale)))
     ax.tick_params(axis="y", labelsize=8)
     ax.spines[["top"]].set_visible(False)
     ax.grid(axis="y", alpha=0.3)

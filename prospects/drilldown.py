@@ -85,7 +85,7 @@ def cell(ds: Dataset, sel: Selection, indicator: str, *, month: str | None = Non
 def _frame(cols: dict[str, np.ndarray]) -> pd.DataFrame:
     """A frame keeping text columns as ``object`` with ``None`` for null (no string inference)."""
     return pd.DataFrame(
-        {k: pd.Series(v, dtype=object) if getattr(v, "dtype", None) == object else v for k, v in cols.items()}
+        {k: pd.Series(v, dtype=object) if getattr(v, "dtype", None) == np.dtype(object) else v for k, v in cols.items()}
     )
 
 
