@@ -82,6 +82,7 @@ _BOOLS = {**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, False)
 #: Optional columns that carry a rule when empty: a file must have them.
 _NEEDED_OPTIONAL = {("org_units", "parent_id"), ("deals", "abandoned_on"), ("documents", "decided_on")}
 _KIND_PARENT = {"region": "firm", "agency": "region", "team": "agency"}
+_A_KIND = {"firm": "a firm", "region": "a region", "agency": "an agency", "team": "a team"}
 _INT_RE = r"[+-]?[0-9]{1,18}"
 #: Extracts bigger than this (bytes) report progress on stderr.
 PROGRESS_MIN_BYTES = 10_000_000
@@ -162,7 +163,12 @@ def _empty_rejects() -> pd.DataFrame:
 
 def _as_text(series: pd.Series) -> pd.Series:
     """Raw values as ``str`` dtype with NaN for null ("" and None are null)."""
-    s = series if isinstance(series.dtype, pd.StringDtype) else series.astype("str")
+    if isinstance(series.dtype, pd.StringDtype):
+        s = series
+    elif pd.api.types.is_datetime64_any_dtype(series.dtype):  # dates handed over as dates
+        s = series.dt.strftime("%Y-%m-%d").astype("str")
+    else:
+        s = series.astype("str")
     s = s.reset_index(drop=True)
     return s.mask(s == "")
 
@@ -496,7 +502,7 @@ def _check_tree(chk: _Check, label: str) -> None:
     chk.reject(
         kind.notna().to_numpy() & ~is_firm & no_parent,
         "parent_id",
-        lambda m: "parent_id is required for a " + kind[m] + " (only the firm row has none)",
+        lambda m: "parent_id is required for " + kind[m].map(_A_KIND) + " (only the firm row has none)",
     )
     known = parent.isin(ids.dropna()).to_numpy()
     chk.reject_value(~no_parent & ~known, "parent_id", "parent_id ", " does not exist in org_units")
@@ -509,14 +515,13 @@ def _check_tree(chk: _Check, label: str) -> None:
     chk.reject(
         wrong,
         "parent_id",
-        lambda m: "a "
-        + kind[m]
-        + " must be under a "
-        + expected[m]
+        lambda m: kind[m].map(_A_KIND)
+        + " must be under "
+        + expected[m].map(_A_KIND)
         + ", but its parent '"
         + parent[m]
-        + "' is a "
-        + parent_kind[m],
+        + "' is "
+        + parent_kind[m].map(_A_KIND),
     )
     # exactly one usable firm row
     roots = np.flatnonzero(is_firm & no_parent)
@@ -732,7 +737,7 @@ def _read_csv(path: Path, table: str) -> tuple[pd.DataFrame, np.ndarray, pd.Data
     frame.columns = names
     lines = lines[1:]
     # empty lines and lines of empty fields are not rows
-    blank = (frame.iloc[:, 0] == "").to_numpy()
+    blank = (frame.iloc[:, 0] == "").to_numpy(copy=True)
     if blank.any():
         blank[blank] = (frame[blank] == "").all(axis=1).to_numpy()
     if blank.any():
@@ -787,6 +792,20 @@ def write_rejects(rejects: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _replace_all(engine: Engine, frames: Mapping[str, pd.DataFrame], info: Mapping[str, str], on_table: Progress) -> None:
+    """:func:`db.replace_all`, shielded from a pandas 3 pitfall.
+
+    Under pandas 3, ``Series.dt.strftime`` gives the ``str`` dtype, on which
+    ``.where(mask, None)`` puts NaN back, so ``db._column_values`` hands ``'nan'`` to
+    PostgreSQL's COPY for null dates. Until db.py converts to ``object`` first, the
+    write runs with the legacy string inference (it changes nothing else there).
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*future.infer_string.*")
+        with pd.option_context("future.infer_string", False):
+            db.replace_all(engine, frames, info, on_table=on_table)
+
+
 def load_extract(engine: Engine, folder: Path, progress: Progress | None = None) -> LoadReport:
     """Read, validate and load the extract in ``folder``, replacing the database content atomically.
 
@@ -808,7 +827,7 @@ def load_extract(engine: Engine, folder: Path, progress: Progress | None = None)
         if progress:
             progress(f"writing {name} ({counts[name].loaded} rows)")
 
-    db.replace_all(engine, validated.frames, info, on_table=on_table)
+    _replace_all(engine, validated.frames, info, on_table)
     path = folder / REJECTS_FILE
     notes = list(validated.notes)
     rejects_path: Path | None = None
