@@ -27,9 +27,12 @@ Rejection rules (beyond the per-column rules of DATA.md):
   Keeping such rows with the reference emptied would change who sees what silently;
 * rejection only flows from parents to children: a document keeps its other lines
   when one of its lines is rejected;
-* text columns are kept verbatim (only an empty field is null); ids, enums, dates,
-  booleans and integers are read without their surrounding spaces; enums are
-  case-sensitive, booleans are not;
+* text and id values are kept verbatim (an empty field is null, and so is an id made
+  only of spaces); enums, dates, booleans and integers are read without their
+  surrounding spaces; enums are case-sensitive, booleans are not; header names are
+  trimmed and case-insensitive;
+* ``line`` is the line of the file where the row starts (the header is line 1), line
+  breaks inside quoted fields included;
 * a file with no column for an optional, unconditional column (``template``,
   ``title``, ``abandon_reason``, ``sent_on``, ``entity_id``, ``signatory_id``,
   ``partner_id``, ``manager_id``, ``client_manager_id``, ``group_id``) is read as if
@@ -39,7 +42,10 @@ Rejection rules (beyond the per-column rules of DATA.md):
   line with more fields than the header is rejected;
 * the organisation tree must have exactly one usable firm row (kind ``firm``, empty
   parent): none, several, or a rejected one make the extract unusable, as does a
-  cycle in ``parent_id``.
+  cycle in ``parent_id``. The database and ``rejects.csv`` are then left untouched.
+
+Progress goes to stderr when stderr is a terminal or the extract is big
+(:data:`PROGRESS_MIN_BYTES`); ``PROSPECTS_PROGRESS=1`` / ``0`` forces it on / off.
 """
 
 from __future__ import annotations
