@@ -798,20 +798,6 @@ def write_rejects(rejects: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _replace_all(engine: Engine, frames: Mapping[str, pd.DataFrame], info: Mapping[str, str], on_table: Progress) -> None:
-    """:func:`db.replace_all`, shielded from a pandas 3 pitfall.
-
-    Under pandas 3, ``Series.dt.strftime`` gives the ``str`` dtype, on which
-    ``.where(mask, None)`` puts NaN back, so ``db._column_values`` hands ``'nan'`` to
-    PostgreSQL's COPY for null dates. Until db.py converts to ``object`` first, the
-    write runs with the legacy string inference (it changes nothing else there).
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*future.infer_string.*")
-        with pd.option_context("future.infer_string", False):
-            db.replace_all(engine, frames, info, on_table=on_table)
-
-
 def load_extract(engine: Engine, folder: Path, progress: Progress | None = None) -> LoadReport:
     """Read, validate and load the extract in ``folder``, replacing the database content atomically.
 
@@ -833,7 +819,7 @@ def load_extract(engine: Engine, folder: Path, progress: Progress | None = None)
         if progress:
             progress(f"writing {name} ({counts[name].loaded} rows)")
 
-    _replace_all(engine, validated.frames, info, on_table)
+    db.replace_all(engine, validated.frames, info, on_table=on_table)
     path = folder / REJECTS_FILE
     notes = list(validated.notes)
     rejects_path: Path | None = None
