@@ -74,6 +74,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", metavar="FILE", type=Path, help="write to FILE instead of standard output (required for xlsx)")
     p.set_defaults(handler=_cmd_drilldown)
 
+    p = sub.add_parser("report", parents=[common], help="papermill snapshots, one per unit (HTML and A4 PDF), plus an index page")
+    p.add_argument("--as", dest="login", metavar="LOGIN", required=True, help="render as this viewer (collaborators.login); ACCESS.md applies")
+    p.add_argument("--by", choices=("region", "agency"), default="region", help="one report per unit of this kind in the viewer's perimeter (default: region)")
+    p.add_argument("--unit", metavar="ID", nargs="+", action="extend", help="these org units instead (region, agency or team of the perimeter)")
+    p.add_argument("--fiscal-year", type=int, metavar="Y", help="fiscal year (labelled by the year it ends; default: current)")
+    p.add_argument("--as-of", metavar="DATE", help="as-of date inside the fiscal year (default: today, or the FY's last day)")
+    p.add_argument("--format", default="html,pdf", metavar="html,pdf", help="comma-separated formats (default: html,pdf)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: reports/ in the project folder); files go to DIR/<fiscal year>/")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="render N units in parallel processes (default: 1)")
+    p.set_defaults(handler=_cmd_report)
+
     return parser
 
 
@@ -215,6 +226,27 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from . import reports
+
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    if not formats or any(f not in reports.FORMATS for f in formats):
+        print(f"prospects: --format {args.format}: expected html, pdf or html,pdf", file=sys.stderr)
+        return EXIT_UNUSABLE
+    if args.jobs < 1:
+        print("prospects: --jobs must be at least 1", file=sys.stderr)
+        return EXIT_UNUSABLE
+    try:
+        return reports.run_command(
+            settings, args.login, by=args.by, units=args.unit, fiscal_year=args.fiscal_year, as_of=args.as_of,
+            formats=formats, out=args.out, jobs=args.jobs, config=getattr(args, "config", None),
+            notebook=reports.NOTEBOOK,
+        )
+    except (reports.ChromiumMissing, reports.NothingToRender, FileNotFoundError) as exc:
+        print(f"prospects: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
 
 
 def main(argv: Sequence[str] | None = None) -> int:

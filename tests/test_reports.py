@@ -1,0 +1,363 @@
+"""Report snapshots (issue 6) of Cabinet Exemple, whose figures are known by heart.
+
+Two batches are rendered once per module and shared by the assertions:
+
+* ``by_region``: ``prospects report --as dir`` in a subprocess (HTML and PDF, 2 jobs):
+  R1 Île-de-France holds every signed offer (Budget signé 18 500 €, 4 offres signées),
+  R2 Hauts-de-France none (0 €) but the abandoned prospect D4;
+* ``by_agency``: ``prospects report --as dir --by agency --format html`` in-process (1 job), with a
+  variant of the notebook that raises for A2 (the test hook: ``reports.NOTEBOOK``):
+  A1 Paris renders, A2 Lille fails, the command exits 1.
+
+PDF assertions need Debian's Chromium: outside CI they skip loudly when it is missing;
+in CI (``CI=true``) they must run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from prospects import __version__, cli, db, reports
+from prospects.config import load_settings
+from prospects.sample import sample_firm
+
+from .conftest import IN_CI
+
+TODAY = "2026-11-29"
+NNBSP = "\u202f"
+BUDGET_R1 = f"18{NNBSP}500{NNBSP}€"
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "report.ipynb"
+
+
+def _chromium() -> str | None:
+    path = load_settings().chromium
+    return path if shutil.which(path) or os.access(path, os.X_OK) else None
+
+
+CHROMIUM = _chromium()
+
+
+def need_chromium() -> str:
+    """The Chromium path; outside CI a loud skip when it is missing, in CI a failure."""
+    if CHROMIUM is None:
+        message = f"Chromium not found at {load_settings().chromium!r}: install Debian's chromium package"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip("SKIPPING PDF REPORT TESTS: " + message)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def sample_url(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('reports-db') / 'sample.db'}"
+    db.replace_all(db.make_engine(url), sample_firm(), info={"source": "Cabinet Exemple (tests)"})
+    return url
+
+
+def _cli(url: str, *args: str) -> subprocess.CompletedProcess:
+    """``prospects`` in a subprocess, as a user would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "prospects.cli", "--db", url, "--today", TODAY, *args],
+        capture_output=True, text=True, timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def by_region(sample_url, tmp_path_factory):
+    out = tmp_path_factory.mktemp("by-region")
+    formats = "html,pdf" if CHROMIUM else "html"
+    proc = _cli(sample_url, "report", "--as", "dir", "--out", str(out), "--format", formats, "--jobs", "2")
+    return proc, out / "2026"
+
+
+def _failing_notebook(folder: Path, unit: str) -> Path:
+    """The real report notebook, plus a cell that raises for ``unit`` right after the parameters."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    pos = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    cell = nbformat.v4.new_code_cell(f'if unit == "{unit}":\n    raise RuntimeError("panne simulée pour {unit}")')
+    cell["id"] = "inject-failure"
+    nb.cells.insert(pos + 1, cell)
+    path = folder / "failing-report.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def by_agency(sample_url, tmp_path_factory):
+    out = tmp_path_factory.mktemp("by-agency")
+    notebook = _failing_notebook(out, "A2")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(reports, "NOTEBOOK", notebook)
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = cli.main(["--db", sample_url, "--today", TODAY, "report", "--as", "dir", "--by", "agency",
+                             "--format", "html", "--out", str(out / "reports"), "--jobs", "1"])
+    return code, stdout.getvalue(), stderr.getvalue(), out / "reports" / "2026"
+
+
+def read(path: Path) -> str:
+    """A page's markup, entities decoded (nbconvert re-serialises the HTML)."""
+    return html.unescape(path.read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------------------
+# the notebook itself
+
+
+def test_notebook_is_thin_committed_without_outputs_and_typed():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
+    params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    for name, hint in [("viewer", "str"), ("unit", "str | None"), ("fiscal_year", "int | None"), ("as_of", "str | None"),
+                       ("today", "str | None"), ("db_url", "str | None"), ("locale", "str")]:
+        line = re.search(rf"^{name}: {re.escape(hint)} = .+  # .+$", params[0].source, re.M)
+        assert line, f"parameter {name} is not typed and commented"
+    body = "\n".join(c.source for c in code if c is not params[0])
+    assert len(body.splitlines()) < 30 and "import pandas" not in body  # logic lives in prospects.reports
+
+
+# ---------------------------------------------------------------------------
+# by region: HTML
+
+
+def test_region_batch_succeeds_with_progress_and_summary(by_region):
+    proc, folder = by_region
+    assert proc.returncode == 0, proc.stderr
+    assert "reports" in proc.stderr and "2/2" in proc.stderr  # the tqdm bar, on stderr
+    assert "WARNING" not in proc.stderr  # no kernel chatter
+    lines = proc.stdout.strip().splitlines()
+    assert lines[-1].startswith("2/2 → ") and lines[-1].endswith("index.html")
+    assert any(line.startswith("R1 Île-de-France") and BUDGET_R1 in line for line in lines)
+    names = sorted(p.name for p in folder.iterdir())
+    expected = ["R1-ile-de-france.html", "R2-hauts-de-france.html", "index.html"]
+    if CHROMIUM:
+        expected += ["R1-ile-de-france.pdf", "R2-hauts-de-france.pdf"]
+    assert names == sorted(expected)
+
+
+def test_region_html_shows_the_known_figures_in_french(by_region, sample_url):
+    _proc, folder = by_region
+    page = read(folder / "R1-ile-de-france.html")
+    # first page: firm, unit, viewer, period, as-of, extraction date, software version
+    for text in ("Suivi Business › Prospects", "Cabinet Exemple", "Île-de-France (Région, R1)",
+                 "Claire Directrice (dir, Directeur)", "du 01/01/2026 au 29/11/2026", "29/11/2025",
+                 f"prospects {__version__}", "Cabinet Exemple (tests)"):
+        assert text in page, text
+    loaded_at = db.read_extract_info(db.make_engine(sample_url))["loaded_at"]
+    assert reports.format_timestamp(loaded_at) in page
+    # the indicator table (README labels), with N-1 at the same date
+    for text in ("Indicateurs prospects sur l'exercice", "Prospect sans document", "Offres en cours",
+                 "Honoraires potentiels", "Offres signées", "Budget signé", "Offres refusées", "Prospect abandonné",
+                 "Exercice 2026 au 29/11/2026", "N-1 au 29/11/2025"):
+        assert text in page, text
+    assert f'<td class="num">{BUDGET_R1}</td><td class="num">4{NNBSP}000{NNBSP}€</td>' in page  # N, N-1
+    assert f'<td>Budget signé récurrent</td><td class="num">15{NNBSP}200{NNBSP}€</td>' in page
+    assert f'<td>Budget signé exceptionnel</td><td class="num">3{NNBSP}300{NNBSP}€</td>' in page
+    assert '<td>Offres signées</td><td class="num">4</td><td class="num">1</td>' in page
+    assert f'<td>Honoraires potentiels</td><td class="num">5{NNBSP}000{NNBSP}€</td>' in page
+    # the chart, embedded; its months; the ageing; the top offers; the dictionary
+    assert "Nombre de prospects transformés par date" in page
+    assert 'src="data:image/svg+xml;base64,' in page
+    assert f'<td>mars 2026</td><td class="num">1</td><td class="num">12{NNBSP}000{NNBSP}€</td>' in page
+    assert f'<td>>180</td><td class="num">1</td><td class="num">5{NNBSP}000{NNBSP}€</td>' in page
+    assert "Principales offres signées" in page and "Principales offres en cours" in page
+    assert "Alpha SAS" in page and f"14{NNBSP}500{NNBSP}€" in page  # X1, the largest signed offer
+    assert "Beta SARL" in page  # X3, in progress
+    assert "Dictionnaire des indicateurs" in page
+    assert "Affaires prospects abandonnées dont la date d'abandon tombe dans la période." in page
+
+
+def test_region_html_is_scoped_to_its_unit(by_region):
+    _proc, folder = by_region
+    r2 = read(folder / "R2-hauts-de-france.html")
+    assert "Hauts-de-France (Région, R2)" in r2
+    assert f'<td>Budget signé</td><td class="num">0{NNBSP}€</td>' in r2
+    assert '<td>Prospect abandonné</td><td class="num">1</td>' in r2  # D4, abandoned 10/09/2026
+    assert "Alpha SAS" not in r2 and "Beta SARL" not in r2  # R1's deals
+    # D6 is confidential: the director sees it nowhere, not even in R1
+    assert "Zeta" not in read(folder / "R1-ile-de-france.html")
+
+
+def test_html_shows_no_code_and_needs_no_network(by_region):
+    _proc, folder = by_region
+    for path in folder.glob("*.html"):
+        page = read(path)
+        for leak in ("import prospects", "from prospects", "reports.build", "report.cover", "report.headline",
+                     "Traceback", "In&nbsp;[", 'class="input"', "injected-parameters", "Rendered by `prospects report`"):
+            assert leak not in page, (path.name, leak)
+        assert "<script" not in page and "<link" not in page, path.name
+        assert not re.search(r"https?://", page), path.name
+        assert not re.search(r"""(?:src|href)=["'](?!data:|[\w.-]+\.(?:html|pdf)["'])""", page), path.name
+        assert "@import" not in page and "url(" not in page
+
+
+def test_index_lists_every_region_with_headline_figures(by_region):
+    _proc, folder = by_region
+    index = read(folder / "index.html")
+    for text in ("Rapports prospects — exercice 2026", "Claire Directrice (dir, Directeur)", "29/11/2026",
+                 "Budget signé", "Offres signées", "Offres en cours", "Honoraires potentiels"):
+        assert text in index, text
+    rows = {m.group(1): m.group(0) for m in re.finditer(r'<tr class="[^"]*" data-unit="(\w+)">.*?</tr>', index)}
+    assert sorted(rows) == ["R1", "R2"]
+    assert 'href="R1-ile-de-france.html"' in rows["R1"]
+    assert f'<td class="num">{BUDGET_R1}</td><td class="num">4</td><td class="num">1</td><td class="num">5{NNBSP}000{NNBSP}€</td>' in rows["R1"]
+    assert f'<td class="num">0{NNBSP}€</td><td class="num">0</td><td class="num">0</td><td class="num">0{NNBSP}€</td>' in rows["R2"]
+    if CHROMIUM:
+        assert 'href="R2-hauts-de-france.pdf"' in rows["R2"]
+    assert "Échec" not in index
+
+
+# ---------------------------------------------------------------------------
+# by region: PDF
+
+
+@pytest.mark.browser
+def test_pdf_is_an_a4_pdf_with_the_unit_and_its_signed_budget(by_region):
+    need_chromium()
+    from pypdf import PdfReader
+
+    _proc, folder = by_region
+    pdf = folder / "R1-ile-de-france.pdf"
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    reader = PdfReader(pdf)
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
+    assert len(reader.pages) >= 3  # cover, figures…, dictionary on its own page
+    text = " ".join(page.extract_text() for page in reader.pages)
+    flat = re.sub(r"[\s\u202f\u00a0]+", " ", text)
+    assert "Île-de-France" in flat and "Cabinet Exemple" in flat
+    assert "18 500 €" in flat
+    assert "Dictionnaire des indicateurs" in flat
+    if shutil.which("pdftotext"):  # poppler agrees
+        out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        assert "18 500 €" in re.sub(r"[\s\u202f\u00a0]+", " ", out)
+
+
+# ---------------------------------------------------------------------------
+# by agency, with one failing unit
+
+
+def test_failing_unit_does_not_stop_the_others_and_exits_1(by_agency):
+    code, stdout, stderr, folder = by_agency
+    assert code == 1
+    assert (folder / "A1-paris.html").is_file()
+    assert not list(folder.glob("A2-*"))  # no half report
+    a1 = read(folder / "A1-paris.html")
+    assert "Paris (Agence, A1)" in a1 and f'<td>Budget signé</td><td class="num">{BUDGET_R1}</td>' in a1
+    failed = [line for line in stdout.splitlines() if line.startswith("A2 Lille")]
+    assert len(failed) == 1 and "Échec" in failed[0] and "RuntimeError: panne simulée pour A2" in failed[0]
+    assert stdout.strip().splitlines()[-1].startswith("1/2 → ")
+    assert "2/2" in stderr  # the bar went through both units
+
+
+def test_index_lists_the_failure_with_its_error(by_agency):
+    _code, _out, _err, folder = by_agency
+    index = read(folder / "index.html")
+    rows = {m.group(1): m.group(0) for m in re.finditer(r'<tr class="[^"]*" data-unit="(\w+)">.*?</tr>', index)}
+    assert sorted(rows) == ["A1", "A2"]
+    assert 'href="A1-paris.html"' in rows["A1"] and f"{BUDGET_R1}" in rows["A1"]
+    assert "Échec" in rows["A2"] and "RuntimeError: panne simulée pour A2" in rows["A2"]
+    assert "href=" not in rows["A2"]
+    assert "1 rapport(s) en échec" in index
+
+
+# ---------------------------------------------------------------------------
+# refusals and unusable requests: before any work, no files
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--as", "part1", "--unit", "R2"], "« R2 » est hors de votre périmètre"),  # part1 sees R1 only
+        (["--as", "part1", "--unit", "R1", "R2"], "« R2 » est hors de votre périmètre"),  # all or nothing
+        (["--as", "part1", "--unit", "NOPE"], "« NOPE » est hors de votre périmètre"),
+        (["--as", "staff1"], "aucune unité dans son périmètre"),  # no right to filter
+        (["--as", "man1", "--by", "agency"], "aucune unité dans son périmètre"),  # validator without group
+        (["--as", "staff1", "--unit", "T1"], "réservés"),
+        (["--as", "nobody"], "inconnu"),
+        (["--as", "gone"], "inactif"),
+    ],
+)
+def test_refused_before_any_work(sample_url, tmp_path, capsys, args, message):
+    out = tmp_path / "out"
+    code = cli.main(["--db", sample_url, "--today", TODAY, "report", *args, "--out", str(out), "--format", "html"])
+    captured = capsys.readouterr()
+    assert code == 3
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("prospects: Accès refusé") and message in lines[0]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--as", "dir", "--fiscal-year", "2027"], "after today"),
+        (["--as", "dir", "--format", "docx"], "--format"),
+        (["--as", "dir", "--jobs", "0"], "--jobs"),
+        (["--as", "part1", "--by", "agency", "--format", "pdf"], "Chromium not found"),
+    ],
+)
+def test_unusable_requests_exit_2_without_files(sample_url, tmp_path, capsys, monkeypatch, args, message):
+    monkeypatch.setenv("PROSPECTS_CHROMIUM", str(tmp_path / "no-chromium"))
+    out = tmp_path / "out"
+    code = cli.main(["--db", sample_url, "--today", TODAY, "report", *args, "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert message in captured.err and captured.out == ""
+    assert not out.exists()
+
+
+# ---------------------------------------------------------------------------
+# the rendering helpers, without papermill
+
+
+def test_report_sections_in_english(sample_url):
+    rep = reports.build("dir", "T1", today=TODAY, db_url=sample_url, locale="en")
+    page = "".join(str(s) for s in rep.sections())
+    assert "Audit Paris (Team, T1)" in page and "Signed budget" in page and "€18,500" in page
+    assert "Metric dictionary" in page and "Prospect indicators for the fiscal year" in page
+    assert json.loads(json.dumps(rep.headline()._repr_json_())) == {
+        "unit": "T1", "fiscal_year": 2026, "as_of": "2026-11-29",
+        "signed_budget": 1_850_000, "signed_offers": 4, "offers_in_progress": 1, "potential_fees": 500_000,
+    }
+
+
+def test_report_build_refuses_outside_the_perimeter(sample_url):
+    from prospects.scoping import AccessDenied
+
+    with pytest.raises(AccessDenied, match="hors de votre périmètre"):
+        reports.build("part1", "R2", today=TODAY, db_url=sample_url)
+
+
+def test_top_offers_are_the_largest_first(sample_url):
+    rep = reports.build("dir", "R1", today=TODAY, db_url=sample_url)
+    rep.top = 2
+    html = str(rep.top_offers())
+    assert html.index("Alpha SAS") < html.index(f"3{NNBSP}000{NNBSP}€")  # X1 14 500 € before X2 3 000 €
+    assert "Les 2 plus importantes sur 4" in html
+    assert "Eta SARL" not in html.split("Principales offres en cours")[0]  # X9 (800 €) is beyond the top 2
+
+
+def test_slugs_and_timestamps():
+    assert reports.slugify("Île-de-France") == "ile-de-france"
+    assert reports.slugify("Provence-Alpes-Côte d'Azur") == "provence-alpes-cote-d-azur"
+    assert reports.slugify("???") == "unit"
+    assert reports.format_timestamp("2026-11-29T16:02:49+00:00") == "29/11/2026 16:02 UTC"
+    assert reports.format_timestamp("2026-11-29T16:02:49+00:00", "en") == "2026-11-29 16:02 UTC"
+    assert reports.format_timestamp(None) == "—"
