@@ -40,6 +40,14 @@ def _days(series: pd.Series, null: int = NEVER) -> np.ndarray:
     return out
 
 
+def month_ordinal(days: np.ndarray) -> np.ndarray:
+    """Month ordinal (year * 12 + month - 1) of day numbers; NEVER stays NEVER."""
+    months = (_EPOCH + days.astype("timedelta64[D]")).astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    out = np.where(days == NEVER, NEVER, months).astype(np.int32)
+    out.flags.writeable = False
+    return out
+
+
 def _frozen(a: np.ndarray) -> np.ndarray:
     a.flags.writeable = False
     return a
@@ -59,12 +67,15 @@ class Dataset:
     deal_created: np.ndarray
     deal_abandoned: np.ndarray  # NEVER unless status is abandoned
     deal_converted: np.ndarray  # earliest decided_on of the deal's signed documents, else NEVER
+    deal_converted_month: np.ndarray  # month ordinal (year * 12 + month - 1) of the conversion
     # document arrays
     doc_deal: np.ndarray
     doc_status: np.ndarray  # codes of DOC_STATUS
     doc_created: np.ndarray
     doc_sent_or_created: np.ndarray
     doc_decided: np.ndarray  # NEVER when undecided
+    doc_decided_month: np.ndarray  # month ordinal of decided_on
+    doc_days_to_decide: np.ndarray  # decided_on - (sent_on, else created_on), in days
     doc_recurring: np.ndarray  # cents
     doc_one_off: np.ndarray  # cents
 
@@ -84,12 +95,14 @@ class Dataset:
 def build_dataset(deals: pd.DataFrame, documents: pd.DataFrame, directory: Directory, first_day: dt.date, last_day: dt.date) -> Dataset:
     """Assemble a :class:`Dataset` from canonical deal and document frames (with fees)."""
     deals = deals.reset_index(drop=True)
+    for col in ("kind", "unit_id", "partner_id", "manager_id", "client_manager_id", "group_id"):
+        deals[col] = deals[col].astype("category")  # filters compare integer codes, not strings
     units = directory.units
     for level in ("firm", "region", "agency", "team"):
         deals[f"{level}_id"] = deals["unit_id"].map(units[level]).astype(object)
-    pos = pd.Series(np.arange(len(deals)), index=deals["id"])
-    documents = documents[documents["deal_id"].isin(pos.index)].reset_index(drop=True)
-    documents["deal_pos"] = pos.reindex(documents["deal_id"]).to_numpy(dtype=np.int64)
+    pos = pd.Index(deals["id"]).get_indexer(documents["deal_id"])
+    documents = documents[pos >= 0].reset_index(drop=True)
+    documents["deal_pos"] = pos[pos >= 0].astype(np.int64)
     doc_deal = _frozen(documents["deal_pos"].to_numpy(dtype=np.int64))
     status = _frozen(documents["status"].map(DOC_STATUS).to_numpy(dtype=np.int8))
     created = _days(documents["created_on"])
@@ -136,11 +149,14 @@ def build_dataset(deals: pd.DataFrame, documents: pd.DataFrame, directory: Direc
         deal_created=_days(deals["created_on"]),
         deal_abandoned=_frozen(abandoned),
         deal_converted=_frozen(converted),
+        deal_converted_month=month_ordinal(converted),
         doc_deal=doc_deal,
         doc_status=status,
         doc_created=created,
         doc_sent_or_created=sent_or_created,
         doc_decided=decided,
+        doc_decided_month=month_ordinal(decided),
+        doc_days_to_decide=_frozen((decided.astype(np.int64) - sent_or_created).astype(np.int32)),
         doc_recurring=_frozen(documents["recurring"].to_numpy(dtype=np.int64)),
         doc_one_off=_frozen(documents["one_off"].to_numpy(dtype=np.int64)),
     )

@@ -76,10 +76,9 @@ def selections(ds: Dataset, deal_mask: np.ndarray, period: Period) -> Selection:
     return Selection(period, MappingProxyType(deals), MappingProxyType(docs))
 
 
-def month_index(period: Period, days: np.ndarray) -> np.ndarray:
-    """Position of each day number in ``period.months()`` (-1 before the first month)."""
-    starts = np.array([day_number(pd.Timestamp(f"{m}-01").date()) for m in period.months()], dtype=np.int64)
-    return np.searchsorted(starts, days, side="right") - 1
+def month_index(period: Period, months: np.ndarray) -> np.ndarray:
+    """Position in ``period.months()`` of month ordinals (see :func:`prospects.dataset.month_ordinal`)."""
+    return months.astype(np.int64) - (period.start.year * 12 + period.start.month - 1)
 
 
 def month_selection(ds: Dataset, sel: Selection, code: str, month: str) -> tuple[str, np.ndarray]:
@@ -90,20 +89,22 @@ def month_selection(ds: Dataset, sel: Selection, code: str, month: str) -> tuple
     pos = months.index(month)
     if code in ("won_prospects", "converted_prospects"):
         mask = sel.deals["converted_prospects"]
-        return "deal", mask & (month_index(sel.period, ds.deal_converted) == pos)
+        return "deal", mask & (month_index(sel.period, ds.deal_converted_month) == pos)
     if code in ("signed_offers", "signed_budget"):
         mask = sel.documents[code]
-        return "document", mask & (month_index(sel.period, ds.doc_decided) == pos)
+        return "document", mask & (month_index(sel.period, ds.doc_decided_month) == pos)
     raise ValueError(f"indicator {code} has no monthly bars; use one of {', '.join(MONTH_CELLS)}")
 
 
-def _fees(ds: Dataset, mask: np.ndarray) -> dict[str, int]:
-    rec = int(ds.doc_recurring[mask].sum(dtype=np.int64))
-    one = int(ds.doc_one_off[mask].sum(dtype=np.int64))
+def _fees(ds: Dataset, idx: np.ndarray) -> dict[str, int]:
+    """Fees of the documents at positions ``idx``: recurring, one-off, total (cents)."""
+    rec = int(ds.doc_recurring[idx].sum(dtype=np.int64))
+    one = int(ds.doc_one_off[idx].sum(dtype=np.int64))
     return {"recurring": rec, "one_off": one, "total": rec + one}
 
 
 def _sum_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Integer sums of ``values`` per bucket ``index`` (0 … n-1), exact (no float)."""
     out = np.zeros(n, dtype=np.int64)
     np.add.at(out, index, values)
     return out
@@ -123,21 +124,24 @@ class Figures:
 def compute(ds: Dataset, deal_mask: np.ndarray, period: Period, *, with_previous: bool = True) -> Figures:
     """All figures of METRICS.md for the deals in ``deal_mask`` over ``period``."""
     sel = selections(ds, deal_mask, period)
-    docs, deals = sel.documents, sel.deals
-    signed, refused, in_progress = docs["signed_offers"], docs["refused_offers"], docs["offers_in_progress"]
-    n_signed, n_refused = int(signed.sum()), int(refused.sum())
+    # positions, not masks: taking by index is several times faster than boolean indexing
+    signed = np.flatnonzero(sel.documents["signed_offers"])
+    refused = np.flatnonzero(sel.documents["refused_offers"])
+    in_progress = np.flatnonzero(sel.documents["offers_in_progress"])
+    converted = np.flatnonzero(sel.deals["converted_prospects"])
+    n_signed, n_refused = len(signed), len(refused)
     signed_fees, refused_fees = _fees(ds, signed), _fees(ds, refused)
     by_value_den = signed_fees["total"] + refused_fees["total"]
-    days_to_sign = (ds.doc_decided[signed].astype(np.int64) - ds.doc_sent_or_created[signed])
+    days_to_sign = ds.doc_days_to_decide[signed]
     indicators = {
-        "prospects_without_document": int(deals["prospects_without_document"].sum()),
-        "offers_in_progress": int(in_progress.sum()),
+        "prospects_without_document": int(np.count_nonzero(sel.deals["prospects_without_document"])),
+        "offers_in_progress": len(in_progress),
         "potential_fees": _fees(ds, in_progress),
         "signed_offers": n_signed,
         "signed_budget": signed_fees,
         "refused_offers": n_refused,
-        "abandoned_prospects": int(deals["abandoned_prospects"].sum()),
-        "converted_prospects": int(deals["converted_prospects"].sum()),
+        "abandoned_prospects": int(np.count_nonzero(sel.deals["abandoned_prospects"])),
+        "converted_prospects": len(converted),
         "win_rate": {
             "by_count": n_signed / (n_signed + n_refused) if n_signed + n_refused else None,
             "by_value": signed_fees["total"] / by_value_den if by_value_den else None,
@@ -145,8 +149,8 @@ def compute(ds: Dataset, deal_mask: np.ndarray, period: Period, *, with_previous
         "median_days_to_sign": float(np.median(days_to_sign)) if len(days_to_sign) else None,
     }
     months = period.months()
-    won_idx = month_index(period, ds.deal_converted[deals["converted_prospects"]])
-    sig_idx = month_index(period, ds.doc_decided[signed])
+    won_idx = month_index(period, ds.deal_converted_month[converted])
+    sig_idx = month_index(period, ds.doc_decided_month[signed])
     rec = _sum_by(sig_idx, ds.doc_recurring[signed], len(months))
     one = _sum_by(sig_idx, ds.doc_one_off[signed], len(months))
     monthly = pd.DataFrame(
@@ -158,7 +162,7 @@ def compute(ds: Dataset, deal_mask: np.ndarray, period: Period, *, with_previous
             "total": rec + one,
         }
     )
-    bucket = ageing_positions(ds, period)[in_progress]
+    bucket = ageing_positions(ds, period, in_progress)
     n_buckets = len(AGEING_BUCKETS)
     a_rec = _sum_by(bucket, ds.doc_recurring[in_progress], n_buckets)
     a_one = _sum_by(bucket, ds.doc_one_off[in_progress], n_buckets)
@@ -180,10 +184,13 @@ def ageing_bucket_mask(ds: Dataset, sel: Selection, bucket: str) -> np.ndarray:
     labels = [b[2] for b in AGEING_BUCKETS]
     if bucket not in labels:
         raise ValueError(f"ageing bucket {bucket!r}: expected one of {', '.join(labels)}")
-    return sel.documents["offers_in_progress"] & (ageing_positions(ds, sel.period) == labels.index(bucket))
+    in_progress = np.flatnonzero(sel.documents["offers_in_progress"])
+    out = np.zeros(ds.n_documents, dtype=bool)
+    out[in_progress] = ageing_positions(ds, sel.period, in_progress) == labels.index(bucket)
+    return out
 
 
-def ageing_positions(ds: Dataset, period: Period) -> np.ndarray:
-    """For every document, its ageing bucket at as-of: days since sent (else created)."""
-    age = day_number(period.as_of) - ds.doc_sent_or_created.astype(np.int64)
+def ageing_positions(ds: Dataset, period: Period, idx: np.ndarray) -> np.ndarray:
+    """Ageing bucket at as-of of the documents at positions ``idx``: days since sent (else created)."""
+    age = day_number(period.as_of) - ds.doc_sent_or_created[idx].astype(np.int64)
     return np.searchsorted(np.array([b[0] for b in AGEING_BUCKETS[1:]]), np.maximum(age, 0), side="right")

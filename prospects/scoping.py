@@ -191,18 +191,16 @@ def check_filters(viewer: Viewer, directory: Directory, filters: Filters) -> Non
 
 
 def visible_mask(viewer: Viewer, deals: pd.DataFrame) -> np.ndarray:
-    """``visible(u, d)`` of ACCESS.md for every deal row (kind not considered)."""
-    me = viewer.collaborator_id
-    in_team = (
-        (deals["partner_id"].to_numpy() == me)
-        | (deals["manager_id"].to_numpy() == me)
-        | (deals["client_manager_id"].to_numpy() == me)
-    )
+    """``visible(u, d)`` of ACCESS.md for every deal row (kind not considered).
+
+    Works on plain or categorical id columns (datasets use categories: comparisons on codes).
+    """
+    in_team = _in_team(deals, viewer.collaborator_id)
     if not viewer.can_validate_offers or not viewer.perimeter:
         return in_team
-    in_perimeter = deals["unit_id"].isin(viewer.perimeter).to_numpy()
+    in_perimeter = deals["unit_id"].isin(viewer.perimeter).to_numpy(dtype=bool)
     group = deals["group_id"]
-    guarded_ok = (group.isna() | group.isin(viewer.groups)).to_numpy()
+    guarded_ok = (group.isna() | group.isin(viewer.groups)).to_numpy(dtype=bool)
     return in_team | (in_perimeter & guarded_ok)
 
 
@@ -213,22 +211,25 @@ def scope_mask(viewer: Viewer, directory: Directory, deals: pd.DataFrame, filter
     there is none). Refuses filters the viewer has no right to.
     """
     check_filters(viewer, directory, filters)
-    mask = (deals["kind"].to_numpy() == "prospect") & visible_mask(viewer, deals)
+    mask = (deals["kind"] == "prospect").to_numpy(dtype=bool) & visible_mask(viewer, deals)
     if filters.is_mine:
         return mask & _in_team(deals, viewer.collaborator_id)
     if filters.unit is not None:
-        mask &= deals["unit_id"].isin(directory.subtree(filters.unit)).to_numpy()
+        mask &= deals["unit_id"].isin(directory.subtree(filters.unit)).to_numpy(dtype=bool)
     if filters.collaborator is not None:
         mask &= _in_team(deals, directory.login_to_id(filters.collaborator))
     return mask
 
 
 def _in_team(deals: pd.DataFrame, collaborator_id: str | None) -> np.ndarray:
+    """Whether the collaborator is partner, manager or client manager of each deal."""
+    if collaborator_id is None:
+        return np.zeros(len(deals), dtype=bool)
     return (
-        (deals["partner_id"].to_numpy() == collaborator_id)
-        | (deals["manager_id"].to_numpy() == collaborator_id)
-        | (deals["client_manager_id"].to_numpy() == collaborator_id)
-    )
+        (deals["partner_id"] == collaborator_id)
+        | (deals["manager_id"] == collaborator_id)
+        | (deals["client_manager_id"] == collaborator_id)
+    ).to_numpy(dtype=bool)
 
 
 def filter_options(viewer: Viewer, directory: Directory) -> dict[str, pd.DataFrame]:
