@@ -51,6 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", metavar="DIR", type=Path, help="folder to write <table>.csv into (created if missing)")
     p.set_defaults(handler=_cmd_export)
 
+    p = sub.add_parser("serve", parents=[common], help="serve the Voilà dashboard (hardened; 127.0.0.1 by default)")
+    p.add_argument("--auth", choices=("local",), default="local", help="where the viewer comes from: local = one fixed viewer (--user), loopback only (default)")
+    p.add_argument("--user", metavar="LOGIN", help="the viewer with --auth local (default on a demo database: its regional partner)")
+    p.add_argument("--port", type=int, default=8866, help="port (default 8866)")
+    p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    p.add_argument("--locale", choices=("fr", "en"), help="language of the dashboard (default: the settings' locale, fr)")
+    p.add_argument("--cull-idle-timeout", type=int, default=3600, metavar="S", help="shut down a viewer's kernel idle for S seconds (default 3600)")
+    p.add_argument("--cell-timeout", type=int, default=120, metavar="S", help="limit for any notebook cell at page load (default 120 s)")
+    p.set_defaults(handler=_cmd_serve)
+
     def add_view_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--user", metavar="LOGIN", required=True, help="the viewer (collaborators.login)")
         fy = p.add_mutually_exclusive_group()
@@ -108,6 +119,21 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from . import loading
 
     return loading.run_export_command(settings, args.folder)
+
+
+def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+
+    from . import serving
+
+    if args.locale:
+        settings = settings.with_(locale=args.locale)
+    options = serving.ServeOptions(
+        auth=args.auth, user=args.user, ip=args.ip, port=args.port, open_browser=not args.no_browser,
+        cull_idle_timeout=args.cull_idle_timeout, cell_timeout=args.cell_timeout,
+    )
+    today_explicit = getattr(args, "today", None) is not None or bool(os.environ.get("PROSPECTS_TODAY"))
+    return serving.run_serve_command(settings, options, today_explicit=today_explicit)
 
 
 def _view(settings: Settings, args: argparse.Namespace):

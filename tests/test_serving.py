@@ -1,0 +1,159 @@
+"""`prospects serve` without a browser: identity injection, hardening, the command's checks."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from prospects import db, serving
+from prospects.config import load_settings
+from prospects.sample import sample_firm
+
+NASTY = [
+    "dir",
+    'a"b',
+    "a'b",
+    "back\\slash\\",
+    "new\nline",
+    "x = 1\nimport os; os.system('echo pwned')",
+    '"; import os; os.system("echo pwned") #',
+    "\u2028\u2029\x85\x00\x1b",
+    "élodie.dupont@cabinet.fr",
+    "emoji 😀 astral",
+    "{{ jinja }} ${shell} %s",
+]
+
+
+@pytest.mark.parametrize("login", NASTY)
+def test_injected_login_reads_back_exactly_and_runs_nothing(login):
+    literal = serving.python_literal(login)
+    assert "\n" not in literal and "\r" not in literal
+    assert ast.literal_eval(literal) == login
+    source = serving.parameter_source({"login": login, "config": None})
+    tree = ast.parse(source)
+    assert all(isinstance(node, ast.Assign) for node in tree.body)  # assignments of literals, nothing else
+    scope: dict = {}
+    exec(compile(tree, "<injected>", "exec"), {"__builtins__": {}}, scope)
+    assert scope == {"login": login, "config": None}
+    assert json.loads(literal) == login  # and it is the JSON escaping of the value
+
+
+def test_parameter_names_are_checked():
+    with pytest.raises(ValueError):
+        serving.parameter_source({"login; import os": "x"})
+    with pytest.raises(TypeError):
+        serving.python_literal(3)  # type: ignore[arg-type]
+
+
+def _notebook():
+    nb = nbformat.read(serving.dashboard_notebook(), as_version=4)
+    return nb
+
+
+def test_injection_goes_after_the_parameters_cell_once():
+    nb = _notebook()
+    tags = [c.metadata.get("tags", []) for c in nb.cells]
+    at = next(i for i, t in enumerate(tags) if "parameters" in t)
+    hook = serving.make_prelaunch_hook(serving.fixed_login("part1"))
+    out = hook(object(), nb, "")
+    out = hook(object(), out, "")  # twice: still one injected cell
+    injected = [i for i, c in enumerate(out.cells) if serving.INJECTED_TAG in c.metadata.get("tags", [])]
+    assert injected == [at + 1]
+    scope: dict = {}
+    exec(out.cells[at].source + "\n" + out.cells[at + 1].source, {}, scope)
+    assert scope["login"] == "part1" and scope["config"] is None
+
+
+def test_no_viewer_no_page():
+    from tornado.web import HTTPError
+
+    hook = serving.make_prelaunch_hook(lambda handler: None)
+    with pytest.raises(HTTPError) as exc:
+        hook(object(), _notebook(), "")
+    assert exc.value.status_code == 403
+
+
+def test_the_login_source_gets_the_request_handler():
+    seen = []
+
+    def source(handler):
+        seen.append(handler)
+        return "dir"
+
+    handler = object()
+    serving.make_prelaunch_hook(source)(handler, _notebook(), "")
+    assert seen == [handler]
+
+
+@pytest.fixture
+def sample_settings(tmp_path):
+    url = f"sqlite:///{tmp_path / 'sample.db'}"
+    db.replace_all(db.make_engine(url), sample_firm())
+    return load_settings(db=url, today="2026-11-29")
+
+
+def test_hardening_wins_over_user_config_files(sample_settings, tmp_path, monkeypatch):
+    # a user-level voila config trying to loosen everything
+    conf = tmp_path / "jupyter-config"
+    conf.mkdir()
+    (conf / "voila.json").write_text(json.dumps({
+        "VoilaConfiguration": {"show_tracebacks": True, "allow_template_override": "YES", "allow_theme_override": "YES",
+                               "strip_sources": False, "file_allowlist": [".*"]},
+        "Voila": {"ip": "0.0.0.0"},
+    }))
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(conf))
+    options = serving.ServeOptions(user="dir", port=8899, open_browser=False, cull_idle_timeout=600, cell_timeout=60)
+    app = serving.build_voila(sample_settings, options)
+    vc = app.voila_configuration
+    assert vc.show_tracebacks is False and vc.strip_sources is True
+    assert vc.allow_template_override == "NO" and vc.allow_theme_override == "NO"
+    assert vc.file_allowlist == [] and vc.preheat_kernel is False
+    assert vc.prelaunch_hook is not None
+    assert app.ip == "127.0.0.1" and app.port == 8899 and app.port_retries == 0 and app.open_browser is False
+    assert app.notebook_path.endswith("notebooks/dashboard.ipynb")
+    assert app.config.VoilaExecutor.timeout == 60
+    assert app.config.MappingKernelManager.cull_idle_timeout == 600
+    assert app.config.MappingKernelManager.cull_interval == 300
+    # the kernel manager Voilà creates at start reads the culling settings
+    settings = app.init_settings()
+    km = settings["kernel_manager"]
+    assert km.cull_idle_timeout == 600 and km.cull_interval == 300
+
+
+def test_kernel_environment(sample_settings):
+    env = serving.kernel_environment(sample_settings, today_explicit=True)
+    assert env["PROSPECTS_DB"] == sample_settings.db_url and env["PROSPECTS_TODAY"] == "2026-11-29"
+    assert env["PROSPECTS_LOCALE"] == "fr"
+    assert "PROSPECTS_TODAY" not in serving.kernel_environment(sample_settings, today_explicit=False)
+
+
+def test_demo_login_default_only_for_demo_databases(sample_settings):
+    assert serving.demo_login_table(sample_settings) == []  # Cabinet Exemple is not a demo firm
+    logins = [
+        {"login": "d", "what": "the whole firm, with the filters", "can_validate_offers": True},
+        {"login": "p", "what": "their region, with the filters", "can_validate_offers": True},
+    ]
+    assert serving.default_demo_login(logins) == "p"
+    assert serving.default_demo_login(logins[:1]) == "d"
+    assert serving.default_demo_login([]) is None
+
+
+def _cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "prospects.cli", *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})})
+
+
+def test_serve_refuses_an_empty_database_and_a_missing_user(tmp_path, sample_settings):
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    r = _cli("--db", empty, "serve", "--user", "dir", "--no-browser")
+    assert r.returncode == 2 and "prospects demo" in r.stderr
+    r = _cli("--db", sample_settings.db_url, "serve", "--no-browser")  # not a demo firm: --user is needed
+    assert r.returncode == 2 and "--user" in r.stderr
+    r = _cli("serve", "--help")
+    assert r.returncode == 0 and "--auth" in r.stdout and "127.0.0.1" in r.stdout
