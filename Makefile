@@ -48,7 +48,7 @@ format: install ## Format imports and fix what ruff can fix
 
 .PHONY: bench
 bench: install ## Run the benchmarks on the medium and large demo firms (writes docs/performance.md)
-	$(BIN)/python bench/run.py
+	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 .PHONY: clean
 clean: ## Remove the virtual environment, demo database and caches
