@@ -37,21 +37,50 @@ from .scoping import (
 
 @dataclass(eq=False)
 class Firm:
-    """An opened database with its directory (organisation, people, groups)."""
+    """An opened database with its directory (organisation, people, groups).
+
+    Get one with :func:`open_firm`; become a viewer with :meth:`as_viewer`.
+    """
 
     engine: Engine
     settings: Settings
     directory: Directory
 
     def as_viewer(self, login: str) -> View:
-        """Become a viewer: refuses (``AccessDenied``) an unknown or inactive login."""
+        """Become a viewer.
+
+        Parameters
+        ----------
+        login : str
+            A ``collaborators.login``.
+
+        Returns
+        -------
+        View
+            What that collaborator may see (ACCESS.md).
+
+        Raises
+        ------
+        AccessDenied
+            For an unknown or inactive login.
+
+        Examples
+        --------
+        >>> me = firm.as_viewer("mbrun")
+        >>> me.viewer.perimeter            # org units the filters may use
+        """
         viewer = resolve_viewer(self.directory, login, self.settings.function_caps)
         return View(self, viewer)
 
     @property
     def extract_info(self) -> dict[str, str]:
-        """When and from where the data was loaded."""
+        """When and from where the data was loaded (``loaded_at``, ``source``)."""
         return db.read_extract_info(self.engine)
+
+    @property
+    def units(self) -> pd.DataFrame:
+        """The organisation: id, name, kind, parent and the region/agency/team above each unit."""
+        return self.directory.units.reset_index(drop=True)
 
 
 def open_firm(
@@ -61,7 +90,24 @@ def open_firm(
     config: str | Path | None = None,
     settings: Settings | None = None,
 ) -> Firm:
-    """Open a database (default: settings' database) and read its directory."""
+    """Open a database and read its directory.
+
+    Parameters
+    ----------
+    url : str, optional
+        SQLAlchemy URL; default from the settings (``PROSPECTS_DB``, ``prospects.toml``,
+        else ``sqlite:///data/prospects.db`` in the project folder).
+    today : str or date, optional
+        The date taken as today (``YYYY-MM-DD``); default ``PROSPECTS_TODAY`` or the system date.
+    config : path, optional
+        A ``prospects.toml`` to read instead of the project's.
+    settings : Settings, optional
+        Ready-made settings (``url`` and ``today`` still override them).
+
+    Examples
+    --------
+    >>> firm = open_firm("sqlite:///data/prospects.db", today="2026-11-29")
+    """
     if settings is None:
         settings = load_settings(db=url, today=today, config=config)
     else:
@@ -76,7 +122,14 @@ def open_firm(
 
 @dataclass(eq=False)
 class View:
-    """What one viewer sees. Datasets are loaded once per period range and cached."""
+    """What one viewer sees: figures, drill-downs and scoped frames.
+
+    Every method scopes through :func:`prospects.scoping.scope_mask` before computing,
+    and refuses (``AccessDenied``) a ``unit`` or ``collaborator`` filter outside the
+    viewer's perimeter or without the right to filter. Without filters the view is
+    "Mes affaires": the deals on the viewer's team. Rows are read once per fiscal-year
+    range and cached, so changing filters never queries the database again.
+    """
 
     firm: Firm
     viewer: Viewer
@@ -84,7 +137,14 @@ class View:
 
     # -- periods and rows ------------------------------------------------------------
     def period(self, fiscal_year: int | None = None, *, previous: bool = False, as_of: str | dt.date | None = None) -> Period:
-        """The period of a fiscal year (default: the current one) up to its as-of date."""
+        """The period of a fiscal year (default: the current one) up to its as-of date.
+
+        Examples
+        --------
+        >>> me.period()                      # FY containing today, as of today
+        >>> me.period(2025)                  # a past FY, as of its last day
+        >>> me.period(as_of="2026-06-30")
+        """
         s = self.firm.settings
         return period_for(
             s.today,
@@ -104,7 +164,7 @@ class View:
         return ds
 
     def mask(self, ds: Dataset, unit: str | None = None, collaborator: str | None = None) -> np.ndarray:
-        """The scoped deal mask (refuses filters outside the perimeter)."""
+        """The scoped deal mask over ``ds.deals`` (refuses filters outside the perimeter)."""
         return scope_mask(self.viewer, self.firm.directory, ds.deals, Filters(unit, collaborator))
 
     def _resolve(self, period: Period | None, fiscal_year: int | None, as_of) -> Period:
@@ -120,7 +180,28 @@ class View:
         as_of: str | dt.date | None = None,
         period: Period | None = None,
     ) -> figures.Figures:
-        """Every figure of METRICS.md, with N-1 at the same date."""
+        """Every figure of METRICS.md, with N-1 at the same date.
+
+        Parameters
+        ----------
+        unit : str, optional
+            An org unit of the perimeter (its whole subtree).
+        collaborator : str, optional
+            A login of the perimeter: the deals where that person is on the team.
+        fiscal_year, as_of, period
+            Which period (default: the current fiscal year as of today).
+
+        Returns
+        -------
+        Figures
+            ``indicators`` (counts; fees as ``{"recurring", "one_off", "total"}`` in cents;
+            ``win_rate``; ``median_days_to_sign``), ``monthly``, ``ageing``, ``previous``.
+
+        Examples
+        --------
+        >>> figs = me.figures(unit="R-IDF")
+        >>> figs.indicators["signed_budget"]["total"] / 100   # euros
+        """
         p = self._resolve(period, fiscal_year, as_of)
         ds = self.dataset(p)
         return figures.compute(ds, self.mask(ds, unit, collaborator), p)
@@ -139,7 +220,26 @@ class View:
         period: Period | None = None,
         lines: bool = False,
     ) -> pd.DataFrame:
-        """The rows behind a cell (or a month's bar, or an ageing bucket); amounts in cents."""
+        """The rows behind a cell, a month's bar or an ageing bucket; amounts in cents.
+
+        Parameters
+        ----------
+        indicator : str
+            A cell code (``signed_budget``, ``offers_in_progress``, …) or ``won_prospects``.
+        by : {"deal", "document"}
+            "Par affaire" or "Par document".
+        month : str, optional
+            ``YYYY-MM``: one bar of the chart (``won_prospects``, ``signed_offers``, ``signed_budget``).
+        bucket : str, optional
+            An ageing bucket of the offers in progress (``0-30``, ``31-90``, ``91-180``, ``>180``).
+        lines : bool
+            By document, add each document's lines (mission, billing, amount).
+
+        Examples
+        --------
+        >>> me.drilldown("signed_budget", by="document", unit="R-IDF", month="2026-03")
+        >>> me.drilldown("offers_in_progress", by="document", bucket=">180")
+        """
         p = self._resolve(period, fiscal_year, as_of)
         ds = self.dataset(p)
         sel = figures.selections(ds, self.mask(ds, unit, collaborator), p)
@@ -148,28 +248,76 @@ class View:
             frame = drilldown.attach_lines(frame, db.read_lines(self.firm.engine, frame["document_id"].tolist()))
         return frame
 
+    def timeline(
+        self,
+        dates: pd.DatetimeIndex | list[dt.date] | None = None,
+        *,
+        freq: str = "W-FRI",
+        unit: str | None = None,
+        collaborator: str | None = None,
+        fiscal_year: int | None = None,
+    ) -> pd.DataFrame:
+        """The indicator table at successive as-of dates of one fiscal year.
+
+        Parameters
+        ----------
+        dates : list of dates, optional
+            As-of dates; default every ``freq`` (weekly, Fridays) from the FY start to its as-of.
+        freq : str
+            A pandas frequency for the default dates.
+
+        Returns
+        -------
+        DataFrame
+            One row per date: counts and fees (cents) of the seven cells and converted prospects.
+
+        Examples
+        --------
+        >>> me.timeline(unit="R-IDF")[["as_of", "potential_fees"]]
+        """
+        year = self.period(fiscal_year)
+        if dates is None:
+            dates = list(pd.date_range(year.start, year.as_of, freq=freq).date) or [year.as_of]
+        ds = self.dataset(year)
+        mask = self.mask(ds, unit, collaborator)
+        rows = []
+        for day in dates:
+            p = self.period(year.fiscal_year, as_of=pd.Timestamp(day).date())
+            ind = figures.compute(ds, mask, p, with_previous=False).indicators
+            rows.append(
+                {
+                    "as_of": p.as_of,
+                    **{k: ind[k] for k in ("prospects_without_document", "offers_in_progress", "signed_offers",
+                                           "refused_offers", "abandoned_prospects", "converted_prospects")},
+                    "potential_fees": ind["potential_fees"]["total"],
+                    "signed_budget": ind["signed_budget"]["total"],
+                    "signed_recurring": ind["signed_budget"]["recurring"],
+                    "signed_one_off": ind["signed_budget"]["one_off"],
+                }
+            )
+        return pd.DataFrame(rows)
+
     def filter_options(self) -> dict[str, pd.DataFrame]:
-        """What the Organisation and Collaborateurs filters may offer."""
+        """What the Organisation and Collaborateurs filters may offer (empty without the right)."""
         return filter_options(self.viewer, self.firm.directory)
 
     # -- scoped frames for exploration -----------------------------------------------
     def deals(self, *, unit: str | None = None, collaborator: str | None = None, period: Period | None = None) -> pd.DataFrame:
-        """The scoped prospect deals, with readable organisation and people names."""
+        """The scoped prospect deals, with readable organisation and people names.
+
+        Columns: the deal's own (id, name, prospect_name, status, created_on, …),
+        ``converted_on`` and ``region``, ``agency``, ``team``, ``partner``, ``manager``,
+        ``client_manager`` names.
+        """
         p = period or self.period()
         ds = self.dataset(p)
-        d = ds.deals[self.mask(ds, unit, collaborator)]
-        units, people = self.firm.directory.units["name"], self.firm.directory.collaborators["full_name"]
-        return d.assign(
-            region=d["region_id"].map(units),
-            agency=d["agency_id"].map(units),
-            team=d["team_id"].map(units),
-            partner=d["partner_id"].map(people),
-            manager=d["manager_id"].map(people),
-            client_manager=d["client_manager_id"].map(people),
-        ).reset_index(drop=True)
+        mask = self.mask(ds, unit, collaborator)
+        d = ds.deals[mask].astype({c: object for c in ("kind", "unit_id", "partner_id", "manager_id", "client_manager_id", "group_id")})
+        names = ds.deal_display[mask]
+        return d.assign(**{c: names[c].to_numpy() for c in ("region", "agency", "team", "partner", "manager", "client_manager")}).reset_index(drop=True)
 
     def documents(self, *, unit: str | None = None, collaborator: str | None = None, period: Period | None = None) -> pd.DataFrame:
-        """The scoped documents with fees (cents) and their deal's prospect name."""
+        """The scoped documents with fees in cents (``recurring``, ``one_off``, ``total``) and their prospect."""
         p = period or self.period()
         ds = self.dataset(p)
         m = self.mask(ds, unit, collaborator)[ds.doc_deal]
@@ -180,7 +328,6 @@ class View:
         ).drop(columns="deal_pos").reset_index(drop=True)
 
     def lines(self, *, unit: str | None = None, collaborator: str | None = None, period: Period | None = None) -> pd.DataFrame:
-        """The lines of the scoped documents."""
+        """The lines (mission, billing, amount_cents) of the scoped documents."""
         docs = self.documents(unit=unit, collaborator=collaborator, period=period)
         return db.read_lines(self.firm.engine, docs["id"].tolist())
-

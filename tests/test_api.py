@@ -10,3 +10,52 @@ def test_public_surface_is_exported_and_documented():
         assert obj is not None
         if callable(obj):
             assert obj.__doc__, name
+
+
+import datetime as dt  # noqa: E402
+
+import pytest  # noqa: E402
+
+from prospects import db  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def firm(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('api') / 'sample.db'}"
+    db.replace_all(db.make_engine(url), prospects.sample_firm())
+    return prospects.open_firm(url, today="2026-11-29")
+
+
+def test_as_viewer_refuses_what_access_md_refuses(firm):
+    with pytest.raises(prospects.AccessDenied):
+        firm.as_viewer("gone")
+    with pytest.raises(prospects.AccessDenied):
+        firm.as_viewer("nobody")
+    me = firm.as_viewer("part1")
+    for call in (lambda: me.deals(unit="R2"), lambda: me.documents(unit="F"), lambda: me.lines(collaborator="man2"),
+                 lambda: me.timeline(unit="R2"), lambda: me.figures(unit="A2")):
+        with pytest.raises(prospects.AccessDenied):
+            call()
+
+
+def test_scoped_frames_have_readable_names(firm):
+    me = firm.as_viewer("part1")
+    deals = me.deals(unit="R1")
+    assert {"region", "agency", "team", "partner", "manager", "client_manager", "converted_on"} <= set(deals.columns)
+    assert set(deals["region"]) == {"Île-de-France"}
+    docs = me.documents(unit="R1")
+    assert (docs["total"] == docs["recurring"] + docs["one_off"]).all()
+    assert "X8" in set(docs["id"])  # confidential D6: part1 is in its group
+    lines = me.lines(unit="R1")
+    assert set(lines["document_id"]) <= set(docs["id"])
+    assert lines.groupby("document_id")["amount_cents"].sum().to_dict() == docs.set_index("id")["total"][lambda s: s > 0].to_dict()
+
+
+def test_timeline_ends_on_the_figures_of_today(firm):
+    me = firm.as_viewer("dir")
+    t = me.timeline([dt.date(2026, 3, 14), dt.date(2026, 3, 15), dt.date(2026, 11, 29)], unit="F")
+    assert t["as_of"].tolist() == [dt.date(2026, 3, 14), dt.date(2026, 3, 15), dt.date(2026, 11, 29)]
+    assert t["signed_offers"].tolist() == [1, 2, 4]  # X1 signed on 15/03
+    assert t.iloc[-1]["signed_budget"] == me.figures(unit="F").indicators["signed_budget"]["total"]
+    weekly = me.timeline(unit="F")
+    assert len(weekly) == 48 and (weekly["as_of"].diff().dropna() == dt.timedelta(days=7)).all()
