@@ -42,6 +42,8 @@ import pandas as pd
 
 from . import __version__, i18n
 from .dictionary import METRICS, PREAMBLE
+from .figures import Figures
+from .fiscal import Period
 
 #: Kinds of org unit a batch can be cut by (``--by``).
 BY_KINDS = ("region", "agency")
@@ -324,8 +326,8 @@ class Report:
     viewer_login: str
     viewer_name: str
     viewer_function: str
-    period: Any  # prospects.fiscal.Period
-    figures: Any  # prospects.figures.Figures
+    period: Period
+    figures: Figures  # with N-1 at the same date in .previous
     signed: pd.DataFrame  # drill-down "signed_offers" by document (cents)
     in_progress: pd.DataFrame  # drill-down "offers_in_progress" by document (cents)
     extract_info: dict[str, str]
@@ -542,6 +544,8 @@ def build(
     in_progress = view.drilldown("offers_in_progress", by="document", unit=unit, period=period)
     units = firm.directory.units
     v = view.viewer
+    info = firm.extract_info
+    firm.engine.dispose()
     return Report(
         firm_name=firm.directory.firm_name,
         unit=unit,
@@ -554,7 +558,7 @@ def build(
         figures=figs,
         signed=signed,
         in_progress=in_progress,
-        extract_info=firm.extract_info,
+        extract_info=info,
         locale=loc,
         top=top,
     )
@@ -706,6 +710,7 @@ class UnitResult:
     headline: dict[str, int] | None = None
     error: str | None = None
     seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)  # notebook, html, pdf: seconds
 
 
 @dataclass(frozen=True)
@@ -829,6 +834,13 @@ def _error_text(exc: BaseException) -> str:
     return " ".join(str(msg).split())[:500]
 
 
+def _install(src: Path, dest: Path) -> None:
+    """Put a finished file in place atomically (a partial copy never carries the final name)."""
+    part = dest.with_name(f".{dest.name}.part")
+    shutil.copyfile(src, part)
+    os.replace(part, dest)
+
+
 def render_unit(job: UnitJob) -> UnitResult:
     """Execute the notebook for one unit, export HTML, print PDF; never raises."""
     import logging
@@ -849,15 +861,19 @@ def render_unit(job: UnitJob) -> UnitResult:
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel chatter on our stderr
             )
             result.headline = _headline_from(nb)
-            page = export_html(nb, job.title, job.locale)
+            lap = time.perf_counter()
+            result.stages["notebook"] = lap - started
             html_tmp = tmpdir / "report.html"
-            html_tmp.write_text(page, encoding="utf-8")
+            html_tmp.write_text(export_html(nb, job.title, job.locale), encoding="utf-8")
+            result.stages["html"] = time.perf_counter() - lap
             if job.pdf_path is not None:
+                lap = time.perf_counter()
                 pdf_tmp = tmpdir / "report.pdf"
                 print_pdf(html_tmp, pdf_tmp, job.chromium or "chromium")
-                shutil.move(str(pdf_tmp), job.pdf_path)
+                result.stages["pdf"] = time.perf_counter() - lap
+                _install(pdf_tmp, job.pdf_path)
                 result.pdf = job.pdf_path
-            shutil.move(str(html_tmp), job.html_path)
+            _install(html_tmp, job.html_path)
             result.html = job.html_path
             result.ok = True
         except Exception as exc:  # one failing unit does not stop the others
@@ -978,7 +994,8 @@ def summary_lines(batch: Batch, results: Sequence[UnitResult], index: Path) -> l
         if r.ok:
             files = ", ".join(str(p) for p in (r.html, r.pdf) if p is not None)
             budget = format_headline("signed_budget", r.headline["signed_budget"], loc) if r.headline else ""
-            lines.append(f"{label:<{width}}  {t['ok']:<6} {budget:>14}  {files}  ({r.seconds:.1f} s)")
+            stages = ", ".join(f"{k} {v:.1f}" for k, v in r.stages.items())
+            lines.append(f"{label:<{width}}  {t['ok']:<6} {budget:>14}  {files}  ({r.seconds:.1f} s: {stages})")
         else:
             lines.append(f"{label:<{width}}  {t['failed']:<6} {r.error}")
     ok = sum(r.ok for r in results)

@@ -345,6 +345,15 @@ def test_report_build_refuses_outside_the_perimeter(sample_url):
         reports.build("part1", "R2", today=TODAY, db_url=sample_url)
 
 
+def test_report_is_computed_as_its_viewer(sample_url):
+    """Same unit, two viewers: the confidential deal D6 (offer X8, 1 500 €) shows only for its group's member."""
+    partner = reports.build("part1", "T1", today=TODAY, db_url=sample_url)
+    director = reports.build("dir", "T1", today=TODAY, db_url=sample_url)
+    assert partner.headline_values()["offers_in_progress"] == 2 and director.headline_values()["offers_in_progress"] == 1
+    assert "Zeta Holding" in str(partner.top_offers()) and "Zeta Holding" not in str(director.top_offers())
+    assert "Paul Associé (part1, Associé)" in str(partner.cover())
+
+
 def test_top_offers_are_the_largest_first(sample_url):
     rep = reports.build("dir", "R1", today=TODAY, db_url=sample_url)
     rep.top = 2
