@@ -190,7 +190,7 @@ CSS = """
 .pr-line-in .pr-num { text-align: right; font-weight: 600; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .pr-line-in .pr-num-prev { text-align: right; color: #6b7a89; font-size: 12px; white-space: nowrap; }
 .pr-line-head .pr-line-in { font-size: 11.5px; color: #6b7a89; text-transform: uppercase; letter-spacing: .4px; }
-.pr-chart img { width: 100%; max-width: 1000px; height: auto; }
+img.pr-chart, .pr-chart img { width: 100%; max-width: 1000px; height: auto; }
 .pr-months { flex-wrap: wrap; gap: 4px; }
 .pr-months .widget-button { font-size: 12px; height: 26px; padding: 0 8px; border-radius: 13px;
   background: #eef3f8; color: #1f4e79; border: 1px solid #cfdbe8; width: auto; }

@@ -1,0 +1,376 @@
+"""The dashboard in a real browser: `prospects serve` (Voilà) on loopback, driven by Debian's Chromium.
+
+Cabinet Exemple (prospects.sample) is written to a temporary SQLite database and served
+with today = 29/11/2026, one server per viewer (``--auth local`` has one fixed viewer).
+The figures expected on screen are the hand-computed ones of tests/test_figures.py and
+tests/test_scoping.py. Screenshots go to test-artifacts/ (kept by CI as artifacts).
+
+Outside CI the module skips, loudly, when /usr/bin/chromium is missing; in CI (``CI=true``)
+a missing browser is a failure. The browser is never downloaded.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from prospects import db
+from prospects.sample import sample_firm
+
+from .conftest import IN_CI, free_port
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("PROSPECTS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-default-apps",
+]
+TODAY = "2026-11-29"
+NNBSP = "\u202f"
+VIEWERS = ("dir", "part1", "staff1", "nobody")
+LOAD_TIMEOUT = 90_000  # ms: a cold kernel on a busy CI machine
+
+
+def eur(amount: str) -> str:
+    return amount.replace(" ", NNBSP) + NNBSP + "€"
+
+
+FIRM_WIDE = {
+    "prospects_without_document": "1",
+    "offers_in_progress": "1",
+    "potential_fees": eur("5 000"),
+    "signed_offers": "4",
+    "signed_budget": eur("18 500"),
+    "refused_offers": "1",
+    "abandoned_prospects": "1",
+}
+CELLS = tuple(FIRM_WIDE)
+
+
+# ---------------------------------------------------------------------------
+# fixtures: the browser, the servers, a page per test
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not os.access(CHROMIUM, os.X_OK):
+        message = f"{CHROMIUM} not found: install Debian's chromium package (make system-deps); it is never downloaded"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip("SKIPPING BROWSER TESTS: " + message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _wait_port(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"prospects serve exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"prospects serve did not listen on {port} within {timeout} s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def servers(chromium, tmp_path_factory):
+    """One real `prospects serve --auth local --user LOGIN` per viewer, started together."""
+    base = tmp_path_factory.mktemp("serve")
+    url = f"sqlite:///{base / 'sample.db'}"
+    db.replace_all(db.make_engine(url), sample_firm())
+    env = {**os.environ, "PROSPECTS_TODAY": TODAY, "PROSPECTS_LOCALE": "fr", "PYTHONUNBUFFERED": "1"}
+    env.pop("PROSPECTS_DB", None)
+    started = {}
+    try:
+        for login in VIEWERS:
+            port = free_port()
+            log = base / f"serve-{login}.log"
+            handle = log.open("w")
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "prospects.cli", "--db", url, "serve", "--auth", "local", "--user", login,
+                 "--port", str(port), "--no-browser"],
+                stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
+            )
+            started[login] = (proc, port, log, handle)
+        for proc, port, log, _ in started.values():
+            _wait_port(port, proc, log)
+        yield {login: f"http://127.0.0.1:{port}/" for login, (_, port, _, _) in started.items()}
+    finally:
+        for proc, _, _log, handle in started.values():
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            handle.close()
+        ARTIFACTS.mkdir(exist_ok=True)
+        for login, (_, _, log, _) in started.items():
+            (ARTIFACTS / f"serve-{login}.log").write_text(log.read_text(errors="replace"))
+
+
+@pytest.fixture
+def page(chromium, request):
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True, locale="fr-FR")
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    yield pg
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+# ---------------------------------------------------------------------------
+# helpers
+
+
+def open_dashboard(page, url: str) -> None:
+    page.goto(url, timeout=LOAD_TIMEOUT)
+    page.wait_for_selector(".pr-cell-signed_offers .pr-value, .pr-access-denied", timeout=LOAD_TIMEOUT)
+    idle(page)
+
+
+def idle(page) -> None:
+    """Wait until no callback is running (the busy class is gone)."""
+    page.wait_for_function("() => document.querySelector('.pr-root') && !document.querySelector('.pr-root.pr-busy')")
+
+
+def cell(page, code: str) -> str:
+    return page.inner_text(f".pr-cell-{code} .pr-value").strip()
+
+
+def expect_cells(page, expected: dict[str, str]) -> None:
+    from playwright.sync_api import expect
+
+    for code, text in expected.items():
+        expect(page.locator(f".pr-cell-{code} .pr-value")).to_have_text(text)
+    idle(page)
+
+
+def footer(page) -> dict[str, str]:
+    out = {}
+    for key in ("rows", "documents", "recurring", "one_off", "total"):
+        out[key] = page.inner_text(f".pr-drill-footer .pr-foot-{key}").strip()
+    return out
+
+
+def table_column(page, col: str) -> list[str]:
+    return [t.strip() for t in page.locator(f".pr-drill-table td[data-col='{col}']").all_inner_texts()]
+
+
+def choose_region(page, label: str) -> None:
+    page.select_option(".pr-filter-region select", label=label)
+
+
+def choose_collaborator(page, option: str) -> None:
+    page.fill(".pr-filter-collaborator input", option)
+
+
+def by_document(page) -> None:
+    from playwright.sync_api import expect
+
+    page.click(".pr-drill-by button:has-text('Par document')")
+    expect(page.locator(".pr-drill-table th[data-col='document_id']")).to_have_count(1)
+    idle(page)
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+
+
+# ---------------------------------------------------------------------------
+# the tests
+
+
+def test_validator_figures_previous_year_and_fiscal_year_switch(page, servers):
+    from playwright.sync_api import expect
+
+    open_dashboard(page, servers["dir"])
+    header = page.inner_text(".pr-header")
+    assert "Suivi Business › Prospects" in header
+    assert "Claire Directrice" in header and "Directeur" in header and "au 29/11/2026" in header
+    for css in (".pr-filter-fy", ".pr-filter-region", ".pr-filter-agency", ".pr-filter-team", ".pr-filter-collaborator"):
+        expect(page.locator(css)).to_be_visible()
+    # "Mes affaires" by default: the director is on no deal team
+    assert {cell(page, c) for c in CELLS} == {"0", eur("0")}
+    choose_region(page, "Cabinet Exemple (tout le cabinet)")
+    expect_cells(page, FIRM_WIDE)
+    assert page.inner_text(".pr-cell-signed_budget .pr-split-recurring").strip() == eur("15 200")
+    assert page.inner_text(".pr-cell-signed_budget .pr-split-one_off").strip() == eur("3 300")
+    assert page.inner_text(".pr-cell-signed_offers .pr-prev-value").strip() == "1"
+    assert page.inner_text(".pr-cell-signed_budget .pr-prev-value").strip() == eur("4 000")
+    # the definition is on hover (title of the clickable layer)
+    title = page.get_attribute(".pr-cell-signed_offers button", "title")
+    assert title and title.startswith("Offres au statut signé")
+    assert "Nombre de prospects transformés par date" in page.inner_text(".pr-chart-card")
+    assert page.locator("img.pr-chart").count() == 1
+    shot(page, "dashboard-validator")
+    # N-1: fiscal year 2025, to 31/12/2025
+    page.click(".pr-filter-fy button:has-text('Exercice N-1')")
+    expect_cells(page, {
+        "prospects_without_document": "0", "offers_in_progress": "2", "potential_fees": eur("5 200"),
+        "signed_offers": "2", "signed_budget": eur("4 100"), "refused_offers": "0", "abandoned_prospects": "1",
+    })
+    assert "au 31/12/2025" in page.inner_text(".pr-header")
+    expect(page.locator(".pr-month-2025-12")).to_be_visible()
+    page.click(".pr-filter-fy button:has-text('Exercice en cours')")
+    expect_cells(page, FIRM_WIDE)
+
+
+def test_region_then_collaborator_change_the_figures(page, servers):
+    from playwright.sync_api import expect
+
+    open_dashboard(page, servers["part1"])
+    # part1's own deals: X3 in progress; not the confidential D6 (not on its team)
+    assert cell(page, "offers_in_progress") == "1" and cell(page, "signed_offers") == "4"
+    options = [t.replace("\xa0", " ") for t in page.locator(".pr-filter-region option").all_inner_texts()]
+    assert options == ["Mes affaires", "Île-de-France"]  # the perimeter only
+    choose_region(page, "Île-de-France")
+    expect_cells(page, {
+        "prospects_without_document": "1", "offers_in_progress": "2", "potential_fees": eur("6 500"),
+        "signed_offers": "4", "signed_budget": eur("18 500"), "refused_offers": "1", "abandoned_prospects": "0",
+    })
+    expect(page.locator(".pr-filter-agency option")).to_have_text(["Toutes les agences", "Paris"])
+    choose_collaborator(page, "Marie Manager (man1)")
+    # man1's deals in the region: D1, D2, D7 and the confidential D6 (part1 is in its group)
+    expect_cells(page, {
+        "prospects_without_document": "0", "offers_in_progress": "2", "potential_fees": eur("6 500"),
+        "signed_offers": "3", "signed_budget": eur("18 300"), "refused_offers": "1", "abandoned_prospects": "0",
+    })
+    assert "Marie Manager" in page.inner_text(".pr-period")
+    shot(page, "dashboard-region-collaborator")
+    page.click(".pr-filter-collaborator-clear")
+    expect(page.locator(".pr-cell-signed_offers .pr-value")).to_have_text("4")
+
+
+def test_cell_drilldown_both_views_sort_and_downloads(page, servers):
+    from playwright.sync_api import expect
+
+    open_dashboard(page, servers["dir"])
+    choose_region(page, "Cabinet Exemple (tout le cabinet)")
+    expect_cells(page, FIRM_WIDE)
+    page.click(".pr-cell-signed_budget")
+    expect(page.locator(".pr-drill")).to_be_visible()
+    expect(page.locator(".pr-drill-title")).to_contain_text("Budget signé")
+    idle(page)
+    # par affaire: D1 (two documents), D7, D11 — the documents and amounts of the cell
+    assert footer(page) == {"rows": "3", "documents": "4", "recurring": eur("15 200"), "one_off": eur("3 300"),
+                            "total": eur("18 500")}
+    assert sorted(table_column(page, "deal_id")) == ["D1", "D11", "D7"]
+    shot(page, "drilldown-by-deal")
+    by_document(page)
+    assert footer(page)["rows"] == "4" and footer(page)["total"] == eur("18 500")
+    assert table_column(page, "document_id") == ["X1", "X2", "X13", "X9"]
+    # sort by total, descending
+    page.select_option(".pr-drill-sort select", label="Total (€)")
+    expect(page.locator(".pr-drill-table th.pr-sorted")).to_have_text("Total (€) ▲")
+    assert table_column(page, "document_id") == ["X13", "X9", "X2", "X1"]
+    page.click(".pr-drill-order button:has-text('↓')")
+    expect(page.locator(".pr-drill-table th.pr-sorted")).to_have_text("Total (€) ▼")
+    idle(page)
+    assert table_column(page, "total") == [eur("14 500"), eur("3 000"), eur("800"), eur("200")]
+    shot(page, "drilldown-by-document")
+    # CSV: the same rows, French headers
+    with page.expect_download() as info:
+        page.click(".pr-download-csv")
+    download = info.value
+    assert download.suggested_filename == "prospects_signed_budget_document_2026-11-29.csv"
+    raw = Path(download.path()).read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(raw), delimiter=";"))
+    assert sorted(r["Id document"] for r in rows) == ["X1", "X13", "X2", "X9"]
+    assert sum(float(r["Total (€)"].replace(",", ".")) for r in rows) == 18_500
+    assert sum(float(r["Récurrent (€)"].replace(",", ".")) for r in rows) == 15_200
+    with page.expect_download() as info:
+        page.click(".pr-download-xlsx")
+    assert info.value.suggested_filename.endswith(".xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()))
+    assert book["Par document"].max_row == 1 + 4
+    # a deal cell: its deals
+    page.click(".pr-drill-close")
+    expect(page.locator(".pr-drill")).to_be_hidden()
+    page.click(".pr-cell-prospects_without_document")
+    expect(page.locator(".pr-drill-title")).to_contain_text("Prospect sans document")
+    idle(page)
+    assert footer(page)["rows"] == "1" and table_column(page, "deal_id") == ["D3"]
+
+
+def test_month_click_opens_the_month(page, servers):
+    from playwright.sync_api import expect
+
+    open_dashboard(page, servers["dir"])
+    choose_region(page, "Cabinet Exemple (tout le cabinet)")
+    expect_cells(page, FIRM_WIDE)
+    page.click(".pr-month-2026-03")
+    expect(page.locator(".pr-drill-title")).to_contain_text("Budget signé — mars 2026")
+    idle(page)
+    f = footer(page)
+    assert (f["rows"], f["documents"], f["total"]) == ("1", "1", eur("14 500"))
+    page.click(".pr-drill-month-kind button:has-text('Prospects gagnés du mois')")
+    expect(page.locator(".pr-drill-title")).to_contain_text("Prospects gagnés — mars 2026")
+    idle(page)
+    assert footer(page)["rows"] == "1" and table_column(page, "deal_id") == ["D1"]
+    shot(page, "drilldown-month")
+
+
+def test_non_validator_has_no_organisation_or_collaborator_filter(page, servers):
+    from playwright.sync_api import expect
+
+    open_dashboard(page, servers["staff1"])
+    assert "Sophie Collaboratrice" in page.inner_text(".pr-header")
+    expect(page.locator(".pr-filter-fy")).to_be_visible()
+    assert page.locator(".pr-filter-region").count() == 0
+    assert page.locator(".pr-filter-collaborator").count() == 0
+    assert "Organisation" not in page.inner_text(".pr-filters")
+    # D1 only: X1 and X2 signed
+    expect_cells(page, {
+        "prospects_without_document": "0", "offers_in_progress": "0", "potential_fees": eur("0"),
+        "signed_offers": "2", "signed_budget": eur("17 500"), "refused_offers": "0", "abandoned_prospects": "0",
+    })
+    page.click(".pr-cell-signed_offers")
+    expect(page.locator(".pr-drill-title")).to_contain_text("Offres signées")
+    idle(page)
+    assert footer(page)["documents"] == "2" and footer(page)["total"] == eur("17 500")
+    by_document(page)
+    assert table_column(page, "document_id") == ["X1", "X2"]
+    shot(page, "dashboard-non-validator")
+
+
+def test_unknown_login_gets_access_denied_and_no_data(page, servers):
+    open_dashboard(page, servers["nobody"])
+    body = page.inner_text("body")
+    assert "Accès refusé" in body and "inconnu" in body
+    assert page.locator("[class*='pr-cell-']").count() == 0
+    assert "€" not in body
+
+
+def test_the_url_changes_nothing_and_shows_no_source(page, servers):
+    open_dashboard(page, servers["dir"] + "?user=staff1&login=staff1&template=reveal&theme=dark")
+    assert "Claire Directrice" in page.inner_text(".pr-header")
+    assert page.locator(".pr-filter-region").count() == 1
+    content = page.content()
+    assert "dashboard_from_settings" not in content and "login = " not in content  # sources stripped
+    assert "Traceback" not in content
+    assert not re.search(r"reveal\.js|reveal\.css", content)
