@@ -834,6 +834,28 @@ def _error_text(exc: BaseException) -> str:
     return " ".join(str(msg).split())[:500]
 
 
+def _kernel_manager_class():
+    """A kernel manager whose kernel is always this Python (``sys.executable``) with ipykernel.
+
+    Whatever ``python3`` kernelspec comes first in the Jupyter path (a user-level one made
+    by another Python, say), the report runs on the interpreter that has this package.
+    """
+    from jupyter_client.kernelspec import KernelSpec
+    from jupyter_client.manager import KernelManager
+
+    class ProjectKernelManager(KernelManager):
+        @property
+        def kernel_spec(self) -> KernelSpec:
+            if self._kernel_spec is None:
+                self._kernel_spec = KernelSpec(
+                    argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    display_name=f"prospects ({sys.executable})", language="python", resource_dir="",
+                )
+            return self._kernel_spec
+
+    return ProjectKernelManager
+
+
 def _install(src: Path, dest: Path) -> None:
     """Put a finished file in place atomically (a partial copy never carries the final name)."""
     part = dest.with_name(f".{dest.name}.part")
@@ -858,6 +880,7 @@ def render_unit(job: UnitJob) -> UnitResult:
                 str(job.notebook), str(tmpdir / "executed.ipynb"), parameters=job.parameters,
                 kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
                 request_save_on_cell_execute=False, cwd=str(job.cwd), execution_timeout=CELL_TIMEOUT,
+                kernel_manager_class=_kernel_manager_class(),
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel chatter on our stderr
             )
             result.headline = _headline_from(nb)

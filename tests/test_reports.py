@@ -7,7 +7,8 @@ Two batches are rendered once per module and shared by the assertions:
   R2 Hauts-de-France none (0 €) but the abandoned prospect D4;
 * ``by_agency``: ``prospects report --as dir --by agency --format html`` in-process (1 job), with a
   variant of the notebook that raises for A2 (the test hook: ``reports.NOTEBOOK``):
-  A1 Paris renders, A2 Lille fails, the command exits 1.
+  A1 Paris renders, A2 Lille fails, the command exits 1; a foreign ``python3`` kernelspec
+  first in the Jupyter path is ignored (the kernel is always this interpreter).
 
 PDF assertions need Debian's Chromium: outside CI they skip loudly when it is missing;
 in CI (``CI=true``) they must run.
@@ -99,8 +100,15 @@ def by_agency(sample_url, tmp_path_factory):
     out = tmp_path_factory.mktemp("by-agency")
     notebook = _failing_notebook(out, "A2")
     stdout, stderr = io.StringIO(), io.StringIO()
+    # a "python3" kernelspec of another interpreter first in the Jupyter path must not be used
+    bogus = out / "jupyter" / "kernels" / "python3"
+    bogus.mkdir(parents=True)
+    (bogus / "kernel.json").write_text(json.dumps(
+        {"argv": ["/nonexistent/python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+         "display_name": "another Python", "language": "python"}))
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(reports, "NOTEBOOK", notebook)
+        mp.setenv("JUPYTER_PATH", str(out / "jupyter"))
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             code = cli.main(["--db", sample_url, "--today", TODAY, "report", "--as", "dir", "--by", "agency",
                              "--format", "html", "--out", str(out / "reports"), "--jobs", "1"])
