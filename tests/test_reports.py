@@ -132,7 +132,7 @@ def test_notebook_is_thin_committed_without_outputs_and_typed():
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1
     for name, hint in [("viewer", "str"), ("unit", "str | None"), ("fiscal_year", "int | None"), ("as_of", "str | None"),
-                       ("today", "str | None"), ("db_url", "str | None"), ("locale", "str")]:
+                       ("today", "str | None"), ("db_url", "str | None"), ("locale", "str | None")]:
         line = re.search(rf"^{name}: {re.escape(hint)} = .+  # .+$", params[0].source, re.M)
         assert line, f"parameter {name} is not typed and commented"
     body = "\n".join(c.source for c in code if c is not params[0])
