@@ -51,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", metavar="DIR", type=Path, help="folder to write <table>.csv into (created if missing)")
     p.set_defaults(handler=_cmd_export)
 
+    p = sub.add_parser("import", parents=[common], help="import CRM exports (CSV or Excel) through a mapping file (docs/import.md), atomically")
+    p.add_argument("--mapping", metavar="MAPPING.toml", type=Path, required=True, help="the mapping file: sources, tables, value maps (docs/import.md)")
+    p.add_argument("--check", action="store_true", help="dry run: show what maps from where, sample rows, every value that cannot be mapped; load nothing")
+    p.add_argument("--rejects", metavar="FILE", type=Path, help="where to write the rejected rows (default: MAPPING.rejects.csv next to the mapping)")
+    p.add_argument("sources", metavar="SOURCE", nargs="*", help="files to read instead of the mapping's: NAME=PATH, or a PATH replacing the file of the same name (default: the files named in the mapping)")
+    p.set_defaults(handler=_cmd_import)
+
     p = sub.add_parser("serve", parents=[common], help="serve the Voilà dashboard (hardened; 127.0.0.1 by default)")
     p.add_argument("--auth", choices=("local",), default="local", help="where the viewer comes from: local = one fixed viewer (--user), loopback only (default)")
     p.add_argument("--user", metavar="LOGIN", help="the viewer with --auth local (default on a demo database: its regional partner)")
@@ -119,6 +126,12 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from . import loading
 
     return loading.run_export_command(settings, args.folder)
+
+
+def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from . import importing
+
+    return importing.run_import_command(settings, args.mapping, args.sources, check=args.check, rejects=args.rejects)
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
