@@ -40,10 +40,10 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 import pandas as pd
 
-from . import charts, exports, i18n
+from . import charts, db, exports, i18n
 from .dictionary import definition
+from .drilldown import attach_lines, totals
 from .drilldown import columns as drill_columns
-from .drilldown import totals
 from .figures import TABLE_CELLS
 from .scoping import AccessDenied
 from .tables import ageing_table, beside_table, indicator_table, monthly_table
@@ -59,6 +59,9 @@ log = logging.getLogger("prospects.dashboard")
 
 #: Rows shown on screen in a drill-down; the downloads always hold every row.
 MAX_ROWS = 300
+#: Up to this many rows the CSV and Excel files are ready when the drill-down opens; above,
+#: a button prepares them on demand (they travel to the browser inside the page).
+EAGER_DOWNLOAD_ROWS = 2000
 
 #: Labels of the dashboard's own controls (the figures' labels live in :mod:`prospects.i18n`).
 UI: dict[str, dict[str, str]] = {
@@ -81,6 +84,7 @@ UI: dict[str, dict[str, str]] = {
         "documents": "documents",
         "no_rows": "Aucune ligne pour ce chiffre.",
         "first_rows": "{shown} premières lignes sur {n} ; les téléchargements contiennent toutes les lignes.",
+        "prepare": "Préparer CSV et Excel ({n} lignes)",
         "hint": "Cliquez sur un chiffre, un mois ou une tranche d'ancienneté pour en voir le détail.",
         "months": "Détail par mois",
         "month_fees": "Budget signé du mois",
@@ -114,6 +118,7 @@ UI: dict[str, dict[str, str]] = {
         "documents": "documents",
         "no_rows": "No rows behind this figure.",
         "first_rows": "First {shown} rows of {n}; the downloads hold every row.",
+        "prepare": "Prepare CSV and Excel ({n} rows)",
         "hint": "Click a figure, a month or an ageing bucket to see its detail.",
         "months": "Detail by month",
         "month_fees": "Budget signed that month",
@@ -174,7 +179,7 @@ CSS = """
 .pr-split { font-size: 12.5px; color: #44546a; white-space: nowrap; }
 .pr-split b { font-variant-numeric: tabular-nums; color: #10243a; }
 .pr-split .pr-dot-rec { color: #1f4e79; } .pr-split .pr-dot-one { color: #f4a261; }
-.pr-prev { font-size: 12px; color: #6b7a89; margin-top: 3px; white-space: nowrap; }
+.pr-prev { font-size: 12px; color: #6b7a89; margin-top: 3px; }
 .pr-hit.jupyter-button, .pr-hit { position: absolute !important; inset: 0; width: 100% !important; height: 100% !important;
   margin: 0 !important; opacity: 0; cursor: pointer; z-index: 2; }
 .pr-side { gap: 10px; }
@@ -211,12 +216,14 @@ img.pr-chart, .pr-chart img { width: 100%; max-width: 1000px; height: auto; }
 .pr-dl a { display: inline-block; margin-left: 8px; padding: 5px 12px; border-radius: 6px; font-size: 13px;
   text-decoration: none; font-weight: 600; border: 1px solid #1f4e79; color: #1f4e79; background: #fff; }
 .pr-dl a:hover { background: #1f4e79; color: #fff; }
+.pr-download-prepare { border: 1px solid #1f4e79 !important; color: #1f4e79 !important; background: #fff !important;
+  border-radius: 6px !important; font-weight: 600; }
 .pr-table-wrap { max-height: 58vh; overflow: auto; border: 1px solid #dde3ea; border-radius: 6px; }
 table.pr-table { border-collapse: collapse; font-size: 12.5px; width: max-content; min-width: 100%; }
 table.pr-table th { position: sticky; top: 0; background: #eef3f8; color: #1d2733; text-align: left;
   padding: 6px 8px; border-bottom: 2px solid #cfdbe8; white-space: nowrap; z-index: 1; }
 table.pr-table td { padding: 5px 8px; border-bottom: 1px solid #eef1f4; white-space: nowrap; vertical-align: top; }
-table.pr-table td.pr-wrap { white-space: normal; min-width: 260px; max-width: 420px; }
+table.pr-table td.pr-clip { max-width: 360px; overflow: hidden; text-overflow: ellipsis; }
 table.pr-table tr:nth-child(even) td { background: #fafbfc; }
 table.pr-table td.pr-money, table.pr-table th.pr-money, table.pr-table td.pr-int, table.pr-table th.pr-int {
   text-align: right; font-variant-numeric: tabular-nums; }
@@ -302,6 +309,7 @@ class Dashboard:
         self.drill_state: DrillState | None = None
         self.drill_frame: pd.DataFrame | None = None
         self._frames: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+        self._downloads: OrderedDict[tuple, str] = OrderedDict()
         self._charts: OrderedDict[tuple, bytes] = OrderedDict()
         self._syncing = False
         self.style = w.HTML(CSS)
@@ -565,6 +573,9 @@ class Dashboard:
         self.drill_order.observe(self._guard(self._on_sort), names="value")
         self.drill_downloads = w.HTML()
         self.drill_downloads.add_class("pr-dl")
+        self.drill_prepare = w.Button(description="", icon="download", layout=w.Layout(width="auto"))
+        self.drill_prepare.add_class("pr-download-prepare")
+        self.drill_prepare.on_click(lambda _b: self._guard(self._prepare_downloads)())
         self.drill_table = w.HTML()
         self.drill_table.add_class("pr-drill-table")
         self.drill_note = w.HTML()
@@ -572,7 +583,7 @@ class Dashboard:
         self.drill_footer.add_class("pr-drill-footer")
         sort_box = _boxed([w.HTML(f'<span class="pr-note">{_esc(self._u("sort_by"))}</span>'), self.drill_sort, self.drill_order],
                           "pr-sortbox", align_items="center")
-        tools = _boxed([self.drill_by, sort_box, self.drill_downloads], "pr-drill-tools")
+        tools = _boxed([self.drill_by, sort_box, self.drill_prepare, self.drill_downloads], "pr-drill-tools")
         self.drill_month_row = _boxed([self.drill_month_kind], "pr-drill-month-row")
         panel = _boxed(
             [_boxed([self.drill_title, self.drill_close], "pr-drill-head"), self.drill_month_row, tools,
@@ -694,6 +705,7 @@ class Dashboard:
         figs = self.view.figures(unit=self.unit, collaborator=self.collaborator, period=period)
         self.period, self.figs = period, figs
         self._frames.clear()
+        self._downloads.clear()
         self.header.value = self._header_html(period)
         loc = self.locale
         self.period_html.value = _esc(
@@ -818,7 +830,7 @@ class Dashboard:
         if frame is None:
             frame = self.view.drilldown(
                 state.indicator, by=state.by, month=state.month, bucket=state.bucket, unit=self.unit,
-                collaborator=self.collaborator, period=self.period, lines=state.by == "document",
+                collaborator=self.collaborator, period=self.period,
             )
             self._frames[state.key] = frame
             while len(self._frames) > 8:
@@ -865,14 +877,33 @@ class Dashboard:
         if state.sort is not None and state.sort in frame.columns:
             shown = frame.sort_values(state.sort, ascending=state.ascending, kind="stable", na_position="last",
                                       key=_sort_key)
-        self.drill_table.value = self._table_html(shown.head(MAX_ROWS), state)
+        head = shown.head(MAX_ROWS)
+        if state.by == "document":
+            head = self._with_lines(head)  # only the rows on screen: the downloads fetch theirs
+        self.drill_table.value = self._table_html(head, state)
         self.drill_note.value = (
             f'<div class="pr-note">{_esc(self._u("first_rows", shown=MAX_ROWS, n=i18n.number(len(frame), loc)))}</div>'
             if len(frame) > MAX_ROWS else ""
         )
         self.drill_footer.value = self._footer_html(frame, state)
-        self.drill_downloads.value = self._downloads_html(frame, state)
+        links = self._downloads.get(state.key)
+        if links is None and len(frame) <= EAGER_DOWNLOAD_ROWS:
+            links = self._downloads_html(frame, state)
+        self.drill_downloads.value = links or ""
+        self.drill_prepare.description = self._u("prepare", n=i18n.number(len(frame), loc))
+        self.drill_prepare.layout.display = "none" if links is not None else None
         self.drill_backdrop.layout.display = "flex"
+
+    def _prepare_downloads(self) -> None:
+        """Build the CSV and Excel files of a large drill-down, on demand."""
+        if self.drill_state is None or self.drill_frame is None:
+            return
+        self.drill_downloads.value = self._downloads_html(self.drill_frame, self.drill_state)
+        self.drill_prepare.layout.display = "none"
+
+    def _with_lines(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """By-document rows with every line (mission, billing, amount), for these rows only."""
+        return attach_lines(frame, db.read_lines(self.firm.engine, frame["document_id"].tolist()))
 
     def _table_html(self, frame: pd.DataFrame, state: DrillState) -> str:
         loc = self.locale
@@ -906,10 +937,11 @@ class Dashboard:
                     text = "; ".join(
                         f"{ln['mission']} ({statuses[ln['billing']].lower()}) {i18n.money(ln['amount_cents'], loc)}" for ln in v
                     )
-                    css = "pr-wrap"
+                    css = "pr-clip"
                 else:
                     text = "" if v is None or (not isinstance(v, str) and pd.isna(v)) else v
-                cells.append(f'<td class="{css}" data-col="{c}">{_esc(text)}</td>')
+                tip = f' title="{_esc(text)}"' if css == "pr-clip" else ""
+                cells.append(f'<td class="{css}" data-col="{c}"{tip}>{_esc(text)}</td>')
             body.append("<tr>" + "".join(cells) + "</tr>")
         return (
             '<div class="pr-table-wrap"><table class="pr-table"><thead><tr>' + "".join(heads) + "</tr></thead><tbody>"
@@ -937,7 +969,19 @@ class Dashboard:
         return f"<div>{count} · {money}</div>"
 
     def _downloads_html(self, frame: pd.DataFrame, state: DrillState) -> str:
+        cached = self._downloads.get(state.key)
+        if cached is not None:
+            return cached
+        html_links = self._make_downloads(frame, state)
+        self._downloads[state.key] = html_links
+        while len(self._downloads) > 4:
+            self._downloads.popitem(last=False)
+        return html_links
+
+    def _make_downloads(self, frame: pd.DataFrame, state: DrillState) -> str:
         loc = self.locale
+        if state.by == "document":
+            frame = self._with_lines(frame)
         assert self.period is not None
         stem = "_".join(
             x for x in ("prospects", state.indicator, state.month, _slug(state.bucket) if state.bucket else None,
@@ -959,8 +1003,8 @@ class Dashboard:
 #: (every column of METRICS.md is shown; the exports keep METRICS.md's order).
 _FIRST = {
     "deal": ("deal_id", "deal", "prospect", "documents", "recurring", "one_off", "total"),
-    "document": ("document_id", "doc_type", "template", "title", "status", "created_on", "sent_on", "decided_on",
-                 "recurring", "one_off", "total", "deal_id", "deal", "prospect"),
+    "document": ("document_id", "deal", "prospect", "status", "decided_on", "recurring", "one_off", "total",
+                 "doc_type", "template", "title", "created_on", "sent_on", "deal_id"),
 }
 
 

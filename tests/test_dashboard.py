@@ -419,3 +419,30 @@ def test_dashboard_from_settings_reads_the_environment(firm_url, monkeypatch):
     monkeypatch.setenv("PROSPECTS_DB", "sqlite:////nonexistent/folder/x.db")
     broken = all_html(dashboard_from_settings("dir"))
     assert i18n.label("error") in html.unescape(broken) and "Traceback" not in broken
+
+
+def test_large_drilldown_shows_the_first_rows_and_prepares_files_on_demand(director, monkeypatch):
+    import prospects.dashboard as dashboard
+
+    monkeypatch.setattr(dashboard, "MAX_ROWS", 2)
+    monkeypatch.setattr(dashboard, "EAGER_DOWNLOAD_ROWS", 3)
+    director.region.value = "F"
+    director.open_cell("signed_budget")  # 3 deals: files ready
+    assert "pr-download-csv" in director.drill_downloads.value
+    assert director.drill_prepare.layout.display == "none"
+    director.drill_by.value = "document"  # 4 documents: on demand
+    assert director.drill_downloads.value == ""
+    assert director.drill_prepare.layout.display is None and "4 lignes" in director.drill_prepare.description
+    assert len(re.findall(r'<td [^>]*data-col="document_id">', director.drill_table.value)) == 2
+    assert "2 premières lignes sur 4" in text(director.drill_note.value)
+    assert footer(director)["rows"] == "4" and footer(director)["total"] == eur("18 500")  # the footer counts every row
+    director.drill_prepare.click()
+    links = director.drill_downloads.value
+    assert director.drill_prepare.layout.display == "none"
+    payload = re.search(r'class="pr-download-csv"[^>]*base64,([^"]+)"', links).group(1)
+    rows = list(csv.DictReader(io.StringIO(base64.b64decode(payload).decode("utf-8-sig")), delimiter=";"))
+    assert len(rows) == 4
+    x1 = next(r for r in rows if r["Id document"] == "X1")
+    assert "Commissariat aux comptes" in x1["Lignes"]  # every line of every document
+    director.drill_sort.value = "total"  # sorting keeps the prepared files
+    assert director.drill_downloads.value == links
