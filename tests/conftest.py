@@ -8,6 +8,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def _as_unprivileged(cmd: list[str]) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory):
+def pg_server():
     """A real PostgreSQL server on a free loopback port, torn down after the session.
 
     Outside CI the PostgreSQL tests skip, loudly, when the binaries are missing; in CI
@@ -51,15 +52,15 @@ def pg_server(tmp_path_factory):
         if IN_CI:
             pytest.fail(message)
         pytest.skip("SKIPPING POSTGRESQL TESTS: " + message)
-    base = tmp_path_factory.mktemp("pg")
+    # a folder of its own directly under the system temp dir (world-traversable), owned by
+    # the server's user: no permission change anywhere else
+    base = Path(tempfile.mkdtemp(prefix="prospects-pg-"))
     data, sock = base / "data", base / "sock"
     sock.mkdir()
     if os.geteuid() == 0:
         nobody = pwd.getpwnam("nobody")
         for p in (base, sock):
             os.chown(p, nobody.pw_uid, nobody.pw_gid)
-        os.chmod(base.parent, 0o755)
-        os.chmod(base.parent.parent, 0o755)
     port = free_port()
     env = {**os.environ, "LC_ALL": "C"}
     subprocess.run(
@@ -78,6 +79,7 @@ def pg_server(tmp_path_factory):
             _as_unprivileged([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
             capture_output=True, env=env,
         )
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 
 import nbformat
@@ -46,8 +45,7 @@ def test_notebook_runs_without_error(path, demo_url, tmp_path, monkeypatch):
     params = {k: v for k, v in PARAMETERS.get(path.stem, {}).items() if k in declared}
     out = tmp_path / path.name
     papermill.execute_notebook(
-        str(path), str(out), parameters=params, cwd=str(path.parent), kernel_name="python3", progress_bar=False,
-        env={**os.environ},
+        str(path), str(out), parameters=params, cwd=str(path.parent), kernel_name="python3", progress_bar=False
     )
     executed = nbformat.read(out, as_version=4)
     errors = [o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
