@@ -29,6 +29,7 @@ from .scoping import (
     Filters,
     Viewer,
     build_directory,
+    check_filters,
     filter_options,
     resolve_viewer,
     scope_mask,
@@ -46,13 +47,17 @@ class Firm:
     settings: Settings
     directory: Directory
 
-    def as_viewer(self, login: str) -> View:
+    def as_viewer(self, login: str, *, within: str | None = None) -> View:
         """Become a viewer.
 
         Parameters
         ----------
         login : str
             A ``collaborators.login``.
+        within : str, optional
+            Read only the deals under this org unit (which must be in the perimeter):
+            faster for a report of one unit; every request must then filter on a unit
+            of that subtree.
 
         Returns
         -------
@@ -70,7 +75,9 @@ class Firm:
         >>> me.viewer.perimeter            # org units the filters may use
         """
         viewer = resolve_viewer(self.directory, login, self.settings.function_caps)
-        return View(self, viewer)
+        if within is not None:
+            check_filters(viewer, self.directory, Filters(unit=within))
+        return View(self, viewer, within=within)
 
     @property
     def extract_info(self) -> dict[str, str]:
@@ -133,6 +140,7 @@ class View:
 
     firm: Firm
     viewer: Viewer
+    within: str | None = None
     _cache: dict[tuple[dt.date, dt.date], Dataset] = field(default_factory=dict, repr=False)
 
     # -- periods and rows ------------------------------------------------------------
@@ -159,12 +167,14 @@ class View:
         for ds in self._cache.values():
             if ds.covers(period):
                 return ds
-        ds = load_dataset(self.firm.engine, self.viewer, self.firm.directory, period)
+        ds = load_dataset(self.firm.engine, self.viewer, self.firm.directory, period, within=self.within)
         self._cache[(ds.first_day, ds.last_day)] = ds
         return ds
 
     def mask(self, ds: Dataset, unit: str | None = None, collaborator: str | None = None) -> np.ndarray:
         """The scoped deal mask over ``ds.deals`` (refuses filters outside the perimeter)."""
+        if self.within is not None and (unit is None or unit not in self.firm.directory.subtree(self.within)):
+            raise ValueError(f"this view reads only the deals under {self.within}: filter on a unit of that subtree")
         return scope_mask(self.viewer, self.firm.directory, ds.deals, Filters(unit, collaborator))
 
     def _resolve(self, period: Period | None, fiscal_year: int | None, as_of) -> Period:

@@ -246,6 +246,9 @@ def _visible_deals_where(pushdown: Mapping[str, object]) -> sa.ColumnElement:
         if groups:
             guard = sa.or_(guard, deals.c.group_id.in_(groups))
         rule = sa.or_(rule, sa.and_(deals.c.unit_id.in_(units), guard))
+    within = pushdown.get("within")
+    if within is not None:  # a narrower read: only the deals under one unit (reports)
+        rule = sa.and_(rule, deals.c.unit_id.in_(list(within)))
     return sa.and_(deals.c.kind == "prospect", rule)
 
 

@@ -537,7 +537,8 @@ def build(
     loc = locale or firm.settings.locale
     if loc not in TEXT:
         raise ValueError(f"locale {loc!r}: expected one of {', '.join(TEXT)}")
-    view = firm.as_viewer(viewer)
+    # one unit's report reads only that unit's deals (refused here if outside the perimeter)
+    view = firm.as_viewer(viewer, within=unit)
     period = view.period(fiscal_year, as_of=as_of)
     figs = view.figures(unit=unit, period=period)  # scoping (and refusals) happen here
     signed = view.drilldown("signed_offers", by="document", unit=unit, period=period)

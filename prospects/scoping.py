@@ -107,13 +107,19 @@ class Viewer:
         """Whether the viewer gets the Organisation and Collaborateurs filters."""
         return self.can_validate_offers
 
-    def pushdown(self) -> dict[str, object]:
-        """The visibility rule for the SQL query: own deals, or perimeter units guarded by a member group."""
-        return {
+    def pushdown(self, within: frozenset[str] | None = None) -> dict[str, object]:
+        """The visibility rule for the SQL query: own deals, or perimeter units guarded by a member group.
+
+        ``within`` (a unit's subtree) narrows the read to the deals under that unit.
+        """
+        rule: dict[str, object] = {
             "collaborator_id": self.collaborator_id,
             "units": sorted(self.perimeter) if self.can_validate_offers else [],
             "groups": sorted(self.groups),
         }
+        if within is not None:
+            rule["within"] = sorted(within)
+        return rule
 
 
 def resolve_viewer(

@@ -59,3 +59,19 @@ def test_timeline_ends_on_the_figures_of_today(firm):
     assert t.iloc[-1]["signed_budget"] == me.figures(unit="F").indicators["signed_budget"]["total"]
     weekly = me.timeline(unit="F")
     assert len(weekly) == 48 and (weekly["as_of"].diff().dropna() == dt.timedelta(days=7)).all()
+
+
+def test_a_view_within_a_unit_reads_less_and_gives_the_same_figures(firm):
+    full = firm.as_viewer("dir")
+    narrow = firm.as_viewer("dir", within="R2")
+    assert narrow.figures(unit="R2").indicators == full.figures(unit="R2").indicators
+    assert narrow.drilldown("abandoned_prospects", unit="R2").equals(full.drilldown("abandoned_prospects", unit="R2"))
+    period = full.period()
+    assert set(narrow.dataset(period).deals["unit_id"]) <= {"R2", "A2", "T2"}
+    assert narrow.dataset(period).n_deals < full.dataset(period).n_deals
+    with pytest.raises(ValueError, match="under R2"):
+        narrow.figures(unit="R1")
+    with pytest.raises(ValueError, match="under R2"):
+        narrow.figures()
+    with pytest.raises(prospects.AccessDenied):
+        firm.as_viewer("part1", within="R2")
