@@ -77,6 +77,9 @@ SOURCE_REJECT_COLUMNS = ("source", "file", "row", "table", "column", "source_col
 #: Marks a cell the mapping could not fill: validation always rejects a NUL character.
 _BAD = "\x00"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+#: Provenance ``part`` of rows generated from names (org units, people, entities): they
+#: point at the first row naming them, which they do not make "partly imported".
+_GENERATED = -2
 _MAX_EXCEL_SERIAL = 109_574  # 2199-12-31
 
 
@@ -1696,7 +1699,7 @@ class _Builder:
             vals["can_validate_offers"] = v
         else:
             vals["can_validate_offers"] = Val.of(_str(np.where(vals["function"].v.isin(spec.validators), "true", "false")))
-        cells = self.concat("collaborators", [(src, vals, np.ones(n, bool))])
+        cells = self.concat("collaborators", [(src, vals, np.ones(n, bool))], [np.full(n, _GENERATED)])
         cells.source = np.array([p["_source"] for p in reg], dtype=object)
         cells.row = np.array([p["_row"] for p in reg], dtype="int64")
         self.described["collaborators"] = [
@@ -1743,7 +1746,7 @@ class _Builder:
         self.drivers["org_units"] = "the firm and every region, agency and team named in `unit` columns"
         for c in values:
             self.source_columns[("org_units", c, -1)] = "(org unit names)"
-        return _Cells(values, errors, frame["_source"].to_numpy(dtype=object), frame["_row"].to_numpy(dtype="int64"), np.full(len(frame), -1))
+        return _Cells(values, errors, frame["_source"].to_numpy(dtype=object), frame["_row"].to_numpy(dtype="int64"), np.full(len(frame), _GENERATED))
 
     def entity_cells(self) -> _Cells:
         reg = list(self.entities.values())
@@ -1753,7 +1756,7 @@ class _Builder:
         self.drivers["entities"] = "one row per entity named in " + ", ".join(sorted({e["role"] for e in reg}))
         for c in values:
             self.source_columns[("entities", c, -1)] = "(entity names)"
-        return _Cells(values, errors, np.array([e["_source"] for e in reg], dtype=object), np.array([e["_row"] for e in reg], dtype="int64"), np.full(len(reg), -1))
+        return _Cells(values, errors, np.array([e["_source"] for e in reg], dtype=object), np.array([e["_row"] for e in reg], dtype="int64"), np.full(len(reg), _GENERATED))
 
     def build(self, read_rejects: Mapping[str, pd.DataFrame]) -> Built:
         self.build_tree()
@@ -1785,8 +1788,11 @@ class _Builder:
                 v = c.values[col]
                 bad = ~val.ok_mask()
                 if bad.any():
-                    shown = pd.Series(val.shown, dtype=object).where(pd.Series(val.shown).notna(), "")
-                    v = v.where(~bad, _BAD + shown.astype("str"))
+                    # built in Python: pandas' text concatenation drops a lone NUL
+                    marked = np.array([_BAD + ("" if x is None else str(x)) for x in val.shown[bad]], dtype=object)
+                    v = v.astype(object)
+                    v[bad] = marked
+                    v = _str(v)
                     lines = np.flatnonzero(bad) + 1
                     overrides.append(pd.DataFrame({
                         "table": table, "line": lines, "column": col,
@@ -1958,6 +1964,11 @@ def _rejects(built: Built, validated: Validated) -> pd.DataFrame:
         hit = rej["_over"].fillna(False).astype(bool)
         present = rej.loc[hit, ["table", "line", "column"]].drop_duplicates()
         rej = rej.loc[~hit].drop(columns="_over")
+        unseen = over.merge(present.assign(_seen=True), on=["table", "line", "column"], how="left")
+        unseen = unseen[unseen["_seen"].isna() & (unseen["kind"] != "duplicate")]
+        if len(unseen):  # never load a value the mapping could not make
+            u = unseen.iloc[0]
+            raise RuntimeError(f"internal error: {u['table']} line {u['line']} column {u['column']} was not mapped but passed validation")
         over = over.merge(present, on=["table", "line", "column"]).drop_duplicates(["table", "line", "column"])
     parts = []
     for frame, own in ((rej, False), (over, True)):
@@ -2007,7 +2018,7 @@ def _source_counts(built: Built, validated: Validated, rejects: pd.DataFrame) ->
         if not len(p):
             continue
         bad = np.isin(np.arange(1, len(p) + 1), list(rejected_lines.get(table, ())))
-        loaded.append(p.loc[~bad, ["source", "row"]])
+        loaded.append(p.loc[~bad & (p["part"] != _GENERATED).to_numpy(), ["source", "row"]])
     loaded_pairs = pd.concat(loaded).drop_duplicates() if loaded else pd.DataFrame(columns=["source", "row"])
     out = {}
     for name, src in built.sources.items():
