@@ -1248,6 +1248,7 @@ class Built:
     def issues(self) -> list[MappingIssue]:
         """Every value the mapping could not map, grouped with counts."""
         o = self.overrides
+        o = o[o["kind"] != "duplicate"]  # listed with the rejections, not a value to map
         if o.empty:
             return []
         prov = []

@@ -784,3 +784,18 @@ def test_import_replaces_the_previous_content_atomically(db_url, tmp_path):
     with engine.connect() as conn:
         info = dict(conn.execute(sa.text("select key, value from extract_info")).all())
     assert info["source"].startswith("import ") and info["rows_rejected"] == "0"
+
+
+def test_docs_show_the_example_mapping_verbatim():
+    doc = (ROOT / "docs" / "import.md").read_text("utf-8")
+    block = doc.split("The mapping, `examples/crm_mapping.toml`:\n\n```toml\n", 1)[1].split("\n```", 1)[0]
+    assert block + "\n" == (EXAMPLES / "crm_mapping.toml").read_text("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [("6.000,00 EUR", "600000"), ("€ 12", "1200"), ("1.5", None), ("12 $", None)],
+)
+def test_amount_table_of_the_docs(text, cents):
+    got, reason = im._parse_money(pd.Series([text], dtype="str"), ",", ("€", "EUR"), "euros")
+    assert (got.iloc[0] if cents else reason.notna().iloc[0]) == (cents or True)
