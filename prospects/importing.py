@@ -202,6 +202,7 @@ class TableSpec:
     rows: tuple[Mapping[str, str | None], ...] | None = None
     lines: tuple[LineSpec, ...] = ()
     document_id: Spec | None = None
+    merge: bool = False
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,7 @@ class ImportMapping:
 
 _TOP_KEYS = {"description", "defaults", "sources", "org", "people", "maps", "lookups", "tables"}
 _SOURCE_KEYS = {"file", "sheet", "delimiter", "encoding", "header_row", "decimal", "date"}
-_TABLE_KEYS = {"source", "columns", "rows", "lines", "document_id"}
+_TABLE_KEYS = {"source", "columns", "rows", "lines", "document_id", "merge"}
 _BASES = ("column", "value", "template", "lookup", "unit", "person", "entity")
 _MODIFIERS = {"default", "map", "otherwise", "keep_unmapped", "date", "money", "only_if"}
 _LOOKUP_KEYS = {"match", "key", "value", "on_miss"}
@@ -572,6 +573,8 @@ class _Parser:
         if "rows" in raw:
             if "source" in raw or "columns" in raw:
                 raise self.fail(f"{key}.rows", "give either rows (literal rows) or source and columns")
+            if "merge" in raw:
+                raise self.fail(f"{key}.merge", "only for rows read from sources")
             rows = raw["rows"]
             if not isinstance(rows, list):
                 raise self.fail(f"{key}.rows", "expected a list of tables, e.g. rows = [{ id = \"G1\", name = \"Direction\" }]")
@@ -595,6 +598,10 @@ class _Parser:
             if s not in self.sources:
                 raise self.fail(f"{key}.source", f"'{s}' is not a source (sources: {', '.join(self.sources)})")
         spec.sources = tuple(src)
+        merge = raw.get("merge", False)
+        if not isinstance(merge, bool) or (merge and "lines" in raw):
+            raise self.fail(f"{key}.merge", "expected true or false (and not with lines)")
+        spec.merge = merge
         columns = self.table(raw.get("columns", {}), f"{key}.columns")
         for col in columns:
             if col not in TABLES[name].column_names:
@@ -1244,6 +1251,7 @@ class Built:
     described: Mapping[str, list[tuple[str, str]]]  # table → (column, description)
     drivers: Mapping[str, str]  # table → how its rows are made
     notes: tuple[str, ...] = ()
+    merged: pd.DataFrame | None = None  # rows merged into another (merge = true): table, line, source, row
 
     def issues(self) -> list[MappingIssue]:
         """Every value the mapping could not map, grouped with counts."""
@@ -1279,6 +1287,8 @@ class _Builder:
         self.described: dict[str, list[tuple[str, str]]] = {}
         self.drivers: dict[str, str] = {}
         self.notes: list[str] = []
+        self.merged: list[pd.DataFrame] = []  # rows merged into another: table, line, source, row
+        self.disagree: dict[str, dict[int, str]] = {}  # table → line → columns on which same-key rows differ
 
     # -- reading columns -------------------------------------------------------------
     def column(self, src: Source, spec: Spec, names: Sequence[str]) -> pd.Series:
@@ -1390,11 +1400,8 @@ class _Builder:
                 out.fail(unmapped, f"{label} " + _q(raw) + f" is not in map {spec.map.name}", "unmapped", raw)
             v = mapped
         elif target.kind == "enum":
-            ok = v.isin(target.values).to_numpy()
-            if target.special:
-                ok &= ~v.isin([NO_DOCUMENT]).to_numpy()
-                ok &= v.isin(DEAL_STATUSES if target.table == "deals" else DOC_STATUSES).to_numpy()
             allowed = DEAL_STATUSES if target.special and target.table == "deals" else DOC_STATUSES if target.special else target.values
+            ok = v.isin(allowed).to_numpy()
             out.fail(present & ~ok, f"{label} " + _q(raw) + f" is not one of {', '.join(allowed)}: add a map", "unmapped", raw)
         if target.kind == "date":
             todo = present & out.ok_mask()
@@ -1587,14 +1594,59 @@ class _Builder:
                 self.no_doc[sname] = (~keep, self.eval(ts.columns["status"], src))
             parts.append((src, vals, keep))
         cells = self.concat(name, parts)
+        if ts.merge:
+            cells = self.merge(name, cells)
         if name == "document_lines" and "line_no" not in ts.columns:
             doc = cells.values["document_id"]
             cells.values["line_no"] = _str((doc.groupby(doc.fillna(_BAD)).cumcount() + 1).astype("str"))
         for col, cs in ts.columns.items():
             self.source_columns[(name, col, -1)] = spec_columns(cs)
         self.described[name] = [(col, describe(cs)) for col, cs in ts.columns.items()]
-        self.drivers[name] = "one row per row of " + " and ".join(ts.sources) + (" with a document" if name == "documents" else "")
+        self.drivers[name] = (
+            ("one row per distinct key of " if ts.merge else "one row per row of ") + " and ".join(ts.sources)
+            + (" with a document" if name == "documents" else "")
+        )
         return cells
+
+    def merge(self, name: str, cells: _Cells) -> _Cells:
+        """Rows sharing the table's key become one when they agree on every column.
+
+        Rows that disagree stay (validation rejects them as duplicates; the reason says
+        on what they differ). A merged row shares the fate of the row it joined.
+        """
+        key = list(TABLES[name].key)
+        frame = pd.DataFrame(cells.values).astype(object)
+        has_key = frame[key].notna().all(axis=1).to_numpy()
+        if not has_key.any():
+            return cells
+        sub = frame[has_key]
+        groups = sub.groupby(key, sort=False)
+        others = [c for c in frame.columns if c not in key]
+        differ = pd.DataFrame({c: groups[c].transform(lambda g: g.nunique(dropna=False) > 1) for c in others}, index=sub.index)
+        disagree = differ.any(axis=1).to_numpy() if others else np.zeros(len(sub), bool)
+        first = ~sub.duplicated(key).to_numpy()
+        drop = np.zeros(cells.n, dtype=bool)
+        drop[np.flatnonzero(has_key)[~first & ~disagree]] = True
+        if disagree.any():
+            names = np.array(others, dtype=object)
+            listing = [", ".join(names[f]) for f in differ.to_numpy(dtype=bool)[disagree]]  # disagreeing rows only
+            self.disagree[name] = dict(zip(np.flatnonzero(has_key)[disagree].tolist(), listing, strict=True))
+        if not drop.any():
+            self.remap_disagree(name, np.arange(cells.n))
+            return cells
+        rep_pos = pd.Series(np.arange(cells.n))[has_key].groupby([sub[k] for k in key], sort=False).transform("min")
+        kept = np.flatnonzero(~drop)
+        new_pos = np.full(cells.n, -1)
+        new_pos[kept] = np.arange(len(kept))
+        dropped = np.flatnonzero(drop)
+        into = new_pos[rep_pos.reindex(dropped).to_numpy(dtype="int64")]
+        self.merged.append(pd.DataFrame({"table": name, "line": into + 1, "source": cells.source[dropped], "row": cells.row[dropped]}))
+        self.remap_disagree(name, new_pos)
+        return _take(cells, kept)
+
+    def remap_disagree(self, name: str, new_pos: np.ndarray) -> None:
+        if name in self.disagree:
+            self.disagree[name] = {int(new_pos[p]) + 1: v for p, v in self.disagree[name].items() if new_pos[p] >= 0}
 
     def concat(self, name: str, parts: list[tuple[Source, dict[str, Val], np.ndarray]], part_ids: list[np.ndarray] | None = None) -> _Cells:
         values, errors = {}, {}
@@ -1806,8 +1858,10 @@ class _Builder:
             prov[table] = pd.DataFrame({"source": c.source, "row": c.row.astype("int64"), "part": c.part.astype("int64")})
         overrides += self.duplicate_overrides(raw, prov)
         over = pd.concat(overrides, ignore_index=True) if overrides else pd.DataFrame(columns=["table", "line", "column", "value", "reason", "kind", "source_column"])
+        merged = pd.concat(self.merged, ignore_index=True) if self.merged else None
         return Built(
-            self.m, self.sources, read_rejects, raw, prov, over, dict(self.source_columns), self.described, self.drivers, tuple(self.notes),
+            self.m, self.sources, read_rejects, raw, prov, over, dict(self.source_columns), self.described, self.drivers,
+            tuple(self.notes), merged,
         )
 
     def duplicate_overrides(self, raw: Mapping[str, pd.DataFrame], prov: Mapping[str, pd.DataFrame]) -> list[pd.DataFrame]:
@@ -1834,6 +1888,9 @@ class _Builder:
                     value = value + ", " + sub[c].astype(str)
                 label = " with ".join(f"{c} '" + sub[c].astype(str) + "'" for c in cols) if len(cols) > 1 else f"{cols[0]} '" + value + "'"
                 what = "ids must be unique" if cols == ("id",) else f"{cols[0]}s must be unique" if len(cols) == 1 else "each combination must be unique"
+                if cols == spec.key and table in self.disagree:
+                    differ = pd.Series(sub["_line"].map(self.disagree[table]).fillna("").to_numpy(), index=sub.index)
+                    listing = listing + np.where(differ != "", "; they differ in " + differ, "")
                 out.append(pd.DataFrame({
                     "table": table, "line": sub["_line"].to_numpy(), "column": ", ".join(cols), "value": value.to_numpy(),
                     "reason": (label + " is used by " + size.astype(str) + " rows (" + listing + "); " + what).to_numpy(),
@@ -1992,6 +2049,22 @@ def _rejects(built: Built, validated: Validated) -> pd.DataFrame:
                 "source": src, "row": p["row"].to_numpy()[pos], "table": table, "column": g["column"],
                 "source_column": scol, "value": g["value"], "reason": g["reason"],
             }))
+    merged = built.merged
+    if merged is not None and len(merged):
+        rejected = validated.rejects[["table", "line"]].drop_duplicates().assign(_bad=True)
+        hit = merged.merge(rejected, on=["table", "line"], how="inner")
+        if len(hit):
+            labels = {name: src.label for name, src in built.sources.items()}
+            rep = []
+            for table, g in hit.groupby("table", sort=False):
+                p = built.provenance[table]
+                pos = g["line"].to_numpy(dtype="int64") - 1
+                rep.append(pd.Series(p["source"].to_numpy()[pos], index=g.index).map(labels) + " row " + pd.Series(p["row"].to_numpy()[pos], index=g.index).astype(str))
+            into = pd.concat(rep)
+            parts.append(pd.DataFrame({
+                "source": hit["source"], "row": hit["row"], "table": hit["table"], "column": None, "source_column": None,
+                "value": None, "reason": "merged into " + into.loc[hit.index] + ", which is rejected",
+            }))
     for name, bad in built.read_rejects.items():
         if len(bad):
             parts.append(pd.DataFrame({"source": name, "row": bad["row"].to_numpy(), "table": None, "column": None,
@@ -2020,6 +2093,11 @@ def _source_counts(built: Built, validated: Validated, rejects: pd.DataFrame) ->
             continue
         bad = np.isin(np.arange(1, len(p) + 1), list(rejected_lines.get(table, ())))
         loaded.append(p.loc[~bad & (p["part"] != _GENERATED).to_numpy(), ["source", "row"]])
+    merged = built.merged
+    if merged is not None and len(merged):
+        for table, g in merged.groupby("table"):
+            ok = ~g["line"].isin(list(rejected_lines.get(table, ())))
+            loaded.append(g.loc[ok, ["source", "row"]])
     loaded_pairs = pd.concat(loaded).drop_duplicates() if loaded else pd.DataFrame(columns=["source", "row"])
     out = {}
     for name, src in built.sources.items():

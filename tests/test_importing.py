@@ -799,3 +799,61 @@ def test_docs_show_the_example_mapping_verbatim():
 def test_amount_table_of_the_docs(text, cents):
     got, reason = im._parse_money(pd.Series([text], dtype="str"), ",", ("€", "EUR"), "euros")
     assert (got.iloc[0] if cents else reason.notna().iloc[0]) == (cents or True)
+
+
+def test_an_export_with_one_row_per_line_merges_its_documents(tmp_path):
+    (tmp_path / "deals.csv").write_text("ref,nom,unite,cree\nD1,Alpha,A1,2026-01-10\nD2,Beta,A9,2026-01-11\n", "utf-8")
+    (tmp_path / "units.csv").write_text("code,libellé,niveau,parent\nF,Cabinet,Cabinet,\nR1,Nord,Région,F\nA1,Lille,Agence,R1\nA9,Orphelin,Agence,R7\n", "utf-8")
+    lines = [
+        "offre,affaire,statut,mission,nature,montant",
+        'O1,D1,signé,Tenue,R,"1 000,00"',  # O1: two lines, rows that agree → one document
+        "O1,D1,signé,Conseil,P,200",
+        "O2,D2,signé,Tenue,R,50",  # O2: its deal is rejected (unit under a missing parent)
+        "O2,D2,signé,Social,R,60",
+        "O3,D1,signé,Tenue,R,10",  # O3: rows disagree on the status
+        "O3,D1,perdu,Tenue,R,20",
+    ]
+    (tmp_path / "lignes.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    mapping = """
+[defaults]
+date = "iso"
+[sources.units]
+file = "units.csv"
+[sources.deals]
+file = "deals.csv"
+[sources.lignes]
+file = "lignes.csv"
+[tables.org_units]
+source = "units"
+columns = { id = "code", name = "libellé", kind = { column = "niveau", map = { Cabinet = "firm", "Région" = "region", Agence = "agency" } }, parent_id = "parent" }
+[tables.deals]
+source = "deals"
+columns = { id = "ref", name = "nom", kind = { value = "prospect" }, prospect_name = "nom", unit_id = "unite", status = { value = "open" }, created_on = "cree" }
+[tables.documents]
+source = "lignes"
+merge = true
+columns = { id = "offre", deal_id = "affaire", doc_type = { value = "Offre" }, status = { column = "statut", map = { "signé" = "signed", perdu = "refused" } }, created_on = { value = "2026-02-01" }, decided_on = { value = "2026-03-01" } }
+[tables.document_lines]
+source = "lignes"
+columns = { document_id = "offre", mission = "mission", billing = { column = "nature", map = { R = "recurring", P = "one_off" } }, amount_cents = "montant" }
+"""
+    path = tmp_path / "mapping.toml"
+    path.write_text(mapping, "utf-8")
+    result = im.prepare(path)
+    assert_reconciled(result)
+    assert frames(result)["documents"]["id"].tolist() == ["O1"]
+    assert frames(result)["document_lines"][["document_id", "line_no", "amount_cents"]].values.tolist() == [["O1", 1, 100_000], ["O1", 2, 20_000]]
+    reasons = rejects(result, source="lignes").groupby("row")["reason"].apply(list).to_dict()
+    assert reasons[4] == ["parent rejected: deals D2", "parent rejected: documents O2"]
+    assert reasons[5] == [f"merged into {tmp_path / 'lignes.csv'} row 4, which is rejected", "parent rejected: documents O2"]
+    assert any("they differ in status" in r for r in reasons[6])
+    assert result.source_counts["lignes"] == im.SourceCount(6, 2, 4, 0)
+    lines[6] = "O3,D1,signé,Tenue,R,10"  # O3 rows now agree; the O2 rows too, but their deal is rejected
+    lines[3:5] = ["O2,D2,signé,Tenue,R,50", "O2,D2,signé,Tenue,R,50"]
+    (tmp_path / "lignes.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    path.write_text(mapping.replace('[tables.document_lines]\nsource = "lignes"', '[tables.document_lines]\nsource = "deals"').replace('document_id = "offre"', 'document_id = { value = "O1" }').replace('mission = "mission"', 'mission = "nom"').replace('billing = { column = "nature", map = { R = "recurring", P = "one_off" } }', 'billing = { value = "one_off" }').replace('amount_cents = "montant"', 'amount_cents = { value = "1" }'), "utf-8")
+    result = im.prepare(path)
+    assert_reconciled(result)
+    assert set(frames(result)["documents"]["id"]) == {"O1", "O3"}
+    r5 = rejects(result, source="lignes", row=5)
+    assert r5["reason"].tolist() == [f"merged into {tmp_path / 'lignes.csv'} row 4, which is rejected"]
