@@ -1289,6 +1289,7 @@ class _Builder:
         self.notes: list[str] = []
         self.merged: list[pd.DataFrame] = []  # rows merged into another: table, line, source, row
         self.disagree: dict[str, dict[int, str]] = {}  # table → line → columns on which same-key rows differ
+        self.named_in: dict[str, dict[str, None]] = {}  # person/entity → target columns naming them
 
     # -- reading columns -------------------------------------------------------------
     def column(self, src: Source, spec: Spec, names: Sequence[str]) -> pd.Series:
@@ -1526,6 +1527,7 @@ class _Builder:
     # -- people and entities named by a column --------------------------------------------
     def named(self, spec: Spec, src: Source, registry: dict[str, dict[str, Any]], what: str) -> Val:
         inner = self.eval(spec.inner, src)
+        self.named_in.setdefault(what, {})[spec.target.name] = None
         slug = _slugs(inner.v)
         out = inner.copy()
         ids = self.register(registry, inner.v, slug, src, spec.target.column, what)
@@ -1763,7 +1765,7 @@ class _Builder:
               "can_validate_offers": "true for " + ", ".join(spec.validators), "active": "true"}[c])
             for c in TABLES["collaborators"].column_names
         ]
-        self.drivers["collaborators"] = "one row per person named in " + ", ".join(sorted({p["role"] for p in reg}))
+        self.drivers["collaborators"] = "one row per person named in " + ", ".join(self.named_in.get("person", {}))
         for c in TABLES["collaborators"].column_names:
             self.source_columns[("collaborators", c, -1)] = spec_columns(spec.columns[c]) if c in spec.columns else "(person names)"
         return cells
@@ -1806,7 +1808,7 @@ class _Builder:
         values = {"id": _str([e["id"] for e in reg]), "name": _str([e["name"] for e in reg])}
         errors = {c: Val.of(values[c]) for c in values}
         self.described["entities"] = [("id", "E- + slug of the name"), ("name", "the name as first written")]
-        self.drivers["entities"] = "one row per entity named in " + ", ".join(sorted({e["role"] for e in reg}))
+        self.drivers["entities"] = "one row per entity named in " + ", ".join(self.named_in.get("entity", {}))
         for c in values:
             self.source_columns[("entities", c, -1)] = "(entity names)"
         return _Cells(values, errors, np.array([e["_source"] for e in reg], dtype=object), np.array([e["_row"] for e in reg], dtype="int64"), np.full(len(reg), _GENERATED))
