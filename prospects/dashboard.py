@@ -61,7 +61,7 @@ log = logging.getLogger("prospects.dashboard")
 MAX_ROWS = 300
 #: Up to this many rows the CSV and Excel files are ready when the drill-down opens; above,
 #: a button prepares them on demand (they travel to the browser inside the page).
-EAGER_DOWNLOAD_ROWS = 2000
+EAGER_DOWNLOAD_ROWS = 1000
 
 #: Labels of the dashboard's own controls (the figures' labels live in :mod:`prospects.i18n`).
 UI: dict[str, dict[str, str]] = {
@@ -179,7 +179,7 @@ CSS = """
 .pr-split { font-size: 12.5px; color: #44546a; white-space: nowrap; }
 .pr-split b { font-variant-numeric: tabular-nums; color: #10243a; }
 .pr-split .pr-dot-rec { color: #1f4e79; } .pr-split .pr-dot-one { color: #f4a261; }
-.pr-prev { font-size: 12px; color: #6b7a89; margin-top: 3px; }
+.pr-prev { font-size: 12px; line-height: 1.35; color: #6b7a89; margin-top: 3px; }
 .pr-hit.jupyter-button, .pr-hit { position: absolute !important; inset: 0; width: 100% !important; height: 100% !important;
   margin: 0 !important; opacity: 0; cursor: pointer; z-index: 2; }
 .pr-side { gap: 10px; }
