@@ -30,9 +30,12 @@ $(DB): | $(BIN)/prospects
 .PHONY: demo
 demo: $(DB) ## Create the small demo database (data/prospects.db) if it is missing
 
+PORT ?= 8866
+DASHBOARD_USER ?=
+
 .PHONY: dashboard
-dashboard: install demo ## Set up everything and show the demo firm (the main job)
-	$(BIN)/prospects --db sqlite:///$(abspath $(DB)) summary
+dashboard: install demo ## Set up everything and serve the dashboard on http://127.0.0.1:8866 as a demo validator (the main job)
+	$(BIN)/prospects --db sqlite:///$(abspath $(DB)) serve --auth local --port $(PORT) $(if $(DASHBOARD_USER),--user $(DASHBOARD_USER))
 
 .PHONY: test
 test: install system-deps ## Run the whole test suite (SQLite, PostgreSQL, browser)
