@@ -1,0 +1,290 @@
+"""Measure the dashboard as a person sees it, in Debian's Chromium, on the demo firms.
+
+For each size (small, medium by default) it creates the demo database (today fixed so the
+runs are comparable), starts a real ``prospects serve`` as the demo's regional partner and
+as its firm-wide director, and measures with Playwright:
+
+* time from the page request to the first figures on screen (a new kernel each time);
+* a filter change as seen in the browser (Organisation → the first unit offered, until the
+  figures are shown and the busy state is gone), a collaborator, the fiscal-year switch
+  (the one change that may query), a drill-down opening;
+* the resident memory (RSS) of the viewer's kernel process, after those interactions.
+
+Prints a Markdown section for docs/performance.md; ``--screenshots DIR`` also saves
+``dashboard.png`` and ``drilldown.png`` of the small firm (the README's pictures).
+
+    .venv/bin/python bench/dashboard.py --sizes small medium --runs 3 --screenshots docs
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync",
+]
+TODAY = "2026-11-29"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_demo(size: str, folder: Path) -> str:
+    url = f"sqlite:///{folder / f'demo-{size}.db'}"
+    subprocess.run([sys.executable, "-m", "prospects.cli", "--db", url, "--today", TODAY, "demo", "--size", size],
+                   check=True, capture_output=True, cwd=ROOT)
+    return url
+
+
+def demo_viewers(url: str) -> dict[str, str]:
+    from prospects import serving
+    from prospects.config import load_settings
+
+    logins = serving.demo_login_table(load_settings(db=url, today=TODAY))
+    out = {"regional partner": serving.default_demo_login(logins)}
+    director = next((x["login"] for x in logins if x["what"].startswith("the whole firm")), None)
+    if director:
+        out["firm-wide director"] = director
+    return out
+
+
+class Server:
+    def __init__(self, url: str, login: str, log: Path):
+        self.port = free_port()
+        env = {**os.environ, "PROSPECTS_TODAY": TODAY, "PYTHONUNBUFFERED": "1"}
+        self.log = log.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "prospects.cli", "--db", url, "serve", "--user", login, "--port", str(self.port),
+             "--no-browser"], stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"serve exited: see {log}")
+            time.sleep(0.2)
+        raise RuntimeError("serve did not start")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def kernels(self) -> list[int]:
+        """Kernel processes started by this server (children running ipykernel)."""
+        out = []
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+                ppid = int(stat.rsplit(")", 1)[1].split()[1])
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == self.proc.pid and b"ipykernel_launcher" in cmd:
+                out.append(int(pid))
+        return out
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def idle(page) -> None:
+    page.wait_for_function("() => document.querySelector('.pr-root') && !document.querySelector('.pr-root.pr-busy')",
+                           timeout=120_000)
+
+
+def first_figures(page, url: str) -> float:
+    start = time.perf_counter()
+    page.goto(url, timeout=180_000)
+    page.wait_for_selector(".pr-cell-signed_offers .pr-value", timeout=180_000)
+    idle(page)
+    return time.perf_counter() - start
+
+
+def timed(page, action, done: str) -> float:
+    """Seconds from an action to the moment ``done`` (a JS predicate) holds and nothing is busy."""
+    start = time.perf_counter()
+    action()
+    page.wait_for_function(done, timeout=120_000)
+    idle(page)
+    return time.perf_counter() - start
+
+
+def scope_is(text: str) -> str:
+    return f"() => {{ const e = document.querySelector('.pr-scope'); return e && e.textContent.includes({text!r}); }}"
+
+
+def measure_viewer(browser, server: Server, runs: int) -> dict[str, list[float]]:
+    res: dict[str, list[float]] = {
+        k: [] for k in ("load", "org", "collab", "fy", "drill", "rows", "by_document", "files", "rss")
+    }
+    for _ in range(runs):
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+        one_run(ctx.new_page(), server, res)
+        ctx.close()
+        time.sleep(0.5)
+    return res
+
+
+def one_run(page, server: Server, res: dict[str, list[float]]) -> None:
+    res["load"].append(first_figures(page, server.url))
+    options = page.locator(".pr-filter-region option")
+    if options.count() > 1:  # the widest unit offered: the firm for a director, the region for a partner
+        label = options.nth(1).inner_text().replace("\xa0", " ")
+        res["org"].append(timed(page, lambda: page.select_option(".pr-filter-region select", label=label),
+                                scope_is(label.split(" (")[0])))
+        people = page.locator(".pr-filter-collaborator datalist option")
+        if people.count():
+            who = people.nth(people.count() // 2).get_attribute("value")
+            name = who.rsplit(" (", 1)[0]
+            res["collab"].append(timed(page, lambda: page.fill(".pr-filter-collaborator input", who), scope_is(name)))
+            page.fill(".pr-filter-collaborator input", "")
+            idle(page)
+    res["fy"].append(timed(page, lambda: page.click(".pr-filter-fy button >> nth=1"),
+                           "() => document.querySelector('.pr-month-2025-12') !== null"))
+    page.click(".pr-filter-fy button >> nth=0")
+    page.wait_for_function("() => document.querySelector('.pr-month-2025-12') === null")
+    idle(page)
+    res["drill"].append(timed(page, lambda: page.click(".pr-cell-signed_offers"),
+                              "() => { const e = document.querySelector('.pr-drill'); return e && e.offsetParent !== null; }"))
+    res["rows"].append(float(page.inner_text(".pr-drill-footer .pr-foot-documents").replace("\u202f", "")))
+    res["by_document"].append(timed(page, lambda: page.click(".pr-drill-by button >> nth=1"),
+                                    "() => document.querySelector(\".pr-drill-table th[data-col='document_id']\") !== null"))
+    if page.locator(".pr-download-prepare").is_visible():
+        res["files"].append(timed(page, lambda: page.click(".pr-download-prepare"),
+                                  "() => document.querySelector('.pr-download-xlsx') !== null"))
+    else:
+        res["files"].append(0.0)  # ready with the drill-down
+    kernels = server.kernels()
+    res["rss"].append(max(rss_mb(k) for k in kernels) if kernels else float("nan"))
+
+
+def screenshots(browser, server: Server, folder: Path) -> None:
+    # Voilà scrolls inside its own panel, so a "full page" shot is the viewport: make it tall
+    ctx = browser.new_context(viewport={"width": 1360, "height": 1480}, device_scale_factor=1)
+    page = ctx.new_page()
+    first_figures(page, server.url)
+    options = page.locator(".pr-filter-region option")
+    label = options.nth(1).inner_text().replace("\xa0", " ")
+    page.select_option(".pr-filter-region select", label=label)
+    page.wait_for_function(scope_is(label.split(" (")[0]))
+    idle(page)
+    page.screenshot(path=str(folder / "dashboard.png"))
+    trim_white_bottom(folder / "dashboard.png")
+    page.set_viewport_size({"width": 1360, "height": 980})
+    page.click(".pr-cell-signed_budget")
+    page.wait_for_selector(".pr-drill-footer .pr-foot-total")
+    idle(page)
+    page.click(".pr-drill-by button >> nth=1")
+    page.wait_for_selector(".pr-drill-table th[data-col='document_id']")
+    idle(page)
+    page.select_option(".pr-drill-sort select", label="Total (€)")
+    idle(page)
+    page.click(".pr-drill-order button >> nth=1")
+    page.wait_for_function("() => (document.querySelector('.pr-drill-table th.pr-sorted') || {}).textContent?.includes('▼')")
+    idle(page)
+    page.screenshot(path=str(folder / "drilldown.png"))
+    ctx.close()
+
+
+def trim_white_bottom(path: Path, margin: int = 30) -> None:
+    """Cut the empty page below the dashboard (PIL comes with matplotlib)."""
+    from PIL import Image, ImageChops
+
+    im = Image.open(path).convert("RGB")
+    box = ImageChops.difference(im, Image.new("RGB", im.size, (255, 255, 255))).getbbox()
+    if box:
+        im.crop((0, 0, im.size[0], min(im.size[1], box[3] + margin))).save(path, optimize=True)
+
+
+def fmt(values: list[float], unit: str = "s") -> str:
+    values = [v for v in values if v == v]
+    if not values:
+        return "—"
+    if unit == "MB":
+        return f"{statistics.median(values):.0f} MB" + (f" ({min(values):.0f}–{max(values):.0f})" if len(values) > 1 else "")
+    med = statistics.median(values)
+    return f"{med:.2f} s" + (f" ({min(values):.2f}–{max(values):.2f})" if len(values) > 1 else "")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", nargs="+", default=["small", "medium"], choices=["small", "medium", "large"])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--screenshots", type=Path, help="save dashboard.png and drilldown.png (small firm) here")
+    parser.add_argument("--chromium", default=os.environ.get("PROSPECTS_CHROMIUM", "/usr/bin/chromium"))
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from playwright.sync_api import sync_playwright
+
+    rows = []
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+        for size in args.sizes:
+            t = time.perf_counter()
+            url = make_demo(size, Path(tmp))
+            print(f"# demo {size}: {time.perf_counter() - t:.1f} s", file=sys.stderr)
+            for who, login in demo_viewers(url).items():
+                server = Server(url, login, Path(tmp) / f"serve-{size}-{login}.log")
+                try:
+                    if args.screenshots and size == "small" and who == "regional partner":
+                        args.screenshots.mkdir(parents=True, exist_ok=True)
+                        screenshots(browser, server, args.screenshots)
+                    res = measure_viewer(browser, server, args.runs)
+                finally:
+                    server.stop()
+                rows.append((size, who, login, res))
+                print(f"# {size} {who} {login}: " + ", ".join(f"{k} {v}" for k, v in res.items()), file=sys.stderr)
+        browser.close()
+    cpu = platform.processor() or platform.machine()
+    print(f"Measured with `bench/dashboard.py --runs {args.runs}` (today {TODAY}), Chromium "
+          f"headless on the same machine, {os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
+          f"load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after. Median of the runs, (min–max).\n")
+    print("| firm | viewer | first figures on screen | Organisation change | Collaborateur change | Exercice N-1 (one query) | kernel RSS |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for size, who, login, res in rows:
+        print(f"| {size} | {who} (`{login}`) | {fmt(res['load'])} | {fmt(res['org'])} | {fmt(res['collab'])} | "
+              f"{fmt(res['fy'])} | {fmt(res['rss'], 'MB')} |")
+    print()
+    print("Drill-down of *Offres signées* over the widest unit (the firm for the director, the region for the partner):\n")
+    print("| firm | viewer | documents | opens (par affaire) | par document | CSV and Excel ready |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for size, who, login, res in rows:
+        files = "with the drill-down" if max(res["files"]) == 0 else fmt([f for f in res["files"] if f] or [0.0])
+        print(f"| {size} | {who} (`{login}`) | {int(statistics.median(res['rows'])):,} | {fmt(res['drill'])} | "
+              f"{fmt(res['by_document'])} | {files} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
