@@ -13,6 +13,8 @@ Every method scopes through :func:`prospects.scoping.scope_mask` before computin
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,7 +143,10 @@ class View:
     firm: Firm
     viewer: Viewer
     within: str | None = None
-    _cache: dict[tuple[dt.date, dt.date], Dataset] = field(default_factory=dict, repr=False)
+    # datasets by (first day, last day, only "Mes affaires"); loads under way in the background
+    _cache: dict[tuple[dt.date, dt.date, bool], Dataset] = field(default_factory=dict, repr=False)
+    _pending: dict[tuple[dt.date, dt.date, bool], Future] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- periods and rows ------------------------------------------------------------
     def period(self, fiscal_year: int | None = None, *, previous: bool = False, as_of: str | dt.date | None = None) -> Period:
@@ -162,14 +167,61 @@ class View:
             as_of=parse_date(as_of, "as-of") if as_of is not None else None,
         )
 
-    def dataset(self, period: Period) -> Dataset:
-        """The viewer's rows covering ``period`` and its N-1 (cached; one query per new range)."""
-        for ds in self._cache.values():
-            if ds.covers(period):
-                return ds
-        ds = load_dataset(self.firm.engine, self.viewer, self.firm.directory, period, within=self.within)
-        self._cache[(ds.first_day, ds.last_day)] = ds
+    def _key(self, period: Period, mine: bool) -> tuple[dt.date, dt.date, bool]:
+        # a viewer without a perimeter sees only their own deals: one dataset serves both
+        only_mine = mine and bool(self.viewer.perimeter) and self.within is None
+        return (period.previous().start, period.as_of, only_mine)
+
+    @staticmethod
+    def _serves(key: tuple[dt.date, dt.date, bool], period: Period, mine: bool) -> bool:
+        first, last, only_mine = key
+        return first <= period.previous().start and period.as_of <= last and (mine or not only_mine)
+
+    def _load(self, key: tuple[dt.date, dt.date, bool], period: Period) -> Dataset:
+        ds = load_dataset(self.firm.engine, self.viewer, self.firm.directory, period, within=self.within, mine_only=key[2])
+        with self._lock:
+            self._cache[key] = ds
+            self._pending.pop(key, None)
         return ds
+
+    def dataset(self, period: Period, *, mine: bool = False) -> Dataset:
+        """The viewer's rows covering ``period`` and its N-1 (cached; one query per new range).
+
+        ``mine``: only "Mes affaires" is asked for, so a validator's perimeter need not be
+        read (yet). A load under way in the background (:meth:`prefetch`) is waited for.
+        """
+        with self._lock:
+            for key, ds in self._cache.items():
+                if self._serves(key, period, mine):
+                    return ds
+            pending = next((f for key, f in self._pending.items() if self._serves(key, period, mine)), None)
+        if pending is not None:
+            return pending.result()
+        return self._load(self._key(period, mine), period)
+
+    def prefetch(self, period: Period) -> Future | None:
+        """Start reading the whole perimeter's rows in the background (None if already there).
+
+        The dashboard shows "Mes affaires" first, then prefetches, so that the first
+        filter change finds the rows already loaded.
+        """
+        key = self._key(period, mine=False)
+        with self._lock:
+            if any(self._serves(k, period, False) for k in (*self._cache, *self._pending)):
+                return None
+            future: Future = Future()
+            self._pending[key] = future
+
+        def run() -> None:
+            try:
+                future.set_result(self._load(key, period))
+            except BaseException as exc:  # surfaced to whoever waits on the rows
+                with self._lock:
+                    self._pending.pop(key, None)
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name=f"prefetch-{self.viewer.login}", daemon=True).start()
+        return future
 
     def mask(self, ds: Dataset, unit: str | None = None, collaborator: str | None = None) -> np.ndarray:
         """The scoped deal mask over ``ds.deals`` (refuses filters outside the perimeter)."""
@@ -213,7 +265,7 @@ class View:
         >>> figs.indicators["signed_budget"]["total"] / 100   # euros
         """
         p = self._resolve(period, fiscal_year, as_of)
-        ds = self.dataset(p)
+        ds = self.dataset(p, mine=unit is None and collaborator is None)
         return figures.compute(ds, self.mask(ds, unit, collaborator), p)
 
     def drilldown(
@@ -251,7 +303,7 @@ class View:
         >>> me.drilldown("offers_in_progress", by="document", bucket=">180")
         """
         p = self._resolve(period, fiscal_year, as_of)
-        ds = self.dataset(p)
+        ds = self.dataset(p, mine=unit is None and collaborator is None)
         sel = figures.selections(ds, self.mask(ds, unit, collaborator), p)
         frame = drilldown.rows(ds, sel, indicator, by, month=month, bucket=bucket)
         if lines and by == "document":
@@ -288,7 +340,7 @@ class View:
         year = self.period(fiscal_year)
         if dates is None:
             dates = list(pd.date_range(year.start, year.as_of, freq=freq).date) or [year.as_of]
-        ds = self.dataset(year)
+        ds = self.dataset(year, mine=unit is None and collaborator is None)
         mask = self.mask(ds, unit, collaborator)
         rows = []
         for day in dates:
@@ -320,7 +372,7 @@ class View:
         ``client_manager`` names.
         """
         p = period or self.period()
-        ds = self.dataset(p)
+        ds = self.dataset(p, mine=unit is None and collaborator is None)
         mask = self.mask(ds, unit, collaborator)
         d = ds.deals[mask].astype({c: object for c in ("kind", "unit_id", "partner_id", "manager_id", "client_manager_id", "group_id")})
         names = ds.deal_display[mask]
@@ -329,7 +381,7 @@ class View:
     def documents(self, *, unit: str | None = None, collaborator: str | None = None, period: Period | None = None) -> pd.DataFrame:
         """The scoped documents with fees in cents (``recurring``, ``one_off``, ``total``) and their prospect."""
         p = period or self.period()
-        ds = self.dataset(p)
+        ds = self.dataset(p, mine=unit is None and collaborator is None)
         m = self.mask(ds, unit, collaborator)[ds.doc_deal]
         docs = ds.documents[m]
         return docs.assign(

@@ -38,6 +38,7 @@ def monthly_chart(monthly, locale: str = "fr", *, title: bool = True, size: tupl
     ax.set_xticks(x, labels, rotation=45 if len(labels) > 8 else 0, ha="right" if len(labels) > 8 else "center", fontsize=8)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: i18n.money(round(v * 100), locale)))
     ax.tick_params(axis="y", labelsize=8)
+    ax.set_ylim(bottom=0, top=max([r + o for r, o in zip(rec, one, strict=True)] + [1000]) * 1.15)  # an empty year still reads in euros
     ax.spines[["top"]].set_visible(False)
     ax.grid(axis="y", alpha=0.3)
     ax2 = ax.twinx()
@@ -51,9 +52,9 @@ def monthly_chart(monthly, locale: str = "fr", *, title: bool = True, size: tupl
             ax2.annotate(str(w), (xi, w), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8, color=WON_COLOUR)
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     names = ax.get_legend_handles_labels()[1] + ax2.get_legend_handles_labels()[1]
-    ax.legend(handles, names, loc="upper left", fontsize=8, frameon=False)
+    ax.legend(handles, names, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3, fontsize=8, frameon=False)
     if title:
-        ax.set_title(i18n.label("chart", locale), fontsize=11, loc="left")
+        ax.set_title(i18n.label("chart", locale), fontsize=11, loc="left", pad=22)
     return fig
 
 

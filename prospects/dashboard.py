@@ -714,6 +714,10 @@ class Dashboard:
         self._show_table(figs)
         self._show_side(figs)
         self._show_chart(figs)
+        if self.view.viewer.has_filters:
+            # "Mes affaires" is on screen: read the perimeter's rows in the background so the
+            # first Organisation / Collaborateurs change finds them already loaded
+            self.view.prefetch(period)
         if self.drill_state is not None:
             state = self.drill_state
             if state.month is not None and state.month not in set(figs.monthly["month"]):

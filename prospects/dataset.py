@@ -163,14 +163,22 @@ def build_dataset(deals: pd.DataFrame, documents: pd.DataFrame, directory: Direc
 
 
 def load_dataset(
-    engine: Engine, viewer: Viewer, directory: Directory, period: Period, *, within: str | None = None
+    engine: Engine,
+    viewer: Viewer,
+    directory: Directory,
+    period: Period,
+    *,
+    within: str | None = None,
+    mine_only: bool = False,
 ) -> Dataset:
     """Read a viewer's rows for a period and its N-1 (visibility pushed into SQL).
 
-    ``within``: only the deals under that org unit (a report of one unit needs no more).
+    ``within``: only the deals under that org unit (a report of one unit needs no more);
+    ``mine_only``: only the deals on the viewer's team ("Mes affaires").
     """
     first_day = period.previous().start
     last_day = period.as_of
     subtree = directory.subtree(within) if within is not None else None
-    deals, documents = db.read_viewer_rows(engine, viewer.pushdown(subtree), first_day=first_day, last_day=last_day)
+    pushdown = viewer.pushdown(subtree, mine_only=mine_only)
+    deals, documents = db.read_viewer_rows(engine, pushdown, first_day=first_day, last_day=last_day)
     return build_dataset(deals, documents, directory, first_day, last_day)

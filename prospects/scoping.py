@@ -107,14 +107,15 @@ class Viewer:
         """Whether the viewer gets the Organisation and Collaborateurs filters."""
         return self.can_validate_offers
 
-    def pushdown(self, within: frozenset[str] | None = None) -> dict[str, object]:
+    def pushdown(self, within: frozenset[str] | None = None, *, mine_only: bool = False) -> dict[str, object]:
         """The visibility rule for the SQL query: own deals, or perimeter units guarded by a member group.
 
-        ``within`` (a unit's subtree) narrows the read to the deals under that unit.
+        ``within`` (a unit's subtree) narrows the read to the deals under that unit;
+        ``mine_only`` to the deals on the viewer's team.
         """
         rule: dict[str, object] = {
             "collaborator_id": self.collaborator_id,
-            "units": sorted(self.perimeter) if self.can_validate_offers else [],
+            "units": sorted(self.perimeter) if self.can_validate_offers and not mine_only else [],
             "groups": sorted(self.groups),
         }
         if within is not None:

@@ -52,7 +52,7 @@ def indicator_table(figs: Figures, locale: str = "fr") -> pd.DataFrame:
                 "definition": definition(code, locale),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, dtype=object)  # object: "part" keeps None (no NaN)
 
 
 def beside_table(figs: Figures, locale: str = "fr") -> pd.DataFrame:

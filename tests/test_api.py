@@ -75,3 +75,25 @@ def test_a_view_within_a_unit_reads_less_and_gives_the_same_figures(firm):
         narrow.figures()
     with pytest.raises(prospects.AccessDenied):
         firm.as_viewer("part1", within="R2")
+
+
+def test_my_deals_first_then_the_perimeter_in_the_background(firm, monkeypatch):
+    import prospects.api as api
+
+    loads = []
+    real = api.load_dataset
+    monkeypatch.setattr(api, "load_dataset", lambda *a, **k: loads.append(k["mine_only"]) or real(*a, **k))
+    me = firm.as_viewer("part1")
+    mine = me.figures()  # "Mes affaires": the perimeter is not read
+    assert loads == [True]
+    future = me.prefetch(me.period())
+    assert future is not None and future.result().n_deals >= me.dataset(me.period(), mine=True).n_deals
+    assert me.prefetch(me.period()) is None  # already there
+    assert me.figures(unit="R1").indicators["signed_offers"] == 4
+    assert me.figures().indicators == mine.indicators  # same figures from the wider rows
+    assert loads == [True, False]
+    # a viewer without a perimeter has one dataset for everything
+    staff = firm.as_viewer("staff1")
+    staff.figures()
+    assert staff.prefetch(staff.period()) is None
+    assert loads == [True, False, False]
