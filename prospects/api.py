@@ -306,9 +306,11 @@ class View:
         ds = self.dataset(p, mine=unit is None and collaborator is None)
         sel = figures.selections(ds, self.mask(ds, unit, collaborator), p)
         frame = drilldown.rows(ds, sel, indicator, by, month=month, bucket=bucket)
-        if lines and by == "document":
-            frame = drilldown.attach_lines(frame, db.read_lines(self.firm.engine, frame["document_id"].tolist()))
-        return frame
+        return self.with_lines(frame) if lines and by == "document" else frame
+
+    def with_lines(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """By-document drill-down rows with a ``lines`` column (mission, billing, amount_cents)."""
+        return drilldown.attach_lines(frame, db.read_lines(self.firm.engine, frame["document_id"].tolist()))
 
     def timeline(
         self,

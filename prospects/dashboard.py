@@ -40,10 +40,10 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 import pandas as pd
 
-from . import charts, db, exports, i18n
+from . import charts, exports, i18n
 from .dictionary import definition
-from .drilldown import attach_lines, totals
 from .drilldown import columns as drill_columns
+from .drilldown import totals
 from .figures import TABLE_CELLS
 from .scoping import AccessDenied
 from .tables import ageing_table, beside_table, indicator_table, monthly_table
@@ -907,7 +907,7 @@ class Dashboard:
 
     def _with_lines(self, frame: pd.DataFrame) -> pd.DataFrame:
         """By-document rows with every line (mission, billing, amount), for these rows only."""
-        return attach_lines(frame, db.read_lines(self.firm.engine, frame["document_id"].tolist()))
+        return self.view.with_lines(frame)
 
     def _table_html(self, frame: pd.DataFrame, state: DrillState) -> str:
         loc = self.locale
