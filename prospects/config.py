@@ -59,9 +59,9 @@ class Settings:
         return replace(self, **changes)
 
 
-def find_project_dir(start: Path | None = None) -> Path:
+def find_project_dir(start: Path | None = None, environ: Mapping[str, str] | None = None) -> Path:
     """The project folder (see the module docstring)."""
-    home = os.environ.get("PROSPECTS_HOME")
+    home = (os.environ if environ is None else environ).get("PROSPECTS_HOME")
     if home:
         return Path(home).resolve()
     here = (start or Path.cwd()).resolve()
@@ -142,7 +142,7 @@ def load_settings(
 ) -> Settings:
     """Resolve the settings of one run (order in the module docstring)."""
     env = os.environ if environ is None else environ
-    project_dir = find_project_dir(cwd)
+    project_dir = find_project_dir(cwd, env)
     config_path: Path | None
     if config is not None:
         config_path = Path(config)

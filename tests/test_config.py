@@ -1,0 +1,77 @@
+"""Settings: one module, one resolution order (flag > environment > prospects.toml > default)."""
+
+import datetime as dt
+
+import pytest
+
+from prospects.config import DEFAULT_FUNCTION_CAPS, ConfigError, load_settings
+
+
+def write(folder, text):
+    (folder / "prospects.toml").write_text(text, "utf-8")
+    return folder
+
+
+def test_defaults(tmp_path):
+    s = load_settings(environ={}, cwd=tmp_path)
+    assert s.db_url == f"sqlite:///{tmp_path / 'data' / 'prospects.db'}"
+    assert s.fiscal_year_start_month == 1 and s.locale == "fr"
+    assert dict(s.function_caps) == dict(DEFAULT_FUNCTION_CAPS)
+    assert s.today == dt.date.today()
+    assert s.config_file is None
+
+
+def test_file_then_environment_then_flag(tmp_path):
+    write(tmp_path, 'fiscal_year_start_month = 10\nlocale = "en"\ndb = "sqlite:///file.db"\n[function_caps]\npartner = "agency"\nstaff = "none"\n')
+    s = load_settings(environ={}, cwd=tmp_path)
+    assert (s.fiscal_year_start_month, s.locale, s.db_url) == (10, "en", "sqlite:///file.db")
+    assert s.function_caps["partner"] == "agency" and s.function_caps["director"] == "firm" and s.function_caps["staff"] is None
+    assert s.config_file == tmp_path / "prospects.toml"
+    env = {"PROSPECTS_DB": "sqlite:///env.db", "PROSPECTS_LOCALE": "fr", "PROSPECTS_FY_START_MONTH": "4", "PROSPECTS_TODAY": "2026-11-29"}
+    s = load_settings(environ=env, cwd=tmp_path)
+    assert (s.db_url, s.locale, s.fiscal_year_start_month, s.today) == ("sqlite:///env.db", "fr", 4, dt.date(2026, 11, 29))
+    s = load_settings(db="sqlite:///flag.db", today="2025-01-31", locale="en", fiscal_year_start_month=7, environ=env, cwd=tmp_path)
+    assert (s.db_url, s.today, s.locale, s.fiscal_year_start_month) == ("sqlite:///flag.db", dt.date(2025, 1, 31), "en", 7)
+
+
+def test_project_folder_is_found_from_a_subfolder(tmp_path):
+    write(tmp_path, "locale = 'en'\n")
+    sub = tmp_path / "notebooks"
+    sub.mkdir()
+    s = load_settings(environ={}, cwd=sub)
+    assert s.locale == "en" and s.project_dir == tmp_path
+
+
+def test_explicit_config_file(tmp_path):
+    other = tmp_path / "other.toml"
+    other.write_text("fiscal_year_start_month = 9\n", "utf-8")
+    assert load_settings(config=other, environ={}, cwd=tmp_path).fiscal_year_start_month == 9
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(config=tmp_path / "missing.toml", environ={}, cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "message"),
+    [
+        ("fiscal_year_start_month = 13\n", {}, "not a month 1-12"),
+        ("locale = 'de'\n", {}, "expected one of fr, en"),
+        ("colour = 'blue'\n", {}, "unknown key"),
+        ("[function_caps]\nintern = 'team'\n", {}, "unknown function"),
+        ("[function_caps]\npartner = 'country'\n", {}, "expected one of"),
+        ("not toml ===\n", {}, "prospects.toml"),
+        ("", {"PROSPECTS_TODAY": "29/11/2026"}, "YYYY-MM-DD"),
+        ("", {"PROSPECTS_FY_START_MONTH": "octobre"}, "PROSPECTS_FY_START_MONTH"),
+    ],
+)
+def test_bad_settings_say_what_and_where(tmp_path, text, env, message):
+    write(tmp_path, text)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(environ=env, cwd=tmp_path)
+
+
+def test_cli_reports_bad_settings_with_exit_2(tmp_path, capsys, monkeypatch):
+    from prospects.cli import main
+
+    monkeypatch.setenv("PROSPECTS_HOME", str(write(tmp_path, "locale = 'de'\n")))
+    assert main(["indicators", "--user", "x"]) == 2
+    assert "locale" in capsys.readouterr().err
