@@ -9,25 +9,37 @@ placed right after the notebook's ``parameters`` cell, like papermill does), so 
 kernel's ``login`` comes from the server only — never from the query string, a header
 the server does not trust, or a widget. A source returning ``None`` gets no page (403).
 
-* ``--auth local`` uses :func:`fixed_login`: one viewer for the whole server, bound to
-  the loopback interface (the demo mode).
-* Other modes (a trusted reverse-proxy header through a jupyter_server
-  ``IdentityProvider``, JupyterHub) plug in by adding a login source to
-  :data:`LOGIN_SOURCES` and, when needed, configuring the Voilà application in
-  :func:`build_voila` (``identity_provider_class``). The login source then reads the
-  authenticated identity, e.g. ``handler.current_user.username``.
+Every request is first authenticated by a jupyter_server ``IdentityProvider``
+(:mod:`prospects.voila_app`), for the page and for every endpoint that reaches a kernel
+(its websocket, the kernel REST API, Voilà's shutdown call):
+
+* ``--auth local``: one viewer for the whole server (:func:`fixed_login`), which listens
+  on the loopback interface only (the demo mode);
+* ``--auth header``: the login in a header set by an authenticating reverse proxy
+  (``--header-name``, default ``X-Forwarded-User``), trusted only from the proxy's
+  addresses; no header, no page (403);
+* ``--auth hub``: the JupyterHub user owning this single-user server
+  (``JUPYTERHUB_USER``), each request authenticated with the Hub.
+
+The login source of those two modes is :func:`identity_login`, the authenticated
+identity. A login unknown to the directory or inactive gets the "Accès refusé" page
+(403) before any kernel starts. Each kernel is usable only by the identity whose page
+started it (:class:`prospects.voila_app.KernelOwnerAuthorizer`).
 
 Server-wide settings (database URL, today, locale, fiscal-year start) reach the kernel
 through the environment (``PROSPECTS_*``, read by :mod:`prospects.config`): Voilà starts
 each kernel with the server's environment. They are the same for every viewer.
 
-Hardening: 127.0.0.1 unless told otherwise, no tracebacks or sources sent to the browser,
-template and theme overrides from the URL off, only the dashboard notebook served and no
-other file, a timeout per cell, idle kernels culled.
+Hardening: 127.0.0.1 unless told otherwise (``--auth local``: always), no tracebacks or
+sources sent to the browser, template and theme overrides from the URL off, only the
+dashboard notebook served and no other file, a timeout per cell, idle kernels culled, no
+framing by other sites (``Content-Security-Policy: frame-ancestors 'self'``), no token or
+login form, refusals as a short page.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import sys
@@ -47,6 +59,18 @@ LOGIN_SOURCES: dict[str, Callable[[ServeOptions], LoginSource]] = {}
 
 INJECTED_TAG = "injected-parameters"
 
+#: ``serve --auth`` modes.
+AUTH_MODES = ("local", "header", "hub")
+
+#: Headers of every Jupyter response (page, API, refusals): no framing by other sites.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "frame-ancestors 'self'; base-uri 'self'; object-src 'none'; form-action 'self'",
+    "X-Frame-Options": "SAMEORIGIN",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
 
 @dataclass(frozen=True)
 class ServeOptions:
@@ -54,6 +78,9 @@ class ServeOptions:
 
     auth: str = "local"
     user: str | None = None
+    header_name: str = "X-Forwarded-User"  # --auth header
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")  # --auth header: who may set it
+    hub_user: str | None = None  # --auth hub: JUPYTERHUB_USER
     ip: str = "127.0.0.1"
     port: int = 8866
     open_browser: bool = True
@@ -62,6 +89,7 @@ class ServeOptions:
     cull_interval: int = 300  # how often idle kernels are looked for
     cull_connected: bool = True  # also cull kernels whose tab is still open but idle
     notebook: Path | None = None  # default: notebooks/dashboard.ipynb of the project
+    base_url: str = "/"  # --auth hub: JUPYTERHUB_SERVICE_PREFIX
 
 
 # ---------------------------------------------------------------------------
@@ -77,7 +105,56 @@ def fixed_login(login: str) -> LoginSource:
     return source
 
 
+def identity_login(handler: Any) -> str | None:
+    """``--auth header`` and ``hub``: the identity the server authenticated (``None``: no page)."""
+    user = getattr(handler, "current_user", None)
+    return getattr(user, "username", None) or None
+
+
 LOGIN_SOURCES["local"] = lambda options: fixed_login(options.user or "")
+LOGIN_SOURCES["header"] = lambda options: identity_login
+LOGIN_SOURCES["hub"] = lambda options: identity_login
+
+
+def is_loopback(ip: str) -> bool:
+    """Whether ``--ip`` only listens on this machine."""
+    if ip == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(ip).is_loopback
+    except ValueError:
+        return False
+
+
+class ViewerCheck:
+    """Before any kernel starts: is the login an active collaborator? (the kernel checks again).
+
+    One indexed query per page request; refusing here costs no kernel (about 160 MB) for
+    people the proxy authenticated but the directory does not know.
+    """
+
+    def __init__(self, db_url: str):
+        self.db_url = db_url
+        self._engine: Any = None
+
+    def __call__(self, login: str) -> str | None:
+        """``None`` if the login may open the dashboard, else the refusal message."""
+        import sqlalchemy as sa
+
+        if self._engine is None:
+            from .db import make_engine
+
+            self._engine = make_engine(self.db_url)
+        try:
+            with self._engine.connect() as conn:
+                row = conn.execute(sa.text("SELECT active FROM collaborators WHERE login = :login"), {"login": login}).first()
+        except sa.exc.SQLAlchemyError:
+            return None  # the kernel will show its own short error; never a traceback here
+        if row is None:
+            return f"Accès refusé : identifiant inconnu « {login} »"
+        if not bool(row[0]):
+            return f"Accès refusé : le collaborateur « {login} » est inactif"
+        return None
 
 
 def python_literal(value: str | None) -> str:
@@ -118,8 +195,14 @@ def inject_parameters(notebook: Any, values: Mapping[str, str | None]) -> Any:
     return notebook
 
 
-def make_prelaunch_hook(login_source: LoginSource, *, config: str | None = None) -> Callable[..., Any]:
-    """Voilà's ``prelaunch_hook(req_handler, notebook, cwd)``: inject the viewer, or refuse the page."""
+def make_prelaunch_hook(
+    login_source: LoginSource, *, config: str | None = None, check: Callable[[str], str | None] | None = None,
+) -> Callable[..., Any]:
+    """Voilà's ``prelaunch_hook(req_handler, notebook, cwd)``: inject the viewer, or refuse the page.
+
+    ``check(login)`` returns a refusal message (403, no kernel) or ``None``. The login is also
+    recorded for the kernel this request starts next (its owner, see :mod:`prospects.voila_app`).
+    """
 
     def prelaunch_hook(req_handler: Any, notebook: Any, cwd: str) -> Any:
         from tornado.web import HTTPError
@@ -127,9 +210,21 @@ def make_prelaunch_hook(login_source: LoginSource, *, config: str | None = None)
         login = login_source(req_handler)
         if not login:
             raise HTTPError(403, "no viewer")
+        refusal = check(login) if check is not None else None
+        if refusal:
+            raise HTTPError(403, "%s", refusal)
+        _record_owner(login)
         return inject_parameters(notebook, {"login": login, "config": config})
 
     return prelaunch_hook
+
+
+def _record_owner(login: str) -> None:
+    try:
+        from .voila_app import launching_for
+    except ImportError:  # pragma: no cover - serving always has Voilà
+        return
+    launching_for.set(login)
 
 
 # ---------------------------------------------------------------------------
@@ -163,6 +258,8 @@ def kernel_environment(settings: Settings, *, today_explicit: bool) -> dict[str,
 
 def harden(app: Any, options: ServeOptions, hook: Callable[..., Any]) -> Any:
     """Apply ACCESS.md's hardening to an initialised Voilà application (after its config files)."""
+    from . import voila_app
+
     vc = app.voila_configuration
     vc.show_tracebacks = False
     vc.strip_sources = True
@@ -174,8 +271,33 @@ def harden(app: Any, options: ServeOptions, hook: Callable[..., Any]) -> Any:
     vc.file_denylist = [r".*"]
     vc.http_header_envs = []
     vc.prelaunch_hook = hook
+    vc.multi_kernel_manager_class = voila_app.OwnedKernelManager  # who started which kernel
+    # identity: no token, no password, no login form; the identity provider decides
+    app.token = None
+    app.auto_token = False
+    app.authorizer_class = voila_app.KernelOwnerAuthorizer
+    if options.auth == "header":
+        app.identity_provider_class = voila_app.HeaderIdentity
+        app.config.HeaderIdentity.header_name = options.header_name
+        app.config.HeaderIdentity.trusted_proxies = list(options.trusted_proxies)
+    elif options.auth == "hub":
+        app.identity_provider_class = voila_app.HubIdentity
+        app.config.HubIdentity.hub_user = options.hub_user or ""
+    else:
+        app.identity_provider_class = voila_app.LocalIdentity
+        app.config.LocalIdentity.login = options.user or ""
+    # --auth local: Host must be loopback too (no DNS rebinding to the demo's data)
+    app.allow_remote_hosts = options.auth != "local"
+    app.tornado_settings = {
+        **{k: v for k, v in app.tornado_settings.items() if k not in ("headers", "xsrf_cookies", "debug", "serve_traceback")},
+        "headers": dict(SECURITY_HEADERS),
+        "debug": False,
+        "serve_traceback": False,
+    }
     app.ip = options.ip
     app.port = options.port
+    app.base_url = options.base_url if options.base_url.endswith("/") else options.base_url + "/"
+    app.server_url = app.base_url
     app.port_retries = 0  # the port asked for, or an error: never a surprise port
     app.open_browser = options.open_browser
     app.autoreload = False
@@ -193,16 +315,17 @@ def harden(app: Any, options: ServeOptions, hook: Callable[..., Any]) -> Any:
 
 def build_voila(settings: Settings, options: ServeOptions, login_source: LoginSource | None = None) -> Any:
     """A hardened, initialised Voilà application serving only the dashboard notebook."""
-    from voila.app import Voila
+    from .voila_app import ProspectsVoila
 
     if options.auth not in LOGIN_SOURCES:
         raise ValueError(f"--auth {options.auth}: expected one of {', '.join(LOGIN_SOURCES)}")
     source = login_source or LOGIN_SOURCES[options.auth](options)
     notebook = options.notebook or dashboard_notebook(settings)
     config = str(settings.config_file.resolve()) if settings.config_file else None
-    hook = make_prelaunch_hook(source, config=config)
-    app = Voila()
+    hook = make_prelaunch_hook(source, config=config, check=ViewerCheck(settings.db_url))
+    app = ProspectsVoila()
     app.initialize([str(notebook), "--no-browser"])
+    app.refusal_locale = settings.locale
     return harden(app, options, hook)
 
 
@@ -251,10 +374,61 @@ def _viewer_line(settings: Settings, login: str) -> str:
     return f"{login} ({v.full_name}, {fn}; {right})"
 
 
+def check_options(options: ServeOptions) -> str | None:
+    """Why these options cannot be served (one line), or ``None``."""
+    if options.auth not in AUTH_MODES:
+        return f"--auth {options.auth}: expected one of {', '.join(AUTH_MODES)}"
+    if options.auth == "local" and not is_loopback(options.ip):
+        return (f"--auth local serves one fixed viewer and listens on the loopback interface only, not {options.ip}: "
+                "put an authenticating reverse proxy in front of --auth header to serve other machines (docs/deployment.md)")
+    if options.auth == "header":
+        name = options.header_name
+        if not name or any(not (ch.isalnum() or ch == "-") for ch in name):
+            return f"--header-name {name!r}: a header name is letters, digits and dashes"
+        for entry in options.trusted_proxies:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                return f"--trusted-proxy {entry!r}: not an IP address or network"
+    if options.auth == "hub":
+        if not options.hub_user:
+            return "--auth hub runs as a JupyterHub single-user server: JUPYTERHUB_USER is not set (docs/deployment.md)"
+        try:
+            import jupyterhub.services.auth  # noqa: F401
+        except ImportError:
+            return "--auth hub needs the jupyterhub package: pip install 'prospects[hub]'"
+    if options.cull_idle_timeout < 0 or options.cell_timeout <= 0:
+        return "--cull-idle-timeout must be 0 (never) or more, --cell-timeout more than 0"
+    return None
+
+
+def hub_options(options: ServeOptions, environ: Mapping[str, str] | None = None) -> ServeOptions:
+    """``--auth hub``: the user, address and port the Hub gave this single-user server."""
+    from urllib.parse import urlsplit
+
+    env = os.environ if environ is None else environ
+    changes: dict[str, Any] = {"hub_user": env.get("JUPYTERHUB_USER") or None, "open_browser": False}
+    service_url = env.get("JUPYTERHUB_SERVICE_URL")
+    if service_url:
+        parts = urlsplit(service_url)
+        if parts.hostname:
+            changes["ip"] = parts.hostname
+        if parts.port:
+            changes["port"] = parts.port
+    changes["base_url"] = env.get("JUPYTERHUB_SERVICE_PREFIX") or "/"
+    return ServeOptions(**{**options.__dict__, **changes})
+
+
 def run_serve_command(settings: Settings, options: ServeOptions, *, today_explicit: bool) -> int:
     """``prospects serve``: print the URL and logins, then serve until interrupted."""
     from .db import has_schema, make_engine
 
+    if options.auth == "hub":
+        options = hub_options(options)
+    problem = check_options(options)
+    if problem:
+        print(f"prospects: {problem}", file=sys.stderr)
+        return 2
     engine = make_engine(settings.db_url)
     try:
         if not has_schema(engine):
@@ -269,18 +443,22 @@ def run_serve_command(settings: Settings, options: ServeOptions, *, today_explic
             print("prospects: serve --auth local needs --user LOGIN (the viewer)", file=sys.stderr)
             return 2
         options = ServeOptions(**{**options.__dict__, "user": user})
-    if options.auth == "local" and options.ip not in ("127.0.0.1", "localhost", "::1"):
-        print(f"prospects: warning: --auth local serves one fixed viewer to anyone who reaches {options.ip}:{options.port}", file=sys.stderr)
     os.environ.update(kernel_environment(settings, today_explicit=today_explicit))
     app = build_voila(settings, options)
 
     host = f"[{options.ip}]" if ":" in options.ip else options.ip
-    url = f"http://{host}:{app.port}/"
+    url = f"http://{host}:{app.port}{app.base_url}"
     lines = ["", "Suivi Business › Prospects — dashboard", f"  URL:     {url}"]
     if options.auth == "local":
         lines.append(f"  Viewer:  {_viewer_line(settings, options.user or '')}  [--auth local: one fixed viewer]")
+    elif options.auth == "header":
+        proxies = ", ".join(options.trusted_proxies)
+        lines.append(f"  Viewer:  the {options.header_name} header set by the reverse proxy at {proxies} (docs/deployment.md);"
+                     " no header, no page")
+    else:
+        lines.append(f"  Viewer:  {_viewer_line(settings, options.hub_user or '')}  [--auth hub: JUPYTERHUB_USER, authenticated by the Hub]")
     lines.append(f"  Data:    {_safe_url(settings.db_url)}, today {settings.today.isoformat() if today_explicit else 'the system date'}")
-    others = [x for x in logins if x["login"] != options.user]
+    others = [x for x in logins if x["login"] != options.user] if options.auth == "local" else []
     if others:
         lines.append("  Other demo logins (prospects serve --user LOGIN):")
         width = max(len(x["login"]) for x in others)

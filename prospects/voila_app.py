@@ -1,0 +1,282 @@
+"""The Voilà application of ``prospects serve``: identity providers, kernel ownership, refusal page.
+
+Imported only when serving (it needs jupyter_server and Voilà). :mod:`prospects.serving`
+builds and hardens the application; this module holds the classes it plugs in.
+
+Who is viewing
+--------------
+Every request goes through a jupyter_server :class:`~jupyter_server.auth.IdentityProvider`
+(``prepare`` of every Jupyter handler: the page, the kernel REST API and its websocket,
+the shutdown call):
+
+* :class:`LocalIdentity` (``--auth local``): the one fixed viewer, for every request;
+* :class:`HeaderIdentity` (``--auth header``): the login in a header set by the
+  authenticating reverse proxy (default ``X-Forwarded-User``), trusted only from the proxy's
+  addresses (loopback by default). Without it, the request is refused with 403 before any
+  handler runs: no page, no kernel, no login form;
+* :class:`HubIdentity` (``--auth hub``): the JupyterHub user of this single-user server
+  (``JUPYTERHUB_USER``), each request authenticated with the Hub (OAuth cookie or API
+  token, through ``jupyterhub.services.auth.HubOAuth``) and refused unless it is that user.
+
+No token and no password: the identity provider is the authentication.
+
+Kernel ownership
+----------------
+Voilà starts one kernel per page and the page then talks to it over
+``/api/kernels/<id>/channels``. :class:`OwnedKernelManager` records, for each kernel, the
+viewer whose page started it (the login the prelaunch hook injected, passed through a
+context variable of the request's task), and :class:`KernelOwnerAuthorizer` lets only that
+same identity use the kernel's websocket and REST endpoints; :class:`OwnedShutdownHandler`
+does the same for Voilà's ``/voila/api/shutdown/<id>``. A kernel id seen by someone else
+(a shared link, a log) opens nothing.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import ipaddress
+import os
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jupyter_server.auth.authorizer import Authorizer
+from jupyter_server.auth.identity import IdentityProvider, User
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from tornado import web
+from traitlets import Bool, Dict, List, Unicode
+from voila.app import Voila
+from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "serve"
+
+#: The viewer whose page is being rendered, set by the prelaunch hook in the request's task,
+#: read when that request starts its kernel.
+launching_for: contextvars.ContextVar[str | None] = contextvars.ContextVar("prospects_launching_for", default=None)
+
+MAX_LOGIN = 256
+
+
+def clean_login(value: str | None) -> str | None:
+    """A login as received (header, environment), or ``None`` if empty or not plausible text."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value or len(value) > MAX_LOGIN or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return None
+    return value
+
+
+# ---------------------------------------------------------------------------
+# identity providers
+
+
+class _NoLogin(IdentityProvider):
+    """Common part: no login form, no logout, no token; refusal is a 403 (never a redirect)."""
+
+    @property
+    def auth_enabled(self) -> bool:  # never fall back to jupyter_server's anonymous users
+        return True
+
+    @property
+    def login_available(self) -> bool:
+        return False
+
+    @property
+    def logout_available(self) -> bool:
+        return False
+
+    def get_handlers(self) -> list:
+        return []  # no /login, /logout
+
+    def refuse(self, handler: web.RequestHandler, why: str) -> None:
+        handler.log.warning("prospects serve: refused %s %s: %s", handler.request.method, handler.request.path, why)
+        # nobody is signed in: the error page must not ask the identity provider again
+        handler.current_user = handler._jupyter_current_user = None  # type: ignore[attr-defined]
+        raise web.HTTPError(403, why)
+
+
+class LocalIdentity(_NoLogin):
+    """``--auth local``: one fixed viewer for every request (the server listens on loopback only)."""
+
+    login = Unicode("", config=True, help="the viewer of the whole server")
+
+    def get_user(self, handler: web.RequestHandler) -> User | None:
+        login = clean_login(self.login)
+        if login is None:
+            self.refuse(handler, "no viewer configured")
+        return User(username=login, name=login, display_name=login)
+
+
+class HeaderIdentity(_NoLogin):
+    """``--auth header``: the login set by the authenticating reverse proxy in a request header."""
+
+    header_name = Unicode("X-Forwarded-User", config=True, help="header carrying the authenticated login")
+    trusted_proxies = List(Unicode(), ["127.0.0.1", "::1"], config=True,
+                           help="addresses (or networks) the header is trusted from: the proxy's")
+
+    def trusted(self, remote_ip: str | None) -> bool:
+        if not remote_ip:
+            return False
+        try:
+            addr = ipaddress.ip_address(remote_ip.split("%", 1)[0])
+        except ValueError:
+            return False
+        if addr.version == 6 and addr.ipv4_mapped is not None:
+            addr = addr.ipv4_mapped
+        for entry in self.trusted_proxies:
+            try:
+                if addr in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                continue
+        return False
+
+    def get_user(self, handler: web.RequestHandler) -> User | None:
+        if not self.trusted(handler.request.remote_ip):
+            self.refuse(handler, f"connection from {handler.request.remote_ip}, not a trusted proxy")
+        values = handler.request.headers.get_list(self.header_name)
+        if len(values) != 1:
+            self.refuse(handler, f"{len(values)} {self.header_name} headers")
+        login = clean_login(values[0])
+        if login is None:
+            self.refuse(handler, f"empty or malformed {self.header_name} header")
+        return User(username=login, name=login, display_name=login)
+
+
+class HubIdentity(_NoLogin):
+    """``--auth hub``: the JupyterHub user owning this single-user server, authenticated by the Hub.
+
+    The Hub spawns one ``prospects serve --auth hub`` per person with ``JUPYTERHUB_USER``,
+    ``JUPYTERHUB_API_TOKEN``, ``JUPYTERHUB_API_URL`` and ``JUPYTERHUB_SERVICE_PREFIX`` in
+    its environment. Each request must carry the Hub's proof of identity (the OAuth cookie
+    of this server, or ``Authorization: token …``), checked with the Hub by
+    ``jupyterhub.services.auth.HubOAuth``; a browser without it is sent through the Hub's
+    login; any identity other than ``JUPYTERHUB_USER`` is refused.
+    """
+
+    hub_user = Unicode("", config=True, help="JUPYTERHUB_USER: the only viewer of this server")
+
+    _hub_auth: Any = None
+
+    @property
+    def hub_auth(self) -> Any:
+        if self._hub_auth is None:
+            from jupyterhub.services.auth import HubOAuth
+
+            self._hub_auth = HubOAuth(parent=self, cache_max_age=60)
+        return self._hub_auth
+
+    def get_handlers(self) -> list:
+        from jupyterhub.services.auth import HubOAuthCallbackHandler
+        from jupyterhub.utils import url_path_join
+
+        prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
+        return [(url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler)]
+
+    async def get_user(self, handler: web.RequestHandler) -> User | None:
+        from jupyter_core.utils import ensure_async
+
+        handler.settings.setdefault("hub_auth", self.hub_auth)  # used by HubOAuthCallbackHandler
+        model = await ensure_async(self.hub_auth.get_user(handler, sync=False))
+        if model is None:
+            if handler.request.method in ("GET", "HEAD") and not handler.request.path.endswith("/channels"):
+                state = self.hub_auth.set_state_cookie(handler, next_url=handler.request.uri)
+                handler.redirect(self.hub_auth.login_url + ("&" if "?" in self.hub_auth.login_url else "?") + f"state={state}")
+                raise web.Finish()
+            self.refuse(handler, "not authenticated by the Hub")
+        name = clean_login(model.get("name"))
+        if name is None or name != self.hub_user:
+            self.refuse(handler, f"Hub user {model.get('name')!r} is not {self.hub_user!r}, the owner of this server")
+        return User(username=name, name=name, display_name=name)
+
+
+# ---------------------------------------------------------------------------
+# kernel ownership
+
+
+class OwnedKernelManager(AsyncMappingKernelManager):
+    """Remembers which viewer's page started each kernel."""
+
+    owners = Dict()
+
+    async def start_kernel(self, *args: Any, **kwargs: Any) -> str:
+        owner = launching_for.get()
+        kernel_id = await super().start_kernel(*args, **kwargs)
+        if owner is None:  # started outside a page request: usable by nobody over HTTP
+            self.log.warning("prospects serve: kernel %s started without a viewer", kernel_id)
+        self.owners[kernel_id] = owner
+        return kernel_id
+
+    def remove_kernel(self, kernel_id: str) -> Any:
+        self.owners.pop(kernel_id, None)
+        return super().remove_kernel(kernel_id)
+
+    def owner(self, kernel_id: str | None) -> str | None:
+        return self.owners.get(kernel_id) if kernel_id else None
+
+
+def _kernel_id(handler: web.RequestHandler) -> str | None:
+    kid = getattr(handler, "kernel_id", None)  # the websocket handler sets it before authorizing
+    if not kid:
+        kid = (handler.path_kwargs or {}).get("kernel_id")
+    if not kid and handler.path_args:
+        kid = handler.path_args[0]
+    return kid
+
+
+class KernelOwnerAuthorizer(Authorizer):
+    """A kernel is used only by the identity whose page started it; nothing else is exposed."""
+
+    def is_authorized(self, handler: web.RequestHandler, user: User, action: str, resource: str) -> bool:
+        if user is None:
+            return False
+        if resource != "kernels":
+            return True
+        km = handler.settings.get("kernel_manager")
+        owner = km.owner(_kernel_id(handler)) if isinstance(km, OwnedKernelManager) else None
+        allowed = owner is not None and owner == user.username
+        if not allowed:
+            handler.log.warning("prospects serve: %s refused kernel %s (%s)", user.username, _kernel_id(handler), action)
+        return allowed
+
+
+class OwnedShutdownHandler(VoilaShutdownKernelHandler):
+    """Voilà's shutdown call (sent when the tab closes), for the kernel's owner only."""
+
+    @web.authenticated
+    async def post(self, kernel_id: str) -> None:
+        km = self.kernel_manager
+        owner = km.owner(kernel_id) if isinstance(km, OwnedKernelManager) else None
+        if owner is None or owner != self.current_user.username:
+            raise web.HTTPError(403)
+        await super().post(kernel_id)
+
+
+# ---------------------------------------------------------------------------
+# the application
+
+
+class ProspectsVoila(Voila):
+    """Voilà with the refusal page of ``prospects serve`` and owner-checked kernel shutdown."""
+
+    refusal_locale = Unicode("fr", config=True)
+    allow_remote_hosts = Bool(True, config=True, help="False: only loopback Host headers (no DNS rebinding)")
+
+    def init_settings(self) -> dict:
+        settings = super().init_settings()
+        # our 403/404/error pages first: a short sentence, never a traceback
+        for key in ("jinja2_env", "voila_jinja2_env"):
+            env = settings[key]
+            env.loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(TEMPLATES)), env.loader])
+            env.globals["prospects_locale"] = self.refusal_locale
+        settings["allow_remote_access"] = self.allow_remote_hosts
+        return settings
+
+    def init_handlers(self) -> list:
+        handlers = []
+        for entry in super().init_handlers():
+            if entry[1] is VoilaShutdownKernelHandler:
+                entry = (entry[0], OwnedShutdownHandler, *entry[2:])
+            handlers.append(entry)
+        return handlers
