@@ -59,13 +59,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_import)
 
     p = sub.add_parser("serve", parents=[common], help="serve the Voilà dashboard (hardened; 127.0.0.1 by default)")
-    p.add_argument("--auth", choices=("local",), default="local", help="where the viewer comes from: local = one fixed viewer (--user), loopback only (default)")
+    p.add_argument("--auth", choices=("local", "header", "hub"), default="local",
+                   help="where the viewer comes from: local = one fixed viewer (--user), loopback only (default); "
+                        "header = a header set by an authenticating reverse proxy (docs/deployment.md); "
+                        "hub = the JupyterHub user of this single-user server")
     p.add_argument("--user", metavar="LOGIN", help="the viewer with --auth local (default on a demo database: its regional partner)")
+    p.add_argument("--header-name", default="X-Forwarded-User", metavar="NAME", help="--auth header: the header carrying the login (default X-Forwarded-User)")
+    p.add_argument("--trusted-proxy", action="append", metavar="ADDR", help="--auth header: address or network of the proxy allowed to set it (repeatable; default 127.0.0.1 and ::1)")
     p.add_argument("--port", type=int, default=8866, help="port (default 8866)")
     p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     p.add_argument("--locale", choices=("fr", "en"), help="language of the dashboard (default: the settings' locale, fr)")
-    p.add_argument("--cull-idle-timeout", type=int, default=3600, metavar="S", help="shut down a viewer's kernel idle for S seconds (default 3600)")
+    p.add_argument("--cull-idle-timeout", type=int, default=3600, metavar="S", help="shut down a viewer's kernel idle for S seconds (default 3600; 0: never)")
     p.add_argument("--cell-timeout", type=int, default=120, metavar="S", help="limit for any notebook cell at page load (default 120 s)")
     p.set_defaults(handler=_cmd_serve)
 
@@ -143,7 +148,8 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.with_(locale=args.locale)
     options = serving.ServeOptions(
         auth=args.auth, user=args.user, ip=args.ip, port=args.port, open_browser=not args.no_browser,
-        cull_idle_timeout=args.cull_idle_timeout, cell_timeout=args.cell_timeout,
+        cull_idle_timeout=args.cull_idle_timeout, cell_timeout=args.cell_timeout, header_name=args.header_name,
+        trusted_proxies=tuple(args.trusted_proxy or ("127.0.0.1", "::1")),
     )
     today_explicit = getattr(args, "today", None) is not None or bool(os.environ.get("PROSPECTS_TODAY"))
     return serving.run_serve_command(settings, options, today_explicit=today_explicit)
