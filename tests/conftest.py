@@ -107,3 +107,14 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'prospects.db'}"
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture(scope="session")
+def sample_url(tmp_path_factory):
+    """Cabinet Exemple (prospects.sample) in a SQLite file, shared read-only by the tests."""
+    from prospects import db
+    from prospects.sample import sample_firm
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('sample') / 'sample.db'}"
+    db.replace_all(db.make_engine(url), sample_firm())
+    return url

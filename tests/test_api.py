@@ -16,14 +16,10 @@ import datetime as dt  # noqa: E402
 
 import pytest  # noqa: E402
 
-from prospects import db  # noqa: E402
-
 
 @pytest.fixture(scope="module")
-def firm(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('api') / 'sample.db'}"
-    db.replace_all(db.make_engine(url), prospects.sample_firm())
-    return prospects.open_firm(url, today="2026-11-29")
+def firm(sample_url):
+    return prospects.open_firm(sample_url, today="2026-11-29")
 
 
 def test_as_viewer_refuses_what_access_md_refuses(firm):

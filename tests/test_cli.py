@@ -16,10 +16,8 @@ from prospects.sample import sample_firm
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory):
-    u = f"sqlite:///{tmp_path_factory.mktemp('cli') / 'sample.db'}"
-    db.replace_all(db.make_engine(u), sample_firm())
-    return u
+def url(sample_url):
+    return sample_url
 
 
 def run(capsys, url, *args):

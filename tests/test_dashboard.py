@@ -17,11 +17,10 @@ import ipywidgets as w
 import openpyxl
 import pytest
 
-from prospects import db, i18n
+from prospects import i18n
 from prospects.api import open_firm
 from prospects.dashboard import Dashboard, dashboard_from_settings
 from prospects.figures import TABLE_CELLS
-from prospects.sample import sample_firm
 
 TODAY = "2026-11-29"
 NNBSP = "\u202f"
@@ -77,10 +76,8 @@ def all_html(widget: w.Widget) -> str:
 
 
 @pytest.fixture(scope="module")
-def firm_url(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('dash') / 'sample.db'}"
-    db.replace_all(db.make_engine(url), sample_firm())
-    return url
+def firm_url(sample_url):
+    return sample_url
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,9 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from prospects import db, drilldown
+from prospects import drilldown
 from prospects.api import open_firm
 from prospects.dataset import day_number
-from prospects.sample import sample_firm
 
 from .reconcile import assert_reconciles
 
@@ -22,10 +21,8 @@ TODAY = "2026-11-29"
 
 
 @pytest.fixture(scope="module")
-def firm_url(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('fig') / 'sample.db'}"
-    db.replace_all(db.make_engine(url), sample_firm())
-    return url
+def firm_url(sample_url):
+    return sample_url
 
 
 @pytest.fixture(scope="module")

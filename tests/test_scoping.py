@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from prospects import db
 from prospects.api import open_firm
 from prospects.sample import sample_firm
 from prospects.scoping import (
@@ -20,10 +19,8 @@ TODAY = "2026-11-29"
 
 
 @pytest.fixture(scope="module")
-def firm(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('scope') / 'sample.db'}"
-    db.replace_all(db.make_engine(url), sample_firm())
-    return open_firm(url, today=TODAY)
+def firm(sample_url):
+    return open_firm(sample_url, today=TODAY)
 
 
 def deal_ids(view, **filters):
