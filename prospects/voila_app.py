@@ -177,7 +177,6 @@ class HubIdentity(_NoLogin):
     async def get_user(self, handler: web.RequestHandler) -> User | None:
         from jupyter_core.utils import ensure_async
 
-        handler.settings.setdefault("hub_auth", self.hub_auth)  # used by HubOAuthCallbackHandler
         model = await ensure_async(self.hub_auth.get_user(handler, sync=False))
         if model is None:
             if handler.request.method in ("GET", "HEAD") and not handler.request.path.endswith("/channels"):
@@ -188,6 +187,10 @@ class HubIdentity(_NoLogin):
         name = clean_login(model.get("name"))
         if name is None or name != self.hub_user:
             self.refuse(handler, f"Hub user {model.get('name')!r} is not {self.hub_user!r}, the owner of this server")
+        # /user/NAME/?token=… opens a session (cookie), as jupyterhub-singleuser does
+        persist = getattr(self.hub_auth, "_persist_url_token_if_set", None)
+        if persist is not None:
+            persist(handler)
         return User(username=name, name=name, display_name=name)
 
 
@@ -271,6 +274,8 @@ class ProspectsVoila(Voila):
             env.loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(TEMPLATES)), env.loader])
             env.globals["prospects_locale"] = self.refusal_locale
         settings["allow_remote_access"] = self.allow_remote_hosts
+        if isinstance(self.identity_provider, HubIdentity):
+            settings["hub_auth"] = self.identity_provider.hub_auth  # for the OAuth callback handler
         return settings
 
     def init_handlers(self) -> list:

@@ -1,0 +1,354 @@
+"""Helpers shared by the browser tests and bench/serving.py: real servers, Chromium, the dashboard.
+
+* :class:`Serve` starts a real ``prospects serve`` on a free loopback port (any ``--auth``);
+* :class:`Nginx` starts Debian's nginx on loopback with ``deploy/nginx-prospects.conf``
+  (the documented file, its addresses and paths replaced) in front of one;
+* :func:`launch_chromium` starts Debian's Chromium (never downloaded);
+* :func:`open_dashboard`, :func:`cells`, :func:`expected_cells`, :func:`open_many` read it.
+
+Not a test module: nothing here is collected.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+NGINX_CONF = ROOT / "deploy" / "nginx-prospects.conf"
+CHROMIUM = os.environ.get("PROSPECTS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-default-apps",
+]
+NNBSP = "\u202f"
+LOAD_TIMEOUT = 90_000  # ms: a cold kernel on a busy CI machine
+#: The seven cells of the indicator table (CSS class ``pr-cell-<code>``).
+CELLS = ("prospects_without_document", "offers_in_progress", "potential_fees", "signed_offers",
+         "signed_budget", "refused_offers", "abandoned_prospects")
+FIGURES_SHOWN = (
+    "() => !!document.querySelector('.pr-cell-signed_offers .pr-value') && !!document.querySelector('.pr-root')"
+    " && !document.querySelector('.pr-root.pr-busy')"
+)
+REFUSED_SHOWN = "() => !!document.querySelector('.pr-access-denied')"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60, what: str = "prospects serve") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} did not listen on {port} within {timeout} s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class Serve:
+    """A real ``prospects serve`` on a free loopback port; :meth:`start` then :meth:`wait`, :meth:`stop`."""
+
+    def __init__(self, db_url: str, log: Path, *args: str, today: str = "2026-11-29",
+                 env: Mapping[str, str] | None = None, port: int | None = None):
+        self.port = port or free_port()
+        self.log_path = log
+        self.args = ["--db", db_url, "serve", *args, "--no-browser"]
+        if "--port" not in args:
+            self.args += ["--port", str(self.port)]
+        self.env = {**os.environ, "PROSPECTS_TODAY": today, "PROSPECTS_LOCALE": "fr", "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.env.pop("PROSPECTS_DB", None)
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> Serve:
+        self._log = self.log_path.open("w")
+        self.proc = subprocess.Popen([sys.executable, "-m", "prospects.cli", *self.args], stdout=self._log,
+                                     stderr=subprocess.STDOUT, env=self.env, cwd=ROOT)
+        return self
+
+    def wait(self) -> Serve:
+        assert self.proc is not None
+        wait_port(self.port, self.proc, self.log_path)
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def kernels(self) -> list[int]:
+        """Kernel processes of this server (its children running ipykernel)."""
+        out = []
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+                ppid = int(stat.rsplit(")", 1)[1].split()[1])
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except (OSError, ValueError, IndexError):
+                continue
+            if self.proc is not None and ppid == self.proc.pid and b"ipykernel_launcher" in cmd:
+                out.append(int(pid))
+        return out
+
+    def memory_mb(self) -> tuple[float, list[float]]:
+        """RSS of the server process and of each of its kernels, in MB."""
+        assert self.proc is not None
+        return rss_kb(self.proc.pid) / 1024, [rss_kb(k) / 1024 for k in self.kernels()]
+
+    def stop(self, keep_log_as: str | None = None) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self._log.close()
+        if keep_log_as:
+            ARTIFACTS.mkdir(exist_ok=True)
+            (ARTIFACTS / keep_log_as).write_text(self.log_path.read_text(errors="replace"))
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+
+
+def ssha_line(login: str, password: str) -> str:
+    """An htpasswd line nginx reads ({SSHA}: salted SHA-1), made without htpasswd or openssl."""
+    salt = os.urandom(8)
+    digest = hashlib.sha1(password.encode() + salt).digest()
+    return f"{login}:{{SSHA}}{base64.b64encode(digest + salt).decode()}"
+
+
+class Nginx:
+    """Debian's nginx on loopback running ``deploy/nginx-prospects.conf`` in front of ``upstream_port``.
+
+    The documented file is used as it is, except the lines naming the production address,
+    upstream, certificate and password file, each replaced exactly once (a test fails if the
+    documented file stops having them).
+    """
+
+    def __init__(self, folder: Path, upstream_port: int, users: Mapping[str, str]):
+        self.folder = folder
+        self.port = free_port()
+        self.upstream_port = upstream_port
+        self.users = dict(users)
+        self.proc: subprocess.Popen | None = None
+
+    def config_text(self) -> str:
+        text = NGINX_CONF.read_text()
+        f = self.folder
+        replacements = {
+            "listen 443 ssl;": f"listen 127.0.0.1:{self.port} ssl;",
+            "server 127.0.0.1:8866;": f"server 127.0.0.1:{self.upstream_port};",
+            "/etc/ssl/certs/prospects.crt": str(f / "cert.pem"),
+            "/etc/ssl/private/prospects.key": str(f / "key.pem"),
+            "/etc/nginx/prospects.htpasswd": str(f / "htpasswd"),
+        }
+        for old, new in replacements.items():
+            if text.count(old) != 1:
+                raise AssertionError(f"deploy/nginx-prospects.conf: expected {old!r} once, found it {text.count(old)} times")
+            text = text.replace(old, new)
+        return text
+
+    def start(self) -> Nginx:
+        binary = nginx_binary()
+        assert binary, "nginx not found"
+        f = self.folder
+        f.mkdir(parents=True, exist_ok=True)
+        (f / "logs").mkdir(exist_ok=True)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                        "-keyout", str(f / "key.pem"), "-out", str(f / "cert.pem")], check=True, capture_output=True)
+        (f / "htpasswd").write_text("".join(ssha_line(u, p) + "\n" for u, p in self.users.items()))
+        (f / "prospects.conf").write_text(self.config_text())
+        self._write_main_and_run(binary)
+        return self
+
+    def _write_main_and_run(self, binary: str) -> None:
+        f = self.folder
+        user = "user root root;\n" if os.geteuid() == 0 else ""  # workers read the temp files
+        temp = "".join(f"    {k}_temp_path {f / k};\n" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        mime = "    include /etc/nginx/mime.types;\n" if Path("/etc/nginx/mime.types").exists() else ""
+        (f / "nginx.conf").write_text(
+            f"{user}worker_processes 1;\npid {f / 'nginx.pid'};\nerror_log {f / 'logs' / 'error.log'} info;\n"
+            "events { worker_connections 256; }\n"
+            f"http {{\n{mime}    access_log {f / 'logs' / 'access.log'};\n{temp}    include {f / 'prospects.conf'};\n}}\n"
+        )
+        self._log = (f / "logs" / "stderr.log").open("w")
+        self.proc = subprocess.Popen([binary, "-p", str(f), "-c", str(f / "nginx.conf"), "-g", "daemon off;"],
+                                     stdout=self._log, stderr=subprocess.STDOUT)
+        wait_port(self.port, self.proc, f / "logs" / "stderr.log", what="nginx")
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}/"
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self._log.close()
+            ARTIFACTS.mkdir(exist_ok=True)
+            for name in ("error.log", "access.log"):
+                p = self.folder / "logs" / name
+                if p.exists():
+                    (ARTIFACTS / f"nginx-{self.folder.name}-{name}").write_text(p.read_text(errors="replace"))
+
+
+class HeaderProxy(Nginx):
+    """nginx on loopback setting a fixed ``X-Forwarded-User`` per port: a trusted proxy per login.
+
+    Chromium does not send a page's extra headers on websocket handshakes, so browser tests of
+    ``--auth header`` go through a proxy, like production (where nginx sets the header from
+    the authenticated user: :class:`Nginx`).
+    """
+
+    def __init__(self, folder: Path, upstream_port: int, logins: Iterable[str], header: str = "X-Forwarded-User"):
+        super().__init__(folder, upstream_port, {})
+        self.header = header
+        self.ports = {login: free_port() for login in logins}
+        self.port = next(iter(self.ports.values()))
+
+    def config_text(self) -> str:
+        blocks = ["map $http_upgrade $connection_upgrade { default upgrade; '' close; }\n"]
+        for login, port in self.ports.items():
+            assert login.replace(".", "").replace("-", "").replace("_", "").isalnum(), login
+            blocks.append(
+                f"server {{\n  listen 127.0.0.1:{port};\n  location / {{\n"
+                f"    proxy_pass http://127.0.0.1:{self.upstream_port};\n    proxy_http_version 1.1;\n"
+                f'    proxy_set_header {self.header} "{login}";\n    proxy_set_header Host $http_host;\n'
+                "    proxy_set_header Upgrade $http_upgrade;\n    proxy_set_header Connection $connection_upgrade;\n"
+                "    proxy_buffering off;\n  }\n}\n"
+            )
+        return "".join(blocks)
+
+    def start(self) -> HeaderProxy:
+        binary = nginx_binary()
+        assert binary, "nginx not found"
+        f = self.folder
+        (f / "logs").mkdir(parents=True, exist_ok=True)
+        (f / "prospects.conf").write_text(self.config_text())
+        self._write_main_and_run(binary)
+        return self
+
+    def url_for(self, login: str) -> str:
+        return f"http://127.0.0.1:{self.ports[login]}/"
+
+
+def http_get(url: str, headers: Mapping[str, str] | None = None, timeout: float = 60) -> tuple[int, str, dict]:
+    """Status, body and headers of a GET (errors included), certificates not checked (loopback)."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    req = urllib.request.Request(url, headers=dict(headers or {}))
+    try:
+        with urllib.request.urlopen(req, timeout=timeout, context=ctx) as r:
+            return r.status, r.read().decode("utf-8", "replace"), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8", "replace"), dict(e.headers)
+
+
+# ---------------------------------------------------------------------------
+# the browser
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def chromium_available() -> bool:
+    return os.access(CHROMIUM, os.X_OK)
+
+
+def eur(amount: str) -> str:
+    return amount.replace(" ", NNBSP) + NNBSP + "€"
+
+
+def open_dashboard(page, url: str) -> None:
+    page.goto(url, timeout=LOAD_TIMEOUT)
+    page.wait_for_selector(".pr-cell-signed_offers .pr-value, .pr-access-denied", timeout=LOAD_TIMEOUT)
+    page.wait_for_function("() => document.querySelector('.pr-root') && !document.querySelector('.pr-root.pr-busy')",
+                           timeout=LOAD_TIMEOUT)
+
+
+def cells(page) -> dict[str, str]:
+    """The seven figures on screen."""
+    return {code: page.inner_text(f".pr-cell-{code} .pr-value").strip() for code in CELLS}
+
+
+def expected_cells(db_url: str, login: str, today: str = "2026-11-29") -> dict[str, str]:
+    """What the dashboard must show first ("Mes affaires", current fiscal year), from the package API."""
+    from prospects import i18n
+    from prospects.api import open_firm
+    from prospects.config import load_settings
+
+    firm = open_firm(settings=load_settings(db=db_url, today=today))
+    try:
+        ind = firm.as_viewer(login).figures().indicators
+    finally:
+        firm.engine.dispose()
+    out = {}
+    for code in CELLS:
+        value = ind[code]
+        out[code] = i18n.money(value["total"], "fr") if isinstance(value, Mapping) else i18n.number(value, "fr")
+    return out
+
+
+def open_many(pages: Iterable, url: str, timeout: float = 180) -> list[float]:
+    """Open the dashboard in every page at once; seconds from the requests to each one's first figures.
+
+    All navigations start together (``wait_until="commit"``); then every page is polled
+    until its figures are on screen and nothing is busy (or it shows a refusal).
+    """
+    pages = list(pages)
+    start = time.perf_counter()
+    for page in pages:
+        page.goto(url, wait_until="commit", timeout=timeout * 1000)
+    done: dict[int, float] = {}
+    deadline = start + timeout
+    while len(done) < len(pages):
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"{len(pages) - len(done)} of {len(pages)} pages without figures after {timeout} s")
+        for i, page in enumerate(pages):
+            if i in done:
+                continue
+            try:
+                if page.evaluate(FIGURES_SHOWN) or page.evaluate(REFUSED_SHOWN):
+                    done[i] = time.perf_counter() - start
+            except Exception:  # navigating: the page's context is not there yet
+                continue
+        time.sleep(0.05)
+    return [done[i] for i in range(len(pages))]

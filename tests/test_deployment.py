@@ -1,0 +1,517 @@
+"""Serving a firm: who is signed in (--auth local|header|hub), kernels per viewer, nginx, many viewers.
+
+Real ``prospects serve`` processes on loopback ports, Debian's Chromium through Playwright,
+Debian's nginx running ``deploy/nginx-prospects.conf`` (the documented file) with basic auth
+and a self-signed certificate, and a stand-in for JupyterHub's API on loopback. Cabinet
+Exemple (prospects.sample) for the figures known by hand, the small demo firm for eight
+viewers at once. Outside CI the module skips loudly when Chromium, nginx or openssl is
+missing; in CI (``CI=true``) that is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import re
+import shutil
+import statistics
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from prospects import db, serving
+from prospects.config import load_settings
+from prospects.sample import sample_firm
+
+from .browser import (
+    ARTIFACTS,
+    HeaderProxy,
+    Nginx,
+    Serve,
+    cells,
+    chromium_available,
+    eur,
+    expected_cells,
+    free_port,
+    http_get,
+    launch_chromium,
+    nginx_binary,
+    open_dashboard,
+    open_many,
+)
+from .conftest import IN_CI
+
+pytestmark = pytest.mark.browser
+
+TODAY = "2026-11-29"
+HUB_TOKENS = {"tok-part1": "part1", "tok-dir": "dir"}  # what the stand-in Hub answers for each token
+LOAD_VIEWERS = 8
+
+
+def _require(ok: bool, what: str) -> None:
+    if ok:
+        return
+    message = f"{what} not found: install Debian's package (make system-deps); nothing is ever downloaded"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip("SKIPPING DEPLOYMENT TESTS: " + message)
+
+
+# ---------------------------------------------------------------------------
+# a stand-in for the Hub's API: GET /hub/api/user with "Authorization: token T"
+
+
+class _HubAPI(BaseHTTPRequestHandler):
+    """Just enough of JupyterHub for a single-user server: OAuth login, token exchange, /user."""
+
+    serve_origin = ""  # where to send the browser back (the single-user server)
+    logs_in = "part1"  # who signs in at the Hub's login page
+
+    def _reply(self, status: int, doc: dict | None = None, location: str | None = None) -> None:
+        body = json.dumps(doc or {}).encode()
+        self.send_response(status)
+        if location:
+            self.send_header("Location", location)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        from urllib.parse import parse_qs, urlencode, urlsplit
+
+        url = urlsplit(self.path)
+        if url.path.endswith("/hub/api/oauth2/authorize"):  # the person signs in; back with a code
+            q = {k: v[0] for k, v in parse_qs(url.query).items()}
+            back = self.serve_origin + q["redirect_uri"] + "?" + urlencode({"code": f"code-{self.logs_in}", "state": q["state"]})
+            return self._reply(302, location=back)
+        token = self.headers.get("Authorization", "").split(" ", 1)[-1].strip()
+        name = HUB_TOKENS.get(token)
+        if url.path.rstrip("/").endswith("/hub/api/user") and name:
+            return self._reply(200, {"kind": "user", "name": name, "admin": False, "groups": [], "session_id": "",
+                                     "scopes": [f"access:servers!user={name}", f"read:users:name!user={name}"]})
+        return self._reply(403, {"status": 403, "message": "not authorized"})
+
+    def do_POST(self):
+        from urllib.parse import parse_qs
+
+        length = int(self.headers.get("Content-Length") or 0)
+        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        if self.path.rstrip("/").endswith("/hub/api/oauth2/token") and form.get("code", "").startswith("code-"):
+            login = form["code"].removeprefix("code-")
+            token = next(t for t, who in HUB_TOKENS.items() if who == login)
+            return self._reply(200, {"access_token": token, "token_type": "Bearer"})
+        return self._reply(403, {"status": 403, "message": "bad code"})
+
+    def log_message(self, *args):
+        pass
+
+
+# ---------------------------------------------------------------------------
+# fixtures
+
+
+@pytest.fixture(scope="module")
+def dbs(tmp_path_factory):
+    from prospects import demo
+
+    base = tmp_path_factory.mktemp("deploy-db")
+    sample = f"sqlite:///{base / 'sample.db'}"
+    db.replace_all(db.make_engine(sample), sample_firm())
+    small = f"sqlite:///{base / 'demo-small.db'}"
+    import datetime as dt
+
+    db.replace_all(db.make_engine(small), demo.generate("small", seed=42, today=dt.date.fromisoformat(TODAY)))
+    return {"sample": sample, "demo": small}
+
+
+def load_logins(url: str, n: int) -> list[str]:
+    """``n`` active collaborators of the demo firm, the demo's logins first, then the busiest."""
+    from prospects import demo
+
+    frames = db.read_all(db.make_engine(url), ("org_units", "entities", "collaborators", "groups", "group_units",
+                                               "group_members", "deals"))
+    chosen = [x["login"] for x in demo.demo_logins(frames)]
+    people = frames["collaborators"]
+    deals = frames["deals"]
+    counts = deals[["partner_id", "manager_id", "client_manager_id"]].stack().value_counts()
+    active = people[people["active"].astype(bool)].assign(deals=lambda p: p["id"].map(counts).fillna(0))
+    for login in active.sort_values(["deals", "id"], ascending=[False, True])["login"]:
+        if len(chosen) >= n:
+            break
+        if login not in chosen:
+            chosen.append(login)
+    return chosen[:n]
+
+
+@pytest.fixture(scope="module")
+def hub_api():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HubAPI)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def servers(dbs, hub_api, tmp_path_factory):
+    """Four real servers, started together: header and local on the sample firm, header on the demo, hub."""
+    _require(chromium_available(), "/usr/bin/chromium")
+    base = tmp_path_factory.mktemp("deploy-serve")
+    hub_port = free_port()
+    prefix = "/user/part1/"
+    hub_env = {
+        "JUPYTERHUB_USER": "part1", "JUPYTERHUB_API_TOKEN": "server-token", "JUPYTERHUB_API_URL": hub_api.url + "/hub/api",
+        "JUPYTERHUB_CLIENT_ID": "jupyterhub-user-part1", "JUPYTERHUB_SERVICE_PREFIX": prefix,
+        "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{hub_port}{prefix}",
+        "JUPYTERHUB_OAUTH_CALLBACK_URL": f"{prefix}oauth_callback", "JUPYTERHUB_BASE_URL": "/",
+        "JUPYTERHUB_HOST": hub_api.url, "JUPYTERHUB_OAUTH_ACCESS_SCOPES": json.dumps(["access:servers!user=part1"]),
+    }
+    started = {
+        "header": Serve(dbs["sample"], base / "header.log", "--auth", "header"),
+        "local": Serve(dbs["sample"], base / "local.log", "--auth", "local", "--user", "part1"),
+        "demo": Serve(dbs["demo"], base / "demo.log", "--auth", "header", "--cull-idle-timeout", "600"),
+        "hub": Serve(dbs["sample"], base / "hub.log", "--auth", "hub", env=hub_env, port=hub_port),
+    }
+    _HubAPI.serve_origin = f"http://127.0.0.1:{hub_port}"
+    try:
+        for s in started.values():
+            s.start()
+        for s in started.values():
+            s.wait()
+        started["hub"].prefix = prefix
+        yield started
+    finally:
+        for name, s in started.items():
+            s.stop(keep_log_as=f"serve-deploy-{name}.log")
+
+
+@pytest.fixture(scope="module")
+def browser(servers):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch_chromium(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def proxy(servers, tmp_path_factory):
+    """A trusted proxy per login in front of the header server (Chromium sends no extra header on websockets)."""
+    _require(nginx_binary() is not None, "nginx")
+    p = HeaderProxy(tmp_path_factory.mktemp("header-proxy"), servers["header"].port, ("dir", "staff1")).start()
+    try:
+        yield p
+    finally:
+        p.stop()
+
+
+@pytest.fixture(scope="module")
+def nginx(servers, dbs, tmp_path_factory):
+    _require(nginx_binary() is not None, "nginx")
+    _require(shutil.which("openssl") is not None, "openssl")
+    logins = load_logins(dbs["demo"], LOAD_VIEWERS)
+    users = {login: f"pw-{i}-{login}" for i, login in enumerate(logins)}
+    proxy = Nginx(tmp_path_factory.mktemp("nginx"), servers["demo"].port, users).start()
+    proxy.logins = logins
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+def _context(browser, **kw):
+    return browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR", **kw)
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def _no_data(body: str) -> None:
+    assert "€" not in body and "pr-cell-" not in body and "Traceback" not in body
+
+
+# ---------------------------------------------------------------------------
+# --auth header: the server alone
+
+
+def test_header_mode_without_the_header_gives_no_page_and_no_kernel(servers):
+    s = servers["header"]
+    kernels = len(s.kernels())
+    status, body, headers = http_get(s.url)
+    assert status == 403 and "Accès refusé" in body
+    _no_data(body)
+    assert "frame-ancestors 'self'" in headers["Content-Security-Policy"] and headers["X-Frame-Options"] == "SAMEORIGIN"
+    for extra in ({"X-Forwarded-User": ""}, {"X-Forwarded-User": "   "}, {"X-Forwarded-User": "dir\x01"}):
+        assert http_get(s.url, extra)[0] in (400, 403)  # tornado itself rejects control characters (400)
+    # no login form, no token login, no kernel API, no files, whatever the path
+    for path in ("login", "login?next=%2F", "?token=x", "api/kernels", "api/kernels/0b6f1d0e-0000-4000-8000-000000000000",
+                 "voila/files/dashboard.ipynb", "voila/api/shutdown/0b6f1d0e-0000-4000-8000-000000000000", "api/sessions"):
+        status, body, _ = http_get(s.url + path)
+        assert status in (403, 404, 405), (path, status)
+        _no_data(body)
+    assert len(s.kernels()) == kernels  # nothing started
+
+
+def test_unknown_and_inactive_logins_are_refused_before_any_kernel(servers):
+    s = servers["header"]
+    kernels = len(s.kernels())
+    for login, reason in (("nobody", "inconnu"), ("gone", "inactif"), ('"; import os #', "inconnu")):
+        status, body, _ = http_get(s.url, {"X-Forwarded-User": login})
+        assert status == 403 and "Accès refusé" in body and reason in body
+        _no_data(body)
+    assert len(s.kernels()) == kernels
+
+
+def test_header_of_a_validator_shows_their_figures(browser, servers, proxy):
+    from playwright.sync_api import expect
+
+    ctx = _context(browser)
+    page = ctx.new_page()
+    try:
+        open_dashboard(page, proxy.url_for("dir"))
+        assert "Claire Directrice" in page.inner_text(".pr-header")
+        expect(page.locator(".pr-filter-region")).to_be_visible()
+        assert cells(page) == expected_cells(servers["header"].args[1], "dir")
+        page.select_option(".pr-filter-region select", label="Cabinet Exemple (tout le cabinet)")
+        expect(page.locator(".pr-cell-signed_budget .pr-value")).to_have_text(eur("18 500"))
+        expect(page.locator(".pr-cell-signed_offers .pr-value")).to_have_text("4")
+        _shot(page, "deploy-header-validator")
+    finally:
+        ctx.close()
+
+
+def test_header_of_a_non_validator_shows_their_own_deals_only_whatever_the_query_string(browser, servers, proxy):
+    ctx = _context(browser, extra_http_headers={"X-Forwarded-User": "dir"})  # the page's own header: replaced by the proxy
+    page = ctx.new_page()
+    try:
+        url = proxy.url_for("staff1") + "?user=dir&login=dir&X-Forwarded-User=dir&token=x&template=reveal&theme=dark"
+        open_dashboard(page, url)
+        assert "Sophie Collaboratrice" in page.inner_text(".pr-header")
+        assert page.locator(".pr-filter-region").count() == 0 and page.locator(".pr-filter-collaborator").count() == 0
+        assert cells(page) == expected_cells(servers["header"].args[1], "staff1")
+        assert cells(page)["signed_budget"] == eur("17 500")  # D1 only (tests/test_figures.py)
+        content = page.content()
+        assert "login = " not in content and "Traceback" not in content and not re.search(r"reveal\.(js|css)", content)
+    finally:
+        ctx.close()
+
+
+def test_a_header_sent_to_a_local_server_changes_nothing(browser, servers):
+    ctx = _context(browser, extra_http_headers={"X-Forwarded-User": "staff1"})
+    page = ctx.new_page()
+    try:
+        open_dashboard(page, servers["local"].url + "?user=staff1&login=staff1")
+        assert "Paul Associé" in page.inner_text(".pr-header")
+        assert cells(page) == expected_cells(servers["local"].args[1], "part1")
+    finally:
+        ctx.close()
+    # --auth local answers loopback names only (no DNS rebinding to the demo's data)
+    status, body, _ = http_get(servers["local"].url, {"Host": "attacker.example"})
+    assert status == 403
+    _no_data(body)
+
+
+def test_a_kernel_is_usable_only_by_the_viewer_whose_page_started_it(servers):
+    from tornado.httpclient import HTTPClientError, HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    s = servers["header"]
+    status, page, headers = http_get(s.url, {"X-Forwarded-User": "part1"})
+    assert status == 200
+    kernel = re.search(r'"kernelId":\s*"([0-9a-f-]{36})"', page).group(1)
+    api = f"{s.url}api/kernels/{kernel}"
+    assert http_get(api, {"X-Forwarded-User": "part1"})[0] == 200
+    for other in ("dir", "staff1"):
+        status, body, _ = http_get(api, {"X-Forwarded-User": other})
+        assert status == 403 and kernel not in body
+
+    async def websocket(login: str | None) -> int:
+        req = HTTPRequest(f"ws://127.0.0.1:{s.port}/api/kernels/{kernel}/channels?session_id=t",
+                          headers={"X-Forwarded-User": login} if login else {})
+        try:
+            ws = await websocket_connect(req)
+        except HTTPClientError as e:
+            return e.code
+        ws.close()
+        return 101
+
+    async def shutdown(login: str) -> int:
+        from tornado.httpclient import AsyncHTTPClient
+
+        client = AsyncHTTPClient()
+        xsrf = "0123456789abcdef"  # cookie and header agreeing, as Voilà's page sends them
+        r = await client.fetch(f"{s.url}voila/api/shutdown/{kernel}", method="POST", body="",
+                               headers={"X-Forwarded-User": login, "X-XSRFToken": xsrf, "Cookie": f"_xsrf={xsrf}"},
+                               raise_error=False)
+        return r.code
+
+    async def scenario() -> tuple:
+        return (await websocket("dir"), await websocket(None), await websocket("part1"),
+                await shutdown("dir"), await shutdown("part1"))
+
+    running = len(s.kernels())
+    # in a thread of its own: Playwright's sync API keeps an event loop in this one
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        ws_other, ws_none, ws_owner, shut_other, shut_owner = pool.submit(asyncio.run, scenario()).result(timeout=120)
+    assert (ws_other, ws_none, ws_owner) == (403, 403, 101)
+    assert shut_other == 403 and shut_owner in (200, 204)
+    deadline = time.monotonic() + 20
+    while len(s.kernels()) != running - 1 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert len(s.kernels()) == running - 1  # the owner's shutdown did shut it down
+    assert http_get(api, {"X-Forwarded-User": "part1"})[0] == 403  # a kernel nobody owns: refused to all
+
+
+def test_filters_outside_the_perimeter_are_refused_through_the_api_the_widgets_call(dbs):
+    from prospects.api import open_firm
+    from prospects.dashboard import Dashboard
+    from prospects.scoping import AccessDenied
+
+    firm = open_firm(settings=load_settings(db=dbs["sample"], today=TODAY))
+    part1 = firm.as_viewer("part1")
+    for call in (
+        lambda: part1.figures(unit="R2"), lambda: part1.figures(unit="A2"), lambda: part1.figures(collaborator="man2"),
+        lambda: part1.drilldown("signed_budget", unit="R2"), lambda: part1.deals(unit="T2"),
+        lambda: part1.documents(collaborator="part2"), lambda: part1.lines(unit="F"),
+        lambda: firm.as_viewer("staff1").figures(unit="T1"), lambda: firm.as_viewer("staff1").figures(collaborator="staff1"),
+        lambda: firm.as_viewer("man2").drilldown("signed_budget", unit="A2"),
+    ):
+        with pytest.raises(AccessDenied):
+            call()
+    d = Dashboard(firm, "part1")
+    shown = {code: d.cells[code].html.value for code in d.cells}
+    d.unit = "R2"  # a forged widget state
+    d._guard(d._refresh)()
+    assert "hors de votre périmètre" in d.message.value
+    assert {code: d.cells[code].html.value for code in d.cells} == shown  # nothing of R2 shown
+
+
+# ---------------------------------------------------------------------------
+# --auth hub
+
+
+def test_hub_mode_needs_the_hub_user_and_its_proof(browser, servers):
+    s = servers["hub"]
+    url = f"http://127.0.0.1:{s.port}{s.prefix}"
+    # a browser without the Hub's cookie goes through the Hub's login (OAuth); a bad token too
+    import urllib.error
+    import urllib.request
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    def get(headers: dict) -> tuple[int, str, str]:
+        try:
+            with urllib.request.build_opener(NoRedirect).open(urllib.request.Request(url, headers=headers), timeout=60) as r:
+                return r.status, r.read().decode(), ""
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode(errors="replace"), e.headers.get("Location", "")
+
+    for headers in ({}, {"Authorization": "token nonsense"}, {"X-Forwarded-User": "part1"}):
+        status, body, location = get(headers)
+        assert status == 302 and "oauth2/authorize" in location and "client_id=jupyterhub-user-part1" in location
+        _no_data(body)
+    # another Hub user: refused
+    status, body, _ = get({"Authorization": "token tok-dir"})
+    assert status == 403 and "Accès refusé" in body
+    _no_data(body)
+    # in a browser: the Hub's login (OAuth) then the owner's figures; the cookie opens the websocket
+    ctx = _context(browser, extra_http_headers={"X-Forwarded-User": "dir"})
+    page = ctx.new_page()
+    try:
+        open_dashboard(page, url + "?user=dir")
+        assert "Paul Associé" in page.inner_text(".pr-header")
+        assert cells(page) == expected_cells(s.args[1], "part1")
+    finally:
+        ctx.close()
+    # someone else signing in at the Hub gets no page from part1's server
+    _HubAPI.logs_in = "dir"
+    ctx = _context(browser)
+    page = ctx.new_page()
+    try:
+        page.goto(url, timeout=60_000)
+        body = page.inner_text("body")
+        assert "Accès refusé" in body and "€" not in body
+    finally:
+        _HubAPI.logs_in = "part1"
+        ctx.close()
+
+
+def test_hub_mode_refuses_to_start_without_jupyterhub_user(dbs):
+    options = serving.hub_options(serving.ServeOptions(auth="hub"), environ={})
+    assert "JUPYTERHUB_USER" in serving.check_options(options)
+    options = serving.hub_options(serving.ServeOptions(auth="hub"), environ={
+        "JUPYTERHUB_USER": "part1", "JUPYTERHUB_SERVICE_URL": "http://127.0.0.1:45678/user/part1/",
+        "JUPYTERHUB_SERVICE_PREFIX": "/user/part1/"})
+    assert (options.hub_user, options.ip, options.port, options.base_url) == ("part1", "127.0.0.1", 45678, "/user/part1/")
+    assert serving.check_options(options) is None
+
+
+# ---------------------------------------------------------------------------
+# nginx in front of --auth header (deploy/nginx-prospects.conf)
+
+
+def test_nginx_asks_for_credentials(nginx):
+    for headers in ({}, {"X-Forwarded-User": nginx.logins[0]}):
+        status, body, h = http_get(nginx.url, headers)
+        assert status == 401 and h.get("WWW-Authenticate", "").startswith("Basic")
+        _no_data(body)
+    assert http_get(nginx.url, {"Authorization": "Basic " + __import__("base64").b64encode(b"nobody:x").decode()})[0] == 401
+
+
+def test_browser_login_through_nginx_shows_that_viewer_and_ignores_a_forged_header(browser, nginx, dbs):
+    login, forged = nginx.logins[1], nginx.logins[0]  # the regional partner, the firm-wide director
+    settings = load_settings(db=dbs["demo"], today=TODAY)
+    from prospects.api import open_firm
+
+    firm = open_firm(settings=settings)
+    name = firm.as_viewer(login).viewer.full_name
+    forged_name = firm.as_viewer(forged).viewer.full_name
+    firm.engine.dispose()
+    ctx = _context(browser, http_credentials={"username": login, "password": nginx.users[login]},
+                   extra_http_headers={"X-Forwarded-User": forged, "X_Forwarded_User": forged}, ignore_https_errors=True)
+    page = ctx.new_page()
+    try:
+        open_dashboard(page, nginx.url + f"?user={forged}")
+        header = page.inner_text(".pr-header")
+        assert name in header and forged_name not in header
+        assert cells(page) == expected_cells(dbs["demo"], login)
+        _shot(page, "deploy-nginx-basic-auth")
+    finally:
+        ctx.close()
+
+
+def test_eight_viewers_at_once_each_see_their_own_figures(browser, nginx, dbs, servers):
+    logins = nginx.logins
+    assert len(set(logins)) == LOAD_VIEWERS
+    expected = {login: expected_cells(dbs["demo"], login) for login in logins}
+    assert len({json.dumps(v, sort_keys=True) for v in expected.values()}) >= LOAD_VIEWERS // 2  # not all alike
+    contexts = [_context(browser, http_credentials={"username": u, "password": nginx.users[u]}, ignore_https_errors=True)
+                for u in logins]
+    try:
+        pages = [c.new_page() for c in contexts]
+        times = open_many(pages, nginx.url, timeout=240)
+        server_mb, kernels_mb = servers["demo"].memory_mb()
+        for login, page in zip(logins, pages, strict=True):
+            assert cells(page) == expected[login], login
+        _shot(pages[0], "deploy-load-first-viewer")
+    finally:
+        for c in contexts:
+            c.close()
+    report = {
+        "viewers": LOAD_VIEWERS, "first_figures_s": {"min": min(times), "median": statistics.median(times), "max": max(times)},
+        "server_rss_mb": round(server_mb), "kernels_rss_mb": [round(k) for k in kernels_mb],
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "serving-load.json").write_text(json.dumps(report, indent=2))
+    print("serving load:", json.dumps(report))
+    assert len(kernels_mb) >= LOAD_VIEWERS
