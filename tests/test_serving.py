@@ -157,3 +157,110 @@ def test_serve_refuses_an_empty_database_and_a_missing_user(tmp_path, sample_set
     assert r.returncode == 2 and "--user" in r.stderr
     r = _cli("serve", "--help")
     assert r.returncode == 0 and "--auth" in r.stdout and "127.0.0.1" in r.stdout
+
+
+def test_local_mode_listens_on_loopback_only(sample_settings):
+    for ip in ("127.0.0.1", "::1", "localhost", "127.0.0.2"):
+        assert serving.check_options(serving.ServeOptions(ip=ip)) is None
+    for ip in ("0.0.0.0", "::", "192.0.2.10", "example.org"):
+        problem = serving.check_options(serving.ServeOptions(ip=ip))
+        assert problem and "loopback" in problem and "--auth header" in problem
+    r = _cli("--db", sample_settings.db_url, "serve", "--user", "dir", "--ip", "0.0.0.0", "--no-browser")
+    assert r.returncode == 2 and "loopback" in r.stderr
+
+
+def test_header_mode_options_are_checked():
+    ok = serving.ServeOptions(auth="header", ip="0.0.0.0", trusted_proxies=("10.0.0.5", "192.0.2.0/24", "::1"))
+    assert serving.check_options(ok) is None
+    assert "header name" in serving.check_options(serving.ServeOptions(auth="header", header_name="X User"))
+    assert "--trusted-proxy" in serving.check_options(serving.ServeOptions(auth="header", trusted_proxies=("proxy.lan",)))
+    assert "--auth" in serving.check_options(serving.ServeOptions(auth="token"))
+
+
+def test_each_mode_gets_its_identity_provider_and_the_common_hardening(sample_settings):
+    from prospects import voila_app
+
+    for auth, cls in (("local", voila_app.LocalIdentity), ("header", voila_app.HeaderIdentity), ("hub", voila_app.HubIdentity)):
+        options = serving.ServeOptions(auth=auth, user="dir", hub_user="dir", header_name="X-Remote-User", open_browser=False)
+        app = serving.build_voila(sample_settings, options)
+        assert app.identity_provider_class is cls and app.authorizer_class is voila_app.KernelOwnerAuthorizer
+        assert app.voila_configuration.multi_kernel_manager_class is voila_app.OwnedKernelManager
+        assert app.token is None and not app.auto_token
+        assert app.tornado_settings["headers"]["Content-Security-Policy"].startswith("frame-ancestors 'self'")
+        assert app.tornado_settings["serve_traceback"] is False
+        assert app.allow_remote_hosts is (auth != "local")
+        settings = app.init_settings()
+        provider = settings["identity_provider"]
+        assert isinstance(provider, cls) and provider.get_handlers() == ([] if auth != "hub" else provider.get_handlers())
+        assert not provider.login_available and provider.auth_enabled
+        if auth == "header":
+            assert provider.header_name == "X-Remote-User"
+        assert settings["allow_remote_access"] is (auth != "local")
+
+
+class _Request:
+    def __init__(self, remote_ip, headers):
+        from tornado.httputil import HTTPHeaders
+
+        self.remote_ip, self.headers, self.method, self.path = remote_ip, HTTPHeaders(headers), "GET", "/"
+
+
+class _Handler:
+    def __init__(self, remote_ip="127.0.0.1", **headers):
+        import logging
+
+        self.request, self.log = _Request(remote_ip, headers), logging.getLogger("test")
+
+
+def test_the_header_is_trusted_from_the_proxy_only():
+    from tornado.web import HTTPError
+
+    from prospects.voila_app import HeaderIdentity
+
+    provider = HeaderIdentity(trusted_proxies=["127.0.0.1", "::1", "10.1.0.0/16"])
+    assert provider.get_user(_Handler(**{"X-Forwarded-User": " part1 "})).username == "part1"
+    assert provider.get_user(_Handler("::ffff:127.0.0.1", **{"X-Forwarded-User": "dir"})).username == "dir"
+    assert provider.get_user(_Handler("10.1.2.3", **{"X-Forwarded-User": "dir"})).username == "dir"
+    refused = [
+        _Handler(),  # no header
+        _Handler(**{"X-Forwarded-User": ""}),
+        _Handler(**{"X-Forwarded-User": "a" * 300}),
+        _Handler("192.0.2.7", **{"X-Forwarded-User": "dir"}),  # not from the proxy
+        _Handler(**{"X-Forwarded-User-Name": "dir"}),
+    ]
+    two = _Handler()
+    two.request.headers.add("X-Forwarded-User", "dir")
+    two.request.headers.add("X-Forwarded-User", "part1")
+    refused.append(two)
+    for handler in refused:
+        with pytest.raises(HTTPError) as exc:
+            provider.get_user(handler)
+        assert exc.value.status_code == 403 and handler.current_user is None
+
+
+def test_the_prelaunch_hook_records_the_kernel_owner_and_refuses_unknown_logins(sample_settings):
+    from tornado.web import HTTPError
+
+    from prospects.voila_app import launching_for
+
+    check = serving.ViewerCheck(sample_settings.db_url)
+    assert check("dir") is None and "inconnu" in check("nobody") and "inactif" in check("gone")
+    hook = serving.make_prelaunch_hook(serving.identity_login, check=check)
+
+    class H:
+        current_user = None
+
+    with pytest.raises(HTTPError):
+        hook(H(), _notebook(), "")
+    for login in ("nobody", "gone"):
+        H.current_user = type("U", (), {"username": login})()
+        with pytest.raises(HTTPError) as exc:
+            hook(H(), _notebook(), "")
+        assert exc.value.status_code == 403 and "Accès refusé" in exc.value.log_message % exc.value.args
+    H.current_user = type("U", (), {"username": "staff1"})()
+    token = launching_for.set(None)
+    try:
+        hook(H(), _notebook(), "")
+        assert launching_for.get() == "staff1"
+    finally:
+        launching_for.reset(token)
