@@ -327,6 +327,25 @@ def expected_cells(db_url: str, login: str, today: str = "2026-11-29") -> dict[s
     return out
 
 
+def load_logins(url: str, n: int) -> list[str]:
+    """``n`` active collaborators of the demo firm, the demo's logins first, then the busiest."""
+    from prospects import db, demo
+
+    frames = db.read_all(db.make_engine(url), ("org_units", "entities", "collaborators", "groups", "group_units",
+                                               "group_members", "deals"))
+    chosen = [x["login"] for x in demo.demo_logins(frames)]
+    people = frames["collaborators"]
+    deals = frames["deals"]
+    counts = deals[["partner_id", "manager_id", "client_manager_id"]].stack().value_counts()
+    active = people[people["active"].astype(bool)].assign(deals=lambda p: p["id"].map(counts).fillna(0))
+    for login in active.sort_values(["deals", "id"], ascending=[False, True])["login"]:
+        if len(chosen) >= n:
+            break
+        if login not in chosen:
+            chosen.append(login)
+    return chosen[:n]
+
+
 def open_many(pages: Iterable, url: str, timeout: float = 180) -> list[float]:
     """Open the dashboard in every page at once; seconds from the requests to each one's first figures.
 

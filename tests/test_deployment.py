@@ -38,6 +38,7 @@ from .browser import (
     free_port,
     http_get,
     launch_chromium,
+    load_logins,
     nginx_binary,
     open_dashboard,
     open_many,
@@ -126,25 +127,6 @@ def dbs(tmp_path_factory):
 
     db.replace_all(db.make_engine(small), demo.generate("small", seed=42, today=dt.date.fromisoformat(TODAY)))
     return {"sample": sample, "demo": small}
-
-
-def load_logins(url: str, n: int) -> list[str]:
-    """``n`` active collaborators of the demo firm, the demo's logins first, then the busiest."""
-    from prospects import demo
-
-    frames = db.read_all(db.make_engine(url), ("org_units", "entities", "collaborators", "groups", "group_units",
-                                               "group_members", "deals"))
-    chosen = [x["login"] for x in demo.demo_logins(frames)]
-    people = frames["collaborators"]
-    deals = frames["deals"]
-    counts = deals[["partner_id", "manager_id", "client_manager_id"]].stack().value_counts()
-    active = people[people["active"].astype(bool)].assign(deals=lambda p: p["id"].map(counts).fillna(0))
-    for login in active.sort_values(["deals", "id"], ascending=[False, True])["login"]:
-        if len(chosen) >= n:
-            break
-        if login not in chosen:
-            chosen.append(login)
-    return chosen[:n]
 
 
 @pytest.fixture(scope="module")

@@ -264,3 +264,17 @@ def test_the_prelaunch_hook_records_the_kernel_owner_and_refuses_unknown_logins(
         assert launching_for.get() == "staff1"
     finally:
         launching_for.reset(token)
+
+
+def test_the_documented_nginx_configuration_is_the_shipped_file():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    lines = (root / "deploy" / "nginx-prospects.conf").read_text().splitlines()
+    header = lines.index("")  # the file's header comment, up to the first blank line
+    lines = lines[header + 1:]
+    doc = (root / "docs" / "deployment.md").read_text()
+    block = doc.split("```nginx\n", 1)[1].split("```", 1)[0]
+    assert block.strip() == "\n".join(lines).strip()
+    for option in ("--auth", "--header-name", "--trusted-proxy", "--cull-idle-timeout"):
+        assert option in doc
