@@ -3,7 +3,7 @@
 For each demo size (small by default) it creates the demo database (today fixed), starts one
 ``prospects serve --auth header`` and Debian's nginx with ``deploy/nginx-prospects.conf``
 (basic auth, TLS) in front of it, exactly as tests/test_deployment.py does, and for each
-number of viewers (1, 4, 8, 16 by default) opens that many Chromium contexts, each signed in
+number of viewers (1, 4, 8 by default) opens that many Chromium contexts, each signed in
 as a different collaborator, all at once. It reports:
 
 * time from the requests to each viewer's first figures on screen (min / median / max),
@@ -13,7 +13,7 @@ as a different collaborator, all at once. It reports:
 
 Prints a Markdown section for docs/performance.md ("Serving many viewers").
 
-    .venv/bin/python bench/serving.py --viewers 1 4 8 16
+    .venv/bin/python bench/serving.py --viewers 1 4 8
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def one_round(browser, url: str, logins: list[str], folder: Path) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", default="small", choices=["small", "medium"])
-    parser.add_argument("--viewers", nargs="+", type=int, default=[1, 4, 8, 16])
+    parser.add_argument("--viewers", nargs="+", type=int, default=[1, 4, 8])
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
