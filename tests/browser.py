@@ -25,6 +25,8 @@ import urllib.request
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from .conftest import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 NGINX_CONF = ROOT / "deploy" / "nginx-prospects.conf"
@@ -43,12 +45,6 @@ FIGURES_SHOWN = (
     " && !document.querySelector('.pr-root.pr-busy')"
 )
 REFUSED_SHOWN = "() => !!document.querySelector('.pr-access-denied')"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60, what: str = "prospects serve") -> None:

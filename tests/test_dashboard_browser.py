@@ -13,12 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import openpyxl
@@ -27,26 +22,20 @@ import pytest
 from prospects import db
 from prospects.sample import sample_firm
 
-from .conftest import IN_CI, free_port
+from .browser import (
+    ARTIFACTS,
+    Serve,
+    chromium_available,
+    eur,
+    launch_chromium,
+    open_dashboard,
+)
+from .conftest import IN_CI
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("PROSPECTS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-default-apps",
-]
 TODAY = "2026-11-29"
-NNBSP = "\u202f"
 VIEWERS = ("dir", "part1", "staff1", "nobody")
-LOAD_TIMEOUT = 90_000  # ms: a cold kernel on a busy CI machine
-
-
-def eur(amount: str) -> str:
-    return amount.replace(" ", NNBSP) + NNBSP + "€"
-
 
 FIRM_WIDE = {
     "prospects_without_document": "1",
@@ -66,30 +55,17 @@ CELLS = tuple(FIRM_WIDE)
 
 @pytest.fixture(scope="module")
 def chromium():
-    if not os.access(CHROMIUM, os.X_OK):
-        message = f"{CHROMIUM} not found: install Debian's chromium package (make system-deps); it is never downloaded"
+    if not chromium_available():
+        message = "Debian's chromium not found: install it (make system-deps); it is never downloaded"
         if IN_CI:
             pytest.fail(message)
         pytest.skip("SKIPPING BROWSER TESTS: " + message)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         yield browser
         browser.close()
-
-
-def _wait_port(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"prospects serve exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        with socket.socket() as s:
-            s.settimeout(0.5)
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"prospects serve did not listen on {port} within {timeout} s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -98,35 +74,19 @@ def servers(chromium, tmp_path_factory):
     base = tmp_path_factory.mktemp("serve")
     url = f"sqlite:///{base / 'sample.db'}"
     db.replace_all(db.make_engine(url), sample_firm())
-    env = {**os.environ, "PROSPECTS_TODAY": TODAY, "PROSPECTS_LOCALE": "fr", "PYTHONUNBUFFERED": "1"}
-    env.pop("PROSPECTS_DB", None)
-    started = {}
+    started = {
+        login: Serve(url, base / f"serve-{login}.log", "--auth", "local", "--user", login, today=TODAY)
+        for login in VIEWERS
+    }
     try:
-        for login in VIEWERS:
-            port = free_port()
-            log = base / f"serve-{login}.log"
-            handle = log.open("w")
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "prospects.cli", "--db", url, "serve", "--auth", "local", "--user", login,
-                 "--port", str(port), "--no-browser"],
-                stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
-            )
-            started[login] = (proc, port, log, handle)
-        for proc, port, log, _ in started.values():
-            _wait_port(port, proc, log)
-        yield {login: f"http://127.0.0.1:{port}/" for login, (_, port, _, _) in started.items()}
+        for server in started.values():
+            server.start()
+        for server in started.values():
+            server.wait()
+        yield {login: server.url for login, server in started.items()}
     finally:
-        for proc, _, _log, handle in started.values():
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            handle.close()
-        ARTIFACTS.mkdir(exist_ok=True)
-        for login, (_, _, log, _) in started.items():
-            (ARTIFACTS / f"serve-{login}.log").write_text(log.read_text(errors="replace"))
+        for login, server in started.items():
+            server.stop(keep_log_as=f"serve-{login}.log")
 
 
 @pytest.fixture
@@ -144,12 +104,6 @@ def page(chromium, request):
 
 # ---------------------------------------------------------------------------
 # helpers
-
-
-def open_dashboard(page, url: str) -> None:
-    page.goto(url, timeout=LOAD_TIMEOUT)
-    page.wait_for_selector(".pr-cell-signed_offers .pr-value, .pr-access-denied", timeout=LOAD_TIMEOUT)
-    idle(page)
 
 
 def idle(page) -> None:
