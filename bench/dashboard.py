@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,17 +29,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync",
-]
+sys.path.insert(0, str(ROOT))
+
+from tests.browser import CHROMIUM_ARGS, Serve, rss_kb  # noqa: E402  (after the path is set)
+
 TODAY = "2026-11-29"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_demo(size: str, folder: Path) -> str:
@@ -62,59 +55,13 @@ def demo_viewers(url: str) -> dict[str, str]:
     return out
 
 
-class Server:
-    def __init__(self, url: str, login: str, log: Path):
-        self.port = free_port()
-        env = {**os.environ, "PROSPECTS_TODAY": TODAY, "PYTHONUNBUFFERED": "1"}
-        self.log = log.open("w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "prospects.cli", "--db", url, "serve", "--user", login, "--port", str(self.port),
-             "--no-browser"], stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"serve exited: see {log}")
-            time.sleep(0.2)
-        raise RuntimeError("serve did not start")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    def kernels(self) -> list[int]:
-        """Kernel processes started by this server (children running ipykernel)."""
-        out = []
-        for pid in os.listdir("/proc"):
-            if not pid.isdigit():
-                continue
-            try:
-                stat = Path(f"/proc/{pid}/stat").read_text()
-                ppid = int(stat.rsplit(")", 1)[1].split()[1])
-                cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-            except (OSError, ValueError, IndexError):
-                continue
-            if ppid == self.proc.pid and b"ipykernel_launcher" in cmd:
-                out.append(int(pid))
-        return out
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
+def start_server(url: str, login: str, log: Path) -> Serve:
+    """A real ``prospects serve --user LOGIN`` (the shared test helper), listening."""
+    return Serve(url, log, "--user", login, today=TODAY, env={"PROSPECTS_LOCALE": "fr"}).start().wait()
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    return rss_kb(pid) / 1024
 
 
 def idle(page) -> None:
@@ -143,7 +90,7 @@ def scope_is(text: str) -> str:
     return f"() => {{ const e = document.querySelector('.pr-scope'); return e && e.textContent.includes({text!r}); }}"
 
 
-def measure_viewer(browser, server: Server, runs: int) -> dict[str, list[float]]:
+def measure_viewer(browser, server: Serve, runs: int) -> dict[str, list[float]]:
     res: dict[str, list[float]] = {
         k: [] for k in ("load", "org", "collab", "fy", "drill", "rows", "by_document", "files", "rss")
     }
@@ -155,7 +102,7 @@ def measure_viewer(browser, server: Server, runs: int) -> dict[str, list[float]]
     return res
 
 
-def one_run(page, server: Server, res: dict[str, list[float]]) -> None:
+def one_run(page, server: Serve, res: dict[str, list[float]]) -> None:
     res["load"].append(first_figures(page, server.url))
     options = page.locator(".pr-filter-region option")
     if options.count() > 1:  # the widest unit offered: the firm for a director, the region for a partner
@@ -188,7 +135,7 @@ def one_run(page, server: Server, res: dict[str, list[float]]) -> None:
     res["rss"].append(max(rss_mb(k) for k in kernels) if kernels else float("nan"))
 
 
-def screenshots(browser, server: Server, folder: Path) -> None:
+def screenshots(browser, server: Serve, folder: Path) -> None:
     # Voilà scrolls inside its own panel, so a "full page" shot is the viewport: make it tall
     ctx = browser.new_context(viewport={"width": 1360, "height": 1480}, device_scale_factor=1)
     page = ctx.new_page()
@@ -255,7 +202,7 @@ def main() -> int:
             url = make_demo(size, Path(tmp))
             print(f"# demo {size}: {time.perf_counter() - t:.1f} s", file=sys.stderr)
             for who, login in demo_viewers(url).items():
-                server = Server(url, login, Path(tmp) / f"serve-{size}-{login}.log")
+                server = start_server(url, login, Path(tmp) / f"serve-{size}-{login}.log")
                 try:
                     if args.screenshots and size == "small" and who == "regional partner":
                         args.screenshots.mkdir(parents=True, exist_ok=True)
