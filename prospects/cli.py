@@ -165,24 +165,12 @@ def _view(settings: Settings, args: argparse.Namespace):
     return view, period
 
 
-def _scope_label(view, unit: str | None, collaborator: str | None, locale: str) -> str:
-    from .i18n import label
-
-    d = view.firm.directory
-    parts = []
-    if unit:
-        parts.append(str(d.units.at[unit, "name"]))
-    if collaborator:
-        parts.append(str(d.collaborators.at[d.login_to_id(collaborator), "full_name"]))
-    return " / ".join(parts) or label("mine", locale)
-
-
 def _cmd_indicators(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
     from . import i18n
     from .exports import figures_json
-    from .tables import ageing_table, beside_table, indicator_table, monthly_table
+    from .tables import ageing_table, beside_table, indicator_table, monthly_table, scope_label
 
     view, period = _view(settings, args)
     figs = view.figures(unit=args.unit, collaborator=args.collaborator, period=period)
@@ -196,7 +184,7 @@ def _cmd_indicators(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{lab('menu')} — {view.viewer.full_name} ({fn})")
     print(
         f"{lab('fiscal_year')} {period.fiscal_year} : {i18n.date(period.start, loc)} → {i18n.date(period.end, loc)}, "
-        f"{lab('as_of')} {i18n.date(period.as_of, loc)} — {lab('scope')} : {_scope_label(view, args.unit, args.collaborator, loc)}"
+        f"{lab('as_of')} {i18n.date(period.as_of, loc)} — {lab('scope')} : {scope_label(view.firm.directory, args.unit, args.collaborator, loc)}"
     )
     prev_head = f"{lab('previous')} ({i18n.date(figs.previous.period.as_of, loc)})"
     print()

@@ -46,7 +46,7 @@ from .drilldown import columns as drill_columns
 from .drilldown import totals
 from .figures import TABLE_CELLS
 from .scoping import AccessDenied
-from .tables import ageing_table, beside_table, indicator_table, monthly_table
+from .tables import ageing_table, beside_table, indicator_table, monthly_table, scope_label
 
 if TYPE_CHECKING:
     from .api import Firm, View
@@ -726,14 +726,7 @@ class Dashboard:
                 self._show_drill(state)
 
     def _scope_label(self) -> str:
-        d = self.firm.directory
-        parts = []
-        if self.unit:
-            parts.append(str(d.units.at[self.unit, "name"]))
-        if self.collaborator:
-            cid = d.login_to_id(self.collaborator)
-            parts.append(str(d.collaborators.at[cid, "full_name"]) if cid else self.collaborator)
-        return " · ".join(parts) or self._l("mine")
+        return scope_label(self.firm.directory, self.unit, self.collaborator, self.locale)
 
     def _show_table(self, figs: Figures) -> None:
         rows = indicator_table(figs, self.locale)

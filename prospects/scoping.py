@@ -218,9 +218,10 @@ def scope_mask(viewer: Viewer, directory: Directory, deals: pd.DataFrame, filter
     there is none). Refuses filters the viewer has no right to.
     """
     check_filters(viewer, directory, filters)
-    mask = (deals["kind"] == "prospect").to_numpy(dtype=bool) & visible_mask(viewer, deals)
-    if filters.is_mine:
-        return mask & _in_team(deals, viewer.collaborator_id)
+    prospect = (deals["kind"] == "prospect").to_numpy(dtype=bool)
+    if filters.is_mine:  # the viewer's team: visible by definition
+        return prospect & _in_team(deals, viewer.collaborator_id)
+    mask = prospect & visible_mask(viewer, deals)
     if filters.unit is not None:
         mask &= deals["unit_id"].isin(directory.subtree(filters.unit)).to_numpy(dtype=bool)
     if filters.collaborator is not None:

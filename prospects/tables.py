@@ -12,6 +12,7 @@ import pandas as pd
 from . import i18n
 from .dictionary import definition
 from .figures import Figures
+from .scoping import Directory
 
 
 def _value(figs: Figures, code: str, part: str | None, locale: str) -> str:
@@ -97,3 +98,14 @@ def monthly_table(figs: Figures, locale: str = "fr") -> pd.DataFrame:
             "total": [i18n.money(v, locale) for v in m["total"]],
         }
     )
+
+
+def scope_label(directory: Directory, unit: str | None, collaborator: str | None, locale: str = "fr") -> str:
+    """What the figures cover, as shown to people: unit and/or collaborator names, else "Mes affaires"."""
+    parts = []
+    if unit:
+        parts.append(str(directory.units.at[unit, "name"]))
+    if collaborator:
+        cid = directory.login_to_id(collaborator)
+        parts.append(str(directory.collaborators.at[cid, "full_name"]) if cid else collaborator)
+    return " · ".join(parts) or i18n.label("mine", locale)
