@@ -53,8 +53,20 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create the nine tables (and bookkeeping) if they do not exist."""
+    """Create the nine tables (and bookkeeping) if they do not exist.
+
+    A database made by an earlier version gains the optional columns added to the
+    contract since (``collaborators.email``): ``ALTER TABLE … ADD COLUMN``, nullable.
+    """
     metadata.create_all(engine)
+    inspector = sa.inspect(engine)
+    with engine.begin() as conn:
+        for name in TABLE_ORDER:
+            present = {c["name"] for c in inspector.get_columns(name)}
+            for col in SQL_TABLES[name].columns:
+                if col.name not in present and col.nullable:
+                    sql_type = col.type.compile(dialect=engine.dialect)
+                    conn.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN {col.name} {sql_type}"))
 
 
 def has_schema(engine: Engine) -> bool:

@@ -605,6 +605,8 @@ def _directory_frames(rng: np.random.Generator, org: _Org) -> dict[str, pd.DataF
         "function": [p.function for p in people], "unit_id": [units[p.unit].id for p in people],
         "entity_id": _objects([p.entity for p in people]),
         "can_validate_offers": [p.validates for p in people], "active": [p.active for p in people],
+        # everyone has an address at the firm's domain (where subscribed reports are sent)
+        "email": [f"{login}@{_ascii_letters(org.firm_short)}-associes.fr" for login in logins],
     })
     group_ids = list(org.groups)
     groups = _frame("groups", {"id": group_ids, "name": [org.groups[g][0] for g in group_ids]})

@@ -242,7 +242,7 @@ _TABLE_KEYS = {"source", "columns", "rows", "lines", "document_id", "merge"}
 _BASES = ("column", "value", "template", "lookup", "unit", "person", "entity")
 _MODIFIERS = {"default", "map", "otherwise", "keep_unmapped", "date", "money", "only_if"}
 _LOOKUP_KEYS = {"match", "key", "value", "on_miss"}
-_PEOPLE_COLUMNS = ("id", "login", "full_name", "function", "unit_id", "entity_id", "can_validate_offers", "active")
+_PEOPLE_COLUMNS = ("id", "login", "full_name", "function", "unit_id", "entity_id", "can_validate_offers", "active", "email")
 #: Virtual columns of the people generated from names ([people] specs read them).
 PEOPLE_FIELDS = ("id", "login", "name", "role", "unit_id")
 
@@ -1740,6 +1740,7 @@ class _Builder:
             "function": Val.of(rule_function), "unit_id": Val.of(virtual["unit_id"]),
             "entity_id": Val.of(pd.Series(np.nan, index=range(n), dtype="str")),
             "active": Val.of(_str("true", n)),
+            "email": Val.of(pd.Series(np.nan, index=range(n), dtype="str")),
         }
         for col, b in base.items():
             if col in vals:
@@ -1762,7 +1763,7 @@ class _Builder:
              {"id": "generated from the name", "login": "generated from the name (jean.dupont)", "full_name": "the name as first written",
               "function": "rule by role: " + ", ".join(f"{k} → {v}" for k, v in spec.roles.items()),
               "unit_id": "the unit of most of their deals", "entity_id": "empty",
-              "can_validate_offers": "true for " + ", ".join(spec.validators), "active": "true"}[c])
+              "can_validate_offers": "true for " + ", ".join(spec.validators), "active": "true", "email": "empty"}[c])
             for c in TABLES["collaborators"].column_names
         ]
         self.drivers["collaborators"] = "one row per person named in " + ", ".join(self.named_in.get("person", {}))

@@ -459,6 +459,18 @@ def _check_documents(chk: _Check) -> None:
     _not_before(chk, "decided_on", "created_on")
 
 
+#: A plain address: one ``@``, no spaces, a dot in the domain (not a full RFC 5322 parser).
+_EMAIL_RE = r"[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[^@\s<>,;\"'.]+"
+
+
+def _check_collaborators(chk: _Check) -> None:
+    email = chk.parsed["email"]
+    present = email.notna().to_numpy()
+    if present.any():
+        bad = present & ~_mask(email.str.fullmatch(_EMAIL_RE, na=False))
+        chk.reject_value(bad, "email", "email ", " is not a plain address (name@domain)")
+
+
 def _check_lines(chk: _Check) -> None:
     for name, bad, what in (
         ("line_no", chk.parsed["line_no"] < 1, " is less than 1"),
@@ -638,6 +650,8 @@ def validate_tables(
             _check_deals(chk)
         elif table == "documents":
             _check_documents(chk)
+        elif table == "collaborators":
+            _check_collaborators(chk)
         elif table == "document_lines":
             _check_lines(chk)
         _check_refs(chk, all_ids, kept_ids)

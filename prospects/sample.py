@@ -21,6 +21,8 @@ from .schema import TABLES
 def frame(table: str, rows: list[tuple]) -> pd.DataFrame:
     """A canonical frame of ``table`` from tuples in contract column order (dates as ISO text)."""
     spec = TABLES[table]
+    width = len(spec.columns)  # trailing optional columns may be left out (None)
+    rows = [tuple(r) + (None,) * (width - len(r)) for r in rows]
     df = pd.DataFrame(rows, columns=list(spec.column_names), dtype=object)
     for col in spec.columns:
         if col.type == "date":

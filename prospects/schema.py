@@ -90,6 +90,7 @@ TABLES: dict[str, Table] = {
                 _ref("entity_id", "entities"),
                 Column("can_validate_offers", "bool"),
                 Column("active", "bool"),
+                Column("email", "text", required=False),
             ),
             ("id",),
         ),

@@ -24,3 +24,28 @@ def test_amounts_are_integer_cents_and_checked(db_url):
     col = sa.inspect(engine).get_columns("document_lines")
     amount = next(c for c in col if c["name"] == "amount_cents")
     assert isinstance(amount["type"], sa.BigInteger | sa.Integer)
+
+
+def test_database_of_an_earlier_version_gains_the_new_optional_columns(db_url):
+    """A database made before collaborators.email existed is upgraded, and a load then works."""
+    from prospects.sample import sample_firm
+
+    engine = db.make_engine(db_url)
+    db.create_schema(engine)
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":  # SQLite before 3.35 cannot drop a column: rebuild
+            conn.execute(sa.text("ALTER TABLE collaborators RENAME TO old_collaborators"))
+            conn.execute(sa.text(
+                "CREATE TABLE collaborators (id VARCHAR(200) PRIMARY KEY, login TEXT NOT NULL UNIQUE, "
+                "full_name TEXT NOT NULL, function VARCHAR(40) NOT NULL, unit_id VARCHAR(200) NOT NULL, "
+                "entity_id VARCHAR(200), can_validate_offers BOOLEAN NOT NULL, active BOOLEAN NOT NULL)"
+            ))
+            conn.execute(sa.text("DROP TABLE old_collaborators"))
+        else:
+            conn.execute(sa.text("ALTER TABLE collaborators DROP COLUMN email"))
+    assert "email" not in [c["name"] for c in sa.inspect(engine).get_columns("collaborators")]
+    db.replace_all(engine, sample_firm())  # creates what is missing, then loads
+    engine.dispose()
+    engine = db.make_engine(db_url)
+    assert [c["name"] for c in sa.inspect(engine).get_columns("collaborators")] == list(TABLES["collaborators"].column_names)
+    assert len(db.read_table(engine, "collaborators")) == len(sample_firm()["collaborators"])
