@@ -6,7 +6,7 @@ value from :mod:`prospects.tables` and :mod:`prospects.i18n`, every definition f
 :mod:`prospects.dictionary`, the chart from :mod:`prospects.charts`, the exports from
 :mod:`prospects.exports` and the drill-down footers from :func:`prospects.drilldown.totals`.
 Nothing is computed here: a filter change asks the view again, which recomputes from the
-rows it has already loaded (one query only when a fiscal year needs rows not loaded yet).
+firm's memory-mapped figure store (no database query, whatever the filter or fiscal year).
 
 The viewer's login is a constructor argument, injected into the notebook by
 ``prospects serve`` (Voilà's prelaunch hook, :mod:`prospects.serving`); no widget and no
@@ -714,10 +714,6 @@ class Dashboard:
         self._show_table(figs)
         self._show_side(figs)
         self._show_chart(figs)
-        if self.view.viewer.has_filters:
-            # "Mes affaires" is on screen: read the perimeter's rows in the background so the
-            # first Organisation / Collaborateurs change finds them already loaded
-            self.view.prefetch(period)
         if self.drill_state is not None:
             state = self.drill_state
             if state.month is not None and state.month not in set(figs.monthly["month"]):

@@ -82,41 +82,40 @@ def cell(ds: Dataset, sel: Selection, indicator: str, *, month: str | None = Non
     return Cell(indicator, month, kind, deals, docs)
 
 
-def _frame(cols: dict[str, np.ndarray]) -> pd.DataFrame:
-    """A frame keeping text columns as ``object`` with ``None`` for null (no string inference)."""
-    return pd.DataFrame(
-        {k: pd.Series(v, dtype=object) if getattr(v, "dtype", None) == np.dtype(object) else v for k, v in cols.items()}
-    )
-
-
 def by_document(ds: Dataset, c: Cell, as_of_day: int) -> pd.DataFrame:
-    """The "Par document" rows of a cell, ordered by deal then creation date."""
+    """The "Par document" rows of a cell, ordered by deal then creation date.
+
+    Text (ids, names, titles) is materialised for these rows only, from the store.
+    """
     doc_pos = np.flatnonzero(c.documents)
-    docs = ds.documents.iloc[doc_pos]
-    deals = ds.deal_display.iloc[ds.doc_deal[doc_pos]]
+    deal_pos = ds.doc_deal[doc_pos]
+    deals = ds.display(deal_pos)
     decided = ds.doc_decided[doc_pos]
-    status = np.where(decided > as_of_day, "in_progress", docs["status"].to_numpy(dtype=object))
+    pending = decided > as_of_day  # not decided yet at as-of
+    status = np.where(pending, "in_progress", ds.doc_status_names(doc_pos)).astype(object)
+    decided_on = ds.doc_dates("decided_on", doc_pos)
+    decided_on[pending] = np.datetime64("NaT")
     rec, one = ds.doc_recurring[doc_pos], ds.doc_one_off[doc_pos]
-    out = _frame(
+    ids = ds.doc_text("id", doc_pos)
+    out = pd.DataFrame(
         {
-            "document_id": docs["id"].to_numpy(),
-            "doc_type": docs["doc_type"].to_numpy(),
-            "template": docs["template"].to_numpy(),
-            "title": docs["title"].to_numpy(),
-            "status": status.astype(object),
-            "created_on": docs["created_on"].to_numpy(),
-            "sent_on": docs["sent_on"].to_numpy(),
-            "decided_on": docs["decided_on"].to_numpy().copy(),
-            **{col: deals[col].to_numpy() for col in DEAL_COLUMNS[:9]},
-            "signatory": docs["signatory"].to_numpy(),
-            "signatory_entity": docs["signatory_entity"].to_numpy(),
-            "recurring": rec,
-            "one_off": one,
-            "total": rec + one,
+            "document_id": pd.Series(ids, dtype=object),
+            "doc_type": pd.Series(ds.doc_text("doc_type", doc_pos), dtype=object),
+            "template": pd.Series(ds.doc_text("template", doc_pos), dtype=object),
+            "title": pd.Series(ds.doc_text("title", doc_pos), dtype=object),
+            "status": pd.Series(status, dtype=object),
+            "created_on": ds.doc_dates("created_on", doc_pos),
+            "sent_on": ds.doc_dates("sent_on", doc_pos),
+            "decided_on": decided_on,
+            **{col: deals[col] for col in DEAL_COLUMNS[:9]},
+            "signatory": pd.Series(ds.people(ds.doc_signatory[doc_pos]), dtype=object),
+            "signatory_entity": pd.Series(ds.entities(ds.doc_entity[doc_pos]), dtype=object),
+            "recurring": rec.astype(np.int64),
+            "one_off": one.astype(np.int64),
+            "total": rec.astype(np.int64) + one,
         }
     )
-    out.loc[decided > as_of_day, "decided_on"] = pd.NaT  # not decided yet at as-of
-    order = np.lexsort((out["document_id"].to_numpy(), ds.doc_created[doc_pos], out["deal_id"].to_numpy()))
+    order = np.lexsort((ids, ds.doc_created[doc_pos], deals["deal_id"].to_numpy()))
     return out.iloc[order].reset_index(drop=True)
 
 
@@ -132,7 +131,7 @@ def by_deal(ds: Dataset, c: Cell, as_of_day: int) -> pd.DataFrame:
     np.add.at(rec, deal_of_doc, ds.doc_recurring[doc_pos])
     np.add.at(one, deal_of_doc, ds.doc_one_off[doc_pos])
     # most recent document of each deal among the cell's documents (creation date, then id)
-    ids = ds.documents["id"].to_numpy()[doc_pos]
+    ids = ds.doc_text("id", doc_pos)
     order = np.lexsort((ids, ds.doc_created[doc_pos], deal_of_doc))
     last = np.ones(len(order), dtype=bool)
     if len(order):
@@ -143,9 +142,9 @@ def by_deal(ds: Dataset, c: Cell, as_of_day: int) -> pd.DataFrame:
     has = pick >= 0
     signatory = np.full(len(pos), None, dtype=object)
     entity = np.full(len(pos), None, dtype=object)
-    signatory[has] = ds.documents["signatory"].to_numpy()[pick[has]]
-    entity[has] = ds.documents["signatory_entity"].to_numpy()[pick[has]]
-    out = ds.deal_display.iloc[pos].reset_index(drop=True)
+    signatory[has] = ds.people(ds.doc_signatory[pick[has]])
+    entity[has] = ds.entities(ds.doc_entity[pick[has]])
+    out = ds.display(pos)
     out["signatory"] = pd.Series(signatory, dtype=object)
     out["signatory_entity"] = pd.Series(entity, dtype=object)
     out["documents"] = count.astype(np.int64)
