@@ -6,7 +6,6 @@ import pytest
 
 from prospects.api import open_firm
 from prospects.sample import sample_firm
-from tests.reconcile import visible_literally
 from prospects.scoping import (
     AccessDenied,
     Filters,
@@ -15,6 +14,7 @@ from prospects.scoping import (
     scope_mask,
     visible_mask,
 )
+from tests.reconcile import visible_literally
 
 TODAY = "2026-11-29"
 
