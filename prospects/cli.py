@@ -146,27 +146,39 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_store(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
     from . import db, store
 
     engine = db.make_engine(settings.db_url)
     folder = store.store_folder(settings)
     stamp = db.read_version(engine)
     current = store.current_stamp(folder)
-    fresh = current == stamp and store.open_current(folder) is not None
+    snap, problem = None, None
+    if current is None:
+        problem = "missing"
+    elif current != stamp:
+        problem = f"stale (database version {stamp}, store {current})"
+    else:
+        try:
+            snap = store.open_current(folder)
+        except store.StoreError as exc:
+            problem = f"unreadable ({exc})"
+        if snap is None and problem is None:
+            problem = "missing"
     if args.check:
-        if fresh:
-            print(store.describe(store.open_current(folder)))
+        if snap is not None:
+            print(store.describe(snap))
             print("up to date with the database")
             return EXIT_OK
-        print(f"prospects: the figure store in {folder} is {'stale' if current else 'missing'} "
-              f"(database version {stamp}, store {current or 'none'}): run `prospects store`", file=sys.stderr)
+        print(f"prospects: the figure store in {folder} is {problem}: run `prospects store`", file=sys.stderr)
         return EXIT_PARTIAL
-    if fresh and not args.rebuild:
-        print(store.describe(store.open_current(folder)))
+    if snap is not None and not args.rebuild:
+        print(store.describe(snap))
         print("up to date with the database")
         return EXIT_OK
-    import time
-
+    if problem:
+        print(f"prospects: the figure store in {folder} is {problem}: building it", file=sys.stderr)
     start = time.monotonic()
     snap = store.rebuild(settings, engine, progress=store.stderr_progress)
     print(store.describe(snap))

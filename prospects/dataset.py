@@ -97,6 +97,14 @@ class Dataset:
         """A text column (``id``, ``doc_type``, ``template``, ``title``) of some documents."""
         return take_text(self.snapshot.documents, column, self.doc_rows[positions])
 
+    def deal_id_rank(self, positions: np.ndarray) -> np.ndarray:
+        """Sort keys equivalent to the deals' ids (ranks of the ids in sorted order)."""
+        return self.snapshot.col("deals", "id_rank")[self.deal_rows[positions]]
+
+    def doc_id_rank(self, positions: np.ndarray) -> np.ndarray:
+        """Sort keys equivalent to the documents' ids (ranks of the ids in sorted order)."""
+        return self.snapshot.col("documents", "id_rank")[self.doc_rows[positions]]
+
     def deal_ids(self, mask: np.ndarray | None = None) -> np.ndarray:
         """The ids of the deals of ``mask`` (all when None)."""
         pos = np.arange(self.n_deals) if mask is None else np.flatnonzero(mask)

@@ -115,8 +115,8 @@ def by_document(ds: Dataset, c: Cell, as_of_day: int) -> pd.DataFrame:
             "total": rec.astype(np.int64) + one,
         }
     )
-    order = np.lexsort((ids, ds.doc_created[doc_pos], deals["deal_id"].to_numpy()))
-    return out.iloc[order].reset_index(drop=True)
+    order = np.lexsort((ds.doc_id_rank(doc_pos), ds.doc_created[doc_pos], ds.deal_id_rank(deal_pos)))
+    return out.take(order).reset_index(drop=True)
 
 
 def by_deal(ds: Dataset, c: Cell, as_of_day: int) -> pd.DataFrame:
@@ -131,8 +131,7 @@ def by_deal(ds: Dataset, c: Cell, as_of_day: int) -> pd.DataFrame:
     np.add.at(rec, deal_of_doc, ds.doc_recurring[doc_pos])
     np.add.at(one, deal_of_doc, ds.doc_one_off[doc_pos])
     # most recent document of each deal among the cell's documents (creation date, then id)
-    ids = ds.doc_text("id", doc_pos)
-    order = np.lexsort((ids, ds.doc_created[doc_pos], deal_of_doc))
+    order = np.lexsort((ds.doc_id_rank(doc_pos), ds.doc_created[doc_pos], deal_of_doc))
     last = np.ones(len(order), dtype=bool)
     if len(order):
         last[:-1] = deal_of_doc[order][1:] != deal_of_doc[order][:-1]
@@ -151,8 +150,8 @@ def by_deal(ds: Dataset, c: Cell, as_of_day: int) -> pd.DataFrame:
     out["recurring"] = rec[pos]
     out["one_off"] = one[pos]
     out["total"] = rec[pos] + one[pos]
-    order = np.lexsort((out["deal_id"].to_numpy(), -out["total"].to_numpy()))
-    return out.iloc[order].reset_index(drop=True)
+    order = np.lexsort((ds.deal_id_rank(pos), -out["total"].to_numpy()))
+    return out.take(order).reset_index(drop=True)
 
 
 def rows(ds: Dataset, sel: Selection, indicator: str, by: str = "deal", *, month: str | None = None, bucket: str | None = None) -> pd.DataFrame:

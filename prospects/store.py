@@ -30,7 +30,9 @@ What the files hold (prospect deals only: client deals never count):
   (``int64``), statuses as ``int8``; derived columns the figures use (conversion day,
   months, days to decide, each document's fees by billing) computed once here;
 * deals sorted by unit code (a unit's deals are one range), documents by deal, lines
-  by document, with ``[start, end)`` offsets from each to the next;
+  by document, with ``[start, end)`` offsets from each to the next; each deal's and
+  document's ``id_rank`` (its id's rank in sorted order) so that drill-downs sort by id
+  without comparing strings;
 * text as Arrow strings, never Python objects until a drill-down materialises its own
   rows: repetitive columns (document types, templates, missions, abandon reasons)
   dictionary-encoded, the others (ids, names, titles) plain UTF-8.
@@ -139,9 +141,24 @@ def store_folder(settings: Settings) -> Path:
 # building
 
 
+def _positions(values: pd.Series | pa.Array, of: pd.Index | pa.Array) -> np.ndarray:
+    """Position of each value in ``of`` (a hash lookup in C); -1 for null or unknown."""
+    values = values if isinstance(values, pa.Array) else _text(values)
+    of = of if isinstance(of, pa.Array) else _text(of.to_numpy(dtype=object))
+    found = pc.index_in(values, value_set=of)
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+
+
 def _codes(index: pd.Index, values: pd.Series) -> np.ndarray:
     """Positions of ``values`` in a sorted id index (the directory codes); -1 for null or unknown."""
-    return index.get_indexer(values.to_numpy(dtype=object)).astype(np.int32)
+    return _positions(values, index)
+
+
+def _rank(arr: pa.Array) -> np.ndarray:
+    """Each value's rank in sorted order (``int32``, from 0): sorting by it sorts by the text."""
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.int32)
+    return (pc.rank(arr, sort_keys="ascending", tiebreaker="first").to_numpy() - 1).astype(np.int32)
 
 
 def _text(values: pd.Series | np.ndarray, *, dictionary: bool = False) -> pa.Array:
@@ -192,10 +209,10 @@ def build_tables(frames: Mapping[str, pd.DataFrame]) -> tuple[Directory, dict[st
     deals = deals.iloc[order].reset_index(drop=True)
     unit = unit[order]
     n_deals = len(deals)
-    deal_index = pd.Index(deals["id"].to_numpy(dtype=object))
+    deal_ids = _text(deals["id"])
 
     docs = frames["documents"]
-    deal_pos = deal_index.get_indexer(docs["deal_id"].to_numpy(dtype=object))
+    deal_pos = _positions(docs["deal_id"], deal_ids)
     docs = docs[deal_pos >= 0]
     deal_pos = deal_pos[deal_pos >= 0].astype(np.int32)
     created = day_numbers(docs["created_on"])
@@ -205,7 +222,8 @@ def build_tables(frames: Mapping[str, pd.DataFrame]) -> tuple[Directory, dict[st
     n_docs = len(docs)
 
     lines = frames["document_lines"]
-    doc_pos = pd.Index(docs["id"].to_numpy(dtype=object)).get_indexer(lines["document_id"].to_numpy(dtype=object))
+    doc_ids = _text(docs["id"])
+    doc_pos = _positions(lines["document_id"], doc_ids)
     lines = lines[doc_pos >= 0]
     doc_pos = doc_pos[doc_pos >= 0].astype(np.int32)
     line_no = lines["line_no"].to_numpy(dtype=np.int64)
@@ -236,7 +254,8 @@ def build_tables(frames: Mapping[str, pd.DataFrame]) -> tuple[Directory, dict[st
     people_index, entity_index, group_index = people.index, entities.index, groups.index
     tables = {
         "deals": pa.table({
-            "id": _text(deals["id"]),
+            "id": deal_ids,
+            "id_rank": _rank(deal_ids),
             "name": _text(deals["name"]),
             "prospect_name": _text(deals["prospect_name"]),
             "abandon_reason": _text(deals["abandon_reason"], dictionary=True),
@@ -254,7 +273,8 @@ def build_tables(frames: Mapping[str, pd.DataFrame]) -> tuple[Directory, dict[st
             "doc_end": doc_end,
         }),
         "documents": pa.table({
-            "id": _text(docs["id"]),
+            "id": doc_ids,
+            "id_rank": _rank(doc_ids),
             "doc_type": _text(docs["doc_type"], dictionary=True),
             "template": _text(docs["template"], dictionary=True),
             "title": _text(docs["title"]),
