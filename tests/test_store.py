@@ -302,7 +302,14 @@ def test_readers_see_one_extract_or_the_other_while_loads_happen(backend, tmp_pa
 
 @pytest.mark.browser
 def test_the_next_page_of_a_running_dashboard_shows_the_new_extract(tmp_path):
-    from .browser import Serve, cells, chromium_available, expected_cells, launch_chromium, open_dashboard
+    from .browser import (
+        Serve,
+        cells,
+        chromium_available,
+        expected_cells,
+        launch_chromium,
+        open_dashboard,
+    )
     from .conftest import IN_CI
 
     if not chromium_available():
