@@ -331,10 +331,7 @@ class View:
         state = self.state()
         ds = state.dataset
         found = store.find_text(state.snapshot.documents, "id", [str(i) for i in ids])
-        pos = np.searchsorted(ds.doc_rows, found)  # the dataset's documents are in store order
-        ok = pos < ds.n_documents
-        ok[ok] = ds.doc_rows[pos[ok]] == found[ok]
-        pos = pos[ok]
+        pos = ds.doc_positions(found)
         pos = pos[visible_mask(state.viewer, state.snapshot.directory, ds)[ds.doc_deal[pos]]]
         if len(pos) < len(ids):
             raise AccessDenied(f"Accès refusé : {len(ids) - len(pos)} document(s) hors de votre périmètre")
@@ -406,7 +403,7 @@ class View:
         ds = self.dataset()
         pos = np.flatnonzero(self.mask(ds, unit, collaborator) & (ds.deal_created <= day_number(p.as_of)))
         snap = ds.snapshot
-        rows = ds.deal_rows[pos]
+        rows = ds.deal_rows(pos)
         ids = lambda table, codes: _ids(ds.directory, table, codes)  # noqa: E731
         abandoned = ds.deal_abandoned[pos]
         out = pd.DataFrame({

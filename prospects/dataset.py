@@ -51,8 +51,12 @@ class Dataset:
     """Deals and documents of one viewer as positions into a store snapshot, with their arrays."""
 
     snapshot: Snapshot
-    deal_rows: np.ndarray  # store position of each deal of the dataset
-    doc_rows: np.ndarray  # store position of each document of the dataset
+    # where the rows sit in the store: a range starting at ``*_lo`` (in place), or the
+    # store position of each row (``*_pick``, gathered)
+    deal_lo: int
+    doc_lo: int
+    deal_pick: np.ndarray | None
+    doc_pick: np.ndarray | None
     # deal arrays (store codes, day numbers)
     deal_unit: np.ndarray
     deal_partner: np.ndarray
@@ -82,28 +86,49 @@ class Dataset:
 
     @property
     def n_deals(self) -> int:
-        return len(self.deal_rows)
+        return len(self.deal_unit)
 
     @property
     def n_documents(self) -> int:
-        return len(self.doc_rows)
+        return len(self.doc_status)
+
+    def deal_rows(self, positions: np.ndarray) -> np.ndarray:
+        """Store positions of some of the dataset's deals."""
+        positions = np.asarray(positions, dtype=np.int64)
+        return positions + self.deal_lo if self.deal_pick is None else self.deal_pick[positions]
+
+    def doc_rows(self, positions: np.ndarray) -> np.ndarray:
+        """Store positions of some of the dataset's documents."""
+        positions = np.asarray(positions, dtype=np.int64)
+        return positions + self.doc_lo if self.doc_pick is None else self.doc_pick[positions]
+
+    def doc_positions(self, store_rows: np.ndarray) -> np.ndarray:
+        """The dataset positions of store documents (those not in the dataset left out)."""
+        store_rows = np.asarray(store_rows, dtype=np.int64)
+        if self.doc_pick is None:
+            local = store_rows - self.doc_lo
+            return local[(local >= 0) & (local < self.n_documents)]
+        pos = np.searchsorted(self.doc_pick, store_rows)  # gathered documents are in store order
+        ok = pos < self.n_documents
+        ok[ok] = self.doc_pick[pos[ok]] == store_rows[ok]
+        return pos[ok]
 
     # -- text, materialised for some rows only ------------------------------------------
     def deal_text(self, column: str, positions: np.ndarray) -> np.ndarray:
         """A text column (``id``, ``name``, ``prospect_name``, ``abandon_reason``) of some deals."""
-        return take_text(self.snapshot.deals, column, self.deal_rows[positions])
+        return take_text(self.snapshot.deals, column, self.deal_rows(positions))
 
     def doc_text(self, column: str, positions: np.ndarray) -> np.ndarray:
         """A text column (``id``, ``doc_type``, ``template``, ``title``) of some documents."""
-        return take_text(self.snapshot.documents, column, self.doc_rows[positions])
+        return take_text(self.snapshot.documents, column, self.doc_rows(positions))
 
     def deal_id_rank(self, positions: np.ndarray) -> np.ndarray:
         """Sort keys equivalent to the deals' ids (ranks of the ids in sorted order)."""
-        return self.snapshot.col("deals", "id_rank")[self.deal_rows[positions]]
+        return self.snapshot.col("deals", "id_rank")[self.deal_rows(positions)]
 
     def doc_id_rank(self, positions: np.ndarray) -> np.ndarray:
         """Sort keys equivalent to the documents' ids (ranks of the ids in sorted order)."""
-        return self.snapshot.col("documents", "id_rank")[self.doc_rows[positions]]
+        return self.snapshot.col("documents", "id_rank")[self.doc_rows(positions)]
 
     def deal_ids(self, mask: np.ndarray | None = None) -> np.ndarray:
         """The ids of the deals of ``mask`` (all when None)."""
@@ -152,12 +177,12 @@ class Dataset:
     def doc_dates(self, name: str, positions: np.ndarray) -> np.ndarray:
         """``created_on``, ``sent_on`` or ``decided_on`` of some documents (``datetime64[s]``, NaT for null)."""
         column = {"created_on": "created", "sent_on": "sent", "decided_on": "decided"}[name]
-        return dates_of(self.snapshot.col("documents", column)[self.doc_rows[positions]])
+        return dates_of(self.snapshot.col("documents", column)[self.doc_rows(positions)])
 
     def lines(self, positions: np.ndarray) -> pd.DataFrame:
         """The lines of some documents: document_id, line_no, mission, billing, amount_cents (by document, line)."""
         snap = self.snapshot
-        rows = self.doc_rows[np.asarray(positions, dtype=np.int64)]
+        rows = self.doc_rows(positions)
         start, end = snap.col("documents", "line_start")[rows], snap.col("documents", "line_end")[rows]
         count = (end - start).astype(np.int64)
         which = np.repeat(np.arange(len(rows)), count)
@@ -201,20 +226,22 @@ def _dataset(snap: Snapshot, deal_lo: int, deal_hi: int, deal_rows: np.ndarray |
         doc_deal = doc("deal")[doc_lo:doc_hi]
         if deal_lo:
             doc_deal = (doc_deal - np.int32(deal_lo)).astype(np.int32)
-        deal_pos = np.arange(deal_lo, deal_hi, dtype=np.int64)
-        doc_pos = np.arange(doc_lo, doc_hi, dtype=np.int64)
+        deal_pick = doc_pick = None
     else:  # gathered: copies of the viewer's rows only
-        deal_pos = np.asarray(deal_rows, dtype=np.int64)
-        start, end = d("doc_start")[deal_pos], d("doc_end")[deal_pos]
+        deal_lo = doc_lo = 0
+        deal_pick = _frozen(np.asarray(deal_rows, dtype=np.int64))
+        start, end = d("doc_start")[deal_pick], d("doc_end")[deal_pick]
         count = end - start
-        doc_pos = np.repeat(start - np.concatenate([[0], np.cumsum(count)[:-1]]), count) + np.arange(int(count.sum()))
-        deals = {c: d(c)[deal_pos] for c in _DEAL_COLUMNS}
-        docs = {c: doc(c)[doc_pos] for c in _DOC_COLUMNS}
-        doc_deal = np.repeat(np.arange(len(deal_pos), dtype=np.int32), count)
+        doc_pick = _frozen(np.repeat(start - np.concatenate([[0], np.cumsum(count)[:-1]]), count) + np.arange(int(count.sum())))
+        deals = {c: d(c)[deal_pick] for c in _DEAL_COLUMNS}
+        docs = {c: doc(c)[doc_pick] for c in _DOC_COLUMNS}
+        doc_deal = np.repeat(np.arange(len(deal_pick), dtype=np.int32), count)
     return Dataset(
         snapshot=snap,
-        deal_rows=_frozen(deal_pos),
-        doc_rows=_frozen(doc_pos),
+        deal_lo=deal_lo,
+        doc_lo=doc_lo,
+        deal_pick=deal_pick,
+        doc_pick=doc_pick,
         **{f"deal_{c}": _frozen(v) for c, v in deals.items()},
         doc_deal=_frozen(doc_deal),
         **{f"doc_{c}": _frozen(v) for c, v in docs.items()},
