@@ -550,6 +550,17 @@ class Snapshot:
 
 _OPEN: weakref.WeakValueDictionary[str, Snapshot] = weakref.WeakValueDictionary()
 
+#: The columns each file must hold (what :func:`build_tables` writes).
+_COLUMNS = {
+    "deals": ("id", "id_rank", "name", "prospect_name", "abandon_reason", "unit", "partner", "manager", "client_manager",
+              "group", "status", "created", "abandoned", "converted", "converted_month", "doc_start", "doc_end"),
+    "documents": ("id", "id_rank", "doc_type", "template", "title", "deal", "status", "created", "sent", "decided",
+                  "sent_or_created", "decided_month", "days_to_decide", "signatory", "entity", "recurring", "one_off",
+                  "line_start", "line_end"),
+    "lines": ("document", "line_no", "mission", "billing", "amount"),
+    **{name: tuple(TABLES[name].column_names) for name in DIRECTORY_TABLES},
+}
+
 
 def open_version(path: Path) -> Snapshot:
     """Map one version folder (shared within the process: opened once per build of it)."""
@@ -571,6 +582,10 @@ def open_version(path: Path) -> Snapshot:
         raise
     except (OSError, pa.ArrowInvalid) as exc:
         raise StoreError(f"figure store {path}: a file cannot be read ({exc}); run `prospects store --rebuild`") from None
+    for name, columns in _COLUMNS.items():
+        missing = sorted(set(columns) - set(tables[name].schema.names))
+        if missing:
+            raise StoreError(f"figure store {path}: {name}.arrow lacks {', '.join(missing)}; run `prospects store --rebuild`")
     directory = build_directory({name: _frame(tables[name]) for name in DIRECTORY_TABLES})
     cols = {}
     for table in ("deals", "documents", "lines"):
