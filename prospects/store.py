@@ -697,10 +697,11 @@ def replace_content(
     """
     from . import db
 
+    info = {"loaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **(info or {})}
     stamp = db.replace_all(engine, frames, info, on_table=on_table)
     try:
         folder = store_folder(settings if settings is not None else settings_for(engine))
-        publish(folder, frames, stamp, {**(info or {}), "version": stamp}, progress)
+        publish(folder, frames, stamp, {**info, "version": stamp}, progress)
     except (StoreError, OSError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return stamp, f"the figure store could not be written ({reason}); it will be built when the firm is first opened"

@@ -67,6 +67,10 @@ def test_load_import_and_demo_publish_the_store_of_what_they_committed(tmp_path,
     snap = store.open_current(folder)
     assert snap.meta["counts"]["documents"] == 13 and snap.meta["counts"]["deals"] == 9  # prospect deals only
     assert snap.meta["source"]["source"] == str(extract.resolve())
+    from prospects.api import open_firm as _open
+
+    info = _open(url, today=TODAY).extract_info  # what reports print: the database's own record
+    assert info == db.read_extract_info(db.make_engine(url)) and info["loaded_at"] and info["version"] == version
     # the demo: a new version replaces the old one
     assert main(["--db", url, "--today", TODAY, "demo"]) == 0
     second = db.read_version(db.make_engine(url))
