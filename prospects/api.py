@@ -315,11 +315,33 @@ class View:
         >>> me.drilldown("signed_budget", by="document", unit="R-IDF", month="2026-03")
         >>> me.drilldown("offers_in_progress", by="document", bucket=">180")
         """
+        frame = self.drill_rows(indicator, by=by, month=month, bucket=bucket, unit=unit, collaborator=collaborator,
+                                fiscal_year=fiscal_year, as_of=as_of, period=period).frame()
+        return self.with_lines(frame) if lines and by == "document" else frame
+
+    def drill_rows(
+        self,
+        indicator: str,
+        *,
+        by: str = "deal",
+        month: str | None = None,
+        bucket: str | None = None,
+        unit: str | None = None,
+        collaborator: str | None = None,
+        fiscal_year: int | None = None,
+        as_of: str | dt.date | None = None,
+        period: Period | None = None,
+    ) -> drilldown.Rows:
+        """The rows of :meth:`drilldown`, counted, summed and sortable before any text is read.
+
+        ``rows.totals()`` is the footer, ``rows.order(column, ascending)`` a sort, and
+        ``rows.frame(order, limit)`` materialises names and titles for those rows only
+        (what the dashboard shows a page of).
+        """
         p = self._resolve(period, fiscal_year, as_of)
         ds = self.dataset()
         sel = figures.selections(ds, self.mask(ds, unit, collaborator), p)
-        frame = drilldown.rows(ds, sel, indicator, by, month=month, bucket=bucket)
-        return self.with_lines(frame) if lines and by == "document" else frame
+        return drilldown.rows_of(ds, sel, indicator, by, month=month, bucket=bucket)
 
     def with_lines(self, frame: pd.DataFrame) -> pd.DataFrame:
         """By-document drill-down rows with a ``lines`` column (mission, billing, amount_cents).

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .scoping import Directory, Viewer, visible_mask
 from .store import (
@@ -31,6 +32,7 @@ from .store import (
     dates_of,
     day_number,
     month_ordinal,
+    take_arrow,
     take_text,
 )
 
@@ -130,6 +132,20 @@ class Dataset:
         """Sort keys equivalent to the documents' ids (ranks of the ids in sorted order)."""
         return self.snapshot.col("documents", "id_rank")[self.doc_rows(positions)]
 
+    def deal_arrow(self, column: str, positions: np.ndarray) -> pa.Array:
+        """A text column of some deals as an Arrow array (no Python strings)."""
+        return take_arrow(self.snapshot.deals, column, self.deal_rows(positions))
+
+    def doc_arrow(self, column: str, positions: np.ndarray) -> pa.Array:
+        """A text column of some documents as an Arrow array (no Python strings)."""
+        return take_arrow(self.snapshot.documents, column, self.doc_rows(positions))
+
+    def unit_level_codes(self, level: str) -> np.ndarray:
+        """For each unit code, the code of its ancestor-or-self at ``level`` (-1 when above it)."""
+        units = self.directory.units
+        ancestor = units["code"].reindex(units[level].to_numpy(dtype=object)).to_numpy()
+        return np.where(pd.isna(ancestor), -1, ancestor).astype(np.int64)
+
     def deal_ids(self, mask: np.ndarray | None = None) -> np.ndarray:
         """The ids of the deals of ``mask`` (all when None)."""
         pos = np.arange(self.n_deals) if mask is None else np.flatnonzero(mask)
@@ -160,9 +176,7 @@ class Dataset:
             "prospect": self.deal_text("prospect_name", positions),
         }
         for level in ("region", "agency", "team"):
-            ancestor = units["code"].reindex(units[level].to_numpy(dtype=object)).to_numpy()
-            ancestor = np.where(pd.isna(ancestor), -1, ancestor).astype(np.int64)
-            out[level] = _lookup(names, ancestor[unit])
+            out[level] = _lookup(names, self.unit_level_codes(level)[unit])
         for role in ("partner", "manager", "client_manager"):
             out[role] = self.people(getattr(self, f"deal_{role}")[positions])
         return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in out.items()})

@@ -508,13 +508,15 @@ def _frame(table: pa.Table) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def take_arrow(table: pa.Table, name: str, positions: np.ndarray) -> pa.Array:
+    """A text column at some rows, still Arrow (dictionaries decoded)."""
+    taken = _array(table, name).take(pa.array(np.asarray(positions, dtype=np.int64)))
+    return taken.dictionary_decode() if pa.types.is_dictionary(taken.type) else taken
+
+
 def take_text(table: pa.Table, name: str, positions: np.ndarray) -> np.ndarray:
     """Text of some rows as Python strings (None for null): only these rows are materialised."""
-    arr = _array(table, name)
-    taken = arr.take(pa.array(np.asarray(positions, dtype=np.int64)))
-    if pa.types.is_dictionary(taken.type):
-        taken = taken.dictionary_decode()
-    return taken.to_numpy(zero_copy_only=False).astype(object, copy=False)
+    return take_arrow(table, name, positions).to_numpy(zero_copy_only=False).astype(object, copy=False)
 
 
 def find_text(table: pa.Table, name: str, values: Sequence[str]) -> np.ndarray:
