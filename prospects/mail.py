@@ -16,6 +16,7 @@ reason and leaves the mailer ready for the next message.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import html
 import ipaddress
@@ -230,7 +231,6 @@ def compose(
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(idstring="prospects", domain=sender.domain or socket.getfqdn())
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
-    msg["Content-Language"] = loc
     msg.set_content(text_body(to_name, sections, loc, extracted))
     msg.add_alternative(html_body(to_name, sections, loc, extracted), subtype="html")
     for s in sections:
@@ -240,6 +240,7 @@ def compose(
             params = {"charset": "utf-8"} if maintype == "text" else None  # the HTML reports are UTF-8
             msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=one_line(path.name),
                                params=params)
+    msg["Content-Language"] = loc  # last: making the message multipart moves Content-* headers into its parts
     return msg
 
 
@@ -264,6 +265,22 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return f"the server does not support it: {exc}"
     return f"{type(exc).__name__}: {exc}"
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """Log in: AUTH PLAIN with UTF-8 credentials (RFC 4616) when offered, else smtplib's mechanisms (ASCII).
+
+    One mechanism only: a refused password is reported as such, not retried with another.
+    """
+    if "plain" in smtp.esmtp_features.get("auth", "").lower().split():
+        token = base64.b64encode(b"\0" + user.encode("utf-8") + b"\0" + password.encode("utf-8")).decode("ascii")
+        code, resp = smtp.docmd("AUTH", f"PLAIN {token}")
+        if code != 235:
+            raise smtplib.SMTPAuthenticationError(code, resp)
+        return
+    if not (user.isascii() and password.isascii()):
+        raise MailError("the SMTP server does not offer AUTH PLAIN, needed for a user or password beyond ASCII")
+    smtp.login(user, password)
 
 
 class Mailer:
@@ -295,7 +312,7 @@ class Mailer:
                     smtp.starttls(context=self._context())
                     smtp.ehlo()
                 if s.user:
-                    smtp.login(s.user, s.password or "")
+                    _login(smtp, s.user, s.password or "")
             except BaseException:
                 smtp.close()
                 raise

@@ -22,6 +22,7 @@ PDF text comes from ``pdftotext`` (poppler-utils, installed by ``.ci/system-deps
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import email
 import email.policy
 import io
@@ -29,7 +30,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -39,6 +39,7 @@ from prospects.config import load_settings
 from prospects.sample import sample_firm
 
 from .conftest import IN_CI, free_port
+from .smtp import authenticator, make_certificate, server_context, smtp_server
 
 TODAY = "2026-11-29"
 SPACES = re.compile(r"[\s\u202f\u00a0]+")
@@ -57,50 +58,6 @@ def _require(ok: bool, what: str) -> None:
     if IN_CI:
         pytest.fail(message)
     pytest.skip("SKIPPING SUBSCRIPTION SENDING TESTS: " + message)
-
-
-# ---------------------------------------------------------------------------
-# a real SMTP server
-
-
-class Inbox:
-    """aiosmtpd handler: keeps every message, refuses the addresses in ``refuse``."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-        self.refuse: set[str] = set()
-        self.lock = threading.Lock()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return f"550 5.1.1 <{address}>: mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
-        return "250 Message accepted for delivery"
-
-    def take(self) -> list[tuple[str, list[str], email.message.EmailMessage]]:
-        """The messages received since the last call, parsed."""
-        with self.lock:
-            got, self.messages = self.messages, []
-        return [(frm, to, email.message_from_bytes(raw, policy=email.policy.default)) for frm, to, raw in got]
-
-
-@contextlib.contextmanager
-def smtp_server(**kwargs):
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, **kwargs)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
 
 
 # ---------------------------------------------------------------------------
@@ -320,8 +277,6 @@ def test_rerun_after_everything_was_sent_sends_nothing(scenario, firm_url):
     assert mails == []
     assert "0 report(s) to render" in proc.stdout
     assert "0 envoyé(s), 4 déjà envoyé(s)" in proc.stdout
-    import datetime as dt
-
     sent = db.read_sends(db.make_engine(firm_url), 2026, dt.date(2026, 11, 29))
     assert sorted(sent) == [("dir", "F"), ("man2", ""), ("part1", "R1"), ("part2", "R2")]
     assert sent[("part1", "R1")]["email"] == "part1@exemple.fr"
@@ -338,8 +293,6 @@ def test_force_resends(scenario):
 
 
 def test_send_log_survives_a_load(scenario, firm_url):
-    import datetime as dt
-
     engine = db.make_engine(firm_url)
     before = db.read_sends(engine, 2026, dt.date(2026, 11, 29))
     db.replace_all(engine, firm_with_addresses(), info={"source": "reloaded"})
@@ -548,3 +501,105 @@ def test_top_units_of_a_perimeter(firm_url):
     assert subscriptions.top_units(firm.directory, firm.as_viewer("dir").viewer.perimeter) == ["F"]
     assert subscriptions.top_units(firm.directory, firm.as_viewer("part2").viewer.perimeter) == ["R2"]
     assert subscriptions.top_units(firm.directory, frozenset({"A1", "T1", "R2", "A2", "T2"})) == ["R2", "A1"]
+
+
+def test_smtp_credentials_reach_the_cli_from_the_environment_only(tmp_path, monkeypatch):
+    """`report --subscriptions --dry-run --send` logs in over STARTTLS with the environment's credentials."""
+    certificate = make_certificate(tmp_path)
+    url = f"sqlite:///{tmp_path / 'firm.db'}"
+    db.replace_all(db.make_engine(url), firm_with_addresses())
+    ctx = server_context(certificate)
+    with smtp_server(tls_context=ctx, require_starttls=True, authenticator=authenticator, auth_required=True,
+                     auth_require_tls=True) as (inbox, port):
+        config = tmp_path / "prospects.toml"
+        config.write_text(SUBSCRIBED + f'[mail]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "starttls"\n'
+                          f'sender = "prospects@exemple.fr"\nca_file = "{certificate[0]}"\n', "utf-8")
+        argv = ["--db", url, "--today", TODAY, "--config", str(config), "report", "--subscriptions", "--dry-run", "--send"]
+        monkeypatch.setenv("PROSPECTS_SMTP_USER", "relay-user")
+        monkeypatch.setenv("PROSPECTS_SMTP_PASSWORD", "s3cret é")
+        code, out, err = in_process(*argv)
+        assert code == 0, err
+        assert f"127.0.0.1:{port} : connexion, TLS et authentification réussis" in out
+        monkeypatch.setenv("PROSPECTS_SMTP_PASSWORD", "wrong")
+        code, out, err = in_process(*argv)
+        assert code == 2 and "SMTP authentication failed: 535" in err and "s3cret" not in err + out
+        assert inbox.take() == []
+
+
+def _failing_notebook(folder: Path, unit: str) -> Path:
+    """The real report notebook, plus a cell that raises for ``unit`` right after the parameters."""
+    import nbformat
+
+    from prospects import reports
+
+    nb = nbformat.read(reports.default_notebook(), as_version=4)
+    pos = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    cell = nbformat.v4.new_code_cell(f'if unit == "{unit}":\n    raise RuntimeError("panne simulée pour {unit}")')
+    cell["id"] = "inject-failure"
+    nb.cells.insert(pos + 1, cell)
+    path = folder / "failing-report.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_without_send_mails_are_previewed_and_a_failed_render_does_not_stop_the_others(fresh_url, tmp_path, monkeypatch):
+    from prospects import reports
+
+    monkeypatch.setattr(reports, "NOTEBOOK", _failing_notebook(tmp_path, "R1"))
+    config = tmp_path / "prospects.toml"
+    config.write_text('[subscriptions]\ndefault = "none"\n'
+                      '[[subscriptions.list]]\nlogin = "part1"\nunit = "R1"\nformats = ["html"]\n'
+                      '[[subscriptions.list]]\nlogin = "man2"\nunit = "mine"\nformats = ["html"]\n', "utf-8")
+    out = tmp_path / "reports"
+    code, stdout, err = in_process("--db", fresh_url, "--today", TODAY, "--config", str(config), "report",
+                                   "--subscriptions", "--out", str(out))
+    assert code == 1, stdout + err
+    line = next(x for x in stdout.splitlines() if x.startswith("part1 "))
+    assert "échec: rendu en échec: RuntimeError: panne simulée pour R1" in line
+    eml = out / "subscriptions" / "2026" / "2026-11-29" / "man2" / "message.eml"
+    assert f"aperçu {eml}" in stdout
+    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert msg["To"].addresses[0].addr_spec == "man2@exemple.fr"
+    assert [p.get_filename() for p in msg.iter_attachments()] == ["mes-affaires.html"]
+    assert not (out / "subscriptions" / "2026" / "2026-11-29" / "part1" / "message.eml").exists()
+    assert "0 envoyé(s), 0 déjà envoyé(s), 1 aperçu(s), 1 échec(s)" in stdout
+    assert db.read_sends(db.make_engine(fresh_url), 2026, dt.date(2026, 11, 29)) == {}  # a preview is not a send
+
+
+# ---------------------------------------------------------------------------
+# the schedule: deploy/ (systemd service + timer, cron line)
+
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+
+
+def test_schedule_files_run_the_same_command_every_monday_at_seven(tmp_path):
+    import shlex
+
+    service = (DEPLOY / "prospects-subscriptions.service").read_text("utf-8")
+    timer = (DEPLOY / "prospects-subscriptions.timer").read_text("utf-8")
+    cron = (DEPLOY / "prospects-subscriptions.cron").read_text("utf-8")
+    assert re.search(r"^OnCalendar=Mon \*-\*-\* 07:00:00$", timer, re.M) and "Persistent=true" in timer
+    assert "Unit=prospects-subscriptions.service" in timer and "Type=oneshot" in service
+    assert re.search(r"^RestartPreventExitStatus=2 3$", service, re.M)
+    exec_args = shlex.split(re.search(r"^ExecStart=(.+)$", service, re.M).group(1))
+    entry = next(line for line in cron.splitlines() if line and not line.startswith("#") and not re.match(r"^\w+=", line))
+    minute, hour, dom, month, dow, user, command = entry.split(None, 6)
+    assert (minute, hour, dom, month, dow, user) == ("0", "7,8,9", "*", "*", "1", "prospects")  # Monday 07:00, two retries
+    cron_args = shlex.split(command.split("&&", 1)[1].split(">>", 1)[0])
+    assert exec_args[0].endswith("/.venv/bin/prospects") and cron_args[0] == ".venv/bin/prospects"
+    assert exec_args[1:] == cron_args[1:]
+    parsed = cli.build_parser().parse_args(exec_args[1:])
+    assert (parsed.command, parsed.subscriptions, parsed.send, parsed.dry_run, parsed.force) == ("report", True, True, False, False)
+    assert "PROSPECTS_SMTP_PASSWORD" in service and "PROSPECTS_SMTP_PASSWORD" in cron
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze not found: the unit files were checked by reading only")
+    # systemd's own check of both units, with the executable pointed at this environment's command
+    (tmp_path / "prospects-subscriptions.service").write_text(
+        service.replace(exec_args[0], str(Path(sys.executable).parent / "prospects")), "utf-8")
+    (tmp_path / "prospects-subscriptions.timer").write_text(timer, "utf-8")
+    proc = subprocess.run([analyze, "verify", str(tmp_path / "prospects-subscriptions.service"),
+                           str(tmp_path / "prospects-subscriptions.timer")], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stderr.strip() == "", proc.stderr
+    proc = subprocess.run([analyze, "calendar", "--iterations", "2", "Mon *-*-* 07:00:00"], capture_output=True, text=True)
+    assert proc.returncode == 0 and re.search(r"Next elapse: Mon \d{4}-\d\d-\d\d 07:00:00", proc.stdout), proc.stdout
