@@ -109,7 +109,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_subscription_options(p)
     p.set_defaults(handler=_cmd_report)
 
-    p = sub.add_parser("subscriptions", parents=[common], help="list who would receive which report ([subscriptions] in prospects.toml); exit 3 naming any refused subscription")
+    p = sub.add_parser(
+        "subscriptions", parents=[common],
+        help="list who would receive which report ([subscriptions] in prospects.toml); exit 3 naming any refused subscription",
+        description="List the report subscriptions: recipient, address, unit, formats, language and where each comes from "
+                    "(the default for validators or a [[subscriptions.list]] entry), then the validators who get nothing "
+                    "and why. Exit 3, naming each, for a subscription to a unit outside its recipient's perimeter, a unit "
+                    "asked by someone without the right to validate offers, an unknown or inactive login, or a recipient "
+                    "without an e-mail address. Send them with `prospects report --subscriptions --send` "
+                    "(docs/deployment.md, \"Report subscriptions\").",
+    )
     p.set_defaults(handler=_cmd_subscriptions)
 
     return parser

@@ -30,6 +30,7 @@ through :mod:`prospects.db`), so a rerun for the same period skips it unless ``f
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import re
@@ -416,9 +417,50 @@ def run_command(
             firm.engine.dispose()
             print(f"prospects: {exc}: nothing rendered or sent", file=sys.stderr)
             return 2
-    folder = (Path(out) if out is not None else settings.project_dir / "reports") / "subscriptions" / \
-        str(period.fiscal_year) / period.as_of.isoformat()
+    base = (Path(out) if out is not None else settings.project_dir / "reports") / "subscriptions"
+    folder = base / str(period.fiscal_year) / period.as_of.isoformat()
     firm.engine.dispose()
+    with _single_run(base) as alone:
+        if not alone:
+            print(f"prospects: another `report --subscriptions` is under way ({base / '.lock'}): nothing rendered or sent",
+                  file=sys.stderr)
+            return 2
+        # read the log again under the lock: a run that ended meanwhile may have sent some
+        sent_before = db.read_sends(firm.engine, period.fiscal_year, period.as_of)
+        due = [s for s in res.subscriptions if force or s.key not in sent_before]
+        return _render_and_send(settings, res, due, sent_before, period, folder, mailer, info, firm, jobs=jobs,
+                                notebook=nb_path, chromium=chromium, config=config, progress=progress)
+
+
+@contextlib.contextmanager
+def _single_run(base: Path):
+    """Whether this is the only run using ``base`` (an exclusive lock, released on exit, even on a crash).
+
+    Two runs at once (a cron retry while the first still renders) could both send the same
+    report: the second is refused instead.
+    """
+    import fcntl
+
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / ".lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription], sent_before, period: Period,
+                     folder: Path, mailer: mail.Mailer | None, info: dict[str, str], firm, *, jobs: int,
+                     notebook: Path, chromium: str | None, config, progress: bool) -> int:
+    """Render what is due as each recipient, then one mail per recipient (or a preview); the summary."""
+    loc = settings.locale
+    t = TEXT[loc]
+    nb_path = notebook
     unit_jobs = [_job(s, period, settings, folder, nb_path, chromium, config) for s in due]
     started = time.perf_counter()
     results = reports.render_many(unit_jobs, workers=max(1, jobs), progress=progress, desc="subscriptions")

@@ -603,3 +603,20 @@ def test_schedule_files_run_the_same_command_every_monday_at_seven(tmp_path):
     assert proc.returncode == 0 and proc.stderr.strip() == "", proc.stderr
     proc = subprocess.run([analyze, "calendar", "--iterations", "2", "Mon *-*-* 07:00:00"], capture_output=True, text=True)
     assert proc.returncode == 0 and re.search(r"Next elapse: Mon \d{4}-\d\d-\d\d 07:00:00", proc.stdout), proc.stdout
+
+
+def test_a_second_run_at_the_same_time_is_refused(fresh_url, tmp_path):
+    """A cron retry while the first run still renders must not send the same reports twice."""
+    import fcntl
+
+    config = tmp_path / "prospects.toml"
+    config.write_text('[subscriptions]\ndefault = "none"\n[[subscriptions.list]]\nlogin = "man2"\nunit = "mine"\n'
+                      'formats = ["html"]\n', "utf-8")
+    base = tmp_path / "out" / "subscriptions"
+    base.mkdir(parents=True)
+    with open(base / ".lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the first run
+        code, out, err = in_process("--db", fresh_url, "--today", TODAY, "--config", str(config), "report",
+                                    "--subscriptions", "--out", str(tmp_path / "out"))
+    assert code == 2 and "another `report --subscriptions` is under way" in err
+    assert not (base / "2026").exists()
