@@ -103,16 +103,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", metavar="FILE", type=Path, help="write to FILE instead of standard output (required for xlsx)")
     p.set_defaults(handler=_cmd_drilldown)
 
-    p = sub.add_parser("report", parents=[common], help="papermill snapshots, one per unit (HTML and A4 PDF), plus an index page")
-    p.add_argument("--as", dest="login", metavar="LOGIN", required=True, help="render as this viewer (collaborators.login); ACCESS.md applies")
+    p = sub.add_parser("report", parents=[common], help="papermill snapshots, one per unit (HTML and A4 PDF), plus an index page; or the subscriptions, each as its recipient")
+    p.add_argument("--as", dest="login", metavar="LOGIN", help="render as this viewer (collaborators.login); ACCESS.md applies (required without --subscriptions)")
     p.add_argument("--by", choices=("region", "agency"), default="region", help="one report per unit of this kind in the viewer's perimeter (default: region)")
     p.add_argument("--unit", metavar="ID", nargs="+", action="extend", help="these org units instead (region, agency or team of the perimeter)")
     p.add_argument("--fiscal-year", type=int, metavar="Y", help="fiscal year (labelled by the year it ends; default: current)")
     p.add_argument("--as-of", metavar="DATE", help="as-of date inside the fiscal year (default: today, or the FY's last day)")
-    p.add_argument("--format", default="html,pdf", metavar="html,pdf", help="comma-separated formats (default: html,pdf)")
+    p.add_argument("--format", metavar="html,pdf", help="comma-separated formats (default: html,pdf; with --subscriptions each subscription's formats)")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: reports/ in the project folder); files go to DIR/<fiscal year>/")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="render N units in parallel processes (default: 1)")
+    add_subscription_options(p)
     p.set_defaults(handler=_cmd_report)
+
+    p = sub.add_parser(
+        "subscriptions", parents=[common],
+        help="list who would receive which report ([subscriptions] in prospects.toml); exit 3 naming any refused subscription",
+        description="List the report subscriptions: recipient, address, unit, formats, language and where each comes from "
+                    "(the default for validators or a [[subscriptions.list]] entry), then the validators who get nothing "
+                    "and why. Exit 3, naming each, for a subscription to a unit outside its recipient's perimeter, a unit "
+                    "asked by someone without the right to validate offers, an unknown or inactive login, or a recipient "
+                    "without an e-mail address. Send them with `prospects report --subscriptions --send` "
+                    "(docs/deployment.md, \"Report subscriptions\").",
+    )
+    p.set_defaults(handler=_cmd_subscriptions)
 
     return parser
 
@@ -311,6 +324,12 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from . import reports
 
+    if args.subscriptions or args.send or args.dry_run or args.force:
+        return _cmd_report_subscriptions(args, settings)
+    if not args.login:
+        print("prospects: report needs --as LOGIN (or --subscriptions)", file=sys.stderr)
+        return EXIT_UNUSABLE
+    args.format = args.format or "html,pdf"
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     if not formats or any(f not in reports.FORMATS for f in formats):
         print(f"prospects: --format {args.format}: expected html, pdf or html,pdf", file=sys.stderr)
@@ -327,6 +346,51 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     except (reports.ChromiumMissing, reports.NothingToRender, FileNotFoundError) as exc:
         print(f"prospects: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
+
+
+# ---------------------------------------------------------------------------
+# report subscriptions (issue 15)
+
+
+def add_subscription_options(p: argparse.ArgumentParser) -> None:
+    """``report --subscriptions [--send] [--dry-run] [--force]``."""
+    g = p.add_argument_group("subscriptions ([subscriptions] and [mail] in prospects.toml; docs/deployment.md)")
+    g.add_argument("--subscriptions", action="store_true", help="render every subscription as its recipient (not --as), one folder per recipient under --out/subscriptions/<FY>/<as-of>/, and write each mail as message.eml")
+    g.add_argument("--send", action="store_true", help="with --subscriptions: send one mail per recipient through [mail] (SMTP) and log it in the database")
+    g.add_argument("--dry-run", action="store_true", help="with --subscriptions: render and send nothing; list who would receive what and what the send log skips; with --send, also check the SMTP connection and login")
+    g.add_argument("--force", action="store_true", help="with --subscriptions: resend what the send log says was already sent for this period")
+
+
+def _cmd_report_subscriptions(args: argparse.Namespace, settings: Settings) -> int:
+    from . import reports, subscriptions
+
+    if not args.subscriptions:
+        print("prospects: --send, --dry-run and --force go with --subscriptions", file=sys.stderr)
+        return EXIT_UNUSABLE
+    clashes = [flag for flag, given in (("--as", args.login), ("--unit", args.unit), ("--format", args.format),
+                                        ("--by", args.by != "region")) if given]
+    if clashes:
+        print(f"prospects: {', '.join(clashes)}: not with --subscriptions (each report is rendered as its recipient, "
+              "for the unit and formats of the subscription)", file=sys.stderr)
+        return EXIT_UNUSABLE
+    if args.jobs < 1:
+        print("prospects: --jobs must be at least 1", file=sys.stderr)
+        return EXIT_UNUSABLE
+    try:
+        return subscriptions.run_command(
+            settings, send=args.send, dry_run=args.dry_run, force=args.force, jobs=args.jobs,
+            fiscal_year=args.fiscal_year, as_of=args.as_of, out=args.out, config=getattr(args, "config", None),
+            notebook=reports.NOTEBOOK,
+        )
+    except (reports.ChromiumMissing, FileNotFoundError) as exc:
+        print(f"prospects: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+
+
+def _cmd_subscriptions(args: argparse.Namespace, settings: Settings) -> int:
+    from . import subscriptions
+
+    return subscriptions.list_command(settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

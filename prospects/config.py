@@ -11,6 +11,17 @@ Resolution order, first match wins, for every setting:
    ``store_folder`` and a ``[function_caps]`` table);
 4. the defaults below.
 
+Report subscriptions and mail (issue 15) come from the config file only, with two
+exceptions: the SMTP user and password are read **only** from the environment
+(``PROSPECTS_SMTP_USER``, ``PROSPECTS_SMTP_PASSWORD``) and refused in the file, so the
+file never holds a secret. ``[subscriptions]``: ``default`` (``"validators"``, the
+default, or ``"none"``), ``exclude`` (logins left out of the default) and a
+``[[subscriptions.list]]`` array (``login``, ``unit``, optional ``formats`` and
+``language``); ``[mail]``: ``host`` (default ``localhost``), ``port`` (default by
+``security``: 25 for ``none``, 587 for ``starttls``, 465 for ``ssl``), ``security``
+(default ``none``), ``sender``, ``ca_file`` (a CA bundle trusted instead of the system's)
+and ``timeout`` (seconds, default 30).
+
 The project folder is ``PROSPECTS_HOME`` if set, else the nearest folder at or above
 the working directory holding ``prospects.toml`` or the project's ``pyproject.toml``,
 else the working directory. The default database is ``sqlite:///<project>/data/prospects.db``.
@@ -58,6 +69,8 @@ class Settings:
     chromium: str = "/usr/bin/chromium"
     config_file: Path | None = None
     store_folder: Path | None = None  # figure stores of non-SQLite databases (None: <project>/data/store)
+    subscriptions: SubscriptionSettings = field(default_factory=lambda: SubscriptionSettings())
+    mail: MailSettings = field(default_factory=lambda: MailSettings())
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed."""
@@ -159,7 +172,7 @@ def load_settings(
             config_path = config_path if config_path.is_file() else None
     src_file = f"config file {config_path}" if config_path else "config file"
 
-    known = {"fiscal_year_start_month", "locale", "db", "chromium", "function_caps", "store_folder"}
+    known = {"fiscal_year_start_month", "locale", "db", "chromium", "function_caps", "store_folder", "subscriptions", "mail"}
     unknown = sorted(set(file_values) - known)
     if unknown:
         raise ConfigError(f"{src_file}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
@@ -207,4 +220,141 @@ def load_settings(
         chromium=chromium,
         config_file=config_path,
         store_folder=store,
+        subscriptions=subscription_settings(file_values.get("subscriptions", {}), src_file),
+        mail=mail_settings(file_values.get("mail", {}), env, src_file, project_dir),
+    )
+
+
+# ---------------------------------------------------------------------------
+# report subscriptions and mail (issue 15)
+
+SUBSCRIPTION_DEFAULTS = ("validators", "none")
+#: What a subscription's ``unit`` may name besides a unit id.
+SUBSCRIPTION_UNITS = ("perimeter", "mine")
+SUBSCRIPTION_FORMATS = ("pdf", "html")
+MAIL_SECURITY = ("none", "starttls", "ssl")
+MAIL_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
+#: Keys that would hold a secret: never read from the file.
+_MAIL_SECRETS = {"user": "PROSPECTS_SMTP_USER", "username": "PROSPECTS_SMTP_USER", "login": "PROSPECTS_SMTP_USER",
+                 "password": "PROSPECTS_SMTP_PASSWORD", "passwd": "PROSPECTS_SMTP_PASSWORD"}
+
+
+@dataclass(frozen=True)
+class SubscriptionEntry:
+    """One ``[[subscriptions.list]]`` entry, as written (checked against the data later)."""
+
+    login: str
+    unit: str  # a unit id, "perimeter" or "mine"
+    formats: tuple[str, ...] = ("pdf",)
+    language: str | None = None  # None: the settings' locale
+    position: int = 0  # 1-based rank in the list, to name it in messages
+
+
+@dataclass(frozen=True)
+class SubscriptionSettings:
+    """``[subscriptions]``: who receives which report."""
+
+    default: str = "validators"
+    exclude: tuple[str, ...] = ()
+    entries: tuple[SubscriptionEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """``[mail]`` plus the SMTP credentials from the environment (never printed)."""
+
+    host: str = "localhost"
+    port: int = 25
+    security: str = "none"
+    sender: str | None = None
+    ca_file: Path | None = None
+    timeout: float = 30.0
+    user: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+
+
+def _formats(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: formats must be a list such as [\"pdf\"] or [\"pdf\", \"html\"]")
+    bad = [v for v in value if v not in SUBSCRIPTION_FORMATS]
+    if bad:
+        raise ConfigError(f"{where}: format {bad[0]!r}; expected pdf and/or html")
+    return tuple(dict.fromkeys(value))
+
+
+def subscription_settings(raw: Any, src_file: str) -> SubscriptionSettings:
+    """Check ``[subscriptions]`` (its shape only; logins and units are checked against the data)."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{src_file}: subscriptions must be a table, e.g. [subscriptions]")
+    unknown = sorted(set(raw) - {"default", "exclude", "list"})
+    if unknown:
+        raise ConfigError(f"{src_file}: [subscriptions] unknown key(s) {', '.join(unknown)}; known keys: default, exclude, list")
+    default = raw.get("default", "validators")
+    if default not in SUBSCRIPTION_DEFAULTS:
+        raise ConfigError(f"{src_file}: [subscriptions] default = {default!r}; expected \"validators\" or \"none\"")
+    exclude = raw.get("exclude", [])
+    if not isinstance(exclude, list) or not all(isinstance(v, str) for v in exclude):
+        raise ConfigError(f"{src_file}: [subscriptions] exclude must be a list of logins")
+    items = raw.get("list", [])
+    if not isinstance(items, list) or not all(isinstance(v, Mapping) for v in items):
+        raise ConfigError(f"{src_file}: subscriptions.list must be an array of tables, e.g. [[subscriptions.list]]")
+    entries = []
+    for pos, item in enumerate(items, start=1):
+        where = f"{src_file}: [[subscriptions.list]] #{pos}"
+        unknown = sorted(set(item) - {"login", "unit", "formats", "language"})
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known keys: login, unit, formats, language")
+        login, unit = item.get("login"), item.get("unit")
+        if not isinstance(login, str) or not login.strip():
+            raise ConfigError(f"{where}: login is missing")
+        if not isinstance(unit, str) or not unit.strip():
+            raise ConfigError(f"{where} ({login}): unit is missing (a unit id, \"perimeter\" or \"mine\")")
+        language = item.get("language")
+        if language is not None:
+            language = _check_locale(language, where)
+        entries.append(SubscriptionEntry(login=login, unit=unit, formats=_formats(item.get("formats", ["pdf"]), where),
+                                         language=language, position=pos))
+    return SubscriptionSettings(default=default, exclude=tuple(exclude), entries=tuple(entries))
+
+
+def mail_settings(raw: Any, env: Mapping[str, str], src_file: str, project_dir: Path) -> MailSettings:
+    """Check ``[mail]``; the SMTP user and password come from the environment only."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{src_file}: mail must be a table, e.g. [mail]")
+    secrets = sorted(k for k in raw if k in _MAIL_SECRETS)
+    if secrets:
+        key = secrets[0]
+        raise ConfigError(
+            f"{src_file}: [mail] {key} is refused: the SMTP credentials are never read from the file; "
+            f"remove it and set {_MAIL_SECRETS[key]} in the environment of the command (e.g. a systemd EnvironmentFile)"
+        )
+    known = {"host", "port", "security", "sender", "ca_file", "timeout"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ConfigError(f"{src_file}: [mail] unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
+    security = raw.get("security", "none")
+    if security not in MAIL_SECURITY:
+        raise ConfigError(f"{src_file}: [mail] security = {security!r}; expected one of {', '.join(MAIL_SECURITY)}")
+    host = raw.get("host", "localhost")
+    if not isinstance(host, str) or not host.strip() or any(ch.isspace() for ch in host):
+        raise ConfigError(f"{src_file}: [mail] host = {host!r} is not a host name")
+    port = raw.get("port", MAIL_PORTS[security])
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise ConfigError(f"{src_file}: [mail] port = {port!r} is not a port number 1-65535")
+    sender = raw.get("sender")
+    if sender is not None and (not isinstance(sender, str) or not sender.strip() or "\r" in sender or "\n" in sender):
+        raise ConfigError(f"{src_file}: [mail] sender = {sender!r} is not an address")
+    ca_file = raw.get("ca_file")
+    if ca_file is not None:
+        ca_file = Path(ca_file) if Path(ca_file).is_absolute() else project_dir / ca_file
+        if not ca_file.is_file():
+            raise ConfigError(f"{src_file}: [mail] ca_file {ca_file} does not exist")
+    timeout = raw.get("timeout", 30)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise ConfigError(f"{src_file}: [mail] timeout = {timeout!r} is not a number of seconds")
+    return MailSettings(
+        host=host.strip(), port=port, security=security, sender=sender.strip() if sender else None, ca_file=ca_file,
+        timeout=float(timeout), user=env.get("PROSPECTS_SMTP_USER") or None, password=env.get("PROSPECTS_SMTP_PASSWORD") or None,
     )

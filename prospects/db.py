@@ -22,7 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from .schema import SQL_TABLES, TABLE_ORDER, TABLES, extract_info, metadata
+from .schema import SQL_TABLES, TABLE_ORDER, TABLES, extract_info, metadata, subscription_sends
 
 
 class DatabaseError(RuntimeError):
@@ -290,3 +290,49 @@ def read_consistent(engine: Engine) -> tuple[str, dict[str, pd.DataFrame], dict[
         finally:
             conn.rollback()
     return _version_of(info), frames, info
+
+
+# ---------------------------------------------------------------------------
+# the send log of report subscriptions (issue 15)
+
+
+def read_sends(engine: Engine, fiscal_year: int, as_of: dt.date) -> dict[tuple[str, str], dict[str, str]]:
+    """The subscription mails already sent for one period: ``(login, unit)`` → email, sent_at, message_id.
+
+    ``unit`` is ``""`` for "Mes affaires". A database that never sent any has no log yet:
+    nothing was sent (this never creates the table, so a dry run writes nothing).
+    """
+    try:
+        present = sa.inspect(engine).has_table(subscription_sends.name)
+    except sa.exc.OperationalError as exc:
+        raise DatabaseError(f"cannot open the database: {exc.orig}") from None
+    if not present:
+        return {}
+    t = subscription_sends
+    stmt = sa.select(t.c.login, t.c.unit, t.c.email, t.c.sent_at, t.c.message_id).where(
+        t.c.fiscal_year == fiscal_year, t.c.as_of == as_of
+    )
+    with engine.connect() as conn:
+        return {
+            (login, unit): {"email": email, "sent_at": sent_at, "message_id": message_id}
+            for login, unit, email, sent_at, message_id in conn.execute(stmt)
+        }
+
+
+def record_sends(engine: Engine, rows: Sequence[Mapping[str, object]]) -> None:
+    """Log subscription mails just sent (keys: login, unit, fiscal_year, as_of, email, sent_at, message_id).
+
+    One transaction; a row for the same recipient, unit and period replaces the older one
+    (``--force`` resends). Creates the log table in a database made before it existed.
+    """
+    if not rows:
+        return
+    t = subscription_sends
+    t.create(engine, checkfirst=True)
+    with engine.begin() as conn:
+        for row in rows:
+            conn.execute(t.delete().where(
+                t.c.login == row["login"], t.c.unit == row["unit"],
+                t.c.fiscal_year == row["fiscal_year"], t.c.as_of == row["as_of"],
+            ))
+        conn.execute(t.insert(), [dict(row) for row in rows])

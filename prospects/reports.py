@@ -513,9 +513,16 @@ class Report:
         return [self.cover(), self.indicators(), self.chart(), self.ageing(), self.top_offers(), self.dictionary()]
 
     def headline(self) -> HeadlineOutput:
-        """Machine-readable headline figures (cents), read back by the batch for the index."""
+        """Machine-readable headline figures (cents), read back by the batch for the index.
+
+        ``previous`` holds the same figures at N-1's as-of date (``previous_as_of``), for
+        the subscription mails.
+        """
+        prev = self.figures.previous
         return HeadlineOutput({"unit": self.unit, "fiscal_year": self.period.fiscal_year,
-                               "as_of": self.period.as_of.isoformat(), **self.headline_values()})
+                               "as_of": self.period.as_of.isoformat(), **self.headline_values(),
+                               "previous_as_of": prev.period.as_of.isoformat() if prev is not None else None,
+                               "previous": headline_values(prev.indicators) if prev is not None else None})
 
 
 def build(
@@ -709,6 +716,8 @@ class UnitResult:
     html: Path | None = None
     pdf: Path | None = None
     headline: dict[str, int] | None = None
+    previous: dict[str, int] | None = None  # the headline figures at N-1's as-of date
+    previous_as_of: str | None = None
     error: str | None = None
     seconds: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)  # notebook, html, pdf: seconds
@@ -829,6 +838,17 @@ def _headline_from(nb) -> dict[str, int] | None:
     return None
 
 
+def _previous_from(nb) -> tuple[dict[str, int] | None, str | None]:
+    """The N-1 headline figures and their as-of date, from the headline cell's output."""
+    for cell in nb.cells:
+        if HEADLINE_TAG in cell.get("metadata", {}).get("tags", []):
+            for output in cell.get("outputs", []):
+                data = output.get("data", {}).get(HEADLINE_MIME)
+                if data is not None and data.get("previous") is not None:
+                    return {code: int(data["previous"][code]) for code, _ in HEADLINE}, data.get("previous_as_of")
+    return None, None
+
+
 def _error_text(exc: BaseException) -> str:
     ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
     msg = f"{ename}: {evalue}" if ename else f"{type(exc).__name__}: {exc}"
@@ -885,6 +905,7 @@ def render_unit(job: UnitJob) -> UnitResult:
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel chatter on our stderr
             )
             result.headline = _headline_from(nb)
+            result.previous, result.previous_as_of = _previous_from(nb)
             lap = time.perf_counter()
             result.stages["notebook"] = lap - started
             html_tmp = tmpdir / "report.html"
@@ -912,18 +933,27 @@ def render_unit(job: UnitJob) -> UnitResult:
 def run(batch: Batch, *, jobs: int = 1, progress: bool = True,
         on_result: Callable[[UnitResult], None] | None = None) -> list[UnitResult]:
     """Render every unit of a batch (``jobs`` worker processes); results in the batch's order."""
+    batch.folder.mkdir(parents=True, exist_ok=True)
+    return render_many(batch.jobs, workers=jobs, progress=progress, on_result=on_result)
+
+
+def render_many(unit_jobs: Sequence[UnitJob], *, workers: int = 1, progress: bool = True,
+                on_result: Callable[[UnitResult], None] | None = None, desc: str = "reports") -> list[UnitResult]:
+    """Render any list of jobs (``workers`` processes); results in the jobs' order, never raises.
+
+    Several jobs may share a unit (subscriptions: two recipients of the same region).
+    """
     from tqdm import tqdm
 
-    batch.folder.mkdir(parents=True, exist_ok=True)
-    results: dict[str, UnitResult] = {}
-    bar = tqdm(total=len(batch.jobs), desc="reports", unit="unit", file=sys.stderr, disable=not progress,
+    results: dict[int, UnitResult] = {}
+    bar = tqdm(total=len(unit_jobs), desc=desc, unit="unit", file=sys.stderr, disable=not progress,
                dynamic_ncols=True)
     try:
-        if jobs <= 1 or len(batch.jobs) == 1:
-            for job in batch.jobs:
+        if workers <= 1 or len(unit_jobs) == 1:
+            for pos, job in enumerate(unit_jobs):
                 bar.set_postfix_str(job.unit)
                 r = render_unit(job)
-                results[job.unit] = r
+                results[pos] = r
                 bar.update(1)
                 if on_result:
                     on_result(r)
@@ -931,22 +961,23 @@ def run(batch: Batch, *, jobs: int = 1, progress: bool = True,
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-                futures = {pool.submit(render_unit, job): job for job in batch.jobs}
+            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+                futures = {pool.submit(render_unit, job): pos for pos, job in enumerate(unit_jobs)}
                 for fut in as_completed(futures):
-                    job = futures[fut]
+                    pos = futures[fut]
+                    job = unit_jobs[pos]
                     try:
                         r = fut.result()
                     except Exception as exc:  # a worker died (BrokenProcessPool…)
                         r = UnitResult(unit=job.unit, name=job.name, kind=job.kind, ok=False, error=_error_text(exc))
-                    results[job.unit] = r
+                    results[pos] = r
                     bar.set_postfix_str(job.unit)
                     bar.update(1)
                     if on_result:
                         on_result(r)
     finally:
         bar.close()
-    return [results[j.unit] for j in batch.jobs]
+    return [results[pos] for pos in range(len(unit_jobs))]
 
 
 def index_html(batch: Batch, results: Sequence[UnitResult], rendered_at: dt.datetime | None = None) -> str:

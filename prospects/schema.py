@@ -218,3 +218,19 @@ extract_info = sa.Table(
     sa.Column("key", sa.String(100), primary_key=True),
     sa.Column("value", sa.Text(), nullable=False),
 )
+
+#: Bookkeeping beside the nine tables: the report-subscription mails sent, one row per
+#: recipient, unit and period (``unit`` is ``""`` for "Mes affaires"). A load replaces the
+#: nine tables and ``extract_info`` only, never this log, so a rerun for the same period
+#: can skip what was sent (issue 15).
+subscription_sends = sa.Table(
+    "subscription_sends",
+    metadata,
+    sa.Column("login", sa.String(200), primary_key=True),
+    sa.Column("unit", sa.String(200), primary_key=True),
+    sa.Column("fiscal_year", sa.Integer(), primary_key=True),
+    sa.Column("as_of", sa.Date(), primary_key=True),
+    sa.Column("email", sa.Text(), nullable=False),
+    sa.Column("sent_at", sa.Text(), nullable=False),  # ISO timestamp, UTC
+    sa.Column("message_id", sa.Text(), nullable=False),
+)

@@ -75,3 +75,54 @@ def test_cli_reports_bad_settings_with_exit_2(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("PROSPECTS_HOME", str(write(tmp_path, "locale = 'de'\n")))
     assert main(["indicators", "--user", "x"]) == 2
     assert "locale" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------
+# [subscriptions] and [mail] (issue 15)
+
+
+def test_subscription_and_mail_settings(tmp_path):
+    s = load_settings(environ={}, cwd=tmp_path)
+    assert (s.subscriptions.default, s.subscriptions.entries) == ("validators", ())
+    assert (s.mail.host, s.mail.port, s.mail.security, s.mail.sender, s.mail.user) == ("localhost", 25, "none", None, None)
+    (tmp_path / "ca.pem").write_text("x")
+    write(tmp_path, '[subscriptions]\ndefault = "none"\nexclude = ["old"]\n'
+          '[[subscriptions.list]]\nlogin = "mbrun"\nunit = "R-IDF"\n'
+          '[[subscriptions.list]]\nlogin = "jdupont"\nunit = "mine"\nformats = ["pdf", "html"]\nlanguage = "en"\n'
+          '[mail]\nhost = "smtp.exemple.fr"\nsecurity = "starttls"\nsender = "prospects@exemple.fr"\nca_file = "ca.pem"\n')
+    env = {"PROSPECTS_SMTP_USER": "relay", "PROSPECTS_SMTP_PASSWORD": "s3cret"}
+    s = load_settings(environ=env, cwd=tmp_path)
+    first, second = s.subscriptions.entries
+    assert (s.subscriptions.default, s.subscriptions.exclude) == ("none", ("old",))
+    assert (first.login, first.unit, first.formats, first.language, first.position) == ("mbrun", "R-IDF", ("pdf",), None, 1)
+    assert (second.formats, second.language, second.position) == (("pdf", "html"), "en", 2)
+    assert (s.mail.host, s.mail.port, s.mail.security, s.mail.ca_file) == ("smtp.exemple.fr", 587, "starttls", tmp_path / "ca.pem")
+    assert (s.mail.user, s.mail.password) == ("relay", "s3cret")
+    assert "s3cret" not in repr(s)  # the password is never printed
+    write(tmp_path, '[mail]\nsecurity = "ssl"\n')
+    assert load_settings(environ={}, cwd=tmp_path).mail.port == 465
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[mail]\npassword = "s3cret"\n', r"\[mail\] password is refused: .*never read from the file.*PROSPECTS_SMTP_PASSWORD"),
+        ('[mail]\nuser = "relay"\n', r"\[mail\] user is refused: .*PROSPECTS_SMTP_USER"),
+        ('[mail]\nsecurity = "tls"\n', "expected one of none, starttls, ssl"),
+        ('[mail]\nport = 0\n', "not a port number"),
+        ('[mail]\nsender = "a@b.fr\\nBcc: c@d.fr"\n', "not an address"),
+        ('[mail]\nca_file = "missing.pem"\n', "does not exist"),
+        ('[mail]\nrelay = "x"\n', "unknown key"),
+        ('[subscriptions]\ndefault = "all"\n', 'expected "validators" or "none"'),
+        ('[subscriptions]\nevery = "monday"\n', "unknown key"),
+        ('[[subscriptions.list]]\nunit = "R1"\n', "#1: login is missing"),
+        ('[[subscriptions.list]]\nlogin = "mbrun"\n', r"#1 \(mbrun\): unit is missing"),
+        ('[[subscriptions.list]]\nlogin = "mbrun"\nunit = "R1"\nformats = ["docx"]\n', "format 'docx'; expected pdf and/or html"),
+        ('[[subscriptions.list]]\nlogin = "mbrun"\nunit = "R1"\nlanguage = "de"\n', "expected one of fr, en"),
+        ('[[subscriptions.list]]\nlogin = "mbrun"\nunit = "R1"\nday = "monday"\n', "unknown key"),
+    ],
+)
+def test_bad_subscription_and_mail_settings_say_what_and_where(tmp_path, text, message):
+    write(tmp_path, text)
+    with pytest.raises(ConfigError, match=message):
+        load_settings(environ={}, cwd=tmp_path)

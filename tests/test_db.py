@@ -49,3 +49,31 @@ def test_database_of_an_earlier_version_gains_the_new_optional_columns(db_url):
     engine = db.make_engine(db_url)
     assert [c["name"] for c in sa.inspect(engine).get_columns("collaborators")] == list(TABLES["collaborators"].column_names)
     assert len(db.read_table(engine, "collaborators")) == len(sample_firm()["collaborators"])
+
+
+# ---------------------------------------------------------------------------
+# the send log of report subscriptions (issue 15)
+
+
+def test_send_log_records_replaces_and_survives_a_load(db_url):
+    import datetime as dt
+
+    from prospects.sample import sample_firm
+
+    engine = db.make_engine(db_url)
+    day = dt.date(2026, 11, 29)
+    assert db.read_sends(engine, 2026, day) == {}  # no log yet: nothing sent, and nothing created
+    assert "subscription_sends" not in sa.inspect(engine).get_table_names()
+    row = {"login": "part1", "unit": "R1", "fiscal_year": 2026, "as_of": day, "email": "part1@exemple.fr",
+           "sent_at": "2026-11-29T07:00:05+00:00", "message_id": "<1@exemple.fr>"}
+    mine = {**row, "unit": "", "message_id": "<2@exemple.fr>"}
+    db.record_sends(engine, [row, mine])
+    assert sorted(db.read_sends(engine, 2026, day)) == [("part1", ""), ("part1", "R1")]
+    assert db.read_sends(engine, 2026, dt.date(2026, 11, 30)) == {}  # another period: nothing sent
+    db.record_sends(engine, [{**row, "sent_at": "2026-11-29T08:00:00+00:00", "message_id": "<3@exemple.fr>"}])  # --force
+    sent = db.read_sends(engine, 2026, day)
+    assert sent[("part1", "R1")] == {"email": "part1@exemple.fr", "sent_at": "2026-11-29T08:00:00+00:00", "message_id": "<3@exemple.fr>"}
+    assert len(sent) == 2
+    db.replace_all(engine, sample_firm())  # a load replaces the data, never the log
+    assert db.read_sends(engine, 2026, day) == sent
+    assert db.has_schema(engine) and db.table_counts(engine)["collaborators"] == 7

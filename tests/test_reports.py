@@ -343,6 +343,9 @@ def test_report_sections_in_english(sample_url):
     assert json.loads(json.dumps(rep.headline()._repr_json_())) == {
         "unit": "T1", "fiscal_year": 2026, "as_of": "2026-11-29",
         "signed_budget": 1_850_000, "signed_offers": 4, "offers_in_progress": 1, "potential_fees": 500_000,
+        # N-1 at the same date, for the subscription mails (X11, signed in N-1, is in A1, not T1)
+        "previous_as_of": "2025-11-29",
+        "previous": {"signed_budget": 0, "signed_offers": 0, "offers_in_progress": 0, "potential_fees": 0},
     }
 
 

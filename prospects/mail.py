@@ -1,0 +1,357 @@
+"""Subscription mails: compose one message per recipient, send it over SMTP.
+
+:func:`compose` builds the message of one recipient from the reports rendered for them:
+a subject and a body (plain text and HTML) in French, or English by the subscription's
+language, with each unit, the period, the as-of date and the headline figures with N-1,
+and the reports attached (PDF, HTML too if asked). Names and unit names come from the
+data people typed: every header value is folded onto one line (no header injection) and
+every value put in the HTML body is escaped. The envelope recipient is the collaborator's
+address, given explicitly to the server, never read back from the headers.
+
+:class:`Mailer` sends over SMTP as configured in ``[mail]`` (``security = "none" |
+"starttls" | "ssl"``; user and password from ``PROSPECTS_SMTP_USER`` /
+``PROSPECTS_SMTP_PASSWORD``). A failed send raises :class:`MailError` with the server's
+reason and leaves the mailer ready for the next message.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import ipaddress
+import mimetypes
+import re
+import smtplib
+import socket
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+from pathlib import Path
+
+from . import __version__, i18n
+from .config import ConfigError, MailSettings
+
+#: A plain address, ``name@domain`` (DATA.md, collaborators.email): no display name, no
+#: space, no separator, no control character.
+_ADDRESS_RE = re.compile(r"[^@\s<>,;\"'()\[\]\\\x00-\x1f\x7f]+@[^@\s<>,;\"'()\[\]\\\x00-\x1f\x7f]+\.[^@\s<>,;\"'()\[\]\\.\x00-\x1f\x7f]+")
+
+#: Mail labels (the figures' names come from :mod:`prospects.i18n`).
+TEXT: dict[str, dict[str, str]] = {
+    "fr": {
+        "subject": "Rapport prospects — {units} — exercice {fy} au {as_of}",
+        "greeting": "Bonjour {name},",
+        "intro": "Voici votre rapport prospects, calculé avec vos droits d'accès : seules comptent les affaires que vous pouvez voir dans chaque périmètre.",
+        "period": "Période : du {start} au {as_of} (exercice {fy}), arrêté au {as_of}",
+        "compared": "Comparé à N-1 au {date}",
+        "n1": "N-1",
+        "attached": "En pièce jointe : {files}",
+        "extracted": "Données extraites le {date}.",
+        "footer": "Message envoyé automatiquement par prospects {version} (abonnement aux rapports). Pour changer d'abonnement, adressez-vous à l'administrateur de Suivi Business › Prospects.",
+    },
+    "en": {
+        "subject": "Prospects report — {units} — fiscal year {fy} as of {as_of}",
+        "greeting": "Hello {name},",
+        "intro": "Here is your prospects report, computed with your access rights: only the deals you may see within each scope count.",
+        "period": "Period: {start} to {as_of} (fiscal year {fy}), as of {as_of}",
+        "compared": "Compared with last year as of {date}",
+        "n1": "Last year",
+        "attached": "Attached: {files}",
+        "extracted": "Data extracted on {date}.",
+        "footer": "Sent automatically by prospects {version} (report subscription). To change your subscription, ask the administrator of Suivi Business › Prospects.",
+    },
+}
+
+#: The headline figures of a mail, in order, and how each is shown.
+HEADLINE = (("signed_budget", "money"), ("signed_offers", "number"), ("offers_in_progress", "number"), ("potential_fees", "money"))
+
+
+class MailError(RuntimeError):
+    """A message could not be sent (the reason is the message)."""
+
+
+def one_line(value: object, limit: int = 200) -> str:
+    """Text safe for a mail header: control characters and line breaks become spaces, runs of space one."""
+    text = re.sub(r"[\x00-\x1f\x7f\u0085\u2028\u2029]", " ", "" if value is None else str(value))
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def is_plain_address(value: object) -> bool:
+    """Whether ``value`` is a plain ``name@domain`` address (DATA.md)."""
+    return isinstance(value, str) and _ADDRESS_RE.fullmatch(value) is not None
+
+
+def sender_address(sender: str | None) -> Address:
+    """``[mail] sender`` (``prospects@firm.fr`` or ``Suivi Business <prospects@firm.fr>``) as an address."""
+    if not sender:
+        raise ConfigError("[mail] sender is not set: add sender = \"prospects@your-firm.fr\" to prospects.toml")
+    name, addr = parseaddr(sender)
+    if not is_plain_address(addr) or "\r" in sender or "\n" in sender:
+        raise ConfigError(f"[mail] sender = {sender!r} is not an address such as prospects@your-firm.fr")
+    local, domain = addr.rsplit("@", 1)
+    return Address(display_name=one_line(name), username=local, domain=domain)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_settings(settings: MailSettings) -> Address:
+    """Refuse mail settings that cannot work or would leak the password; return the sender."""
+    sender = sender_address(settings.sender)
+    if bool(settings.user) != bool(settings.password):
+        missing = "PROSPECTS_SMTP_PASSWORD" if settings.user else "PROSPECTS_SMTP_USER"
+        raise ConfigError(f"SMTP credentials: {missing} is not set (set both PROSPECTS_SMTP_USER and PROSPECTS_SMTP_PASSWORD, or neither)")
+    if settings.user and settings.security == "none" and not _is_loopback(settings.host):
+        raise ConfigError(
+            f"[mail] security = \"none\" with SMTP credentials would send the password in clear to {settings.host}: "
+            "use security = \"starttls\" or \"ssl\""
+        )
+    return sender
+
+
+# ---------------------------------------------------------------------------
+# composing
+
+
+@dataclass(frozen=True)
+class Section:
+    """One report of a mail: its unit, period, headline figures (cents) with N-1, files."""
+
+    scope: str  # "Île-de-France (Région, R1)" or "Mes affaires"
+    unit_name: str
+    fiscal_year: int
+    start: dt.date
+    as_of: dt.date
+    headline: dict[str, int]
+    previous: dict[str, int] | None = None
+    previous_as_of: dt.date | None = None
+    attachments: tuple[Path, ...] = field(default_factory=tuple)
+
+
+def _value(code: str, kind: str, cents_or_count: int | None, locale: str) -> str:
+    return i18n.money(cents_or_count, locale) if kind == "money" else i18n.number(cents_or_count, locale)
+
+
+def _figure_rows(section: Section, locale: str) -> list[tuple[str, str, str | None]]:
+    rows = []
+    for code, kind in HEADLINE:
+        prev = section.previous.get(code) if section.previous else None
+        rows.append((i18n.label(code, locale), _value(code, kind, section.headline.get(code), locale),
+                     _value(code, kind, prev, locale) if section.previous else None))
+    return rows
+
+
+def subject(sections: Sequence[Section], locale: str) -> str:
+    """The subject: the units, the fiscal year and the as-of date (one line)."""
+    first = sections[0]
+    units = ", ".join(dict.fromkeys(s.unit_name for s in sections))
+    return one_line(TEXT[locale]["subject"].format(units=units, fy=first.fiscal_year, as_of=i18n.date(first.as_of, locale)), 250)
+
+
+def text_body(name: str, sections: Sequence[Section], locale: str, extracted: str | None) -> str:
+    """The plain-text body."""
+    t = TEXT[locale]
+    lines = [t["greeting"].format(name=one_line(name)), "", t["intro"], ""]
+    for s in sections:
+        lines.append(one_line(s.scope))
+        lines.append(t["period"].format(start=i18n.date(s.start, locale), as_of=i18n.date(s.as_of, locale), fy=s.fiscal_year))
+        if s.previous_as_of is not None:
+            lines.append(t["compared"].format(date=i18n.date(s.previous_as_of, locale)))
+        colon = "\u00a0: " if locale == "fr" else ": "
+        for label, value, prev in _figure_rows(s, locale):
+            suffix = f" ({t['n1']}{colon}{prev})" if prev is not None else ""
+            lines.append(f"  {label}{colon}{value}{suffix}")
+        if s.attachments:
+            lines.append(t["attached"].format(files=", ".join(p.name for p in s.attachments)))
+        lines.append("")
+    if extracted:
+        lines.append(t["extracted"].format(date=extracted))
+    lines += ["", "-- ", t["footer"].format(version=__version__)]
+    return "\n".join(lines) + "\n"
+
+
+def html_body(name: str, sections: Sequence[Section], locale: str, extracted: str | None) -> str:
+    """The HTML body: the same content, every value escaped."""
+    t = TEXT[locale]
+    e = html.escape
+    parts = [f"<p>{e(t['greeting'].format(name=one_line(name)))}</p>", f"<p>{e(t['intro'])}</p>"]
+    for s in sections:
+        rows = "".join(
+            f"<tr><td>{e(label)}</td><td style=\"text-align:right\">{e(value)}</td>"
+            + (f"<td style=\"text-align:right\">{e(prev)}</td>" if prev is not None else "") + "</tr>"
+            for label, value, prev in _figure_rows(s, locale)
+        )
+        head_prev = (f"<th style=\"text-align:right\">{e(t['n1'])} ({e(i18n.date(s.previous_as_of, locale))})</th>"
+                     if s.previous is not None and s.previous_as_of is not None else "")
+        period = t["period"].format(start=i18n.date(s.start, locale), as_of=i18n.date(s.as_of, locale), fy=s.fiscal_year)
+        files = (f"<p>{e(t['attached'].format(files=', '.join(p.name for p in s.attachments)))}</p>"
+                 if s.attachments else "")
+        parts.append(
+            f"<h3>{e(one_line(s.scope))}</h3><p>{e(period)}</p>"
+            f"<table cellpadding=\"4\" style=\"border-collapse:collapse\"><thead><tr><th></th>"
+            f"<th style=\"text-align:right\">{e(i18n.date(s.as_of, locale))}</th>{head_prev}</tr></thead>"
+            f"<tbody>{rows}</tbody></table>{files}"
+        )
+    if extracted:
+        parts.append(f"<p>{e(t['extracted'].format(date=extracted))}</p>")
+    parts.append(f"<p style=\"color:#666;font-size:small\">{e(t['footer'].format(version=__version__))}</p>")
+    return f"<!DOCTYPE html><html lang=\"{e(locale)}\"><head><meta charset=\"utf-8\"></head><body>{''.join(parts)}</body></html>\n"
+
+
+def compose(
+    *,
+    sender: Address,
+    to_name: str,
+    to_address: str,
+    sections: Sequence[Section],
+    locale: str = "fr",
+    extracted: str | None = None,
+) -> EmailMessage:
+    """The message of one recipient: subject, text and HTML bodies, the reports attached."""
+    if not sections:
+        raise ValueError("a mail needs at least one report")
+    if not is_plain_address(to_address):
+        raise ValueError(f"{to_address!r} is not a plain address (name@domain)")
+    loc = locale if locale in TEXT else "fr"
+    msg = EmailMessage()
+    local, domain = to_address.rsplit("@", 1)
+    msg["From"] = sender
+    msg["To"] = Address(display_name=one_line(to_name), username=local, domain=domain)
+    msg["Subject"] = subject(sections, loc)
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = make_msgid(idstring="prospects", domain=sender.domain or socket.getfqdn())
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
+    msg.set_content(text_body(to_name, sections, loc, extracted))
+    msg.add_alternative(html_body(to_name, sections, loc, extracted), subtype="html")
+    for s in sections:
+        for path in s.attachments:
+            ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            maintype, subtype = ctype.split("/", 1)
+            params = {"charset": "utf-8"} if maintype == "text" else None  # the HTML reports are UTF-8
+            msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=one_line(path.name),
+                               params=params)
+    msg["Content-Language"] = loc  # last: making the message multipart moves Content-* headers into its parts
+    return msg
+
+
+# ---------------------------------------------------------------------------
+# sending
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        parts = [f"{code} {msg.decode('utf-8', 'replace') if isinstance(msg, bytes) else msg}"
+                 for code, msg in exc.recipients.values()]
+        return "recipient refused by the server: " + "; ".join(parts)
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return f"sender refused by the server: {exc.smtp_code} {exc.smtp_error.decode('utf-8', 'replace')}"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return f"SMTP authentication failed: {exc.smtp_code} {exc.smtp_error.decode('utf-8', 'replace')}"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        err = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        return f"SMTP error {exc.smtp_code} {err}"
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+        return f"TLS error: {exc}"
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return f"the server does not support it: {exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """Log in: AUTH PLAIN with UTF-8 credentials (RFC 4616) when offered, else smtplib's mechanisms (ASCII).
+
+    One mechanism only: a refused password is reported as such, not retried with another.
+    """
+    if "plain" in smtp.esmtp_features.get("auth", "").lower().split():
+        token = base64.b64encode(b"\0" + user.encode("utf-8") + b"\0" + password.encode("utf-8")).decode("ascii")
+        code, resp = smtp.docmd("AUTH", f"PLAIN {token}")
+        if code != 235:
+            raise smtplib.SMTPAuthenticationError(code, resp)
+        return
+    if not (user.isascii() and password.isascii()):
+        raise MailError("the SMTP server does not offer AUTH PLAIN, needed for a user or password beyond ASCII")
+    smtp.login(user, password)
+
+
+class Mailer:
+    """An SMTP session opened on demand, reopened after a failure; use as a context manager."""
+
+    def __init__(self, settings: MailSettings) -> None:
+        self.settings = settings
+        self.sender = check_settings(settings)
+        self._smtp: smtplib.SMTP | None = None
+
+    def _context(self) -> ssl.SSLContext:
+        ca = self.settings.ca_file
+        return ssl.create_default_context(cafile=str(ca) if ca else None)
+
+    def connect(self) -> None:
+        """Open the session: connect, TLS as configured, log in if credentials are set."""
+        s = self.settings
+        where = f"{s.host}:{s.port}"
+        try:
+            if s.security == "ssl":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._context())
+            else:
+                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            try:
+                smtp.ehlo()
+                if s.security == "starttls":
+                    if not smtp.has_extn("starttls"):
+                        raise MailError(f"the SMTP server {where} does not offer STARTTLS (security = \"starttls\")")
+                    smtp.starttls(context=self._context())
+                    smtp.ehlo()
+                if s.user:
+                    _login(smtp, s.user, s.password or "")
+            except BaseException:
+                smtp.close()
+                raise
+        except MailError:
+            raise
+        except (OSError, smtplib.SMTPException) as exc:
+            raise MailError(f"SMTP server {where}: {_reason(exc)}") from None
+        self._smtp = smtp
+
+    def check(self) -> None:
+        """Connect, TLS, log in, and say goodbye: the settings work (the dry run)."""
+        self.connect()
+        self.close()
+
+    def send(self, msg: EmailMessage, to_address: str) -> None:
+        """Send one message to one envelope recipient; :class:`MailError` with the reason on failure."""
+        if self._smtp is None:
+            self.connect()
+        assert self._smtp is not None
+        try:
+            self._smtp.send_message(msg, from_addr=self.sender.addr_spec, to_addrs=[to_address])
+        except smtplib.SMTPRecipientsRefused as exc:  # the session is still usable (smtplib sent RSET)
+            raise MailError(_reason(exc)) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            self.close()
+            raise MailError(_reason(exc)) from None
+
+    def close(self) -> None:
+        """End the session (quietly: it may already be gone)."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+
+    def __enter__(self) -> Mailer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,542 @@
+"""Report subscriptions: every recipient gets the reports of their own perimeter, rendered as them.
+
+Who gets what (:func:`resolve`) comes from ``[subscriptions]`` in ``prospects.toml``
+(:mod:`prospects.config`) checked against the data under ACCESS.md:
+
+* ``default = "validators"`` (the default): every active collaborator with the right to
+  validate offers, unless listed in ``exclude``, gets the report of the top unit of their
+  perimeter (one per top unit when the perimeter is several subtrees); a validator whose
+  perimeter is empty (no group) is listed as skipped. ``"none"``: only the list.
+* each ``[[subscriptions.list]]`` entry adds a subscription: ``unit`` is a unit id,
+  ``"perimeter"`` (the top unit(s) of the recipient's perimeter) or ``"mine"`` ("Mes
+  affaires", for anyone); ``formats`` (``["pdf"]`` by default, ``"html"`` too) and
+  ``language`` (the settings' locale by default). An entry for the same login and unit
+  as a default subscription replaces it.
+
+Refused, and named (``prospects subscriptions`` exits 3, nothing is rendered or sent):
+an unknown or inactive login, a unit unknown or outside its recipient's perimeter, a
+unit asked by someone without the right to filter (non-validator), a recipient without a
+plain e-mail address (``collaborators.email``), a duplicate entry, an unknown login in
+``exclude``.
+
+Sending (:func:`run_command`, ``prospects report --subscriptions``): each subscription
+not yet sent for the period is rendered by the report machinery of :mod:`prospects.reports`
+(the notebook, papermill, Chromium) with the recipient as the viewer and the unit as the
+filter — never as a service account — then each recipient gets one mail
+(:mod:`prospects.mail`) with all their reports. Failures are listed with their reason and
+do not stop the others. What was sent is logged in the database (``subscription_sends``,
+through :mod:`prospects.db`), so a rerun for the same period skips it unless ``force``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import re
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import db, i18n, mail, reports
+from .config import ConfigError, Settings, SubscriptionEntry, parse_date
+from .fiscal import Period, period_for
+from .scoping import AccessDenied, Directory, Filters, Viewer, check_filters, resolve_viewer
+
+#: Labels of the command's output.
+TEXT: dict[str, dict[str, str]] = {
+    "fr": {
+        "heading": "Abonnements aux rapports — exercice {fy}, arrêté au {as_of}",
+        "dry_run": "Essai : rien n'est rendu ni envoyé.",
+        "pending": "à envoyer",
+        "already": "déjà envoyé le {when}",
+        "sent": "envoyé",
+        "preview": "aperçu {path}",
+        "failed": "échec",
+        "render_failed": "rendu en échec",
+        "smtp_ok": "Serveur SMTP {where} : connexion, TLS et authentification réussis (aucun message envoyé).",
+        "totals": "{sent} envoyé(s), {already} déjà envoyé(s), {previews} aperçu(s), {failed} échec(s)",
+        "none": "Aucun abonnement.",
+        "skipped": "sans rapport",
+        "no_group": "valide des offres mais n'a aucune unité dans son périmètre (aucun groupe)",
+    },
+    "en": {
+        "heading": "Report subscriptions — fiscal year {fy}, as of {as_of}",
+        "dry_run": "Dry run: nothing is rendered or sent.",
+        "pending": "to send",
+        "already": "already sent on {when}",
+        "sent": "sent",
+        "preview": "preview {path}",
+        "failed": "failed",
+        "render_failed": "rendering failed",
+        "smtp_ok": "SMTP server {where}: connection, TLS and login succeeded (no message sent).",
+        "totals": "{sent} sent, {already} already sent, {previews} preview(s), {failed} failed",
+        "none": "No subscription.",
+        "skipped": "no report",
+        "no_group": "validates offers but has no unit in their perimeter (no group)",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One report for one recipient: checked, allowed, ready to render."""
+
+    login: str
+    full_name: str
+    email: str
+    unit: str | None  # None: "Mes affaires"
+    unit_name: str
+    unit_kind: str | None
+    formats: tuple[str, ...]
+    language: str
+    origin: str  # "default" or "list #N"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """``(login, unit)`` as in the send log (``""`` for "Mes affaires")."""
+        return (self.login, self.unit or "")
+
+    def scope(self, locale: str | None = None) -> str:
+        """``Île-de-France (Région, R1)``, or "Mes affaires"."""
+        loc = locale or self.language
+        if self.unit is None:
+            return i18n.label("mine", loc)
+        return f"{self.unit_name} ({reports.kind_label(self.unit_kind or '', loc)}, {self.unit})"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A default recipient who gets nothing, and why (not an error)."""
+
+    login: str
+    full_name: str
+    reason: str
+
+
+@dataclass
+class Resolution:
+    """Who gets what, who is skipped, and every problem of the settings (refused)."""
+
+    subscriptions: list[Subscription] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def recipients(self) -> list[tuple[str, list[Subscription]]]:
+        """The subscriptions grouped by recipient, in order of first appearance."""
+        out: dict[str, list[Subscription]] = {}
+        for sub in self.subscriptions:
+            out.setdefault(sub.login, []).append(sub)
+        return list(out.items())
+
+
+def top_units(directory: Directory, perimeter: frozenset[str]) -> list[str]:
+    """The units of a perimeter whose parent is outside it (the tops of its subtrees), by level then name."""
+    units = directory.units
+    tops = [u for u in perimeter if units.at[u, "parent_id"] not in perimeter]
+    return sorted(tops, key=lambda u: (int(units.at[u, "depth"]), reports.slugify(str(units.at[u, "name"])), u))
+
+
+def resolve(directory: Directory, settings: Settings) -> Resolution:
+    """Check ``[subscriptions]`` against the data (ACCESS.md) and list who gets what."""
+    conf = settings.subscriptions
+    caps = settings.function_caps
+    people = directory.collaborators
+    res = Resolution()
+    chosen: dict[tuple[str, str], Subscription] = {}
+    units = directory.units
+
+    def make(viewer: Viewer, unit: str | None, formats: tuple[str, ...], language: str | None, origin: str) -> Subscription:
+        return Subscription(
+            login=viewer.login, full_name=viewer.full_name, email=str(people.at[viewer.collaborator_id, "email"]),
+            unit=unit, unit_name=str(units.at[unit, "name"]) if unit else i18n.label("mine", language or settings.locale),
+            unit_kind=str(units.at[unit, "kind"]) if unit else None, formats=formats,
+            language=language or settings.locale, origin=origin,
+        )
+
+    def address_problem(viewer: Viewer) -> str | None:
+        email = people.at[viewer.collaborator_id, "email"]
+        if email is None or (isinstance(email, float)) or not str(email).strip():
+            return f"{viewer.login} ({viewer.full_name}) has no e-mail address (collaborators.email)"
+        if not mail.is_plain_address(str(email)):
+            return f"{viewer.login} ({viewer.full_name}): e-mail address {str(email)!r} is not a plain name@domain address"
+        return None
+
+    for login in conf.exclude:
+        if directory.login_to_id(login) is None:
+            res.problems.append(f"[subscriptions] exclude: unknown login « {login} »")
+    excluded = set(conf.exclude)
+
+    if conf.default == "validators":
+        active_validators = people[people["can_validate_offers"].astype(bool) & people["active"].astype(bool)]
+        for login in sorted(active_validators["login"]):
+            if login in excluded:
+                continue
+            viewer = resolve_viewer(directory, login, caps)
+            tops = top_units(directory, viewer.perimeter)
+            if not tops:
+                res.skipped.append(Skipped(login, viewer.full_name, TEXT[settings.locale]["no_group"]))
+                continue
+            problem = address_problem(viewer)
+            if problem:
+                res.problems.append(f"default subscription of {problem}: add the address, or list the login in [subscriptions] exclude")
+                continue
+            for unit in tops:
+                chosen[(login, unit)] = make(viewer, unit, ("pdf",), None, "default")
+
+    listed: set[tuple[str, str]] = set()
+    for entry in conf.entries:
+        where = f"[[subscriptions.list]] #{entry.position} ({entry.login} → {entry.unit})"
+        problem, subs = _entry(directory, settings, entry, make, address_problem)
+        if problem:
+            res.problems.append(f"{where}: {problem}")
+            continue
+        for sub in subs:
+            if sub.key in listed:
+                res.problems.append(f"{where}: {sub.login} is already subscribed to {sub.unit or 'mine'} by an earlier entry")
+                continue
+            listed.add(sub.key)
+            chosen[sub.key] = sub  # replaces a default subscription to the same unit
+
+    res.subscriptions = sorted(chosen.values(), key=lambda s: (
+        s.login, -1 if s.unit is None else int(units.at[s.unit, "depth"]), reports.slugify(s.unit_name), s.unit or ""))
+    return res
+
+
+def _entry(directory, settings, entry: SubscriptionEntry, make, address_problem) -> tuple[str | None, list[Subscription]]:
+    """One list entry: its subscriptions, or the reason it is refused."""
+    try:
+        viewer = resolve_viewer(directory, entry.login, settings.function_caps)
+    except AccessDenied:
+        cid = directory.login_to_id(entry.login)
+        if cid is None:
+            return f"unknown login « {entry.login} »", []
+        return f"« {entry.login} » is inactive", []
+    problem = address_problem(viewer)
+    if problem:
+        return problem, []
+    origin = f"list #{entry.position}"
+    if entry.unit == "mine":
+        return None, [make(viewer, None, entry.formats, entry.language, origin)]
+    if entry.unit == "perimeter":
+        tops = top_units(directory, viewer.perimeter) if viewer.can_validate_offers else []
+        if not tops:
+            why = "does not validate offers" if not viewer.can_validate_offers else "has no group"
+            return f"{entry.login} has no unit in their perimeter ({why}): subscribe them to unit = \"mine\"", []
+        return None, [make(viewer, u, entry.formats, entry.language, origin) for u in tops]
+    if entry.unit not in directory.units.index:
+        return f"unknown unit « {entry.unit} » (a unit id, \"perimeter\" or \"mine\")", []
+    if not viewer.can_validate_offers:
+        return (f"{entry.login} may not filter by unit (no right to validate offers, ACCESS.md): "
+                "only unit = \"mine\" (their own deals)"), []
+    try:
+        check_filters(viewer, directory, Filters(unit=entry.unit))
+    except AccessDenied:
+        return f"unit « {entry.unit} » is outside the perimeter of {entry.login} (ACCESS.md)", []
+    return None, [make(viewer, entry.unit, entry.formats, entry.language, origin)]
+
+
+# ---------------------------------------------------------------------------
+# prospects subscriptions
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    """A plain text table; cells (names typed by people) are folded onto one line, control characters out."""
+    rows = [[mail.one_line(c, 120) for c in r] for r in rows]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
+    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(),
+           "  ".join("-" * w for w in widths)]
+    out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(out)
+
+
+def _open(settings: Settings):
+    from .api import open_firm
+
+    return open_firm(settings=settings)
+
+
+def _print_problems(problems: Sequence[str]) -> None:
+    for p in problems:
+        print(f"prospects: subscriptions: {mail.one_line(p, 500)}", file=sys.stderr)
+    print(f"prospects: {len(problems)} subscription problem(s): nothing rendered or sent; fix prospects.toml "
+          "([subscriptions]) or the data (collaborators)", file=sys.stderr)
+
+
+def list_command(settings: Settings) -> int:
+    """``prospects subscriptions``: who would receive what; 3 when a subscription is refused."""
+    firm = _open(settings)
+    res = resolve(firm.directory, settings)
+    firm.engine.dispose()
+    loc = settings.locale
+    rows = [[s.login, s.full_name, s.email, s.scope(loc), ",".join(s.formats), s.language, s.origin]
+            for s in res.subscriptions]
+    if rows:
+        print(_table(rows, ["login", "name", "address", "unit", "formats", "language", "from"]))
+    else:
+        print(TEXT[loc]["none"])
+    for sk in res.skipped:
+        print(mail.one_line(f"{sk.login} ({sk.full_name}): {TEXT[loc]['skipped']} — {sk.reason}", 300))
+    print(f"{len(res.subscriptions)} report(s) for {len(res.recipients())} recipient(s); default = "
+          f"{settings.subscriptions.default!r}")
+    if res.problems:
+        _print_problems(res.problems)
+        return 3
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# prospects report --subscriptions
+
+
+def _safe(name: str) -> str:
+    """A file-name-safe form of a login or unit id (stable, distinct for distinct names)."""
+    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,80}", name):
+        return name
+    return f"{reports.slugify(name)[:60]}-{hashlib.sha1(name.encode('utf-8')).hexdigest()[:8]}"
+
+
+def _job(sub: Subscription, period: Period, settings: Settings, folder: Path, notebook: Path,
+         chromium: str | None, config: str | Path | None) -> reports.UnitJob:
+    """The rendering of one subscription, as its recipient (the notebook's ``viewer``)."""
+    loc = sub.language
+    stem = f"{_safe(sub.unit)}-{reports.slugify(sub.unit_name)}" if sub.unit else "mes-affaires"
+    cfg = config if config is not None else settings.config_file
+    params = {
+        "viewer": sub.login,  # rendered as the recipient: ACCESS.md applies to them
+        "unit": sub.unit,
+        "fiscal_year": period.fiscal_year,
+        "as_of": period.as_of.isoformat(),
+        "today": settings.today.isoformat(),
+        "db_url": settings.db_url,
+        "locale": loc,
+        "config": str(cfg) if cfg is not None else None,
+    }
+    return reports.UnitJob(
+        unit=sub.unit or "", name=sub.unit_name, kind=sub.unit_kind or "",
+        html_path=folder / _safe(sub.login) / f"{stem}.html",
+        pdf_path=folder / _safe(sub.login) / f"{stem}.pdf" if "pdf" in sub.formats else None,
+        parameters=params, notebook=notebook, cwd=Path.cwd(), chromium=chromium,
+        title=f"{reports.text('title', loc)} — {sub.unit_name} — {i18n.label('fiscal_year', loc)} {period.fiscal_year}",
+        locale=loc,
+    )
+
+
+def _section(sub: Subscription, period: Period, result: reports.UnitResult) -> mail.Section:
+    files = []
+    if "pdf" in sub.formats and result.pdf is not None:
+        files.append(result.pdf)
+    if "html" in sub.formats and result.html is not None:
+        files.append(result.html)
+    return mail.Section(
+        scope=sub.scope(), unit_name=sub.unit_name, fiscal_year=period.fiscal_year, start=period.start,
+        as_of=period.as_of, headline=result.headline or {}, previous=result.previous,
+        previous_as_of=parse_date(result.previous_as_of) if result.previous_as_of else None,
+        attachments=tuple(files),
+    )
+
+
+@dataclass
+class Outcome:
+    """What became of one recipient."""
+
+    login: str
+    address: str
+    units: list[str]
+    status: str  # "sent", "preview", "already", "failed", "pending" (dry run)
+    reason: str | None = None
+    detail: str | None = None
+
+
+def run_command(
+    settings: Settings,
+    *,
+    send: bool = False,
+    dry_run: bool = False,
+    force: bool = False,
+    jobs: int = 1,
+    fiscal_year: int | None = None,
+    as_of: str | None = None,
+    out: Path | str | None = None,
+    config: str | Path | None = None,
+    notebook: Path | None = None,
+    progress: bool = True,
+) -> int:
+    """``prospects report --subscriptions [--send] [--dry-run] [--force]``.
+
+    Refusals (a subscription problem) exit 3 before any work; unusable settings (mail,
+    Chromium, period) raise for exit 2; 0 when every due report was rendered (and sent),
+    1 when some rendering or sending failed (each listed with its reason).
+    """
+    loc = settings.locale
+    t = TEXT[loc]
+    firm = _open(settings)
+    res = resolve(firm.directory, settings)
+    if res.problems:
+        firm.engine.dispose()
+        _print_problems(res.problems)
+        return 3
+    period = period_for(settings.today, start_month=settings.fiscal_year_start_month, fiscal_year=fiscal_year,
+                        as_of=parse_date(as_of, "--as-of") if as_of is not None else None)
+    sent_before = db.read_sends(firm.engine, period.fiscal_year, period.as_of)
+    info = firm.extract_info
+    mailer = mail.Mailer(settings.mail) if send else None  # checks the mail settings first (ConfigError)
+    due = [s for s in res.subscriptions if force or s.key not in sent_before]
+    nb_path = Path(notebook) if notebook is not None else reports.default_notebook()
+    if not nb_path.is_file():
+        raise FileNotFoundError(f"report notebook not found: {nb_path}")
+    chromium = reports.chromium_path(settings.chromium) if any("pdf" in s.formats for s in due) else None
+
+    print(t["heading"].format(fy=period.fiscal_year, as_of=i18n.date(period.as_of, loc)))
+    if dry_run:
+        print(t["dry_run"])
+        rows = []
+        for s in res.subscriptions:
+            state = (t["already"].format(when=sent_before[s.key]["sent_at"]) if s.key in sent_before and not force
+                     else t["pending"])
+            rows.append([s.login, s.full_name, s.email, s.scope(loc), ",".join(s.formats), s.language, state])
+        print(_table(rows, ["login", "name", "address", "unit", "formats", "language", "status"]) if rows else t["none"])
+        for sk in res.skipped:
+            print(mail.one_line(f"{sk.login} ({sk.full_name}): {t['skipped']} — {sk.reason}", 300))
+        firm.engine.dispose()
+        if mailer is not None:
+            try:
+                mailer.check()
+            except mail.MailError as exc:
+                print(f"prospects: {exc}", file=sys.stderr)
+                return 2
+            print(t["smtp_ok"].format(where=f"{settings.mail.host}:{settings.mail.port}"))
+        return 0
+
+    if mailer is not None and due:  # an unreachable server is known before an hour of rendering
+        try:
+            mailer.check()
+        except mail.MailError as exc:
+            firm.engine.dispose()
+            print(f"prospects: {exc}: nothing rendered or sent", file=sys.stderr)
+            return 2
+    base = (Path(out) if out is not None else settings.project_dir / "reports") / "subscriptions"
+    folder = base / str(period.fiscal_year) / period.as_of.isoformat()
+    firm.engine.dispose()
+    with _single_run(base) as alone:
+        if not alone:
+            print(f"prospects: another `report --subscriptions` is under way ({base / '.lock'}): nothing rendered or sent",
+                  file=sys.stderr)
+            return 2
+        # read the log again under the lock: a run that ended meanwhile may have sent some
+        sent_before = db.read_sends(firm.engine, period.fiscal_year, period.as_of)
+        due = [s for s in res.subscriptions if force or s.key not in sent_before]
+        return _render_and_send(settings, res, due, sent_before, period, folder, mailer, info, firm, jobs=jobs,
+                                notebook=nb_path, chromium=chromium, config=config, progress=progress)
+
+
+@contextlib.contextmanager
+def _single_run(base: Path):
+    """Whether this is the only run using ``base`` (an exclusive lock, released on exit, even on a crash).
+
+    Two runs at once (a cron retry while the first still renders) could both send the same
+    report: the second is refused instead.
+    """
+    import fcntl
+
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / ".lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription], sent_before, period: Period,
+                     folder: Path, mailer: mail.Mailer | None, info: dict[str, str], firm, *, jobs: int,
+                     notebook: Path, chromium: str | None, config, progress: bool) -> int:
+    """Render what is due as each recipient, then one mail per recipient (or a preview); the summary."""
+    loc = settings.locale
+    t = TEXT[loc]
+    nb_path = notebook
+    unit_jobs = [_job(s, period, settings, folder, nb_path, chromium, config) for s in due]
+    started = time.perf_counter()
+    results = reports.render_many(unit_jobs, workers=max(1, jobs), progress=progress, desc="subscriptions")
+    rendered = dict(zip([s.key for s in due], results, strict=True))
+    render_seconds = time.perf_counter() - started
+
+    extracted = reports.format_timestamp(info.get("loaded_at"), loc) if info.get("loaded_at") else None
+    outcomes: list[Outcome] = []
+    try:
+        for login, subs in res.recipients():
+            first = subs[0]
+            todo = [s for s in subs if s.key in rendered]
+            done = [s for s in subs if s.key not in rendered]
+            if done:
+                outcomes.append(Outcome(login, first.email, [s.unit or "mine" for s in done], "already",
+                                        detail=t["already"].format(when=sent_before[done[0].key]["sent_at"])))
+            if not todo:
+                continue
+            ok = [s for s in todo if rendered[s.key].ok]
+            for s in todo:
+                if not rendered[s.key].ok:
+                    outcomes.append(Outcome(login, first.email, [s.unit or "mine"], "failed",
+                                            reason=f"{t['render_failed']}: {rendered[s.key].error}"))
+            if not ok:
+                continue
+            msg = mail.compose(
+                sender=mailer.sender if mailer is not None else _preview_sender(settings),
+                to_name=first.full_name, to_address=first.email,
+                sections=[_section(s, period, rendered[s.key]) for s in ok], locale=first.language, extracted=extracted,
+            )
+            units = [s.unit or "mine" for s in ok]
+            if mailer is None:
+                path = folder / _safe(login) / "message.eml"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(bytes(msg))
+                outcomes.append(Outcome(login, first.email, units, "preview", detail=t["preview"].format(path=path)))
+                continue
+            try:
+                mailer.send(msg, first.email)
+            except mail.MailError as exc:
+                outcomes.append(Outcome(login, first.email, units, "failed", reason=str(exc)))
+                continue
+            stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            rows = [{"login": s.login, "unit": s.unit or "", "fiscal_year": period.fiscal_year, "as_of": period.as_of,
+                     "email": s.email, "sent_at": stamp, "message_id": str(msg["Message-ID"])} for s in ok]
+            db.record_sends(firm.engine, rows)  # at once: a crash later never resends this one
+            outcomes.append(Outcome(login, first.email, units, "sent"))
+    finally:
+        if mailer is not None:
+            mailer.close()
+        firm.engine.dispose()
+
+    for line in summary_lines(outcomes, loc):
+        print(line)
+    print(f"{len(due)} report(s) rendered in {render_seconds:.1f} s" if due else "0 report(s) to render")
+    return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+def _preview_sender(settings: Settings):
+    """The sender of a preview (``[mail] sender`` if set, else a placeholder)."""
+    try:
+        return mail.sender_address(settings.mail.sender)
+    except ConfigError:
+        return mail.sender_address("prospects@localhost.localdomain")
+
+
+def summary_lines(outcomes: Sequence[Outcome], locale: str = "fr") -> list[str]:
+    """One line per recipient and outcome, then the totals."""
+    t = TEXT[locale]
+    width = max((len(o.login) for o in outcomes), default=5)
+    lines = []
+    for o in outcomes:
+        state = {"sent": t["sent"], "preview": o.detail, "already": o.detail,
+                 "failed": f"{t['failed']}: {o.reason}"}[o.status]
+        lines.append(mail.one_line(f"{o.login:<{width}}  {o.address}  {', '.join(o.units)}  {state}", 600))
+    count = {k: sum(o.status == k for o in outcomes) for k in ("sent", "already", "preview", "failed")}
+    lines.append(t["totals"].format(sent=count["sent"], already=count["already"], previews=count["preview"],
+                                    failed=count["failed"]))
+    return lines

@@ -1,0 +1,157 @@
+"""Subscription mails: composition from hostile data, and SMTP over none / STARTTLS / SSL.
+
+The TLS paths run against a real aiosmtpd server on loopback with a self-signed
+certificate made by ``openssl`` (trusted through ``[mail] ca_file``), with AUTH required
+over TLS: the credentials come from ``PROSPECTS_SMTP_USER`` / ``PROSPECTS_SMTP_PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+from pathlib import Path
+
+import pytest
+
+from prospects import mail
+from prospects.config import ConfigError, MailSettings
+
+from .smtp import authenticator, make_certificate, server_context, smtp_server
+
+SECTION = mail.Section(
+    scope="Île-de-France <b>Nord</b> & Co\r\nBcc: x@y.fr (Région, R1)", unit_name="Île-de-France <b>Nord</b>\nBcc: x@y.fr",
+    fiscal_year=2026, start=dt.date(2026, 1, 1), as_of=dt.date(2026, 11, 29),
+    headline={"signed_budget": 1_850_000, "signed_offers": 4, "offers_in_progress": 1, "potential_fees": 500_000},
+    previous={"signed_budget": 400_000, "signed_offers": 1, "offers_in_progress": 0, "potential_fees": 0},
+    previous_as_of=dt.date(2025, 11, 29),
+)
+SENDER = mail.sender_address("Suivi Business <prospects@exemple.fr>")
+
+
+def message(name: str = "Paul <script>alert(1)</script>\r\nBcc: intrus@exemple.fr", **kw) -> email.message.EmailMessage:
+    msg = mail.compose(sender=SENDER, to_name=name, to_address="part1@exemple.fr", sections=[SECTION], **kw)
+    return email.message_from_bytes(bytes(msg), policy=email.policy.default)
+
+
+# ---------------------------------------------------------------------------
+# composing
+
+
+def test_headers_built_from_typed_names_hold_no_line_break():
+    msg = message()
+    assert msg["Bcc"] is None and msg.get_all("Bcc") is None
+    assert msg["To"].addresses[0].addr_spec == "part1@exemple.fr"
+    assert "\n" not in str(msg["To"]) and "\n" not in str(msg["Subject"])
+    assert str(msg["Subject"]) == "Rapport prospects — Île-de-France <b>Nord</b> Bcc: x@y.fr — exercice 2026 au 29/11/2026"
+    headers = bytes(msg).split(b"\n\n", 1)[0]
+    assert not any(line.startswith(b"Bcc") for line in headers.split(b"\n"))
+
+
+def test_html_body_escapes_names_and_units():
+    msg = message()
+    page = msg.get_body(preferencelist=("html",)).get_content()
+    assert "<script>" not in page and "<b>Nord</b>" not in page
+    assert "Paul &lt;script&gt;alert(1)&lt;/script&gt; Bcc: intrus@exemple.fr" in page
+    assert "Île-de-France &lt;b&gt;Nord&lt;/b&gt; &amp; Co Bcc: x@y.fr (Région, R1)" in page
+    text = msg.get_body(preferencelist=("plain",)).get_content()
+    assert "Bonjour Paul <script>alert(1)</script> Bcc: intrus@exemple.fr," in text  # plain text: shown as typed
+
+
+def test_headline_figures_with_n1_in_french_and_english():
+    fr = message("Paul").get_body(preferencelist=("plain",)).get_content()
+    assert "Budget signé\u00a0: 18\u202f500\u202f€ (N-1\u00a0: 4\u202f000\u202f€)" in fr
+    assert "Comparé à N-1 au 29/11/2025" in fr
+    en = message("Paul", locale="en")
+    text = en.get_body(preferencelist=("plain",)).get_content()
+    assert "Signed budget: €18,500 (Last year: €4,000)" in text and "Hello Paul," in text
+    assert str(en["Subject"]).startswith("Prospects report — ") and en["Content-Language"] == "en"
+
+
+def test_attachments_keep_their_bytes(tmp_path):
+    pdf = tmp_path / "R1-ile-de-france.pdf"
+    pdf.write_bytes(b"%PDF-1.4 fake\x00\xff")
+    page = tmp_path / "R1-ile-de-france.html"
+    page.write_text("<p>Île-de-France — déjà</p>", "utf-8")
+    section = mail.Section(**{**SECTION.__dict__, "attachments": (pdf, page)})
+    msg = mail.compose(sender=SENDER, to_name="Paul", to_address="part1@exemple.fr", sections=[section])
+    parsed = email.message_from_bytes(bytes(msg), policy=email.policy.default)
+    files = {p.get_filename(): p for p in parsed.iter_attachments()}
+    assert files["R1-ile-de-france.pdf"].get_content_type() == "application/pdf"
+    assert files["R1-ile-de-france.pdf"].get_content() == pdf.read_bytes()
+    assert files["R1-ile-de-france.html"].get_content() == "<p>Île-de-France — déjà</p>"
+
+
+@pytest.mark.parametrize("address", ["a@b", "a b@c.fr", "a@b.fr\r\nBcc: c@d.fr", "Name <a@b.fr>", "a@b.fr,c@d.fr", "", None])
+def test_only_plain_addresses_are_accepted(address):
+    assert not mail.is_plain_address(address)
+    with pytest.raises(ValueError):
+        mail.compose(sender=SENDER, to_name="x", to_address=address, sections=[SECTION])
+
+
+def test_sender_and_credentials_are_checked():
+    with pytest.raises(ConfigError, match="sender is not set"):
+        mail.check_settings(MailSettings())
+    with pytest.raises(ConfigError, match="not an address"):
+        mail.check_settings(MailSettings(sender="prospects"))
+    with pytest.raises(ConfigError, match="PROSPECTS_SMTP_PASSWORD is not set"):
+        mail.check_settings(MailSettings(sender="p@exemple.fr", user="u"))
+    with pytest.raises(ConfigError, match=r"password in clear to smtp\.exemple\.fr"):
+        mail.check_settings(MailSettings(sender="p@exemple.fr", host="smtp.exemple.fr", user="u", password="p"))
+    # to the local MTA on loopback, plain SMTP with credentials is allowed
+    assert mail.check_settings(MailSettings(sender="p@exemple.fr", host="127.0.0.1", user="u", password="p")).addr_spec == "p@exemple.fr"
+
+
+# ---------------------------------------------------------------------------
+# TLS against a real server
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    return make_certificate(tmp_path_factory.mktemp("smtp-tls"))
+
+
+def _settings(port: int, security: str, ca_file: Path | None, password: str = "s3cret é") -> MailSettings:
+    return MailSettings(host="127.0.0.1", port=port, security=security, sender="prospects@exemple.fr",
+                        ca_file=ca_file, timeout=10, user="relay-user", password=password)
+
+
+def _send_one(settings: MailSettings) -> None:
+    with mail.Mailer(settings) as mailer:
+        msg = mail.compose(sender=mailer.sender, to_name="Paul", to_address="part1@exemple.fr", sections=[SECTION])
+        mailer.send(msg, "part1@exemple.fr")
+
+
+def test_starttls_with_login(certificate):
+    ctx = server_context(certificate)
+    with smtp_server(tls_context=ctx, require_starttls=True, authenticator=authenticator, auth_required=True,
+                     auth_require_tls=True) as (inbox, port):
+        _send_one(_settings(port, "starttls", certificate[0]))
+        got = inbox.take()
+        assert [to for _f, to, _m in got] == [["part1@exemple.fr"]]
+        with pytest.raises(mail.MailError, match="SMTP authentication failed: 535"):
+            _send_one(_settings(port, "starttls", certificate[0], password="wrong"))
+        # the certificate is not trusted without ca_file: refused, nothing sent
+        with pytest.raises(mail.MailError, match=r"TLS error: .*CERTIFICATE_VERIFY_FAILED"):
+            _send_one(_settings(port, "starttls", None))
+        # a server that requires STARTTLS refuses a plain session
+        with pytest.raises(mail.MailError, match="530"):
+            _send_one(MailSettings(host="127.0.0.1", port=port, security="none", sender="prospects@exemple.fr", timeout=10))
+        assert inbox.take() == []
+
+
+def test_starttls_missing_on_the_server_is_refused_before_the_password(certificate):
+    with smtp_server() as (inbox, port), pytest.raises(mail.MailError, match="does not offer STARTTLS"):
+        _send_one(_settings(port, "starttls", certificate[0]))
+    assert inbox.take() == []
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_implicit_tls_with_login(certificate):
+    ctx = server_context(certificate)
+    # the whole session is TLS: aiosmtpd does not see it as such, hence auth_require_tls off
+    with smtp_server(ssl_context=ctx, authenticator=authenticator, auth_required=True, auth_require_tls=False) as (inbox, port):
+        _send_one(_settings(port, "ssl", certificate[0]))
+        assert [to for _f, to, _m in inbox.take()] == [["part1@exemple.fr"]]
+        with pytest.raises(mail.MailError, match="TLS error"):
+            _send_one(_settings(port, "ssl", None))
