@@ -15,6 +15,7 @@ home unit's own subtree. A function capped at ``None`` has an empty perimeter.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -247,8 +248,32 @@ def check_filters(viewer: Viewer, directory: Directory, filters: Filters) -> Non
             raise AccessDenied(f"Accès refusé : le collaborateur « {filters.collaborator} » est hors de votre périmètre")
 
 
+#: Masks already computed, per deals object (a viewer's dataset) and viewer: the rule is a
+#: function of both only, so a filter change reuses them (freed with the dataset).
+_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _memo(deals: DealCodes, key: tuple, compute) -> np.ndarray:
+    try:
+        cache = _MEMO.setdefault(deals, {})
+    except TypeError:  # not weak-referenceable: no cache
+        return compute()
+    mask = cache.get(key)
+    if mask is None:
+        mask = compute()
+        mask.flags.writeable = False
+        if len(cache) > 8:
+            cache.clear()
+        cache[key] = mask
+    return mask
+
+
 def visible_mask(viewer: Viewer, directory: Directory, deals: DealCodes) -> np.ndarray:
-    """``visible(u, d)`` of ACCESS.md for every deal (integer comparisons on codes)."""
+    """``visible(u, d)`` of ACCESS.md for every deal (integer comparisons on codes; read-only)."""
+    return _memo(deals, ("visible", viewer, id(directory)), lambda: _visible(viewer, directory, deals))
+
+
+def _visible(viewer: Viewer, directory: Directory, deals: DealCodes) -> np.ndarray:
     in_team = _in_team(deals, directory.collaborator_code(viewer.collaborator_id))
     if not viewer.can_validate_offers or not viewer.perimeter:
         return in_team
@@ -270,8 +295,8 @@ def scope_mask(viewer: Viewer, directory: Directory, deals: DealCodes, filters: 
     """
     check_filters(viewer, directory, filters)
     if filters.is_mine:  # the viewer's team: visible by definition
-        return _in_team(deals, directory.collaborator_code(viewer.collaborator_id))
-    mask = visible_mask(viewer, directory, deals)
+        return _in_team(deals, directory.collaborator_code(viewer.collaborator_id)).copy()
+    mask = visible_mask(viewer, directory, deals).copy()
     if filters.unit is not None:
         lo, hi = directory.subtree_codes(filters.unit)
         mask &= (deals.deal_unit >= lo) & (deals.deal_unit < hi)
@@ -281,10 +306,11 @@ def scope_mask(viewer: Viewer, directory: Directory, deals: DealCodes, filters: 
 
 
 def _in_team(deals: DealCodes, code: int) -> np.ndarray:
-    """Whether the collaborator (store code) is partner, manager or client manager of each deal."""
+    """Whether the collaborator (store code) is partner, manager or client manager of each deal (read-only)."""
     if code < 0:
         return np.zeros(len(deals.deal_unit), dtype=bool)
-    return (deals.deal_partner == code) | (deals.deal_manager == code) | (deals.deal_client_manager == code)
+    return _memo(deals, ("team", code), lambda: (deals.deal_partner == code) | (deals.deal_manager == code)
+                 | (deals.deal_client_manager == code))
 
 
 def filter_options(viewer: Viewer, directory: Directory) -> dict[str, pd.DataFrame]:
