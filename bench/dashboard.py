@@ -109,7 +109,8 @@ def scope_is(text: str) -> str:
 
 def measure_viewer(browser, server: Serve, runs: int) -> dict[str, list[float]]:
     res: dict[str, list[float]] = {
-        k: [] for k in ("load", "org", "collab", "fy", "drill", "rows", "by_document", "files", "anon", "pss")
+        k: [] for k in ("load", "org", "collab", "fy", "drill", "rows", "by_document", "files", "anon", "pss",
+                        "anon_files", "pss_files")
     }
     for _ in range(runs):
         ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -143,6 +144,10 @@ def one_run(page, server: Serve, res: dict[str, list[float]]) -> None:
     res["rows"].append(float(page.inner_text(".pr-drill-footer .pr-foot-documents").replace("\u202f", "")))
     res["by_document"].append(timed(page, lambda: page.click(".pr-drill-by button >> nth=1"),
                                     "() => document.querySelector(\".pr-drill-table th[data-col='document_id']\") !== null"))
+    kernels = server.kernels()
+    anon, pss = max((private_and_pss_mb(k) for k in kernels), default=(float("nan"), float("nan")))
+    res["anon"].append(anon)
+    res["pss"].append(pss)
     if page.locator(".pr-download-prepare").is_visible():
         res["files"].append(timed(page, lambda: page.click(".pr-download-prepare"),
                                   "() => document.querySelector('.pr-download-xlsx') !== null"))
@@ -150,8 +155,8 @@ def one_run(page, server: Serve, res: dict[str, list[float]]) -> None:
         res["files"].append(0.0)  # ready with the drill-down
     kernels = server.kernels()
     anon, pss = max((private_and_pss_mb(k) for k in kernels), default=(float("nan"), float("nan")))
-    res["anon"].append(anon)
-    res["pss"].append(pss)
+    res["anon_files"].append(anon)
+    res["pss_files"].append(pss)
 
 
 def screenshots(browser, server: Serve, folder: Path) -> None:
@@ -241,6 +246,14 @@ def main() -> int:
     for size, who, login, res in rows:
         print(f"| {size} | {who} (`{login}`) | {fmt(res['load'])} | {fmt(res['org'])} | {fmt(res['collab'])} | "
               f"{fmt(res['fy'])} | {fmt(res['anon'], 'MB')} | {fmt(res['pss'], 'MB')} |")
+    print()
+    print("Kernel memory is read after the filter changes, the N-1 switch and the drill-down's two views.")
+    print("Preparing the CSV and Excel files of a big drill-down materialises every row and builds the")
+    print("workbook in the kernel; after it, the kernel's private memory / PSS are:\n")
+    print("| firm | viewer | kernel private (RssAnon) after the files | kernel PSS after the files |")
+    print("| --- | --- | --- | --- |")
+    for size, who, login, res in rows:
+        print(f"| {size} | {who} (`{login}`) | {fmt(res['anon_files'], 'MB')} | {fmt(res['pss_files'], 'MB')} |")
     print()
     print("Drill-down of *Offres signées* over the widest unit (the firm for the director, the region for the partner):\n")
     print("| firm | viewer | documents | opens (par affaire) | par document | CSV and Excel ready |")
