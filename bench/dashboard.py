@@ -7,8 +7,10 @@ as its firm-wide director, and measures with Playwright:
 * time from the page request to the first figures on screen (a new kernel each time);
 * a filter change as seen in the browser (Organisation → the first unit offered, until the
   figures are shown and the busy state is gone), a collaborator, the fiscal-year switch
-  (the one change that may query), a drill-down opening;
-* the resident memory (RSS) of the viewer's kernel process, after those interactions.
+  (computed from the figure store like any filter), a drill-down opening;
+* the memory of the viewer's kernel process after those interactions: private (``RssAnon``)
+  and proportional share (``Pss``, ``/proc/PID/smaps_rollup``: the figure store's pages,
+  mapped by every kernel, are split between them).
 
 Prints a Markdown section for docs/performance.md; ``--screenshots DIR`` also saves
 ``dashboard.png`` and ``drilldown.png`` of the small firm (the README's pictures).
@@ -31,12 +33,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser import CHROMIUM_ARGS, Serve, rss_kb  # noqa: E402  (after the path is set)
+from tests.browser import CHROMIUM_ARGS, Serve  # noqa: E402  (after the path is set)
 
 TODAY = "2026-11-29"
 
 
 def make_demo(size: str, folder: Path) -> str:
+    """The demo of that size: the one bench/figures.py keeps in data/ when there, else a new one."""
+    kept = ROOT / "data" / f"bench-{size}.db"
+    if kept.exists():
+        return f"sqlite:///{kept}"
     url = f"sqlite:///{folder / f'demo-{size}.db'}"
     subprocess.run([sys.executable, "-m", "prospects.cli", "--db", url, "--today", TODAY, "demo", "--size", size],
                    check=True, capture_output=True, cwd=ROOT)
@@ -60,8 +66,19 @@ def start_server(url: str, login: str, log: Path) -> Serve:
     return Serve(url, log, "--user", login, today=TODAY, env={"PROSPECTS_LOCALE": "fr"}).start().wait()
 
 
-def rss_mb(pid: int) -> float:
-    return rss_kb(pid) / 1024
+def private_and_pss_mb(pid: int) -> tuple[float, float]:
+    """RssAnon and Pss of a process, in MB."""
+    anon = pss = float("nan")
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("RssAnon:"):
+                anon = int(line.split()[1]) / 1024
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                pss = int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return anon, pss
 
 
 def idle(page) -> None:
@@ -92,7 +109,8 @@ def scope_is(text: str) -> str:
 
 def measure_viewer(browser, server: Serve, runs: int) -> dict[str, list[float]]:
     res: dict[str, list[float]] = {
-        k: [] for k in ("load", "org", "collab", "fy", "drill", "rows", "by_document", "files", "rss")
+        k: [] for k in ("load", "org", "collab", "fy", "drill", "rows", "by_document", "files", "anon", "pss",
+                        "anon_files", "pss_files")
     }
     for _ in range(runs):
         ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -126,13 +144,19 @@ def one_run(page, server: Serve, res: dict[str, list[float]]) -> None:
     res["rows"].append(float(page.inner_text(".pr-drill-footer .pr-foot-documents").replace("\u202f", "")))
     res["by_document"].append(timed(page, lambda: page.click(".pr-drill-by button >> nth=1"),
                                     "() => document.querySelector(\".pr-drill-table th[data-col='document_id']\") !== null"))
+    kernels = server.kernels()
+    anon, pss = max((private_and_pss_mb(k) for k in kernels), default=(float("nan"), float("nan")))
+    res["anon"].append(anon)
+    res["pss"].append(pss)
     if page.locator(".pr-download-prepare").is_visible():
         res["files"].append(timed(page, lambda: page.click(".pr-download-prepare"),
                                   "() => document.querySelector('.pr-download-xlsx') !== null"))
     else:
         res["files"].append(0.0)  # ready with the drill-down
     kernels = server.kernels()
-    res["rss"].append(max(rss_mb(k) for k in kernels) if kernels else float("nan"))
+    anon, pss = max((private_and_pss_mb(k) for k in kernels), default=(float("nan"), float("nan")))
+    res["anon_files"].append(anon)
+    res["pss_files"].append(pss)
 
 
 def screenshots(browser, server: Serve, folder: Path) -> None:
@@ -217,11 +241,19 @@ def main() -> int:
     print(f"Measured with `bench/dashboard.py --runs {args.runs}` (today {TODAY}), Chromium "
           f"headless on the same machine, {os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
           f"load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after. Median of the runs, (min–max).\n")
-    print("| firm | viewer | first figures on screen | Organisation change | Collaborateur change | Exercice N-1 (one query) | kernel RSS |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| firm | viewer | first figures on screen | Organisation change | Collaborateur change | Exercice N-1 | kernel private (RssAnon) | kernel PSS |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for size, who, login, res in rows:
         print(f"| {size} | {who} (`{login}`) | {fmt(res['load'])} | {fmt(res['org'])} | {fmt(res['collab'])} | "
-              f"{fmt(res['fy'])} | {fmt(res['rss'], 'MB')} |")
+              f"{fmt(res['fy'])} | {fmt(res['anon'], 'MB')} | {fmt(res['pss'], 'MB')} |")
+    print()
+    print("Kernel memory is read after the filter changes, the N-1 switch and the drill-down's two views.")
+    print("Preparing the CSV and Excel files of a big drill-down materialises every row and builds the")
+    print("workbook in the kernel; after it, the kernel's private memory / PSS are:\n")
+    print("| firm | viewer | kernel private (RssAnon) after the files | kernel PSS after the files |")
+    print("| --- | --- | --- | --- |")
+    for size, who, login, res in rows:
+        print(f"| {size} | {who} (`{login}`) | {fmt(res['anon_files'], 'MB')} | {fmt(res['pss_files'], 'MB')} |")
     print()
     print("Drill-down of *Offres signées* over the widest unit (the firm for the director, the region for the partner):\n")
     print("| firm | viewer | documents | opens (par affaire) | par document | CSV and Excel ready |")

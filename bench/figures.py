@@ -1,45 +1,128 @@
-"""Benchmark of the figures path against what a BI tool does, in the same run.
+"""Benchmark of the figure store against reading the same rows through SQL, in the same run.
 
-On the medium and large demo firms (SQLite, the embedded default), for the widest
-perimeter (a director at firm level, fiscal years N and N-1):
+On the demo firms (SQLite, the embedded default), for the widest viewer (a director
+whose perimeter is the whole firm), through the public API
+(``open_firm(...).as_viewer(login).figures(unit=<firm>)``), in fresh processes:
 
-1. load: our one scoped read of the viewer's rows (``View.dataset``) versus the whole
-   indicator table computed by one SQL GROUP BY query per indicator (N and N-1);
-2. recompute after a filter change: ``scope_mask`` + ``figures.compute`` on the rows in
-   memory versus re-issuing every GROUP BY query with the new filter;
-3. the biggest drill-down (by document and by deal) versus one SQL query returning
-   the same rows with the names joined.
+* **store**: this working copy (the memory-mapped figure store);
+* **sql**: the package as it was before the store (``--baseline``, default the commit
+  before it), which read the viewer's rows through SQLAlchemy into pandas. It is
+  unpacked from git into a temporary folder and put first on ``PYTHONPATH``.
 
-It also checks that both ways give the same figures. Results go to the section
-"## Figures" of docs/performance.md (between markers), and to standard output.
+Measured for each: the first figures of the whole firm (open the firm, become the viewer,
+compute: the package already imported), the private memory the viewer adds to the
+process (``RssAnon``) and its proportional share (``Pss``, from
+``/proc/PID/smaps_rollup``), a region filter change, the N-1 switch and the biggest
+drill-down (``signed_offers`` of the firm, by document and by deal); the figures of both
+are compared. Then N processes at once (default 8), each a firm-wide viewer: the sum of
+their PSS against one alone. Then the store's build time against writing the SQLite
+database, both from the same frames (what ``load`` and ``demo`` do), and the rebuild
+from the database (``prospects store --rebuild``).
 
-Run: ``python bench/figures.py [--sizes medium large] [--repeat 20]``.
+Results go to the section "## Figures" of docs/performance.md (between markers) and to
+standard output. Run: ``python bench/figures.py [--sizes medium large] [--runs 3]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import sqlalchemy as sa
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from prospects import drilldown, figures  # noqa: E402
-from prospects.api import open_firm  # noqa: E402
-from prospects.fiscal import Period  # noqa: E402
-
 TODAY = "2026-11-29"
+BASELINE = "db92223"  # the last commit before the figure store
 START, END = "<!-- bench/figures.py:start -->", "<!-- bench/figures.py:end -->"
+
+
+# ---------------------------------------------------------------------------
+# memory of a process
+
+
+def proc_memory(pid: int | str = "self") -> dict[str, float]:
+    """RssAnon (private) and Pss (proportional share), in MB."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            out["rss_anon"] = int(line.split()[1]) / 1024
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            out["pss"] = int(line.split()[1]) / 1024
+    return out
+
+
+# ---------------------------------------------------------------------------
+# the worker: one viewer in a fresh process (this code or the baseline's)
+
+
+def worker(args: argparse.Namespace) -> None:
+    import numpy as np  # noqa: F401 - imported before the baseline measure, as the package does
+
+    import prospects.api as api  # the package under test (PYTHONPATH decides which)
+
+    base = proc_memory()
+    result: dict[str, object] = {"package": str(Path(api.__file__).parent)}
+    if args.import_only:
+        print(json.dumps({"ready": True, **result, "memory": base}), flush=True)
+        sys.stdin.read()
+        return
+    t0 = time.perf_counter()
+    firm = api.open_firm(args.db, today=TODAY)
+    me = firm.as_viewer(args.login)
+    figs = me.figures(unit=args.unit)
+    first = time.perf_counter() - t0
+    after = proc_memory()
+    result.update(
+        first_figures=first,
+        added={k: after[k] - base[k] for k in after},
+        base=base,
+        indicators=json.loads(json.dumps(dict(figs.indicators))),
+        previous=json.loads(json.dumps(dict(figs.previous.indicators))),
+    )
+    if args.hold:
+        print(json.dumps({"ready": True, **result}), flush=True)
+        sys.stdin.read()
+        return
+    regions = args.regions.split(",")
+    changes = []
+    for _ in range(args.repeat):
+        for region in regions:
+            t = time.perf_counter()
+            me.figures(unit=region)
+            changes.append(time.perf_counter() - t)
+    t = time.perf_counter()
+    me.figures(unit=args.unit, period=me.period(previous=True))
+    previous_switch = time.perf_counter() - t
+    t = time.perf_counter()
+    by_doc = me.drilldown("signed_offers", by="document", unit=args.unit)
+    drill_doc = time.perf_counter() - t
+    t = time.perf_counter()
+    by_deal = me.drilldown("signed_offers", by="deal", unit=args.unit)
+    drill_deal = time.perf_counter() - t
+    result.update(
+        filter_change=statistics.median(changes),
+        previous_switch=previous_switch,
+        drill_rows=len(by_doc),
+        drill_deal_rows=len(by_deal),
+        drill_doc=drill_doc,
+        drill_deal=drill_deal,
+        drill_total=int(by_doc["total"].sum()),
+        after_all=proc_memory(),
+    )
+    print(json.dumps(result), flush=True)
+
+
+# ---------------------------------------------------------------------------
+# the parent
 
 
 def ensure_demo(size: str) -> str:
@@ -47,281 +130,290 @@ def ensure_demo(size: str) -> str:
     url = f"sqlite:///{path}"
     if not path.exists():
         print(f"creating the {size} demo firm in {path} …", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "prospects.cli", "--db", url, "--today", TODAY, "demo", "--size", size], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, "-m", "prospects.cli", "--db", url, "--today", TODAY, "demo", "--size", size],
+                       check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
     return url
 
 
-def widest_director(firm):
-    """A director whose perimeter holds the firm unit."""
+def baseline_tree(ref: str, into: Path) -> Path:
+    """The package as it was at ``ref``, unpacked from git."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "prospects"], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def widest_viewer(url: str) -> tuple[str, str, list[str]]:
+    """A director whose perimeter holds the firm unit, the firm unit and the regions."""
+    sys.path.insert(0, str(ROOT))
+    from prospects.api import open_firm
+
+    firm = open_firm(url, today=TODAY)
     units = firm.directory.units
-    firm_id = units.index[units["kind"] == "firm"][0]
+    firm_id = str(units.index[units["kind"] == "firm"][0])
+    regions = [str(u) for u in units.index[units["kind"] == "region"]]
     people = firm.directory.collaborators
     for login in people.loc[(people["function"] == "director") & people["can_validate_offers"] & people["active"], "login"]:
-        view = firm.as_viewer(login)
-        if firm_id in view.viewer.perimeter:
-            return view, firm_id
+        if firm_id in firm.as_viewer(login).viewer.perimeter:
+            return str(login), firm_id, regions
     raise SystemExit("no director with a firm-wide perimeter in this demo")
 
 
-# ---------------------------------------------------------------------------
-# the alternative: one SQL GROUP BY query per indicator, as a BI tool issues them
+def run_worker(kind: str, env: dict, url: str, login: str, unit: str, regions: list[str], repeat: int) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--db", url, "--login", login, "--unit", unit,
+           "--regions", ",".join(regions), "--repeat", str(repeat)]
+    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, cwd=tempfile.gettempdir())
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _visible(view, unit: str | None) -> tuple[str, dict]:
-    """The same visibility rule as ACCESS.md, written as SQL for the BI baseline."""
-    push = view.viewer.pushdown()
-    params: dict[str, object] = {"me": push["collaborator_id"]}
-    units = list(push["units"])
-    groups = list(push["groups"]) or ["-"]
-    pred = "(partner_id = :me OR manager_id = :me OR client_manager_id = :me"
-    if units:
-        pred += " OR (unit_id IN :perimeter AND (group_id IS NULL OR group_id IN :groups))"
-        params["perimeter"], params["groups"] = units, groups
-    pred += ")"
-    if unit is not None:
-        pred += " AND unit_id IN :subtree"
-        params["subtree"] = sorted(view.firm.directory.subtree(unit))
-    return f"kind = 'prospect' AND {pred}", params
-
-
-FEES = (
-    "f AS (SELECT document_id, SUM(CASE WHEN billing = 'recurring' THEN amount_cents ELSE 0 END) AS rec, "
-    "SUM(CASE WHEN billing = 'one_off' THEN amount_cents ELSE 0 END) AS one FROM document_lines GROUP BY document_id)"
-)
-CONV = "c AS (SELECT deal_id, MIN(decided_on) AS conv FROM documents WHERE status = 'signed' GROUP BY deal_id)"
-
-
-def bi_queries(where: str) -> dict[str, str]:
-    v = f"v AS (SELECT id, status, created_on, abandoned_on FROM deals WHERE {where})"
-    live = "d.created_on <= :a AND (d.decided_on IS NULL OR d.decided_on > :a) AND NOT (v.status = 'abandoned' AND v.abandoned_on <= :a)"
-    docs = "FROM documents d JOIN v ON v.id = d.deal_id LEFT JOIN f ON f.document_id = d.id"
+def processes_at_once(n: int, env: dict, url: str, login: str, unit: str, *, import_only: bool = False) -> dict:
+    """``n`` viewers in ``n`` processes at the same time: each one's memory, read while all are alive."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--hold", "--db", url, "--login", login, "--unit", unit]
+    if import_only:
+        cmd.append("--import-only")
+    start = time.perf_counter()
+    procs = [subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              cwd=tempfile.gettempdir()) for _ in range(n)]
+    try:
+        ready = [json.loads(p.stdout.readline()) for p in procs]
+        wall = time.perf_counter() - start
+        mem = [proc_memory(p.pid) for p in procs]
+    finally:
+        for p in procs:
+            p.stdin.close()
+        for p in procs:
+            p.wait(timeout=120)
     return {
-        "in_progress": f"WITH {v}, {FEES} SELECT COUNT(*), COALESCE(SUM(f.rec), 0), COALESCE(SUM(f.one), 0) {docs} WHERE {live}",
-        "signed": f"WITH {v}, {FEES} SELECT COUNT(*), COALESCE(SUM(f.rec), 0), COALESCE(SUM(f.one), 0) {docs} WHERE d.status = 'signed' AND d.decided_on BETWEEN :s AND :a",
-        "refused": f"WITH {v}, {FEES} SELECT COUNT(*), COALESCE(SUM(f.rec), 0), COALESCE(SUM(f.one), 0) {docs} WHERE d.status = 'refused' AND d.decided_on BETWEEN :s AND :a",
-        "abandoned": f"WITH {v} SELECT COUNT(*) FROM v WHERE v.status = 'abandoned' AND v.abandoned_on BETWEEN :s AND :a",
-        "converted": f"WITH {v}, {CONV} SELECT COUNT(*) FROM v JOIN c ON c.deal_id = v.id WHERE c.conv BETWEEN :s AND :a",
-        "without_document": (
-            f"WITH {v}, {CONV} SELECT COUNT(*) FROM v LEFT JOIN c ON c.deal_id = v.id WHERE v.created_on <= :a "
-            "AND (c.conv IS NULL OR c.conv > :a) AND NOT (v.status = 'abandoned' AND v.abandoned_on <= :a) "
-            "AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.deal_id = v.id AND d.created_on <= :a "
-            "AND (d.decided_on IS NULL OR d.decided_on > :a))"
-        ),
-        "monthly_won": f"WITH {v}, {CONV} SELECT substr(c.conv, 1, 7) AS m, COUNT(*) FROM v JOIN c ON c.deal_id = v.id WHERE c.conv BETWEEN :s AND :a GROUP BY m",
-        "monthly_fees": f"WITH {v}, {FEES} SELECT substr(d.decided_on, 1, 7) AS m, SUM(f.rec), SUM(f.one) {docs} WHERE d.status = 'signed' AND d.decided_on BETWEEN :s AND :a GROUP BY m",
-        "days_to_sign": f"WITH {v} SELECT julianday(d.decided_on) - julianday(COALESCE(d.sent_on, d.created_on)) FROM documents d JOIN v ON v.id = d.deal_id WHERE d.status = 'signed' AND d.decided_on BETWEEN :s AND :a",
-        "ageing": (
-            f"WITH {v}, {FEES} SELECT CASE WHEN julianday(:a) - julianday(COALESCE(d.sent_on, d.created_on)) <= 30 THEN 0 "
-            "WHEN julianday(:a) - julianday(COALESCE(d.sent_on, d.created_on)) <= 90 THEN 1 "
-            "WHEN julianday(:a) - julianday(COALESCE(d.sent_on, d.created_on)) <= 180 THEN 2 ELSE 3 END AS b, "
-            f"COUNT(*), COALESCE(SUM(f.rec), 0), COALESCE(SUM(f.one), 0) {docs} WHERE {live} GROUP BY b"
-        ),
+        "n": n,
+        "wall": wall,
+        "pss_sum": sum(m["pss"] for m in mem),
+        "rss_anon_sum": sum(m["rss_anon"] for m in mem),
+        "first_figures": [r.get("first_figures") for r in ready],
+        "indicators": [r.get("indicators") for r in ready],
     }
 
 
-def bi_figures(engine, view, unit: str | None, period: Period) -> dict:
-    """The indicator table, N and N-1, one GROUP BY query per indicator."""
-    where, params = _visible(view, unit)
-    queries = bi_queries(where)
-    out = {}
-    with engine.connect() as conn:
-        for label, p in (("N", period), ("N-1", period.previous())):
-            args = {**params, "a": p.as_of.isoformat(), "s": p.start.isoformat()}
-            res = {}
-            for name, sql in queries.items():
-                stmt = sa.text(sql)
-                for key in ("perimeter", "groups", "subtree"):
-                    if key in args:
-                        stmt = stmt.bindparams(sa.bindparam(key, expanding=True))
-                res[name] = conn.execute(stmt, args).fetchall()
-            out[label] = res
-    return out
+def build_times(size: str, url: str, runs: int) -> dict:
+    """Writing the SQLite database vs building the store, from the same frames; rebuild from the database."""
+    sys.path.insert(0, str(ROOT))
+    from prospects import db, demo, store
+    from prospects.config import load_settings
 
-
-def same_figures(bi: dict, ours: figures.Figures) -> bool:
-    for res, f in ((bi["N"], ours), (bi["N-1"], ours.previous)):
-        ind = f.indicators
-        checks = [
-            res["in_progress"][0][0] == ind["offers_in_progress"],
-            res["in_progress"][0][1] == ind["potential_fees"]["recurring"],
-            res["signed"][0][0] == ind["signed_offers"],
-            res["signed"][0][1] + res["signed"][0][2] == ind["signed_budget"]["total"],
-            res["refused"][0][0] == ind["refused_offers"],
-            res["abandoned"][0][0] == ind["abandoned_prospects"],
-            res["converted"][0][0] == ind["converted_prospects"],
-            res["without_document"][0][0] == ind["prospects_without_document"],
-            sum(r[1] for r in res["monthly_won"]) == ind["converted_prospects"],
-        ]
-        days = [r[0] for r in res["days_to_sign"]]
-        checks.append((statistics.median(days) if days else None) == ind["median_days_to_sign"])
-        if not all(checks):
-            return False
-    return True
-
-
-def bi_drilldown(engine, view, unit: str | None, period: Period) -> int:
-    """The signed documents of the period with every drill-down column, in one SQL query."""
-    where, params = _visible(view, unit)
-    sql = (
-        f"WITH v AS (SELECT * FROM deals WHERE {where}), {FEES} "
-        "SELECT d.id, d.doc_type, d.template, d.title, d.status, d.created_on, d.sent_on, d.decided_on, v.id, v.name, "
-        "v.prospect_name, u.name, p.full_name, m.full_name, cm.full_name, s.full_name, e.name, f.rec, f.one "
-        "FROM documents d JOIN v ON v.id = d.deal_id LEFT JOIN f ON f.document_id = d.id "
-        "LEFT JOIN org_units u ON u.id = v.unit_id LEFT JOIN collaborators p ON p.id = v.partner_id "
-        "LEFT JOIN collaborators m ON m.id = v.manager_id LEFT JOIN collaborators cm ON cm.id = v.client_manager_id "
-        "LEFT JOIN collaborators s ON s.id = d.signatory_id LEFT JOIN entities e ON e.id = d.entity_id "
-        "WHERE d.status = 'signed' AND d.decided_on BETWEEN :s AND :a"
-    )
-    stmt = sa.text(sql)
-    for key in ("perimeter", "groups", "subtree"):
-        if key in params:
-            stmt = stmt.bindparams(sa.bindparam(key, expanding=True))
-    with engine.connect() as conn:
-        return len(conn.execute(stmt, {**params, "a": period.as_of.isoformat(), "s": period.start.isoformat()}).fetchall())
-
-
-def timed(fn, repeat: int) -> tuple[float, object]:
-    """Median wall time of ``repeat`` calls, in seconds, and the last result."""
-    times, result = [], None
-    for _ in range(repeat):
+    frames = demo.generate(size, 42, today=dt.date.fromisoformat(TODAY))
+    tmp = Path(tempfile.mkdtemp(prefix="bench-build-", dir=ROOT / "data"))
+    try:
+        sqlite_write = []
+        for i in range(1 if size == "large" else runs):
+            engine = db.make_engine(f"sqlite:///{tmp / f'w{i}.db'}")
+            t = time.perf_counter()
+            db.replace_all(engine, frames)
+            sqlite_write.append(time.perf_counter() - t)
+            engine.dispose()
+            (tmp / f"w{i}.db").unlink()
+        build = []
+        for i in range(runs):
+            t = time.perf_counter()
+            store.write_version(tmp / f"s{i}", frames, f"bench{i}")
+            build.append(time.perf_counter() - t)
+        size_mb = sum(p.stat().st_size for p in (tmp / "s0" / "v-bench0").iterdir()) / 1e6
+        settings = load_settings(db=url, today=TODAY)
         t = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), result
+        store.rebuild(settings, db.make_engine(url))
+        rebuild = time.perf_counter() - t
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"sqlite_write": sqlite_write, "store_build": build, "rebuild_from_db": rebuild, "store_mb": size_mb}
 
 
-def bench(size: str, repeat: int) -> dict:
-    url = ensure_demo(size)
-    firm = open_firm(url, today=TODAY)
-    view, firm_id = widest_director(firm)
-    period = view.period()
-    units = firm.directory.units
-    region = sorted(units.index[units["kind"] == "region"])[0]
-
-    def load():
-        view._cache.clear()
-        return view.dataset(period)
-
-    load_s, ds = timed(load, 3 if size != "large" else 2)
-    bi_load_s, bi = timed(lambda: bi_figures(firm.engine, view, firm_id, period), 1 if size == "large" else 3)
-    ours_firm = figures.compute(ds, view.mask(ds, firm_id), period)
-    agree_firm = same_figures(bi, ours_firm)
-
-    filters = [region, firm_id]
-    state = {"i": 0}
-
-    def recompute():
-        unit = filters[state["i"] % 2]
-        state["i"] += 1
-        return figures.compute(ds, view.mask(ds, unit), period)
-
-    recompute_s, _ = timed(recompute, repeat)
-    bi_recompute_s, bi_region = timed(lambda: bi_figures(firm.engine, view, region, period), 1 if size == "large" else 3)
-    agree_region = same_figures(bi_region, figures.compute(ds, view.mask(ds, region), period))
-
-    sel = figures.selections(ds, view.mask(ds, firm_id), period)
-    cells = {c: int(np.count_nonzero(sel.documents[c])) for c in figures.DOCUMENT_CELLS}
-    biggest = max(cells, key=cells.get)
-    dd_doc_s, rows = timed(lambda: drilldown.rows(ds, sel, biggest, "document"), 3)
-    dd_deal_s, _ = timed(lambda: drilldown.rows(ds, sel, biggest, "deal"), 3)
-    bi_dd_s, bi_rows = timed(lambda: bi_drilldown(firm.engine, view, firm_id, period), 1 if size == "large" else 3)
-
-    return {
-        "size": size,
-        "deals_loaded": ds.n_deals,
-        "documents_loaded": ds.n_documents,
-        "viewer": view.viewer.login,
-        "load_s": load_s,
-        "bi_load_s": bi_load_s,
-        "recompute_ms": recompute_s * 1000,
-        "bi_recompute_s": bi_recompute_s,
-        "biggest": biggest,
-        "drill_rows": len(rows),
-        "drill_doc_ms": dd_doc_s * 1000,
-        "drill_deal_ms": dd_deal_s * 1000,
-        "bi_drill_s": bi_dd_s,
-        "bi_drill_rows": bi_rows,
-        "agree": agree_firm and agree_region,
-    }
+def med(values) -> float:
+    return statistics.median(values)
 
 
-def markdown(results: list[dict], repeat: int) -> str:
-    lines = [
-        START,
-        "## Figures",
-        "",
-        f"`python bench/figures.py` on {dt.date.today().isoformat()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}, "
-        f"load average {os.getloadavg()[0]:.1f} at the end of the run (other work on the machine slows both sides alike). "
-        "Demo firms of `prospects demo --size medium|large` (seed 42, today 2026-11-29). Viewer: a director whose "
-        "perimeter is the whole firm, filter on the firm unit (the widest view), fiscal years N and N-1.",
-        "",
-        "The alternative, measured in the same run, is what a BI tool does: one SQL `GROUP BY` query per "
-        "indicator (N and N-1, 20 queries with the same visibility rule written in SQL), re-issued at each "
-        "filter change. The two give the same figures: "
-        + ("**checked, identical**" if all(r["agree"] for r in results) else "**MISMATCH — see output**")
-        + ".",
-        "",
-        "| firm | rows loaded (deals / documents) | load: ours | load: BI queries | ratio | filter change: ours (median of "
-        f"{repeat}) | filter change: BI queries | ratio |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for r in results:
-        lines.append(
-            f"| {r['size']} | {r['deals_loaded']:,} / {r['documents_loaded']:,} | {r['load_s']:.2f} s | {r['bi_load_s']:.2f} s "
-            f"| {r['bi_load_s'] / r['load_s']:.1f}× | {r['recompute_ms']:.1f} ms | {r['bi_recompute_s']:.2f} s "
-            f"| {r['bi_recompute_s'] * 1000 / r['recompute_ms']:.0f}× |"
-        )
-    lines += [
-        "",
-        "| firm | biggest drill-down | rows | ours, by document | ours, by deal | one SQL query with joins | ratio (by document) |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for r in results:
-        lines.append(
-            f"| {r['size']} | `{r['biggest']}` | {r['drill_rows']:,} | {r['drill_doc_ms']:.0f} ms | {r['drill_deal_ms']:.0f} ms "
-            f"| {r['bi_drill_s'] * 1000:.0f} ms ({r['bi_drill_rows']:,} rows) | {r['bi_drill_s'] * 1000 / r['drill_doc_ms']:.1f}× |"
-        )
-    lines += [
-        "",
-        "The BI column of the load is the first pass over the database (cold page cache for the large firm); "
-        "the filter-change column re-runs the same queries warm.",
-        "",
-        "Reading: the load is paid once per viewer session (and once more only when the fiscal-year switch "
-        "needs N-2); every filter change after it is a vectorised pass over the rows in memory — the "
-        "interactive path. The BI approach pays its whole cost again at every change.",
-        END,
-    ]
-    return "\n".join(lines) + "\n"
+def spread(values, fmt="{:.2f}") -> str:
+    values = list(values)
+    if len(values) == 1:
+        return fmt.format(values[0])
+    return f"{fmt.format(med(values))} ({fmt.format(min(values))}–{fmt.format(max(values))})"
 
 
-def write_section(text: str) -> None:
-    path = ROOT / "docs" / "performance.md"
-    current = path.read_text("utf-8") if path.exists() else "# Performance\n"
-    if START in current and END in current:
-        before, rest = current.split(START, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
-        current = before + text + ("\n" + after if after else "")
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    path.write_text(current, "utf-8")
+def loadavg() -> str:
+    return Path("/proc/loadavg").read_text().split()[0]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", nargs="+", default=["medium", "large"], choices=["small", "medium", "large"])
-    parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--no-write", action="store_true", help="print only, do not touch docs/performance.md")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--hold", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--import-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--login", help=argparse.SUPPRESS)
+    parser.add_argument("--unit", help=argparse.SUPPRESS)
+    parser.add_argument("--regions", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=3, help="filter changes: passes over the regions (default 3)")
+    parser.add_argument("--sizes", nargs="+", default=["medium", "large"], choices=("small", "medium", "large"))
+    parser.add_argument("--runs", type=int, default=3, help="fresh processes per way (default 3)")
+    parser.add_argument("--processes", type=int, default=8, help="viewers in processes at once (default 8)")
+    parser.add_argument("--baseline", default=BASELINE, help=f"git ref of the SQL way (default {BASELINE})")
+    parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
     args = parser.parse_args()
-    results = []
-    for size in args.sizes:
-        r = bench(size, args.repeat)
-        print(r)
-        results.append(r)
-    text = markdown(results, args.repeat)
+    if args.worker:
+        worker(args)
+        return
+
+    load_before = loadavg()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
+    baseline_tree(args.baseline, tmp)
+    env_store = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env_sql = {**os.environ, "PYTHONPATH": str(tmp)}
+    results = {}
+    try:
+        for size in args.sizes:
+            url = ensure_demo(size)
+            login, unit, regions = widest_viewer(url)
+            print(f"== {size}: {login} on {unit} (load {loadavg()})", file=sys.stderr)
+            r: dict = {"login": login, "unit": unit}
+            r["store"] = [run_worker("store", env_store, url, login, unit, regions, args.repeat) for _ in range(args.runs)]
+            r["sql"] = [run_worker("sql", env_sql, url, login, unit, regions, args.repeat) for _ in range(args.runs)]
+            assert "bench-baseline-" in r["sql"][0]["package"], r["sql"][0]["package"]
+            r["same_figures"] = all(
+                x["indicators"] == r["sql"][0]["indicators"] and x["previous"] == r["sql"][0]["previous"] for x in r["store"] + r["sql"]
+            ) and r["store"][0]["drill_total"] == r["sql"][0]["drill_total"]
+            print(f"   first figures: store {med([x['first_figures'] for x in r['store']]):.2f} s, "
+                  f"sql {med([x['first_figures'] for x in r['sql']]):.2f} s; same figures: {r['same_figures']}", file=sys.stderr)
+            n = args.processes
+            r["store_alone"] = processes_at_once(1, env_store, url, login, unit)
+            r["store_alone_import"] = processes_at_once(1, env_store, url, login, unit, import_only=True)
+            r["store_many"] = processes_at_once(n, env_store, url, login, unit)
+            r["store_many_import"] = processes_at_once(n, env_store, url, login, unit, import_only=True)
+            available = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemAvailable"))) / 1024
+            sql_added = med([x["added"]["pss"] for x in r["sql"]]) + 150
+            n_sql = max(1, min(n, int(available * 0.7 / sql_added)))
+            r["sql_alone"] = processes_at_once(1, env_sql, url, login, unit)
+            r["sql_many"] = processes_at_once(n_sql, env_sql, url, login, unit)
+            print(f"   {n} at once: store PSS {r['store_many']['pss_sum']:.0f} MB; sql ({n_sql}) {r['sql_many']['pss_sum']:.0f} MB", file=sys.stderr)
+            r["build"] = build_times(size, url, args.runs)
+            print(f"   build: sqlite {med(r['build']['sqlite_write']):.1f} s, store {med(r['build']['store_build']):.1f} s", file=sys.stderr)
+            results[size] = r
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    text = render(results, args, load_before, loadavg())
     print(text)
     if not args.no_write:
-        write_section(text)
+        doc = ROOT / "docs" / "performance.md"
+        current = doc.read_text(encoding="utf-8")
+        block = f"{START}\n{text}\n{END}"
+        if START in current:
+            head, rest = current.split(START, 1)
+            current = head + block + rest.split(END, 1)[1]
+        else:
+            current += "\n" + block + "\n"
+        doc.write_text(current, encoding="utf-8")
+        json_path = ROOT / "docs" / "bench-figures.json"
+        json_path.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+
+
+def render(results: dict, args: argparse.Namespace, load_before: str, load_after: str) -> str:
+    import numpy
+    import pandas
+    import pyarrow
+
+    lines = [
+        "## Figures",
+        "",
+        f"`python bench/figures.py --sizes {' '.join(args.sizes)} --runs {args.runs} --processes {args.processes}` on "
+        f"{dt.date.today().isoformat()}: {os.cpu_count()} cores, Python {platform.python_version()}, pandas "
+        f"{pandas.__version__}, numpy {numpy.__version__}, pyarrow {pyarrow.__version__}, SQLite; load average "
+        f"{load_before} before and {load_after} after (the machine is shared: other work slows both ways alike). "
+        f"Demo firms of `prospects demo --size …` (seed 42, today {TODAY}). Viewer: a director whose perimeter is the "
+        "whole firm, through the public API, `open_firm(url).as_viewer(login).figures(unit=<firm>)`, each run in a "
+        "fresh process with the package already imported.",
+        "",
+        f"**store**: the memory-mapped figure store (this version). **SQL**: the package before it (git `{args.baseline}`), "
+        "which read the viewer's rows through SQLAlchemy into pandas — run in the same session from an unpacked copy. "
+        "Medians of the runs, (min–max).",
+        "",
+        "| firm | way | first figures of the whole firm | private memory added (RssAnon) | PSS added | region filter change | N-1 switch | biggest drill-down by document / by deal |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for size, r in results.items():
+        for way in ("store", "sql"):
+            xs = r[way]
+            lines.append(
+                f"| {size} | {way} | {spread([x['first_figures'] for x in xs])} s | {med([x['added']['rss_anon'] for x in xs]):.0f} MB "
+                f"| {med([x['added']['pss'] for x in xs]):.0f} MB | {med([x['filter_change'] for x in xs]) * 1000:.0f} ms "
+                f"| {med([x['previous_switch'] for x in xs]) * 1000:.0f} ms "
+                f"| {med([x['drill_doc'] for x in xs]):.2f} s / {med([x['drill_deal'] for x in xs]):.2f} s ({xs[0]['drill_rows']:,} rows) |"
+            )
+    lines += ["", "Figures, N-1 and the drill-down's total compared between the two ways: " + ", ".join(
+        f"{size} **{'identical' if r['same_figures'] else 'DIFFERENT'}**" for size, r in results.items()) + ".", ""]
+    lines += [
+        f"**{args.processes} firm-wide viewers in {args.processes} processes at once** (each opens the firm and computes its "
+        "figures, then holds them; memory read from `/proc/PID/smaps_rollup` while all are alive). *Whole processes*: the "
+        "interpreter with pandas, numpy and the package is about 70 MB of private memory per process whatever the way; "
+        "*viewers*: the same processes minus that (N processes that only imported the package, measured the same way).",
+        "",
+        "| firm | way | processes | sum of PSS, whole processes | one alone | ratio | sum of PSS the viewers add | one alone | ratio | wall time until all show figures |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for size, r in results.items():
+        many, alone = r["store_many"], r["store_alone"]
+        v_many = many["pss_sum"] - r["store_many_import"]["pss_sum"]
+        v_alone = alone["pss_sum"] - r["store_alone_import"]["pss_sum"]
+        lines.append(
+            f"| {size} | store | {many['n']} | {many['pss_sum']:,.0f} MB | {alone['pss_sum']:,.0f} MB | {many['pss_sum'] / alone['pss_sum']:.1f}× "
+            f"| {v_many:,.0f} MB | {v_alone:,.0f} MB | {v_many / v_alone:.1f}× | {many['wall']:.1f} s |"
+        )
+        sm, sa = r["sql_many"], r["sql_alone"]
+        base = r["store_many_import"]["pss_sum"] / r["store_many_import"]["n"]
+        lines.append(
+            f"| {size} | SQL | {sm['n']} | {sm['pss_sum']:,.0f} MB | {sa['pss_sum']:,.0f} MB | {sm['pss_sum'] / sa['pss_sum']:.1f}× "
+            f"| {sm['pss_sum'] - base * sm['n']:,.0f} MB | {sa['pss_sum'] - base:,.0f} MB | {(sm['pss_sum'] - base * sm['n']) / (sa['pss_sum'] - base):.1f}× | {sm['wall']:.1f} s |"
+        )
+    lines += [
+        "",
+        "**Building the store** from the frames a load has in memory (what `load`, `import` and `demo` do after their "
+        "transaction commits) against writing the same frames to a new SQLite database (`db.replace_all`, one "
+        "transaction); and `prospects store --rebuild` (one consistent read of the database, then the build).",
+        "",
+        "| firm | writing the SQLite database | building the store | ratio | rebuild from the database | store on disk |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for size, r in results.items():
+        b = r["build"]
+        lines.append(
+            f"| {size} | {spread(b['sqlite_write'], '{:.1f}')} s | {spread(b['store_build'], '{:.1f}')} s "
+            f"| {med(b['store_build']) / med(b['sqlite_write']):.2f} | {b['rebuild_from_db']:.1f} s | {b['store_mb']:.0f} MB |"
+        )
+    targets = []
+    if "large" in results:
+        r = results["large"]
+        s, q = r["store"], r["sql"]
+        first, first_sql = med([x["first_figures"] for x in s]), med([x["first_figures"] for x in q])
+        v_many = r["store_many"]["pss_sum"] - r["store_many_import"]["pss_sum"]
+        v_alone = r["store_alone"]["pss_sum"] - r["store_alone_import"]["pss_sum"]
+        build = med(r["build"]["store_build"]) / med(r["build"]["sqlite_write"])
+        targets = [
+            "",
+            "Targets of the scale issue, on the large firm:",
+            "",
+            f"- first figures of the whole firm ≤ 1 s and ≥ 20× faster: **{first:.2f} s**, {first_sql / first:.0f}× faster than SQL ({first_sql:.1f} s);",
+            f"- private memory the viewer adds ≤ 150 MB: **{med([x['added']['rss_anon'] for x in s]):.0f} MB** (SQL: {med([x['added']['rss_anon'] for x in q]):,.0f} MB);",
+            f"- a filter change no slower than before: **{med([x['filter_change'] for x in s]) * 1000:.0f} ms** (SQL way: {med([x['filter_change'] for x in q]) * 1000:.0f} ms);",
+            f"- the biggest drill-down ≤ 0.5 s: **{med([x['drill_doc'] for x in s]):.2f} s** by document, {med([x['drill_deal'] for x in s]):.2f} s by deal;",
+            f"- building the store ≤ half the time of writing the SQLite database: **{build:.2f}** of it;",
+            f"- {args.processes} processes at once, sum of PSS ≤ 2× one: what the viewers add **{v_many / v_alone:.1f}×** "
+            f"({v_many:.0f} MB for {args.processes}, {v_alone:.0f} MB for one); whole processes "
+            f"{r['store_many']['pss_sum'] / r['store_alone']['pss_sum']:.1f}× (the interpreter's own ~70 MB is private to each process).",
+        ]
+    lines += targets
+    lines += [
+        "",
+        "Reading: the SQL way read and parsed the viewer's rows into pandas objects in every process (names and "
+        "titles as Python strings); the store maps one file that every process shares through the page cache, and a "
+        "viewer holds only a start position (a unit's deals are one range) or, for a narrow perimeter, the positions "
+        "of its rows. The pages of the store a process touches count in its PSS as shared file pages, split between the "
+        "processes that map them.",
+    ]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

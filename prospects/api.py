@@ -8,13 +8,19 @@
 >>> me.drilldown("signed_budget", by="document", unit="R-IDF")
 
 Every method scopes through :func:`prospects.scoping.scope_mask` before computing.
+
+Rows come from the firm's figure store (:mod:`prospects.store`), memory-mapped and
+shared by every process: opening a firm costs milliseconds whatever its size, and a
+viewer holds positions and masks, not a copy of the rows. The scoped API is the
+boundary for the dashboard, the reports and the command line. A notebook user who
+holds the database URL is trusted with the whole database: ``firm.engine`` reaches
+it directly, outside any scoping.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,32 +28,54 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from . import db, drilldown, figures
+from . import db, drilldown, figures, store
 from .config import Settings, load_settings, parse_date
-from .dataset import Dataset, load_dataset
+from .dataset import Dataset, day_number, for_viewer
 from .fiscal import Period, period_for
 from .scoping import (
+    AccessDenied,
     Directory,
     Filters,
     Viewer,
-    build_directory,
     check_filters,
     filter_options,
     resolve_viewer,
     scope_mask,
+    visible_mask,
 )
 
 
 @dataclass(eq=False)
 class Firm:
-    """An opened database with its directory (organisation, people, groups).
+    """An opened database: its figure store (directory and rows) and settings.
 
-    Get one with :func:`open_firm`; become a viewer with :meth:`as_viewer`.
+    Get one with :func:`open_firm`; become a viewer with :meth:`as_viewer`. The firm
+    follows the store: when a load publishes a new version, the next call of any view
+    reads the new one (directory, perimeters and rows together, never a mix).
     """
 
     engine: Engine
     settings: Settings
-    directory: Directory
+    _snapshot: store.Snapshot
+    _folder: Path
+    _signature: tuple[int, int] | None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def snapshot(self) -> store.Snapshot:
+        """The current version of the figure store (a newer published one is picked up)."""
+        sig = store.current_signature(self._folder)
+        if sig == self._signature:
+            return self._snapshot
+        with self._lock:
+            snap = store.open_current(self._folder)
+            if snap is not None:
+                self._snapshot, self._signature = snap, sig
+            return self._snapshot
+
+    @property
+    def directory(self) -> Directory:
+        """The organisation, people and groups of the current version."""
+        return self.snapshot().directory
 
     def as_viewer(self, login: str, *, within: str | None = None) -> View:
         """Become a viewer.
@@ -57,8 +85,8 @@ class Firm:
         login : str
             A ``collaborators.login``.
         within : str, optional
-            Read only the deals under this org unit (which must be in the perimeter):
-            faster for a report of one unit; every request must then filter on a unit
+            Work only on the deals under this org unit (which must be in the perimeter):
+            a report of one unit needs no more; every request must then filter on a unit
             of that subtree.
 
         Returns
@@ -76,15 +104,14 @@ class Firm:
         >>> me = firm.as_viewer("mbrun")
         >>> me.viewer.perimeter            # org units the filters may use
         """
-        viewer = resolve_viewer(self.directory, login, self.settings.function_caps)
-        if within is not None:
-            check_filters(viewer, self.directory, Filters(unit=within))
-        return View(self, viewer, within=within)
+        view = View(self, login, within=within)
+        view.state()  # refusals now, not at the first figure
+        return view
 
     @property
     def extract_info(self) -> dict[str, str]:
-        """When and from where the data was loaded (``loaded_at``, ``source``)."""
-        return db.read_extract_info(self.engine)
+        """When and from where the data was loaded (``loaded_at``, ``source``, ``version``)."""
+        return dict(self.snapshot().meta.get("source", {}))
 
     @property
     def units(self) -> pd.DataFrame:
@@ -99,7 +126,10 @@ def open_firm(
     config: str | Path | None = None,
     settings: Settings | None = None,
 ) -> Firm:
-    """Open a database and read its directory.
+    """Open a database: map its figure store (built first when missing or stale).
+
+    The database is asked only for its version stamp; everything else is read from the
+    store (:mod:`prospects.store`), which the database's last load wrote.
 
     Parameters
     ----------
@@ -125,8 +155,18 @@ def open_firm(
         if today is not None:
             settings = settings.with_(today=parse_date(today, "today"))
     engine = db.make_engine(settings.db_url)
-    directory = build_directory(db.read_directory(engine))
-    return Firm(engine, settings, directory)
+    folder = store.store_folder(settings)
+    snap = store.open_snapshot(settings, engine)
+    return Firm(engine, settings, snap, folder, store.current_signature(folder))
+
+
+@dataclass(frozen=True, eq=False)
+class ViewState:
+    """A viewer and their rows, both from one version of the store."""
+
+    snapshot: store.Snapshot
+    viewer: Viewer
+    dataset: Dataset
 
 
 @dataclass(eq=False)
@@ -136,17 +176,39 @@ class View:
     Every method scopes through :func:`prospects.scoping.scope_mask` before computing,
     and refuses (``AccessDenied``) a ``unit`` or ``collaborator`` filter outside the
     viewer's perimeter or without the right to filter. Without filters the view is
-    "Mes affaires": the deals on the viewer's team. Rows are read once per fiscal-year
-    range and cached, so changing filters never queries the database again.
+    "Mes affaires": the deals on the viewer's team. The rows are positions into the
+    firm's figure store, built once per version of it: changing filters, fiscal year or
+    as-of date never reads the database.
     """
 
     firm: Firm
-    viewer: Viewer
+    login: str
     within: str | None = None
-    # datasets by (first day, last day, only "Mes affaires"); loads under way in the background
-    _cache: dict[tuple[dt.date, dt.date, bool], Dataset] = field(default_factory=dict, repr=False)
-    _pending: dict[tuple[dt.date, dt.date, bool], Future] = field(default_factory=dict, repr=False)
+    _state: ViewState | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def state(self) -> ViewState:
+        """The viewer and rows of the store's current version (re-resolved after a new load)."""
+        snap = self.firm.snapshot()
+        state = self._state
+        if state is not None and state.snapshot is snap:
+            return state
+        with self._lock:
+            if self._state is not None and self._state.snapshot is snap:
+                return self._state
+            directory = snap.directory
+            viewer = resolve_viewer(directory, self.login, self.firm.settings.function_caps)
+            if self.within is not None:
+                if self.within not in directory.units.index:
+                    raise AccessDenied(f"Accès refusé : l'unité « {self.within} » est hors de votre périmètre")
+                check_filters(viewer, directory, Filters(unit=self.within))
+            self._state = ViewState(snap, viewer, for_viewer(snap, viewer, within=self.within))
+            return self._state
+
+    @property
+    def viewer(self) -> Viewer:
+        """The signed-in collaborator and their perimeter."""
+        return self.state().viewer
 
     # -- periods and rows ------------------------------------------------------------
     def period(self, fiscal_year: int | None = None, *, previous: bool = False, as_of: str | dt.date | None = None) -> Period:
@@ -167,67 +229,18 @@ class View:
             as_of=parse_date(as_of, "as-of") if as_of is not None else None,
         )
 
-    def _key(self, period: Period, mine: bool) -> tuple[dt.date, dt.date, bool]:
-        # a viewer without a perimeter sees only their own deals: one dataset serves both
-        only_mine = mine and bool(self.viewer.perimeter) and self.within is None
-        return (period.previous().start, period.as_of, only_mine)
+    def dataset(self, period: Period | None = None) -> Dataset:
+        """The viewer's rows (every date: one dataset serves every period and filter)."""
+        return self.state().dataset
 
-    @staticmethod
-    def _serves(key: tuple[dt.date, dt.date, bool], period: Period, mine: bool) -> bool:
-        first, last, only_mine = key
-        return first <= period.previous().start and period.as_of <= last and (mine or not only_mine)
-
-    def _load(self, key: tuple[dt.date, dt.date, bool], period: Period) -> Dataset:
-        ds = load_dataset(self.firm.engine, self.viewer, self.firm.directory, period, within=self.within, mine_only=key[2])
-        with self._lock:
-            self._cache[key] = ds
-            self._pending.pop(key, None)
-        return ds
-
-    def dataset(self, period: Period, *, mine: bool = False) -> Dataset:
-        """The viewer's rows covering ``period`` and its N-1 (cached; one query per new range).
-
-        ``mine``: only "Mes affaires" is asked for, so a validator's perimeter need not be
-        read (yet). A load under way in the background (:meth:`prefetch`) is waited for.
-        """
-        with self._lock:
-            for key, ds in self._cache.items():
-                if self._serves(key, period, mine):
-                    return ds
-            pending = next((f for key, f in self._pending.items() if self._serves(key, period, mine)), None)
-        if pending is not None:
-            return pending.result()
-        return self._load(self._key(period, mine), period)
-
-    def prefetch(self, period: Period) -> Future | None:
-        """Start reading the whole perimeter's rows in the background (None if already there).
-
-        The dashboard shows "Mes affaires" first, then prefetches, so that the first
-        filter change finds the rows already loaded.
-        """
-        key = self._key(period, mine=False)
-        with self._lock:
-            if any(self._serves(k, period, False) for k in (*self._cache, *self._pending)):
-                return None
-            future: Future = Future()
-            self._pending[key] = future
-
-        def run() -> None:
-            try:
-                future.set_result(self._load(key, period))
-            except BaseException as exc:  # surfaced to whoever waits on the rows
-                with self._lock:
-                    self._pending.pop(key, None)
-                future.set_exception(exc)
-
-        threading.Thread(target=run, name=f"prefetch-{self.viewer.login}", daemon=True).start()
-        return future
-
-    def mask(self, ds: Dataset, unit: str | None = None, collaborator: str | None = None) -> np.ndarray:
-        """The scoped deal mask over ``ds.deals`` (refuses filters outside the perimeter)."""
-        if self.within is not None and (unit is None or unit not in self.firm.directory.subtree(self.within)):
+    def mask(self, ds: Dataset | None = None, unit: str | None = None, collaborator: str | None = None) -> np.ndarray:
+        """The scoped deal mask over the dataset's deals (refuses filters outside the perimeter)."""
+        state = self.state()
+        ds = state.dataset if ds is None else ds
+        directory = state.snapshot.directory
+        if self.within is not None and (unit is None or unit not in directory.units.index or unit not in directory.subtree(self.within)):
             raise ValueError(f"this view reads only the deals under {self.within}: filter on a unit of that subtree")
-        return scope_mask(self.viewer, self.firm.directory, ds.deals, Filters(unit, collaborator))
+        return scope_mask(state.viewer, directory, ds, Filters(unit, collaborator))
 
     def _resolve(self, period: Period | None, fiscal_year: int | None, as_of) -> Period:
         return period if period is not None else self.period(fiscal_year, as_of=as_of)
@@ -265,7 +278,7 @@ class View:
         >>> figs.indicators["signed_budget"]["total"] / 100   # euros
         """
         p = self._resolve(period, fiscal_year, as_of)
-        ds = self.dataset(p, mine=unit is None and collaborator is None)
+        ds = self.dataset()
         return figures.compute(ds, self.mask(ds, unit, collaborator), p)
 
     def drilldown(
@@ -302,15 +315,49 @@ class View:
         >>> me.drilldown("signed_budget", by="document", unit="R-IDF", month="2026-03")
         >>> me.drilldown("offers_in_progress", by="document", bucket=">180")
         """
-        p = self._resolve(period, fiscal_year, as_of)
-        ds = self.dataset(p, mine=unit is None and collaborator is None)
-        sel = figures.selections(ds, self.mask(ds, unit, collaborator), p)
-        frame = drilldown.rows(ds, sel, indicator, by, month=month, bucket=bucket)
+        frame = self.drill_rows(indicator, by=by, month=month, bucket=bucket, unit=unit, collaborator=collaborator,
+                                fiscal_year=fiscal_year, as_of=as_of, period=period).frame()
         return self.with_lines(frame) if lines and by == "document" else frame
 
+    def drill_rows(
+        self,
+        indicator: str,
+        *,
+        by: str = "deal",
+        month: str | None = None,
+        bucket: str | None = None,
+        unit: str | None = None,
+        collaborator: str | None = None,
+        fiscal_year: int | None = None,
+        as_of: str | dt.date | None = None,
+        period: Period | None = None,
+    ) -> drilldown.Rows:
+        """The rows of :meth:`drilldown`, counted, summed and sortable before any text is read.
+
+        ``rows.totals()`` is the footer, ``rows.order(column, ascending)`` a sort, and
+        ``rows.frame(order, limit)`` materialises names and titles for those rows only
+        (what the dashboard shows a page of).
+        """
+        p = self._resolve(period, fiscal_year, as_of)
+        ds = self.dataset()
+        sel = figures.selections(ds, self.mask(ds, unit, collaborator), p)
+        return drilldown.rows_of(ds, sel, indicator, by, month=month, bucket=bucket)
+
     def with_lines(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """By-document drill-down rows with a ``lines`` column (mission, billing, amount_cents)."""
-        return drilldown.attach_lines(frame, db.read_lines(self.firm.engine, frame["document_id"].tolist()))
+        """By-document drill-down rows with a ``lines`` column (mission, billing, amount_cents).
+
+        Only documents the viewer may see have lines: any other ``document_id`` is refused
+        (``AccessDenied``), whatever frame it comes from.
+        """
+        ids = pd.unique(frame["document_id"].to_numpy(dtype=object))
+        state = self.state()
+        ds = state.dataset
+        found = store.find_text(state.snapshot.documents, "id", [str(i) for i in ids])
+        pos = ds.doc_positions(found)
+        pos = pos[visible_mask(state.viewer, state.snapshot.directory, ds)[ds.doc_deal[pos]]]
+        if len(pos) < len(ids):
+            raise AccessDenied(f"Accès refusé : {len(ids) - len(pos)} document(s) hors de votre périmètre")
+        return drilldown.attach_lines(frame, ds.lines(np.sort(pos)))
 
     def timeline(
         self,
@@ -342,7 +389,7 @@ class View:
         year = self.period(fiscal_year)
         if dates is None:
             dates = list(pd.date_range(year.start, year.as_of, freq=freq).date) or [year.as_of]
-        ds = self.dataset(year, mine=unit is None and collaborator is None)
+        ds = self.dataset()
         mask = self.mask(ds, unit, collaborator)
         rows = []
         for day in dates:
@@ -363,35 +410,87 @@ class View:
 
     def filter_options(self) -> dict[str, pd.DataFrame]:
         """What the Organisation and Collaborateurs filters may offer (empty without the right)."""
-        return filter_options(self.viewer, self.firm.directory)
+        state = self.state()
+        return filter_options(state.viewer, state.snapshot.directory)
 
     # -- scoped frames for exploration -----------------------------------------------
     def deals(self, *, unit: str | None = None, collaborator: str | None = None, period: Period | None = None) -> pd.DataFrame:
-        """The scoped prospect deals, with readable organisation and people names.
+        """The scoped prospect deals created by the period's as-of date, with readable names.
 
-        Columns: the deal's own (id, name, prospect_name, status, created_on, …),
-        ``converted_on`` and ``region``, ``agency``, ``team``, ``partner``, ``manager``,
-        ``client_manager`` names.
+        Columns: the deal's own (id, name, kind, prospect_name, unit_id, partner_id, …,
+        status, created_on, abandoned_on, abandon_reason), ``converted_on`` and
+        ``region``, ``agency``, ``team``, ``partner``, ``manager``, ``client_manager`` names.
         """
         p = period or self.period()
-        ds = self.dataset(p, mine=unit is None and collaborator is None)
-        mask = self.mask(ds, unit, collaborator)
-        d = ds.deals[mask].astype({c: object for c in ("kind", "unit_id", "partner_id", "manager_id", "client_manager_id", "group_id")})
-        names = ds.deal_display[mask]
-        return d.assign(**{c: names[c].to_numpy() for c in ("region", "agency", "team", "partner", "manager", "client_manager")}).reset_index(drop=True)
+        ds = self.dataset()
+        pos = np.flatnonzero(self.mask(ds, unit, collaborator) & (ds.deal_created <= day_number(p.as_of)))
+        snap = ds.snapshot
+        rows = ds.deal_rows(pos)
+        ids = lambda table, codes: _ids(ds.directory, table, codes)  # noqa: E731
+        abandoned = ds.deal_abandoned[pos]
+        out = pd.DataFrame({
+            "id": pd.Series(ds.deal_text("id", pos), dtype=object),
+            "name": pd.Series(ds.deal_text("name", pos), dtype=object),
+            "kind": pd.Series(np.full(len(pos), "prospect", dtype=object), dtype=object),
+            "prospect_name": pd.Series(ds.deal_text("prospect_name", pos), dtype=object),
+            "unit_id": pd.Series(ds.unit_ids(pos), dtype=object),
+            "partner_id": ids("collaborators", ds.deal_partner[pos]),
+            "manager_id": ids("collaborators", ds.deal_manager[pos]),
+            "client_manager_id": ids("collaborators", ds.deal_client_manager[pos]),
+            "group_id": ids("groups", ds.deal_group[pos]),
+            "status": pd.Series(np.where(snap.col("deals", "status")[rows] == 1, "abandoned", "open"), dtype=object),
+            "created_on": store.dates_of(ds.deal_created[pos]),
+            "abandoned_on": store.dates_of(abandoned),
+            "abandon_reason": pd.Series(ds.deal_text("abandon_reason", pos), dtype=object),
+            "converted_on": store.dates_of(ds.deal_converted[pos]),
+        })
+        names = ds.display(pos)
+        return out.assign(**{c: names[c].to_numpy() for c in ("region", "agency", "team", "partner", "manager", "client_manager")})
 
     def documents(self, *, unit: str | None = None, collaborator: str | None = None, period: Period | None = None) -> pd.DataFrame:
-        """The scoped documents with fees in cents (``recurring``, ``one_off``, ``total``) and their prospect."""
+        """The scoped documents created by the period's as-of date, with fees in cents and their prospect.
+
+        Columns: the document's own (id, deal_id, doc_type, template, title, status,
+        created_on, sent_on, decided_on, signatory_id, entity_id), ``recurring``,
+        ``one_off``, ``total`` and ``prospect``. ``status`` and ``decided_on`` are those
+        of the extract (not as of a date).
+        """
         p = period or self.period()
-        ds = self.dataset(p, mine=unit is None and collaborator is None)
-        m = self.mask(ds, unit, collaborator)[ds.doc_deal]
-        docs = ds.documents[m]
-        return docs.assign(
-            total=docs["recurring"] + docs["one_off"],
-            prospect=ds.deals["prospect_name"].to_numpy()[docs["deal_pos"].to_numpy()],
-        ).drop(columns="deal_pos").reset_index(drop=True)
+        ds = self.dataset()
+        m = self.mask(ds, unit, collaborator)[ds.doc_deal] & (ds.doc_created <= day_number(p.as_of))
+        pos = np.flatnonzero(m)
+        rec, one = ds.doc_recurring[pos].astype(np.int64), ds.doc_one_off[pos].astype(np.int64)
+        return pd.DataFrame({
+            "id": pd.Series(ds.doc_text("id", pos), dtype=object),
+            "deal_id": pd.Series(ds.deal_text("id", ds.doc_deal[pos]), dtype=object),
+            "doc_type": pd.Series(ds.doc_text("doc_type", pos), dtype=object),
+            "template": pd.Series(ds.doc_text("template", pos), dtype=object),
+            "title": pd.Series(ds.doc_text("title", pos), dtype=object),
+            "status": pd.Series(ds.doc_status_names(pos), dtype=object),
+            "created_on": ds.doc_dates("created_on", pos),
+            "sent_on": ds.doc_dates("sent_on", pos),
+            "decided_on": ds.doc_dates("decided_on", pos),
+            "signatory_id": _ids(ds.directory, "collaborators", ds.doc_signatory[pos]),
+            "entity_id": _ids(ds.directory, "entities", ds.doc_entity[pos]),
+            "recurring": rec,
+            "one_off": one,
+            "total": rec + one,
+            "prospect": pd.Series(ds.deal_text("prospect_name", ds.doc_deal[pos]), dtype=object),
+        })
 
     def lines(self, *, unit: str | None = None, collaborator: str | None = None, period: Period | None = None) -> pd.DataFrame:
-        """The lines (mission, billing, amount_cents) of the scoped documents."""
-        docs = self.documents(unit=unit, collaborator=collaborator, period=period)
-        return db.read_lines(self.firm.engine, docs["id"].tolist())
+        """The lines (document_id, line_no, mission, billing, amount_cents) of the scoped documents."""
+        p = period or self.period()
+        ds = self.dataset()
+        m = self.mask(ds, unit, collaborator)[ds.doc_deal] & (ds.doc_created <= day_number(p.as_of))
+        return ds.lines(np.flatnonzero(m))
+
+
+def _ids(directory: Directory, table: str, codes: np.ndarray) -> pd.Series:
+    """Directory ids of store codes (None for -1)."""
+    index = getattr(directory, table).index.to_numpy(dtype=object)
+    codes = np.asarray(codes, dtype=np.int64)
+    out = np.empty(len(codes), dtype=object)
+    ok = codes >= 0
+    out[ok] = index[codes[ok]]
+    return pd.Series(out, dtype=object)

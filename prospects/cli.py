@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sources", metavar="SOURCE", nargs="*", help="files to read instead of the mapping's: NAME=PATH, or a PATH replacing the file of the same name (default: the files named in the mapping)")
     p.set_defaults(handler=_cmd_import)
 
+    p = sub.add_parser("store", parents=[common], help="check the figure store of the database, build it when stale (load, import and demo write it)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--rebuild", action="store_true", help="rebuild it from the database even if it is up to date")
+    mode.add_argument("--check", action="store_true", help="only check: exit 1 if it is missing or stale, build nothing")
+    p.set_defaults(handler=_cmd_store)
+
     p = sub.add_parser("serve", parents=[common], help="serve the Voilà dashboard (hardened; 127.0.0.1 by default)")
     p.add_argument("--auth", choices=("local", "header", "hub"), default="local",
                    help="where the viewer comes from: local = one fixed viewer (--user), loopback only (default); "
@@ -150,6 +156,47 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from . import importing
 
     return importing.run_import_command(settings, args.mapping, args.sources, check=args.check, rejects=args.rejects)
+
+
+def _cmd_store(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from . import db, store
+
+    engine = db.make_engine(settings.db_url)
+    folder = store.store_folder(settings)
+    stamp = db.read_version(engine)
+    current = store.current_stamp(folder)
+    snap, problem = None, None
+    if current is None:
+        problem = "missing"
+    elif current != stamp:
+        problem = f"stale (database version {stamp}, store {current})"
+    else:
+        try:
+            snap = store.open_current(folder)
+        except store.StoreError as exc:
+            problem = f"unreadable ({exc})"
+        if snap is None and problem is None:
+            problem = "missing"
+    if args.check:
+        if snap is not None:
+            print(store.describe(snap))
+            print("up to date with the database")
+            return EXIT_OK
+        print(f"prospects: the figure store in {folder} is {problem}: run `prospects store`", file=sys.stderr)
+        return EXIT_PARTIAL
+    if snap is not None and not args.rebuild:
+        print(store.describe(snap))
+        print("up to date with the database")
+        return EXIT_OK
+    if problem:
+        print(f"prospects: the figure store in {folder} is {problem}: building it", file=sys.stderr)
+    start = time.monotonic()
+    snap = store.rebuild(settings, engine, progress=store.stderr_progress)
+    print(store.describe(snap))
+    print(f"built in {time.monotonic() - start:.1f} s")
+    return EXIT_OK
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -358,6 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .db import DatabaseError
     from .fiscal import PeriodError
     from .scoping import AccessDenied
+    from .store import StoreError
 
     try:
         return args.handler(args, settings)
@@ -367,7 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (PeriodError, ConfigError) as exc:
         print(f"prospects: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
-    except DatabaseError as exc:
+    except (DatabaseError, StoreError) as exc:
         print(f"prospects: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except KeyboardInterrupt:

@@ -5,10 +5,10 @@ Resolution order, first match wins, for every setting:
 1. an explicit value passed by the caller (a CLI flag such as ``--db`` / ``--today``,
    or a keyword argument of :func:`load_settings`);
 2. the environment: ``PROSPECTS_DB``, ``PROSPECTS_TODAY``, ``PROSPECTS_LOCALE``,
-   ``PROSPECTS_FY_START_MONTH``, ``PROSPECTS_CHROMIUM``;
+   ``PROSPECTS_FY_START_MONTH``, ``PROSPECTS_CHROMIUM``, ``PROSPECTS_STORE``;
 3. the config file: ``--config FILE``, else ``prospects.toml`` in the project folder
-   if present (keys ``fiscal_year_start_month``, ``locale``, ``db``, ``chromium``
-   and a ``[function_caps]`` table);
+   if present (keys ``fiscal_year_start_month``, ``locale``, ``db``, ``chromium``,
+   ``store_folder`` and a ``[function_caps]`` table);
 4. the defaults below.
 
 Report subscriptions and mail (issue 15) come from the config file only, with two
@@ -25,6 +25,10 @@ and ``timeout`` (seconds, default 30).
 The project folder is ``PROSPECTS_HOME`` if set, else the nearest folder at or above
 the working directory holding ``prospects.toml`` or the project's ``pyproject.toml``,
 else the working directory. The default database is ``sqlite:///<project>/data/prospects.db``.
+
+The figure store (:mod:`prospects.store`) of a SQLite database sits beside its file;
+for any other database it goes under ``store_folder`` (default ``<project>/data/store``;
+a relative path is taken from the project folder).
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ class Settings:
     project_dir: Path = field(default_factory=Path.cwd)
     chromium: str = "/usr/bin/chromium"
     config_file: Path | None = None
+    store_folder: Path | None = None  # figure stores of non-SQLite databases (None: <project>/data/store)
     subscriptions: SubscriptionSettings = field(default_factory=lambda: SubscriptionSettings())
     mail: MailSettings = field(default_factory=lambda: MailSettings())
 
@@ -167,7 +172,7 @@ def load_settings(
             config_path = config_path if config_path.is_file() else None
     src_file = f"config file {config_path}" if config_path else "config file"
 
-    known = {"fiscal_year_start_month", "locale", "db", "chromium", "function_caps", "subscriptions", "mail"}
+    known = {"fiscal_year_start_month", "locale", "db", "chromium", "function_caps", "store_folder", "subscriptions", "mail"}
     unknown = sorted(set(file_values) - known)
     if unknown:
         raise ConfigError(f"{src_file}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
@@ -200,6 +205,10 @@ def load_settings(
         raise ConfigError(f"{src_file}: function_caps must be a table, e.g. [function_caps]")
     caps = _check_caps(caps_raw, src_file)
     chromium = env.get("PROSPECTS_CHROMIUM") or file_values.get("chromium") or "/usr/bin/chromium"
+    store_raw = env.get("PROSPECTS_STORE") or file_values.get("store_folder")
+    if store_raw is not None and (not isinstance(store_raw, str) or not store_raw.strip()):
+        raise ConfigError(f"store_folder ({src_file}): {store_raw!r} is not a folder path")
+    store = (project_dir / store_raw) if store_raw else None
 
     return Settings(
         db_url=db_url,
@@ -210,6 +219,7 @@ def load_settings(
         project_dir=project_dir,
         chromium=chromium,
         config_file=config_path,
+        store_folder=store,
         subscriptions=subscription_settings(file_values.get("subscriptions", {}), src_file),
         mail=mail_settings(file_values.get("mail", {}), env, src_file, project_dir),
     )

@@ -4,9 +4,10 @@ Widgets only wire. Every figure comes from :class:`prospects.api.View` (``figure
 ``drilldown``, which scope through :func:`prospects.scoping.scope_mask`), every formatted
 value from :mod:`prospects.tables` and :mod:`prospects.i18n`, every definition from
 :mod:`prospects.dictionary`, the chart from :mod:`prospects.charts`, the exports from
-:mod:`prospects.exports` and the drill-down footers from :func:`prospects.drilldown.totals`.
+:mod:`prospects.exports` and the drill-down footers and sort orders from :class:`prospects.drilldown.Rows`
+(whose text is materialised only for the rows on screen, or all of them for a download).
 Nothing is computed here: a filter change asks the view again, which recomputes from the
-rows it has already loaded (one query only when a fiscal year needs rows not loaded yet).
+firm's memory-mapped figure store (no database query, whatever the filter or fiscal year).
 
 The viewer's login is a constructor argument, injected into the notebook by
 ``prospects serve`` (Voilà's prelaunch hook, :mod:`prospects.serving`); no widget and no
@@ -42,8 +43,8 @@ import pandas as pd
 
 from . import charts, exports, i18n
 from .dictionary import definition
+from .drilldown import Rows
 from .drilldown import columns as drill_columns
-from .drilldown import totals
 from .figures import TABLE_CELLS
 from .scoping import AccessDenied
 from .tables import ageing_table, beside_table, indicator_table, monthly_table, scope_label
@@ -307,8 +308,8 @@ class Dashboard:
         self.unit: str | None = None
         self.collaborator: str | None = None
         self.drill_state: DrillState | None = None
-        self.drill_frame: pd.DataFrame | None = None
-        self._frames: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+        self.drill_rows: Rows | None = None
+        self._frames: OrderedDict[tuple, Rows] = OrderedDict()
         self._downloads: OrderedDict[tuple, str] = OrderedDict()
         self._charts: OrderedDict[tuple, bytes] = OrderedDict()
         self._syncing = False
@@ -690,7 +691,7 @@ class Dashboard:
     def close_drill(self) -> None:
         """Hide the drill-down panel."""
         self.drill_state = None
-        self.drill_frame = None
+        self.drill_rows = None
         self.drill_backdrop.layout.display = "none"
 
     # -- figures ----------------------------------------------------------------------
@@ -714,10 +715,6 @@ class Dashboard:
         self._show_table(figs)
         self._show_side(figs)
         self._show_chart(figs)
-        if self.view.viewer.has_filters:
-            # "Mes affaires" is on screen: read the perimeter's rows in the background so the
-            # first Organisation / Collaborateurs change finds them already loaded
-            self.view.prefetch(period)
         if self.drill_state is not None:
             state = self.drill_state
             if state.month is not None and state.month not in set(figs.monthly["month"]):
@@ -821,22 +818,23 @@ class Dashboard:
                 b.remove_class("pr-has")
 
     # -- drill-down ---------------------------------------------------------------------
-    def _frame(self, state: DrillState) -> pd.DataFrame:
+    def _rows(self, state: DrillState) -> Rows:
+        """The drill-down's rows, counted and summed, not yet materialised (cached per state)."""
         assert self.view is not None
-        frame = self._frames.get(state.key)
-        if frame is None:
-            frame = self.view.drilldown(
+        rows = self._frames.get(state.key)
+        if rows is None:
+            rows = self.view.drill_rows(
                 state.indicator, by=state.by, month=state.month, bucket=state.bucket, unit=self.unit,
                 collaborator=self.collaborator, period=self.period,
             )
-            self._frames[state.key] = frame
+            self._frames[state.key] = rows
             while len(self._frames) > 8:
                 self._frames.popitem(last=False)
-        return frame
+        return rows
 
     def _show_drill(self, state: DrillState) -> None:
-        frame = self._frame(state)
-        self.drill_state, self.drill_frame = state, frame
+        rows = self._rows(state)
+        self.drill_state, self.drill_rows = state, rows
         loc = self.locale
         # controls mirror the state without re-triggering callbacks
         self._syncing = True
@@ -870,32 +868,30 @@ class Dashboard:
             f'<div class="pr-t1">{_esc(what)}</div><div class="pr-t2">{_esc(sub)}</div>'
             f'<div class="pr-t3">{_esc(definition(code, loc))}</div>'
         )
-        shown = frame
-        if state.sort is not None and state.sort in frame.columns:
-            shown = frame.sort_values(state.sort, ascending=state.ascending, kind="stable", na_position="last",
-                                      key=_sort_key)
-        head = shown.head(MAX_ROWS)
+        # only the rows on screen are materialised (text, lines); sorting needs no text but the sorted column's
+        sort = state.sort if state.sort in cols else None
+        head = rows.frame(rows.order(sort, state.ascending), MAX_ROWS)
         if state.by == "document":
-            head = self._with_lines(head)  # only the rows on screen: the downloads fetch theirs
+            head = self._with_lines(head)
         self.drill_table.value = self._table_html(head, state)
         self.drill_note.value = (
-            f'<div class="pr-note">{_esc(self._u("first_rows", shown=MAX_ROWS, n=i18n.number(len(frame), loc)))}</div>'
-            if len(frame) > MAX_ROWS else ""
+            f'<div class="pr-note">{_esc(self._u("first_rows", shown=MAX_ROWS, n=i18n.number(len(rows), loc)))}</div>'
+            if len(rows) > MAX_ROWS else ""
         )
-        self.drill_footer.value = self._footer_html(frame, state)
+        self.drill_footer.value = self._footer_html(rows.totals(), state)
         links = self._downloads.get(state.key)
-        if links is None and len(frame) <= EAGER_DOWNLOAD_ROWS:
-            links = self._downloads_html(frame, state)
+        if links is None and len(rows) <= EAGER_DOWNLOAD_ROWS:
+            links = self._downloads_html(rows, state)
         self.drill_downloads.value = links or ""
-        self.drill_prepare.description = self._u("prepare", n=i18n.number(len(frame), loc))
+        self.drill_prepare.description = self._u("prepare", n=i18n.number(len(rows), loc))
         self.drill_prepare.layout.display = "none" if links is not None else None
         self.drill_backdrop.layout.display = "flex"
 
     def _prepare_downloads(self) -> None:
         """Build the CSV and Excel files of a large drill-down, on demand."""
-        if self.drill_state is None or self.drill_frame is None:
+        if self.drill_state is None or self.drill_rows is None:
             return
-        self.drill_downloads.value = self._downloads_html(self.drill_frame, self.drill_state)
+        self.drill_downloads.value = self._downloads_html(self.drill_rows, self.drill_state)
         self.drill_prepare.layout.display = "none"
 
     def _with_lines(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -945,9 +941,8 @@ class Dashboard:
             + "".join(body) + "</tbody></table></div>"
         )
 
-    def _footer_html(self, frame: pd.DataFrame, state: DrillState) -> str:
+    def _footer_html(self, t: dict[str, int], state: DrillState) -> str:
         loc = self.locale
-        t = totals(frame, state.by)
         money = (
             f'{_esc(self._l("recurring"))} <b class="pr-foot-recurring">{_esc(i18n.money(t["recurring"], loc))}</b> · '
             f'{_esc(self._l("one_off"))} <b class="pr-foot-one_off">{_esc(i18n.money(t["one_off"], loc))}</b> · '
@@ -965,11 +960,11 @@ class Dashboard:
 
         return f"<div>{count} · {money}</div>"
 
-    def _downloads_html(self, frame: pd.DataFrame, state: DrillState) -> str:
+    def _downloads_html(self, rows: Rows, state: DrillState) -> str:
         cached = self._downloads.get(state.key)
         if cached is not None:
             return cached
-        html_links = self._make_downloads(frame, state)
+        html_links = self._make_downloads(rows.frame(), state)  # a download writes every row
         self._downloads[state.key] = html_links
         while len(self._downloads) > 4:
             self._downloads.popitem(last=False)
@@ -1009,19 +1004,6 @@ def _display_columns(by: str) -> list[str]:
     cols = list(drill_columns(by))
     first = [c for c in _FIRST[by] if c in cols]
     return first + [c for c in cols if c not in first]
-
-
-def _sort_key(col: pd.Series) -> pd.Series:
-    """Case- and accent-insensitive order for text, natural order for numbers and dates."""
-    if col.dtype == object:
-        return col.map(lambda v: None if v is None else _fold(str(v)))
-    return col
-
-
-def _fold(text: str) -> str:
-    import unicodedata
-
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(ch))
 
 
 def build_dashboard(firm: Firm, login: str | None, locale: str = "fr") -> w.Box:

@@ -1,8 +1,10 @@
 """Database access: the only module that speaks SQL.
 
 Everything that reaches SQLite or PostgreSQL goes through here: creating the schema,
-replacing the whole content atomically, reading tables as canonical frames, and the
-scoped reads of a viewer's rows (see :func:`read_viewer_rows`).
+replacing the whole content atomically (with a new version stamp), reading tables as
+canonical frames, and the one consistent read of everything from which the figure store
+is built (:func:`read_consistent`). Viewers never read rows from here: they read the
+figure store (:mod:`prospects.store`).
 
 Canonical frames (the third form of DATA.md): text, id and enum columns are ``object``
 (``str`` or ``None``), dates are ``datetime64[s]`` (``NaT`` for null), booleans are
@@ -12,6 +14,7 @@ Canonical frames (the third form of DATA.md): text, id and enum columns are ``ob
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -131,13 +134,16 @@ def replace_all(
     info: Mapping[str, str] | None = None,
     *,
     on_table: callable | None = None,
-) -> None:
+) -> str:
     """Replace the whole content with ``frames``, in one transaction.
 
     Either the previous state or the whole new content is visible, never a mix, even if
     the process is killed midway (the transaction is rolled back by the database).
-    ``on_table(name)`` is called before each table is written (progress).
+    ``on_table(name)`` is called before each table is written (progress). Returns the
+    version stamp written with the content (``extract_info.version``, new at every
+    replacement): the figure store of this content carries the same stamp.
     """
+    version = uuid.uuid4().hex
     create_schema(engine)
     with engine.begin() as conn:
         for name in reversed(TABLE_ORDER):
@@ -151,8 +157,9 @@ def replace_all(
                 if name == "org_units":
                     frame = _parents_first(frame)
                 _bulk_insert(conn, name, frame)
-        stamp = {"loaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **(info or {})}
+        stamp = {"loaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **(info or {}), "version": version}
         conn.execute(extract_info.insert(), [{"key": k, "value": str(v)} for k, v in stamp.items()])
+    return version
 
 
 def _parents_first(units: pd.DataFrame) -> pd.DataFrame:
@@ -240,100 +247,49 @@ def table_counts(engine: Engine) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------------------
-# a viewer's rows
+# the version and the consistent read behind the figure store
 
 
-def read_directory(engine: Engine) -> dict[str, pd.DataFrame]:
-    """The small directory tables (organisation, people, groups, entities)."""
-    return read_all(engine, ("org_units", "entities", "collaborators", "groups", "group_units", "group_members"))
+def read_version(engine: Engine) -> str:
+    """The version stamp of the database's content (changes at every load, import or demo).
 
-
-def _visible_deals_where(pushdown: Mapping[str, object]) -> sa.ColumnElement:
-    deals = SQL_TABLES["deals"]
-    me = pushdown["collaborator_id"]
-    rule = sa.or_(deals.c.partner_id == me, deals.c.manager_id == me, deals.c.client_manager_id == me)
-    units = list(pushdown.get("units") or [])
-    if units:
-        groups = list(pushdown.get("groups") or [])
-        guard = deals.c.group_id.is_(None)
-        if groups:
-            guard = sa.or_(guard, deals.c.group_id.in_(groups))
-        rule = sa.or_(rule, sa.and_(deals.c.unit_id.in_(units), guard))
-    within = pushdown.get("within")
-    if within is not None:  # a narrower read: only the deals under one unit (reports)
-        rule = sa.and_(rule, deals.c.unit_id.in_(list(within)))
-    return sa.and_(deals.c.kind == "prospect", rule)
-
-
-def read_viewer_rows(
-    engine: Engine, pushdown: Mapping[str, object], *, first_day: dt.date, last_day: dt.date
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The prospect deals a viewer may see and their documents, with fees per document.
-
-    ``pushdown`` is :meth:`prospects.scoping.Viewer.pushdown`. Only rows that can weigh on
-    a figure between ``first_day`` and ``last_day`` are read: deals created by
-    ``last_day`` and not abandoned before ``first_day``; their documents created by
-    ``last_day`` and undecided, decided since ``first_day`` or signed (signatures date
-    conversions). Fees are the sums of the document's lines by billing (DATA.md), as
-    ``recurring`` and ``one_off`` integer cents.
+    A database written before stamps existed gets one derived from its load time.
     """
-    deals = SQL_TABLES["deals"]
-    docs = SQL_TABLES["documents"]
-    lines = SQL_TABLES["document_lines"]
-    deal_where = sa.and_(
-        _visible_deals_where(pushdown),
-        deals.c.created_on <= last_day,
-        sa.or_(deals.c.status == "open", deals.c.abandoned_on >= first_day),
-    )
-    deal_cols = TABLES["deals"].column_names
-    doc_where = sa.and_(
-        docs.c.deal_id.in_(sa.select(deals.c.id).where(deal_where)),
-        docs.c.created_on <= last_day,
-        sa.or_(docs.c.decided_on.is_(None), docs.c.decided_on >= first_day, docs.c.status == "signed"),
-    )
-    fees = (
-        sa.select(
-            lines.c.document_id,
-            sa.func.sum(sa.case((lines.c.billing == "recurring", lines.c.amount_cents), else_=0)).label("recurring"),
-            sa.func.sum(sa.case((lines.c.billing == "one_off", lines.c.amount_cents), else_=0)).label("one_off"),
-        )
-        # only the lines of the documents read (an index lookup each), not the whole table
-        .where(lines.c.document_id.in_(sa.select(docs.c.id).where(doc_where)))
-        .group_by(lines.c.document_id)
-        .subquery()
-    )
-    doc_select = _select_text("documents", doc_where)
-    doc_stmt = (
-        doc_select.add_columns(
-            sa.func.coalesce(fees.c.recurring, 0).label("recurring"),
-            sa.func.coalesce(fees.c.one_off, 0).label("one_off"),
-        )
-        .select_from(docs.outerjoin(fees, fees.c.document_id == docs.c.id))
-    )
-    with engine.connect() as conn:
-        deal_frame = _typed(_frame(conn, _select_text("deals", deal_where), deal_cols), "deals")
-        doc_frame = _frame(conn, doc_stmt, [*TABLES["documents"].column_names, "recurring", "one_off"])
-    doc_frame = _typed(doc_frame, "documents")
-    doc_frame["recurring"] = doc_frame["recurring"].astype("int64")
-    doc_frame["one_off"] = doc_frame["one_off"].astype("int64")
-    return deal_frame, doc_frame
+    if not has_schema(engine):
+        raise DatabaseError("the database has no prospects tables: run `prospects demo` or `prospects load DIR` first")
+    info = read_extract_info(engine)
+    return _version_of(info)
 
 
-def read_lines(engine: Engine, document_ids: Sequence[str]) -> pd.DataFrame:
-    """The lines of some documents (document_id, line_no, mission, billing, amount_cents)."""
-    lines = SQL_TABLES["document_lines"]
-    cols = TABLES["document_lines"].column_names
-    ids = list(dict.fromkeys(document_ids))
-    parts = []
+def _version_of(info: Mapping[str, str]) -> str:
+    if info.get("version"):
+        return info["version"]
+    return "loaded-" + "".join(ch for ch in info.get("loaded_at", "never") if ch.isalnum())
+
+
+def read_consistent(engine: Engine) -> tuple[str, dict[str, pd.DataFrame], dict[str, str]]:
+    """Every table, the extract info and its version stamp, from one snapshot of the database.
+
+    SQLite: one read transaction (WAL mode: writers do not disturb it); PostgreSQL:
+    ``REPEATABLE READ``. A load committing meanwhile is either wholly in or wholly out.
+    """
+    if not has_schema(engine):
+        raise DatabaseError("the database has no prospects tables: run `prospects demo` or `prospects load DIR` first")
     with engine.connect() as conn:
-        for start in range(0, len(ids), 5000):
-            chunk = ids[start : start + 5000]
-            stmt = sa.select(*[lines.c[c] for c in cols]).where(lines.c.document_id.in_(chunk))
-            parts.append(_frame(conn, stmt, cols))
-    if not parts:
-        return _typed(pd.DataFrame({c: pd.Series(dtype=object) for c in cols}), "document_lines")
-    out = _typed(pd.concat(parts, ignore_index=True), "document_lines")
-    return out.sort_values(["document_id", "line_no"], ignore_index=True)
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        elif conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN")
+        try:
+            info = {k: v for k, v in conn.execute(sa.select(extract_info.c.key, extract_info.c.value))}
+            frames = {}
+            for name in TABLE_ORDER:
+                t = SQL_TABLES[name]
+                stmt = _select_text(name).order_by(*[t.c[k] for k in TABLES[name].key])
+                frames[name] = _typed(_frame(conn, stmt, TABLES[name].column_names), name)
+        finally:
+            conn.rollback()
+    return _version_of(info), frames, info
 
 
 # ---------------------------------------------------------------------------

@@ -962,7 +962,7 @@ def run_demo_command(settings: Settings, size: str = "small", seed: int = 42) ->
     """
     import sqlalchemy as sa
 
-    from . import db
+    from . import db, store
 
     verbose = size != "small"
 
@@ -987,8 +987,10 @@ def run_demo_command(settings: Settings, size: str = "small", seed: int = 42) ->
         "demo_today": settings.today.isoformat(),
         "fiscal_year_start_month": str(settings.fiscal_year_start_month),
     }
-    db.replace_all(engine, frames, info=info, on_table=on_table)
-    progress(f"demo: written in {time.perf_counter() - write_start:.1f} s")
+    _, store_note = store.replace_content(engine, frames, info, settings=settings, on_table=on_table, progress=progress)
+    progress(f"demo: written in {time.perf_counter() - write_start:.1f} s (database and figure store)")
+    if store_note:
+        print(f"prospects: {store_note}", file=sys.stderr)
     engine.dispose()
 
     firm = frames["org_units"].loc[frames["org_units"]["kind"] == "firm", "name"].iloc[0]

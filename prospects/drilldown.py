@@ -19,8 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from .dataset import Dataset, day_number
+from .dataset import NEVER, Dataset, day_number
 from .figures import (
     DEAL_CELLS,
     DOCUMENT_CELLS,
@@ -82,48 +84,160 @@ def cell(ds: Dataset, sel: Selection, indicator: str, *, month: str | None = Non
     return Cell(indicator, month, kind, deals, docs)
 
 
-def _frame(cols: dict[str, np.ndarray]) -> pd.DataFrame:
-    """A frame keeping text columns as ``object`` with ``None`` for null (no string inference)."""
-    return pd.DataFrame(
-        {k: pd.Series(v, dtype=object) if getattr(v, "dtype", None) == np.dtype(object) else v for k, v in cols.items()}
-    )
+@dataclass(frozen=True, eq=False)
+class Rows:
+    """A drill-down's rows before any text is materialised: positions, counts and sums.
+
+    ``pos`` are dataset positions (documents by document, deals by deal) in the view's
+    default order; by deal, ``documents``, ``recurring``, ``one_off`` and ``latest`` (the
+    most recent of the cell's documents, -1 for none) are per row. :meth:`totals` and
+    :meth:`order` need no text; :meth:`frame` materialises ids, names and titles for the
+    rows asked only (a page of the dashboard's table, or everything for a download).
+    """
+
+    ds: Dataset
+    by: str
+    as_of_day: int
+    pos: np.ndarray
+    documents: np.ndarray
+    recurring: np.ndarray
+    one_off: np.ndarray
+    latest: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+    def totals(self) -> dict[str, int]:
+        """The footer: rows, documents and cents (exact integer sums)."""
+        rec, one = cents_total(self.recurring), cents_total(self.one_off)
+        return {"rows": len(self.pos), "documents": cents_total(self.documents), "recurring": rec, "one_off": one,
+                "total": rec + one}
+
+    def order(self, column: str | None, ascending: bool = True) -> np.ndarray:
+        """Row indices sorted by ``column`` (stable from the default order; empty values last).
+
+        Text sorts case- and accent-insensitively; dates and amounts by value.
+        """
+        n = len(self.pos)
+        if column is None:
+            return np.arange(n)
+        key, null = self._key(column)
+        key = key.astype(np.int64)
+        if not ascending:
+            key = -key
+        return np.lexsort((key, null))
+
+    def frame(self, order: np.ndarray | None = None, limit: int | None = None) -> pd.DataFrame:
+        """The rows as a frame (text materialised), in ``order`` (default: the view's), at most ``limit``."""
+        idx = np.arange(len(self.pos)) if order is None else np.asarray(order, dtype=np.int64)
+        if limit is not None:
+            idx = idx[:limit]
+        if self.by == "document":
+            return _document_frame(self.ds, self.pos[idx], self.as_of_day)
+        return _deal_frame(self.ds, self.pos[idx], self.documents[idx], self.recurring[idx], self.one_off[idx],
+                           self.latest[idx])
+
+    # -- sort keys ------------------------------------------------------------------------
+    def _doc_pos(self) -> np.ndarray:
+        return self.pos if self.by == "document" else self.latest
+
+    def _deal_pos(self) -> np.ndarray:
+        return self.ds.doc_deal[self.pos] if self.by == "document" else self.pos
+
+    def _key(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        ds, n = self.ds, len(self.pos)
+        none = np.zeros(n, dtype=bool)
+        if column in MONEY_COLUMNS:
+            rec, one = self.recurring.astype(np.int64), self.one_off.astype(np.int64)
+            return {"recurring": rec, "one_off": one, "total": rec + one}[column], none
+        if column == "documents":
+            return self.documents.astype(np.int64), none
+        if column in ("created_on", "sent_on", "decided_on"):
+            days = ds.snapshot.col("documents", {"created_on": "created", "sent_on": "sent", "decided_on": "decided"}[column])
+            values = days[ds.doc_rows(self.pos)].astype(np.int64)
+            null = values == NEVER
+            if column == "decided_on":
+                null |= values > self.as_of_day  # not decided yet at as-of
+            return np.where(null, 0, values), null
+        if column == "status":
+            status = np.where(ds.doc_decided[self.pos] > self.as_of_day, "in_progress", ds.doc_status_names(self.pos))
+            return _text_ranks(pa.array(status.astype(object), type=pa.large_string()))
+        if column in ("deal_id", "deal", "prospect"):
+            deal = self._deal_pos()
+            if column == "deal_id":
+                return ds.deal_id_rank(deal).astype(np.int64), none
+            return _text_ranks(ds.deal_arrow({"deal": "name", "prospect": "prospect_name"}[column], deal))
+        if column == "document_id":
+            return ds.doc_id_rank(self.pos).astype(np.int64), none
+        if column in ("doc_type", "template", "title"):
+            return _text_ranks(ds.doc_arrow(column, self.pos))
+        # names from the directory: ranks of the folded names, per code
+        if column in ("region", "agency", "team"):
+            return _code_ranks(ds.unit_level_codes(column)[ds.deal_unit[self._deal_pos()]], ds.directory.units["name"])
+        if column in ("partner", "manager", "client_manager"):
+            return _code_ranks(getattr(ds, f"deal_{column}")[self._deal_pos()], ds.directory.collaborators["full_name"])
+        doc = self._doc_pos()
+        has = doc >= 0
+        safe = np.where(has, doc, 0)
+        if column == "signatory":
+            codes = np.where(has, ds.doc_signatory[safe], -1)
+            return _code_ranks(codes, ds.directory.collaborators["full_name"])
+        if column == "signatory_entity":
+            codes = np.where(has, ds.doc_entity[safe], -1)
+            return _code_ranks(codes, ds.directory.entities["name"])
+        raise DrilldownError(f"cannot sort by {column!r}")
 
 
-def by_document(ds: Dataset, c: Cell, as_of_day: int) -> pd.DataFrame:
-    """The "Par document" rows of a cell, ordered by deal then creation date."""
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form of a text (for sorting)."""
+    import unicodedata
+
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(ch))
+
+
+def _text_ranks(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Dense sort ranks of Arrow strings, folded in C (lower case, accents removed); nulls flagged.
+
+    Equal texts get equal ranks, so a descending sort keeps their default order.
+    """
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    null = pc.is_null(arr).to_numpy(zero_copy_only=False)
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.int64), null
+    folded = pc.replace_substring_regex(pc.utf8_normalize(pc.utf8_lower(arr.fill_null("")), "NFKD"), r"\p{Mn}", "")
+    rank = pc.rank(folded, sort_keys="ascending", tiebreaker="dense").to_numpy().astype(np.int64)
+    return np.where(null, 0, rank), null
+
+
+def _code_ranks(codes: np.ndarray, names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Dense sort ranks of directory names through their codes (-1 is empty)."""
+    folded = np.array([fold(str(v)) if v is not None else "" for v in names.to_numpy(dtype=object)] + [""], dtype=object)
+    _, rank_of_code = np.unique(folded, return_inverse=True)
+    codes = np.asarray(codes, dtype=np.int64)
+    null = codes < 0
+    return rank_of_code[np.where(null, len(folded) - 1, codes)].astype(np.int64), null
+
+
+def cents_total(values: np.ndarray) -> int:
+    """An exact integer sum (no int64 wrap: Python integers when it could overflow)."""
+    values = np.asarray(values, dtype=np.int64)
+    if not len(values):
+        return 0
+    if float(np.abs(values).max()) * len(values) < 2.0**62:
+        return int(values.sum(dtype=np.int64))
+    return sum(int(v) for v in values)
+
+
+def select(ds: Dataset, c: Cell, by: str, as_of_day: int) -> Rows:
+    """The rows of a cell in one view, unmaterialised."""
     doc_pos = np.flatnonzero(c.documents)
-    docs = ds.documents.iloc[doc_pos]
-    deals = ds.deal_display.iloc[ds.doc_deal[doc_pos]]
-    decided = ds.doc_decided[doc_pos]
-    status = np.where(decided > as_of_day, "in_progress", docs["status"].to_numpy(dtype=object))
-    rec, one = ds.doc_recurring[doc_pos], ds.doc_one_off[doc_pos]
-    out = _frame(
-        {
-            "document_id": docs["id"].to_numpy(),
-            "doc_type": docs["doc_type"].to_numpy(),
-            "template": docs["template"].to_numpy(),
-            "title": docs["title"].to_numpy(),
-            "status": status.astype(object),
-            "created_on": docs["created_on"].to_numpy(),
-            "sent_on": docs["sent_on"].to_numpy(),
-            "decided_on": docs["decided_on"].to_numpy().copy(),
-            **{col: deals[col].to_numpy() for col in DEAL_COLUMNS[:9]},
-            "signatory": docs["signatory"].to_numpy(),
-            "signatory_entity": docs["signatory_entity"].to_numpy(),
-            "recurring": rec,
-            "one_off": one,
-            "total": rec + one,
-        }
-    )
-    out.loc[decided > as_of_day, "decided_on"] = pd.NaT  # not decided yet at as-of
-    order = np.lexsort((out["document_id"].to_numpy(), ds.doc_created[doc_pos], out["deal_id"].to_numpy()))
-    return out.iloc[order].reset_index(drop=True)
-
-
-def by_deal(ds: Dataset, c: Cell, as_of_day: int) -> pd.DataFrame:
-    """The "Par affaire" rows of a cell, ordered by total fees (descending) then deal id."""
+    if by == "document":
+        order = np.lexsort((ds.doc_id_rank(doc_pos), ds.doc_created[doc_pos], ds.deal_id_rank(ds.doc_deal[doc_pos])))
+        pos = doc_pos[order]
+        return Rows(ds, by, as_of_day, pos, np.ones(len(pos), dtype=np.int64), ds.doc_recurring[pos],
+                    ds.doc_one_off[pos], pos)
     pos = np.flatnonzero(c.deals)
-    doc_pos = np.flatnonzero(c.documents)
     deal_of_doc = ds.doc_deal[doc_pos]
     n = ds.n_deals
     count = np.bincount(deal_of_doc, minlength=n)[pos]
@@ -132,37 +246,77 @@ def by_deal(ds: Dataset, c: Cell, as_of_day: int) -> pd.DataFrame:
     np.add.at(rec, deal_of_doc, ds.doc_recurring[doc_pos])
     np.add.at(one, deal_of_doc, ds.doc_one_off[doc_pos])
     # most recent document of each deal among the cell's documents (creation date, then id)
-    ids = ds.documents["id"].to_numpy()[doc_pos]
-    order = np.lexsort((ids, ds.doc_created[doc_pos], deal_of_doc))
+    order = np.lexsort((ds.doc_id_rank(doc_pos), ds.doc_created[doc_pos], deal_of_doc))
     last = np.ones(len(order), dtype=bool)
     if len(order):
         last[:-1] = deal_of_doc[order][1:] != deal_of_doc[order][:-1]
     latest = np.full(n, -1, dtype=np.int64)
     latest[deal_of_doc[order][last]] = doc_pos[order][last]
-    pick = latest[pos]
-    has = pick >= 0
+    rec, one, latest = rec[pos], one[pos], latest[pos]
+    order = np.lexsort((ds.deal_id_rank(pos), -(rec + one)))
+    return Rows(ds, by, as_of_day, pos[order], count[order].astype(np.int64), rec[order], one[order], latest[order])
+
+
+def _document_frame(ds: Dataset, doc_pos: np.ndarray, as_of_day: int) -> pd.DataFrame:
+    """"Par document" rows of these documents, in this order (text materialised for them only)."""
+    deal_pos = ds.doc_deal[doc_pos]
+    deals = ds.display(deal_pos)
+    decided = ds.doc_decided[doc_pos]
+    pending = decided > as_of_day  # not decided yet at as-of
+    status = np.where(pending, "in_progress", ds.doc_status_names(doc_pos)).astype(object)
+    decided_on = ds.doc_dates("decided_on", doc_pos)
+    decided_on[pending] = np.datetime64("NaT")
+    rec, one = ds.doc_recurring[doc_pos].astype(np.int64), ds.doc_one_off[doc_pos].astype(np.int64)
+    return pd.DataFrame(
+        {
+            "document_id": pd.Series(ds.doc_text("id", doc_pos), dtype=object),
+            "doc_type": pd.Series(ds.doc_text("doc_type", doc_pos), dtype=object),
+            "template": pd.Series(ds.doc_text("template", doc_pos), dtype=object),
+            "title": pd.Series(ds.doc_text("title", doc_pos), dtype=object),
+            "status": pd.Series(status, dtype=object),
+            "created_on": ds.doc_dates("created_on", doc_pos),
+            "sent_on": ds.doc_dates("sent_on", doc_pos),
+            "decided_on": decided_on,
+            **{col: deals[col] for col in DEAL_COLUMNS[:9]},
+            "signatory": pd.Series(ds.people(ds.doc_signatory[doc_pos]), dtype=object),
+            "signatory_entity": pd.Series(ds.entities(ds.doc_entity[doc_pos]), dtype=object),
+            "recurring": rec,
+            "one_off": one,
+            "total": rec + one,
+        }
+    )
+
+
+def _deal_frame(ds: Dataset, pos: np.ndarray, documents: np.ndarray, rec: np.ndarray, one: np.ndarray,
+                latest: np.ndarray) -> pd.DataFrame:
+    """"Par affaire" rows of these deals, in this order (text materialised for them only)."""
+    has = latest >= 0
     signatory = np.full(len(pos), None, dtype=object)
     entity = np.full(len(pos), None, dtype=object)
-    signatory[has] = ds.documents["signatory"].to_numpy()[pick[has]]
-    entity[has] = ds.documents["signatory_entity"].to_numpy()[pick[has]]
-    out = ds.deal_display.iloc[pos].reset_index(drop=True)
+    signatory[has] = ds.people(ds.doc_signatory[latest[has]])
+    entity[has] = ds.entities(ds.doc_entity[latest[has]])
+    out = ds.display(pos)
     out["signatory"] = pd.Series(signatory, dtype=object)
     out["signatory_entity"] = pd.Series(entity, dtype=object)
-    out["documents"] = count.astype(np.int64)
-    out["recurring"] = rec[pos]
-    out["one_off"] = one[pos]
-    out["total"] = rec[pos] + one[pos]
-    order = np.lexsort((out["deal_id"].to_numpy(), -out["total"].to_numpy()))
-    return out.iloc[order].reset_index(drop=True)
+    out["documents"] = np.asarray(documents, dtype=np.int64)
+    out["recurring"] = np.asarray(rec, dtype=np.int64)
+    out["one_off"] = np.asarray(one, dtype=np.int64)
+    out["total"] = out["recurring"] + out["one_off"]
+    return out
+
+
+def rows_of(ds: Dataset, sel: Selection, indicator: str, by: str = "deal", *, month: str | None = None,
+            bucket: str | None = None) -> Rows:
+    """The rows of a cell or bar, ``by`` ``deal`` or ``document``, not yet materialised."""
+    if by not in ("deal", "document"):
+        raise DrilldownError(f"view {by!r}: expected 'deal' or 'document'")
+    c = cell(ds, sel, indicator, month=month, bucket=bucket)
+    return select(ds, c, by, day_number(sel.period.as_of))
 
 
 def rows(ds: Dataset, sel: Selection, indicator: str, by: str = "deal", *, month: str | None = None, bucket: str | None = None) -> pd.DataFrame:
     """The drill-down frame of a cell or bar, ``by`` ``deal`` or ``document``."""
-    if by not in ("deal", "document"):
-        raise DrilldownError(f"view {by!r}: expected 'deal' or 'document'")
-    c = cell(ds, sel, indicator, month=month, bucket=bucket)
-    a = day_number(sel.period.as_of)
-    return by_deal(ds, c, a) if by == "deal" else by_document(ds, c, a)
+    return rows_of(ds, sel, indicator, by, month=month, bucket=bucket).frame()
 
 
 def attach_lines(frame: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:

@@ -49,30 +49,61 @@ class Selection:
 
 
 def selections(ds: Dataset, deal_mask: np.ndarray, period: Period) -> Selection:
-    """The rows of every cell at ``period.as_of`` (METRICS.md, "States at a date D")."""
+    """The rows of every cell at ``period.as_of`` (METRICS.md, "States at a date D").
+
+    Only the window of the dataset between the first and the last deal of the mask is
+    looked at (a region's deals are one range of the store): the masks returned cover
+    the whole dataset, False outside it.
+    """
     a, s = day_number(period.as_of), day_number(period.start)
-    doc_in = deal_mask[ds.doc_deal]
-    abandoned_at_a = ds.deal_abandoned <= a
-    in_progress = doc_in & (ds.doc_created <= a) & (ds.doc_decided > a) & ~abandoned_at_a[ds.doc_deal]
-    open_at_a = deal_mask & (ds.deal_created <= a) & (ds.deal_converted > a) & ~abandoned_at_a
-    has_offer = np.bincount(ds.doc_deal[in_progress], minlength=ds.n_deals) > 0
-    decided_in_p = (ds.doc_decided >= s) & (ds.doc_decided <= a)
-    signed = doc_in & (ds.doc_status == DOC_STATUS["signed"]) & decided_in_p
-    refused = doc_in & (ds.doc_status == DOC_STATUS["refused"]) & decided_in_p
+    n_deals, n_docs = ds.n_deals, ds.n_documents
+    lo = int(deal_mask.argmax()) if n_deals else 0
+    hi = n_deals - int(deal_mask[::-1].argmax()) if n_deals and deal_mask[lo] else lo
+    # documents are ordered by deal: the window's documents are one range too
+    dlo, dhi = (int(x) for x in np.searchsorted(ds.doc_deal, [lo, hi])) if hi > lo else (0, 0)
+    dm = deal_mask[lo:hi]
+    abandoned_at_a = ds.deal_abandoned[lo:hi] <= a
+    # one gather per document: bit 0 "deal counted", bit 1 "deal abandoned at A"
+    state = (dm.view(np.uint8) | (abandoned_at_a.view(np.uint8) << 1))[ds.doc_deal[dlo:dhi] - lo]
+    doc_in = (state & 1).astype(bool)
+    live = state == 1  # counted and not abandoned at A
+    created, decided, status = ds.doc_created[dlo:dhi], ds.doc_decided[dlo:dhi], ds.doc_status[dlo:dhi]
+    in_progress = live & (created <= a) & (decided > a)
+    open_at_a = dm & (ds.deal_created[lo:hi] <= a) & (ds.deal_converted[lo:hi] > a) & ~abandoned_at_a
+    has_offer = np.zeros(hi - lo, dtype=bool)
+    has_offer[ds.doc_deal[dlo:dhi][in_progress] - lo] = True
+    decided_in_p = (decided >= s) & (decided <= a) & doc_in
+    signed = decided_in_p & (status == DOC_STATUS["signed"])
+    refused = decided_in_p & (status == DOC_STATUS["refused"])
+    abandoned = ds.deal_abandoned[lo:hi]
+    converted = ds.deal_converted[lo:hi]
+
+    def docs_mask(window: np.ndarray) -> np.ndarray:
+        out = np.zeros(n_docs, dtype=bool)
+        out[dlo:dhi] = window
+        out.flags.writeable = False
+        return out
+
+    def deals_mask(window: np.ndarray) -> np.ndarray:
+        out = np.zeros(n_deals, dtype=bool)
+        out[lo:hi] = window
+        out.flags.writeable = False
+        return out
+
+    in_progress_mask = docs_mask(in_progress)
+    signed_mask = docs_mask(signed)
     docs = {
-        "offers_in_progress": in_progress,
-        "potential_fees": in_progress,
-        "signed_offers": signed,
-        "signed_budget": signed,
-        "refused_offers": refused,
+        "offers_in_progress": in_progress_mask,
+        "potential_fees": in_progress_mask,
+        "signed_offers": signed_mask,
+        "signed_budget": signed_mask,
+        "refused_offers": docs_mask(refused),
     }
     deals = {
-        "prospects_without_document": open_at_a & ~has_offer,
-        "abandoned_prospects": deal_mask & (ds.deal_abandoned >= s) & (ds.deal_abandoned <= a),
-        "converted_prospects": deal_mask & (ds.deal_converted >= s) & (ds.deal_converted <= a),
+        "prospects_without_document": deals_mask(open_at_a & ~has_offer),
+        "abandoned_prospects": deals_mask(dm & (abandoned >= s) & (abandoned <= a)),
+        "converted_prospects": deals_mask(dm & (converted >= s) & (converted <= a)),
     }
-    for m in (*docs.values(), *deals.values()):
-        m.flags.writeable = False
     return Selection(period, MappingProxyType(deals), MappingProxyType(docs))
 
 

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from . import db
+from . import db, store
 from .loading import TableCount, UnusableExtract, Validated, format_counts, validate_tables
 from .schema import DEAL_STATUSES, DOC_STATUSES, FUNCTIONS, TABLE_ORDER, TABLES
 
@@ -2126,9 +2126,10 @@ def default_rejects_path(mapping_path: str | Path) -> Path:
     return p.with_name(p.stem + ".rejects.csv")
 
 
-def import_into(engine: Any, result: ImportResult, rejects_path: Path | None = None) -> ImportResult:
-    """Load a prepared import atomically (the database keeps its previous content on failure)
-    and write the rejections (a stale file is removed when nothing is rejected)."""
+def import_into(engine: Any, result: ImportResult, rejects_path: Path | None = None, *, settings: Any = None) -> ImportResult:
+    """Load a prepared import atomically (the database keeps its previous content on failure),
+    publish its figure store, and write the rejections (a stale file is removed when nothing
+    is rejected)."""
     start = time.monotonic()
     m = result.built.mapping
     counts = result.validated.counts
@@ -2139,9 +2140,9 @@ def import_into(engine: Any, result: ImportResult, rejects_path: Path | None = N
         "rows_loaded": str(sum(c.loaded for c in counts.values())),
         "rows_rejected": str(result.validated.rejected),
     }
-    db.replace_all(engine, result.validated.frames, info)
+    _, store_note = store.replace_content(engine, result.validated.frames, info, settings=settings)
     path = Path(rejects_path) if rejects_path is not None else default_rejects_path(m.path)
-    notes = list(result.notes)
+    notes = list(result.notes) + ([store_note] if store_note else [])
     written = None
     try:
         if len(result.rejects):
@@ -2163,10 +2164,11 @@ def import_crm(
     files: Sequence[str | Path] | Mapping[str, Path] = (),
     *,
     rejects: str | Path | None = None,
+    settings: Any = None,
 ) -> ImportResult:
-    """Map, validate and load CRM exports into a database (URL or engine)."""
+    """Map, validate and load CRM exports into a database (URL or engine), then its figure store."""
     engine = db.make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
-    return import_into(engine, prepare(mapping, files), Path(rejects) if rejects else None)
+    return import_into(engine, prepare(mapping, files), Path(rejects) if rejects else None, settings=settings)
 
 
 # ---------------------------------------------------------------------------
@@ -2283,7 +2285,7 @@ def run_import_command(
         return result.exit_code
     engine = db.make_engine(settings.db_url)
     try:
-        import_into(engine, result, Path(rejects) if rejects else None)
+        import_into(engine, result, Path(rejects) if rejects else None, settings=settings)
     except sa.exc.SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         print(f"prospects: the database refused the import, nothing loaded: {reason}", file=sys.stderr)

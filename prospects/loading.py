@@ -67,7 +67,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import pandas as pd
 
-from . import db
+from . import db, store
 from .schema import SQL_TABLES, TABLE_ORDER, TABLES
 
 if TYPE_CHECKING:
@@ -812,10 +812,11 @@ def write_rejects(rejects: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def load_extract(engine: Engine, folder: Path, progress: Progress | None = None) -> LoadReport:
+def load_extract(engine: Engine, folder: Path, progress: Progress | None = None, *, settings: Settings | None = None) -> LoadReport:
     """Read, validate and load the extract in ``folder``, replacing the database content atomically.
 
-    Writes the rejections to ``folder/rejects.csv`` (removing a stale one when nothing
+    Then publishes the figure store of the new content (:mod:`prospects.store`; its
+    location from ``settings``, else the project's). Writes the rejections to ``folder/rejects.csv`` (removing a stale one when nothing
     is rejected). Raises :class:`UnusableExtract` (the database is then untouched).
     """
     start = time.monotonic()
@@ -833,9 +834,9 @@ def load_extract(engine: Engine, folder: Path, progress: Progress | None = None)
         if progress:
             progress(f"writing {name} ({counts[name].loaded} rows)")
 
-    db.replace_all(engine, validated.frames, info, on_table=on_table)
+    _, store_note = store.replace_content(engine, validated.frames, info, settings=settings, on_table=on_table, progress=progress)
     path = folder / REJECTS_FILE
-    notes = list(validated.notes)
+    notes = list(validated.notes) + ([store_note] if store_note else [])
     rejects_path: Path | None = None
     try:
         if len(validated.rejects):
@@ -950,7 +951,7 @@ def run_load_command(settings: Settings, folder: Path) -> int:
     folder = Path(folder)
     engine = db.make_engine(settings.db_url)
     try:
-        report = load_extract(engine, folder, progress=_progress_for(folder))
+        report = load_extract(engine, folder, progress=_progress_for(folder), settings=settings)
     except UnusableExtract as exc:
         print(f"prospects: unusable extract, nothing loaded: {exc}", file=sys.stderr)
         return 2

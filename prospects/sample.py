@@ -9,6 +9,10 @@ Viewers: ``dir`` (director, firm-wide group), ``part1`` (partner, R1 group, memb
 confidential group), ``part2`` (partner in Lille whose group grants the whole firm but
 whose function caps him at his region), ``man1`` (manager, validator without any group),
 ``man2`` (manager, not validator), ``staff1`` (staff), ``gone`` (inactive partner).
+
+D12 is a prospect of Lille given up in 2024 who came back in 2026: an offer signed and
+another refused this year on the deal abandoned two years ago (METRICS.md counts both).
+It is confidential (G_LILLE, whose only member is ``part2``): only ``part2`` sees it.
 """
 
 from __future__ import annotations
@@ -59,10 +63,11 @@ def sample_firm() -> dict[str, pd.DataFrame]:
             ("C6", "staff1", "Sophie Collaboratrice", "staff", "T1", n, False, True),
             ("C7", "gone", "Gaston Parti", "partner", "A1", "E1", True, False),
         ]),
-        "groups": frame("groups", [("G_FIRM", "Direction"), ("G_R1", "Île-de-France"), ("G_CONF", "Dossiers sensibles")]),
+        "groups": frame("groups", [("G_FIRM", "Direction"), ("G_R1", "Île-de-France"), ("G_CONF", "Dossiers sensibles"),
+                                   ("G_LILLE", "Lille – dossiers réservés")]),
         "group_units": frame("group_units", [("G_FIRM", "F"), ("G_R1", "R1")]),
         "group_members": frame("group_members", [
-            ("G_FIRM", "C1"), ("G_R1", "C2"), ("G_CONF", "C2"), ("G_FIRM", "C3"), ("G_R1", "C7"),
+            ("G_FIRM", "C1"), ("G_R1", "C2"), ("G_CONF", "C2"), ("G_FIRM", "C3"), ("G_R1", "C7"), ("G_LILLE", "C3"),
         ]),
         "deals": frame("deals", [
             # id, name, kind, prospect, unit, partner, manager, client_manager, group, status, created, abandoned, reason
@@ -77,6 +82,7 @@ def sample_firm() -> dict[str, pd.DataFrame]:
             ("D9", "Tenue Iota", "prospect", "Iota EURL", "A1", "C2", n, n, n, "open", "2025-01-10", n, n),
             ("D10", "Social Kappa", "prospect", "Kappa SAS", "T1", "C2", n, n, n, "open", "2025-12-01", n, n),
             ("D11", "Fiscal Lambda", "prospect", "Lambda SA", "T1", "C2", n, n, n, "open", "2025-12-20", n, n),
+            ("D12", "Conseil Mu", "prospect", "Mu SARL", "T2", n, n, n, "G_LILLE", "abandoned", "2024-03-01", "2024-06-30", "Projet reporté"),
         ]),
         "documents": frame("documents", [
             # id, deal, type, template, title, status, created, sent, decided, signatory, entity
@@ -92,6 +98,9 @@ def sample_firm() -> dict[str, pd.DataFrame]:
             ("X11", "D9", "Lettre de mission", "LM tenue comptable v3", "Iota", "signed", "2025-02-01", n, "2025-02-28", "C2", "E1"),
             ("X12", "D10", "Lettre de mission", n, n, "signed", "2025-12-10", n, "2025-12-31", "C2", "E1"),
             ("X13", "D11", "Lettre de mission", n, n, "signed", "2025-12-20", n, "2026-01-01", "C2", "E1"),
+            # created and decided in 2026 on D12, abandoned on 30/06/2024
+            ("X14", "D12", "Lettre de mission", "LM conseil", "Mu – retour", "signed", "2026-02-02", n, "2026-04-10", "C3", "E2"),
+            ("X15", "D12", "Proposition commerciale", n, "Mu – option", "refused", "2026-05-04", "2026-05-05", "2026-06-15", "C3", "E2"),
         ]),
         "document_lines": frame("document_lines", [
             ("X1", 1, "Commissariat aux comptes", "recurring", 1_200_000),
@@ -109,5 +118,7 @@ def sample_firm() -> dict[str, pd.DataFrame]:
             ("X11", 1, "Tenue comptable", "recurring", 400_000),
             ("X12", 1, "Social", "recurring", 10_000),
             ("X13", 1, "Conseil fiscal", "recurring", 20_000),
+            ("X14", 1, "Conseil", "recurring", 600_000),
+            ("X15", 1, "Juridique", "one_off", 70_000),
         ]),
     }

@@ -4,9 +4,8 @@
 the filters applied; every figure, drill-down, export and report goes through it before
 any aggregation. :func:`resolve_viewer` turns a login into a :class:`Viewer` (refusing
 unknown and inactive logins) and :func:`check_filters` refuses filters the viewer has
-no right to. :meth:`Viewer.pushdown` gives the same rule, coarsened, for the SQL query
-that loads the viewer's rows (so nobody loads rows they may not see); the in-memory
-mask is then applied again, authoritatively.
+no right to. The rule runs on the figure store's integer codes (units, people,
+groups), vectorised; there is no other copy of it (no SQL version).
 
 Perimeter of a validator = (union of the subtrees of the units granted by the groups
 they belong to) ∩ (subtree of the ancestor of their home unit at the level capped by
@@ -16,8 +15,10 @@ home unit's own subtree. A function capped at ``None`` has an empty perimeter.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -33,11 +34,15 @@ class AccessDenied(PermissionError):
 
 @dataclass(frozen=True, eq=False)
 class Directory:
-    """The organisation and the people: small tables, loaded once.
+    """The organisation and the people: small tables, loaded once per extract.
 
-    ``units`` is indexed by unit id with columns name, kind, parent_id, depth and one
-    column per level (firm, region, agency, team) holding the ancestor-or-self at that
-    level (None when the unit is above it).
+    ``units`` is indexed by unit id, in depth-first order (a unit, then its subtree,
+    children by id), with columns name, kind, parent_id, depth, one column per level
+    (firm, region, agency, team) holding the ancestor-or-self at that level (None when
+    the unit is above it), ``code`` (its position: the integer the figure store uses)
+    and ``end`` (the code after its subtree, so that a subtree is the code range
+    ``[code, end)``). ``collaborators``, ``entities`` and ``groups`` are indexed by id,
+    ordered by id, with a ``code`` column likewise.
     """
 
     units: pd.DataFrame
@@ -54,12 +59,34 @@ class Directory:
 
     def subtree(self, unit_id: str) -> frozenset[str]:
         """A unit and everything under it."""
-        kind = self.units.at[unit_id, "kind"]
-        return frozenset(self.units.index[self.units[kind] == unit_id])
+        lo, hi = self.subtree_codes(unit_id)
+        return frozenset(self.units.index[lo:hi])
+
+    def subtree_codes(self, unit_id: str) -> tuple[int, int]:
+        """The unit codes of a unit's subtree: ``range(lo, hi)``."""
+        row = self.units.loc[unit_id]
+        return int(row["code"]), int(row["end"])
+
+    def unit_lut(self, unit_ids: frozenset[str] | set[str]) -> np.ndarray:
+        """A boolean table over unit codes: True for the given units."""
+        lut = np.zeros(len(self.units), dtype=bool)
+        codes = self.units["code"].reindex(list(unit_ids)).dropna().to_numpy(dtype=np.int64)
+        lut[codes] = True
+        return lut
 
     def login_to_id(self, login: str) -> str | None:
         hit = self.collaborators.index[self.collaborators["login"] == login]
         return str(hit[0]) if len(hit) else None
+
+    def collaborator_code(self, collaborator_id: str | None) -> int:
+        """The figure store's integer for a collaborator (-1 for none or unknown)."""
+        if collaborator_id is None or collaborator_id not in self.collaborators.index:
+            return -1
+        return int(self.collaborators.at[collaborator_id, "code"])
+
+    def group_codes(self, group_ids: frozenset[str] | set[str]) -> np.ndarray:
+        """The figure store's integers of some groups (unknown ids left out)."""
+        return self.groups["code"].reindex(list(group_ids)).dropna().to_numpy(dtype=np.int64)
 
 
 def build_directory(tables: Mapping[str, pd.DataFrame]) -> Directory:
@@ -67,26 +94,65 @@ def build_directory(tables: Mapping[str, pd.DataFrame]) -> Directory:
     units = tables["org_units"].set_index("id", drop=False)
     parent = units["parent_id"].to_dict()
     kind = units["kind"].to_dict()
+    children: dict[str | None, list[str]] = {}
+    for uid in sorted(units.index):
+        children.setdefault(parent.get(uid), []).append(uid)
+    # depth-first order from the roots (the firm; any unit whose parent is missing too)
+    order: list[str] = []
+    ends: dict[str, int] = {}
+    roots = [u for u in sorted(units.index) if parent.get(u) is None or parent.get(u) not in kind]
+    stack: list[tuple[str, bool]] = [(r, False) for r in reversed(roots)]
+    seen: set[str] = set()
+    while stack:
+        uid, done = stack.pop()
+        if done:
+            ends[uid] = len(order)
+            continue
+        if uid in seen:
+            continue
+        seen.add(uid)
+        order.append(uid)
+        stack.append((uid, True))
+        stack.extend((c, False) for c in reversed(children.get(uid, [])) if c not in seen)
+    units = units.loc[order]
     chains: dict[str, dict[str, str]] = {}
     for uid in units.index:
-        chain, cur, seen = {}, uid, set()
-        while cur is not None and cur not in seen:
-            seen.add(cur)
+        chain, cur, visited = {}, uid, set()
+        while cur is not None and cur not in visited:
+            visited.add(cur)
             chain[kind[cur]] = cur
             cur = parent.get(cur)
         chains[uid] = chain
     level_cols = {lvl: pd.Series([chains[u].get(lvl) for u in units.index], index=units.index, dtype=object) for lvl in LEVELS}
-    units = units.assign(**level_cols, depth=units["kind"].map({k: i for i, k in enumerate(LEVELS)}))
-    collaborators = tables["collaborators"].set_index("id", drop=False)
-    entities = tables["entities"].set_index("id", drop=False)
+    units = units.assign(
+        **level_cols,
+        depth=units["kind"].map({k: i for i, k in enumerate(LEVELS)}),
+        code=np.arange(len(units), dtype=np.int64),
+        end=np.array([ends[u] for u in units.index], dtype=np.int64),
+    )
+
+    def coded(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.sort_values("id", kind="stable").set_index("id", drop=False)
+        return frame.assign(code=np.arange(len(frame), dtype=np.int64))
+
     return Directory(
         units=units,
-        collaborators=collaborators,
-        entities=entities,
+        collaborators=coded(tables["collaborators"]),
+        entities=coded(tables["entities"]),
         group_units=tables["group_units"],
         group_members=tables["group_members"],
-        groups=tables["groups"],
+        groups=coded(tables["groups"]),
     )
+
+
+class DealCodes(Protocol):
+    """Deals as the figure store holds them: integer codes (-1 for null) of the directory."""
+
+    deal_unit: np.ndarray
+    deal_partner: np.ndarray
+    deal_manager: np.ndarray
+    deal_client_manager: np.ndarray
+    deal_group: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -106,21 +172,6 @@ class Viewer:
     def has_filters(self) -> bool:
         """Whether the viewer gets the Organisation and Collaborateurs filters."""
         return self.can_validate_offers
-
-    def pushdown(self, within: frozenset[str] | None = None, *, mine_only: bool = False) -> dict[str, object]:
-        """The visibility rule for the SQL query: own deals, or perimeter units guarded by a member group.
-
-        ``within`` (a unit's subtree) narrows the read to the deals under that unit;
-        ``mine_only`` to the deals on the viewer's team.
-        """
-        rule: dict[str, object] = {
-            "collaborator_id": self.collaborator_id,
-            "units": sorted(self.perimeter) if self.can_validate_offers and not mine_only else [],
-            "groups": sorted(self.groups),
-        }
-        if within is not None:
-            rule["within"] = sorted(within)
-        return rule
 
 
 def resolve_viewer(
@@ -197,47 +248,69 @@ def check_filters(viewer: Viewer, directory: Directory, filters: Filters) -> Non
             raise AccessDenied(f"Accès refusé : le collaborateur « {filters.collaborator} » est hors de votre périmètre")
 
 
-def visible_mask(viewer: Viewer, deals: pd.DataFrame) -> np.ndarray:
-    """``visible(u, d)`` of ACCESS.md for every deal row (kind not considered).
-
-    Works on plain or categorical id columns (datasets use categories: comparisons on codes).
-    """
-    in_team = _in_team(deals, viewer.collaborator_id)
-    if not viewer.can_validate_offers or not viewer.perimeter:
-        return in_team
-    in_perimeter = deals["unit_id"].isin(viewer.perimeter).to_numpy(dtype=bool)
-    group = deals["group_id"]
-    guarded_ok = (group.isna() | group.isin(viewer.groups)).to_numpy(dtype=bool)
-    return in_team | (in_perimeter & guarded_ok)
+#: Masks already computed, per deals object (a viewer's dataset) and viewer: the rule is a
+#: function of both only, so a filter change reuses them (freed with the dataset).
+_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def scope_mask(viewer: Viewer, directory: Directory, deals: pd.DataFrame, filters: Filters = Filters()) -> np.ndarray:
-    """THE scoping function: which rows of ``deals`` count for this viewer and filters.
-
-    Prospect deals only, visible to the viewer, matching the filters ("Mes affaires" when
-    there is none). Refuses filters the viewer has no right to.
-    """
-    check_filters(viewer, directory, filters)
-    prospect = (deals["kind"] == "prospect").to_numpy(dtype=bool)
-    if filters.is_mine:  # the viewer's team: visible by definition
-        return prospect & _in_team(deals, viewer.collaborator_id)
-    mask = prospect & visible_mask(viewer, deals)
-    if filters.unit is not None:
-        mask &= deals["unit_id"].isin(directory.subtree(filters.unit)).to_numpy(dtype=bool)
-    if filters.collaborator is not None:
-        mask &= _in_team(deals, directory.login_to_id(filters.collaborator))
+def _memo(deals: DealCodes, key: tuple, compute) -> np.ndarray:
+    try:
+        cache = _MEMO.setdefault(deals, {})
+    except TypeError:  # not weak-referenceable: no cache
+        return compute()
+    mask = cache.get(key)
+    if mask is None:
+        mask = compute()
+        mask.flags.writeable = False
+        if len(cache) > 8:
+            cache.clear()
+        cache[key] = mask
     return mask
 
 
-def _in_team(deals: pd.DataFrame, collaborator_id: str | None) -> np.ndarray:
-    """Whether the collaborator is partner, manager or client manager of each deal."""
-    if collaborator_id is None:
-        return np.zeros(len(deals), dtype=bool)
-    return (
-        (deals["partner_id"] == collaborator_id)
-        | (deals["manager_id"] == collaborator_id)
-        | (deals["client_manager_id"] == collaborator_id)
-    ).to_numpy(dtype=bool)
+def visible_mask(viewer: Viewer, directory: Directory, deals: DealCodes) -> np.ndarray:
+    """``visible(u, d)`` of ACCESS.md for every deal (integer comparisons on codes; read-only)."""
+    return _memo(deals, ("visible", viewer, id(directory)), lambda: _visible(viewer, directory, deals))
+
+
+def _visible(viewer: Viewer, directory: Directory, deals: DealCodes) -> np.ndarray:
+    in_team = _in_team(deals, directory.collaborator_code(viewer.collaborator_id))
+    if not viewer.can_validate_offers or not viewer.perimeter:
+        return in_team
+    in_perimeter = directory.unit_lut(viewer.perimeter)[deals.deal_unit]
+    # group code + 1 indexes this table: 0 is "no group" (not confidential)
+    member = np.zeros(len(directory.groups) + 1, dtype=bool)
+    member[0] = True
+    member[directory.group_codes(viewer.groups) + 1] = True
+    guarded_ok = member[deals.deal_group + 1]
+    return in_team | (in_perimeter & guarded_ok)
+
+
+def scope_mask(viewer: Viewer, directory: Directory, deals: DealCodes, filters: Filters = Filters()) -> np.ndarray:
+    """THE scoping function: which of ``deals`` count for this viewer and filters.
+
+    ``deals`` are the figure store's prospect deals (or a subset: a
+    :class:`~prospects.dataset.Dataset`). Visible to the viewer, matching the filters
+    ("Mes affaires" when there is none). Refuses filters the viewer has no right to.
+    """
+    check_filters(viewer, directory, filters)
+    if filters.is_mine:  # the viewer's team: visible by definition
+        return _in_team(deals, directory.collaborator_code(viewer.collaborator_id)).copy()
+    mask = visible_mask(viewer, directory, deals).copy()
+    if filters.unit is not None:
+        lo, hi = directory.subtree_codes(filters.unit)
+        mask &= (deals.deal_unit >= lo) & (deals.deal_unit < hi)
+    if filters.collaborator is not None:
+        mask &= _in_team(deals, directory.collaborator_code(directory.login_to_id(filters.collaborator)))
+    return mask
+
+
+def _in_team(deals: DealCodes, code: int) -> np.ndarray:
+    """Whether the collaborator (store code) is partner, manager or client manager of each deal (read-only)."""
+    if code < 0:
+        return np.zeros(len(deals.deal_unit), dtype=bool)
+    return _memo(deals, ("team", code), lambda: (deals.deal_partner == code) | (deals.deal_manager == code)
+                 | (deals.deal_client_manager == code))
 
 
 def filter_options(viewer: Viewer, directory: Directory) -> dict[str, pd.DataFrame]:
@@ -253,6 +326,6 @@ def filter_options(viewer: Viewer, directory: Directory) -> dict[str, pd.DataFra
     else:
         units = directory.units[directory.units.index.isin(viewer.perimeter)]
         people = directory.collaborators[directory.collaborators["unit_id"].isin(viewer.perimeter)]
-    units = units.sort_values(["depth", "name"])[["id", "name", "kind", "parent_id", "region", "agency"]]
+    units = units.sort_values(["depth", "name"], kind="stable")[["id", "name", "kind", "parent_id", "region", "agency"]]
     people = people.sort_values("full_name")[["id", "login", "full_name", "function", "unit_id"]]
     return {"units": units.reset_index(drop=True), "collaborators": people.reset_index(drop=True)}

@@ -10,11 +10,11 @@ def assert_reconciles(ds, mask, period):
     f = figures.compute(ds, mask, period, with_previous=False)
     sel = figures.selections(ds, mask, period)
     ind = f.indicators
-    visible_deals = set(ds.deals["id"][mask])
+    visible_deals = set(ds.deal_ids(mask))
     for code in figures.DOCUMENT_CELLS:
         docs = drilldown.rows(ds, sel, code, "document")
         deals = drilldown.rows(ds, sel, code, "deal")
-        expected_ids = set(ds.documents["id"][sel.documents[code]])
+        expected_ids = set(ds.document_ids(sel.documents[code]))
         assert set(docs["document_id"]) == expected_ids and len(docs) == len(expected_ids)
         count = ind["offers_in_progress"] if code == "potential_fees" else ind["signed_offers"] if code == "signed_budget" else ind[code]
         assert len(docs) == count
@@ -28,7 +28,7 @@ def assert_reconciles(ds, mask, period):
     for code in figures.DEAL_CELLS:
         deals = drilldown.rows(ds, sel, code, "deal")
         docs = drilldown.rows(ds, sel, code, "document")
-        assert set(deals["deal_id"]) == set(ds.deals["id"][sel.deals[code]])
+        assert set(deals["deal_id"]) == set(ds.deal_ids(sel.deals[code]))
         assert len(deals) == ind[code]
         assert deals["documents"].sum() == len(docs)
         assert deals["total"].sum() == docs["total"].sum()
@@ -45,3 +45,16 @@ def assert_reconciles(ds, mask, period):
     for bucket in f.ageing.to_dict("records"):
         rows = drilldown.rows(ds, sel, "offers_in_progress", "document", bucket=bucket["bucket"])
         assert len(rows) == bucket["offers"] and rows["total"].sum() == bucket["total"]
+
+
+def visible_literally(viewer, deals) -> set[str]:
+    """ACCESS.md read literally, one canonical deal row at a time: the prospect deals a viewer may see."""
+    seen = set()
+    for d in deals.itertuples():
+        if d.kind != "prospect":
+            continue
+        in_team = viewer.collaborator_id in (d.partner_id, d.manager_id, d.client_manager_id)
+        guarded_ok = d.group_id is None or d.group_id in viewer.groups
+        if in_team or (viewer.can_validate_offers and d.unit_id in viewer.perimeter and guarded_ok):
+            seen.add(d.id)
+    return seen

@@ -63,7 +63,7 @@ def test_a_view_within_a_unit_reads_less_and_gives_the_same_figures(firm):
     assert narrow.figures(unit="R2").indicators == full.figures(unit="R2").indicators
     assert narrow.drilldown("abandoned_prospects", unit="R2").equals(full.drilldown("abandoned_prospects", unit="R2"))
     period = full.period()
-    assert set(narrow.dataset(period).deals["unit_id"]) <= {"R2", "A2", "T2"}
+    assert set(narrow.dataset(period).unit_ids()) <= {"R2", "A2", "T2"}
     assert narrow.dataset(period).n_deals < full.dataset(period).n_deals
     with pytest.raises(ValueError, match="under R2"):
         narrow.figures(unit="R1")
@@ -73,23 +73,43 @@ def test_a_view_within_a_unit_reads_less_and_gives_the_same_figures(firm):
         firm.as_viewer("part1", within="R2")
 
 
-def test_my_deals_first_then_the_perimeter_in_the_background(firm, monkeypatch):
-    import prospects.api as api
+def test_filters_and_fiscal_years_never_read_the_database(firm, monkeypatch):
+    """Once the firm is open, every figure, drill-down and frame comes from the figure store."""
+    import prospects.db as db
 
-    loads = []
-    real = api.load_dataset
-    monkeypatch.setattr(api, "load_dataset", lambda *a, **k: loads.append(k["mine_only"]) or real(*a, **k))
     me = firm.as_viewer("part1")
-    mine = me.figures()  # "Mes affaires": the perimeter is not read
-    assert loads == [True]
-    future = me.prefetch(me.period())
-    assert future is not None and future.result().n_deals >= me.dataset(me.period(), mine=True).n_deals
-    assert me.prefetch(me.period()) is None  # already there
+
+    def no_sql(*_a, **_k):
+        raise AssertionError("the database was read after the firm was opened")
+
+    for name in ("read_all", "read_table", "read_consistent", "read_version", "read_extract_info", "make_engine"):
+        monkeypatch.setattr(db, name, no_sql)
+    monkeypatch.setattr(firm.engine, "connect", no_sql)
+    mine = me.figures()
     assert me.figures(unit="R1").indicators["signed_offers"] == 4
-    assert me.figures().indicators == mine.indicators  # same figures from the wider rows
-    assert loads == [True, False]
-    # a viewer without a perimeter has one dataset for everything
-    staff = firm.as_viewer("staff1")
-    staff.figures()
-    assert staff.prefetch(staff.period()) is None
-    assert loads == [True, False, False]
+    assert me.figures(unit="R1", period=me.period(previous=True)).period.fiscal_year == 2025
+    assert me.figures(collaborator="man1").indicators is not None
+    assert len(me.drilldown("signed_budget", by="document", unit="R1", lines=True)) == 4
+    assert len(me.deals(unit="R1")) and len(me.documents(unit="R1")) and len(me.lines(unit="R1"))
+    assert me.figures().indicators == mine.indicators
+    # one dataset per version of the store, whatever the period or filter
+    assert me.dataset(me.period()) is me.dataset(me.period(previous=True))
+
+
+def test_with_lines_refuses_documents_outside_the_view(firm):
+    """A frame naming documents the viewer may not see gets no lines: refused."""
+    import pandas as pd
+
+    part2 = firm.as_viewer("part2")  # Lille: may not see Paris's documents
+    own = part2.drilldown("signed_budget", by="document", unit="R2")
+    assert list(part2.with_lines(own)["lines"].map(len)) == [1] * len(own) or len(own) == 0
+    foreign = pd.DataFrame({"document_id": ["X1"]})  # a signed Paris document
+    with pytest.raises(prospects.AccessDenied):
+        part2.with_lines(foreign)
+    with pytest.raises(prospects.AccessDenied):
+        part2.with_lines(pd.DataFrame({"document_id": ["no-such-document"]}))
+    director = firm.as_viewer("dir")
+    confidential = pd.DataFrame({"document_id": ["X8"]})  # on D6, guarded by G_CONF
+    with pytest.raises(prospects.AccessDenied):
+        director.with_lines(confidential)
+    assert firm.as_viewer("part1").with_lines(confidential)["lines"].map(len).iloc[0] >= 0

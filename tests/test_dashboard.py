@@ -375,26 +375,29 @@ def test_busy_state_while_computing(director, monkeypatch):
     assert director.status.value == "" and "pr-busy" not in director.widget._dom_classes
 
 
-def test_filter_change_reuses_the_loaded_rows(firm, monkeypatch):
+def test_filters_and_fiscal_years_never_query_the_database(firm, monkeypatch):
+    """Every filter, drill-down and the N-1 switch compute from the figure store."""
     import prospects.api as api
+    import prospects.db as db
 
     d = Dashboard(firm, "dir")
-    # "Mes affaires" first, then the perimeter's rows are read in the background
-    assert sorted(key[2] for key in {**d.view._cache, **d.view._pending}) == [False, True]
-    d.view.dataset(d.view.period())  # wait for the background read
-    loads = []
-    real = api.load_dataset
-    monkeypatch.setattr(api, "load_dataset", lambda *a, **k: loads.append(1) or real(*a, **k))
+    builds = []
+    real = api.for_viewer
+    monkeypatch.setattr(api, "for_viewer", lambda *a, **k: builds.append(1) or real(*a, **k))
+
+    def no_sql(*_a, **_k):
+        raise AssertionError("the database was queried after the dashboard opened")
+
+    monkeypatch.setattr(firm.engine, "connect", no_sql)
+    monkeypatch.setattr(db, "read_consistent", no_sql)
     d.region.value = "F"
     d.region.value = "R1"
     d.collaborator_box.value = "Marie Manager (man1)"
     d.open_cell("signed_budget")
-    assert loads == []  # no new query for the filters
     d.set_fiscal_year("previous")
-    d.view.dataset(d.view.period(previous=True))  # wait for its background read
-    assert len(loads) == 1  # N-1 needs rows of N-2: one query (the filters apply, so the whole perimeter)
     d.set_fiscal_year("current")
-    assert len(loads) == 1
+    assert builds == []  # the viewer's rows were built once, at opening
+    assert d.status.value == ""
 
 
 def test_english(firm):

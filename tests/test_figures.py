@@ -219,3 +219,36 @@ def test_lines_are_attached_by_document(director):
 def test_day_numbers():
     assert day_number(dt.date(1970, 1, 2)) == 1
     assert np.iinfo(np.int32).max > day_number(dt.date(2100, 1, 1))
+
+
+def test_offers_decided_this_year_on_a_deal_abandoned_two_years_ago(firm_url):
+    """D12 (Lille, confidential G_LILLE) was abandoned on 30/06/2024 and came back in 2026:
+    X14 signed on 10/04/2026 (6 000 € recurring), X15 refused on 15/06/2026 (700 € one-off).
+    METRICS.md counts both; the deal is converted in 2026 and was abandoned in FY 2024."""
+    part2 = open_firm(firm_url, today=TODAY).as_viewer("part2")
+    f = part2.figures(unit="R2")
+    ind = f.indicators
+    assert ind["signed_offers"] == 1 and ind["signed_budget"] == {"recurring": 600_000, "one_off": 0, "total": 600_000}
+    assert ind["refused_offers"] == 1  # X15; X6 (D4) is cancelled
+    assert ind["converted_prospects"] == 1  # D12, first signature 10/04/2026
+    assert ind["abandoned_prospects"] == 1  # D4 (10/09/2026); D12's abandonment is in FY 2024
+    assert ind["offers_in_progress"] == 0 and ind["prospects_without_document"] == 0  # X5 sits on abandoned D4
+    assert ind["win_rate"]["by_count"] == pytest.approx(1 / 2)
+    assert ind["win_rate"]["by_value"] == pytest.approx(600_000 / 670_000)
+    assert ind["median_days_to_sign"] == 67.0  # 02/02 → 10/04/2026, no sent_on
+    assert f.monthly.set_index("month").loc["2026-04"].tolist() == [1, 600_000, 0, 600_000]
+    rows = part2.drilldown("signed_budget", by="document", unit="R2")
+    assert rows["document_id"].tolist() == ["X14"] and rows["deal_id"].tolist() == ["D12"]
+    assert part2.drilldown("refused_offers", by="deal", unit="R2")["deal_id"].tolist() == ["D12"]
+    # N-1 at the same date: nothing (D4 did not exist; D12 had been abandoned in 2024)
+    prev = f.previous.indicators
+    assert (prev["signed_offers"], prev["refused_offers"], prev["abandoned_prospects"], prev["converted_prospects"]) == (0, 0, 0, 0)
+    # FY 2024: the abandonment; at 31/05/2024, an open prospect without document
+    assert part2.figures(unit="R2", fiscal_year=2024).indicators["abandoned_prospects"] == 1
+    assert part2.figures(unit="R2", fiscal_year=2024, as_of="2024-05-31").indicators["prospects_without_document"] == 1
+    # confidential: the director sees none of it
+    director = open_firm(firm_url, today=TODAY).as_viewer("dir")
+    assert "X14" not in set(director.drilldown("signed_offers", by="document", unit="F")["document_id"])
+    for as_of in ("2026-11-29", "2026-04-10", "2026-04-09", "2024-06-30"):
+        period = part2.period(as_of=as_of) if as_of.startswith("2026") else part2.period(2024, as_of=as_of)
+        assert_reconciles(part2.dataset(period), part2.mask(part2.dataset(period), "R2"), period)

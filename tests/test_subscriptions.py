@@ -207,7 +207,7 @@ def test_french_mail_shows_unit_period_as_of_and_headline_figures_with_n1(scenar
     pdf = pdf_text(pdfs["F-cabinet-exemple.pdf"], folder, "dir.pdf")
     assert "Cabinet Exemple (Cabinet, F)" in pdf and "Claire Directrice (dir, Directeur)" in pdf
     assert "18 500 €" in pdf and "Alpha SAS" in pdf
-    assert "Zeta" not in pdf  # the confidential deal: the director is not in its group
+    assert "Zeta" not in pdf and "Mu SARL" not in pdf  # confidential deals: the director is in neither group
 
 
 def test_pdf_is_rendered_as_the_recipient_not_as_a_service_account(scenario):
@@ -230,9 +230,11 @@ def test_english_subscription_gets_an_english_mail_and_report_of_its_own_region(
     assert msg["Subject"] == "Prospects report — Hauts-de-France — fiscal year 2026 as of 2026-11-29"
     text = body(msg)
     assert "Hello Pierre Associé," in text and "Hauts-de-France (Region, R2)" in text
-    assert "Signed budget: €0 (Last year: €0)" in text and "Prospects abandoned" not in text
+    # D12 (Mu SARL, confidential G_LILLE, abandoned in 2024) came back: X14 signed in April 2026
+    assert "Signed budget: €6,000 (Last year: €0)" in text and "Prospects abandoned" not in text
     pdf = pdf_text(attachments(msg)["R2-hauts-de-france.pdf"], folder, "part2.pdf")
     assert "Hauts-de-France (Region, R2)" in pdf and "Pierre Associé (part2, Partner)" in pdf
+    assert "Mu SARL" in pdf  # confidential, but part2 is in its group
     for outside in ("Île-de-France", "Paris", "Alpha SAS", "Beta SARL", "Zeta", "Iota"):
         assert outside not in pdf, outside
 
