@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import cents
 from .dataset import Dataset, day_number
 from .figures import (
     DEAL_CELLS,
@@ -127,10 +128,8 @@ def by_deal(ds: Dataset, c: Cell, as_of_day: int) -> pd.DataFrame:
     deal_of_doc = ds.doc_deal[doc_pos]
     n = ds.n_deals
     count = np.bincount(deal_of_doc, minlength=n)[pos]
-    rec = np.zeros(n, dtype=np.int64)
-    one = np.zeros(n, dtype=np.int64)
-    np.add.at(rec, deal_of_doc, ds.doc_recurring[doc_pos])
-    np.add.at(one, deal_of_doc, ds.doc_one_off[doc_pos])
+    rec = cents.sum_by(deal_of_doc, ds.doc_recurring[doc_pos], n)
+    one = cents.sum_by(deal_of_doc, ds.doc_one_off[doc_pos], n)
     # most recent document of each deal among the cell's documents (creation date, then id)
     ids = ds.documents["id"].to_numpy()[doc_pos]
     order = np.lexsort((ids, ds.doc_created[doc_pos], deal_of_doc))
@@ -151,7 +150,7 @@ def by_deal(ds: Dataset, c: Cell, as_of_day: int) -> pd.DataFrame:
     out["documents"] = count.astype(np.int64)
     out["recurring"] = rec[pos]
     out["one_off"] = one[pos]
-    out["total"] = rec[pos] + one[pos]
+    out["total"] = cents.add(rec[pos], one[pos])
     order = np.lexsort((out["deal_id"].to_numpy(), -out["total"].to_numpy()))
     return out.iloc[order].reset_index(drop=True)
 
@@ -183,12 +182,12 @@ def attach_lines(frame: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def totals(frame: pd.DataFrame, by: str) -> dict[str, int]:
-    """The footer of a drill-down: how many documents and how many cents."""
+    """The footer of a drill-down: how many documents and how many cents (exact sums)."""
     docs = int(frame["documents"].sum()) if by == "deal" else len(frame)
     return {
         "rows": len(frame),
         "documents": docs,
-        **{m: int(frame[m].sum()) for m in MONEY_COLUMNS},
+        **{m: cents.total(frame[m].to_numpy()) for m in MONEY_COLUMNS},
     }
 
 

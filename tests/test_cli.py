@@ -9,7 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from prospects import db
+from prospects import db, drilldown
 from prospects.cli import main
 from prospects.i18n import NNBSP
 from prospects.sample import sample_firm
@@ -177,3 +177,95 @@ def test_unknown_indicator_exits_2(capsys, url):
 def test_empty_database_is_a_clear_error(capsys, tmp_path):
     code, out, err = run(capsys, f"sqlite:///{tmp_path / 'empty.db'}", "indicators", "--user", "dir")
     assert code == 2 and "prospects demo" in err
+
+
+def _firm_at_the_bounds(n_docs: int = 9_300, lines_per_doc: int = 100) -> dict[str, pd.DataFrame]:
+    """Cabinet Exemple's directory with ``n_docs`` signed documents of ``lines_per_doc`` lines
+    at the line bound (each document at the document bound): 9.3 × 10^18 cents in March 2026,
+    past int64; all but two documents on one deal."""
+    import numpy as np
+
+    from prospects.sample import frame
+    from prospects.schema import MAX_AMOUNT_CENTS
+
+    tables = sample_firm()
+    tables["deals"] = frame("deals", [
+        ("BIG", "Très grosse affaire", "prospect", "Géant SA", "T1", "C2", "C4", None, None, "open", "2026-01-05"),
+        ("SMALL", "Petite affaire", "prospect", "Nain SARL", "T1", "C2", None, None, None, "open", "2026-01-06"),
+    ])
+    ids = [f"X{i:05d}" for i in range(n_docs)]
+    docs = pd.DataFrame({
+        "id": ids, "deal_id": ["SMALL" if i < 2 else "BIG" for i in range(n_docs)], "doc_type": "Lettre de mission",
+        "template": None, "title": None, "status": "signed", "created_on": pd.Timestamp("2026-02-01"),
+        "sent_on": pd.NaT, "decided_on": pd.Timestamp("2026-03-10"), "signatory_id": "C2", "entity_id": "E1",
+    })
+    docs = docs.astype({"created_on": "datetime64[s]", "sent_on": "datetime64[s]", "decided_on": "datetime64[s]"})
+    for c in ("template", "title"):
+        docs[c] = docs[c].astype(object)
+    tables["documents"] = docs
+    tables["document_lines"] = pd.DataFrame({
+        "document_id": np.repeat(np.array(ids, dtype=object), lines_per_doc),
+        "line_no": np.tile(np.arange(1, lines_per_doc + 1, dtype=np.int64), n_docs),
+        "mission": "Audit", "billing": "recurring",
+        "amount_cents": np.full(n_docs * lines_per_doc, MAX_AMOUNT_CENTS, dtype=np.int64),
+    })
+    return tables
+
+
+def test_sums_past_int64_are_exact_on_both_backends(capsys, db_url):
+    """Amounts at the bounds over many documents: no wrap to negative, no OverflowError (issue 13).
+
+    On PostgreSQL the per-document sums come back as NUMERIC; on SQLite a SUM past int64
+    would raise "integer overflow": both stay under the document bound, and the sums over
+    documents are exact in Python integers.
+    """
+    from prospects.schema import MAX_DOCUMENT_CENTS
+
+    db.replace_all(db.make_engine(db_url), _firm_at_the_bounds())
+    total_cents = 9_300 * MAX_DOCUMENT_CENTS
+    assert total_cents > 2**63
+    code, out, err = run(capsys, db_url, "indicators", "--user", "part1", "--unit", "R1", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    ind = doc["indicators"]
+    assert ind["signed_offers"] == 9_300 and ind["win_rate"]["by_value"] == 1.0
+    euros = float(total_cents // 100)
+    assert ind["signed_budget"] == {"recurring": euros, "one_off": 0.0, "total": euros}
+    assert next(m for m in doc["monthly"] if m["month"] == "2026-03")["total"] == euros
+
+
+def test_sums_past_int64_are_exact_in_the_text_drilldowns_and_exports(capsys, sqlite_url):
+    from prospects import exports
+    from prospects.api import open_firm
+    from prospects.schema import MAX_DOCUMENT_CENTS
+
+    db_url = sqlite_url
+    db.replace_all(db.make_engine(db_url), _firm_at_the_bounds())
+    total_cents = 9_300 * MAX_DOCUMENT_CENTS
+    big_cents = 9_298 * MAX_DOCUMENT_CENTS  # the deal holding 9,298 documents passes int64 on its own
+    assert big_cents > 2**63
+    fr = f"{total_cents // 100:,}".replace(",", NNBSP) + f"{NNBSP}€"
+    code, out, err = run(capsys, db_url, "indicators", "--user", "part1", "--unit", "R1")
+    assert code == 0, err
+    assert "Budget signé" in out and fr in out and "-" + fr not in out
+    code, out, err = run(capsys, db_url, "drilldown", "--user", "part1", "--unit", "R1", "--indicator", "signed_budget")
+    assert code == 0, err
+    assert "9.298000e+16" in out and "-9" not in out  # the big deal's row: positive
+    assert "9300 documents" in out and out.splitlines()[-1].endswith(f"total {fr}")
+    # the same through the API (one read): figures, both drill-downs, their footers and exports
+    view = open_firm(db_url, today="2026-11-29").as_viewer("part1")
+    figs = view.figures(unit="R1")
+    assert figs.indicators["signed_budget"]["total"] == total_cents
+    march = figs.monthly.set_index("month").loc["2026-03"]
+    assert (march["recurring"], march["total"]) == (total_cents, total_cents)
+    by_deal = view.drilldown("signed_budget", unit="R1", month="2026-03")
+    assert by_deal[["deal_id", "documents", "total"]].values.tolist() == [
+        ["BIG", 9_298, big_cents], ["SMALL", 2, 2 * MAX_DOCUMENT_CENTS]
+    ]
+    by_doc = view.drilldown("signed_budget", unit="R1", by="document")
+    for frame, by in ((by_deal, "deal"), (by_doc, "document")):
+        assert drilldown.totals(frame, by) == {"rows": len(frame), "documents": 9_300, "recurring": total_cents,
+                                               "one_off": 0, "total": total_cents}
+    sheet = list(openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(by_deal, "deal")))["Par affaire"].values)
+    assert sheet[1][0] == "BIG" and sheet[1][-1] == pytest.approx(big_cents / 100)
+    assert json.loads(json.dumps(exports.records(by_deal, "deal")))[0]["total"] == pytest.approx(big_cents / 100)
