@@ -41,10 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", parents=[common], help="create the schema and fill it with a seeded demo firm")
     p.add_argument("--size", choices=("small", "medium", "large"), default="small", help="small ≈ 2,000 documents (default), medium ≈ 50,000, large ≈ 1,000,000")
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42): the same seed gives the same firm")
+    p.add_argument("--allow-shrink", action="store_true", help="replace a database that holds more than a demo (refused otherwise when more than half of a table's rows would go)")
     p.set_defaults(handler=_cmd_demo)
 
     p = sub.add_parser("load", parents=[common], help="load a canonical CSV extract (DATA.md), atomically")
     p.add_argument("folder", metavar="DIR", type=Path, help="folder holding one <table>.csv per table")
+    p.add_argument("--allow-shrink", action="store_true", help="load even if more than half of a table's rows would go (refused otherwise)")
     p.set_defaults(handler=_cmd_load)
 
     p = sub.add_parser("export", parents=[common], help="write the canonical CSV extract of the database")
@@ -55,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", metavar="MAPPING.toml", type=Path, required=True, help="the mapping file: sources, tables, value maps (docs/import.md)")
     p.add_argument("--check", action="store_true", help="dry run: show what maps from where, sample rows, every value that cannot be mapped; load nothing")
     p.add_argument("--rejects", metavar="FILE", type=Path, help="where to write the rejected rows (default: MAPPING.rejects.csv next to the mapping)")
+    p.add_argument("--allow-shrink", action="store_true", help="import even if more than half of a table's rows would go (refused otherwise)")
     p.add_argument("sources", metavar="SOURCE", nargs="*", help="files to read instead of the mapping's: NAME=PATH, or a PATH replacing the file of the same name (default: the files named in the mapping)")
     p.set_defaults(handler=_cmd_import)
 
@@ -118,13 +121,13 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from . import demo
 
-    return demo.run_demo_command(settings, size=args.size, seed=args.seed)
+    return demo.run_demo_command(settings, size=args.size, seed=args.seed, allow_shrink=args.allow_shrink)
 
 
 def _cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     from . import loading
 
-    return loading.run_load_command(settings, args.folder)
+    return loading.run_load_command(settings, args.folder, allow_shrink=args.allow_shrink)
 
 
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -136,7 +139,9 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from . import importing
 
-    return importing.run_import_command(settings, args.mapping, args.sources, check=args.check, rejects=args.rejects)
+    return importing.run_import_command(
+        settings, args.mapping, args.sources, check=args.check, rejects=args.rejects, allow_shrink=args.allow_shrink
+    )
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -26,6 +26,10 @@ class DatabaseError(RuntimeError):
     """The database cannot be used (missing, unreachable, not initialised)."""
 
 
+class ShrinkRefused(DatabaseError):
+    """A replacement would remove more than half of a table's rows (see :func:`replace_all`)."""
+
+
 def make_engine(url: str) -> Engine:
     """An engine for a SQLAlchemy URL; SQLite files get their folder created and WAL mode."""
     try:
@@ -131,15 +135,22 @@ def replace_all(
     info: Mapping[str, str] | None = None,
     *,
     on_table: callable | None = None,
+    allow_shrink: bool = False,
 ) -> None:
     """Replace the whole content with ``frames``, in one transaction.
 
     Either the previous state or the whole new content is visible, never a mix, even if
     the process is killed midway (the transaction is rolled back by the database).
     ``on_table(name)`` is called before each table is written (progress).
+
+    A replacement that would remove more than half of any table's rows (an extract
+    holding only its header, a truncated export) raises :class:`ShrinkRefused`, naming
+    the tables and their counts, before anything changes, unless ``allow_shrink``.
     """
     create_schema(engine)
     with engine.begin() as conn:
+        if not allow_shrink:
+            _refuse_shrink(conn, frames)
         for name in reversed(TABLE_ORDER):
             conn.execute(SQL_TABLES[name].delete())
         conn.execute(extract_info.delete())
@@ -153,6 +164,21 @@ def replace_all(
                 _bulk_insert(conn, name, frame)
         stamp = {"loaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **(info or {})}
         conn.execute(extract_info.insert(), [{"key": k, "value": str(v)} for k, v in stamp.items()])
+
+
+def _refuse_shrink(conn: sa.Connection, frames: Mapping[str, pd.DataFrame]) -> None:
+    shrunk = []
+    for name in TABLE_ORDER:
+        before = conn.execute(sa.select(sa.func.count()).select_from(SQL_TABLES[name])).scalar_one()
+        frame = frames.get(name)
+        after = 0 if frame is None else len(frame)
+        if before - after > before / 2:
+            shrunk.append(f"{name} ({before:,} → {after:,})")
+    if shrunk:
+        raise ShrinkRefused(
+            "refused: the new data would remove more than half of the rows of " + ", ".join(shrunk)
+            + "; the database is unchanged (--allow-shrink replaces it anyway)"
+        )
 
 
 def _parents_first(units: pd.DataFrame) -> pd.DataFrame:

@@ -954,8 +954,12 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
-def run_demo_command(settings: Settings, size: str = "small", seed: int = 42) -> int:
+def run_demo_command(settings: Settings, size: str = "small", seed: int = 42, *, allow_shrink: bool = False) -> int:
     """``prospects demo``: create the schema and replace the whole content with a demo firm.
+
+    A database holding a demo is replaced freely; one holding loaded data only when
+    ``allow_shrink`` or when the demo keeps at least half of each table's rows
+    (:func:`prospects.db.replace_all`).
 
     Progress goes to stderr for medium and large; the summary (counts per table, fiscal
     years covered, database URL without password) and the logins to try to stdout.
@@ -987,7 +991,8 @@ def run_demo_command(settings: Settings, size: str = "small", seed: int = 42) ->
         "demo_today": settings.today.isoformat(),
         "fiscal_year_start_month": str(settings.fiscal_year_start_month),
     }
-    db.replace_all(engine, frames, info=info, on_table=on_table)
+    replaces_a_demo = db.read_extract_info(engine).get("source", "").startswith("demo ")
+    db.replace_all(engine, frames, info=info, on_table=on_table, allow_shrink=allow_shrink or replaces_a_demo)
     progress(f"demo: written in {time.perf_counter() - write_start:.1f} s")
     engine.dispose()
 

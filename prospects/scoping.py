@@ -10,8 +10,11 @@ mask is then applied again, authoritatively.
 
 Perimeter of a validator = (union of the subtrees of the units granted by the groups
 they belong to) ∩ (subtree of the ancestor of their home unit at the level capped by
-their function). When the home unit sits above the cap level, the cap subtree is the
-home unit's own subtree. A function capped at ``None`` has an empty perimeter.
+their function). The cap is a maximum breadth, never widened: when the home unit sits
+above the cap level (a manager capped at agency whose home unit is a region or the firm),
+there is no ancestor at that level and the perimeter is empty (the collaborator sees their
+own deals only; :func:`home_above_cap` names them so that loads can warn). A function
+capped at ``None`` has an empty perimeter.
 """
 
 from __future__ import annotations
@@ -159,8 +162,9 @@ def _perimeter(directory: Directory, row: pd.Series, groups: frozenset[str], cap
     if cap is None or not groups:
         return frozenset()
     units = directory.units
-    home = str(row["unit_id"])
-    top = units.at[home, cap] or home  # home above the cap level: its own subtree
+    top = units.at[str(row["unit_id"]), cap]
+    if not isinstance(top, str):  # home above the cap level: no ancestor there, the cap is never widened
+        return frozenset()
     capped = directory.subtree(top)
     granted_ids = directory.group_units.loc[directory.group_units["group_id"].isin(groups), "unit_id"]
     granted: set[str] = set()
@@ -168,6 +172,23 @@ def _perimeter(directory: Directory, row: pd.Series, groups: frozenset[str], cap
         if uid in units.index:
             granted |= directory.subtree(uid)
     return frozenset(granted & capped)
+
+
+def home_above_cap(
+    org_units: pd.DataFrame, collaborators: pd.DataFrame, caps: Mapping[str, str | None] = DEFAULT_FUNCTION_CAPS
+) -> pd.DataFrame:
+    """Active validators whose home unit sits above their function's cap level.
+
+    Canonical ``org_units`` and ``collaborators`` frames in; the collaborators' rows out,
+    with ``home_kind`` and ``cap`` added. Their perimeter is empty (the cap is never
+    widened): ``load`` and ``import`` warn about them by name.
+    """
+    depth = {k: i for i, k in enumerate(LEVELS)}
+    home_kind = collaborators["unit_id"].map(org_units.set_index("id")["kind"])
+    cap = collaborators["function"].map(lambda f: caps.get(f))
+    above = home_kind.map(depth) < cap.map(lambda c: depth.get(c, -1))
+    chosen = above & collaborators["can_validate_offers"].astype(bool) & collaborators["active"].astype(bool)
+    return collaborators[chosen.to_numpy(dtype=bool)].assign(home_kind=home_kind[chosen], cap=cap[chosen])
 
 
 @dataclass(frozen=True)
