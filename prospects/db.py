@@ -12,8 +12,10 @@ Canonical frames (the third form of DATA.md): text, id and enum columns are ``ob
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 import sqlalchemy as sa
@@ -30,55 +32,112 @@ class ShrinkRefused(DatabaseError):
     """A replacement would remove more than half of a table's rows (see :func:`replace_all`)."""
 
 
+def shown_url(url: str | sa.engine.URL) -> str:
+    """A database URL as it may be shown: the password hidden."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return str(url)
+
+
+def one_line(exc: BaseException) -> str:
+    """The database's own reason for an error, on one line (drivers spread theirs over several)."""
+    return " ".join(str(getattr(exc, "orig", None) or exc).split())
+
+
+def _sqlite_file(url: sa.engine.URL) -> Path | None:
+    """The file of a SQLite URL (None for an in-memory database)."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        return None
+    return Path(url.database)
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for a SQLAlchemy URL; SQLite files get their folder created and WAL mode."""
+    """An engine for a SQLAlchemy URL (SQLite and PostgreSQL; SQLite files in WAL mode).
+
+    Opening an engine never creates anything: a SQLite file is opened read-write only if
+    it exists (``mode=rw``), so reading a mistyped path is an error, not an empty new
+    database; :func:`create_schema` (used by every write) creates the file and its folder.
+    A URL without a usable driver raises :class:`DatabaseError`.
+    """
     try:
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError:
         raise DatabaseError(f"{url!r} is not a database URL (e.g. sqlite:///data/prospects.db)") from None
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        # check_same_thread off: a view may read its perimeter in a background thread
-        engine = sa.create_engine(parsed, connect_args={"timeout": 60, "check_same_thread": False})
-
-        @sa.event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
-            cur = dbapi_conn.cursor()
-            if parsed.database and parsed.database != ":memory:":
-                cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-
-        return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return sa.create_engine(parsed, pool_pre_ping=True)
+    path = _sqlite_file(parsed)
+    try:
+        if path is None and parsed.get_backend_name() != "sqlite":
+            return sa.create_engine(parsed, pool_pre_ping=True)
+        options: dict = {"connect_args": {"timeout": 60, "check_same_thread": False}}
+        if path is not None:
+            target = f"file:{quote(str(path.absolute()))}?mode=rw"
+            # check_same_thread off: a view may read its perimeter in a background thread
+            options = {"creator": lambda: sqlite3.connect(target, uri=True, timeout=60, check_same_thread=False)}
+        engine = sa.create_engine(parsed, **options)
+    except (sa.exc.NoSuchModuleError, ImportError):
+        raise DatabaseError(
+            f"{shown_url(parsed)}: no database driver for '{parsed.drivername}'; prospects works with sqlite:/// and postgresql://"
+        ) from None
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+        cur = dbapi_conn.cursor()
+        if path is not None:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    return engine
+
+
+def _create_sqlite_file(engine: Engine) -> None:
+    """Create a missing SQLite file and its folder (writes only), with a clear error."""
+    path = _sqlite_file(engine.url)
+    if path is None or path.exists():
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(f"cannot create the folder {path.parent} for the database: {exc.strerror or exc}") from None
+    try:
+        sqlite3.connect(path).close()
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"cannot create the database file {path}: {exc} (can that folder be written?)") from None
 
 
 def create_schema(engine: Engine) -> None:
-    """Create the nine tables (and bookkeeping) if they do not exist.
+    """Create the database (a SQLite file and its folder), the nine tables and bookkeeping if missing.
 
     A database made by an earlier version gains the optional columns added to the
     contract since (``collaborators.email``): ``ALTER TABLE … ADD COLUMN``, nullable.
     """
-    metadata.create_all(engine)
-    inspector = sa.inspect(engine)
-    with engine.begin() as conn:
-        for name in TABLE_ORDER:
-            present = {c["name"] for c in inspector.get_columns(name)}
-            for col in SQL_TABLES[name].columns:
-                if col.name not in present and col.nullable:
-                    sql_type = col.type.compile(dialect=engine.dialect)
-                    conn.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN {col.name} {sql_type}"))
+    _create_sqlite_file(engine)
+    try:
+        metadata.create_all(engine)
+        inspector = sa.inspect(engine)
+        with engine.begin() as conn:
+            for name in TABLE_ORDER:
+                present = {c["name"] for c in inspector.get_columns(name)}
+                for col in SQL_TABLES[name].columns:
+                    if col.name not in present and col.nullable:
+                        sql_type = col.type.compile(dialect=engine.dialect)
+                        conn.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN {col.name} {sql_type}"))
+    except (sa.exc.OperationalError, sa.exc.DatabaseError) as exc:
+        raise DatabaseError(f"cannot open the database {shown_url(engine.url)}: {one_line(exc)}") from None
 
 
 def has_schema(engine: Engine) -> bool:
-    """Whether the tables exist."""
+    """Whether the tables exist (False for a missing SQLite file, which is not created);
+    a database that cannot be opened raises :class:`DatabaseError`."""
+    path = _sqlite_file(engine.url)
+    if path is not None and not path.exists():
+        return False
     try:
         names = set(sa.inspect(engine).get_table_names())
-    except sa.exc.OperationalError as exc:
-        raise DatabaseError(f"cannot open the database: {exc.orig}") from None
+    except (sa.exc.OperationalError, sa.exc.DatabaseError) as exc:
+        raise DatabaseError(f"cannot open the database {shown_url(engine.url)}: {one_line(exc)}") from None
     return set(TABLE_ORDER) <= names
 
 
@@ -246,6 +305,9 @@ def read_table(engine: Engine, table: str) -> pd.DataFrame:
 def read_all(engine: Engine, tables: Iterable[str] = TABLE_ORDER) -> dict[str, pd.DataFrame]:
     """Several tables as canonical frames."""
     if not has_schema(engine):
+        path = _sqlite_file(engine.url)
+        if path is not None and not path.exists():
+            raise DatabaseError(f"no database at {path}: check --db, or create it with `prospects demo` or `prospects load DIR`")
         raise DatabaseError("the database has no prospects tables: run `prospects demo` or `prospects load DIR` first")
     return {name: read_table(engine, name) for name in tables}
 

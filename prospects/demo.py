@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .fiscal import PeriodError, fiscal_year_range
 from .schema import TABLE_ORDER, TABLES
 
 if TYPE_CHECKING:
@@ -258,6 +259,12 @@ def covered_fiscal_years(today: dt.date, fiscal_year_start_month: int = 1) -> li
     if not 1 <= fiscal_year_start_month <= 12:
         raise ValueError(f"fiscal_year_start_month must be 1-12, not {fiscal_year_start_month!r}")
     current = today.year if fiscal_year_start_month == 1 or today.month < fiscal_year_start_month else today.year + 1
+    first, last = fiscal_year_range(fiscal_year_start_month)
+    if not first + 1 <= current <= last:  # N-2 … N, and N-1 of each, within years 1 … 9999
+        raise PeriodError(
+            f"today ({today.isoformat()}) is in fiscal year {current}: the demo covers it and the two before, "
+            f"so today must fall in fiscal year {first + 1} to {last}"
+        )
     return [(label, *_fy_bounds(label, fiscal_year_start_month)) for label in (current - 2, current - 1, current)]
 
 

@@ -726,6 +726,7 @@ def directory_warnings(
       though an identity provider hands over one spelling only.
     """
     from .config import DEFAULT_FUNCTION_CAPS
+    from .i18n import shown
     from .scoping import home_above_cap
 
     caps = DEFAULT_FUNCTION_CAPS if function_caps is None else function_caps
@@ -733,16 +734,16 @@ def directory_warnings(
     out = []
     for r in home_above_cap(frames["org_units"], people, caps).itertuples():
         out.append(
-            f"collaborator {r.id} '{r.login}' ({r.full_name}): {r.function} capped at {r.cap} level but home unit "
-            f"{r.unit_id} is {_A_KIND[r.home_kind]}, above it: no perimeter, only their own deals; "
+            f"collaborator {shown(r.id)} '{shown(r.login)}' ({shown(r.full_name)}): {r.function} capped at {r.cap} level "
+            f"but home unit {shown(r.unit_id)} is {_A_KIND[r.home_kind]}, above it: no perimeter, only their own deals; "
             "fix their home unit or function"
         )
     folded = people["login"].astype(str).str.strip().str.casefold()
     clash = folded.duplicated(keep=False).to_numpy()
     for _, group in people[clash].groupby(folded[clash], sort=True):
-        shown = " and ".join(f"{i} '{login}'" for i, login in zip(group["id"], group["login"], strict=True))
+        names = " and ".join(f"{shown(i)} '{shown(login)}'" for i, login in zip(group["id"], group["login"], strict=True))
         out.append(
-            f"collaborators {shown}: logins differ only by surrounding spaces or case; "
+            f"collaborators {names}: logins differ only by surrounding spaces or case; "
             "they are distinct people to prospects, but a sign-in hands over one spelling only"
         )
     return out

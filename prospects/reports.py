@@ -778,12 +778,12 @@ def plan(
         chosen = list(dict.fromkeys(units))
         for uid in chosen:
             if uid not in directory.units.index:
-                raise AccessDenied(f"Accès refusé : l'unité « {uid} » est hors de votre périmètre")
+                raise AccessDenied(f"Accès refusé : l'unité « {i18n.shown(uid)} » est hors de votre périmètre")
             check_filters(view.viewer, directory, Filters(unit=uid))
         by_kind = None
     else:
         if not view.viewer.can_validate_offers or not view.viewer.perimeter:
-            raise AccessDenied(f"Accès refusé : « {login} » n'a aucune unité dans son périmètre (rapports par {by} impossibles)")
+            raise AccessDenied(f"Accès refusé : « {i18n.shown(login)} » n'a aucune unité dans son périmètre (rapports par {by} impossibles)")
         opts = view.filter_options()["units"]
         names = {str(u): str(n) for u, n, k in zip(opts["id"], opts["name"], opts["kind"], strict=True) if k == by}
         chosen = sorted(names, key=lambda u: (slugify(names[u]), u))  # by name, accents aside

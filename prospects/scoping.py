@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .config import DEFAULT_FUNCTION_CAPS
+from .i18n import shown
 
 LEVELS = ("firm", "region", "agency", "team")
 
@@ -135,10 +136,10 @@ def resolve_viewer(
     collabs = directory.collaborators
     hit = collabs[collabs["login"] == login]
     if hit.empty:
-        raise AccessDenied(f"Accès refusé : identifiant inconnu « {login} »")
+        raise AccessDenied(f"Accès refusé : identifiant inconnu « {shown(login)} »")
     row = hit.iloc[0]
     if not bool(row["active"]):
-        raise AccessDenied(f"Accès refusé : le collaborateur « {login} » est inactif")
+        raise AccessDenied(f"Accès refusé : le collaborateur « {shown(login)} » est inactif")
     cid = str(row["id"])
     groups = frozenset(directory.group_members.loc[directory.group_members["collaborator_id"] == cid, "group_id"])
     perimeter: frozenset[str] = frozenset()
@@ -211,11 +212,11 @@ def check_filters(viewer: Viewer, directory: Directory, filters: Filters) -> Non
     if not viewer.can_validate_offers:
         raise AccessDenied("Accès refusé : les filtres Organisation et Collaborateurs sont réservés aux personnes habilitées à valider des offres")
     if filters.unit is not None and filters.unit not in viewer.perimeter:
-        raise AccessDenied(f"Accès refusé : l'unité « {filters.unit} » est hors de votre périmètre")
+        raise AccessDenied(f"Accès refusé : l'unité « {shown(filters.unit)} » est hors de votre périmètre")
     if filters.collaborator is not None:
         cid = directory.login_to_id(filters.collaborator)
         if cid is None or directory.collaborators.at[cid, "unit_id"] not in viewer.perimeter:
-            raise AccessDenied(f"Accès refusé : le collaborateur « {filters.collaborator} » est hors de votre périmètre")
+            raise AccessDenied(f"Accès refusé : le collaborateur « {shown(filters.collaborator)} » est hors de votre périmètre")
 
 
 def visible_mask(viewer: Viewer, deals: pd.DataFrame) -> np.ndarray:

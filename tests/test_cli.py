@@ -269,3 +269,142 @@ def test_sums_past_int64_are_exact_in_the_text_drilldowns_and_exports(capsys, sq
     sheet = list(openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(by_deal, "deal")))["Par affaire"].values)
     assert sheet[1][0] == "BIG" and sheet[1][-1] == pytest.approx(big_cents / 100)
     assert json.loads(json.dumps(exports.records(by_deal, "deal")))[0]["total"] == pytest.approx(big_cents / 100)
+
+
+# ---------------------------------------------------------------------------
+# faults and hostile input (issue 13, points 8 and 9): one line on stderr, the documented
+# exit code, never a traceback; read commands create nothing
+
+
+def _corrupt(tmp_path):
+    path = tmp_path / "corrupt.db"
+    path.write_bytes(bytes(range(256)) * 40)
+    return f"sqlite:///{path}"
+
+
+def _unreachable(tmp_path):
+    from tests.conftest import free_port
+
+    return f"postgresql://nobody:secret@127.0.0.1:{free_port()}/prospects"
+
+
+BAD_DATABASES = {
+    "corrupt-sqlite": (_corrupt, "cannot open the database sqlite:///", "file is not a database"),
+    "unreachable-postgresql": (_unreachable, "cannot open the database postgresql+psycopg://nobody:***@127.0.0.1:", "Connection refused"),
+    "mysql": (lambda _t: "mysql://u@localhost/x", "mysql://u@localhost/x: no database driver for 'mysql'", "sqlite:/// and postgresql://"),
+    "unknown-scheme": (lambda _t: "foo://bar/x", "foo://bar/x: no database driver for 'foo'", "sqlite:/// and postgresql://"),
+    "unwritable-folder": (lambda _t: "sqlite:////proc/prospects.db", "", "/proc"),
+}
+COMMANDS = {
+    "indicators": ["indicators", "--user", "dir"],
+    "drilldown": ["drilldown", "--user", "dir", "--indicator", "signed_budget"],
+    "export": ["export", "{tmp}/out"],
+    "demo": ["demo"],
+    "report": ["report", "--as", "dir", "--format", "html", "--out", "{tmp}/reports"],
+}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("database", BAD_DATABASES)
+def test_a_database_that_cannot_be_used_is_one_line_and_exit_2(capsys, tmp_path, database, command):
+    make_url, *fragments = BAD_DATABASES[database]
+    url = make_url(tmp_path)
+    args = [a.replace("{tmp}", str(tmp_path)) for a in COMMANDS[command]]
+    code = main(["--db", url, "--today", "2026-11-29", *args])
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("prospects: "), err
+    for fragment in fragments:
+        assert fragment in err, err
+    assert "secret" not in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "reports").exists()
+
+
+@pytest.mark.parametrize("command", ["indicators", "drilldown", "export", "report"])
+def test_read_commands_never_create_a_database_or_its_folders(capsys, tmp_path, command):
+    missing = tmp_path / "mistyped" / "b.db"
+    args = [a.replace("{tmp}", str(tmp_path)) for a in COMMANDS[command]]
+    code = main(["--db", f"sqlite:///{missing}", "--today", "2026-11-29", *args])
+    err = capsys.readouterr().err
+    assert code == 2 and err.strip() == (
+        f"prospects: no database at {missing}: check --db, or create it with `prospects demo` or `prospects load DIR`"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_writes_create_the_folder_or_say_why_not(capsys, tmp_path):
+    target = tmp_path / "new" / "folder" / "b.db"
+    assert main(["--db", f"sqlite:///{target}", "--today", "2026-11-29", "demo"]) == 0
+    assert target.is_file()
+    capsys.readouterr()
+    (tmp_path / "a-file").write_text("x")
+    code = main(["--db", f"sqlite:///{tmp_path / 'a-file' / 'sub' / 'b.db'}", "demo"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.strip() == (
+        f"prospects: cannot create the folder {tmp_path / 'a-file' / 'sub'} for the database: Not a directory"
+    )
+    code = main(["--db", "sqlite:////proc/prospects.db", "load", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1, err
+
+
+HOSTILE = [
+    # (what, arguments, exit code, words on the one line of stderr)
+    ("today-year-1", ["--today", "0001-01-01", "indicators", "--user", "dir"], 2, ["fiscal year 1", "from 2 to 9999"]),
+    ("today-year-1-drilldown", ["--today", "0001-01-01", "drilldown", "--user", "dir", "--indicator", "signed_budget"], 2, ["fiscal year 1"]),
+    ("today-year-1-demo", ["--today", "0001-01-01", "demo"], 2, ["fiscal year 1", "fiscal year 3 to 9999"]),
+    ("fiscal-year-0", ["indicators", "--user", "dir", "--fiscal-year", "0"], 2, ["fiscal year 0:"]),
+    ("fiscal-year-negative", ["indicators", "--user", "dir", "--fiscal-year", "-5"], 2, ["fiscal year -5:"]),
+    ("fiscal-year-huge", ["indicators", "--user", "dir", "--fiscal-year", "99999999999999999999"], 2, ["fiscal year 99999999999999999999:"]),
+    ("fiscal-year-0-report", ["report", "--as", "dir", "--fiscal-year", "0", "--out", "{tmp}/r"], 2, ["fiscal year 0:"]),
+    ("seed-negative", ["demo", "--seed", "-1"], 2, ["--seed -1: expected a whole number, 0 or more"]),
+    ("output-missing-folder", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--output", "{tmp}/nope/x.csv"], 2,
+     ["--output {tmp}/nope/x.csv: folder {tmp}/nope does not exist"]),
+    ("output-is-a-folder", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--output", "{tmp}"], 2,
+     ["--output {tmp}: is a folder; give a file name"]),
+    ("xlsx-output-is-a-folder", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", "xlsx", "--output", "{tmp}"], 2,
+     ["is a folder"]),
+    ("login-with-a-newline", ["indicators", "--user", "dir\nInjected: line"], 3, ["« dir\\nInjected: line »"]),
+    ("login-10000-characters", ["indicators", "--user", "x" * 10_000], 3, ["« " + "x" * 59 + "… »"]),
+    ("unit-with-a-newline", ["indicators", "--user", "dir", "--unit", "F\n" + "y" * 500], 3, ["« F\\n" + "y" * 56 + "… »"]),
+]
+
+
+@pytest.mark.parametrize(("args", "code", "words"), [h[1:] for h in HOSTILE], ids=[h[0] for h in HOSTILE])
+def test_hostile_input_is_one_line_and_the_documented_exit_code(capsys, tmp_path, url, args, code, words):
+    db_url = f"sqlite:///{tmp_path / 'fresh.db'}" if "demo" in args else url
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    got = main(["--db", db_url, *([] if "--today" in args else ["--today", "2026-11-29"]), *args])
+    out, err = capsys.readouterr()
+    assert got == code, err
+    assert out == "" and len(err.splitlines()) == 1 and err.startswith("prospects: "), err
+    for word in words:
+        assert word.replace("{tmp}", str(tmp_path)) in err, err
+    assert not (tmp_path / "fresh.db").exists()
+
+
+@pytest.mark.postgres
+def test_a_10000_character_login_on_postgresql_is_refused_in_one_line(capsys, pg_url):
+    db.replace_all(db.make_engine(pg_url), sample_firm())
+    code = main(["--db", pg_url, "--today", "2026-11-29", "indicators", "--user", "é" * 10_000])
+    err = capsys.readouterr().err
+    assert code == 3 and len(err.splitlines()) == 1 and err.rstrip().endswith("é" * 59 + "… »")
+
+
+@pytest.mark.parametrize("args", [
+    ["drilldown", "--user", "dir", "--unit", "F", "--indicator", "signed_budget", "--by", "document", "--format", "csv"],
+    ["indicators", "--user", "dir", "--unit", "F"],
+])
+def test_output_piped_into_head_ends_quietly(url, args):
+    """`prospects … | head`: the reader goes away; no BrokenPipeError, nothing on stderr, exit 141 (SIGPIPE)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "prospects.cli", "--db", url, "--today", "2026-11-29", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()  # the reader is gone before the first line is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert err == ""

@@ -771,8 +771,17 @@ def test_export_command(capsys, db_url, tmp_path):
 
 
 def test_export_of_an_empty_database_fails_clearly(capsys, sqlite_url, tmp_path):
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "prospects.db").close()  # a database without the tables
     code, _, err = run_cli(capsys, "--db", sqlite_url, "export", str(tmp_path / "out"))
     assert code == 2 and "no prospects tables" in err
+
+
+def test_export_of_a_missing_database_creates_nothing(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "--db", f"sqlite:///{tmp_path / 'typo' / 'b.db'}", "export", str(tmp_path / "out"))
+    assert code == 2 and f"no database at {tmp_path / 'typo' / 'b.db'}" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 # ---------------------------------------------------------------------------
