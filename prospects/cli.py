@@ -2,7 +2,10 @@
 
 Each sub-command is a thin handler: parse, resolve settings, call one package function,
 print. Exit codes: 0 ok, 1 partial (rows rejected, a unit failed), 2 unusable input or
-bad usage, 3 refused (unknown viewer, filter outside the perimeter).
+bad usage (a database that cannot be opened, a file that cannot be written included), 3
+refused (unknown viewer, filter outside the perimeter), 141 when the output's reader
+went away (``| head``; nothing printed). Every failure is one line on stderr, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from . import __version__
 from .config import ConfigError, Settings, load_settings
 
 EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE, EXIT_REFUSED = 0, 1, 2, 3
+#: The reader of the output went away (``prospects … | head``): like a command killed by SIGPIPE.
+EXIT_BROKEN_PIPE = 141
 
 
 def _global_options() -> argparse.ArgumentParser:
@@ -41,10 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", parents=[common], help="create the schema and fill it with a seeded demo firm")
     p.add_argument("--size", choices=("small", "medium", "large"), default="small", help="small ≈ 2,000 documents (default), medium ≈ 50,000, large ≈ 1,000,000")
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42): the same seed gives the same firm")
+    p.add_argument("--allow-shrink", action="store_true", help="replace a database that holds more than a demo (refused otherwise when more than half of a table's rows would go)")
     p.set_defaults(handler=_cmd_demo)
 
     p = sub.add_parser("load", parents=[common], help="load a canonical CSV extract (DATA.md), atomically")
     p.add_argument("folder", metavar="DIR", type=Path, help="folder holding one <table>.csv per table")
+    p.add_argument("--allow-shrink", action="store_true", help="load even if more than half of a table's rows would go (refused otherwise)")
     p.set_defaults(handler=_cmd_load)
 
     p = sub.add_parser("export", parents=[common], help="write the canonical CSV extract of the database")
@@ -55,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", metavar="MAPPING.toml", type=Path, required=True, help="the mapping file: sources, tables, value maps (docs/import.md)")
     p.add_argument("--check", action="store_true", help="dry run: show what maps from where, sample rows, every value that cannot be mapped; load nothing")
     p.add_argument("--rejects", metavar="FILE", type=Path, help="where to write the rejected rows (default: MAPPING.rejects.csv next to the mapping)")
+    p.add_argument("--allow-shrink", action="store_true", help="import even if more than half of a table's rows would go (refused otherwise)")
     p.add_argument("sources", metavar="SOURCE", nargs="*", help="files to read instead of the mapping's: NAME=PATH, or a PATH replacing the file of the same name (default: the files named in the mapping)")
     p.set_defaults(handler=_cmd_import)
 
@@ -137,13 +145,16 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from . import demo
 
-    return demo.run_demo_command(settings, size=args.size, seed=args.seed)
+    if args.seed < 0:
+        print(f"prospects: --seed {args.seed}: expected a whole number, 0 or more", file=sys.stderr)
+        return EXIT_UNUSABLE
+    return demo.run_demo_command(settings, size=args.size, seed=args.seed, allow_shrink=args.allow_shrink)
 
 
 def _cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     from . import loading
 
-    return loading.run_load_command(settings, args.folder)
+    return loading.run_load_command(settings, args.folder, allow_shrink=args.allow_shrink)
 
 
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -155,7 +166,9 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from . import importing
 
-    return importing.run_import_command(settings, args.mapping, args.sources, check=args.check, rejects=args.rejects)
+    return importing.run_import_command(
+        settings, args.mapping, args.sources, check=args.check, rejects=args.rejects, allow_shrink=args.allow_shrink
+    )
 
 
 def _cmd_store(args: argparse.Namespace, settings: Settings) -> int:
@@ -279,6 +292,11 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
     if args.format == "xlsx" and args.output is None:
         print("prospects: --format xlsx needs --output FILE", file=sys.stderr)
         return EXIT_UNUSABLE
+    if args.output is not None:
+        problem = _unwritable(args.output)
+        if problem:
+            print(f"prospects: --output {i18n.shown(args.output, 200)}: {problem}", file=sys.stderr)
+            return EXIT_UNUSABLE
     view, period = _view(settings, args)
     try:
         frame = view.drilldown(
@@ -319,6 +337,15 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return EXIT_OK
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why a file cannot be written there (None if it can be tried)."""
+    if path.is_dir():
+        return "is a folder; give a file name"
+    if not path.parent.is_dir():
+        return f"folder {path.parent} does not exist"
+    return None
 
 
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
@@ -400,27 +427,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = _settings(args)
     except ConfigError as exc:
-        print(f"prospects: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
-    from .db import DatabaseError
+        return _fail(exc, EXIT_UNUSABLE)
+    import sqlalchemy as sa
+
+    from .db import DatabaseError, one_line, shown_url
     from .fiscal import PeriodError
     from .scoping import AccessDenied
     from .store import StoreError
 
     try:
-        return args.handler(args, settings)
+        code = args.handler(args, settings)
+        sys.stdout.flush()  # inside the try: a reader gone away shows here, not at exit
+        return code
+    except BrokenPipeError:
+        _drop_stdout()
+        return EXIT_BROKEN_PIPE
     except AccessDenied as exc:
-        print(f"prospects: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
-    except (PeriodError, ConfigError) as exc:
-        print(f"prospects: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
-    except (DatabaseError, StoreError) as exc:
-        print(f"prospects: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _fail(exc, EXIT_REFUSED)
+    except (PeriodError, ConfigError, DatabaseError, StoreError) as exc:
+        return _fail(exc, EXIT_UNUSABLE)
+    except sa.exc.SQLAlchemyError as exc:
+        return _fail(f"the database {shown_url(settings.db_url)} failed: {one_line(exc)}", EXIT_UNUSABLE)
+    except OSError as exc:  # a file or folder that cannot be read or written
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(f"{where}{exc.strerror or exc}", EXIT_UNUSABLE)
     except KeyboardInterrupt:
-        print("prospects: interrupted", file=sys.stderr)
-        return 130
+        return _fail("interrupted", 130)
+
+
+def _fail(message: object, code: int) -> int:
+    """One line on stderr (line breaks in the message folded), and the exit code."""
+    try:
+        text = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+        print(f"prospects: {text}", file=sys.stderr)
+    except BrokenPipeError:  # pragma: no cover - stderr closed too
+        pass
+    return code
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush finds no broken pipe."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - stdout without a descriptor (tests)
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,9 +14,11 @@ Canonical frames (the third form of DATA.md): text, id and enum columns are ``ob
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 import sqlalchemy as sa
@@ -29,55 +31,116 @@ class DatabaseError(RuntimeError):
     """The database cannot be used (missing, unreachable, not initialised)."""
 
 
+class ShrinkRefused(DatabaseError):
+    """A replacement would remove more than half of a table's rows (see :func:`replace_all`)."""
+
+
+def shown_url(url: str | sa.engine.URL) -> str:
+    """A database URL as it may be shown: the password hidden."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return str(url)
+
+
+def one_line(exc: BaseException) -> str:
+    """The database's own reason for an error, on one line (drivers spread theirs over several)."""
+    return " ".join(str(getattr(exc, "orig", None) or exc).split())
+
+
+def _sqlite_file(url: sa.engine.URL) -> Path | None:
+    """The file of a SQLite URL (None for an in-memory database)."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        return None
+    return Path(url.database)
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for a SQLAlchemy URL; SQLite files get their folder created and WAL mode."""
+    """An engine for a SQLAlchemy URL (SQLite and PostgreSQL; SQLite files in WAL mode).
+
+    Opening an engine never creates anything: a SQLite file is opened read-write only if
+    it exists (``mode=rw``), so reading a mistyped path is an error, not an empty new
+    database; :func:`create_schema` (used by every write) creates the file and its folder.
+    A URL without a usable driver raises :class:`DatabaseError`.
+    """
     try:
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError:
         raise DatabaseError(f"{url!r} is not a database URL (e.g. sqlite:///data/prospects.db)") from None
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        # check_same_thread off: a view may read its perimeter in a background thread
-        engine = sa.create_engine(parsed, connect_args={"timeout": 60, "check_same_thread": False})
-
-        @sa.event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
-            cur = dbapi_conn.cursor()
-            if parsed.database and parsed.database != ":memory:":
-                cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-
-        return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return sa.create_engine(parsed, pool_pre_ping=True)
+    path = _sqlite_file(parsed)
+    try:
+        if path is None and parsed.get_backend_name() != "sqlite":
+            return sa.create_engine(parsed, pool_pre_ping=True)
+        options: dict = {"connect_args": {"timeout": 60, "check_same_thread": False}}
+        if path is not None:
+            target = f"file:{quote(str(path.absolute()))}?mode=rw"
+            # check_same_thread off: a view may read its perimeter in a background thread
+            options = {"creator": lambda: sqlite3.connect(target, uri=True, timeout=60, check_same_thread=False)}
+        engine = sa.create_engine(parsed, **options)
+    except (sa.exc.NoSuchModuleError, ImportError):
+        raise DatabaseError(
+            f"{shown_url(parsed)}: no database driver for '{parsed.drivername}'; prospects works with sqlite:/// and postgresql://"
+        ) from None
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+        cur = dbapi_conn.cursor()
+        if path is not None:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    return engine
+
+
+def _create_sqlite_file(engine: Engine) -> None:
+    """Create a missing SQLite file and its folder (writes only), with a clear error."""
+    path = _sqlite_file(engine.url)
+    if path is None or path.exists():
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(f"cannot create the folder {path.parent} for the database: {exc.strerror or exc}") from None
+    try:
+        sqlite3.connect(path).close()
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"cannot create the database file {path}: {exc} (can that folder be written?)") from None
 
 
 def create_schema(engine: Engine) -> None:
-    """Create the nine tables (and bookkeeping) if they do not exist.
+    """Create the database (a SQLite file and its folder), the nine tables and bookkeeping if missing.
 
     A database made by an earlier version gains the optional columns added to the
     contract since (``collaborators.email``): ``ALTER TABLE … ADD COLUMN``, nullable.
     """
-    metadata.create_all(engine)
-    inspector = sa.inspect(engine)
-    with engine.begin() as conn:
-        for name in TABLE_ORDER:
-            present = {c["name"] for c in inspector.get_columns(name)}
-            for col in SQL_TABLES[name].columns:
-                if col.name not in present and col.nullable:
-                    sql_type = col.type.compile(dialect=engine.dialect)
-                    conn.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN {col.name} {sql_type}"))
+    _create_sqlite_file(engine)
+    try:
+        metadata.create_all(engine)
+        inspector = sa.inspect(engine)
+        with engine.begin() as conn:
+            for name in TABLE_ORDER:
+                present = {c["name"] for c in inspector.get_columns(name)}
+                for col in SQL_TABLES[name].columns:
+                    if col.name not in present and col.nullable:
+                        sql_type = col.type.compile(dialect=engine.dialect)
+                        conn.execute(sa.text(f"ALTER TABLE {name} ADD COLUMN {col.name} {sql_type}"))
+    except (sa.exc.OperationalError, sa.exc.DatabaseError) as exc:
+        raise DatabaseError(f"cannot open the database {shown_url(engine.url)}: {one_line(exc)}") from None
 
 
 def has_schema(engine: Engine) -> bool:
-    """Whether the tables exist."""
+    """Whether the tables exist (False for a missing SQLite file, which is not created);
+    a database that cannot be opened raises :class:`DatabaseError`."""
+    path = _sqlite_file(engine.url)
+    if path is not None and not path.exists():
+        return False
     try:
         names = set(sa.inspect(engine).get_table_names())
-    except sa.exc.OperationalError as exc:
-        raise DatabaseError(f"cannot open the database: {exc.orig}") from None
+    except (sa.exc.OperationalError, sa.exc.DatabaseError) as exc:
+        raise DatabaseError(f"cannot open the database {shown_url(engine.url)}: {one_line(exc)}") from None
     return set(TABLE_ORDER) <= names
 
 
@@ -134,6 +197,7 @@ def replace_all(
     info: Mapping[str, str] | None = None,
     *,
     on_table: callable | None = None,
+    allow_shrink: bool = False,
 ) -> str:
     """Replace the whole content with ``frames``, in one transaction.
 
@@ -142,10 +206,16 @@ def replace_all(
     ``on_table(name)`` is called before each table is written (progress). Returns the
     version stamp written with the content (``extract_info.version``, new at every
     replacement): the figure store of this content carries the same stamp.
+
+    A replacement that would remove more than half of any table's rows (an extract
+    holding only its header, a truncated export) raises :class:`ShrinkRefused`, naming
+    the tables and their counts, before anything changes, unless ``allow_shrink``.
     """
     version = uuid.uuid4().hex
     create_schema(engine)
     with engine.begin() as conn:
+        if not allow_shrink:
+            _refuse_shrink(conn, frames)
         for name in reversed(TABLE_ORDER):
             conn.execute(SQL_TABLES[name].delete())
         conn.execute(extract_info.delete())
@@ -160,6 +230,21 @@ def replace_all(
         stamp = {"loaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **(info or {}), "version": version}
         conn.execute(extract_info.insert(), [{"key": k, "value": str(v)} for k, v in stamp.items()])
     return version
+
+
+def _refuse_shrink(conn: sa.Connection, frames: Mapping[str, pd.DataFrame]) -> None:
+    shrunk = []
+    for name in TABLE_ORDER:
+        before = conn.execute(sa.select(sa.func.count()).select_from(SQL_TABLES[name])).scalar_one()
+        frame = frames.get(name)
+        after = 0 if frame is None else len(frame)
+        if before - after > before / 2:
+            shrunk.append(f"{name} ({before:,} → {after:,})")
+    if shrunk:
+        raise ShrinkRefused(
+            "refused: the new data would remove more than half of the rows of " + ", ".join(shrunk)
+            + "; the database is unchanged (--allow-shrink replaces it anyway)"
+        )
 
 
 def _parents_first(units: pd.DataFrame) -> pd.DataFrame:
@@ -226,9 +311,17 @@ def read_table(engine: Engine, table: str) -> pd.DataFrame:
 
 def read_all(engine: Engine, tables: Iterable[str] = TABLE_ORDER) -> dict[str, pd.DataFrame]:
     """Several tables as canonical frames."""
-    if not has_schema(engine):
-        raise DatabaseError("the database has no prospects tables: run `prospects demo` or `prospects load DIR` first")
+    require_schema(engine)
     return {name: read_table(engine, name) for name in tables}
+
+
+def require_schema(engine: Engine) -> None:
+    """Refuse, in one line, a database that is missing or has no prospects tables (creates nothing)."""
+    if not has_schema(engine):
+        path = _sqlite_file(engine.url)
+        if path is not None and not path.exists():
+            raise DatabaseError(f"no database at {path}: check --db, or create it with `prospects demo` or `prospects load DIR`")
+        raise DatabaseError("the database has no prospects tables: run `prospects demo` or `prospects load DIR` first")
 
 
 def read_extract_info(engine: Engine) -> dict[str, str]:
@@ -255,8 +348,7 @@ def read_version(engine: Engine) -> str:
 
     A database written before stamps existed gets one derived from its load time.
     """
-    if not has_schema(engine):
-        raise DatabaseError("the database has no prospects tables: run `prospects demo` or `prospects load DIR` first")
+    require_schema(engine)
     info = read_extract_info(engine)
     return _version_of(info)
 
@@ -273,8 +365,7 @@ def read_consistent(engine: Engine) -> tuple[str, dict[str, pd.DataFrame], dict[
     SQLite: one read transaction (WAL mode: writers do not disturb it); PostgreSQL:
     ``REPEATABLE READ``. A load committing meanwhile is either wholly in or wholly out.
     """
-    if not has_schema(engine):
-        raise DatabaseError("the database has no prospects tables: run `prospects demo` or `prospects load DIR` first")
+    require_schema(engine)
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
@@ -302,10 +393,13 @@ def read_sends(engine: Engine, fiscal_year: int, as_of: dt.date) -> dict[tuple[s
     ``unit`` is ``""`` for "Mes affaires". A database that never sent any has no log yet:
     nothing was sent (this never creates the table, so a dry run writes nothing).
     """
+    path = _sqlite_file(engine.url)
+    if path is not None and not path.exists():
+        return {}  # no database yet: nothing was sent (and opening would create nothing)
     try:
         present = sa.inspect(engine).has_table(subscription_sends.name)
-    except sa.exc.OperationalError as exc:
-        raise DatabaseError(f"cannot open the database: {exc.orig}") from None
+    except (sa.exc.OperationalError, sa.exc.DatabaseError) as exc:
+        raise DatabaseError(f"cannot open the database {shown_url(engine.url)}: {one_line(exc)}") from None
     if not present:
         return {}
     t = subscription_sends
@@ -328,6 +422,7 @@ def record_sends(engine: Engine, rows: Sequence[Mapping[str, object]]) -> None:
     if not rows:
         return
     t = subscription_sends
+    _create_sqlite_file(engine)
     t.create(engine, checkfirst=True)
     with engine.begin() as conn:
         for row in rows:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .fiscal import PeriodError, fiscal_year_range
 from .schema import TABLE_ORDER, TABLES
 
 if TYPE_CHECKING:
@@ -258,6 +259,12 @@ def covered_fiscal_years(today: dt.date, fiscal_year_start_month: int = 1) -> li
     if not 1 <= fiscal_year_start_month <= 12:
         raise ValueError(f"fiscal_year_start_month must be 1-12, not {fiscal_year_start_month!r}")
     current = today.year if fiscal_year_start_month == 1 or today.month < fiscal_year_start_month else today.year + 1
+    first, last = fiscal_year_range(fiscal_year_start_month)
+    if not first + 1 <= current <= last:  # N-2 … N, and N-1 of each, within years 1 … 9999
+        raise PeriodError(
+            f"today ({today.isoformat()}) is in fiscal year {current}: the demo covers it and the two before, "
+            f"so today must fall in fiscal year {first + 1} to {last}"
+        )
     return [(label, *_fy_bounds(label, fiscal_year_start_month)) for label in (current - 2, current - 1, current)]
 
 
@@ -954,8 +961,12 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
-def run_demo_command(settings: Settings, size: str = "small", seed: int = 42) -> int:
+def run_demo_command(settings: Settings, size: str = "small", seed: int = 42, *, allow_shrink: bool = False) -> int:
     """``prospects demo``: create the schema and replace the whole content with a demo firm.
+
+    A database holding a demo is replaced freely; one holding loaded data only when
+    ``allow_shrink`` or when the demo keeps at least half of each table's rows
+    (:func:`prospects.db.replace_all`).
 
     Progress goes to stderr for medium and large; the summary (counts per table, fiscal
     years covered, database URL without password) and the logins to try to stdout.
@@ -987,7 +998,9 @@ def run_demo_command(settings: Settings, size: str = "small", seed: int = 42) ->
         "demo_today": settings.today.isoformat(),
         "fiscal_year_start_month": str(settings.fiscal_year_start_month),
     }
-    _, store_note = store.replace_content(engine, frames, info, settings=settings, on_table=on_table, progress=progress)
+    replaces_a_demo = db.read_extract_info(engine).get("source", "").startswith("demo ")
+    _, store_note = store.replace_content(engine, frames, info, settings=settings, on_table=on_table, progress=progress,
+                                          allow_shrink=allow_shrink or replaces_a_demo)
     progress(f"demo: written in {time.perf_counter() - write_start:.1f} s (database and figure store)")
     if store_note:
         print(f"prospects: {store_note}", file=sys.stderr)

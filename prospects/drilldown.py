@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import cents
 from .dataset import NEVER, Dataset, day_number
 from .figures import (
     DEAL_CELLS,
@@ -109,8 +110,8 @@ class Rows:
 
     def totals(self) -> dict[str, int]:
         """The footer: rows, documents and cents (exact integer sums)."""
-        rec, one = cents_total(self.recurring), cents_total(self.one_off)
-        return {"rows": len(self.pos), "documents": cents_total(self.documents), "recurring": rec, "one_off": one,
+        rec, one = cents.total(self.recurring), cents.total(self.one_off)
+        return {"rows": len(self.pos), "documents": cents.total(self.documents), "recurring": rec, "one_off": one,
                 "total": rec + one}
 
     def order(self, column: str | None, ascending: bool = True) -> np.ndarray:
@@ -122,7 +123,7 @@ class Rows:
         if column is None:
             return np.arange(n)
         key, null = self._key(column)
-        key = key.astype(np.int64)
+        key = _sortable(key)
         if not ascending:
             key = -key
         return np.lexsort((key, null))
@@ -148,8 +149,8 @@ class Rows:
         ds, n = self.ds, len(self.pos)
         none = np.zeros(n, dtype=bool)
         if column in MONEY_COLUMNS:
-            rec, one = self.recurring.astype(np.int64), self.one_off.astype(np.int64)
-            return {"recurring": rec, "one_off": one, "total": rec + one}[column], none
+            rec, one = self.recurring, self.one_off
+            return {"recurring": rec, "one_off": one, "total": cents.add(rec, one)}[column], none
         if column == "documents":
             return self.documents.astype(np.int64), none
         if column in ("created_on", "sent_on", "decided_on"):
@@ -219,14 +220,12 @@ def _code_ranks(codes: np.ndarray, names: pd.Series) -> tuple[np.ndarray, np.nda
     return rank_of_code[np.where(null, len(folded) - 1, codes)].astype(np.int64), null
 
 
-def cents_total(values: np.ndarray) -> int:
-    """An exact integer sum (no int64 wrap: Python integers when it could overflow)."""
-    values = np.asarray(values, dtype=np.int64)
-    if not len(values):
-        return 0
-    if float(np.abs(values).max()) * len(values) < 2.0**62:
-        return int(values.sum(dtype=np.int64))
-    return sum(int(v) for v in values)
+def _sortable(key: np.ndarray) -> np.ndarray:
+    """An int64 sort key: as is, or dense ranks of exact sums that passed int64 (Python integers)."""
+    if key.dtype != object:
+        return key.astype(np.int64)
+    _, rank = np.unique(key, return_inverse=True)
+    return rank.astype(np.int64)
 
 
 def select(ds: Dataset, c: Cell, by: str, as_of_day: int) -> Rows:
@@ -241,10 +240,8 @@ def select(ds: Dataset, c: Cell, by: str, as_of_day: int) -> Rows:
     deal_of_doc = ds.doc_deal[doc_pos]
     n = ds.n_deals
     count = np.bincount(deal_of_doc, minlength=n)[pos]
-    rec = np.zeros(n, dtype=np.int64)
-    one = np.zeros(n, dtype=np.int64)
-    np.add.at(rec, deal_of_doc, ds.doc_recurring[doc_pos])
-    np.add.at(one, deal_of_doc, ds.doc_one_off[doc_pos])
+    rec = cents.sum_by(deal_of_doc, ds.doc_recurring[doc_pos], n)
+    one = cents.sum_by(deal_of_doc, ds.doc_one_off[doc_pos], n)
     # most recent document of each deal among the cell's documents (creation date, then id)
     order = np.lexsort((ds.doc_id_rank(doc_pos), ds.doc_created[doc_pos], deal_of_doc))
     last = np.ones(len(order), dtype=bool)
@@ -253,7 +250,7 @@ def select(ds: Dataset, c: Cell, by: str, as_of_day: int) -> Rows:
     latest = np.full(n, -1, dtype=np.int64)
     latest[deal_of_doc[order][last]] = doc_pos[order][last]
     rec, one, latest = rec[pos], one[pos], latest[pos]
-    order = np.lexsort((ds.deal_id_rank(pos), -(rec + one)))
+    order = np.lexsort((ds.deal_id_rank(pos), -_sortable(cents.add(rec, one))))
     return Rows(ds, by, as_of_day, pos[order], count[order].astype(np.int64), rec[order], one[order], latest[order])
 
 
@@ -282,7 +279,7 @@ def _document_frame(ds: Dataset, doc_pos: np.ndarray, as_of_day: int) -> pd.Data
             "signatory_entity": pd.Series(ds.entities(ds.doc_entity[doc_pos]), dtype=object),
             "recurring": rec,
             "one_off": one,
-            "total": rec + one,
+            "total": cents.add(rec, one),
         }
     )
 
@@ -299,9 +296,9 @@ def _deal_frame(ds: Dataset, pos: np.ndarray, documents: np.ndarray, rec: np.nda
     out["signatory"] = pd.Series(signatory, dtype=object)
     out["signatory_entity"] = pd.Series(entity, dtype=object)
     out["documents"] = np.asarray(documents, dtype=np.int64)
-    out["recurring"] = np.asarray(rec, dtype=np.int64)
-    out["one_off"] = np.asarray(one, dtype=np.int64)
-    out["total"] = out["recurring"] + out["one_off"]
+    out["recurring"] = rec
+    out["one_off"] = one
+    out["total"] = cents.add(rec, one)
     return out
 
 
@@ -337,12 +334,12 @@ def attach_lines(frame: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def totals(frame: pd.DataFrame, by: str) -> dict[str, int]:
-    """The footer of a drill-down: how many documents and how many cents."""
+    """The footer of a drill-down: how many documents and how many cents (exact sums)."""
     docs = int(frame["documents"].sum()) if by == "deal" else len(frame)
     return {
         "rows": len(frame),
         "documents": docs,
-        **{m: int(frame[m].sum()) for m in MONEY_COLUMNS},
+        **{m: cents.total(frame[m].to_numpy()) for m in MONEY_COLUMNS},
     }
 
 

@@ -3,6 +3,15 @@
 The same rows as the drill-down frame; amounts converted exactly from cents to euros.
 French CSV uses ``;`` and a decimal comma (what French Excel opens directly) and a
 UTF-8 BOM; English CSV uses ``,`` and a decimal point.
+
+The files cannot attack their reader (CSV/formula injection): a deal, prospect or
+document text such as ``=HYPERLINK(…)`` is written as text, never as a formula. In Excel
+workbooks every text cell is a string cell (those that look like a formula also carry
+Excel's "quote prefix", so editing them keeps them text); in CSV a text cell starting
+with ``= + - @``, a tab or a carriage return gets a leading ``'`` (OWASP's advice).
+Numbers stay numbers (a negative amount is a number cell, not text). The canonical
+extract (``prospects export``) is the one exception: it must round-trip byte for byte
+(load → export → load), so it writes values verbatim and is not meant for a spreadsheet.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .drilldown import MONEY_COLUMNS, columns
@@ -65,10 +75,38 @@ def table(frame: pd.DataFrame, by: str, locale: str = "fr") -> pd.DataFrame:
     return out.rename(columns=COLUMN_LABELS[locale])
 
 
+#: The first characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_like(values: pd.Series) -> np.ndarray:
+    """Which values are text a spreadsheet would take for a formula (numbers never are)."""
+    return np.fromiter(
+        (isinstance(v, str) and v.startswith(FORMULA_TRIGGERS) for v in values), dtype=bool, count=len(values)
+    )
+
+
+def _is_text(values: pd.Series) -> bool:
+    return pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype)
+
+
+def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot start a formula: those that would get a leading ``'``."""
+    out = frame.copy()
+    for col in out.columns:
+        if _is_text(out[col]):
+            risky = formula_like(out[col])
+            if risky.any():
+                values = out[col].to_numpy(dtype=object).copy()
+                values[risky] = ["'" + v for v in values[risky]]
+                out[col] = pd.Series(values, index=out.index, dtype=object)
+    return out
+
+
 def to_csv(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase | None = None, locale: str = "fr") -> str | None:
-    """Write (or return, when ``target`` is None) the drill-down as CSV."""
+    """Write (or return, when ``target`` is None) the drill-down as CSV (formulas neutralised)."""
     sep, dec = (";", ",") if locale == "fr" else (",", ".")
-    text = table(frame, by, locale).to_csv(index=False, sep=sep, decimal=dec)
+    text = neutralised(table(frame, by, locale)).to_csv(index=False, sep=sep, decimal=dec)
     if target is None:
         return text
     if isinstance(target, str | Path):
@@ -84,7 +122,7 @@ def to_xlsx(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase, locale
     if locale == "en":
         sheet = "By deal" if by == "deal" else "By document"
     with pd.ExcelWriter(target, engine="openpyxl") as writer:
-        table(frame.drop(columns=["lines"], errors="ignore"), by, locale).to_excel(writer, sheet_name=sheet, index=False)
+        _sheet(writer, table(frame.drop(columns=["lines"], errors="ignore"), by, locale), sheet)
         if "lines" in frame:
             rows = [
                 {"document_id": d, "mission": ln["mission"], "billing": ln["billing"], "amount": float(euros(ln["amount_cents"]))}
@@ -94,7 +132,20 @@ def to_xlsx(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase, locale
             lines = pd.DataFrame(rows, columns=["document_id", "mission", "billing", "amount"])
             heads = {"fr": ["Id document", "Mission", "Nature", "Montant (€)"], "en": ["Document id", "Mission", "Billing", "Amount (€)"]}
             lines.columns = heads[locale]
-            lines.to_excel(writer, sheet_name="Lignes" if locale == "fr" else "Lines", index=False)
+            _sheet(writer, lines, "Lignes" if locale == "fr" else "Lines")
+
+
+def _sheet(writer: pd.ExcelWriter, frame: pd.DataFrame, name: str) -> None:
+    """One sheet; text that looks like a formula is written as a string cell, quote-prefixed."""
+    frame.to_excel(writer, sheet_name=name, index=False)
+    ws = writer.sheets[name]
+    for j, col in enumerate(frame.columns, start=1):
+        if not _is_text(frame[col]):
+            continue
+        for i in np.flatnonzero(formula_like(frame[col])):
+            cell = ws.cell(row=int(i) + 2, column=j)  # row 1 holds the headers
+            cell.data_type = "s"  # openpyxl took the leading '=' for a formula
+            cell.quotePrefix = True
 
 
 def xlsx_bytes(frame: pd.DataFrame, by: str, locale: str = "fr") -> bytes:

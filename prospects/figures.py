@@ -18,6 +18,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from . import cents
 from .dataset import DOC_STATUS, Dataset, day_number
 from .fiscal import Period
 
@@ -128,17 +129,15 @@ def month_selection(ds: Dataset, sel: Selection, code: str, month: str) -> tuple
 
 
 def _fees(ds: Dataset, idx: np.ndarray) -> dict[str, int]:
-    """Fees of the documents at positions ``idx``: recurring, one-off, total (cents)."""
-    rec = int(ds.doc_recurring[idx].sum(dtype=np.int64))
-    one = int(ds.doc_one_off[idx].sum(dtype=np.int64))
+    """Fees of the documents at positions ``idx``: recurring, one-off, total (cents, exact)."""
+    rec = cents.total(ds.doc_recurring[idx])
+    one = cents.total(ds.doc_one_off[idx])
     return {"recurring": rec, "one_off": one, "total": rec + one}
 
 
 def _sum_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """Integer sums of ``values`` per bucket ``index`` (0 … n-1), exact (no float)."""
-    out = np.zeros(n, dtype=np.int64)
-    np.add.at(out, index, values)
-    return out
+    """Integer sums of ``values`` per bucket ``index`` (0 … n-1), exact (no float, no wrap)."""
+    return cents.sum_by(index, values, n)
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,7 +189,7 @@ def compute(ds: Dataset, deal_mask: np.ndarray, period: Period, *, with_previous
             "won_prospects": np.bincount(won_idx, minlength=len(months)).astype(np.int64),
             "recurring": rec,
             "one_off": one,
-            "total": rec + one,
+            "total": cents.add(rec, one),
         }
     )
     bucket = ageing_positions(ds, period, in_progress)
@@ -203,7 +202,7 @@ def compute(ds: Dataset, deal_mask: np.ndarray, period: Period, *, with_previous
             "offers": np.bincount(bucket, minlength=n_buckets).astype(np.int64),
             "recurring": a_rec,
             "one_off": a_one,
-            "total": a_rec + a_one,
+            "total": cents.add(a_rec, a_one),
         }
     )
     previous = compute(ds, deal_mask, period.previous(), with_previous=False) if with_previous else None

@@ -31,6 +31,11 @@ def fiscal_year_bounds(fiscal_year: int, start_month: int = 1) -> tuple[dt.date,
     return start, end
 
 
+def fiscal_year_range(start_month: int = 1) -> tuple[int, int]:
+    """The first and last fiscal year whose period and N-1 fit the calendar (years 1 … 9999)."""
+    return (2 if start_month == 1 else 3), 9999
+
+
 def one_year_back(day: dt.date) -> dt.date:
     """The same day one year earlier; 29 February becomes 28 February."""
     try:
@@ -82,6 +87,13 @@ def period_for(
     if previous and fiscal_year is not None and fiscal_year != current - 1:
         raise PeriodError("give either --fiscal-year or --previous, not both")
     fy = current - 1 if previous else (fiscal_year if fiscal_year is not None else current)
+    first, last = fiscal_year_range(start_month)
+    if not first <= fy <= last:
+        what = "fiscal year" if fiscal_year is not None or previous else f"today ({today.isoformat()}) is in fiscal year"
+        raise PeriodError(
+            f"{what} {fy}: figures need the fiscal year and its N-1 within the calendar (years 1 to 9999), "
+            f"so a fiscal year from {first} to {last}"
+        )
     start, end = fiscal_year_bounds(fy, start_month)
     if start > today:
         raise PeriodError(f"fiscal year {fy} starts on {start.isoformat()}, after today ({today.isoformat()})")

@@ -155,6 +155,13 @@ def label(key: str, locale: str = "fr") -> str:
     return LABELS[locale][key]
 
 
+def shown(value: object, limit: int = 60) -> str:
+    """A value typed by someone, fit for a one-line message: control characters (line
+    breaks included) escaped, at most ``limit`` characters (then ``…``)."""
+    text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def euros(cents: int) -> Decimal:
     """Cents as an exact Decimal amount of euros."""
     return Decimal(int(cents)) / 100

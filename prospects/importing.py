@@ -2001,7 +2001,8 @@ def build(mapping: ImportMapping, files: Mapping[str, Path] | None = None) -> Bu
     return _Builder(mapping, sources).build(bad)
 
 
-def prepare(mapping: str | Path | ImportMapping, files: Sequence[str | Path] | Mapping[str, Path] = ()) -> ImportResult:
+def prepare(mapping: str | Path | ImportMapping, files: Sequence[str | Path] | Mapping[str, Path] = (), *,
+            function_caps: Mapping[str, str | None] | None = None) -> ImportResult:
     """Read, map and validate, without touching any database (what ``--check`` shows)."""
     start = time.monotonic()
     m = mapping if isinstance(mapping, ImportMapping) else read_mapping(mapping)
@@ -2009,7 +2010,7 @@ def prepare(mapping: str | Path | ImportMapping, files: Sequence[str | Path] | M
     built = build(m, paths)
     lines = {t: np.arange(1, len(f) + 1, dtype="int64") for t, f in built.raw.items()}
     labels = {t: f"{t} (as mapped by {m.path})" for t in TABLE_ORDER}
-    validated = validate_tables(built.raw, line_numbers=lines, labels=labels)
+    validated = validate_tables(built.raw, line_numbers=lines, labels=labels, function_caps=function_caps)
     rejects = _rejects(built, validated)
     counts = _source_counts(built, validated, rejects)
     notes = [n.replace(" (as mapped by", " (mapped by") for n in validated.notes if "no column" not in n]
@@ -2126,7 +2127,8 @@ def default_rejects_path(mapping_path: str | Path) -> Path:
     return p.with_name(p.stem + ".rejects.csv")
 
 
-def import_into(engine: Any, result: ImportResult, rejects_path: Path | None = None, *, settings: Any = None) -> ImportResult:
+def import_into(engine: Any, result: ImportResult, rejects_path: Path | None = None, *, settings: Any = None,
+                allow_shrink: bool = False) -> ImportResult:
     """Load a prepared import atomically (the database keeps its previous content on failure),
     publish its figure store, and write the rejections (a stale file is removed when nothing
     is rejected)."""
@@ -2140,7 +2142,7 @@ def import_into(engine: Any, result: ImportResult, rejects_path: Path | None = N
         "rows_loaded": str(sum(c.loaded for c in counts.values())),
         "rows_rejected": str(result.validated.rejected),
     }
-    _, store_note = store.replace_content(engine, result.validated.frames, info, settings=settings)
+    _, store_note = store.replace_content(engine, result.validated.frames, info, settings=settings, allow_shrink=allow_shrink)
     path = Path(rejects_path) if rejects_path is not None else default_rejects_path(m.path)
     notes = list(result.notes) + ([store_note] if store_note else [])
     written = None
@@ -2165,10 +2167,11 @@ def import_crm(
     *,
     rejects: str | Path | None = None,
     settings: Any = None,
+    allow_shrink: bool = False,
 ) -> ImportResult:
     """Map, validate and load CRM exports into a database (URL or engine), then its figure store."""
     engine = db.make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
-    return import_into(engine, prepare(mapping, files), Path(rejects) if rejects else None, settings=settings)
+    return import_into(engine, prepare(mapping, files), Path(rejects) if rejects else None, settings=settings, allow_shrink=allow_shrink)
 
 
 # ---------------------------------------------------------------------------
@@ -2270,12 +2273,13 @@ def run_import_command(
     *,
     check: bool = False,
     rejects: str | Path | None = None,
+    allow_shrink: bool = False,
 ) -> int:
     """``prospects import``: exit 0 nothing rejected, 1 rows rejected, 2 unusable."""
     import sqlalchemy as sa
 
     try:
-        result = prepare(mapping, sources)
+        result = prepare(mapping, sources, function_caps=settings.function_caps)
     except UnusableExtract as exc:
         what = "unusable import" if check else "unusable import, nothing loaded"
         print(f"prospects: {what}: {exc}", file=sys.stderr)
@@ -2285,7 +2289,7 @@ def run_import_command(
         return result.exit_code
     engine = db.make_engine(settings.db_url)
     try:
-        import_into(engine, result, Path(rejects) if rejects else None, settings=settings)
+        import_into(engine, result, Path(rejects) if rejects else None, settings=settings, allow_shrink=allow_shrink)
     except sa.exc.SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         print(f"prospects: the database refused the import, nothing loaded: {reason}", file=sys.stderr)

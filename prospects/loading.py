@@ -68,7 +68,7 @@ import numpy as np
 import pandas as pd
 
 from . import db, store
-from .schema import SQL_TABLES, TABLE_ORDER, TABLES
+from .schema import MAX_AMOUNT_CENTS, MAX_DOCUMENT_CENTS, TABLE_ORDER, TABLES, max_chars
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -89,7 +89,9 @@ _BOOLS = {**dict.fromkeys(TRUE_WORDS, True), **dict.fromkeys(FALSE_WORDS, False)
 _NEEDED_OPTIONAL = {("org_units", "parent_id"), ("deals", "abandoned_on"), ("documents", "decided_on")}
 _KIND_PARENT = {"region": "firm", "agency": "region", "team": "agency"}
 _A_KIND = {"firm": "a firm", "region": "a region", "agency": "an agency", "team": "a team"}
-_INT_RE = r"[+-]?[0-9]{1,18}"
+_INT_RE = r"[+-]?0*[0-9]{1,18}"
+#: A whole number of any size (beyond 18 digits: too large, not "not a whole number").
+_ANY_INT_RE = r"[+-]?[0-9]+"
 #: Extracts bigger than this (bytes) report progress on stderr.
 PROGRESS_MIN_BYTES = 10_000_000
 
@@ -330,9 +332,9 @@ def _check_columns(chk: _Check) -> None:
             nul = raw.str.contains("\x00", regex=False, na=False)
             chk.reject(nul, name, f"{name} contains a NUL character, which cannot be stored")
         if col.type in ("id", "text"):
-            length = getattr(SQL_TABLES[chk.table].c[name].type, "length", None)
+            length = max_chars(col)
             if length:
-                chk.reject(raw.str.len() > length, name, f"{name} is longer than {length} characters")
+                chk.reject(raw.str.len() > length, name, f"{name} is longer than {length:,} characters")
             chk.parsed[name] = raw
             continue
         if col.type == "enum":
@@ -346,6 +348,11 @@ def _check_columns(chk: _Check) -> None:
         else:  # pragma: no cover - schema types are closed
             raise AssertionError(col.type)
         parsed, ok = _retry_stripped(raw, present, parse)
+        if col.type == "int" and (present & ~ok).any():  # whole numbers beyond int64: too large
+            huge = present & ~ok & _mask(raw.str.strip().str.fullmatch(_ANY_INT_RE, na=False))
+            chk.reject_value(huge, name, f"{name} ", " is too large" + _INT_LIMITS.get(name, " (more than 18 digits)"),
+                             shown=raw.str.strip())
+            ok = ok | huge
         chk.reject_value(present & ~ok, name, f"{name} ", what)
         chk.parsed[name] = parsed
 
@@ -471,6 +478,9 @@ def _check_collaborators(chk: _Check) -> None:
         chk.reject_value(bad, "email", "email ", " is not a plain address (name@domain)")
 
 
+_INT_LIMITS = {"amount_cents": f" (more than {MAX_AMOUNT_CENTS:,} cents)"}
+
+
 def _check_lines(chk: _Check) -> None:
     for name, bad, what in (
         ("line_no", chk.parsed["line_no"] < 1, " is less than 1"),
@@ -478,6 +488,34 @@ def _check_lines(chk: _Check) -> None:
     ):
         shown = chk.values[name].str.strip()
         chk.reject_value(bad, name, f"{name} ", what, shown=shown, quote=False)
+    too_large = chk.parsed["amount_cents"] > MAX_AMOUNT_CENTS
+    chk.reject_value(too_large, "amount_cents", "amount_cents ", " is too large" + _INT_LIMITS["amount_cents"],
+                     shown=chk.values["amount_cents"].str.strip())
+
+
+def _check_document_totals(lines: _Check, documents: _Check) -> None:
+    """A document whose kept lines add up to more than :data:`MAX_DOCUMENT_CENTS` is
+    rejected as too large, and its lines with it (parent rejected)."""
+    from . import cents
+
+    keep = ~lines.bad
+    doc_ids = lines.parsed["document_id"]
+    if not keep.any():
+        return
+    codes, uniques = pd.factorize(doc_ids[keep])
+    sums = cents.sum_by(codes, lines.parsed["amount_cents"][keep].to_numpy(dtype="int64"), len(uniques))
+    over = np.asarray(sums > MAX_DOCUMENT_CENTS, dtype=bool)
+    if not over.any():
+        return
+    total_of = dict(zip(uniques[over], sums[over], strict=True))
+    ids = documents.parsed["id"]
+    docs = ~documents.bad & _mask(ids.isin(list(total_of)))
+    documents.reject(
+        docs, None,
+        lambda m: [f"document too large: its lines add up to {int(total_of[d]):,} cents "
+                   f"(more than {MAX_DOCUMENT_CENTS:,})" for d in ids[m]],
+    )
+    lines.reject_value(keep & _mask(doc_ids.isin(list(total_of))), "document_id", "parent rejected: documents ", quote=False)
 
 
 def _check_cycles(chk: _Check, label: str) -> None:
@@ -602,14 +640,17 @@ def validate_tables(
     line_numbers: Mapping[str, Sequence[int]] | None = None,
     labels: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    function_caps: Mapping[str, str | None] | None = None,
 ) -> Validated:
     """Apply every rule of DATA.md to the nine tables given as text.
 
     ``raw[table]`` holds the values as read (strings; ``None``, NaN or ``""`` for
     empty); ``line_numbers[table]`` the line of each row in its source (default: row
     position + 2, the header being line 1); ``labels[table]`` how to name the table
-    in messages (default: its name). Raises :class:`UnusableExtract` when the data
-    cannot be used at all.
+    in messages (default: its name); ``function_caps`` the settings' caps (default:
+    :data:`prospects.config.DEFAULT_FUNCTION_CAPS`), for the warnings about validators
+    whose home unit sits above their cap (:func:`directory_warnings`, in ``notes``).
+    Raises :class:`UnusableExtract` when the data cannot be used at all.
     """
     frames: dict[str, pd.DataFrame] = {}
     counts: dict[str, TableCount] = {}
@@ -622,6 +663,7 @@ def validate_tables(
     if missing:
         raise UnusableExtract(f"missing table(s): {', '.join(missing)}")
     prepared = {}
+    checks: dict[str, _Check] = {}
     for table in TABLE_ORDER:
         label = labels.get(table, table)
         values, table_notes = _table_values(table, raw[table], label)
@@ -655,16 +697,56 @@ def validate_tables(
         elif table == "document_lines":
             _check_lines(chk)
         _check_refs(chk, all_ids, kept_ids)
+        if table == "document_lines":
+            _check_document_totals(chk, checks["documents"])
+            frames["documents"] = _canonical(checks["documents"])
         frame = _canonical(chk)
         frames[table] = frame
         if chk.spec.key == ("id",):
             all_ids[table] = pd.Index(chk.parsed["id"].dropna().unique())
             kept_ids[table] = pd.Index(frame["id"].astype("str"))
-        kept = len(frame)
+        checks[table] = chk
+    for table, chk in checks.items():
+        kept = len(frames[table])
         counts[table] = TableCount(chk.n, kept, chk.n - kept)
         parts += chk.parts
     rejects = _sorted_rejects(parts)
+    notes += directory_warnings(frames, function_caps)
     return Validated(MappingProxyType(frames), rejects, MappingProxyType(counts), tuple(notes))
+
+
+def directory_warnings(
+    frames: Mapping[str, pd.DataFrame], function_caps: Mapping[str, str | None] | None = None
+) -> list[str]:
+    """Rows that load but will not behave as the firm probably means (ACCESS.md), by name.
+
+    * an active validator whose home unit sits above their function's cap level has no
+      perimeter (the cap is a maximum breadth, never widened);
+    * logins that differ only by surrounding spaces or case are distinct collaborators,
+      though an identity provider hands over one spelling only.
+    """
+    from .config import DEFAULT_FUNCTION_CAPS
+    from .i18n import shown
+    from .scoping import home_above_cap
+
+    caps = DEFAULT_FUNCTION_CAPS if function_caps is None else function_caps
+    people = frames["collaborators"]
+    out = []
+    for r in home_above_cap(frames["org_units"], people, caps).itertuples():
+        out.append(
+            f"collaborator {shown(r.id)} '{shown(r.login)}' ({shown(r.full_name)}): {r.function} capped at {r.cap} level "
+            f"but home unit {shown(r.unit_id)} is {_A_KIND[r.home_kind]}, above it: no perimeter, only their own deals; "
+            "fix their home unit or function"
+        )
+    folded = people["login"].astype(str).str.strip().str.casefold()
+    clash = folded.duplicated(keep=False).to_numpy()
+    for _, group in people[clash].groupby(folded[clash], sort=True):
+        names = " and ".join(f"{shown(i)} '{shown(login)}'" for i, login in zip(group["id"], group["login"], strict=True))
+        out.append(
+            f"collaborators {names}: logins differ only by surrounding spaces or case; "
+            "they are distinct people to prospects, but a sign-in hands over one spelling only"
+        )
+    return out
 
 
 def _sorted_rejects(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -775,8 +857,13 @@ def _read_csv(path: Path, table: str) -> tuple[pd.DataFrame, np.ndarray, pd.Data
     return frame, lines, bad_frame
 
 
-def read_extract(folder: Path, *, progress: Progress | None = None) -> Validated:
-    """Read and validate the canonical CSV extract in ``folder`` (one ``<table>.csv`` each)."""
+def read_extract(
+    folder: Path, *, progress: Progress | None = None, function_caps: Mapping[str, str | None] | None = None
+) -> Validated:
+    """Read and validate the canonical CSV extract in ``folder`` (one ``<table>.csv`` each).
+
+    ``function_caps``: the settings' caps, for the warnings of :func:`directory_warnings`.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise UnusableExtract(f"{folder}: no such folder")
@@ -789,7 +876,7 @@ def read_extract(folder: Path, *, progress: Progress | None = None) -> Validated
         raw[table], lines[table], labels[table] = frame, table_lines, str(path)
         if len(bad):
             bad_parts.append(bad)
-    validated = validate_tables(raw, line_numbers=lines, labels=labels, progress=progress)
+    validated = validate_tables(raw, line_numbers=lines, labels=labels, progress=progress, function_caps=function_caps)
     if not bad_parts:
         return validated
     counts = dict(validated.counts)
@@ -805,23 +892,43 @@ def read_extract(folder: Path, *, progress: Progress | None = None) -> Validated
 # loading
 
 
+def escape_nul(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text never holds a raw NUL byte: each one is written ``\\x00``."""
+    out = frame.copy()
+    for c in out.columns:
+        if out[c].dtype == object and "\x00" in "".join(v for v in out[c] if isinstance(v, str)):
+            out[c] = [v.replace("\x00", "\\x00") if isinstance(v, str) and "\x00" in v else v for v in out[c]]
+    return out
+
+
 def write_rejects(rejects: pd.DataFrame, path: Path) -> None:
-    """The rejections as a CSV a person can open (UTF-8 with BOM for spreadsheets)."""
+    """The rejections as a CSV a person can open (UTF-8 with BOM for spreadsheets; NUL escaped)."""
     tmp = path.with_name(path.name + ".tmp")
-    rejects.loc[:, list(REJECT_COLUMNS)].to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+    escape_nul(rejects.loc[:, list(REJECT_COLUMNS)]).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
     os.replace(tmp, path)
 
 
-def load_extract(engine: Engine, folder: Path, progress: Progress | None = None, *, settings: Settings | None = None) -> LoadReport:
+def load_extract(
+    engine: Engine,
+    folder: Path,
+    progress: Progress | None = None,
+    *,
+    function_caps: Mapping[str, str | None] | None = None,
+    allow_shrink: bool = False,
+    settings: Settings | None = None,
+) -> LoadReport:
     """Read, validate and load the extract in ``folder``, replacing the database content atomically.
 
     Then publishes the figure store of the new content (:mod:`prospects.store`; its
-    location from ``settings``, else the project's). Writes the rejections to ``folder/rejects.csv`` (removing a stale one when nothing
-    is rejected). Raises :class:`UnusableExtract` (the database is then untouched).
+    location from ``settings``, else the project's). Writes the rejections to
+    ``folder/rejects.csv`` (removing a stale one when nothing is rejected). Raises
+    :class:`UnusableExtract`, or :class:`prospects.db.ShrinkRefused` when the extract would
+    remove more than half of a table's rows and ``allow_shrink`` is not set (the database,
+    its store and ``rejects.csv`` are then untouched).
     """
     start = time.monotonic()
     folder = Path(folder)
-    validated = read_extract(folder, progress=progress)
+    validated = read_extract(folder, progress=progress, function_caps=function_caps)
     counts = validated.counts
     info = {
         "source": str(folder.resolve()),
@@ -834,7 +941,7 @@ def load_extract(engine: Engine, folder: Path, progress: Progress | None = None,
         if progress:
             progress(f"writing {name} ({counts[name].loaded} rows)")
 
-    _, store_note = store.replace_content(engine, validated.frames, info, settings=settings, on_table=on_table, progress=progress)
+    _, store_note = store.replace_content(engine, validated.frames, info, settings=settings, on_table=on_table, progress=progress, allow_shrink=allow_shrink)
     path = folder / REJECTS_FILE
     notes = list(validated.notes) + ([store_note] if store_note else [])
     rejects_path: Path | None = None
@@ -944,14 +1051,18 @@ def _shown_url(url: str) -> str:
         return url
 
 
-def run_load_command(settings: Settings, folder: Path) -> int:
-    """``prospects load DIR``: load, print the summary; exit 0 clean, 1 rows rejected, 2 unusable."""
+def run_load_command(settings: Settings, folder: Path, *, allow_shrink: bool = False) -> int:
+    """``prospects load DIR``: load, print the summary; exit 0 clean, 1 rows rejected, 2 unusable
+    (or refused: more than half of a table's rows would go, without ``--allow-shrink``)."""
     import sqlalchemy as sa
 
     folder = Path(folder)
     engine = db.make_engine(settings.db_url)
     try:
-        report = load_extract(engine, folder, progress=_progress_for(folder), settings=settings)
+        report = load_extract(
+            engine, folder, progress=_progress_for(folder), function_caps=settings.function_caps, allow_shrink=allow_shrink,
+            settings=settings,
+        )
     except UnusableExtract as exc:
         print(f"prospects: unusable extract, nothing loaded: {exc}", file=sys.stderr)
         return 2

@@ -42,6 +42,7 @@ import pandas as pd
 
 from . import __version__, i18n
 from .dictionary import METRICS, PREAMBLE
+from .exports import FORMULA_TRIGGERS
 from .figures import Figures
 from .fiscal import Period
 
@@ -296,6 +297,14 @@ def format_headline(code: str, value: int | None, locale: str = "fr") -> str:
     return i18n.money(value, locale) if kind == "money" else i18n.number(value, locale)
 
 
+def _as_text(value: object) -> str:
+    """Attributes of a cell whose text a spreadsheet would take for a formula (a report saved
+    or pasted into Excel): Excel's text format, so ``=HYPERLINK(…)`` stays text."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return ' style="mso-number-format:\'\\@\'"'
+    return ""
+
+
 def _table(headers: Sequence[tuple[str, bool]], rows: Iterable[Sequence[str]], *, cls: str = "pr-table",
            row_classes: Sequence[str] | None = None) -> str:
     """An HTML table; ``headers`` are (label, numeric) pairs; cells are plain text (escaped here)."""
@@ -304,7 +313,7 @@ def _table(headers: Sequence[tuple[str, bool]], rows: Iterable[Sequence[str]], *
     for i, row in enumerate(rows):
         rc = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
         cells = "".join(
-            f'<td class="num">{_e(v)}</td>' if num else f"<td>{_e(v)}</td>"
+            f'<td class="num">{_e(v)}</td>' if num else f"<td{_as_text(v)}>{_e(v)}</td>"
             for v, (_h, num) in zip(row, headers, strict=True)
         )
         body.append(f"<tr{rc}>{cells}</tr>")
@@ -778,12 +787,12 @@ def plan(
         chosen = list(dict.fromkeys(units))
         for uid in chosen:
             if uid not in directory.units.index:
-                raise AccessDenied(f"Accès refusé : l'unité « {uid} » est hors de votre périmètre")
+                raise AccessDenied(f"Accès refusé : l'unité « {i18n.shown(uid)} » est hors de votre périmètre")
             check_filters(view.viewer, directory, Filters(unit=uid))
         by_kind = None
     else:
         if not view.viewer.can_validate_offers or not view.viewer.perimeter:
-            raise AccessDenied(f"Accès refusé : « {login} » n'a aucune unité dans son périmètre (rapports par {by} impossibles)")
+            raise AccessDenied(f"Accès refusé : « {i18n.shown(login)} » n'a aucune unité dans son périmètre (rapports par {by} impossibles)")
         opts = view.filter_options()["units"]
         names = {str(u): str(n) for u, n, k in zip(opts["id"], opts["name"], opts["kind"], strict=True) if k == by}
         chosen = sorted(names, key=lambda u: (slugify(names[u]), u))  # by name, accents aside
@@ -1007,7 +1016,7 @@ def index_html(batch: Batch, results: Sequence[UnitResult], rendered_at: dt.date
         status = (f'<span class="pr-ok">{_e(t["ok"])}</span>' if r.ok
                   else f'<span class="pr-failed">{_e(t["failed"])}{colon(loc)}{_e(r.error)}</span>')
         rows.append(
-            f'<tr class="{"pr-ok-row" if r.ok else "pr-failed-row"}" data-unit="{_e(r.unit)}"><td>{name}</td>'
+            f'<tr class="{"pr-ok-row" if r.ok else "pr-failed-row"}" data-unit="{_e(r.unit)}"><td{_as_text(r.name)}>{name}</td>'
             f"<td>{_e(kind_label(r.kind, loc))}</td>{figures}<td>{' · '.join(links)}</td><td>{status}</td></tr>"
         )
     failed = sum(not r.ok for r in results)

@@ -17,6 +17,15 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 UNIT_KINDS = ("firm", "region", "agency", "team")
+
+#: The largest amount of a line (DATA.md): 100 billion euros; beyond is rejected as too large.
+MAX_AMOUNT_CENTS = 10_000_000_000_000
+#: The largest total of a document (the sum of its lines): 10 trillion euros, 100 lines at
+#: the line bound. Sums of many documents may still pass int64: see :mod:`prospects.cents`.
+MAX_DOCUMENT_CENTS = 1_000_000_000_000_000
+#: The longest id or login, and the longest other text (DATA.md; they must fit an index).
+MAX_ID_CHARS = 200
+MAX_TEXT_CHARS = 2_000
 FUNCTIONS = ("partner", "director", "manager", "staff")
 DEAL_KINDS = ("prospect", "client")
 DEAL_STATUSES = ("open", "abandoned")
@@ -54,6 +63,13 @@ class Table:
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+
+def max_chars(column: Column) -> int | None:
+    """The longest value a text or id column accepts (ids and logins: 200, other text: 2,000)."""
+    if column.type == "id" or column.name == "login":
+        return MAX_ID_CHARS
+    return MAX_TEXT_CHARS if column.type == "text" else None
 
 
 def _id(name: str = "id") -> Column:
@@ -204,7 +220,7 @@ def _sql_table(spec: Table) -> sa.Table:
         if c.type == "enum"
     ]
     if spec.name == "document_lines":
-        checks.append(sa.CheckConstraint("amount_cents >= 0", name="ck_lines_amount"))
+        checks.append(sa.CheckConstraint(f"amount_cents >= 0 AND amount_cents <= {MAX_AMOUNT_CENTS}", name="ck_lines_amount"))
         checks.append(sa.CheckConstraint("line_no >= 1", name="ck_lines_line_no"))
     return sa.Table(spec.name, metadata, *cols, *checks)
 

@@ -9,8 +9,11 @@ groups), vectorised; there is no other copy of it (no SQL version).
 
 Perimeter of a validator = (union of the subtrees of the units granted by the groups
 they belong to) ∩ (subtree of the ancestor of their home unit at the level capped by
-their function). When the home unit sits above the cap level, the cap subtree is the
-home unit's own subtree. A function capped at ``None`` has an empty perimeter.
+their function). The cap is a maximum breadth, never widened: when the home unit sits
+above the cap level (a manager capped at agency whose home unit is a region or the firm),
+there is no ancestor at that level and the perimeter is empty (the collaborator sees their
+own deals only; :func:`home_above_cap` names them so that loads can warn). A function
+capped at ``None`` has an empty perimeter.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .config import DEFAULT_FUNCTION_CAPS
+from .i18n import shown
 
 LEVELS = ("firm", "region", "agency", "team")
 
@@ -183,10 +187,10 @@ def resolve_viewer(
     collabs = directory.collaborators
     hit = collabs[collabs["login"] == login]
     if hit.empty:
-        raise AccessDenied(f"Accès refusé : identifiant inconnu « {login} »")
+        raise AccessDenied(f"Accès refusé : identifiant inconnu « {shown(login)} »")
     row = hit.iloc[0]
     if not bool(row["active"]):
-        raise AccessDenied(f"Accès refusé : le collaborateur « {login} » est inactif")
+        raise AccessDenied(f"Accès refusé : le collaborateur « {shown(login)} » est inactif")
     cid = str(row["id"])
     groups = frozenset(directory.group_members.loc[directory.group_members["collaborator_id"] == cid, "group_id"])
     perimeter: frozenset[str] = frozenset()
@@ -210,8 +214,9 @@ def _perimeter(directory: Directory, row: pd.Series, groups: frozenset[str], cap
     if cap is None or not groups:
         return frozenset()
     units = directory.units
-    home = str(row["unit_id"])
-    top = units.at[home, cap] or home  # home above the cap level: its own subtree
+    top = units.at[str(row["unit_id"]), cap]
+    if not isinstance(top, str):  # home above the cap level: no ancestor there, the cap is never widened
+        return frozenset()
     capped = directory.subtree(top)
     granted_ids = directory.group_units.loc[directory.group_units["group_id"].isin(groups), "unit_id"]
     granted: set[str] = set()
@@ -219,6 +224,23 @@ def _perimeter(directory: Directory, row: pd.Series, groups: frozenset[str], cap
         if uid in units.index:
             granted |= directory.subtree(uid)
     return frozenset(granted & capped)
+
+
+def home_above_cap(
+    org_units: pd.DataFrame, collaborators: pd.DataFrame, caps: Mapping[str, str | None] = DEFAULT_FUNCTION_CAPS
+) -> pd.DataFrame:
+    """Active validators whose home unit sits above their function's cap level.
+
+    Canonical ``org_units`` and ``collaborators`` frames in; the collaborators' rows out,
+    with ``home_kind`` and ``cap`` added. Their perimeter is empty (the cap is never
+    widened): ``load`` and ``import`` warn about them by name.
+    """
+    depth = {k: i for i, k in enumerate(LEVELS)}
+    home_kind = collaborators["unit_id"].map(org_units.set_index("id")["kind"])
+    cap = collaborators["function"].map(lambda f: caps.get(f))
+    above = home_kind.map(depth) < cap.map(lambda c: depth.get(c, -1))
+    chosen = above & collaborators["can_validate_offers"].astype(bool) & collaborators["active"].astype(bool)
+    return collaborators[chosen.to_numpy(dtype=bool)].assign(home_kind=home_kind[chosen], cap=cap[chosen])
 
 
 @dataclass(frozen=True)
@@ -241,11 +263,11 @@ def check_filters(viewer: Viewer, directory: Directory, filters: Filters) -> Non
     if not viewer.can_validate_offers:
         raise AccessDenied("Accès refusé : les filtres Organisation et Collaborateurs sont réservés aux personnes habilitées à valider des offres")
     if filters.unit is not None and filters.unit not in viewer.perimeter:
-        raise AccessDenied(f"Accès refusé : l'unité « {filters.unit} » est hors de votre périmètre")
+        raise AccessDenied(f"Accès refusé : l'unité « {shown(filters.unit)} » est hors de votre périmètre")
     if filters.collaborator is not None:
         cid = directory.login_to_id(filters.collaborator)
         if cid is None or directory.collaborators.at[cid, "unit_id"] not in viewer.perimeter:
-            raise AccessDenied(f"Accès refusé : le collaborateur « {filters.collaborator} » est hors de votre périmètre")
+            raise AccessDenied(f"Accès refusé : le collaborateur « {shown(filters.collaborator)} » est hors de votre périmètre")
 
 
 #: Masks already computed, per deals object (a viewer's dataset) and viewer: the rule is a

@@ -690,17 +690,19 @@ def replace_content(
     settings: Settings | None = None,
     on_table: Callable[[str], None] | None = None,
     progress: Progress | None = None,
+    allow_shrink: bool = False,
 ) -> tuple[str, str | None]:
     """Replace the database's content (one transaction), then publish its figure store.
 
-    What ``load``, ``import`` and ``demo`` call. Returns the new version stamp and, when
+    What ``load``, ``import`` and ``demo`` call (``allow_shrink``: see
+    :func:`prospects.db.replace_all`). Returns the new version stamp and, when
     the store could not be written (the database is loaded all the same), a note saying
     why: the first process that opens the firm then builds it.
     """
     from . import db
 
     info = {"loaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **(info or {})}
-    stamp = db.replace_all(engine, frames, info, on_table=on_table)
+    stamp = db.replace_all(engine, frames, info, on_table=on_table, allow_shrink=allow_shrink)
     try:
         folder = store_folder(settings if settings is not None else settings_for(engine))
         publish(folder, frames, stamp, {**info, "version": stamp}, progress)

@@ -9,7 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from prospects import db
+from prospects import db, drilldown
 from prospects.cli import main
 from prospects.i18n import NNBSP
 from prospects.sample import sample_firm
@@ -177,3 +177,234 @@ def test_unknown_indicator_exits_2(capsys, url):
 def test_empty_database_is_a_clear_error(capsys, tmp_path):
     code, out, err = run(capsys, f"sqlite:///{tmp_path / 'empty.db'}", "indicators", "--user", "dir")
     assert code == 2 and "prospects demo" in err
+
+
+def _firm_at_the_bounds(n_docs: int = 9_300, lines_per_doc: int = 100) -> dict[str, pd.DataFrame]:
+    """Cabinet Exemple's directory with ``n_docs`` signed documents of ``lines_per_doc`` lines
+    at the line bound (each document at the document bound): 9.3 × 10^18 cents in March 2026,
+    past int64; all but two documents on one deal."""
+    import numpy as np
+
+    from prospects.sample import frame
+    from prospects.schema import MAX_AMOUNT_CENTS
+
+    tables = sample_firm()
+    tables["deals"] = frame("deals", [
+        ("BIG", "Très grosse affaire", "prospect", "Géant SA", "T1", "C2", "C4", None, None, "open", "2026-01-05"),
+        ("SMALL", "Petite affaire", "prospect", "Nain SARL", "T1", "C2", None, None, None, "open", "2026-01-06"),
+    ])
+    ids = [f"X{i:05d}" for i in range(n_docs)]
+    docs = pd.DataFrame({
+        "id": ids, "deal_id": ["SMALL" if i < 2 else "BIG" for i in range(n_docs)], "doc_type": "Lettre de mission",
+        "template": None, "title": None, "status": "signed", "created_on": pd.Timestamp("2026-02-01"),
+        "sent_on": pd.NaT, "decided_on": pd.Timestamp("2026-03-10"), "signatory_id": "C2", "entity_id": "E1",
+    })
+    docs = docs.astype({"created_on": "datetime64[s]", "sent_on": "datetime64[s]", "decided_on": "datetime64[s]"})
+    for c in ("template", "title"):
+        docs[c] = docs[c].astype(object)
+    tables["documents"] = docs
+    tables["document_lines"] = pd.DataFrame({
+        "document_id": np.repeat(np.array(ids, dtype=object), lines_per_doc),
+        "line_no": np.tile(np.arange(1, lines_per_doc + 1, dtype=np.int64), n_docs),
+        "mission": "Audit", "billing": "recurring",
+        "amount_cents": np.full(n_docs * lines_per_doc, MAX_AMOUNT_CENTS, dtype=np.int64),
+    })
+    return tables
+
+
+def test_sums_past_int64_are_exact_on_both_backends(capsys, db_url):
+    """Amounts at the bounds over many documents: no wrap to negative, no OverflowError (issue 13).
+
+    On PostgreSQL the per-document sums come back as NUMERIC; on SQLite a SUM past int64
+    would raise "integer overflow": both stay under the document bound, and the sums over
+    documents are exact in Python integers.
+    """
+    from prospects.schema import MAX_DOCUMENT_CENTS
+
+    db.replace_all(db.make_engine(db_url), _firm_at_the_bounds())
+    total_cents = 9_300 * MAX_DOCUMENT_CENTS
+    assert total_cents > 2**63
+    code, out, err = run(capsys, db_url, "indicators", "--user", "part1", "--unit", "R1", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    ind = doc["indicators"]
+    assert ind["signed_offers"] == 9_300 and ind["win_rate"]["by_value"] == 1.0
+    euros = float(total_cents // 100)
+    assert ind["signed_budget"] == {"recurring": euros, "one_off": 0.0, "total": euros}
+    assert next(m for m in doc["monthly"] if m["month"] == "2026-03")["total"] == euros
+
+
+def test_sums_past_int64_are_exact_in_the_text_drilldowns_and_exports(capsys, sqlite_url):
+    from prospects import exports
+    from prospects.api import open_firm
+    from prospects.schema import MAX_DOCUMENT_CENTS
+
+    db_url = sqlite_url
+    db.replace_all(db.make_engine(db_url), _firm_at_the_bounds())
+    total_cents = 9_300 * MAX_DOCUMENT_CENTS
+    big_cents = 9_298 * MAX_DOCUMENT_CENTS  # the deal holding 9,298 documents passes int64 on its own
+    assert big_cents > 2**63
+    fr = f"{total_cents // 100:,}".replace(",", NNBSP) + f"{NNBSP}€"
+    code, out, err = run(capsys, db_url, "indicators", "--user", "part1", "--unit", "R1")
+    assert code == 0, err
+    assert "Budget signé" in out and fr in out and "-" + fr not in out
+    code, out, err = run(capsys, db_url, "drilldown", "--user", "part1", "--unit", "R1", "--indicator", "signed_budget")
+    assert code == 0, err
+    assert "9.298000e+16" in out and "-9" not in out  # the big deal's row: positive
+    assert "9300 documents" in out and out.splitlines()[-1].endswith(f"total {fr}")
+    # the same through the API (one read): figures, both drill-downs, their footers and exports
+    view = open_firm(db_url, today="2026-11-29").as_viewer("part1")
+    figs = view.figures(unit="R1")
+    assert figs.indicators["signed_budget"]["total"] == total_cents
+    march = figs.monthly.set_index("month").loc["2026-03"]
+    assert (march["recurring"], march["total"]) == (total_cents, total_cents)
+    by_deal = view.drilldown("signed_budget", unit="R1", month="2026-03")
+    assert by_deal[["deal_id", "documents", "total"]].values.tolist() == [
+        ["BIG", 9_298, big_cents], ["SMALL", 2, 2 * MAX_DOCUMENT_CENTS]
+    ]
+    by_doc = view.drilldown("signed_budget", unit="R1", by="document")
+    for frame, by in ((by_deal, "deal"), (by_doc, "document")):
+        assert drilldown.totals(frame, by) == {"rows": len(frame), "documents": 9_300, "recurring": total_cents,
+                                               "one_off": 0, "total": total_cents}
+    sheet = list(openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(by_deal, "deal")))["Par affaire"].values)
+    assert sheet[1][0] == "BIG" and sheet[1][-1] == pytest.approx(big_cents / 100)
+    assert json.loads(json.dumps(exports.records(by_deal, "deal")))[0]["total"] == pytest.approx(big_cents / 100)
+
+
+# ---------------------------------------------------------------------------
+# faults and hostile input (issue 13, points 8 and 9): one line on stderr, the documented
+# exit code, never a traceback; read commands create nothing
+
+
+def _corrupt(tmp_path):
+    path = tmp_path / "corrupt.db"
+    path.write_bytes(bytes(range(256)) * 40)
+    return f"sqlite:///{path}"
+
+
+def _unreachable(tmp_path):
+    from tests.conftest import free_port
+
+    return f"postgresql://nobody:secret@127.0.0.1:{free_port()}/prospects"
+
+
+BAD_DATABASES = {
+    "corrupt-sqlite": (_corrupt, "cannot open the database sqlite:///", "file is not a database"),
+    "unreachable-postgresql": (_unreachable, "cannot open the database postgresql+psycopg://nobody:***@127.0.0.1:", "Connection refused"),
+    "mysql": (lambda _t: "mysql://u@localhost/x", "mysql://u@localhost/x: no database driver for 'mysql'", "sqlite:/// and postgresql://"),
+    "unknown-scheme": (lambda _t: "foo://bar/x", "foo://bar/x: no database driver for 'foo'", "sqlite:/// and postgresql://"),
+    "unwritable-folder": (lambda _t: "sqlite:////proc/prospects.db", "", "/proc"),
+}
+COMMANDS = {
+    "indicators": ["indicators", "--user", "dir"],
+    "drilldown": ["drilldown", "--user", "dir", "--indicator", "signed_budget"],
+    "export": ["export", "{tmp}/out"],
+    "demo": ["demo"],
+    "report": ["report", "--as", "dir", "--format", "html", "--out", "{tmp}/reports"],
+}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("database", BAD_DATABASES)
+def test_a_database_that_cannot_be_used_is_one_line_and_exit_2(capsys, tmp_path, database, command):
+    make_url, *fragments = BAD_DATABASES[database]
+    url = make_url(tmp_path)
+    args = [a.replace("{tmp}", str(tmp_path)) for a in COMMANDS[command]]
+    code = main(["--db", url, "--today", "2026-11-29", *args])
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("prospects: "), err
+    for fragment in fragments:
+        assert fragment in err, err
+    assert "secret" not in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "reports").exists()
+
+
+@pytest.mark.parametrize("command", ["indicators", "drilldown", "export", "report"])
+def test_read_commands_never_create_a_database_or_its_folders(capsys, tmp_path, command):
+    missing = tmp_path / "mistyped" / "b.db"
+    args = [a.replace("{tmp}", str(tmp_path)) for a in COMMANDS[command]]
+    code = main(["--db", f"sqlite:///{missing}", "--today", "2026-11-29", *args])
+    err = capsys.readouterr().err
+    assert code == 2 and err.strip() == (
+        f"prospects: no database at {missing}: check --db, or create it with `prospects demo` or `prospects load DIR`"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_writes_create_the_folder_or_say_why_not(capsys, tmp_path):
+    target = tmp_path / "new" / "folder" / "b.db"
+    assert main(["--db", f"sqlite:///{target}", "--today", "2026-11-29", "demo"]) == 0
+    assert target.is_file()
+    capsys.readouterr()
+    (tmp_path / "a-file").write_text("x")
+    code = main(["--db", f"sqlite:///{tmp_path / 'a-file' / 'sub' / 'b.db'}", "demo"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.strip() == (
+        f"prospects: cannot create the folder {tmp_path / 'a-file' / 'sub'} for the database: Not a directory"
+    )
+    code = main(["--db", "sqlite:////proc/prospects.db", "load", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1, err
+
+
+HOSTILE = [
+    # (what, arguments, exit code, words on the one line of stderr)
+    ("today-year-1", ["--today", "0001-01-01", "indicators", "--user", "dir"], 2, ["fiscal year 1", "from 2 to 9999"]),
+    ("today-year-1-drilldown", ["--today", "0001-01-01", "drilldown", "--user", "dir", "--indicator", "signed_budget"], 2, ["fiscal year 1"]),
+    ("today-year-1-demo", ["--today", "0001-01-01", "demo"], 2, ["fiscal year 1", "fiscal year 3 to 9999"]),
+    ("fiscal-year-0", ["indicators", "--user", "dir", "--fiscal-year", "0"], 2, ["fiscal year 0:"]),
+    ("fiscal-year-negative", ["indicators", "--user", "dir", "--fiscal-year", "-5"], 2, ["fiscal year -5:"]),
+    ("fiscal-year-huge", ["indicators", "--user", "dir", "--fiscal-year", "99999999999999999999"], 2, ["fiscal year 99999999999999999999:"]),
+    ("fiscal-year-0-report", ["report", "--as", "dir", "--fiscal-year", "0", "--out", "{tmp}/r"], 2, ["fiscal year 0:"]),
+    ("seed-negative", ["demo", "--seed", "-1"], 2, ["--seed -1: expected a whole number, 0 or more"]),
+    ("output-missing-folder", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--output", "{tmp}/nope/x.csv"], 2,
+     ["--output {tmp}/nope/x.csv: folder {tmp}/nope does not exist"]),
+    ("output-is-a-folder", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--output", "{tmp}"], 2,
+     ["--output {tmp}: is a folder; give a file name"]),
+    ("xlsx-output-is-a-folder", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", "xlsx", "--output", "{tmp}"], 2,
+     ["is a folder"]),
+    ("login-with-a-newline", ["indicators", "--user", "dir\nInjected: line"], 3, ["« dir\\nInjected: line »"]),
+    ("login-10000-characters", ["indicators", "--user", "x" * 10_000], 3, ["« " + "x" * 59 + "… »"]),
+    ("unit-with-a-newline", ["indicators", "--user", "dir", "--unit", "F\n" + "y" * 500], 3, ["« F\\n" + "y" * 56 + "… »"]),
+]
+
+
+@pytest.mark.parametrize(("args", "code", "words"), [h[1:] for h in HOSTILE], ids=[h[0] for h in HOSTILE])
+def test_hostile_input_is_one_line_and_the_documented_exit_code(capsys, tmp_path, url, args, code, words):
+    db_url = f"sqlite:///{tmp_path / 'fresh.db'}" if "demo" in args else url
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    got = main(["--db", db_url, *([] if "--today" in args else ["--today", "2026-11-29"]), *args])
+    out, err = capsys.readouterr()
+    assert got == code, err
+    assert out == "" and len(err.splitlines()) == 1 and err.startswith("prospects: "), err
+    for word in words:
+        assert word.replace("{tmp}", str(tmp_path)) in err, err
+    assert not (tmp_path / "fresh.db").exists()
+
+
+@pytest.mark.postgres
+def test_a_10000_character_login_on_postgresql_is_refused_in_one_line(capsys, pg_url):
+    db.replace_all(db.make_engine(pg_url), sample_firm())
+    code = main(["--db", pg_url, "--today", "2026-11-29", "indicators", "--user", "é" * 10_000])
+    err = capsys.readouterr().err
+    assert code == 3 and len(err.splitlines()) == 1 and err.rstrip().endswith("é" * 59 + "… »")
+
+
+@pytest.mark.parametrize("args", [
+    ["drilldown", "--user", "dir", "--unit", "F", "--indicator", "signed_budget", "--by", "document", "--format", "csv"],
+    ["indicators", "--user", "dir", "--unit", "F"],
+])
+def test_output_piped_into_head_ends_quietly(url, args):
+    """`prospects … | head`: the reader goes away; no BrokenPipeError, nothing on stderr, exit 141 (SIGPIPE)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "prospects.cli", "--db", url, "--today", "2026-11-29", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()  # the reader is gone before the first line is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert err == ""

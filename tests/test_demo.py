@@ -322,3 +322,29 @@ def test_demo_command(db_url, capsys, request):
     assert db.read_extract_info(engine)["source"] == "demo size=small seed=7"
     assert db.table_counts(engine)["documents"] == len(demo.generate("small", 7, today=TODAY)["documents"])
     engine.dispose()
+
+
+def test_demo_does_not_wipe_a_loaded_firm_unless_asked(sqlite_url, capsys):
+    """A demo replaces a demo freely, but not loaded data it would mostly remove (issue 13)."""
+    firm = demo.generate("small", 42, today=TODAY)
+    lines = firm["document_lines"]
+    more = lines.assign(line_no=lines["line_no"] + 1000)
+    loaded = {**firm, "document_lines": pd.concat([lines, more, more.head(1).assign(line_no=9999)], ignore_index=True)}
+    engine = db.make_engine(sqlite_url)
+    db.replace_all(engine, loaded, {"source": "/srv/extracts/2026-11-28"})
+    counts = db.table_counts(engine)
+    code = main(["--db", sqlite_url, "--today", "2026-11-29", "demo"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [
+        f"prospects: refused: the new data would remove more than half of the rows of document_lines "
+        f"({2 * len(lines) + 1:,} → {len(lines):,}); the database is unchanged (--allow-shrink replaces it anyway)"
+    ]
+    assert db.table_counts(engine) == counts
+    assert db.read_extract_info(engine)["source"] == "/srv/extracts/2026-11-28"
+    assert main(["--db", sqlite_url, "--today", "2026-11-29", "demo", "--allow-shrink"]) == 0
+    assert db.read_extract_info(engine)["source"] == "demo size=small seed=42"
+    # a demo replaces a demo, however much smaller
+    db.replace_all(engine, loaded, {"source": "demo size=medium seed=1"}, allow_shrink=True)
+    assert main(["--db", sqlite_url, "--today", "2026-11-29", "demo", "--seed", "3"]) == 0
+    assert db.read_extract_info(engine)["source"] == "demo size=small seed=3"

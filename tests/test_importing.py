@@ -779,7 +779,10 @@ def test_import_replaces_the_previous_content_atomically(db_url, tmp_path):
     engine = db.make_engine(db_url)
     im.import_crm(engine, setup(tmp_path))
     assert db.table_counts(engine)["deals"] == 5
-    im.import_crm(engine, setup(tmp_path, [ROWS[0]]))
+    with pytest.raises(db.ShrinkRefused, match=r"deals \(5 → 1\)"):  # 4 of 5 deals would go
+        im.import_crm(engine, setup(tmp_path, [ROWS[0]]))
+    assert db.table_counts(engine)["deals"] == 5
+    im.import_crm(engine, setup(tmp_path, [ROWS[0]]), allow_shrink=True)
     assert db.table_counts(engine)["deals"] == 1
     with engine.connect() as conn:
         info = dict(conn.execute(sa.text("select key, value from extract_info")).all())
@@ -857,3 +860,19 @@ columns = { document_id = "offre", mission = "mission", billing = { column = "na
     assert set(frames(result)["documents"]["id"]) == {"O1", "O3"}
     r5 = rejects(result, source="lignes", row=5)
     assert r5["reason"].tolist() == [f"merged into {tmp_path / 'lignes.csv'} row 4, which is rejected"]
+
+
+def test_import_warns_by_name_about_validators_above_their_cap_and_look_alike_logins(capsys, sqlite_url, example):
+    """ACCESS.md (issue 13): the same warnings as `load`, from validate_tables' notes."""
+    path = example.with_name("crm_export_2025.xlsx")
+    book = openpyxl.load_workbook(path)
+    team = book["Équipe"]
+    team.append(["E08", "RÉGION", "Rémi", "rregion", "Manager", "Île-de-France", None, None, "Martin & Associés SAS", "Oui", "Oui"])
+    team.append(["E09", "DUPONT", "Jeanne", "JDupont", "Associée", "Île-de-France", "Paris", "Audit", "Martin & Associés SAS", "Non", "Oui"])
+    book.save(path)
+    code, out, err = run(capsys, "--db", sqlite_url, "import", "--mapping", example)
+    assert code == 1, err  # the example's two broken rows
+    notes = [line for line in out.splitlines() if line.startswith("note: ")]
+    assert "note: collaborator E08 'rregion' (Rémi RÉGION): manager capped at agency level but home unit " in "\n".join(notes)
+    assert any("is a region, above it: no perimeter" in n and "E08" in n for n in notes)
+    assert any("E02 'jdupont' and E09 'JDupont': logins differ only by surrounding spaces or case" in n for n in notes)

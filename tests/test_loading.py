@@ -209,7 +209,7 @@ def _add_tricky_rows(folder: Path) -> None:
     )
     append_row(folder, "documents", id="DOC-T", deal_id="D11", title="   ", template="modèle; « v2 »")
     append_row(folder, "documents", id="DOC-U", deal_id="D11", title="C:\\dossiers\\offre\t1 \\N", template="NULL")
-    append_row(folder, "document_lines", document_id="DOC-T", line_no="7", amount_cents="999999999999999999")
+    append_row(folder, "document_lines", document_id="DOC-T", line_no="7", amount_cents="10000000000000")  # the bound (DATA.md)
     append_row(folder, "document_lines", document_id="DOC-T", line_no="8", amount_cents="0")
 
 
@@ -227,7 +227,7 @@ def test_round_trip_load_export_load_is_lossless(db_url, extract, tmp_path):
     assert deal["abandon_reason"] == "Raison\nsur deux lignes"
     assert deal["abandoned_on"] == pd.Timestamp("9999-12-31")
     lines = first["document_lines"]
-    assert lines.loc[lines["document_id"] == "DOC-T", "amount_cents"].tolist() == [999999999999999999, 0]
+    assert lines.loc[lines["document_id"] == "DOC-T", "amount_cents"].tolist() == [10_000_000_000_000, 0]
 
     out = tmp_path / "exported"
     assert loading.export_extract(engine, out) == {t: len(first[t]) for t in TABLE_ORDER}
@@ -357,7 +357,7 @@ RULES = [
     ("document_lines", {"amount_cents": "-100"}, "amount_cents", "amount_cents -100 is negative"),
     ("document_lines", {"amount_cents": "125.50"}, "amount_cents", "amount_cents '125.50' is not a whole number"),
     ("document_lines", {"amount_cents": "1 000"}, "amount_cents", "amount_cents '1 000' is not a whole number"),
-    ("document_lines", {"amount_cents": "99999999999999999999"}, "amount_cents", "is not a whole number"),
+    ("document_lines", {"amount_cents": "99999999999999999999"}, "amount_cents", "amount_cents '99999999999999999999' is too large (more than 10,000,000,000,000 cents)"),
     ("document_lines", {"amount_cents": ""}, "amount_cents", "amount_cents is required but empty"),
 ]
 
@@ -771,8 +771,195 @@ def test_export_command(capsys, db_url, tmp_path):
 
 
 def test_export_of_an_empty_database_fails_clearly(capsys, sqlite_url, tmp_path):
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "prospects.db").close()  # a database without the tables
     code, _, err = run_cli(capsys, "--db", sqlite_url, "export", str(tmp_path / "out"))
     assert code == 2 and "no prospects tables" in err
+
+
+def test_export_of_a_missing_database_creates_nothing(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "--db", f"sqlite:///{tmp_path / 'typo' / 'b.db'}", "export", str(tmp_path / "out"))
+    assert code == 2 and f"no database at {tmp_path / 'typo' / 'b.db'}" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------
+# limits (issue 13): amounts, document totals, lengths, NUL, warnings, shrinking
+
+
+@pytest.mark.parametrize(
+    ("amount", "reason"),
+    [
+        ("10000000000001", "amount_cents '10000000000001' is too large (more than 10,000,000,000,000 cents)"),
+        ("999999999999999999", "amount_cents '999999999999999999' is too large (more than 10,000,000,000,000 cents)"),
+        ("99999999999999999999", "amount_cents '99999999999999999999' is too large (more than 10,000,000,000,000 cents)"),
+        (" 123456789012345678901234567890 ", "amount_cents '123456789012345678901234567890' is too large"),
+        ("-99999999999999999999", "is too large"),
+    ],
+)
+def test_amounts_beyond_the_bound_are_too_large_not_malformed(extract, amount, reason):
+    line = append_row(extract, "document_lines", amount_cents=amount)
+    validated = read_extract(extract)
+    assert [(c, r) for c, r in reasons(validated, "document_lines", line)] == [("amount_cents", reason)] or any(
+        c == "amount_cents" and reason in r for c, r in reasons(validated, "document_lines", line)
+    ), reasons(validated, "document_lines", line)
+    assert all("not a whole number" not in r for _, r in reasons(validated, "document_lines", line))
+
+
+def test_the_bound_itself_and_leading_zeros_load(extract):
+    append_row(extract, "document_lines", amount_cents="10000000000000")
+    append_row(extract, "document_lines", line_no="0000000000000000000002", amount_cents="000000000000000000000007")
+    validated = read_extract(extract)
+    assert validated.rejected == 0, validated.rejects.to_string()
+    lines = validated.frames["document_lines"]
+    got = lines.loc[lines["document_id"] == "DOC013"].sort_values("line_no")
+    assert got["amount_cents"].tolist()[-2:] == [10_000_000_000_000, 7] and got["line_no"].tolist()[-1] == 2
+
+
+def test_line_no_beyond_int64_is_too_large(extract):
+    line = append_row(extract, "document_lines", line_no="99999999999999999999")
+    assert reasons(read_extract(extract), "document_lines", line) == [
+        ("line_no", "line_no '99999999999999999999' is too large (more than 18 digits)")
+    ]
+
+
+def test_a_document_whose_lines_pass_the_document_bound_is_rejected_with_its_lines(extract):
+    """A document's total is at most 1,000,000,000,000,000 cents (101 lines at the line bound pass it)."""
+    rows = [csv_line("document_lines", {**GOOD["document_lines"], "document_id": "DOC099", "line_no": str(i),
+                                         "amount_cents": "10000000000000"}) for i in range(1, 102)]
+    doc_line = append_row(extract, "documents")
+    line_lines = append(extract, "document_lines", *rows)
+    # exactly at the bound: 100 lines, kept
+    append_row(extract, "documents", id="DOC100")
+    append(extract, "document_lines", *[r.replace("DOC099", "DOC100", 1) for r in rows[:100]])
+    validated = read_extract(extract)
+    assert_balanced(validated.counts)
+    assert reasons(validated, "documents", doc_line) == [
+        (None, "document too large: its lines add up to 1,010,000,000,000,000 cents (more than 1,000,000,000,000,000)")
+    ]
+    assert rejected_rows(validated, "document_lines") == set(line_lines)
+    assert set(validated.rejects.loc[validated.rejects["table"] == "document_lines", "reason"]) == {
+        "parent rejected: documents DOC099"
+    }
+    assert validated.counts["documents"] == (SAMPLE_COUNTS["documents"] + 2, SAMPLE_COUNTS["documents"] + 1, 1)
+    assert validated.counts["document_lines"] == (SAMPLE_COUNTS["document_lines"] + 201, SAMPLE_COUNTS["document_lines"] + 100, 101)
+    assert "DOC100" in set(validated.frames["documents"]["id"])
+
+
+@pytest.mark.parametrize(
+    ("table", "changes", "column", "reason"),
+    [
+        ("collaborators", {"login": "x" * 201}, "login", "login is longer than 200 characters"),
+        ("collaborators", {"login": "x" * 10_000}, "login", "login is longer than 200 characters"),
+        ("deals", {"id": "D" * 201}, "id", "id is longer than 200 characters"),
+        ("deals", {"partner_id": "C" * 201}, "partner_id", "partner_id is longer than 200 characters"),
+        ("deals", {"name": "n" * 2_001}, "name", "name is longer than 2,000 characters"),
+        ("documents", {"title": "t" * 2_001}, "title", "title is longer than 2,000 characters"),
+        ("collaborators", {"email": "a" * 1_996 + "@b.fr"}, "email", "email is longer than 2,000 characters"),
+    ],
+)
+def test_values_longer_than_the_contract_are_rejected_with_that_reason(extract, table, changes, column, reason):
+    line = append_row(extract, table, **changes)
+    assert (column, reason) in reasons(read_extract(extract), table, line)
+
+
+def test_values_at_the_length_limits_load_on_both_backends(db_url, extract, capsys):
+    append_row(extract, "collaborators", login="l" * 200, full_name="f" * 2_000)
+    append_row(extract, "deals", id="D" * 200, name="n" * 2_000, abandon_reason="r" * 2_000)
+    code, out, err = run_cli(capsys, "--db", db_url, "load", str(extract))
+    assert code == 0, err
+    people = db.read_table(db.make_engine(db_url), "collaborators")
+    assert "l" * 200 in set(people["login"])
+
+
+@pytest.mark.postgres
+def test_a_10000_character_login_is_rejected_not_an_index_error_on_postgresql(pg_url, extract, capsys):
+    line = append_row(extract, "collaborators", login="x" * 10_000)
+    code, out, err = run_cli(capsys, "--db", pg_url, "load", str(extract))
+    assert code == 1, err
+    assert err == ""
+    rejects = pd.read_csv(extract / "rejects.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert rejects[["line", "column", "reason"]].to_dict("records") == [
+        {"line": str(line), "column": "login", "reason": "login is longer than 200 characters"}
+    ]
+
+
+def test_rejects_csv_never_holds_a_raw_nul_byte(capsys, sqlite_url, extract):
+    line = append_row(extract, "deals", name="nul\x00 au milieu", created_on="2025\x00-01-01")
+    code, _, err = run_cli(capsys, "--db", sqlite_url, "load", str(extract))
+    assert code == 1, err
+    raw = (extract / "rejects.csv").read_bytes()
+    assert b"\x00" not in raw
+    rejects = pd.read_csv(extract / "rejects.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    mine = rejects[rejects["line"] == str(line)]
+    assert set(mine["value"]) == {"nul\\x00 au milieu", "2025\\x00-01-01"}
+    assert "created_on '2025\\x00-01-01' is not a date of the form YYYY-MM-DD" in set(mine["reason"])
+
+
+def test_load_warns_by_name_about_validators_above_their_cap_and_look_alike_logins(capsys, sqlite_url, extract, tmp_path):
+    append_row(extract, "collaborators", id="C100", login="pregion", full_name="Pia Région", function="manager",
+               unit_id="R-IDF", can_validate_offers="true")
+    append_row(extract, "collaborators", id="C101", login=" jdupont ", full_name="Jean Dupont bis", function="director",
+               unit_id="FIRM", can_validate_offers="true")
+    append_row(extract, "collaborators", id="C102", login="JDupont", full_name="Jean Dupont ter")
+    append_row(extract, "collaborators", id="C103", login="pfirm", full_name="Paul Firme", function="manager",
+               unit_id="FIRM", can_validate_offers="false")  # not a validator: no perimeter anyway
+    code, out, err = run_cli(capsys, "--db", sqlite_url, "load", str(extract))
+    assert code == 0, err
+    notes = [line for line in out.splitlines() if line.startswith("note: ")]
+    assert notes == [
+        "note: collaborator C100 'pregion' (Pia Région): manager capped at agency level but home unit R-IDF is a region, "
+        "above it: no perimeter, only their own deals; fix their home unit or function",
+        "note: collaborators C001 'jdupont' and C101 ' jdupont ' and C102 'JDupont': logins differ only by surrounding "
+        "spaces or case; they are distinct people to prospects, but a sign-in hands over one spelling only",
+    ]
+    assert db.table_counts(db.make_engine(sqlite_url))["collaborators"] == SAMPLE_COUNTS["collaborators"] + 4
+    # the configured caps decide: a manager capped at the region is fine at home in a region
+    config = tmp_path / "prospects.toml"
+    config.write_text('[function_caps]\nmanager = "region"\n', "utf-8")
+    code, out, err = run_cli(capsys, "--db", sqlite_url, "--config", str(config), "load", str(extract))
+    assert code == 0, err
+    assert "pregion" not in out and "C102 'JDupont'" in out
+
+
+def test_a_load_removing_more_than_half_of_a_table_is_refused_unless_allowed(capsys, db_url, extract, tmp_path):
+    assert run_cli(capsys, "--db", db_url, "load", str(extract))[0] == 0
+    engine = db.make_engine(db_url)
+    before = db.read_all(engine)
+    info = db.read_extract_info(engine)
+    header_only = tmp_path / "header_only"
+    shutil.copytree(extract, header_only)
+    for table in ("documents", "document_lines"):
+        path = header_only / f"{table}.csv"
+        path.write_text(path.read_text("utf-8").splitlines()[0] + "\n", "utf-8")
+    code, out, err = run_cli(capsys, "--db", db_url, "load", str(header_only))
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [
+        "prospects: refused: the new data would remove more than half of the rows of documents (15 → 0), "
+        "document_lines (25 → 0); the database is unchanged (--allow-shrink replaces it anyway)"
+    ]
+    same_frames(before, db.read_all(engine))
+    assert db.read_extract_info(engine) == info
+    assert not (header_only / "rejects.csv").exists()
+    # when asked, anything goes
+    code, out, err = run_cli(capsys, "--db", db_url, "load", "--allow-shrink", str(header_only))
+    assert code == 0, err
+    assert db.table_counts(engine)["documents"] == 0
+
+
+def test_losing_half_of_the_rows_exactly_is_not_refused(sqlite_url):
+    from prospects.sample import sample_firm
+
+    engine = db.make_engine(sqlite_url)
+    tables = sample_firm()
+    db.replace_all(engine, tables)
+    lines = tables["document_lines"]
+    kept = len(lines) - len(lines) // 2  # 17 → 9: just under half removed
+    db.replace_all(engine, {**tables, "document_lines": lines.iloc[:kept]})
+    assert db.table_counts(engine)["document_lines"] == kept
+    with pytest.raises(db.ShrinkRefused, match=rf"document_lines \({kept} → 3\)"):
+        db.replace_all(engine, {**tables, "document_lines": lines.iloc[:3]})
 
 
 # ---------------------------------------------------------------------------

@@ -139,3 +139,48 @@ def test_scope_mask_never_leaks_whatever_the_filters(firm):
             assert not (mask & ~visible).any()
             kinds = sample_firm()["deals"].set_index("id")["kind"]
             assert (kinds.loc[list(ds.deal_ids(mask))] == "prospect").all()
+
+
+def _with_people(*rows: tuple) -> dict:
+    """Cabinet Exemple with more collaborators, members of the firm-wide group."""
+    import pandas as pd
+
+    from prospects.sample import frame
+
+    tables = sample_firm()
+    tables["collaborators"] = pd.concat([tables["collaborators"], frame("collaborators", list(rows))], ignore_index=True)
+    members = [(("G_FIRM", r[0])) for r in rows]
+    tables["group_members"] = pd.concat([tables["group_members"], frame("group_members", members)], ignore_index=True)
+    return tables
+
+
+def test_a_function_cap_is_a_maximum_breadth_never_widened():
+    """ACCESS.md: a home unit above the cap level gives no perimeter, only one's own deals."""
+    from prospects.scoping import home_above_cap
+
+    tables = _with_people(
+        ("C8", "manreg", "Régis Manager", "manager", "R1", "E1", True, True),  # capped at agency, home a region
+        ("C9", "manfirm", "Fanny Manager", "manager", "F", "E1", True, True),  # capped at agency, home the firm
+        ("C10", "partfirm", "Félix Associé", "partner", "F", "E1", True, True),  # capped at region, home the firm
+        ("C11", "managency", "Agnès Manager", "manager", "A1", "E1", True, True),  # at the cap level: its agency
+    )
+    directory = build_directory(tables)
+    for login in ("manreg", "manfirm", "partfirm"):
+        viewer = resolve_viewer(directory, login)
+        assert viewer.perimeter == frozenset(), login
+        with pytest.raises(AccessDenied, match="hors de votre périmètre"):
+            scope_mask(viewer, directory, tables["deals"], Filters(unit="R1"))
+    assert resolve_viewer(directory, "managency").perimeter == {"A1", "T1"}
+    # a director's cap is the firm: homed at the firm, the whole firm
+    assert resolve_viewer(directory, "dir").perimeter == {"F", "R1", "R2", "A1", "A2", "T1", "T2"}
+    # the same people under other caps: a partner capped at the firm sees it all
+    caps = {"director": "firm", "partner": "firm", "manager": "region", "staff": None}
+    assert resolve_viewer(directory, "partfirm", caps).perimeter == {"F", "R1", "R2", "A1", "A2", "T1", "T2"}
+    assert resolve_viewer(directory, "manreg", caps).perimeter == {"R1", "A1", "T1"}
+    assert resolve_viewer(directory, "manfirm", caps).perimeter == frozenset()
+    # the ones a load warns about: active validators above their cap
+    named = home_above_cap(tables["org_units"], tables["collaborators"])
+    assert list(named["login"]) == ["manreg", "manfirm", "partfirm"]
+    assert list(named["cap"]) == ["agency", "agency", "region"]
+    assert list(named["home_kind"]) == ["region", "firm", "firm"]
+    assert list(home_above_cap(tables["org_units"], tables["collaborators"], caps)["login"]) == ["manfirm"]
