@@ -5,10 +5,10 @@ Resolution order, first match wins, for every setting:
 1. an explicit value passed by the caller (a CLI flag such as ``--db`` / ``--today``,
    or a keyword argument of :func:`load_settings`);
 2. the environment: ``PROSPECTS_DB``, ``PROSPECTS_TODAY``, ``PROSPECTS_LOCALE``,
-   ``PROSPECTS_FY_START_MONTH``, ``PROSPECTS_CHROMIUM``;
+   ``PROSPECTS_FY_START_MONTH``, ``PROSPECTS_CHROMIUM``, ``PROSPECTS_IMPORT_MAX_MB``;
 3. the config file: ``--config FILE``, else ``prospects.toml`` in the project folder
-   if present (keys ``fiscal_year_start_month``, ``locale``, ``db``, ``chromium``
-   and a ``[function_caps]`` table);
+   if present (keys ``fiscal_year_start_month``, ``locale``, ``db``, ``chromium``,
+   ``import_max_mb`` and a ``[function_caps]`` table);
 4. the defaults below.
 
 The project folder is ``PROSPECTS_HOME`` if set, else the nearest folder at or above
@@ -35,6 +35,8 @@ DEFAULT_FUNCTION_CAPS: Mapping[str, str | None] = MappingProxyType(
     {"director": "firm", "partner": "region", "manager": "agency", "staff": None}
 )
 LOCALES = ("fr", "en")
+#: ``prospects import`` refuses a source file bigger than this (megabytes; setting ``import_max_mb``).
+DEFAULT_IMPORT_MAX_MB = 200
 
 
 class ConfigError(ValueError):
@@ -53,6 +55,7 @@ class Settings:
     project_dir: Path = field(default_factory=Path.cwd)
     chromium: str = "/usr/bin/chromium"
     config_file: Path | None = None
+    import_max_bytes: int = DEFAULT_IMPORT_MAX_MB * 1_000_000
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed."""
@@ -113,6 +116,16 @@ def _check_caps(raw: Mapping[str, Any], source: str) -> Mapping[str, str | None]
     return MappingProxyType(caps)
 
 
+def _check_max_mb(value: Any, source: str) -> int:
+    try:
+        mb = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"import_max_mb ({source}): {value!r} is not a number of megabytes") from None
+    if isinstance(value, bool) or not 1 <= mb <= 1_000_000:
+        raise ConfigError(f"import_max_mb ({source}): {value!r} is not a number of megabytes from 1 to 1000000")
+    return mb
+
+
 def _check_locale(value: Any, source: str) -> str:
     if value not in LOCALES:
         raise ConfigError(f"locale ({source}): {value!r}; expected one of {', '.join(LOCALES)}")
@@ -154,7 +167,7 @@ def load_settings(
             config_path = config_path if config_path.is_file() else None
     src_file = f"config file {config_path}" if config_path else "config file"
 
-    known = {"fiscal_year_start_month", "locale", "db", "chromium", "function_caps"}
+    known = {"fiscal_year_start_month", "locale", "db", "chromium", "function_caps", "import_max_mb"}
     unknown = sorted(set(file_values) - known)
     if unknown:
         raise ConfigError(f"{src_file}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
@@ -187,6 +200,10 @@ def load_settings(
         raise ConfigError(f"{src_file}: function_caps must be a table, e.g. [function_caps]")
     caps = _check_caps(caps_raw, src_file)
     chromium = env.get("PROSPECTS_CHROMIUM") or file_values.get("chromium") or "/usr/bin/chromium"
+    if env.get("PROSPECTS_IMPORT_MAX_MB"):
+        max_mb = _check_max_mb(env["PROSPECTS_IMPORT_MAX_MB"], "PROSPECTS_IMPORT_MAX_MB")
+    else:
+        max_mb = _check_max_mb(file_values.get("import_max_mb", DEFAULT_IMPORT_MAX_MB), src_file)
 
     return Settings(
         db_url=db_url,
@@ -197,4 +214,5 @@ def load_settings(
         project_dir=project_dir,
         chromium=chromium,
         config_file=config_path,
+        import_max_bytes=max_mb * 1_000_000,
     )

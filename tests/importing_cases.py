@@ -13,7 +13,6 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 # A "one row per opportunity" export and its mapping: the base most tests change a bit.
-# A "one row per opportunity" export and its mapping: the base most tests change a bit.
 HEADER = "Réf;Affaire;Client;Région;Agence;Associé;Manager;Statut;Créée le;Décidée le;Montant"
 ROWS = [
     "D1;Tenue Alpha;Alpha SAS;Nord;Lille;Jean Dupont;Paul Roux;Gagné;10/01/2026;20/02/2026;1 000,00 €",

@@ -3,6 +3,8 @@ line numbers, rows rejected while reading, files that cannot be sources."""
 
 from __future__ import annotations
 
+import os
+
 import openpyxl
 import pandas as pd
 import pytest
@@ -136,3 +138,34 @@ def test_sources_on_the_command_line(capsys, sqlite_url, tmp_path):
     assert db.table_counts(db.make_engine(sqlite_url))["deals"] == 1
     code, out, err = run(capsys, "--db", sqlite_url, "import", "--mapping", path, tmp_path / "book.xlsx")
     assert code == 2 and "cannot tell which source" in err and "write NAME=" in err
+
+
+def test_a_source_must_be_a_regular_file_within_the_size_limit(tmp_path):
+    path = setup(tmp_path)
+    mapping = im.read_mapping(path)
+    spec = mapping.sources["opps"]
+    size = (tmp_path / "opps.csv").stat().st_size
+    assert im.read_source(spec, tmp_path / "opps.csv", max_bytes=size)[0].n == 5
+    with pytest.raises(im.MappingError, match=r"opps.csv: 0.0 MB, more than the import limit of 0.0 MB \(setting import_max_mb\)"):
+        im.read_source(spec, tmp_path / "opps.csv", max_bytes=size - 1)
+    with pytest.raises(im.MappingError, match=r"/dev/zero: not a file but a device or a pipe \(mapping key sources.opps.file\)"):
+        im.read_source(spec, "/dev/zero")
+    with pytest.raises(im.MappingError, match="not a file but a folder"):
+        im.read_source(spec, tmp_path)
+    os.mkfifo(tmp_path / "pipe.csv")
+    with pytest.raises(im.MappingError, match="not a file but a device or a pipe"):
+        im.read_source(spec, tmp_path / "pipe.csv")
+
+
+def test_an_excel_source_counts_its_unpacked_size(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.append(HEADER.split(";"))
+    for row in ROWS * 200:
+        wb.active.append(row.split(";"))
+    wb.save(tmp_path / "export.xlsx")
+    packed = (tmp_path / "export.xlsx").stat().st_size
+    path = setup(tmp_path, mapping=MAPPING.replace('file = "opps.csv"\ndelimiter = ";"', 'file = "export.xlsx"'))
+    spec = im.read_mapping(path).sources["opps"]
+    with pytest.raises(im.MappingError, match=r"export.xlsx: the workbook unpacks to .* MB, more than the import limit"):
+        im.read_source(spec, max_bytes=packed * 2)
+    assert im.read_source(spec, max_bytes=packed * 20)[0].n == 1000

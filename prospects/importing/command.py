@@ -80,11 +80,12 @@ def progress_bar(steps: int) -> Iterator[Callable[[str], None]]:
     once (also off a terminal), ``PROSPECTS_PROGRESS=0`` never."""
     from tqdm import tqdm
 
-    forced = os.environ.get("PROSPECTS_PROGRESS", "").strip().lower()
-    on = forced in ("1", "true", "yes") or (forced not in ("0", "false", "no") and sys.stderr.isatty())
+    setting = os.environ.get("PROSPECTS_PROGRESS", "").strip().lower()
+    forced = setting in ("1", "true", "yes")
+    on = forced or (setting not in ("0", "false", "no") and sys.stderr.isatty())
     bar = tqdm(total=steps, desc="import", unit="step", file=sys.stderr, disable=not on, leave=False,
-               delay=0 if forced in ("1", "true", "yes") else PROGRESS_DELAY, dynamic_ncols=True,
-               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}] {postfix}")
+               delay=0 if forced else PROGRESS_DELAY, mininterval=0 if forced else 0.1, dynamic_ncols=True,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}]{postfix}")
 
     def step(message: str) -> None:
         bar.set_postfix_str(message, refresh=False)
@@ -109,7 +110,7 @@ def run_import_command(
     import sqlalchemy as sa
 
     what = "unusable import" if check else "unusable import, nothing loaded"
-    max_bytes = getattr(settings, "import_max_bytes", None)
+    max_bytes = settings.import_max_bytes
     try:
         m = read_mapping(mapping, export_date=export_date, today=settings.today)
         # reading each source, mapping, checking each table, loading, writing the rejections

@@ -25,11 +25,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..config import DEFAULT_IMPORT_MAX_MB
 from .spec import EXCEL_SUFFIXES, ImportMapping, MappingError, SourceSpec
 from .values import blank, norm_one
 
 #: Default size limit of one source file (setting ``import_max_mb``).
-DEFAULT_MAX_BYTES = 200_000_000
+DEFAULT_MAX_BYTES = DEFAULT_IMPORT_MAX_MB * 1_000_000
 
 
 @dataclass(eq=False)
