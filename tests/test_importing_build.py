@@ -139,3 +139,127 @@ columns = { document_id = "offre", mission = "mission", billing = { column = "na
     assert set(frames(result)["documents"]["id"]) == {"O1", "O3"}
     r5 = rejects(result, source="lignes", row=5)
     assert r5["reason"].tolist() == [f"merged into {tmp_path / 'lignes.csv'} row 4, which is rejected"]
+
+
+# ---------------------------------------------------------------------------
+# conditions (only_if): in lines, on another table's column, on a source column
+
+PRICED_HEADER = HEADER + ";Produit;Valeur"
+PRICED_ROWS = [
+    ROWS[0].removesuffix("1 000,00 €") + ";GTX Pro;1 000",  # won: its close value
+    ROWS[1].removesuffix("2 500 €") + ";GTXPro;",  # open: the list price, but the name is spelt differently
+    ROWS[2] + ";GTXPro;",  # no document yet: no line, so no miss
+    ROWS[3].removesuffix("800 €") + ";MG Special;0",  # lost
+    "D6;Conseil Zeta;Zeta;Nord;Lille;Jean Dupont;;En cours;01/05/2026;;;MG Special;",  # open: 55 €
+]
+PRICED_LINES = '''[[tables.document_lines.lines]]
+amount = "Valeur"
+billing = { value = "one_off" }
+mission = "Produit"
+only_if = { "documents.status" = "signed" }
+
+[[tables.document_lines.lines]]
+amount = { lookup = "prix", match = "Produit", key = "Produit", value = "Prix" }
+billing = { value = "one_off" }
+mission = "Produit"
+only_if = { "documents.status" = "in_progress" }
+'''
+
+
+def priced(tmp_path, lines: str = PRICED_LINES, rows=PRICED_ROWS):
+    (tmp_path / "prix.csv").write_text("Produit;Prix\nGTX Pro;4 821\nMG Special;55\n", "utf-8")
+    mapping = MAPPING.replace("[org]", '[sources.prix]\nfile = "prix.csv"\ndelimiter = ";"\n\n[org]')
+    mapping = mapping.split("[[tables.document_lines.lines]]")[0] + lines
+    return im.prepare(setup(tmp_path, rows, mapping, header=PRICED_HEADER))
+
+
+def test_a_line_conditional_on_the_status_counts_and_lists_a_real_miss(tmp_path):
+    result = priced(tmp_path)
+    assert column(result, "document_lines", "amount_cents", "document_id") == {"D1": 100_000, "D6": 5_500}
+    bad = rejects(result, table="document_lines")
+    assert bad[["row", "column", "value", "source_column"]].values.tolist() == [[3, "amount_cents", "GTXPro", "Produit → prix"]]
+    assert bad["reason"].tolist() == ["Produit 'GTXPro' not found in prix (Produit)"]
+    # the row without document names the same product: absent by condition, not a miss
+    assert [(i.kind, i.target, i.value, i.rows, i.rejected) for i in result.issues()] == [
+        ("not found", "document_lines.amount_cents", "GTXPro", 1, True),
+    ]
+    assert result.exit_code == 1 and result.source_counts["opps"] == im.SourceCount(5, 4, 1, 1)
+    assert_reconciled(result)
+    report = im.check_report(result)
+    assert "not found   document_lines.amount_cents ← Produit → prix: 'GTXPro' (1 row)" in report
+    assert "only if documents.status is in_progress" in report
+
+
+def test_misses_kept_empty_on_purpose_are_still_counted_and_listed(tmp_path):
+    lines = PRICED_LINES.replace('value = "Prix" }', 'value = "Prix", on_miss = "empty" }')
+    result = priced(tmp_path, lines)
+    assert result.exit_code == 0 and column(result, "document_lines", "amount_cents", "document_id") == {"D1": 100_000, "D6": 5_500}
+    assert [(i.kind, i.value, i.rows, i.rejected) for i in result.issues()] == [("not found", "GTXPro", 1, False)]
+    report = im.check_report(result)
+    assert "Values it could not map: none" in report
+    assert "Values not found, kept empty or at their default" in report
+    assert "not found   document_lines.amount_cents ← Produit → prix: 'GTXPro' (1 row) — Produit 'GTXPro' not found in prix (Produit)" in report
+
+
+def test_only_if_inside_a_lines_entry_works(tmp_path):
+    header = HEADER + ";Nature"
+    rows = [ROWS[0] + ";Récurrent", ROWS[1] + ";Ponctuel", ROWS[3] + ";récurrent"]
+    mapping = MAPPING.replace(
+        'amount = "Montant"\nbilling = { value = "recurring" }',
+        'amount = { column = "Montant", only_if = { billing = "recurring" } }\nbilling = { column = "Nature", map = { "Récurrent" = "recurring", "Ponctuel" = "one_off" } }',
+    )
+    result = im.prepare(setup(tmp_path, rows, mapping, header=header))
+    assert result.rejected == 0
+    assert column(result, "document_lines", "amount_cents", "document_id") == {"D1": 100_000, "D4": 80_000}  # D2 is one-off
+
+
+def test_a_condition_on_a_source_column_and_a_whole_part(tmp_path):
+    header = HEADER + ";Confidentiel"
+    rows = [ROWS[0] + ";Oui", ROWS[1] + ";", ROWS[2] + "; OUI ", ROWS[3] + ";oui", ROWS[4] + ";non"]
+    mapping = MAPPING.replace('abandoned_on = {', 'group_id = { value = "G-CONF", only_if = { "{Confidentiel}" = "oui" } }\nabandoned_on = {')
+    mapping += '''
+[tables.groups]
+rows = [{ id = "G-CONF", name = "Confidentiel" }]
+source = "opps"
+distinct = "Région"
+columns = { id = { template = "G-{Région}" }, name = { template = "Région {Région}" } }
+
+[tables.group_units]
+rows = [{ group_id = "G-CONF", unit_id = "FIRM" }]
+source = "opps"
+distinct = "Région"
+columns = { group_id = { template = "G-{Région}" }, unit_id = { unit = { region = "Région" } } }
+
+[tables.group_members]
+source = "opps"
+only_if = { "{Confidentiel}" = "oui" }
+distinct = "Associé"
+columns = { group_id = { value = "G-CONF" }, collaborator_id = { person = "Associé" } }
+'''
+    result = im.prepare(setup(tmp_path, rows, mapping, header=header))
+    assert result.rejected == 0, result.rejects.to_string()
+    f = frames(result)
+    assert f["groups"].values.tolist() == [["G-Nord", "Région Nord"], ["G-Sud", "Région Sud"], ["G-CONF", "Confidentiel"]]
+    assert f["group_units"].values.tolist() == [["G-Nord", "R-nord"], ["G-Sud", "R-sud"], ["G-CONF", "FIRM"]]
+    # D1, D3 and D4 are confidential; 'jean  DUPONT' (D3) is Jean Dupont (D1): one member each
+    assert f["group_members"].values.tolist() == [["G-CONF", "jean.dupont"], ["G-CONF", "marie.curie"]]
+    assert column(result, "deals", "group_id") == {"D1": "G-CONF", "D2": None, "D3": "G-CONF", "D4": "G-CONF", "D5": None}
+    assert result.source_counts["opps"] == im.SourceCount(5, 5, 0, 0)
+    report = im.check_report(result)
+    assert "Table group_members: one row per distinct column 'Associé' of opps where {Confidentiel} is oui → 2 rows" in report
+    assert "Table groups: one row per distinct column 'Région' of opps; 1 literal rows of the mapping → 3 rows" in report
+
+
+def test_amounts_on_rows_without_document_give_one_true_reason_each(tmp_path):
+    rows = [ROWS[0], *(f"D{i};Conseil;Client {i};Sud;Nice;Marie Curie;;À qualifier;01/02/2026;;300 €" for i in (7, 8, 9))]
+    result = im.prepare(setup(tmp_path, rows))
+    bad = rejects(result, table="document_lines")
+    assert bad[["row", "column", "source_column", "value"]].values.tolist() == [[r, "amount_cents", "Montant", "300 €"] for r in (3, 4, 5)]
+    assert set(bad["reason"]) == {"Montant '300 €' is given but Statut 'À qualifier' means no document: the amount is not imported"}
+    assert result.counts["document_lines"] == (4, 1, 3) and len(result.rejects) == 3
+    assert [(i.kind, i.target, i.value, i.rows) for i in result.issues()] == [("no document", "document_lines.amount_cents", "300 €", 3)]
+    report = im.check_report(result)
+    assert "document_lines.amount_cents × 3: Montant '300 €' is given but Statut" in report
+    assert "unique" not in report and "document_id ←" not in report
+    assert result.source_counts["opps"] == im.SourceCount(4, 1, 3, 3)
+    assert_reconciled(result)

@@ -92,3 +92,88 @@ def test_collaborators_from_names_with_rules_and_a_side_table(tmp_path):
     people = frames(result)["collaborators"].set_index("id")
     assert people["function"].to_dict() == {"jean.dupont": "partner", "marie.curie": "director", "paul.roux": "staff"}
     assert people["can_validate_offers"].to_dict() == {"jean.dupont": True, "marie.curie": True, "paul.roux": False}
+
+
+# ---------------------------------------------------------------------------
+# a directory from several parts, literal rows, and people named beside it
+
+TEAM = "Agent,Manager,Bureau,Mail\nJean Dupont,Anne Martin,Nord,jean.dupont@cabinet.fr\nMarie Curie,Anne Martin,Nord,\nPaul Roux,Luc Petit,Sud,paul.roux@cabinet.fr\n"
+DIRECTORY = '''
+[tables.collaborators]                 # the agents: one per row of the team sheet
+source = "equipe"
+rows = [{ id = "dir", login = "direction", full_name = "Claire Direction", function = "director", unit_id = "FIRM", can_validate_offers = "true", active = "true", email = "direction@cabinet.fr" }]
+[tables.collaborators.columns]
+id = { column = "Agent", slug = true }
+login = { column = "Agent", slug = true }
+full_name = "Agent"
+function = { value = "staff" }
+unit_id = { unit = { region = "Bureau" } }
+can_validate_offers = { value = false }
+email = "Mail"
+
+[[tables.collaborators.from]]          # their managers, named only in the Manager column
+source = "equipe"
+distinct = "Manager"
+[tables.collaborators.from.columns]
+id = { column = "Manager", slug = true }
+login = { column = "Manager", slug = true }
+full_name = "Manager"
+function = { value = "manager" }
+unit_id = { unit = { region = "Bureau" } }
+can_validate_offers = { value = true }
+'''
+
+
+def directory_mapping(tmp_path, team: str = TEAM) -> str:
+    (tmp_path / "equipe.csv").write_text(team, "utf-8")
+    return MAPPING.replace("[org]", '[sources.equipe]\nfile = "equipe.csv"\n\n[org]') + DIRECTORY
+
+
+def test_a_directory_from_several_parts_with_literal_rows(tmp_path):
+    rows = [*ROWS[:3], ROWS[3].replace("Marie Curie", "Zoé Nouvelle"), ROWS[4]]
+    result = im.prepare(setup(tmp_path, rows, directory_mapping(tmp_path)))
+    assert result.rejected == 0, result.rejects.to_string()
+    people = frames(result)["collaborators"].set_index("id")
+    assert people.index.tolist() == ["jean.dupont", "marie.curie", "paul.roux", "anne.martin", "luc.petit", "dir", "zoe.nouvelle"]
+    assert people.loc["anne.martin", ["login", "full_name", "function", "unit_id"]].tolist() == ["anne.martin", "Anne Martin", "manager", "R-nord"]
+    assert people.loc["luc.petit", "unit_id"] == "R-sud" and bool(people.loc["luc.petit", "can_validate_offers"])
+    assert people.loc["dir", ["function", "unit_id", "email"]].tolist() == ["director", "FIRM", "direction@cabinet.fr"]
+    assert people["email"].to_dict() == {
+        "jean.dupont": "jean.dupont@cabinet.fr", "marie.curie": None, "paul.roux": "paul.roux@cabinet.fr",
+        "anne.martin": None, "luc.petit": None, "dir": "direction@cabinet.fr", "zoe.nouvelle": None,
+    }
+    # 'person' finds the directory's people by name (case and spaces ignored); Zoé is not in it:
+    # she is made from her name by the rules of [people] (a partner, home unit of her deals)
+    assert column(result, "deals", "partner_id") == {"D1": "jean.dupont", "D2": "marie.curie", "D3": "jean.dupont", "D4": "zoe.nouvelle", "D5": "jean.dupont"}
+    assert column(result, "deals", "manager_id") == {"D1": "paul.roux", "D2": "paul.roux", "D3": None, "D4": "paul.roux", "D5": None}
+    assert people.loc["zoe.nouvelle", ["function", "unit_id", "email"]].tolist() == ["partner", "A-sud.nice", None]
+    assert result.source_counts["equipe"] == im.SourceCount(3, 3, 0, 0)
+    assert any("1 person named in deals.partner_id" in n and "not in the directory, made from their names: Zoé Nouvelle" in n for n in result.notes)
+    report = im.check_report(result)
+    assert "Table collaborators: one row per row of equipe; one row per distinct column 'Manager' of equipe; 1 literal rows of the mapping" in report
+    assert "from[1]              ← rows of equipe" in report and "+ people" in report
+
+
+def test_a_name_held_by_two_people_of_the_directory_is_ambiguous(tmp_path):
+    mapping = directory_mapping(tmp_path, TEAM + "jean DUPONT,Luc Petit,Sud,\n")
+    mapping = mapping.replace('id = { column = "Agent", slug = true }\nlogin = { column = "Agent", slug = true }', 'id = { template = "{Agent} {Bureau}", slug = true }\nlogin = { template = "{Agent} {Bureau}", slug = true }')
+    result = im.prepare(setup(tmp_path, [ROWS[0], ROWS[1]], mapping))
+    bad = rejects(result, table="deals")
+    assert bad[["row", "column"]].values.tolist() == [[2, "partner_id"]]
+    assert bad["reason"].iloc[0] == "Associé 'Jean Dupont' names several collaborators of the directory (ids jean.dupont.nord, jean.dupont.sud)"
+    assert column(result, "deals", "partner_id") == {"D2": "marie.curie.nord"}
+
+
+def test_a_home_unit_from_a_spec_in_people(tmp_path):
+    (tmp_path / "fonctions.csv").write_text("Nom,Région\nMarie Curie,Sud\nJean Dupont,Est\n", "utf-8")
+    mapping = MAPPING.replace("[org]", '[sources.fonctions]\nfile = "fonctions.csv"\n\n[org]')
+    mapping += '\n[people.columns]\nunit_id = { unit = { region = { lookup = "fonctions", match = "name", key = "Nom", value = "Région", on_miss = "empty" } } }\nemail = { template = "{login}@cabinet.fr" }\n'
+    result = im.prepare(setup(tmp_path, mapping=mapping))
+    assert result.rejected == 0, result.rejects.to_string()
+    people = frames(result)["collaborators"].set_index("id")
+    # Marie's deals are in Lille and Nice, her home comes from the side table; Jean's names a
+    # region no deal names (it joins the tree); Paul is not in it: the rule (his deals)
+    assert people["unit_id"].to_dict() == {"jean.dupont": "R-est", "marie.curie": "R-sud", "paul.roux": "A-nord.lille"}
+    assert "R-est" in set(frames(result)["org_units"]["id"])
+    assert people["email"].to_dict() == {"jean.dupont": "jean.dupont@cabinet.fr", "marie.curie": "marie.curie@cabinet.fr", "paul.roux": "paul.roux@cabinet.fr"}
+    assert [(i.value, i.rejected) for i in result.issues()] == [("Paul Roux", False)]  # listed, kept by the rule

@@ -38,6 +38,7 @@ from .values import BAD, Val, as_str, norm, quoted
 #: Kinds of failure that reject the whole target row with this reason alone.
 ROW_LEVEL = frozenset({"no document"})
 OVERRIDE_COLUMNS = ["table", "line", "column", "value", "reason", "kind", "source_column"]
+KEPT_COLUMNS = ["source", "row", "table", "column", "value", "reason", "kind", "source_column"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class Built:
     raw: Mapping[str, pd.DataFrame]
     provenance: Mapping[str, pd.DataFrame]  # table → source, row, part
     overrides: pd.DataFrame  # OVERRIDE_COLUMNS: values the mapping could not make
-    kept_empty: pd.DataFrame  # OVERRIDE_COLUMNS: values left empty by on_miss = "empty"
+    kept_empty: pd.DataFrame  # KEPT_COLUMNS: values left empty by on_miss = "empty"
     source_columns: Mapping[tuple[str, str, int], str]
     described: Mapping[str, list[tuple[str, str]]]  # table → (column, description)
     drivers: Mapping[str, str]  # table → how its rows are made
@@ -77,15 +78,17 @@ class Built:
     def issues(self) -> list[MappingIssue]:
         """Every value the mapping could not map (or left empty), grouped with counts."""
         out = []
-        for frame, rejected in ((self.overrides[self.overrides["kind"] != "duplicate"], True), (self.kept_empty, False)):
-            if frame.empty:
-                continue
+        over = self.overrides[self.overrides["kind"] != "duplicate"]
+        if len(over):
             prov = []
-            for table, part in frame.groupby("table", sort=False):
+            for table, part in over.groupby("table", sort=False):
                 p = self.provenance[table]
                 pos = part["line"].to_numpy() - 1
                 prov.append(pd.DataFrame({"source": p["source"].to_numpy()[pos], "row": p["row"].to_numpy()[pos]}, index=part.index))
-            o = frame.join(pd.concat(prov))
+            over = over.join(pd.concat(prov))
+        for o, rejected in ((over, True), (self.kept_empty, False)):
+            if o.empty:
+                continue
             o = o.assign(target=o["table"] + "." + o["column"])
             for (kind, target, col, value), g in o.groupby(["kind", "target", "source_column", "value"], sort=True, dropna=False):
                 rows = int(g[["source", "row"]].drop_duplicates().shape[0])
@@ -107,6 +110,7 @@ class TableBuilder:
         self.merged: list[pd.DataFrame] = []  # rows merged into another: table, line, source, row
         self.disagree: dict[str, dict[int, str]] = {}  # table → line → columns on which same-key rows differ
         self.frames: dict[str, pd.DataFrame] = {}
+        self.kept_empty: list[pd.DataFrame] = []  # KEPT_COLUMNS
 
     # -- rows of a table -------------------------------------------------------------
     def cells(self, ts: TableSpec) -> Cells:
@@ -252,8 +256,12 @@ class TableBuilder:
                 own = entry.specs
                 amount = self.ev.value(entry.amount, src, own, "document_lines").copy()
                 keep = amount.v.notna().to_numpy() | ~amount.ok_mask()
-                if entry.only_if:
-                    keep &= self.ev.holds(entry.only_if, src, own, "document_lines")
+                applies = self.ev.holds(entry.only_if, src, own, "document_lines") if entry.only_if else np.ones(src.n, dtype=bool)
+                keep &= applies
+                unfound = applies & ~keep & ~pd.isna(amount.note).astype(bool)
+                if unfound.any():  # no amount, so no line: the miss is listed all the same
+                    self.explain.source_columns[("document_lines", "amount_cents", ei)] = spec_columns(entry.amount)
+                    self.note_rows("document_lines", "amount_cents", np.full(int(unfound.sum()), sname, object), src.rows[unfound], amount, unfound, np.full(int(unfound.sum()), ei))
                 if not entry.keep_zero:
                     keep &= ~(amount.v == "0").to_numpy()
                 vals = {
@@ -309,15 +317,15 @@ class TableBuilder:
                 self.frames[table] = pd.DataFrame(cells[table].values)
                 if table == "collaborators":
                     self.names.set_directory(cells[table])
-        if self.m.org is not None:
-            cells["org_units"] = self.names.org_cells()
         entities = self.names.entity_cells()
         if entities is not None:
             cells["entities"] = entities
         people = self.names.people_cells(self.frames)
         if people is not None:
             cells["collaborators"] = join("collaborators", [cells.get("collaborators"), people])
-        raw, prov, overrides, kept_empty = {}, {}, [], []
+        if self.m.org is not None:  # last: a home unit of [people] may add units
+            cells["org_units"] = self.names.org_cells()
+        raw, prov, overrides = {}, {}, []
         for table in TABLE_ORDER:
             c = cells.get(table)
             if c is None:
@@ -339,16 +347,25 @@ class TableBuilder:
                     overrides.append(self.cell_frame(table, c, col, bad, val.err, val.kind))
                 noted = ~pd.isna(val.note).astype(bool) & ~bad
                 if noted.any():
-                    kept_empty.append(self.cell_frame(table, c, col, noted, val.note, np.full(len(bad), "not found", object)))
+                    self.note_rows(table, col, c.source[noted], c.row[noted], val, noted, c.part[noted])
                 frame[col] = v
             raw[table] = pd.DataFrame(frame, columns=list(TABLES[table].column_names))
             prov[table] = pd.DataFrame({"source": c.source, "row": c.row.astype("int64"), "part": c.part.astype("int64")})
         overrides += self.duplicate_overrides(raw, prov)
         over = pd.concat(overrides, ignore_index=True) if overrides else pd.DataFrame(columns=OVERRIDE_COLUMNS)
-        empty = pd.concat(kept_empty, ignore_index=True) if kept_empty else pd.DataFrame(columns=OVERRIDE_COLUMNS)
+        empty = pd.concat(self.kept_empty, ignore_index=True) if self.kept_empty else pd.DataFrame(columns=KEPT_COLUMNS)
         merged = pd.concat(self.merged, ignore_index=True) if self.merged else None
         e = self.explain
         return Built(self.m, self.sources, read_rejects, raw, prov, over, empty, dict(e.source_columns), e.described, e.drivers, tuple(e.notes), merged)
+
+    def note_rows(self, table: str, col: str, source: np.ndarray, row: np.ndarray, val: Val, mask: np.ndarray, part: np.ndarray) -> None:
+        """Values left empty on purpose (``on_miss = "empty"``), by source row: listed, not rejected."""
+        sc = self.explain.source_columns
+        self.kept_empty.append(pd.DataFrame({
+            "source": source, "row": row, "table": table, "column": col,
+            "value": pd.Series(val.shown[mask], dtype=object).to_numpy(), "reason": val.note[mask], "kind": "not found",
+            "source_column": [sc.get((table, col, int(p)), sc.get((table, col, -1), "")) for p in part],
+        }))
 
     def cell_frame(self, table: str, c: Cells, col: str, mask: np.ndarray, reasons: np.ndarray, kinds: np.ndarray) -> pd.DataFrame:
         sc = self.explain.source_columns

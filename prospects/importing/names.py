@@ -142,9 +142,11 @@ class Names:
             return
         specs = []
         for ts in self.m.tables.values():
-            for _col, spec in table_specs(ts):
-                if spec.kind == "unit":
-                    specs += [(spec, sources[s]) for s in ts.sources]
+            groups = [(part.columns.values(), part.sources) for part in ts.parts]
+            if ts.lines:
+                groups.append(([s for _col, s in table_specs(ts)], ts.line_sources))
+            for group, names in groups:
+                specs += [(spec, sources[s]) for spec in group if spec.kind == "unit" for s in names]
         for spec, src in sorted(specs, key=lambda p: LEVELS.index(next(iter(p[0].levels)))):
             self.resolve_units(spec, src, grow=True)
             self.ev.cache.pop((id(spec), src.name), None)
@@ -167,7 +169,7 @@ class Names:
         todo = names.where(found.isna() & ~several)
         slug = slugs(todo)
         ids = self.register(self.people if what == "person" else self.entities, todo, slug, src, spec.target.column, what)
-        out.v = as_str(found.fillna(slug.map(ids)))
+        out.v = as_str(found.fillna(as_str(slug.map(ids))))
         if spec.default is not None:
             out.v = out.v.where(inner.v.notna(), spec.default)
         return out
