@@ -111,3 +111,23 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
     code = main([str(a) for a in args])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+DOC = ROOT / "docs" / "import.md"
+
+
+def doc_blocks(marker: str) -> list[tuple[str, str]]:
+    """The ```toml blocks of docs/import.md right after ``<!-- marker: NAME -->``: (NAME, text)."""
+    out = []
+    for part in DOC.read_text("utf-8").split(f"<!-- {marker}: ")[1:]:
+        name, rest = part.split(" -->\n", 1)
+        assert rest.startswith("```toml\n"), f"<!-- {marker}: {name} --> must be followed by a ```toml block"
+        out.append((name, rest.removeprefix("```toml\n").split("\n```", 1)[0] + "\n"))
+    return out
+
+
+def doc_example(name: str) -> str:
+    """The mapping text docs/import.md shows as ``<!-- example: NAME -->``: tests run it as written."""
+    found = [text for n, text in doc_blocks("example") if n == name]
+    assert len(found) == 1, f"docs/import.md has {len(found)} examples named {name}"
+    return found[0]

@@ -3,6 +3,7 @@ checked against figures computed by hand, and the docs kept equal to them."""
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import shutil
 from pathlib import Path
@@ -16,9 +17,11 @@ from prospects import importing as im
 from prospects.api import open_firm
 
 from .importing_cases import (
+    DOC,
     EXAMPLES,
     ROOT,
     assert_reconciled,
+    doc_blocks,
     run,
 )
 
@@ -153,7 +156,104 @@ def test_example_check_is_a_dry_run_that_shows_everything(capsys, sqlite_url, ex
     assert not db.has_schema(db.make_engine(sqlite_url))
 
 
-def test_docs_show_the_example_mapping_verbatim():
-    doc = (ROOT / "docs" / "import.md").read_text("utf-8")
-    block = doc.split("The mapping, `examples/crm_mapping.toml`:\n\n```toml\n", 1)[1].split("\n```", 1)[0]
-    assert block + "\n" == (EXAMPLES / "crm_mapping.toml").read_text("utf-8")
+@pytest.mark.parametrize("name", ["crm_mapping.toml", "sales_mapping.toml"])
+def test_docs_show_the_example_mappings_verbatim(name):
+    doc = DOC.read_text("utf-8")
+    block = doc.split(f"The mapping, `examples/{name}`:\n\n```toml\n", 1)[1].split("\n```", 1)[0]
+    assert block + "\n" == (EXAMPLES / name).read_text("utf-8")
+
+
+def test_docs_excerpts_are_those_of_the_shipped_mappings():
+    excerpts = doc_blocks("excerpt")
+    assert len(excerpts) >= 7
+    for path, text in excerpts:
+        assert text in (ROOT / path).read_text("utf-8"), f"docs/import.md shows an excerpt of {path} that is not in it:\n{text}"
+
+
+def test_docs_examples_are_run_by_the_tests():
+    tests = "".join(p.read_text("utf-8") for p in (ROOT / "tests").glob("test_importing*.py"))
+    names = [name for name, _ in doc_blocks("example")]
+    assert len(names) >= 3
+    for name in names:
+        assert f'doc_example("{name}")' in tests, f"no test runs the example {name} of docs/import.md"
+
+
+# ---------------------------------------------------------------------------
+# the sales pipeline: opportunities, a team sheet agent → manager → office, a price list
+
+
+@pytest.fixture
+def sales(example) -> Path:
+    return example.with_name("sales_mapping.toml")
+
+
+def test_sales_example_import_gives_the_figures_computed_by_hand(capsys, db_url, sales):
+    code, out, err = run(capsys, "--db", db_url, "--today", "2026-11-29", "import", "--mapping", sales)
+    assert code == 1, err  # P-003's product is spelt "GTXPro" in the export, "GTX Pro" in the price list
+    assert "pipeline        15 =       14 +        1" in out and "(1 partly imported)" in out
+    assert "document_lines        10 =        9 +        1" in out
+    assert "not found   document_lines.amount_cents ← product → prices: 'GTXPro' (1 row)" in out
+    # Noah Perrin left: not in the team sheet; his deal stays, at the firm, and he is listed
+    assert "not found   deals.unit_id ← sales_agent → teams: 'Noah Perrin' (1 row)" in out
+    got = pd.read_csv(sales.with_name("sales_mapping.rejects.csv"), encoding="utf-8-sig", dtype=str)
+    assert got[["row", "table", "column", "value"]].values.tolist() == [["4", "document_lines", "amount_cents", "GTXPro"]]
+
+    firm = open_firm(db_url, today="2026-11-29")
+    figs = firm.as_viewer("director").figures(unit="FIRM")
+    ind = figs.indicators
+    # Signed in 2026 (close value, one-off): P-001 4 500 (20/02), P-004 5 100 (10/04), P-009
+    # 3 400 (30/06), P-005 25 000 (01/07, confidential: the director is in its group),
+    # P-011 600 (01/09, Noah's). P-014 was signed on 15/12/2025.
+    assert ind["signed_offers"] == 5 and ind["converted_prospects"] == 5
+    assert ind["signed_budget"] == {"recurring": 0, "one_off": 3_860_000, "total": 3_860_000}
+    # In progress: the list price of the product: P-002 MG Special 55, P-008 GTX Pro 4 821,
+    # P-015 GTK 500 26 768 (since 2025), P-003 (its only line rejected: 0).
+    assert ind["offers_in_progress"] == 4
+    assert ind["potential_fees"] == {"recurring": 0, "one_off": 3_164_400, "total": 3_164_400}
+    # Lost: P-006 (15/03) and P-013 (10/01, engaged in 2025): refused and abandoned.
+    assert (ind["refused_offers"], ind["abandoned_prospects"]) == (2, 2)
+    # Prospecting, created on the export date (29/11/2026): P-007, P-010, P-012.
+    assert ind["prospects_without_document"] == 3
+    assert ind["win_rate"] == {"by_count": pytest.approx(5 / 7), "by_value": 1.0}
+    # Engaged → closed, days: 39, 38, 57, 20, 31.
+    assert ind["median_days_to_sign"] == 38.0
+    won = figs.monthly.set_index("month")
+    assert won.loc[won["won_prospects"] > 0, "total"].to_dict() == {"2026-02": 450_000, "2026-04": 510_000, "2026-06": 340_000, "2026-07": 2_500_000, "2026-09": 60_000}
+    # N-1 at 29/11/2025: P-014 (4 800, engaged 01/10/2025) and P-013 (engaged 20/11/2025, lost: no amount).
+    prev = figs.previous.indicators
+    assert prev["offers_in_progress"] == 2 and prev["potential_fees"]["total"] == 480_000
+    assert prev["signed_offers"] == 0 and prev["prospects_without_document"] == 0
+    # a manager sees the team named after them, through the group of their office
+    ada = firm.as_viewer("ada.moreau").figures(unit="A-central.team-ada-moreau").indicators
+    assert (ada["signed_offers"], ada["signed_budget"]["total"], ada["offers_in_progress"], ada["potential_fees"]["total"]) == (2, 960_000, 2, 5_500)
+    assert ada["prospects_without_document"] == 1  # P-012, its account not given
+
+
+def test_sales_example_directory_groups_and_dates(sales):
+    result = im.prepare(sales, today=dt.date(2026, 11, 29))
+    assert_reconciled(result)
+    f = result.validated.frames
+    people = f["collaborators"].set_index("id")
+    assert people.index.tolist() == [
+        "lea.martin", "tom.garnier", "ines.robert", "yann.colin", "emma.faure",  # agents (team sheet rows)
+        "ada.moreau", "hugo.lambert", "nina.berger",  # managers (distinct manager names)
+        "director",  # a literal row
+        "noah.perrin",  # named by the export only: made from his name
+    ]
+    assert people.loc["ada.moreau", ["function", "unit_id", "can_validate_offers"]].tolist() == ["manager", "A-central.team-ada-moreau", True]
+    assert people.loc["lea.martin", "email"] == "lea.martin@example.com" and people.loc["yann.colin", "email"] is None
+    assert people.loc["noah.perrin", ["function", "unit_id"]].tolist() == ["staff", "FIRM"]
+    assert f["groups"]["id"].tolist() == ["G-Central", "G-East", "G-ALL", "G-CONF"]
+    assert f["group_units"].values.tolist() == [["G-Central", "R-central"], ["G-East", "R-east"], ["G-ALL", "FIRM"], ["G-CONF", "FIRM"]]
+    assert f["group_members"].values.tolist() == [["G-Central", "ada.moreau"], ["G-Central", "hugo.lambert"], ["G-East", "nina.berger"], ["G-ALL", "director"], ["G-CONF", "director"]]
+    deals = f["deals"].set_index("id")
+    assert deals["group_id"].dropna().to_dict() == {"P-005": "G-CONF", "P-015": "G-CONF"}
+    assert deals.loc["P-007", "created_on"] == pd.Timestamp("2026-11-29")  # the export date
+    assert deals.loc["P-012", "prospect_name"] == "(account not given)"
+    assert deals.loc["P-011", ["unit_id", "manager_id", "client_manager_id"]].tolist() == ["FIRM", None, "noah.perrin"]
+    assert deals.loc["P-008", ["unit_id", "manager_id"]].tolist() == ["A-east.team-nina-berger", "nina.berger"]
+    lines = f["document_lines"].set_index("document_id")
+    assert lines.loc["P-008", "amount_cents"] == 482_100 and lines.loc["P-004", "amount_cents"] == 510_000  # GTXPro won: its close value
+    assert "P-010" not in lines.index and "P-006" not in lines.index  # prospecting (no document), lost at 0
+    later = im.prepare(sales, export_date="2026-12-31")
+    assert later.validated.frames["deals"].set_index("id").loc["P-007", "created_on"] == pd.Timestamp("2026-12-31")

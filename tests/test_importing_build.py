@@ -13,6 +13,7 @@ from .importing_cases import (
     ROWS,
     assert_reconciled,
     column,
+    doc_example,
     frames,
     rejects,
     setup,
@@ -204,10 +205,7 @@ def test_misses_kept_empty_on_purpose_are_still_counted_and_listed(tmp_path):
 def test_only_if_inside_a_lines_entry_works(tmp_path):
     header = HEADER + ";Nature"
     rows = [ROWS[0] + ";Récurrent", ROWS[1] + ";Ponctuel", ROWS[3] + ";récurrent"]
-    mapping = MAPPING.replace(
-        'amount = "Montant"\nbilling = { value = "recurring" }',
-        'amount = { column = "Montant", only_if = { billing = "recurring" } }\nbilling = { column = "Nature", map = { "Récurrent" = "recurring", "Ponctuel" = "one_off" } }',
-    )
+    mapping = MAPPING.split("[[tables.document_lines.lines]]")[0] + doc_example("line-only-if")
     result = im.prepare(setup(tmp_path, rows, mapping, header=header))
     assert result.rejected == 0
     assert column(result, "document_lines", "amount_cents", "document_id") == {"D1": 100_000, "D4": 80_000}  # D2 is one-off
@@ -216,7 +214,7 @@ def test_only_if_inside_a_lines_entry_works(tmp_path):
 def test_a_condition_on_a_source_column_and_a_whole_part(tmp_path):
     header = HEADER + ";Confidentiel"
     rows = [ROWS[0] + ";Oui", ROWS[1] + ";", ROWS[2] + "; OUI ", ROWS[3] + ";oui", ROWS[4] + ";non"]
-    mapping = MAPPING.replace('abandoned_on = {', 'group_id = { value = "G-CONF", only_if = { "{Confidentiel}" = "oui" } }\nabandoned_on = {')
+    mapping = MAPPING.replace('abandoned_on = {', 'group_id = { value = "G-CONF", only_if = { "{Confidentiel}" = "oui" } }\nabandoned_on = {')  # as the docs say
     mapping += '''
 [tables.groups]
 rows = [{ id = "G-CONF", name = "Confidentiel" }]
@@ -229,13 +227,7 @@ rows = [{ group_id = "G-CONF", unit_id = "FIRM" }]
 source = "opps"
 distinct = "Région"
 columns = { group_id = { template = "G-{Région}" }, unit_id = { unit = { region = "Région" } } }
-
-[tables.group_members]
-source = "opps"
-only_if = { "{Confidentiel}" = "oui" }
-distinct = "Associé"
-columns = { group_id = { value = "G-CONF" }, collaborator_id = { person = "Associé" } }
-'''
+''' + doc_example("confidential-members")
     result = im.prepare(setup(tmp_path, rows, mapping, header=header))
     assert result.rejected == 0, result.rejects.to_string()
     f = frames(result)
@@ -247,7 +239,7 @@ columns = { group_id = { value = "G-CONF" }, collaborator_id = { person = "Assoc
     assert result.source_counts["opps"] == im.SourceCount(5, 5, 0, 0)
     report = im.check_report(result)
     assert "Table group_members: one row per distinct column 'Associé' of opps where {Confidentiel} is oui → 2 rows" in report
-    assert "Table groups: one row per distinct column 'Région' of opps; 1 literal rows of the mapping → 3 rows" in report
+    assert "Table groups: one row per distinct column 'Région' of opps; 1 literal row of the mapping → 3 rows" in report
 
 
 def test_amounts_on_rows_without_document_give_one_true_reason_each(tmp_path):

@@ -11,6 +11,7 @@ from .importing_cases import (
     MAPPING,
     ROWS,
     column,
+    doc_example,
     frames,
     rejects,
     setup,
@@ -150,7 +151,7 @@ def test_a_directory_from_several_parts_with_literal_rows(tmp_path):
     assert result.source_counts["equipe"] == im.SourceCount(3, 3, 0, 0)
     assert any("1 person named in deals.partner_id" in n and "not in the directory, made from their names: Zoé Nouvelle" in n for n in result.notes)
     report = im.check_report(result)
-    assert "Table collaborators: one row per row of equipe; one row per distinct column 'Manager' of equipe; 1 literal rows of the mapping" in report
+    assert "Table collaborators: one row per row of equipe; one row per distinct column 'Manager' of equipe; 1 literal row of the mapping" in report
     assert "from[1]              ← rows of equipe" in report and "+ people" in report
 
 
@@ -166,8 +167,7 @@ def test_a_name_held_by_two_people_of_the_directory_is_ambiguous(tmp_path):
 
 def test_a_home_unit_from_a_spec_in_people(tmp_path):
     (tmp_path / "fonctions.csv").write_text("Nom,Région\nMarie Curie,Sud\nJean Dupont,Est\n", "utf-8")
-    mapping = MAPPING.replace("[org]", '[sources.fonctions]\nfile = "fonctions.csv"\n\n[org]')
-    mapping += '\n[people.columns]\nunit_id = { unit = { region = { lookup = "fonctions", match = "name", key = "Nom", value = "Région", on_miss = "empty" } } }\nemail = { template = "{login}@cabinet.fr" }\n'
+    mapping = MAPPING + "\n" + doc_example("people-home-unit")
     result = im.prepare(setup(tmp_path, mapping=mapping))
     assert result.rejected == 0, result.rejects.to_string()
     people = frames(result)["collaborators"].set_index("id")

@@ -199,7 +199,7 @@ class TableBuilder:
                 how += " where " + describe_conditions(part.only_if)
             drivers.append(how + (" with a document" if name == "documents" else ""))
         if ts.rows:
-            drivers.append(f"{len(ts.rows)} literal rows of the mapping")
+            drivers.append(f"{len(ts.rows)} literal row{'s' if len(ts.rows) > 1 else ''} of the mapping")
         self.explain.described[name] = described
         self.explain.drivers[name] = "; ".join(drivers)
 

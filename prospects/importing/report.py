@@ -14,7 +14,7 @@ from .build import MappingIssue
 from .result import ImportResult
 from .values import BAD
 
-KEPT_EMPTY = "Values not found, kept empty or at their default (on_miss = \"empty\"; the rows are imported):"
+KEPT_EMPTY = "Values not found, kept empty or at their default (on_miss = \"empty\": not a rejection):"
 
 
 def format_source_counts(result: ImportResult) -> str:

@@ -255,7 +255,7 @@ def spec_columns(spec: Spec) -> str:
     if spec.kind == "lookup":
         return f"{spec_columns(spec.match)} → {spec.lookup_source}"
     if spec.kind == "unit":
-        return ", ".join(spec_columns(s) for s in spec.levels.values())
+        return ", ".join(dict.fromkeys(spec_columns(s) for s in spec.levels.values()))
     if spec.kind in ("person", "entity"):
         return spec_columns(spec.inner)
     return ""
