@@ -63,6 +63,10 @@ def test_bad_mapping_is_unusable_with_the_key_at_fault(tmp_path, change, message
         (('created_on = "Créée le"\nabandoned_on', 'created_on = { export_date = "yes" }\nabandoned_on'), "tables.deals.columns.created_on.export_date: expected true (the export date) or a number of days after it"),
         (('prospect_name = "Client"', 'prospect_name = { export_date = true }'), "uses the export date"),
         (('kind = { value = "prospect" }', 'kind = { export_date = true }'), "the export date fits a date column, not deals.kind"),
+        # keys that would do nothing are refused
+        (('[org]', '[people]\nroles = { associe_id = "partner" }\n\n[org]'), "people.roles.associe_id: not a column naming people"),
+        (('file = "opps.csv"\ndelimiter = ";"', 'file = "opps.xlsx"\ndelimiter = ";"'), "sources.opps.delimiter: only for CSV files"),
+        (('file = "opps.csv"\ndelimiter = ";"', 'file = "opps.csv"\nsheet = "Export"\nencoding = "cp1252"'), "sources.opps.encoding: only for CSV files"),
         # slugs and distinct rows
         (('created_on = "Créée le"\nabandoned_on', 'created_on = { column = "Créée le", slug = true }\nabandoned_on'), "created_on.slug: deals.created_on is not a text column"),
         (('[tables.deals]\nsource = "opps"', '[tables.deals]\nsource = "opps"\ndistinct = { lookup = "opps", match = "Réf", key = "Réf", value = "Réf" }'), "distinct takes columns or templates"),

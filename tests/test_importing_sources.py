@@ -115,11 +115,11 @@ def test_missing_file_missing_sheet_and_bad_workbook_are_unusable(capsys, sqlite
     wb = openpyxl.Workbook()
     wb.active.title = "Feuil1"
     wb.save(tmp_path / "x.xlsx")
-    path = setup(tmp_path, mapping=MAPPING.replace('file = "opps.csv"', 'file = "x.xlsx"\nsheet = "Affaires"'))
+    path = setup(tmp_path, mapping=MAPPING.replace('file = "opps.csv"\ndelimiter = ";"', 'file = "x.xlsx"\nsheet = "Affaires"'))
     code, _, err = run(capsys, "--db", sqlite_url, "import", "--mapping", path)
     assert code == 2 and "x.xlsx: no sheet 'Affaires' (sheets: Feuil1) (mapping key sources.opps.sheet)" in err
     (tmp_path / "y.xlsx").write_text("not a workbook", "utf-8")
-    path = setup(tmp_path, mapping=MAPPING.replace('file = "opps.csv"', 'file = "y.xlsx"'))
+    path = setup(tmp_path, mapping=MAPPING.replace('file = "opps.csv"\ndelimiter = ";"', 'file = "y.xlsx"'))
     code, _, err = run(capsys, "--db", sqlite_url, "import", "--mapping", path)
     assert code == 2 and "y.xlsx: not an Excel workbook" in err
     code, _, err = run(capsys, "--db", sqlite_url, "import", "--mapping", tmp_path / "nope.toml")

@@ -4,7 +4,8 @@ No CRM exports the canonical extract of DATA.md. A mapping file (TOML) says, wit
 code, how the columns of one or more exports become the nine canonical tables. The
 stages, one module each, in the order an import runs them:
 
-* :mod:`.mapping` reads the mapping file into the objects of :mod:`.spec` and checks it;
+* :mod:`.mapping` reads the mapping file into the objects of :mod:`.spec` and checks it
+  (:mod:`.valuespec`: the value specs, their modifiers and conditions);
 * :mod:`.sources` reads each source (a CSV file or an Excel sheet) as text;
 * :mod:`.values` parses values — maps, dates, amounts, lookups — and :mod:`.evaluate`
   evaluates each value spec over the rows of a source;
