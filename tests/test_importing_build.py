@@ -255,3 +255,18 @@ def test_amounts_on_rows_without_document_give_one_true_reason_each(tmp_path):
     assert "unique" not in report and "document_id ←" not in report
     assert result.source_counts["opps"] == im.SourceCount(4, 1, 3, 3)
     assert_reconciled(result)
+
+
+def test_a_line_may_depend_on_a_conditional_column_of_its_own(tmp_path):
+    header = HEADER + ";Nature"
+    rows = [ROWS[0] + ";Récurrent", ROWS[1] + ";Récurrent"]
+    lines = doc_example("line-only-if").replace(
+        'billing = { column = "Nature", map = { "Récurrent" = "recurring", "Ponctuel" = "one_off" } }',
+        'billing = { column = "Nature", map = { "Récurrent" = "recurring", "Ponctuel" = "one_off" }, only_if = { mission = "Tenue" } }',
+    ).replace('amount = { column = "Montant", only_if = { billing = "recurring" } }', 'amount = "Montant"\nonly_if = { billing = "recurring" }')
+    lines = lines.replace('mission = { value = "Mission" }', 'mission = { column = "Affaire", map = { "Tenue Alpha" = "Tenue" }, keep_unmapped = true }')
+    result = im.prepare(setup(tmp_path, rows, MAPPING.split("[[tables.document_lines.lines]]")[0] + lines, header=header))
+    # D1: a "Tenue" mission, billed recurring → a line; D2: its billing is emptied by its own
+    # condition (not a "Tenue" mission), so the line's condition does not hold → no line
+    assert column(result, "document_lines", "amount_cents", "document_id") == {"D1": 100_000}
+    assert result.rejected == 0

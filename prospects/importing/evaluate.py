@@ -94,12 +94,12 @@ class Evaluator:
                 values = norm(self.column(src, cond.key, (cond.column,)))
                 ok &= values.isin([norm_one(v) for v in cond.values]).to_numpy()
                 continue
-            if cond.table == table:
-                spec = own[cond.column]
+            if cond.table == table:  # a column of the same rows, as mapped (its own condition applied)
+                values = self.value(own[cond.column], src, own, table).v
             else:
                 part = next(p for p in self.m.tables[cond.table].parts if src.name in p.sources and not p.distinct)
-                spec = part.columns[cond.column]
-            ok &= self.eval(spec, src).v.isin(cond.values).to_numpy()
+                values = self.eval(part.columns[cond.column], src).v
+            ok &= values.isin(cond.values).to_numpy()
         return ok
 
     def _eval(self, spec: Spec, src: Source) -> Val:
