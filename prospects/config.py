@@ -36,7 +36,7 @@ DEFAULT_FUNCTION_CAPS: Mapping[str, str | None] = MappingProxyType(
 )
 LOCALES = ("fr", "en")
 #: ``prospects import`` refuses a source file bigger than this (megabytes; setting ``import_max_mb``).
-DEFAULT_IMPORT_MAX_MB = 200
+DEFAULT_IMPORT_MAX_MB = 100
 
 
 class ConfigError(ValueError):

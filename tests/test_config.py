@@ -78,7 +78,7 @@ def test_cli_reports_bad_settings_with_exit_2(tmp_path, capsys, monkeypatch):
 
 
 def test_import_size_limit_from_file_then_environment(tmp_path):
-    assert load_settings(environ={}, cwd=tmp_path).import_max_bytes == 200_000_000
+    assert load_settings(environ={}, cwd=tmp_path).import_max_bytes == 100_000_000
     write(tmp_path, "import_max_mb = 50\n")
     assert load_settings(environ={}, cwd=tmp_path).import_max_bytes == 50_000_000
     assert load_settings(environ={"PROSPECTS_IMPORT_MAX_MB": "7"}, cwd=tmp_path).import_max_bytes == 7_000_000

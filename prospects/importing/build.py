@@ -258,7 +258,7 @@ class TableBuilder:
                 keep = amount.v.notna().to_numpy() | ~amount.ok_mask()
                 applies = self.ev.holds(entry.only_if, src, own, "document_lines") if entry.only_if else np.ones(src.n, dtype=bool)
                 keep &= applies
-                unfound = applies & ~keep & ~pd.isna(amount.note).astype(bool)
+                unfound = applies & ~keep & amount.note_mask()
                 if unfound.any():  # no amount, so no line: the miss is listed all the same
                     self.explain.source_columns[("document_lines", "amount_cents", ei)] = spec_columns(entry.amount)
                     self.note_rows("document_lines", "amount_cents", np.full(int(unfound.sum()), sname, object), src.rows[unfound], amount, unfound, np.full(int(unfound.sum()), ei))
@@ -345,7 +345,7 @@ class TableBuilder:
                     v[bad] = marked
                     v = as_str(v)
                     overrides.append(self.cell_frame(table, c, col, bad, val.err, val.kind))
-                noted = ~pd.isna(val.note).astype(bool) & ~bad
+                noted = val.note_mask() & ~bad
                 if noted.any():
                     self.note_rows(table, col, c.source[noted], c.row[noted], val, noted, c.part[noted])
                 frame[col] = v

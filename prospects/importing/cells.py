@@ -48,13 +48,8 @@ def concat(table: str, pieces: Sequence[Piece]) -> Cells:
     values, errors = {}, {}
     for col in TABLES[table].column_names:
         vs = [p.vals[col] for p in pieces]
-        values[col] = as_str(pd.concat([v.v for v in vs], ignore_index=True)) if vs else as_str([])
-        errors[col] = Val(
-            values[col],
-            *(np.concatenate([getattr(v, a) for v in vs]) if vs else np.empty(0, object) for a in ("err", "kind", "shown")),
-            None,
-            np.concatenate([v.note for v in vs]) if vs else np.empty(0, object),
-        )
+        errors[col] = Val.concat([v.v for v in vs], vs)
+        values[col] = errors[col].v
     source = np.concatenate([np.full(len(p.rows), p.source, object) for p in pieces]) if pieces else np.empty(0, object)
     row = np.concatenate([p.rows for p in pieces]).astype("int64") if pieces else np.empty(0, "int64")
     part = np.concatenate([p.part for p in pieces]).astype("int64") if pieces else np.empty(0, "int64")
@@ -76,9 +71,8 @@ def join(table: str, parts: Sequence[Cells]) -> Cells:
 
 
 def take_rows(cells: Cells, perm: np.ndarray) -> Cells:
-    values = {c: as_str(v.iloc[perm]) for c, v in cells.values.items()}
-    errors = {c: Val(values[c], e.err[perm], e.kind[perm], e.shown[perm], None, e.note[perm]) for c, e in cells.errors.items()}
-    return Cells(values, errors, cells.source[perm], cells.row[perm], cells.part[perm])
+    errors = {c: Val(cells.values[c], e.err, e.kind, e.shown, None, e.note).rows(perm) for c, e in cells.errors.items()}
+    return Cells({c: e.v for c, e in errors.items()}, errors, cells.source[perm], cells.row[perm], cells.part[perm])
 
 
 def literal_cells(table: str, rows: Sequence[Mapping[str, str | None]]) -> Cells:

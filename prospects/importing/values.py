@@ -109,73 +109,109 @@ def quoted(s: pd.Series) -> pd.Series:
 # the values of a spec
 
 
+_FIELDS = ("err", "kind", "shown", "note")
+
+
 @dataclass(eq=False)
 class Val:
     """Values of a spec for every row of a source, with the reason of each failed cell.
 
     A *failure* (``err``) rejects the target row holding the value; a *note* (``note``)
     only says why a value is empty (a lookup that found nothing, ``on_miss = "empty"``):
-    it is counted and listed, the row is kept.
+    it is counted and listed, the row is kept. The four arrays are ``None`` until a
+    row fails or is noted (most values never do: no memory is spent on them).
     """
 
     v: pd.Series  # str dtype, NaN = null
-    err: np.ndarray  # object: reason or None
-    kind: np.ndarray  # object: unmapped, not found, ambiguous, bad date, bad amount, org, no document
-    shown: np.ndarray  # object: the source value behind a failure (or a note)
+    err: np.ndarray | None = None  # object: reason or None
+    kind: np.ndarray | None = None  # object: unmapped, not found, ambiguous, bad date, bad amount, org, no document
+    shown: np.ndarray | None = None  # object: the source value behind a failure (or a note)
     raw: pd.Series | None = None  # the source value before map and parsing
     note: np.ndarray | None = None  # object: why the value was left empty, or None
 
     def __post_init__(self) -> None:
         if self.raw is None:
             self.raw = self.v
-        if self.note is None:
-            self.note = np.full(len(self.v), None, object)
 
     @classmethod
     def of(cls, v: pd.Series) -> Val:
-        n = len(v)
-        return cls(as_str(v), np.full(n, None, object), np.full(n, None, object), np.full(n, None, object))
+        return cls(as_str(v))
 
     @classmethod
     def empty(cls, n: int) -> Val:
         return cls.of(empty_str(n))
 
+    @property
+    def marked(self) -> bool:
+        """Whether any row holds a failure or a note."""
+        return self.err is not None
+
+    def _ready(self) -> None:
+        if self.err is None:
+            n = len(self.v)
+            for name in _FIELDS:
+                setattr(self, name, np.full(n, None, object))
+
     def copy(self, v: pd.Series | None = None) -> Val:
-        return Val(self.v if v is None else as_str(v), self.err.copy(), self.kind.copy(), self.shown.copy(), self.raw, self.note.copy())
+        arrays = [None if getattr(self, a) is None else getattr(self, a).copy() for a in _FIELDS]
+        return Val(self.v if v is None else as_str(v), arrays[0], arrays[1], arrays[2], self.raw, arrays[3])
 
     def ok_mask(self) -> np.ndarray:
-        return pd.isna(self.err).astype(bool)
+        return np.ones(len(self.v), dtype=bool) if self.err is None else pd.isna(self.err).astype(bool)
+
+    def note_mask(self) -> np.ndarray:
+        return np.zeros(len(self.v), dtype=bool) if self.note is None else ~pd.isna(self.note).astype(bool)
 
     def fail(self, mask: np.ndarray, reason: pd.Series | str, kind: str, shown: pd.Series | None) -> None:
         mask = np.asarray(mask, dtype=bool) & self.ok_mask()
         if not mask.any():
             return
+        self._ready()
         self.err[mask] = reason[mask].to_numpy(dtype=object) if isinstance(reason, pd.Series) else reason
         self.kind[mask] = kind
         self.shown[mask] = shown[mask].to_numpy(dtype=object) if shown is not None else None
 
     def noted(self, mask: np.ndarray, reason: pd.Series, shown: pd.Series) -> None:
-        mask = np.asarray(mask, dtype=bool) & self.ok_mask() & pd.isna(self.note).astype(bool)
+        mask = np.asarray(mask, dtype=bool) & self.ok_mask() & ~self.note_mask()
         if mask.any():
+            self._ready()
             self.note[mask] = reason[mask].to_numpy(dtype=object)
             self.shown[mask] = shown[mask].to_numpy(dtype=object)
 
     def take(self, other: Val) -> None:
         """Carry the failures and notes of ``other`` (same rows) where this has none."""
-        mask = ~other.ok_mask() & self.ok_mask()
+        if not other.marked:
+            return
+        self._ready()
+        ok = self.ok_mask()
+        mask = ~other.ok_mask() & ok
         self.err[mask], self.kind[mask], self.shown[mask] = other.err[mask], other.kind[mask], other.shown[mask]
-        notes = ~pd.isna(other.note).astype(bool) & pd.isna(self.note).astype(bool) & ~mask & self.ok_mask()
+        notes = other.note_mask() & ~self.note_mask() & ok & ~mask
         self.note[notes], self.shown[notes] = other.note[notes], other.shown[notes]
 
     def clear(self, mask: np.ndarray) -> None:
         """No value, failure nor note on the rows of ``mask`` (a condition says so)."""
         self.v = self.v.where(~mask)
-        self.err[mask], self.kind[mask], self.shown[mask], self.note[mask] = None, None, None, None
+        if self.marked:
+            for name in _FIELDS:
+                getattr(self, name)[mask] = None
 
     def rows(self, pos: np.ndarray) -> Val:
         """The values of the rows at ``pos`` (positions), in that order."""
         raw = self.raw.iloc[pos].reset_index(drop=True) if self.raw is not None else None
-        return Val(as_str(self.v.iloc[pos]), self.err[pos], self.kind[pos], self.shown[pos], raw, self.note[pos])
+        arrays = [None if getattr(self, a) is None else getattr(self, a)[pos] for a in _FIELDS]
+        return Val(as_str(self.v.iloc[pos]), arrays[0], arrays[1], arrays[2], raw, arrays[3])
+
+    @staticmethod
+    def concat(values: Sequence[pd.Series], vals: Sequence[Val]) -> Val:
+        """One Val of the rows of several, in order (``values``: their text, concatenated)."""
+        v = as_str(pd.concat(values, ignore_index=True)) if values else as_str([])
+        if not any(x.marked for x in vals):
+            return Val(v)
+        arrays = []
+        for name in _FIELDS:
+            arrays.append(np.concatenate([getattr(x, name) if x.marked else np.full(len(x.v), None, object) for x in vals]))
+        return Val(v, arrays[0], arrays[1], arrays[2], None, arrays[3])
 
 
 # ---------------------------------------------------------------------------
@@ -295,11 +331,12 @@ def look_up(spec: Spec, match: Val, keys: Val, values: Val, other_rows: np.ndarr
             val.fail(miss, reason, "not found", shown)
         else:
             val.noted(miss, reason, shown)
-    if not (values.ok_mask().all() and pd.isna(values.note).all()):
+    if values.marked:
         pos = pd.Series(np.arange(len(values.v)), index=norm(keys.v)).loc[lambda p: ~p.index.duplicated()]
         idx = mk.map(pos)
         hit = idx.notna().to_numpy()
         carried = Val.of(res)
+        carried._ready()
         ii = idx[hit].astype("int64").to_numpy()
         carried.err[hit], carried.kind[hit], carried.shown[hit], carried.note[hit] = values.err[ii], values.kind[ii], values.shown[ii], values.note[ii]
         val.take(carried)
