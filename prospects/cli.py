@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="dry run: show what maps from where, sample rows, every value that cannot be mapped; load nothing")
     p.add_argument("--rejects", metavar="FILE", type=Path, help="where to write the rejected rows (default: MAPPING.rejects.csv next to the mapping)")
     p.add_argument("--allow-shrink", action="store_true", help="import even if more than half of a table's rows would go (refused otherwise)")
+    p.add_argument("--export-date", metavar="YYYY-MM-DD", help="the date of the export, for the mapping's { export_date = true } (default: the mapping's [defaults] export_date; 'today')")
     p.add_argument("sources", metavar="SOURCE", nargs="*", help="files to read instead of the mapping's: NAME=PATH, or a PATH replacing the file of the same name (default: the files named in the mapping)")
     p.set_defaults(handler=_cmd_import)
 
@@ -167,7 +168,8 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from . import importing
 
     return importing.run_import_command(
-        settings, args.mapping, args.sources, check=args.check, rejects=args.rejects, allow_shrink=args.allow_shrink
+        settings, args.mapping, args.sources, check=args.check, rejects=args.rejects, allow_shrink=args.allow_shrink,
+        export_date=args.export_date,
     )
 
 

@@ -5,10 +5,10 @@ Resolution order, first match wins, for every setting:
 1. an explicit value passed by the caller (a CLI flag such as ``--db`` / ``--today``,
    or a keyword argument of :func:`load_settings`);
 2. the environment: ``PROSPECTS_DB``, ``PROSPECTS_TODAY``, ``PROSPECTS_LOCALE``,
-   ``PROSPECTS_FY_START_MONTH``, ``PROSPECTS_CHROMIUM``, ``PROSPECTS_STORE``;
+   ``PROSPECTS_FY_START_MONTH``, ``PROSPECTS_CHROMIUM``, ``PROSPECTS_STORE``, ``PROSPECTS_IMPORT_MAX_MB``;
 3. the config file: ``--config FILE``, else ``prospects.toml`` in the project folder
    if present (keys ``fiscal_year_start_month``, ``locale``, ``db``, ``chromium``,
-   ``store_folder`` and a ``[function_caps]`` table);
+   ``store_folder``, ``import_max_mb`` and a ``[function_caps]`` table);
 4. the defaults below.
 
 Report subscriptions and mail (issue 15) come from the config file only, with two
@@ -50,6 +50,8 @@ DEFAULT_FUNCTION_CAPS: Mapping[str, str | None] = MappingProxyType(
     {"director": "firm", "partner": "region", "manager": "agency", "staff": None}
 )
 LOCALES = ("fr", "en")
+#: ``prospects import`` refuses a source file bigger than this (megabytes; setting ``import_max_mb``).
+DEFAULT_IMPORT_MAX_MB = 100
 
 
 class ConfigError(ValueError):
@@ -71,6 +73,7 @@ class Settings:
     store_folder: Path | None = None  # figure stores of non-SQLite databases (None: <project>/data/store)
     subscriptions: SubscriptionSettings = field(default_factory=lambda: SubscriptionSettings())
     mail: MailSettings = field(default_factory=lambda: MailSettings())
+    import_max_bytes: int = DEFAULT_IMPORT_MAX_MB * 1_000_000
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed."""
@@ -131,6 +134,16 @@ def _check_caps(raw: Mapping[str, Any], source: str) -> Mapping[str, str | None]
     return MappingProxyType(caps)
 
 
+def _check_max_mb(value: Any, source: str) -> int:
+    try:
+        mb = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"import_max_mb ({source}): {value!r} is not a number of megabytes") from None
+    if isinstance(value, bool) or not 1 <= mb <= 1_000_000:
+        raise ConfigError(f"import_max_mb ({source}): {value!r} is not a number of megabytes from 1 to 1000000")
+    return mb
+
+
 def _check_locale(value: Any, source: str) -> str:
     if value not in LOCALES:
         raise ConfigError(f"locale ({source}): {value!r}; expected one of {', '.join(LOCALES)}")
@@ -172,7 +185,8 @@ def load_settings(
             config_path = config_path if config_path.is_file() else None
     src_file = f"config file {config_path}" if config_path else "config file"
 
-    known = {"fiscal_year_start_month", "locale", "db", "chromium", "function_caps", "store_folder", "subscriptions", "mail"}
+    known = {"fiscal_year_start_month", "locale", "db", "chromium", "function_caps", "store_folder", "import_max_mb",
+             "subscriptions", "mail"}
     unknown = sorted(set(file_values) - known)
     if unknown:
         raise ConfigError(f"{src_file}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
@@ -209,6 +223,10 @@ def load_settings(
     if store_raw is not None and (not isinstance(store_raw, str) or not store_raw.strip()):
         raise ConfigError(f"store_folder ({src_file}): {store_raw!r} is not a folder path")
     store = (project_dir / store_raw) if store_raw else None
+    if env.get("PROSPECTS_IMPORT_MAX_MB"):
+        max_mb = _check_max_mb(env["PROSPECTS_IMPORT_MAX_MB"], "PROSPECTS_IMPORT_MAX_MB")
+    else:
+        max_mb = _check_max_mb(file_values.get("import_max_mb", DEFAULT_IMPORT_MAX_MB), src_file)
 
     return Settings(
         db_url=db_url,
@@ -220,6 +238,7 @@ def load_settings(
         chromium=chromium,
         config_file=config_path,
         store_folder=store,
+        import_max_bytes=max_mb * 1_000_000,
         subscriptions=subscription_settings(file_values.get("subscriptions", {}), src_file),
         mail=mail_settings(file_values.get("mail", {}), env, src_file, project_dir),
     )

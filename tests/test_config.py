@@ -126,3 +126,16 @@ def test_bad_subscription_and_mail_settings_say_what_and_where(tmp_path, text, m
     write(tmp_path, text)
     with pytest.raises(ConfigError, match=message):
         load_settings(environ={}, cwd=tmp_path)
+
+
+def test_import_size_limit_from_file_then_environment(tmp_path):
+    assert load_settings(environ={}, cwd=tmp_path).import_max_bytes == 100_000_000
+    write(tmp_path, "import_max_mb = 50\n")
+    assert load_settings(environ={}, cwd=tmp_path).import_max_bytes == 50_000_000
+    assert load_settings(environ={"PROSPECTS_IMPORT_MAX_MB": "7"}, cwd=tmp_path).import_max_bytes == 7_000_000
+    for bad in ("0", "lots", "true"):
+        with pytest.raises(ConfigError, match=r"import_max_mb \(PROSPECTS_IMPORT_MAX_MB\): .* is not a number of megabytes"):
+            load_settings(environ={"PROSPECTS_IMPORT_MAX_MB": bad}, cwd=tmp_path)
+    write(tmp_path, "import_max_mb = true\n")
+    with pytest.raises(ConfigError, match=r"import_max_mb .*prospects\.toml"):
+        load_settings(environ={}, cwd=tmp_path)

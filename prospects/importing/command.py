@@ -1,0 +1,145 @@
+"""Loading a prepared import, and the ``prospects import`` command: exit 0 nothing
+rejected, 1 rows rejected (the rest is loaded; with ``--check``: would be), 2 unusable
+(nothing loaded), with one line on stderr saying what and where."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import db, store
+from ..loading import UnusableExtract
+from ..schema import TABLE_ORDER
+from .mapping import read_mapping
+from .report import check_report, summary
+from .result import ImportResult, default_rejects_path, prepare, write_rejects
+
+if TYPE_CHECKING:
+    from ..config import Settings
+
+#: The progress bar shows once an import has run this long (seconds).
+PROGRESS_DELAY = 2.0
+
+
+def import_into(engine: Any, result: ImportResult, rejects_path: Path | None = None, *, settings: Settings | None = None,
+                allow_shrink: bool = False) -> ImportResult:
+    """Load a prepared import atomically (the database keeps its previous content on failure),
+    publish its figure store, and write the rejections (a stale file is removed when nothing
+    is rejected). An import that would remove more than half of a table's rows raises
+    :class:`prospects.db.ShrinkRefused` (nothing changed) unless ``allow_shrink``."""
+    start = time.monotonic()
+    m = result.built.mapping
+    counts = result.validated.counts
+    info = {
+        "source": f"import {m.path.resolve()}",
+        "sources": "; ".join(src.label for src in result.built.sources.values()),
+        "rows_read": str(sum(c.read for c in counts.values())),
+        "rows_loaded": str(sum(c.loaded for c in counts.values())),
+        "rows_rejected": str(result.validated.rejected),
+    }
+    _, store_note = store.replace_content(engine, result.validated.frames, info, settings=settings, allow_shrink=allow_shrink)
+    path = Path(rejects_path) if rejects_path is not None else default_rejects_path(m.path)
+    notes = list(result.notes) + ([store_note] if store_note else [])
+    written = None
+    try:
+        if len(result.rejects):
+            write_rejects(result.rejects, path)
+            written = path
+        elif path.exists():
+            path.unlink()
+    except OSError as exc:
+        notes.append(f"could not write {path}: {exc.strerror}")
+    result.rejects_path = written
+    result.notes = tuple(notes)
+    result.seconds += time.monotonic() - start
+    return result
+
+
+def import_crm(
+    url_or_engine: Any,
+    mapping: str | Path,
+    files: Sequence[str | Path] | Mapping[str, Path] = (),
+    *,
+    rejects: str | Path | None = None,
+    export_date: str | dt.date | None = None,
+    max_bytes: int | None = None,
+    settings: Settings | None = None,
+    allow_shrink: bool = False,
+) -> ImportResult:
+    """Map, validate and load CRM exports into a database (URL or engine), then its figure store."""
+    engine = db.make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+    caps = settings.function_caps if settings is not None else None
+    result = prepare(mapping, files, export_date=export_date, max_bytes=max_bytes, function_caps=caps)
+    return import_into(engine, result, Path(rejects) if rejects else None, settings=settings, allow_shrink=allow_shrink)
+
+
+@contextlib.contextmanager
+def progress_bar(steps: int) -> Iterator[Callable[[str], None]]:
+    """A tqdm bar on stderr, one step per stage, shown once the import has run
+    :data:`PROGRESS_DELAY` seconds on a terminal; ``PROSPECTS_PROGRESS=1`` shows it at
+    once (also off a terminal), ``PROSPECTS_PROGRESS=0`` never."""
+    from tqdm import tqdm
+
+    setting = os.environ.get("PROSPECTS_PROGRESS", "").strip().lower()
+    forced = setting in ("1", "true", "yes")
+    on = forced or (setting not in ("0", "false", "no") and sys.stderr.isatty())
+    bar = tqdm(total=steps, desc="import", unit="step", file=sys.stderr, disable=not on, leave=False,
+               delay=0 if forced else PROGRESS_DELAY, mininterval=0 if forced else 0.1, dynamic_ncols=True,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}]{postfix}")
+
+    def step(message: str) -> None:
+        bar.set_postfix_str(message, refresh=False)
+        bar.update(1)
+
+    try:
+        yield step
+    finally:
+        bar.close()
+
+
+def run_import_command(
+    settings: Settings,
+    mapping: str | Path,
+    sources: Sequence[str | Path] = (),
+    *,
+    check: bool = False,
+    rejects: str | Path | None = None,
+    export_date: str | None = None,
+    allow_shrink: bool = False,
+) -> int:
+    """``prospects import``: exit 0 nothing rejected, 1 rows rejected, 2 unusable."""
+    import sqlalchemy as sa
+
+    what = "unusable import" if check else "unusable import, nothing loaded"
+    max_bytes = settings.import_max_bytes
+    try:
+        m = read_mapping(mapping, export_date=export_date, today=settings.today)
+        # reading each source, mapping, checking each table, loading, writing the rejections
+        with progress_bar(len(m.sources) + 1 + len(TABLE_ORDER) + (0 if check else 2)) as step:
+            result = prepare(m, sources, max_bytes=max_bytes, progress=step, function_caps=settings.function_caps)
+            if not check:
+                step("loading")
+                import_into(db.make_engine(settings.db_url), result, Path(rejects) if rejects else None, settings=settings,
+                            allow_shrink=allow_shrink)
+                step("done")
+    except UnusableExtract as exc:
+        print(f"prospects: {what}: {exc}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print(f"prospects: {what}: {mapping}: the mapping nests too deeply", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"prospects: {what}: not enough memory for these sources (lower the setting import_max_mb to refuse such files early)", file=sys.stderr)
+        return 2
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"prospects: the database refused the import, nothing loaded: {reason}", file=sys.stderr)
+        return 2
+    print(check_report(result) if check else summary(result, settings.db_url))
+    return result.exit_code

@@ -1,0 +1,31 @@
+"""What an import says (prospects.importing.report): the --check report and the summary,
+with every value not mapped — or looked up in vain and kept empty — counted."""
+
+from __future__ import annotations
+
+from prospects import importing as im
+
+from .importing_cases import MAPPING, ROWS, setup
+
+
+def test_the_summary_lists_values_not_mapped_and_values_kept_empty(tmp_path):
+    (tmp_path / "people.csv").write_text("Nom,Code\nJean Dupont,C1\n", "utf-8")
+    mapping = MAPPING.replace("[org]", '[sources.people]\nfile = "people.csv"\n\n[org]')
+    mapping = mapping.replace('abandoned_on = {', 'abandon_reason = { lookup = "people", match = "Associé", key = "Nom", value = "Code", on_miss = "empty" }\nabandoned_on = {')
+    rows = [*ROWS[:3], ROWS[3].replace("Perdu", "Gelé"), ROWS[4]]
+    result = im.prepare(setup(tmp_path, rows, mapping))
+    text = im.summary(result, "sqlite:///x.db")
+    not_mapped, kept = text.split("Values not found, kept empty or at their default (on_miss = \"empty\": not a rejection):")
+    assert "Values not mapped (their rows are rejected):\n  unmapped    deals.status ← Statut: 'Gelé' (1 row) — Statut 'Gelé' is not in map statut" in not_mapped
+    # Marie Curie twice (D2, and D4 rejected for its status: still counted), not Jean Dupont
+    assert "  not found   deals.abandon_reason ← Associé → people: 'Marie Curie' (2 rows) — Associé 'Marie Curie' not found in people (Nom)" in kept
+    assert "Jean" not in kept
+
+
+def test_a_long_list_of_values_is_cut_in_the_summary_not_in_check(tmp_path):
+    rows = [f"D{i};A;B;Nord;Lille;Jean Dupont;;Statut {i};01/01/2026;;" for i in range(40)]
+    result = im.prepare(setup(tmp_path, rows))
+    assert len([i for i in result.issues() if i.kind == "unmapped" and i.target == "deals.status"]) == 40
+    assert "… and 50 more (see the rejects file)" in im.summary(result, "sqlite:///x.db")  # deals.status and documents.status: 80 values
+    report = im.check_report(result)
+    assert "Statut 39" in report and "more (see" not in report
