@@ -16,6 +16,7 @@ extract (``prospects export``) is the one exception: it must round-trip byte for
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 from typing import Any
@@ -117,12 +118,20 @@ def to_csv(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase | None =
 
 
 def to_xlsx(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase, locale: str = "fr") -> None:
-    """Write the drill-down as an Excel workbook (a second sheet holds the lines, if any)."""
+    """Write the drill-down as an Excel workbook (a second sheet holds the lines, if any).
+
+    Written row by row with XlsxWriter in constant memory (a drill-down of 130,000 rows
+    does not hold a workbook in memory), every text cell as a string, never a formula.
+    """
+    import xlsxwriter
+
     sheet = "Par affaire" if by == "deal" else "Par document"
     if locale == "en":
         sheet = "By deal" if by == "deal" else "By document"
-    with pd.ExcelWriter(target, engine="openpyxl") as writer:
-        _sheet(writer, table(frame.drop(columns=["lines"], errors="ignore"), by, locale), sheet)
+    book = xlsxwriter.Workbook(target, {"constant_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False, "strings_to_numbers": False})
+    try:
+        write_sheet(book, table(frame.drop(columns=["lines"], errors="ignore"), by, locale), sheet, locale)
         if "lines" in frame:
             rows = [
                 {"document_id": d, "mission": ln["mission"], "billing": ln["billing"], "amount": float(euros(ln["amount_cents"]))}
@@ -132,20 +141,48 @@ def to_xlsx(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase, locale
             lines = pd.DataFrame(rows, columns=["document_id", "mission", "billing", "amount"])
             heads = {"fr": ["Id document", "Mission", "Nature", "Montant (€)"], "en": ["Document id", "Mission", "Billing", "Amount (€)"]}
             lines.columns = heads[locale]
-            _sheet(writer, lines, "Lignes" if locale == "fr" else "Lines")
+            write_sheet(book, lines, "Lignes" if locale == "fr" else "Lines", locale)
+    finally:
+        book.close()
 
 
-def _sheet(writer: pd.ExcelWriter, frame: pd.DataFrame, name: str) -> None:
-    """One sheet; text that looks like a formula is written as a string cell, quote-prefixed."""
-    frame.to_excel(writer, sheet_name=name, index=False)
-    ws = writer.sheets[name]
-    for j, col in enumerate(frame.columns, start=1):
-        if not _is_text(frame[col]):
-            continue
-        for i in np.flatnonzero(formula_like(frame[col])):
-            cell = ws.cell(row=int(i) + 2, column=j)  # row 1 holds the headers
-            cell.data_type = "s"  # openpyxl took the leading '=' for a formula
-            cell.quotePrefix = True
+def write_sheet(book: Any, frame: pd.DataFrame, name: str, locale: str = "fr") -> None:
+    """One sheet of an XlsxWriter workbook: a bold header row, then one row per row.
+
+    Text is always a string cell (the workbook does not turn strings into formulas); text
+    that looks like a formula also gets Excel's quote prefix, so editing it keeps it text.
+    Numbers are number cells (negative ones included); dates are dates; empty is blank.
+    """
+    ws = book.add_worksheet(name)
+    bold = book.add_format({"bold": True})
+    quoted = book.add_format({"quote_prefix": True})
+    day = book.add_format({"num_format": "dd/mm/yyyy" if locale == "fr" else "yyyy-mm-dd"})
+    ws.write_row(0, 0, [str(c) for c in frame.columns], bold)
+    writers = []
+    for j, col in enumerate(frame.columns):
+        values = frame[col]
+        ws.set_column(j, j, min(40, max(10, len(str(col)) + 2)))
+        if _is_text(values):
+            risky = formula_like(values)
+            writers.append(("text", values.to_numpy(dtype=object), risky))
+        elif pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+            writers.append(("number", values.to_numpy(), None))
+        else:
+            writers.append(("other", values.to_numpy(dtype=object), None))
+    for i in range(len(frame)):
+        r = i + 1
+        for j, (kind, values, risky) in enumerate(writers):
+            v = values[i]
+            if v is None or (not isinstance(v, str) and pd.isna(v)):
+                continue
+            if kind == "text":
+                ws.write_string(r, j, str(v), quoted if risky[i] else None)
+            elif kind == "number":
+                ws.write_number(r, j, float(v))
+            elif isinstance(v, dt.date):
+                ws.write_datetime(r, j, v, day)
+            else:
+                ws.write_string(r, j, str(v))
 
 
 def xlsx_bytes(frame: pd.DataFrame, by: str, locale: str = "fr") -> bytes:

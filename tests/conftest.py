@@ -39,6 +39,19 @@ def _as_unprivileged(cmd: list[str]) -> list[str]:
     return cmd
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _store_folder(tmp_path_factory):
+    """Figure stores of non-SQLite test databases go to a temporary folder, not the project's data/."""
+    folder = tmp_path_factory.mktemp("stores")
+    previous = os.environ.get("PROSPECTS_STORE")
+    os.environ["PROSPECTS_STORE"] = str(folder)  # inherited by the servers and commands the tests start
+    yield folder
+    if previous is None:
+        os.environ.pop("PROSPECTS_STORE", None)
+    else:
+        os.environ["PROSPECTS_STORE"] = previous
+
+
 @pytest.fixture(scope="session")
 def pg_server():
     """A real PostgreSQL server on a free loopback port, torn down after the session.
