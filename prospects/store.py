@@ -495,16 +495,20 @@ def _np(table: pa.Table, name: str) -> np.ndarray:
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
-    """A small table as a canonical frame (text as ``object`` with None for null)."""
+    """A small table as a canonical frame (text as ``object`` with None for null).
+
+    Through Python lists: the directory is a few thousand rows, and this avoids setting up
+    Arrow's pandas conversion in every process that opens the firm.
+    """
     out = {}
     for field in table.schema:
-        arr = _array(table, field.name)
+        values = _array(table, field.name).to_pylist()
         if pa.types.is_boolean(field.type):
-            out[field.name] = pd.Series(arr.to_numpy(zero_copy_only=False), dtype=bool)
+            out[field.name] = pd.Series(np.array(values, dtype=bool), dtype=bool)
         elif pa.types.is_integer(field.type):
-            out[field.name] = pd.Series(arr.to_numpy(zero_copy_only=False), dtype=np.int64)
+            out[field.name] = pd.Series(np.array(values, dtype=np.int64), dtype=np.int64)
         else:
-            out[field.name] = pd.Series(arr.to_numpy(zero_copy_only=False), dtype=object)
+            out[field.name] = pd.Series(np.array(values, dtype=object), dtype=object)
     return pd.DataFrame(out)
 
 
