@@ -901,11 +901,29 @@ def escape_nul(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_rejects(rejects: pd.DataFrame, path: Path) -> None:
+def write_rejects(rejects: pd.DataFrame, path: Path, columns: Sequence[str] = REJECT_COLUMNS) -> None:
     """The rejections as a CSV a person can open (UTF-8 with BOM for spreadsheets; NUL escaped)."""
+    path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    escape_nul(rejects.loc[:, list(REJECT_COLUMNS)]).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+    escape_nul(rejects.loc[:, list(columns)]).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
     os.replace(tmp, path)
+
+
+def update_rejects_file(rejects: pd.DataFrame, path: Path, columns: Sequence[str] = REJECT_COLUMNS) -> tuple[Path | None, str | None]:
+    """After a load: write the rejections to ``path``, or remove a stale file when there is none.
+
+    Returns the file written (None when nothing was rejected) and, when the file could not
+    be written or removed, a note saying so (the load itself stands).
+    """
+    try:
+        if len(rejects):
+            write_rejects(rejects, path, columns)
+            return path, None
+        if path.exists():
+            path.unlink()
+    except OSError as exc:
+        return None, f"could not write {path}: {exc.strerror}"
+    return None, None
 
 
 def load_extract(
@@ -942,17 +960,8 @@ def load_extract(
             progress(f"writing {name} ({counts[name].loaded} rows)")
 
     _, store_note = store.replace_content(engine, validated.frames, info, settings=settings, on_table=on_table, progress=progress, allow_shrink=allow_shrink)
-    path = folder / REJECTS_FILE
-    notes = list(validated.notes) + ([store_note] if store_note else [])
-    rejects_path: Path | None = None
-    try:
-        if len(validated.rejects):
-            write_rejects(validated.rejects, path)
-            rejects_path = path
-        elif path.exists():
-            path.unlink()
-    except OSError as exc:
-        notes.append(f"could not write {path}: {exc.strerror}")
+    rejects_path, rejects_note = update_rejects_file(validated.rejects, folder / REJECTS_FILE)
+    notes = [*validated.notes, *(n for n in (store_note, rejects_note) if n)]
     return LoadReport(
         folder=folder,
         counts=counts,

@@ -34,6 +34,19 @@ def test_rejects_file_next_to_the_mapping_or_given_and_stale_one_removed(capsys,
     assert code == 0 and "No row rejected." in out and not default.exists()
 
 
+def test_the_rejects_file_never_holds_a_raw_nul(capsys, sqlite_url, tmp_path):
+    """Whatever a source holds, the rejects file is written through loading's writer (NUL escaped)."""
+    path = setup(tmp_path, [ROWS[0], ROWS[1].replace("En cours", "En\x00cours")])
+    code, _, _ = run(capsys, "--db", sqlite_url, "import", "--mapping", path)
+    raw = (tmp_path / "mapping.rejects.csv").read_bytes()
+    assert code == 1 and b"\x00" not in raw
+    result = im.prepare(path)
+    hostile = result.rejects.assign(value="a\x00b")
+    written = tmp_path / "hostile.csv"
+    im.write_rejects(hostile, written)
+    assert b"\x00" not in written.read_bytes() and b"a\\x00b" in written.read_bytes()
+
+
 def test_an_unusable_import_leaves_the_database_as_it_was(capsys, sqlite_url, tmp_path):
     path = setup(tmp_path)
     assert run(capsys, "--db", sqlite_url, "import", "--mapping", path)[0] == 0

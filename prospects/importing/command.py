@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import db, store
-from ..loading import UnusableExtract
+from ..loading import UnusableExtract, update_rejects_file
 from ..schema import TABLE_ORDER
 from .mapping import read_mapping
 from .report import check_report, summary
-from .result import ImportResult, default_rejects_path, prepare, write_rejects
+from .result import SOURCE_REJECT_COLUMNS, ImportResult, default_rejects_path, prepare
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -45,16 +45,8 @@ def import_into(engine: Any, result: ImportResult, rejects_path: Path | None = N
     }
     _, store_note = store.replace_content(engine, result.validated.frames, info, settings=settings, allow_shrink=allow_shrink)
     path = Path(rejects_path) if rejects_path is not None else default_rejects_path(m.path)
-    notes = list(result.notes) + ([store_note] if store_note else [])
-    written = None
-    try:
-        if len(result.rejects):
-            write_rejects(result.rejects, path)
-            written = path
-        elif path.exists():
-            path.unlink()
-    except OSError as exc:
-        notes.append(f"could not write {path}: {exc.strerror}")
+    written, rejects_note = update_rejects_file(result.rejects, path, SOURCE_REJECT_COLUMNS)
+    notes = [*result.notes, *(n for n in (store_note, rejects_note) if n)]
     result.rejects_path = written
     result.notes = tuple(notes)
     result.seconds += time.monotonic() - start

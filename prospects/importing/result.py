@@ -9,7 +9,6 @@ map statut``) replaces validation's, with the source file, row and column.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..loading import TableCount, Validated, validate_tables
+from ..loading import write_rejects as loading_write_rejects
 from ..schema import TABLE_ORDER
 from .build import ROW_LEVEL, Built, MappingIssue, build
 from .cells import GENERATED
@@ -204,11 +204,8 @@ def source_counts(built: Built, validated: Validated, rejects: pd.DataFrame) -> 
 
 
 def write_rejects(rejects: pd.DataFrame, path: Path) -> None:
-    """The rejections (source, file, row, table, column, source column, value, reason), UTF-8 with BOM."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    rejects.loc[:, list(SOURCE_REJECT_COLUMNS)].to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
-    os.replace(tmp, path)
+    """The rejections (source, file, row, table, column, source column, value, reason), UTF-8 with BOM, NUL escaped."""
+    loading_write_rejects(rejects, Path(path), SOURCE_REJECT_COLUMNS)
 
 
 def default_rejects_path(mapping_path: str | Path) -> Path:
