@@ -896,7 +896,8 @@ def escape_nul(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text never holds a raw NUL byte: each one is written ``\\x00``."""
     out = frame.copy()
     for c in out.columns:
-        if out[c].dtype == object and "\x00" in "".join(v for v in out[c] if isinstance(v, str)):
+        text = pd.api.types.is_object_dtype(out[c].dtype) or pd.api.types.is_string_dtype(out[c].dtype)
+        if text and "\x00" in "".join(v for v in out[c] if isinstance(v, str)):
             out[c] = [v.replace("\x00", "\\x00") if isinstance(v, str) and "\x00" in v else v for v in out[c]]
     return out
 
