@@ -276,6 +276,8 @@ def harden(app: Any, options: ServeOptions, hook: Callable[..., Any]) -> Any:
     app.token = None
     app.auto_token = False
     app.authorizer_class = voila_app.KernelOwnerAuthorizer
+    # kernel websockets: the v1 protocol only (voila_app.V1KernelWebsocketHandler), every frame checked
+    app.kernel_websocket_connection_class = voila_app.CheckedKernelConnection
     if options.auth == "header":
         app.identity_provider_class = voila_app.HeaderIdentity
         app.config.HeaderIdentity.header_name = options.header_name

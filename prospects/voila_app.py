@@ -35,18 +35,21 @@ from __future__ import annotations
 
 import contextvars
 import ipaddress
+import itertools
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import jinja2
 from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.auth.identity import IdentityProvider, User
+from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado import web
 from traitlets import Bool, Dict, List, Unicode
 from voila.app import Voila
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "serve"
 
@@ -195,6 +198,81 @@ class HubIdentity(_NoLogin):
 
 
 # ---------------------------------------------------------------------------
+# the kernel websocket: the v1 protocol only, every frame checked before it is parsed
+
+#: The only kernel websocket protocol served (what JupyterLab and Voilà's page speak).
+V1_PROTOCOL = "v1.kernel.websocket.jupyter.org"
+#: Frames a page may send: the four JSON parts of a Jupyter message and a few binary buffers.
+MAX_FRAME_PARTS = 4 + 64
+
+
+def v1_frame_problem(frame: Any) -> str | None:
+    """Why ``frame`` is not a well-formed v1 kernel message (``None`` if it is).
+
+    The v1 frame is ``n`` (8 bytes, little endian), ``n`` offsets (8 bytes each), the channel
+    name, then the message parts. jupyter_server reads ``n`` and builds a list of ``n``
+    offsets without checking ``n`` against the frame's length: a frame announcing 2**60
+    offsets keeps the server's only thread busy, and its memory growing, until it is killed.
+    Checked here first, in time linear in the frame's length.
+    """
+    if not isinstance(frame, bytes | bytearray | memoryview):
+        return "a text frame (the v1 protocol sends binary frames only)"
+    size = len(frame)
+    if size < 8:
+        return f"{size} bytes: shorter than the frame's header"
+    count = int.from_bytes(frame[:8], "little")
+    if not 6 <= count <= MAX_FRAME_PARTS + 2:
+        return f"announces {count} offsets (a message has 4 to {MAX_FRAME_PARTS} parts after its channel)"
+    header = 8 * (count + 1)
+    if header > size:
+        return f"announces {count} offsets in {size} bytes"
+    offsets = [int.from_bytes(frame[8 * (i + 1):8 * (i + 2)], "little") for i in range(count)]
+    if offsets[0] != header or offsets[-1] != size or any(b < a for a, b in itertools.pairwise(offsets)):
+        return "offsets out of order or outside the frame"
+    return None
+
+
+class CheckedKernelConnection(ZMQChannelsWebsocketConnection):
+    """jupyter_server's kernel websocket connection, with every incoming frame checked first.
+
+    A malformed frame closes the websocket (policy violation) and is logged with who sent
+    it; it never reaches jupyter_server's parser.
+    """
+
+    def handle_incoming_message(self, incoming_msg: Any) -> None:
+        problem = v1_frame_problem(incoming_msg)
+        if problem is None:
+            super().handle_incoming_message(incoming_msg)
+            return
+        handler = self.websocket_handler
+        user = getattr(handler.current_user, "username", None)
+        self.log.warning("prospects serve: malformed frame from %s on kernel %s (%s): websocket closed",
+                         user, self.kernel_id, problem)
+        handler.close(1008, "malformed message")
+
+
+class V1KernelWebsocketHandler(VoilaKernelWebsocketHandler):
+    """The kernel websocket, refused (400) unless the page negotiates the v1 protocol.
+
+    With the legacy protocol (no subprotocol), Voilà's handler reads every binary message
+    the kernel sends as if it were v1 (``read_header_from_binary_message``): the first 8
+    bytes of a legacy frame give a count of about 8.6e17 and the server spins. Browsers
+    (Voilà's page, JupyterLab) always offer v1; only a hand-made client does not.
+    """
+
+    async def pre_get(self) -> None:
+        await super().pre_get()  # authorizes first: someone else's kernel stays a 403
+        offered = [p.strip() for p in self.request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
+        if V1_PROTOCOL not in offered:
+            user = getattr(self.current_user, "username", None)
+            self.log.warning("prospects serve: %s refused a kernel websocket without the %s subprotocol", user, V1_PROTOCOL)
+            raise web.HTTPError(400, "the kernel websocket speaks %s only", V1_PROTOCOL)
+
+    def select_subprotocol(self, subprotocols: list[str]) -> str | None:
+        return V1_PROTOCOL if V1_PROTOCOL in subprotocols else None
+
+
+# ---------------------------------------------------------------------------
 # kernel ownership
 
 
@@ -278,10 +356,21 @@ class ProspectsVoila(Voila):
             settings["hub_auth"] = self.identity_provider.hub_auth  # for the OAuth callback handler
         return settings
 
+    #: Voilà's handlers replaced by ours: a Voilà without one of them must not start.
+    REPLACED_HANDLERS: ClassVar[dict[type, type]] = {
+        VoilaShutdownKernelHandler: OwnedShutdownHandler,
+        VoilaKernelWebsocketHandler: V1KernelWebsocketHandler,
+    }
+
     def init_handlers(self) -> list:
-        handlers = []
+        handlers, replaced = [], set()
         for entry in super().init_handlers():
-            if entry[1] is VoilaShutdownKernelHandler:
-                entry = (entry[0], OwnedShutdownHandler, *entry[2:])
+            ours = self.REPLACED_HANDLERS.get(entry[1])
+            if ours is not None:
+                replaced.add(entry[1])
+                entry = (entry[0], ours, *entry[2:])
             handlers.append(entry)
+        missing = [cls.__name__ for cls in self.REPLACED_HANDLERS if cls not in replaced]
+        if missing:  # a Voilà this module was not written for: refuse to serve rather than serve unchecked
+            raise RuntimeError(f"prospects serve: Voilà no longer routes {', '.join(missing)}; check prospects/voila_app.py")
         return handlers
