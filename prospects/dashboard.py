@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from .figures import Figures
     from .fiscal import Period
 
-__all__ = ["Dashboard", "build_dashboard", "dashboard_from_settings"]
+__all__ = ["Dashboard", "build_dashboard", "dashboard_from_settings", "warm_up"]
 
 log = logging.getLogger("prospects.dashboard")
 
@@ -1047,13 +1047,47 @@ def _kernel_logging() -> None:
         log.propagate = False
 
 
+#: The firm a warm kernel opened ahead of its viewer (:func:`warm_up`), taken once.
+_WARM: dict[str, Any] = {}
+
+
+def warm_up(config: str | None = None) -> None:
+    """Get this kernel ready for a viewer not known yet (``prospects serve``'s warm pool).
+
+    Imports the dashboard's modules and opens the firm with the server's settings, as
+    :func:`dashboard_from_settings` does, and keeps it for that call. No viewer, no viewer
+    data: the login arrives later, injected into the notebook by the server.
+    """
+    from .api import open_firm
+    from .config import load_settings
+
+    _kernel_logging()
+    settings = load_settings(config=config)
+    firm = open_firm(settings=settings)
+    _WARM["firm"] = (settings, firm.extract_info, firm)
+
+
+def _firm_for(settings: Any) -> Firm:
+    """The firm opened by :func:`warm_up` if it is still the one ``settings`` open, else a new one."""
+    from .api import open_firm
+
+    warm = _WARM.pop("firm", None)
+    if warm is not None:
+        warm_settings, info, firm = warm
+        if warm_settings == settings and firm.extract_info == info:  # same settings and date, same load
+            return firm
+        log.info("warm firm not reused: the settings or the data changed since it was opened")
+        firm.engine.dispose()
+    return open_firm(settings=settings)
+
+
 def dashboard_from_settings(login: str | None, *, config: str | None = None, locale: str | None = None) -> w.Box:
     """What the notebook displays: open the firm from the settings (environment, config file) and build.
 
     ``login`` is injected by the server (:mod:`prospects.serving`). Any failure to open the
-    database shows a short message, never a traceback.
+    database shows a short message, never a traceback. In a warm kernel the firm was opened
+    ahead (:func:`warm_up`) and is reused when the settings and the data are unchanged.
     """
-    from .api import open_firm
     from .config import load_settings
 
     _kernel_logging()
@@ -1061,7 +1095,7 @@ def dashboard_from_settings(login: str | None, *, config: str | None = None, loc
     try:
         settings = load_settings(config=config, locale=locale)
         loc = settings.locale
-        firm = open_firm(settings=settings)
+        firm = _firm_for(settings)
         return Dashboard(firm, login, settings.locale).widget
     except AccessDenied as exc:
         return _message_widget(i18n.label("access_denied", loc), str(exc), "pr-denied pr-access-denied")

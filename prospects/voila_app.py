@@ -22,18 +22,25 @@ No token and no password: the identity provider is the authentication.
 
 Kernel ownership
 ----------------
-Voilà starts one kernel per page and the page then talks to it over
-``/api/kernels/<id>/channels``. :class:`OwnedKernelManager` records, for each kernel, the
-viewer whose page started it (the login the prelaunch hook injected, passed through a
-context variable of the request's task), and :class:`KernelOwnerAuthorizer` lets only that
-same identity use the kernel's websocket and REST endpoints; :class:`OwnedShutdownHandler`
-does the same for Voilà's ``/voila/api/shutdown/<id>``. A kernel id seen by someone else
-(a shared link, a log) opens nothing.
+Each page gets one kernel (:mod:`prospects.voila_page`) and then talks to it over
+``/api/kernels/<id>/channels``. :class:`prospects.kernels.OwnedKernelManager` records, for
+each kernel, the viewer whose page asked for it (the login the prelaunch hook checked),
+and :class:`KernelOwnerAuthorizer` lets only that same identity use the kernel's websocket
+and REST endpoints; :class:`OwnedShutdownHandler` does the same for Voilà's
+``/voila/api/shutdown/<id>``. A kernel id seen by someone else (a shared link, a log)
+opens nothing.
+
+The application
+---------------
+:class:`ProspectsVoila` is Voilà with those classes plugged in, the page handler of
+:mod:`prospects.voila_page` (admission, warm kernels, never blank), the kernel websocket
+of this module (v1 only, frames checked), and the watches started with the event loop
+(held kernels, the warm pool, :class:`prospects.admission.LoopWatch`). It refuses to
+start if Voilà stops routing one of the handlers it replaces.
 """
 
 from __future__ import annotations
 
-import contextvars
 import ipaddress
 import itertools
 import os
@@ -44,18 +51,18 @@ import jinja2
 from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.auth.identity import IdentityProvider, User
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
-from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado import web
-from traitlets import Bool, Dict, List, Unicode
+from traitlets import Bool, Integer, List, Unicode
 from voila.app import Voila
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
-TEMPLATES = Path(__file__).resolve().parent / "templates" / "serve"
+from .admission import Admission, LoopWatch, default_limit
+from .kernels import OwnedKernelManager, WarmPool
+from .voila_page import DashboardPageHandler, DashboardPages
 
-#: The viewer whose page is being rendered, set by the prelaunch hook in the request's task,
-#: read when that request starts its kernel.
-launching_for: contextvars.ContextVar[str | None] = contextvars.ContextVar("prospects_launching_for", default=None)
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "serve"
 
 MAX_LOGIN = 256
 
@@ -276,27 +283,6 @@ class V1KernelWebsocketHandler(VoilaKernelWebsocketHandler):
 # kernel ownership
 
 
-class OwnedKernelManager(AsyncMappingKernelManager):
-    """Remembers which viewer's page started each kernel."""
-
-    owners = Dict()
-
-    async def start_kernel(self, *args: Any, **kwargs: Any) -> str:
-        owner = launching_for.get()
-        kernel_id = await super().start_kernel(*args, **kwargs)
-        if owner is None:  # started outside a page request: usable by nobody over HTTP
-            self.log.warning("prospects serve: kernel %s started without a viewer", kernel_id)
-        self.owners[kernel_id] = owner
-        return kernel_id
-
-    def remove_kernel(self, kernel_id: str) -> Any:
-        self.owners.pop(kernel_id, None)
-        return super().remove_kernel(kernel_id)
-
-    def owner(self, kernel_id: str | None) -> str | None:
-        return self.owners.get(kernel_id) if kernel_id else None
-
-
 def _kernel_id(handler: web.RequestHandler) -> str | None:
     kid = getattr(handler, "kernel_id", None)  # the websocket handler sets it before authorizing
     if not kid:
@@ -339,10 +325,20 @@ class OwnedShutdownHandler(VoilaShutdownKernelHandler):
 
 
 class ProspectsVoila(Voila):
-    """Voilà with the refusal page of ``prospects serve`` and owner-checked kernel shutdown."""
+    """Voilà with the page, kernels, websocket and refusal pages of ``prospects serve``."""
 
     refusal_locale = Unicode("fr", config=True)
     allow_remote_hosts = Bool(True, config=True, help="False: only loopback Host headers (no DNS rebinding)")
+    opening_limit = Integer(0, config=True, help="pages whose notebook runs at once (0: two per core)")
+    pool_size = Integer(0, config=True, help="warm kernels kept ready (0: none)")
+    warm_code = Unicode("", config=True, help="what a pool kernel runs to get warm")
+
+    #: What a warm kernel depends on (settings, config file, data, date): set by prospects.serving.
+    pool_fingerprint: Any = staticmethod(lambda: None)
+
+    def initialize(self, argv: Any = None) -> None:
+        super().initialize(argv)
+        route_library_logs(self.log)
 
     def init_settings(self) -> dict:
         settings = super().init_settings()
@@ -354,12 +350,31 @@ class ProspectsVoila(Voila):
         settings["allow_remote_access"] = self.allow_remote_hosts
         if isinstance(self.identity_provider, HubIdentity):
             settings["hub_auth"] = self.identity_provider.hub_auth  # for the OAuth callback handler
+        self.admission = Admission(self.opening_limit or default_limit())
+        self.pages = DashboardPages(self, self.admission, self.refusal_locale)
+        self.loop_watch = LoopWatch()
+        if self.pool_size > 0 and self.warm_code and isinstance(self.kernel_manager, OwnedKernelManager):
+            WarmPool(self.kernel_manager, self.pool_size, self.warm_code, admission=self.admission,
+                     fingerprint=self.pool_fingerprint, kernel_kwargs=self.page_kernel_kwargs())
         return settings
+
+    def page_kernel_kwargs(self) -> dict[str, Any]:
+        """How a pool kernel is started: as a page's kernel (:mod:`prospects.voila_page`), before its page."""
+        import nbformat
+        from voila.utils import ENV_VARIABLE
+
+        notebook = nbformat.read(self.notebook_path, as_version=4)
+        relative = os.path.relpath(self.notebook_path, self.root_dir)
+        env = {**os.environ, ENV_VARIABLE.VOILA_PREHEAT: "False", ENV_VARIABLE.VOILA_BASE_URL: self.base_url,
+               ENV_VARIABLE.VOILA_SERVER_URL: self.server_url or self.base_url}
+        return {"kernel_name": notebook.metadata.get("kernelspec", {}).get("name", "python3"),
+                "path": os.path.dirname(relative), "env": env}
 
     #: Voilà's handlers replaced by ours: a Voilà without one of them must not start.
     REPLACED_HANDLERS: ClassVar[dict[type, type]] = {
         VoilaShutdownKernelHandler: OwnedShutdownHandler,
         VoilaKernelWebsocketHandler: V1KernelWebsocketHandler,
+        TornadoVoilaHandler: DashboardPageHandler,
     }
 
     def init_handlers(self) -> list:
@@ -368,9 +383,48 @@ class ProspectsVoila(Voila):
             ours = self.REPLACED_HANDLERS.get(entry[1])
             if ours is not None:
                 replaced.add(entry[1])
-                entry = (entry[0], ours, *entry[2:])
+                if ours is DashboardPageHandler:
+                    entry = (entry[0], ours, {**entry[2], "pages": self.pages})
+                else:
+                    entry = (entry[0], ours, *entry[2:])
             handlers.append(entry)
         missing = [cls.__name__ for cls in self.REPLACED_HANDLERS if cls not in replaced]
         if missing:  # a Voilà this module was not written for: refuse to serve rather than serve unchecked
             raise RuntimeError(f"prospects serve: Voilà no longer routes {', '.join(missing)}; check prospects/voila_app.py")
         return handlers
+
+    def start(self) -> None:
+        from tornado.ioloop import IOLoop
+
+        IOLoop.current().add_callback(self._start_watches)
+        super().start()
+
+    def _start_watches(self) -> None:
+        self.loop_watch.start()
+        self.kernel_manager.start_background()
+
+    def stop(self) -> None:
+        pool = getattr(self.kernel_manager, "pool", None)
+        self.log.info("prospects serve: stopping; %d pages served, %d could not open; event loop worst stall %.2f s%s",
+                      self.pages.served, self.pages.failed, self.loop_watch.worst,
+                      f"; warm kernels {pool.stats()}" if pool is not None else "")
+        super().stop()
+
+
+def route_library_logs(log: Any) -> None:
+    """Voilà's renderer, nbclient's executor and our own modules log to the server's log.
+
+    They are traitlets configurables created without a parent: by default they write to
+    the ``traitlets`` logger, which has no handler (a cell timeout or a dropped output
+    was logged nowhere).
+    """
+    import logging
+
+    handlers = list(getattr(log, "handlers", []))
+    for name, level in (("traitlets", logging.WARNING), ("prospects.serve", logging.INFO)):
+        logger = logging.getLogger(name)
+        for handler in handlers:
+            if handler not in logger.handlers:
+                logger.addHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = False

@@ -161,7 +161,7 @@ def servers(dbs, hub_api, tmp_path_factory):
         "JUPYTERHUB_HOST": hub_api.url, "JUPYTERHUB_OAUTH_ACCESS_SCOPES": json.dumps(["access:servers!user=part1"]),
     }
     started = {
-        "header": Serve(dbs["sample"], base / "header.log", "--auth", "header"),
+        "header": Serve(dbs["sample"], base / "header.log", "--auth", "header", "--pool-size", "0"),  # counts kernels
         "local": Serve(dbs["sample"], base / "local.log", "--auth", "local", "--user", "part1"),
         "demo": Serve(dbs["demo"], base / "demo.log", "--auth", "header", "--cull-idle-timeout", "600"),
         "hub": Serve(dbs["sample"], base / "hub.log", "--auth", "hub", env=hub_env, port=hub_port),
