@@ -8,6 +8,12 @@ value from :mod:`prospects.tables` and :mod:`prospects.i18n`, every definition f
 Nothing is computed here: a filter change asks the view again, which recomputes from the
 rows it has already loaded (one query only when a fiscal year needs rows not loaded yet).
 
+Opening a page is cheap by construction (``prospects serve`` opens thirty at once on Monday
+morning): the figures and the chart (inline SVG, :func:`prospects.charts.monthly_svg`, no
+matplotlib) come with the first view, the drill-down panel is built the first time a figure
+is clicked, and widgets that are never restyled share one layout and one style model (each
+widget model is a message from the kernel through the server to the browser).
+
 The viewer's login is a constructor argument, injected into the notebook by
 ``prospects serve`` (Voilà's prelaunch hook, :mod:`prospects.serving`); no widget and no
 part of the URL can change it. The filters offered are those of
@@ -39,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 import pandas as pd
+from ipywidgets.widgets.widget_string import HTMLStyle
 
 from . import charts, exports, i18n
 from .dictionary import definition
@@ -195,7 +202,8 @@ CSS = """
 .pr-line-in .pr-num { text-align: right; font-weight: 600; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .pr-line-in .pr-num-prev { text-align: right; color: #6b7a89; font-size: 12px; white-space: nowrap; }
 .pr-line-head .pr-line-in { font-size: 11.5px; color: #6b7a89; text-transform: uppercase; letter-spacing: .4px; }
-img.pr-chart, .pr-chart img { width: 100%; max-width: 1000px; height: auto; }
+.pr-chart, .pr-chart .widget-html-content { width: 100%; max-width: 1000px; margin: 0; }
+.pr-chart svg { display: block; width: 100%; height: auto; }
 .pr-months { flex-wrap: wrap; gap: 4px; }
 .pr-months .widget-button { font-size: 12px; height: 26px; padding: 0 8px; border-radius: 13px;
   background: #eef3f8; color: #1f4e79; border: 1px solid #cfdbe8; width: auto; }
@@ -249,12 +257,33 @@ def _slug(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z_-]", "", text)
 
 
-def _boxed(children: list[w.Widget], *classes: str, vertical: bool = False, **layout: Any) -> w.Box:
+class _Shared:
+    """Layout and style models shared by the widgets that never change theirs (one model each, not one per widget)."""
+
+    def __init__(self) -> None:
+        self.layout = w.Layout()
+        self.auto = w.Layout(width="auto")
+        self.html = HTMLStyle()
+        self.button = w.ButtonStyle()
+
+
+def _boxed(children: list[w.Widget], *classes: str, vertical: bool = False, shared: _Shared | None = None,
+           **layout: Any) -> w.Box:
     cls = w.VBox if vertical else w.HBox
-    box = cls(children, layout=w.Layout(**layout)) if layout else cls(children)
+    if layout:
+        box = cls(children, layout=w.Layout(**layout))
+    else:
+        box = cls(children, layout=shared.layout) if shared is not None else cls(children)
     for c in classes:
         box.add_class(c)
     return box
+
+
+def _html(value: str = "", *classes: str, shared: _Shared | None = None) -> w.HTML:
+    widget = w.HTML(value, layout=shared.layout, style=shared.html) if shared is not None else w.HTML(value)
+    for c in classes:
+        widget.add_class(c)
+    return widget
 
 
 @dataclass(frozen=True)
@@ -276,12 +305,13 @@ class DrillState:
 class _Clickable:
     """A rich HTML block made clickable by a transparent button laid over it (with the tooltip)."""
 
-    def __init__(self, css: tuple[str, ...], description: str, tooltip: str, on_click: Callable[[], None]):
-        self.html = w.HTML()
-        self.button = w.Button(description=description, tooltip=tooltip)
+    def __init__(self, css: tuple[str, ...], description: str, tooltip: str, on_click: Callable[[], None],
+                 shared: _Shared):
+        self.html = _html(shared=shared)
+        self.button = w.Button(description=description, tooltip=tooltip, layout=shared.layout, style=shared.button)
         self.button.add_class("pr-hit")
         self.button.on_click(lambda _b: on_click())
-        self.box = w.Box([self.html, self.button])
+        self.box = w.Box([self.html, self.button], layout=shared.layout)
         for c in css:
             self.box.add_class(c)
 
@@ -310,16 +340,16 @@ class Dashboard:
         self.drill_frame: pd.DataFrame | None = None
         self._frames: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
         self._downloads: OrderedDict[tuple, str] = OrderedDict()
-        self._charts: OrderedDict[tuple, bytes] = OrderedDict()
+        self._charts: OrderedDict[tuple, str] = OrderedDict()
         self._syncing = False
-        self.style = w.HTML(CSS)
-        self.header = w.HTML()
-        self.header.add_class("pr-header-html")
-        self.status = w.HTML("")
-        self.status.add_class("pr-status")
-        self.message = w.HTML("")
-        self.message.add_class("pr-message")
-        self.root = _boxed([self.style], "pr-root", vertical=True)
+        self.month_kind = "signed_budget"  # what a month's button opens: its signed budget or its won prospects
+        self.drill_backdrop: w.Box | None = None  # the drill-down panel, built when first opened
+        self._shared = sh = _Shared()
+        self.style = _html(CSS, shared=sh)
+        self.header = _html("", "pr-header-html", shared=sh)
+        self.status = _html("", "pr-status", shared=sh)
+        self.message = _html("", "pr-message", shared=sh)
+        self.root = _boxed([self.style], "pr-root", vertical=True, shared=sh)
         try:
             self.view = firm.as_viewer(login)  # type: ignore[arg-type]
         except AccessDenied as exc:
@@ -377,12 +407,12 @@ class Dashboard:
     def _show_denied(self, reason: str) -> None:
         title = self._l("access_denied")
         self.header.value = self._header_html(None)
-        denied = w.HTML(
+        denied = _html(
             f'<div class="pr-denied"><div class="pr-denied-title">{_esc(title)}</div>'
-            f'<div>{_esc(reason)}</div><div class="pr-note">{_esc(self._u("denied_hint"))}</div></div>'
+            f'<div>{_esc(reason)}</div><div class="pr-note">{_esc(self._u("denied_hint"))}</div></div>',
+            "pr-access-denied", shared=self._shared,
         )
-        denied.add_class("pr-access-denied")
-        card = _boxed([denied], "pr-card", vertical=True)
+        card = _boxed([denied], "pr-card", vertical=True, shared=self._shared)
         self.root.children = (self.style, self._header_box(), card)
 
     # -- layout -------------------------------------------------------------------
@@ -405,12 +435,12 @@ class Dashboard:
         )
 
     def _header_box(self) -> w.Box:
-        box = _boxed([self.header], "pr-header", vertical=True)
-        return box
+        return _boxed([self.header], "pr-header", vertical=True, shared=self._shared)
 
     def _build(self) -> None:
         assert self.view is not None
         loc = self.locale
+        sh = self._shared
         current = self.view.period()
         previous = self.view.period(previous=True)
         # -- filters --------------------------------------------------------------
@@ -457,7 +487,7 @@ class Dashboard:
             org = _boxed(
                 [self._labelled(self._u("region"), self.region), self._labelled(self._u("agency"), self.agency),
                  self._labelled(self._u("team"), self.team)],
-                "pr-org",
+                "pr-org", shared=sh,
             )
             groups.append(self._group(self._l("organisation"), org, "pr-group-org"))
             self.collaborator_box = w.Combobox(
@@ -476,9 +506,10 @@ class Dashboard:
             if not self._people:
                 self.collaborator_box.disabled = self.clear_collaborator.disabled = True
             groups.append(
-                self._group(self._l("collaborators"), _boxed([self.collaborator_box, self.clear_collaborator], "pr-collab"), "pr-group-collab")
+                self._group(self._l("collaborators"),
+                            _boxed([self.collaborator_box, self.clear_collaborator], "pr-collab", shared=sh), "pr-group-collab")
             )
-        filters = _boxed(groups, "pr-filters")
+        filters = _boxed(groups, "pr-filters", shared=sh)
         # -- indicator table --------------------------------------------------------
         self.cells: dict[str, _Clickable] = {}
         for code in (*TABLE_CELLS, "converted_prospects"):
@@ -486,31 +517,29 @@ class Dashboard:
             if code == "signed_budget":
                 css = (*css, "pr-wide")
             self.cells[code] = _Clickable(
-                css, self._l(code), definition(code, loc), lambda c=code: self._guard(self._open)(DrillState(c))
+                css, self._l(code), definition(code, loc), lambda c=code: self._guard(self._open)(DrillState(c)), sh,
             )
-        self.period_html = w.HTML()
-        self.period_html.add_class("pr-period")
-        grid = w.Box([self.cells[c].box for c in TABLE_CELLS])
+        self.period_html = _html("", "pr-period", shared=sh)
+        grid = w.Box([self.cells[c].box for c in TABLE_CELLS], layout=sh.layout)
         grid.add_class("pr-grid")
-        hint = w.HTML(f'<div class="pr-hint">{_esc(self._u("hint"))}</div>')
+        hint = _html(f'<div class="pr-hint">{_esc(self._u("hint"))}</div>', shared=sh)
         table_card = _boxed(
-            [w.HTML(f'<div class="pr-card-title">{_esc(self._l("table"))}</div>'), self.period_html, grid, hint],
+            [_html(f'<div class="pr-card-title">{_esc(self._l("table"))}</div>', shared=sh), self.period_html, grid, hint],
             "pr-card", "pr-table-card", vertical=True, flex="3 1 640px",
         )
         # -- beside: conversion, rates, median, ageing ------------------------------
-        self.rates_html = w.HTML()
-        self.ageing_head = w.HTML()
-        self.ageing_head.add_class("pr-line-head")
-        self.ageing_rows = _boxed([], "pr-ageing", vertical=True)
+        self.rates_html = _html(shared=sh)
+        self.ageing_head = _html("", "pr-line-head", shared=sh)
+        self.ageing_rows = _boxed([], "pr-ageing", vertical=True, shared=sh)
         self.buckets: dict[str, _Clickable] = {}
         side = _boxed(
             [
-                w.HTML(f'<div class="pr-card-title">{_esc(self._u("rates"))}</div>'),
+                _html(f'<div class="pr-card-title">{_esc(self._u("rates"))}</div>', shared=sh),
                 self.cells["converted_prospects"].box,
                 self.rates_html,
-                w.HTML(
+                _html(
                     f'<div class="pr-card-title" style="margin-top:12px" title="{_esc(definition("ageing", loc))}">'
-                    f'{_esc(self._l("ageing"))}</div>'
+                    f'{_esc(self._l("ageing"))}</div>', shared=sh,
                 ),
                 self.ageing_head,
                 self.ageing_rows,
@@ -518,45 +547,51 @@ class Dashboard:
             "pr-card", "pr-side-card", vertical=True, flex="2 1 340px",
         )
         # -- chart and months -------------------------------------------------------
-        self.chart = w.Image(format="png", layout=w.Layout(width="100%", max_width="1000px"))
-        self.chart.add_class("pr-chart")
+        self.chart = _html("", "pr-chart", shared=sh)  # inline SVG (charts.monthly_svg)
         self.months: dict[str, w.Button] = {}
-        self.months_box = _boxed([], "pr-months")
+        self.months_box = _boxed([], "pr-months", shared=sh)
         chart_card = _boxed(
             [
-                w.HTML(
-                    f'<div class="pr-card-title" title="{_esc(definition("won_prospects", loc))}">{_esc(self._l("chart"))}</div>'
+                _html(
+                    f'<div class="pr-card-title" title="{_esc(definition("won_prospects", loc))}">{_esc(self._l("chart"))}</div>',
+                    shared=sh,
                 ),
                 self.chart,
-                w.HTML(f'<div class="pr-hint">{_esc(self._u("months"))}</div>'),
+                _html(f'<div class="pr-hint">{_esc(self._u("months"))}</div>', shared=sh),
                 self.months_box,
             ],
-            "pr-card", "pr-chart-card", vertical=True,
+            "pr-card", "pr-chart-card", vertical=True, shared=sh,
         )
-        # -- drill-down (an overlay panel) ------------------------------------------
-        self._build_drill()
+        # the drill-down panel (an overlay) is built the first time a figure is clicked
         body = _boxed(
             [_boxed([table_card, side], "pr-top", flex_flow="row wrap", align_items="stretch"), chart_card],
-            "pr-body", vertical=True,
+            "pr-body", vertical=True, shared=sh,
         )
-        top = _boxed([filters, self.status, self.message], "pr-controls", vertical=True)
-        self.root.children = (self.style, self._header_box(), top, body, self.drill_backdrop)
+        top = _boxed([filters, self.status, self.message], "pr-controls", vertical=True, shared=sh)
+        self.root.children = (self.style, self._header_box(), top, body)
 
     def _group(self, title: str, content: w.Widget, css: str) -> w.Box:
-        return _boxed([w.HTML(f'<div class="pr-group-label">{_esc(title)}</div>'), content], "pr-group", css, vertical=True)
+        sh = self._shared
+        return _boxed([_html(f'<div class="pr-group-label">{_esc(title)}</div>', shared=sh), content], "pr-group", css,
+                      vertical=True, shared=sh)
 
     def _labelled(self, title: str, content: w.Widget) -> w.Box:
-        return _boxed([w.HTML(f'<div class="pr-note">{_esc(title)}</div>'), content], "pr-labelled", vertical=True)
+        sh = self._shared
+        return _boxed([_html(f'<div class="pr-note">{_esc(title)}</div>', shared=sh), content], "pr-labelled",
+                      vertical=True, shared=sh)
 
     def _build_drill(self) -> None:
-        self.drill_title = w.HTML()
-        self.drill_title.add_class("pr-drill-title")
-        self.drill_close = w.Button(description=f"{self._l('close')} ×", layout=w.Layout(width="auto"))
+        """The drill-down panel, once, the first time a figure, a month or a bucket is opened."""
+        if self.drill_backdrop is not None:
+            return
+        sh = self._shared
+        self.drill_title = _html("", "pr-drill-title", shared=sh)
+        self.drill_close = w.Button(description=f"{self._l('close')} ×", layout=sh.auto, style=sh.button)
         self.drill_close.add_class("pr-drill-close")
         self.drill_close.on_click(lambda _b: self.close_drill())
         self.drill_month_kind = w.ToggleButtons(
             options=[(self._u("month_fees"), "signed_budget"), (self._u("month_won"), "won_prospects")],
-            value="signed_budget",
+            value=self.month_kind,
         )
         self.drill_month_kind.add_class("pr-drill-month-kind")
         self.drill_month_kind.observe(self._guard(self._on_month_kind), names="value")
@@ -571,28 +606,26 @@ class Dashboard:
                                            style={"button_width": "38px"})
         self.drill_order.add_class("pr-drill-order")
         self.drill_order.observe(self._guard(self._on_sort), names="value")
-        self.drill_downloads = w.HTML()
-        self.drill_downloads.add_class("pr-dl")
+        self.drill_downloads = _html("", "pr-dl", shared=sh)
         self.drill_prepare = w.Button(description="", icon="download", layout=w.Layout(width="auto"))
         self.drill_prepare.add_class("pr-download-prepare")
         self.drill_prepare.on_click(lambda _b: self._guard(self._prepare_downloads)())
-        self.drill_table = w.HTML()
-        self.drill_table.add_class("pr-drill-table")
-        self.drill_note = w.HTML()
-        self.drill_footer = w.HTML()
-        self.drill_footer.add_class("pr-drill-footer")
-        sort_box = _boxed([w.HTML(f'<span class="pr-note">{_esc(self._u("sort_by"))}</span>'), self.drill_sort, self.drill_order],
-                          "pr-sortbox", align_items="center")
-        tools = _boxed([self.drill_by, sort_box, self.drill_prepare, self.drill_downloads], "pr-drill-tools")
-        self.drill_month_row = _boxed([self.drill_month_kind], "pr-drill-month-row")
+        self.drill_table = _html("", "pr-drill-table", shared=sh)
+        self.drill_note = _html(shared=sh)
+        self.drill_footer = _html("", "pr-drill-footer", shared=sh)
+        sort_box = _boxed([_html(f'<span class="pr-note">{_esc(self._u("sort_by"))}</span>', shared=sh), self.drill_sort,
+                           self.drill_order], "pr-sortbox", align_items="center")
+        tools = _boxed([self.drill_by, sort_box, self.drill_prepare, self.drill_downloads], "pr-drill-tools", shared=sh)
+        self.drill_month_row = _boxed([self.drill_month_kind], "pr-drill-month-row")  # a layout of its own: shown or hidden
         panel = _boxed(
-            [_boxed([self.drill_title, self.drill_close], "pr-drill-head"), self.drill_month_row, tools,
+            [_boxed([self.drill_title, self.drill_close], "pr-drill-head", shared=sh), self.drill_month_row, tools,
              self.drill_table, self.drill_note, self.drill_footer],
-            "pr-drill", vertical=True,
+            "pr-drill", vertical=True, shared=sh,
         )
         self.drill_panel = panel
         self.drill_backdrop = _boxed([panel], "pr-drill-backdrop", vertical=True)
         self.drill_backdrop.layout.display = "none"
+        self.root.children = (*self.root.children, self.drill_backdrop)
 
     # -- the organisation cascade ---------------------------------------------------
     def _cascade(self) -> None:
@@ -656,6 +689,7 @@ class Dashboard:
         self._refresh()
 
     def _on_month_kind(self, _change: Any = None) -> None:
+        self.month_kind = self.drill_month_kind.value
         if self.drill_state is not None and self.drill_state.month is not None:
             self._show_drill(replace(self.drill_state, indicator=self.drill_month_kind.value, sort=None))
 
@@ -691,7 +725,8 @@ class Dashboard:
         """Hide the drill-down panel."""
         self.drill_state = None
         self.drill_frame = None
-        self.drill_backdrop.layout.display = "none"
+        if self.drill_backdrop is not None:
+            self.drill_backdrop.layout.display = "none"
 
     # -- figures ----------------------------------------------------------------------
     def _current_period(self) -> Period:
@@ -781,7 +816,7 @@ class Dashboard:
             self.buckets = {
                 b: _Clickable(("pr-line", "pr-click", f"pr-bucket-{_slug(b)}"), b,
                               self._u("bucket_tip", bucket=label),
-                              lambda b=b: self._guard(self._open)(DrillState("offers_in_progress", bucket=b)))
+                              lambda b=b: self._guard(self._open)(DrillState("offers_in_progress", bucket=b)), self._shared)
                 for b, label in zip(codes, table["bucket"], strict=True)
             }
             self.ageing_rows.children = [c.box for c in self.buckets.values()]
@@ -793,21 +828,21 @@ class Dashboard:
 
     def _show_chart(self, figs: Figures) -> None:
         key = (figs.period, self.unit, self.collaborator)
-        png = self._charts.get(key)
-        if png is None:
-            png = charts.to_png(charts.monthly_chart(figs.monthly, self.locale, title=False))
-            self._charts[key] = png
+        svg = self._charts.get(key)
+        if svg is None:
+            svg = charts.monthly_svg(figs.monthly, self.locale)
+            self._charts[key] = svg
             while len(self._charts) > 24:
                 self._charts.popitem(last=False)
-        self.chart.value = png
+        self.chart.value = svg
         table = monthly_table(figs, self.locale)
         months = list(figs.monthly["month"])
         if months != list(self.months):
             self.months = {}
             for m in months:
-                b = w.Button(layout=w.Layout(width="auto"))
+                b = w.Button(layout=self._shared.auto, style=self._shared.button)
                 b.add_class(f"pr-month-{m}")
-                b.on_click(lambda _b, m=m: self._guard(self._open)(DrillState(self.drill_month_kind.value, month=m)))
+                b.on_click(lambda _b, m=m: self._guard(self._open)(DrillState(self.month_kind, month=m)))
                 self.months[m] = b
             self.months_box.children = list(self.months.values())
         for m, r, won in zip(months, table.itertuples(index=False), figs.monthly["won_prospects"], strict=True):
@@ -835,6 +870,7 @@ class Dashboard:
         return frame
 
     def _show_drill(self, state: DrillState) -> None:
+        self._build_drill()
         frame = self._frame(state)
         self.drill_state, self.drill_frame = state, frame
         loc = self.locale

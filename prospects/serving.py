@@ -367,6 +367,9 @@ def harden(app: Any, options: ServeOptions, hook: Callable[..., Any]) -> Any:
     # the page shows the live widgets: no copy of their state in the notebook, no timings
     app.config.VoilaExecutor.store_widget_state = False
     app.config.VoilaExecutor.record_timing = False
+    # kernels talk to the server over Unix sockets in Voilà's private connection folder (mode 0700):
+    # no TCP port another local user could reach, none another program could take first
+    app.config.KernelManager.transport = "ipc"
     # capacity: pages at once, warm kernels, kernels per login, held kernels
     app.opening_limit = options.opening_limit or 0
     app.pool_size = default_pool_size() if options.pool_size is None else options.pool_size

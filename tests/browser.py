@@ -78,7 +78,7 @@ class Serve:
     """A real ``prospects serve`` on a free loopback port; :meth:`start` then :meth:`wait`, :meth:`stop`."""
 
     def __init__(self, db_url: str, log: Path, *args: str, today: str = "2026-11-29",
-                 env: Mapping[str, str] | None = None, port: int | None = None):
+                 env: Mapping[str, str] | None = None, port: int | None = None, notebook: Path | None = None):
         self.port = port or free_port()
         self.log_path = log
         self.args = ["--db", db_url, "serve", *args, "--no-browser"]
@@ -86,13 +86,42 @@ class Serve:
             self.args += ["--port", str(self.port)]
         self.env = {**os.environ, "PROSPECTS_TODAY": today, "PROSPECTS_LOCALE": "fr", "PYTHONUNBUFFERED": "1", **(env or {})}
         self.env.pop("PROSPECTS_DB", None)
+        # another notebook than the dashboard's: tests/serve_notebook.py
+        self.command = ["-m", "tests.serve_notebook", str(notebook)] if notebook else ["-m", "prospects.cli"]
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Serve:
         self._log = self.log_path.open("w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "prospects.cli", *self.args], stdout=self._log,
+        self.proc = subprocess.Popen([sys.executable, *self.command, *self.args], stdout=self._log,
                                      stderr=subprocess.STDOUT, env=self.env, cwd=ROOT)
         return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_log(self, pattern: str, timeout: float = 90, count: int = 1) -> list[re.Match]:
+        """Wait until the server's log has ``count`` lines matching ``pattern``; the matches."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = list(re.finditer(pattern, self.log()))
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{count} × {pattern!r} not in the server's log after {timeout} s:\n{self.log()[-3000:]}")
+            time.sleep(0.1)
+
+    def kernel_ids(self) -> dict[str, int]:
+        """The server's kernels: id (from the connection file's name) → process id."""
+        out = {}
+        for pid in self.kernels():
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            found = re.search(r"kernel-([0-9a-f-]{36})\.json", cmd)
+            if found:
+                out[found.group(1)] = pid
+        return out
 
     def wait(self) -> Serve:
         assert self.proc is not None

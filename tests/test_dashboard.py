@@ -137,7 +137,9 @@ def test_firm_wide_figures_with_previous_year_and_definitions(director):
     assert f"80{NNBSP}%" in rates and f"90{NNBSP}%" in rates and "41 jours" in rates
     over = text(director.buckets[">180"].html.value)
     assert over == f">180 jours 1 {eur('5 000')}"
-    assert director.chart.value[:4] == b"\x89PNG"
+    chart = director.chart.value  # inline SVG: a bar per month, its amounts in its tooltip
+    assert chart.startswith("<svg") and chart.count('class="pr-bar"') == 11
+    assert re.search(r'data-month="2026-03"><title>mars 2026 : Récurrent [^<]*, Exceptionnel [^<]*, Prospects gagnés \d', chart)
     assert list(director.months) == [f"2026-{m:02d}" for m in range(1, 12)]
     assert director.months["2026-03"].description == "mars 2026"
     assert eur("14 500") in director.months["2026-03"].tooltip
