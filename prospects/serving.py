@@ -115,19 +115,22 @@ class PoolFingerprint:
     before reusing what it opened (:func:`prospects.dashboard.dashboard_from_settings`).
     """
 
-    def __init__(self, settings: Settings, *, today_explicit: bool, data_every: float = 30.0):
+    def __init__(self, settings: Settings, *, today_explicit: bool, data_every: float = 30.0,
+                 clock: Callable[[], Any] | None = None):
+        import datetime as dt
+
         self.settings = settings
         self.today_explicit = today_explicit
         self.data_every = data_every
+        self.clock = clock or dt.date.today
         self._data: Any = None
         self._data_at = float("-inf")
         self._engine: Any = None
 
     def __call__(self) -> tuple:
-        import datetime as dt
         import time
 
-        day = None if self.today_explicit else dt.date.today()
+        day = None if self.today_explicit else self.clock()
         config = self.settings.config_file
         try:
             stat = config.stat() if config is not None else None

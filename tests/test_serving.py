@@ -264,6 +264,32 @@ def test_the_prelaunch_hook_records_the_kernel_owner_and_refuses_unknown_logins(
     assert handler.viewer_login == "staff1"
 
 
+def test_the_pool_fingerprint_changes_with_the_date_the_config_file_and_the_data(sample_settings, tmp_path):
+    import datetime as dt
+    import time
+
+    conf = tmp_path / "prospects.toml"
+    conf.write_text('locale = "fr"\n')
+    day = [dt.date(2026, 11, 29)]
+    fingerprint = serving.PoolFingerprint(sample_settings.with_(config_file=conf), today_explicit=False, data_every=0,
+                                          clock=lambda: day[0])
+    first = fingerprint()
+    assert fingerprint() == first  # nothing changed
+    day[0] = dt.date(2026, 11, 30)  # midnight
+    assert fingerprint() != first
+    second = fingerprint()
+    conf.write_text('locale = "en"\n# edited\n')
+    assert fingerprint() != second
+    third = fingerprint()
+    time.sleep(1.1)  # extract_info's loaded_at counts seconds
+    db.replace_all(db.make_engine(sample_settings.db_url), sample_firm())  # a new load
+    assert fingerprint() != third
+    fixed = serving.PoolFingerprint(sample_settings, today_explicit=True, clock=lambda: day[0])
+    before = fixed()
+    day[0] = dt.date(2026, 12, 1)
+    assert fixed() == before  # --today fixed: the system date does not matter
+
+
 def test_the_documented_nginx_configuration_is_the_shipped_file():
     from pathlib import Path
 
