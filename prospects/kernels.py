@@ -25,9 +25,16 @@ is used once:
   handed out, and discarded if the settings, the config file, the data or the date changed
   since it was warmed (``fingerprint``); the dashboard checks the firm again in the kernel;
 * the pool refills after a hand-out one kernel at a time, through :class:`prospects.admission.Admission`
-  as background work (only when no page waits), with its CPU niced while it warms when the
-  server is allowed to restore the priority at hand-out (root, or ``RLIMIT_NICE``);
+  as background work (only when no page waits), and warms at a lower CPU priority still when the
+  server may raise it back at hand-out (root, or ``RLIMIT_NICE``);
 * pool kernels have no owner (usable by nobody over HTTP) and are not culled as idle.
+
+CPU priority
+------------
+Every kernel runs at niceness :data:`KERNEL_NICENESS` (5), the server at its own (0): when
+the cores are busy opening pages, the one process that answers every open page — its
+filter changes, its websocket, the next requests — comes first, and the kernels share
+the rest equally.
 
 Held kernels
 ------------
@@ -56,8 +63,10 @@ from traitlets import Dict, Float, Integer
 HEALTH_TIMEOUT = 5.0
 #: How long warming a kernel may take (start, imports, opening the firm).
 WARM_TIMEOUT = 120.0
-#: Niceness of a kernel while it warms (restored to 0 when handed out).
-WARM_NICENESS = 10
+#: Niceness of every kernel: below the server, which answers every page.
+KERNEL_NICENESS = 5
+#: Niceness of a pool kernel while it warms, when the server may set it back to KERNEL_NICENESS.
+WARM_NICENESS = 15
 #: How often the pool looks for stale kernels and the manager for held ones.
 CHECK_INTERVAL = 10.0
 
@@ -90,6 +99,7 @@ class OwnedKernelManager(AsyncMappingKernelManager):
         how = "warm"
         if kernel_id is None:
             kernel_id = await super().start_kernel(*args, **kwargs)
+            self.set_niceness(kernel_id, KERNEL_NICENESS)
             how = "new"
         self.owners[kernel_id] = owner
         self.opened_at[kernel_id] = time.monotonic()
@@ -97,9 +107,17 @@ class OwnedKernelManager(AsyncMappingKernelManager):
         self._close_beyond_cap(owner)
         return kernel_id
 
-    async def start_pool_kernel(self, **kwargs: Any) -> str:
+    async def start_pool_kernel(self, niceness: int = KERNEL_NICENESS, **kwargs: Any) -> str:
         """A kernel for the warm pool: no owner yet."""
-        return await super().start_kernel(**kwargs)
+        kernel_id = await super().start_kernel(**kwargs)
+        self.set_niceness(kernel_id, niceness)
+        return kernel_id
+
+    def set_niceness(self, kernel_id: str, niceness: int) -> bool:
+        """Set the CPU niceness of a kernel's process (every thread); whether it worked."""
+        km = self.get_kernel(kernel_id) if kernel_id in self else None
+        pid = kernel_pid(km) if km is not None else None
+        return pid is not None and renice(pid, niceness)
 
     def owner(self, kernel_id: str | None) -> str | None:
         return self.owners.get(kernel_id) if kernel_id else None
@@ -179,6 +197,14 @@ class OwnedKernelManager(AsyncMappingKernelManager):
         if self.pool is not None:
             self.pool.start()
 
+    def stop_background(self) -> None:
+        """Stop the watch and the pool (the server is stopping; its kernels are shut down next)."""
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
+        if self.pool is not None:
+            self.pool.stop()
+
     async def _watch_held(self) -> None:
         while True:
             await asyncio.sleep(min(CHECK_INTERVAL, max(0.5, self.connect_timeout / 4)))
@@ -201,12 +227,12 @@ class WarmKernel:
     warmed_at: float
 
 
-def can_restore_priority() -> bool:
-    """Whether this process may set a niced kernel back to priority 0 (root, or ``RLIMIT_NICE`` ≥ 20)."""
+def may_lower_niceness_to(niceness: int) -> bool:
+    """Whether this process may bring a kernel's niceness back down to ``niceness`` (root, or ``RLIMIT_NICE``)."""
     if os.geteuid() == 0:
         return True
     try:
-        return resource.getrlimit(resource.RLIMIT_NICE)[0] >= 20
+        return resource.getrlimit(resource.RLIMIT_NICE)[0] >= 20 - niceness
     except (ValueError, OSError):  # pragma: no cover - not Linux
         return False
 
@@ -250,7 +276,7 @@ class WarmPool:
         self.failures = 0
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._restore = can_restore_priority()
+        self._warm_niceness = WARM_NICENESS if may_lower_niceness_to(KERNEL_NICENESS) else KERNEL_NICENESS
         km.pool = self
 
     @property
@@ -270,6 +296,14 @@ class WarmPool:
         if self._task is None and self.size > 0:
             self._task = asyncio.ensure_future(self._fill_forever())
 
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        for warm in self.ready:
+            with contextlib.suppress(Exception):
+                warm.client.stop_channels()
+
     def wake(self) -> None:
         self._wakeup.set()
 
@@ -286,7 +320,7 @@ class WarmPool:
                 if not await self._healthy(warm):
                     self._discard(warm, "it failed its health check")
                     continue
-                if warm.niced and not self._set_priority(warm.kernel_id, 0):
+                if warm.niced and not self.km.set_niceness(warm.kernel_id, KERNEL_NICENESS):
                     self.log.warning("prospects serve: warm kernel %s keeps its lower priority", warm.kernel_id)
                 warm.client.stop_channels()
                 self.handed_out += 1
@@ -313,11 +347,6 @@ class WarmPool:
             warm.client.stop_channels()
         self.log.info("prospects serve: warm kernel %s discarded: %s", warm.kernel_id, why)
         self.km.close_kernel(warm.kernel_id, why)
-
-    def _set_priority(self, kernel_id: str, niceness: int) -> bool:
-        km = self.km.get_kernel(kernel_id) if kernel_id in self.km else None
-        pid = kernel_pid(km) if km is not None else None
-        return pid is not None and renice(pid, niceness)
 
     # -- filling ------------------------------------------------------------------------
     async def _fill_forever(self) -> None:
@@ -351,11 +380,11 @@ class WarmPool:
 
     async def _warm_one(self) -> bool:
         fingerprint = self.fingerprint()
-        kernel_id = await self.km.start_pool_kernel(**self.kernel_kwargs)
+        kernel_id = await self.km.start_pool_kernel(niceness=self._warm_niceness, **self.kernel_kwargs)
+        niced = self._warm_niceness != KERNEL_NICENESS
         self.warming.add(kernel_id)
         client = None
         try:
-            niced = self._restore and self._set_priority(kernel_id, WARM_NICENESS)
             client = self.km.get_kernel(kernel_id).client()
             client.start_channels()
             start = time.monotonic()

@@ -400,14 +400,20 @@ class ProspectsVoila(Voila):
         super().start()
 
     def _start_watches(self) -> None:
+        import asyncio
+
         self.loop_watch.start()
         self.kernel_manager.start_background()
+        self._prepared = asyncio.ensure_future(self.pages.prepare())
 
     def stop(self) -> None:
         pool = getattr(self.kernel_manager, "pool", None)
         self.log.info("prospects serve: stopping; %d pages served, %d could not open; event loop worst stall %.2f s%s",
                       self.pages.served, self.pages.failed, self.loop_watch.worst,
                       f"; warm kernels {pool.stats()}" if pool is not None else "")
+        self.loop_watch.stop()
+        if isinstance(self.kernel_manager, OwnedKernelManager):
+            self.kernel_manager.stop_background()
         super().stop()
 
 

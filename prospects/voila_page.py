@@ -99,25 +99,57 @@ class DashboardPages:
             self._notebook = await NotebookRenderer.load_notebook(renderer, path)
         return copy.deepcopy(self._notebook)
 
-    def page_config(self, handler: VoilaHandler) -> dict:
+    def page_config(self) -> dict:
+        """Voilà's page configuration (it reads every lab extension's package.json): once."""
         if self._page_config is None:
-            self._page_config = get_page_config(base_url=handler.base_url, settings=handler.settings, log=handler.log,
-                                                voila_configuration=handler.voila_configuration)
+            app = self.app
+            self._page_config = get_page_config(base_url=app.base_url, settings=app.app.settings, log=app.log,
+                                                voila_configuration=app.voila_configuration)
         return copy.deepcopy(self._page_config)
 
-    def exporter(self, renderer: DashboardRenderer) -> VoilaExporter:
+    def exporter(self) -> VoilaExporter:
         """One exporter (one Jinja environment, templates compiled once) for every page."""
         if self._exporter is None:
-            vc = renderer.voila_configuration
+            app = self.app
+            vc = app.voila_configuration
             paths = [str(TEMPLATES), *collect_template_paths(["voila", "nbconvert"], vc.template)]
             exporter = VoilaExporter(
-                template_paths=paths, template_name=vc.template, config=renderer.traitlet_config,
-                contents_manager=renderer.contents_manager, theme=vc.theme, base_url=renderer.base_url,
-                show_margins=vc.show_margins, mathjax_url=f"{renderer.mathjax_url}?config={renderer.mathjax_config}",
+                template_paths=paths, template_name=vc.template, config=app.config,
+                contents_manager=app.contents_manager, theme=vc.theme, base_url=app.base_url,
+                show_margins=vc.show_margins, mathjax_url=f"{app.mathjax_url}?config={app.mathjax_config}",
             )
             exporter.exclude_input = exporter.exclude_output_prompt = exporter.exclude_input_prompt = True
             self._exporter = exporter
         return self._exporter
+
+    async def prepare(self) -> None:
+        """Compile the page's templates before the first request (a page rendered up to its kernel, none started)."""
+        nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": ""}})
+        page_config = self.page_config()
+
+        async def no_kernel(*_args: Any, **_kwargs: Any) -> str:
+            raise _Prepared
+
+        context = {"frontend": "voila", "main_js": "voila.js", "kernel_start": no_kernel, "notebook_execute": no_kernel,
+                   "cell_generator": no_kernel, "progressive_rendering": False}
+        resources = {"base_url": self.app.base_url, "theme": self.app.voila_configuration.theme,
+                     "template": self.app.voila_configuration.template, "metadata": {"name": "dashboard"},
+                     "page_config": page_config, "prospects": self.texts()}
+        try:
+            async for _ in self.exporter().generate_from_notebook_node(nb, resources=resources, extra_context=context,
+                                                                       page_config=page_config):
+                pass
+        except _Prepared:
+            pass
+
+    def texts(self) -> dict[str, str]:
+        """The page template's sentences, in the server's language."""
+        return {"page_error": PAGE_ERROR[self.locale], "connection_lost": CONNECTION_LOST[self.locale],
+                "loading": LOADING[self.locale]}
+
+
+class _Prepared(Exception):
+    """Raised where the kernel would start, to stop the dry render of :meth:`DashboardPages.prepare`."""
 
 
 class DashboardRenderer(NotebookRenderer):
@@ -153,11 +185,8 @@ class DashboardRenderer(NotebookRenderer):
         self.page_config["jupyterLabTheme"] = self.theme
         name = os.path.splitext(os.path.basename(self.notebook_path))[0]
         self.resources = {"base_url": self.base_url, "theme": self.theme, "template": self.template_name,
-                          "metadata": {"name": name}, "page_config": self.page_config,
-                          "prospects": {"page_error": PAGE_ERROR[self.pages.locale],
-                                        "connection_lost": CONNECTION_LOST[self.pages.locale],
-                                        "loading": LOADING[self.pages.locale]}}
-        self.exporter = self.pages.exporter(self)
+                          "metadata": {"name": name}, "page_config": self.page_config, "prospects": self.pages.texts()}
+        self.exporter = self.pages.exporter()
 
     # -- called by the page template ----------------------------------------------------
     async def _jinja_kernel_start(self, nb: Any, kernel_id: Any, kernel_future: Any) -> str:
@@ -249,7 +278,7 @@ class DashboardPageHandler(VoilaHandler):
             traitlet_config=self.traitlet_config, notebook_path=notebook_path, template_paths=self.template_paths,
             config_manager=self.config_manager, contents_manager=self.contents_manager, base_url=self.base_url,
             kernel_spec_manager=self.kernel_spec_manager, prelaunch_hook=self.prelaunch_hook,
-            page_config=self.pages.page_config(self), mathjax_config=self.settings.get("mathjax_config"),
+            page_config=self.pages.page_config(), mathjax_config=self.settings.get("mathjax_config"),
             mathjax_url=self.settings.get("mathjax_url"),
         )
         await renderer.initialize()  # 403 for a refused viewer, before anything is sent or queued
