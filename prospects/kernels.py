@@ -21,8 +21,8 @@ instead of starting one, and the notebook runs in it as in a new kernel. Each wa
 is used once:
 
 * a refused login never reaches the pool (the hook refuses before any kernel);
-* a warm kernel is health-checked (alive, answers ``kernel_info`` within 5 s) before it is
-  handed out, and discarded if the settings, the config file, the data or the date changed
+* a warm kernel is health-checked (alive, answers within 5 s, still holds what it warmed: a
+  kernel restarted after a crash does not) before it is handed out, and discarded if the settings, the config file, the data or the date changed
   since it was warmed (``fingerprint``); the dashboard checks the firm again in the kernel;
 * the pool refills after a hand-out one kernel at a time, through :class:`prospects.admission.Admission`
   as background work (only when no page waits), and warms at a lower CPU priority still when the
@@ -61,6 +61,8 @@ from traitlets import Dict, Float, Integer
 
 #: How long a warm kernel may take to answer its health check before it is discarded.
 HEALTH_TIMEOUT = 5.0
+#: Evaluated in a pool kernel before hand-out: did it warm up, and is it still the same process?
+WARM_CHECK = "'firm' in getattr(__import__('sys').modules.get('prospects.dashboard'), '_WARM', {})"
 #: How long warming a kernel may take (start, imports, opening the firm).
 WARM_TIMEOUT = 120.0
 #: Niceness of every kernel: below the server, which answers every page.
@@ -86,6 +88,8 @@ class OwnedKernelManager(AsyncMappingKernelManager):
         self.connected: set[str] = set()  # kernels whose websocket connected at least once
         self._watch: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Future[None]] = set()
+        #: called with the id of every kernel removed (shut down, culled, died): its websockets are closed
+        self.on_removed: Callable[[str], Any] | None = None
 
     # -- giving kernels to viewers ------------------------------------------------------
     async def start_kernel(self, *args: Any, owner: str | None = None, **kwargs: Any) -> str:
@@ -187,6 +191,8 @@ class OwnedKernelManager(AsyncMappingKernelManager):
         self.connected.discard(kernel_id)
         if self.pool is not None:
             self.pool.forget(kernel_id)
+        if self.on_removed is not None:
+            self.on_removed(kernel_id)
         return super().remove_kernel(kernel_id)
 
     # -- background work ----------------------------------------------------------------
@@ -196,6 +202,13 @@ class OwnedKernelManager(AsyncMappingKernelManager):
             self._watch = asyncio.ensure_future(self._watch_held())
         if self.pool is not None:
             self.pool.start()
+
+    async def shutdown_all(self, now: bool = False) -> None:
+        """Shut every kernel down; pool kernels at once (one may be warming: nobody waits for it)."""
+        if self.pool is not None:
+            pool = [k for k in list(self.pool.warming) + [w.kernel_id for w in self.pool.ready] if k in self]
+            await asyncio.gather(*(self.shutdown_kernel(k, now=True) for k in pool), return_exceptions=True)
+        await super().shutdown_all(now=now)
 
     def stop_background(self) -> None:
         """Stop the watch and the pool (the server is stopping; its kernels are shut down next)."""
@@ -330,16 +343,20 @@ class WarmPool:
             self.wake()
 
     async def _healthy(self, warm: WarmKernel) -> bool:
+        """Alive, answering within :data:`HEALTH_TIMEOUT`, and still warm (a kernel restarted after a crash is not)."""
         km = self.km.get_kernel(warm.kernel_id) if warm.kernel_id in self.km else None
         if km is None:
             return False
         try:
             if not await km.is_alive():
                 return False
-            reply = await warm.client.kernel_info(reply=True, timeout=HEALTH_TIMEOUT)
+            reply = await warm.client.execute("", silent=True, store_history=False, user_expressions={"warm": WARM_CHECK},
+                                              reply=True, timeout=HEALTH_TIMEOUT)
         except Exception:
             return False
-        return reply.get("content", {}).get("status") == "ok"
+        content = reply.get("content", {})
+        answer = content.get("user_expressions", {}).get("warm", {})
+        return content.get("status") == "ok" and answer.get("data", {}).get("text/plain") == "True"
 
     def _discard(self, warm: WarmKernel, why: str) -> None:
         self.discarded += 1

@@ -243,8 +243,25 @@ class CheckedKernelConnection(ZMQChannelsWebsocketConnection):
     """jupyter_server's kernel websocket connection, with every incoming frame checked first.
 
     A malformed frame closes the websocket (policy violation) and is logged with who sent
-    it; it never reaches jupyter_server's parser.
+    it; it never reaches jupyter_server's parser. The open connections of each kernel are
+    known (:func:`close_websockets`): jupyter_server leaves a page's websocket open when its
+    kernel is shut down, and the page would keep dead widgets without a word.
     """
+
+    #: kernel id → its open websocket connections
+    open_by_kernel: ClassVar[dict[str, set[CheckedKernelConnection]]] = {}
+
+    def connect(self) -> Any:
+        self.open_by_kernel.setdefault(self.kernel_id, set()).add(self)
+        return super().connect()
+
+    def disconnect(self) -> None:
+        mine = self.open_by_kernel.get(self.kernel_id)
+        if mine is not None:
+            mine.discard(self)
+            if not mine:
+                self.open_by_kernel.pop(self.kernel_id, None)
+        super().disconnect()
 
     def handle_incoming_message(self, incoming_msg: Any) -> None:
         problem = v1_frame_problem(incoming_msg)
@@ -256,6 +273,16 @@ class CheckedKernelConnection(ZMQChannelsWebsocketConnection):
         self.log.warning("prospects serve: malformed frame from %s on kernel %s (%s): websocket closed",
                          user, self.kernel_id, problem)
         handler.close(1008, "malformed message")
+
+
+def close_websockets(kernel_id: str, why: str = "kernel shut down") -> int:
+    """Close the websockets of a kernel that is gone (the page then says so); how many there were."""
+    connections = CheckedKernelConnection.open_by_kernel.pop(kernel_id, set())
+    for connection in connections:
+        handler = connection.websocket_handler
+        if handler is not None and handler.ws_connection is not None:
+            handler.close(1001, why)
+    return len(connections)
 
 
 class V1KernelWebsocketHandler(VoilaKernelWebsocketHandler):
@@ -353,6 +380,8 @@ class ProspectsVoila(Voila):
         self.admission = Admission(self.opening_limit or default_limit())
         self.pages = DashboardPages(self, self.admission, self.refusal_locale)
         self.loop_watch = LoopWatch()
+        if isinstance(self.kernel_manager, OwnedKernelManager):
+            self.kernel_manager.on_removed = close_websockets
         if self.pool_size > 0 and self.warm_code and isinstance(self.kernel_manager, OwnedKernelManager):
             WarmPool(self.kernel_manager, self.pool_size, self.warm_code, admission=self.admission,
                      fingerprint=self.pool_fingerprint, kernel_kwargs=self.page_kernel_kwargs())
@@ -393,18 +422,18 @@ class ProspectsVoila(Voila):
             raise RuntimeError(f"prospects serve: Voilà no longer routes {', '.join(missing)}; check prospects/voila_app.py")
         return handlers
 
-    def start(self) -> None:
+    def listen(self) -> None:
+        """Compile the page's templates, then listen and start the watches (Voilà's ``listen`` runs the loop)."""
         from tornado.ioloop import IOLoop
 
-        IOLoop.current().add_callback(self._start_watches)
-        super().start()
+        loop = IOLoop.current()
+        loop.run_sync(self.pages.prepare)  # before the port is open: no request waits on it
+        loop.add_callback(self._start_watches)
+        super().listen()
 
     def _start_watches(self) -> None:
-        import asyncio
-
         self.loop_watch.start()
         self.kernel_manager.start_background()
-        self._prepared = asyncio.ensure_future(self.pages.prepare())
 
     def stop(self) -> None:
         pool = getattr(self.kernel_manager, "pool", None)

@@ -123,7 +123,11 @@ class DashboardPages:
         return self._exporter
 
     async def prepare(self) -> None:
-        """Compile the page's templates before the first request (a page rendered up to its kernel, none started)."""
+        """Before the first request: read the notebook, compile the page's templates (a page rendered up to its kernel)."""
+        app = self.app
+        reader = NotebookRenderer(voila_configuration=app.voila_configuration, contents_manager=app.contents_manager,
+                                  kernel_spec_manager=app.kernel_spec_manager)
+        await self.notebook(reader, os.path.relpath(app.notebook_path, app.root_dir))
         nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": ""}})
         page_config = self.page_config()
 

@@ -89,9 +89,9 @@ def test_a_warm_kernel_serves_one_viewer_only_and_refused_logins_take_none(serve
 
 def test_a_page_that_never_connects_its_websocket_loses_its_kernel(server):
     held = _page(server, "man1")  # a plain GET: the page's websocket never connects
+    assert held in server.kernel_ids()
     kept = _page(server, "man2")
     _states(server, kept, "man2")  # this one connects
-    assert held in server.kernel_ids()
     server.wait_log(rf"kernel {held} of man1 shut down: its page did not connect within {CONNECT_TIMEOUT} s", timeout=30)
     deadline = time.monotonic() + 20
     while held in server.kernel_ids() and time.monotonic() < deadline:
@@ -113,3 +113,19 @@ def test_a_login_holds_at_most_its_cap_and_a_new_page_closes_the_oldest(server):
     ids = server.kernel_ids()
     assert first not in ids and second in ids and third in ids
     assert http_get(f"{server.url}api/kernels/{first}", _as("dir"))[0] in (403, 404)
+
+
+def test_a_warm_kernel_that_crashed_is_not_handed_out_as_warm(server):
+    import os
+    import signal
+
+    _page(server, "part2")  # make sure the pool holds a kernel warmed after the earlier tests
+    warm = _warm_ready(server, count=len(server.wait_log(r"warm kernel [0-9a-f-]{36} ready")))
+    pid = server.kernel_ids()[warm]
+    os.kill(pid, signal.SIGKILL)  # jupyter_server restarts it: alive, but not warm any more
+    server.wait_log(rf"(restarting kernel|Kernel {warm} died|AsyncIOLoopKernelRestarter: restarting)", timeout=30)
+    time.sleep(2)
+    kernel = _page(server, "part2")
+    assert kernel != warm
+    server.wait_log(rf"warm kernel {warm} discarded: it failed its health check", timeout=30)
+    assert cells_in_states(_states(server, kernel, "part2")) == expected_cells(server.db_url, "part2")

@@ -18,9 +18,17 @@ import pytest
 
 from prospects import db, serving
 from prospects.sample import sample_firm
-from prospects.voila_page import PAGE_ERROR
+from prospects.voila_page import CONNECTION_LOST, PAGE_ERROR
 
-from .browser import ARTIFACTS, Serve, chromium_available, http_get, kernel_id, launch_chromium
+from .browser import (
+    ARTIFACTS,
+    Serve,
+    chromium_available,
+    http_get,
+    kernel_id,
+    launch_chromium,
+    open_dashboard,
+)
 from .conftest import IN_CI
 
 CELL_TIMEOUT = 4
@@ -116,25 +124,47 @@ def test_pages_wait_for_their_turn_in_arrival_order(server):
     assert [started.index(k) for k in kernels] == sorted(started.index(k) for k in kernels)
 
 
-def test_the_browser_shows_the_sentence_not_a_blank_page(server):
+@pytest.fixture(scope="module")
+def chromium():
     if not chromium_available():
         message = "Debian's chromium not found: install it (make system-deps); it is never downloaded"
         if IN_CI:
             pytest.fail(message)
-        pytest.skip("SKIPPING BROWSER TEST: " + message)
+        pytest.skip("SKIPPING BROWSER TESTS: " + message)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = launch_chromium(p)
-        try:
-            ctx = browser.new_context(extra_http_headers={"X-Forwarded-User": "man1"})
-            page = ctx.new_page()
-            page.goto(server.url, timeout=120_000)
-            page.wait_for_selector(".pr-page-error", state="visible", timeout=60_000)
-            assert page.inner_text(".pr-page-error").strip() == PAGE_ERROR["fr"]
-            assert page.locator("#loading").count() == 0 or not page.is_visible("#loading")
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "page-could-not-open.png"))
-            ctx.close()
-        finally:
-            browser.close()
+        yield browser
+        browser.close()
+
+
+def test_the_browser_shows_the_sentence_not_a_blank_page(server, chromium):
+    ctx = chromium.new_context(extra_http_headers={"X-Forwarded-User": "man1"})
+    try:
+        page = ctx.new_page()
+        page.goto(server.url, timeout=120_000)
+        page.wait_for_selector(".pr-page-error", state="visible", timeout=60_000)
+        assert page.inner_text(".pr-page-error").strip() == PAGE_ERROR["fr"]
+        assert page.locator("#loading").count() == 0 or not page.is_visible("#loading")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "page-could-not-open.png"))
+    finally:
+        ctx.close()
+
+
+def test_an_open_page_whose_kernel_is_closed_asks_for_a_reload(server, chromium):
+    """A fourth page of the same login closes the oldest kernel (--kernels-per-login 3): that page says so."""
+    ctx = chromium.new_context(extra_http_headers={"X-Forwarded-User": "dir"})
+    try:
+        page = ctx.new_page()
+        open_dashboard(page, server.url)
+        kernel = kernel_id(page.evaluate("() => document.getElementById('jupyter-config-data').textContent"))
+        for _ in range(3):
+            assert _get(server, "dir")[0] == 200
+        server.wait_log(rf"kernel {kernel} of dir shut down: dir opened more than 3 pages")
+        page.wait_for_selector(".pr-page-banner", state="visible", timeout=60_000)
+        assert page.inner_text(".pr-page-banner").strip() == CONNECTION_LOST["fr"]
+        page.screenshot(path=str(ARTIFACTS / "page-connection-lost.png"))
+    finally:
+        ctx.close()
