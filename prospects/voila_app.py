@@ -458,8 +458,11 @@ def route_library_logs(log: Any) -> None:
     handlers = list(getattr(log, "handlers", []))
     for name, level in (("traitlets", logging.WARNING), ("prospects.serve", logging.INFO)):
         logger = logging.getLogger(name)
+        for handler in list(logger.handlers):  # an earlier application of this process (tests build several)
+            if getattr(handler, "prospects_routed", False):
+                logger.removeHandler(handler)
         for handler in handlers:
-            if handler not in logger.handlers:
-                logger.addHandler(handler)
+            handler.prospects_routed = True
+            logger.addHandler(handler)
         logger.setLevel(level)
         logger.propagate = False
