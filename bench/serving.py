@@ -188,7 +188,7 @@ def get_round(url: str, logins: list[str], folder: Path, expected: dict, pool: i
     correct = sum(1 for login, got in zip(logins, shown, strict=True) if got == expected[login])
     return {"n": n, "times": [t for t, _ in results], "correct": correct, "server_cpu": server_cpu,
             "kernel_cpu": per_page, "refill_cpu": refill, "stall": stall_of(server), "probe": probe_worst,
-            "load": load, "memory": memory, "server_memory": server_mem}
+            "load": load, "memory": memory, "server_memory": server_mem, "warmup": list(before.values())}
 
 
 def browser_round(browser, url: str, logins: list[str], folder: Path, expected: dict, tag: str) -> dict:
@@ -230,7 +230,7 @@ def browser_round(browser, url: str, logins: list[str], folder: Path, expected: 
         server.stop()
     return {"n": n, "times": times, "correct": correct, "server_cpu": server_cpu, "kernel_cpu": per_page,
             "refill_cpu": refill, "stall": stall_of(server), "probe": probe_worst, "load": load, "memory": memory,
-            "server_memory": server_mem}
+            "server_memory": server_mem, "warmup": list(before.values())}
 
 
 # ---------------------------------------------------------------------------
@@ -269,6 +269,7 @@ def summarise(runs: list[dict]) -> dict:
         "kernel_pss": [med([m.get("Pss", 0) for m in r["memory"]]) for r in runs],
         "kernel_anon": [med([m.get("Anonymous", 0) for m in r["memory"]]) for r in runs],
         "server_pss": [r["server_memory"].get("Pss", 0) for r in runs],
+        "warmup": [x for r in runs for x in r["warmup"]],
     }
 
 
@@ -318,11 +319,11 @@ def markdown(args: argparse.Namespace, gets: list[dict], cold: list[dict], warm:
     pss = [x for s in gets for x in s["kernel_pss"]]
     anon = [x for s in gets for x in s["kernel_anon"]]
     server_pss = [x for s in gets for x in s["server_pss"]]
-    refill = [x / max(1, len(s["served"])) for s in warm for x in s["refill"]]
+    warmup = [x for s in gets for x in s["warmup"]]
     lines += [
         f"Memory (`/proc/PID/smaps_rollup`): a page kernel {med(pss):.0f} MB Pss, {med(anon):.0f} MB anonymous (medians "
-        f"over the GET rounds); the server {med(server_pss):.0f} MB Pss. Refilling the pool after a warm page cost "
-        f"{med(refill):.2f} s of CPU per warm kernel, at a time when no page waits.",
+        f"over the GET rounds); the server {med(server_pss):.0f} MB Pss. Warming a pool kernel (start, imports, the "
+        f"firm opened) costs {med(warmup):.2f} s of CPU (median of {len(warmup)}), spent before its page, when no page waits.",
         "",
         "Reading: see docs/deployment.md, \"Sizing\", for what these mean for a firm.",
         END,

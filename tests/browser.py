@@ -202,6 +202,7 @@ class Nginx:
             "/etc/ssl/certs/prospects.crt": str(f / "cert.pem"),
             "/etc/ssl/private/prospects.key": str(f / "key.pem"),
             "/etc/nginx/prospects.htpasswd": str(f / "htpasswd"),
+            "/var/cache/nginx/prospects": str(f / "cache"),
         }
         for old, new in replacements.items():
             if text.count(old) != 1:

@@ -523,6 +523,21 @@ def test_nginx_asks_for_credentials(nginx):
     assert http_get(nginx.url, {"Authorization": "Basic " + __import__("base64").b64encode(b"nobody:x").decode()})[0] == 401
 
 
+def test_nginx_keeps_voilas_static_files_for_everybody_and_still_asks_for_credentials(nginx):
+    import base64
+
+    login = nginx.logins[0]
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{login}:{nginx.users[login]}".encode()).decode()}
+    url = nginx.url + "voila/static/voila.js"
+    first, second = http_get(url, auth), http_get(url, auth)
+    assert first[0] == second[0] == 200 and first[1] == second[1] and "voila" in first[1]
+    assert second[2].get("X-Cache-Status") == "HIT"  # the second copy did not reach the dashboard
+    assert not any(k.lower() == "set-cookie" for k in first[2])  # nothing per person is kept
+    assert http_get(url)[0] == 401  # the cache is behind the login
+    page = http_get(nginx.url, auth)[2]
+    assert "X-Cache-Status" not in page  # pages are never cached
+
+
 def test_browser_login_through_nginx_shows_that_viewer_and_ignores_a_forged_header(browser, nginx, dbs):
     login, forged = nginx.logins[1], nginx.logins[0]  # the regional partner, the firm-wide director
     settings = load_settings(db=dbs["demo"], today=TODAY)
