@@ -271,19 +271,17 @@ def _boxed(children: list[w.Widget], *classes: str, vertical: bool = False, shar
            **layout: Any) -> w.Box:
     cls = w.VBox if vertical else w.HBox
     if layout:
-        box = cls(children, layout=w.Layout(**layout))
-    else:
-        box = cls(children, layout=shared.layout) if shared is not None else cls(children)
-    for c in classes:
-        box.add_class(c)
-    return box
+        return cls(children, layout=w.Layout(**layout), _dom_classes=classes)
+    if shared is not None:
+        return cls(children, layout=shared.layout, _dom_classes=classes)
+    return cls(children, _dom_classes=classes)
 
 
 def _html(value: str = "", *classes: str, shared: _Shared | None = None) -> w.HTML:
-    widget = w.HTML(value, layout=shared.layout, style=shared.html) if shared is not None else w.HTML(value)
-    for c in classes:
-        widget.add_class(c)
-    return widget
+    """An HTML widget with its CSS classes from the start (one message to the page, not one per class)."""
+    if shared is not None:
+        return w.HTML(value, layout=shared.layout, style=shared.html, _dom_classes=classes)
+    return w.HTML(value, _dom_classes=classes)
 
 
 @dataclass(frozen=True)
@@ -308,12 +306,10 @@ class _Clickable:
     def __init__(self, css: tuple[str, ...], description: str, tooltip: str, on_click: Callable[[], None],
                  shared: _Shared):
         self.html = _html(shared=shared)
-        self.button = w.Button(description=description, tooltip=tooltip, layout=shared.layout, style=shared.button)
-        self.button.add_class("pr-hit")
+        self.button = w.Button(description=description, tooltip=tooltip, layout=shared.layout, style=shared.button,
+                               _dom_classes=("pr-hit",))
         self.button.on_click(lambda _b: on_click())
-        self.box = w.Box([self.html, self.button], layout=shared.layout)
-        for c in css:
-            self.box.add_class(c)
+        self.box = w.Box([self.html, self.button], layout=shared.layout, _dom_classes=css)
 
     def click(self) -> None:
         """Simulate a click (tests, keyboard shortcuts)."""
@@ -356,7 +352,7 @@ class Dashboard:
             self._show_denied(str(exc))
             return
         self._build()
-        with self._busy():
+        with self._busy(shown=False):
             self._refresh()
 
     # -- public -------------------------------------------------------------------
@@ -375,11 +371,15 @@ class Dashboard:
 
     # -- states: busy, errors, refusal ---------------------------------------------
     @contextmanager
-    def _busy(self) -> Iterator[None]:
-        """Show "Calcul en cours…" while a callback works; never let a traceback reach the page."""
-        self.status.value = f'<span class="pr-busy-text">{_esc(self._l("busy"))}</span>'
-        self.root.add_class("pr-busy")
-        self.message.value = ""
+    def _busy(self, shown: bool = True) -> Iterator[None]:
+        """Show "Calcul en cours…" while a callback works; never let a traceback reach the page.
+
+        ``shown=False`` when the dashboard is being built (nothing on screen yet: nothing to say).
+        """
+        if shown:
+            self.status.value = f'<span class="pr-busy-text">{_esc(self._l("busy"))}</span>'
+            self.root.add_class("pr-busy")
+            self.message.value = ""
         try:
             yield
         except AccessDenied as exc:
@@ -388,8 +388,9 @@ class Dashboard:
             log.exception("dashboard callback failed")
             self._error(self._l("error"))
         finally:
-            self.root.remove_class("pr-busy")
-            self.status.value = ""
+            if shown:
+                self.root.remove_class("pr-busy")
+                self.status.value = ""
 
     def _error(self, text: str) -> None:
         self.message.value = f'<div class="pr-error" role="alert">{_esc(text)}</div>'
@@ -454,8 +455,8 @@ class Dashboard:
                 f"{i18n.date(current.start, loc)} – {i18n.date(current.as_of, loc)}",
                 f"{i18n.date(previous.start, loc)} – {i18n.date(previous.as_of, loc)}",
             ],
+            _dom_classes=("pr-filter-fy",),
         )
-        self.fy.add_class("pr-filter-fy")
         self.fy.observe(self._guard(self._on_fy), names="value")
         groups: list[w.Widget] = [self._group(self._l("fiscal_year"), self.fy, "pr-group-fy")]
         self.region = self.agency = self.team = None
@@ -475,12 +476,12 @@ class Dashboard:
             for r in self._units.itertuples(index=False):
                 if r.kind == "region":
                     first.append((r.name, r.id))
-            self.region = w.Dropdown(options=first, value=_MINE, description="", layout=w.Layout(width="210px"))
-            self.region.add_class("pr-filter-region")
-            self.agency = w.Dropdown(options=[(self._u("all_agencies"), _ALL)], value=_ALL, layout=w.Layout(width="160px"))
-            self.agency.add_class("pr-filter-agency")
-            self.team = w.Dropdown(options=[(self._u("all_teams"), _ALL)], value=_ALL, layout=w.Layout(width="160px"))
-            self.team.add_class("pr-filter-team")
+            self.region = w.Dropdown(options=first, value=_MINE, description="", layout=w.Layout(width="210px"),
+                                     _dom_classes=("pr-filter-region",))
+            self.agency = w.Dropdown(options=[(self._u("all_agencies"), _ALL)], value=_ALL, layout=w.Layout(width="160px"),
+                                     _dom_classes=("pr-filter-agency",))
+            self.team = w.Dropdown(options=[(self._u("all_teams"), _ALL)], value=_ALL, layout=w.Layout(width="160px"),
+                                   _dom_classes=("pr-filter-team",))
             self._cascade()
             for dd in (self.region, self.agency, self.team):
                 dd.observe(self._guard(self._on_org), names="value")
@@ -497,11 +498,11 @@ class Dashboard:
                 ensure_option=False,
                 continuous_update=True,
                 layout=w.Layout(width="220px"),
+                _dom_classes=("pr-filter-collaborator",),
             )
-            self.collaborator_box.add_class("pr-filter-collaborator")
             self.collaborator_box.observe(self._guard(self._on_collaborator), names="value")
-            self.clear_collaborator = w.Button(description="×", tooltip=self._u("clear"), layout=w.Layout(width="34px"))
-            self.clear_collaborator.add_class("pr-filter-collaborator-clear")
+            self.clear_collaborator = w.Button(description="×", tooltip=self._u("clear"), layout=w.Layout(width="34px"),
+                                               _dom_classes=("pr-filter-collaborator-clear",))
             self.clear_collaborator.on_click(lambda _b: setattr(self.collaborator_box, "value", ""))
             if not self._people:
                 self.collaborator_box.disabled = self.clear_collaborator.disabled = True
@@ -520,8 +521,7 @@ class Dashboard:
                 css, self._l(code), definition(code, loc), lambda c=code: self._guard(self._open)(DrillState(c)), sh,
             )
         self.period_html = _html("", "pr-period", shared=sh)
-        grid = w.Box([self.cells[c].box for c in TABLE_CELLS], layout=sh.layout)
-        grid.add_class("pr-grid")
+        grid = w.Box([self.cells[c].box for c in TABLE_CELLS], layout=sh.layout, _dom_classes=("pr-grid",))
         hint = _html(f'<div class="pr-hint">{_esc(self._u("hint"))}</div>', shared=sh)
         table_card = _boxed(
             [_html(f'<div class="pr-card-title">{_esc(self._l("table"))}</div>', shared=sh), self.period_html, grid, hint],
@@ -586,29 +586,27 @@ class Dashboard:
             return
         sh = self._shared
         self.drill_title = _html("", "pr-drill-title", shared=sh)
-        self.drill_close = w.Button(description=f"{self._l('close')} ×", layout=sh.auto, style=sh.button)
-        self.drill_close.add_class("pr-drill-close")
+        self.drill_close = w.Button(description=f"{self._l('close')} ×", layout=sh.auto, style=sh.button,
+                                    _dom_classes=("pr-drill-close",))
         self.drill_close.on_click(lambda _b: self.close_drill())
         self.drill_month_kind = w.ToggleButtons(
             options=[(self._u("month_fees"), "signed_budget"), (self._u("month_won"), "won_prospects")],
-            value=self.month_kind,
+            value=self.month_kind, _dom_classes=("pr-drill-month-kind",),
         )
-        self.drill_month_kind.add_class("pr-drill-month-kind")
         self.drill_month_kind.observe(self._guard(self._on_month_kind), names="value")
-        self.drill_by = w.ToggleButtons(options=[(self._l("by_deal"), "deal"), (self._l("by_document"), "document")], value="deal")
-        self.drill_by.add_class("pr-drill-by")
+        self.drill_by = w.ToggleButtons(options=[(self._l("by_deal"), "deal"), (self._l("by_document"), "document")],
+                                        value="deal", _dom_classes=("pr-drill-by",))
         self.drill_by.observe(self._guard(self._on_by), names="value")
-        self.drill_sort = w.Dropdown(options=[(self._u("default_order"), _ALL)], value=_ALL, layout=w.Layout(width="220px"))
-        self.drill_sort.add_class("pr-drill-sort")
+        self.drill_sort = w.Dropdown(options=[(self._u("default_order"), _ALL)], value=_ALL, layout=w.Layout(width="220px"),
+                                     _dom_classes=("pr-drill-sort",))
         self.drill_sort.observe(self._guard(self._on_sort), names="value")
         self.drill_order = w.ToggleButtons(options=[("↑", True), ("↓", False)], value=True,
                                            tooltips=[self._u("ascending"), self._u("descending")],
-                                           style={"button_width": "38px"})
-        self.drill_order.add_class("pr-drill-order")
+                                           style={"button_width": "38px"}, _dom_classes=("pr-drill-order",))
         self.drill_order.observe(self._guard(self._on_sort), names="value")
         self.drill_downloads = _html("", "pr-dl", shared=sh)
-        self.drill_prepare = w.Button(description="", icon="download", layout=w.Layout(width="auto"))
-        self.drill_prepare.add_class("pr-download-prepare")
+        self.drill_prepare = w.Button(description="", icon="download", layout=w.Layout(width="auto"),
+                                      _dom_classes=("pr-download-prepare",))
         self.drill_prepare.on_click(lambda _b: self._guard(self._prepare_downloads)())
         self.drill_table = _html("", "pr-drill-table", shared=sh)
         self.drill_note = _html(shared=sh)
@@ -837,23 +835,25 @@ class Dashboard:
         self.chart.value = svg
         table = monthly_table(figs, self.locale)
         months = list(figs.monthly["month"])
-        if months != list(self.months):
+        new = months != list(self.months)
+        if new:
             self.months = {}
-            for m in months:
-                b = w.Button(layout=self._shared.auto, style=self._shared.button)
-                b.add_class(f"pr-month-{m}")
+        for m, r, won in zip(months, table.itertuples(index=False), figs.monthly["won_prospects"], strict=True):
+            tip = self._u("month_tip", month=r.month, won=r.won_prospects, total=r.total, recurring=r.recurring,
+                          one_off=r.one_off)
+            classes = (f"pr-month-{m}", "pr-has") if r.total != i18n.money(0, self.locale) or int(won) else (f"pr-month-{m}",)
+            if new:  # everything at creation: one message per button
+                b = w.Button(description=r.month, tooltip=tip, layout=self._shared.auto, style=self._shared.button,
+                             _dom_classes=classes)
                 b.on_click(lambda _b, m=m: self._guard(self._open)(DrillState(self.month_kind, month=m)))
                 self.months[m] = b
+                continue
+            b = self.months[m]  # the same months, other figures: only what changed is sent
+            b.description, b.tooltip = r.month, tip
+            if tuple(b._dom_classes) != classes:
+                b._dom_classes = classes
+        if new:
             self.months_box.children = list(self.months.values())
-        for m, r, won in zip(months, table.itertuples(index=False), figs.monthly["won_prospects"], strict=True):
-            b = self.months[m]
-            b.description = r.month
-            b.tooltip = self._u("month_tip", month=r.month, won=r.won_prospects, total=r.total,
-                                recurring=r.recurring, one_off=r.one_off)
-            if r.total != i18n.money(0, self.locale) or int(won):
-                b.add_class("pr-has")
-            else:
-                b.remove_class("pr-has")
 
     # -- drill-down ---------------------------------------------------------------------
     def _frame(self, state: DrillState) -> pd.DataFrame:
