@@ -403,7 +403,7 @@ class WarmPool:
         client = None
         try:
             client = self.km.get_kernel(kernel_id).client()
-            client.start_channels()
+            client.start_channels(hb=False)  # alive or not: its manager knows
             start = time.monotonic()
             await client.wait_for_ready(timeout=WARM_TIMEOUT)
             reply = await client.execute(self.warm_code, silent=True, store_history=False, reply=True,

@@ -210,9 +210,19 @@ class DashboardRenderer(NotebookRenderer):
                ENV_VARIABLE.VOILA_SERVER_URL: self.request_handler.settings.get("server_url", "/")}
         self.kernel_id = await self.km.start_kernel(owner=self.viewer, kernel_name=nb.metadata.kernelspec.name,
                                                     path=self.cwd, env=env)
-        self.executor = VoilaExecutor(nb, km=self.km.get_kernel(self.kernel_id), parent=self.pages.app,
-                                      config=self.traitlet_config, show_tracebacks=False)
-        self.executor.kc = await self.executor.async_start_new_kernel_client()
+        kernel = self.km.get_kernel(self.kernel_id)
+        self.executor = VoilaExecutor(nb, km=kernel, parent=self.pages.app, config=self.traitlet_config,
+                                      show_tracebacks=False)
+        # the kernel's manager knows whether its process lives: no heartbeat thread per page
+        client = kernel.client()
+        client.start_channels(hb=False)
+        try:
+            await client.wait_for_ready(timeout=self.executor.startup_timeout)
+        except Exception:
+            client.stop_channels()
+            raise
+        client.allow_stdin = False
+        self.executor.kc = client
         self.kernel_started = True
         return self.kernel_id
 
