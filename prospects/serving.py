@@ -32,9 +32,16 @@ each kernel with the server's environment. They are the same for every viewer.
 
 Hardening: 127.0.0.1 unless told otherwise (``--auth local``: always), no tracebacks or
 sources sent to the browser, template and theme overrides from the URL off, only the
-dashboard notebook served and no other file, a timeout per cell, idle kernels culled, no
-framing by other sites (``Content-Security-Policy: frame-ancestors 'self'``), no token or
-login form, refusals as a short page.
+dashboard notebook served and no other file, kernel websockets in the v1 protocol only with
+every frame checked (:mod:`prospects.voila_app`), a timeout per cell, idle kernels culled,
+kernels over Unix sockets, no framing by other sites (``Content-Security-Policy:
+frame-ancestors 'self'``), no token or login form, refusals as a short page.
+
+Capacity (many people at once, docs/deployment.md "Capacity"): the page handler
+(:mod:`prospects.voila_page`) lets ``--opening-limit`` pages run at once and queues the
+others in arrival order (:mod:`prospects.admission`), takes warm kernels from a pool
+(``--pool-size``, :mod:`prospects.kernels`), never leaves a page blank, and gives back the
+kernels of pages that never connect (``--connect-timeout``) or beyond ``--kernels-per-login``.
 """
 
 from __future__ import annotations
