@@ -1,30 +1,46 @@
-"""The monthly chart "Nombre de prospects transformés par date" (matplotlib).
+"""The monthly chart "Nombre de prospects transformés par date".
 
-One plotting function, used by the dashboard, the reports and notebooks: bars of the
-fees signed each month, recurring and one-off stacked in two distinguishable colours
-(and hatching, for print), with the number of prospects won that month on a second axis.
+Bars of the fees signed each month, recurring and one-off stacked in two distinguishable
+colours (and hatching, for print), with the number of prospects won that month on a
+second axis. Two drawings of the same ``Figures.monthly`` frame:
+
+* :func:`monthly_chart`: a matplotlib figure, for the reports (HTML and PDF) and notebooks;
+* :func:`monthly_svg`: the same chart as a few hundred bytes of SVG written directly,
+  for the dashboard, where drawing it with matplotlib (importing it, then rendering a PNG)
+  was about half a second of each page's CPU.
+
+matplotlib is imported by the first call of :func:`monthly_chart`, not with this module.
 """
 
 from __future__ import annotations
 
+import html
 import io
-
-import matplotlib
-
-matplotlib.use("Agg")  # no screen needed; callers embed PNG/SVG or display the figure
-import matplotlib.pyplot as plt
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+import math
+from typing import TYPE_CHECKING
 
 from . import i18n
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 RECURRING_COLOUR = "#1f4e79"
 ONE_OFF_COLOUR = "#f4a261"
 WON_COLOUR = "#2a9d8f"
 
 
+def _matplotlib() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # no screen needed; callers embed PNG/SVG or display the figure
+
+
 def monthly_chart(monthly, locale: str = "fr", *, title: bool = True, size: tuple[float, float] = (9.0, 3.6)) -> Figure:
     """The chart of a ``Figures.monthly`` frame (amounts in cents)."""
+    _matplotlib()
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
     labels = [i18n.month(m, locale) for m in monthly["month"]]
     x = list(range(len(labels)))
     rec = [v / 100 for v in monthly["recurring"]]  # display only: euros as floats for plotting
@@ -60,6 +76,8 @@ def monthly_chart(monthly, locale: str = "fr", *, title: bool = True, size: tupl
 
 def to_png(fig: Figure) -> bytes:
     """The figure as PNG bytes (for widgets and self-contained HTML)."""
+    import matplotlib.pyplot as plt
+
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)
@@ -68,7 +86,113 @@ def to_png(fig: Figure) -> bytes:
 
 def to_svg(fig: Figure) -> str:
     """The figure as an inline SVG string."""
+    import matplotlib.pyplot as plt
+
     buf = io.StringIO()
     fig.savefig(buf, format="svg")
     plt.close(fig)
     return buf.getvalue()
+
+
+def _nice_step(top: float, ticks: int = 4) -> float:
+    """A round step (1, 2, 2.5 or 5 × 10^k) giving about ``ticks`` intervals up to ``top``."""
+    raw = top / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 2.5, 5, 10):
+        if factor * power >= raw:
+            return factor * power
+    return 10 * power  # pragma: no cover
+
+
+def monthly_svg(monthly, locale: str = "fr", *, width: int = 900, height: int = 320) -> str:
+    """The chart of a ``Figures.monthly`` frame as inline SVG (amounts in cents), without matplotlib.
+
+    Same content as :func:`monthly_chart`: stacked recurring and one-off bars in euros (left
+    axis), prospects won as a line with its values (right axis), the legend above. Every
+    bar carries its month and amounts as a tooltip (``<title>``).
+    """
+    months = list(monthly["month"])
+    rec = [int(v) for v in monthly["recurring"]]
+    one = [int(v) for v in monthly["one_off"]]
+    won = [int(v) for v in monthly["won_prospects"]]
+    n = max(1, len(months))
+    rotate = len(months) > 8
+    left, right, top, bottom = 86, 44, 34, 62 if rotate else 34
+    plot_w, plot_h = width - left - right, height - top - bottom
+    money_top = max([r + o for r, o in zip(rec, one, strict=True)] + [100_000]) * 1.15  # cents; an empty year still reads in euros
+    step = _nice_step(money_top)
+    money_top = step * math.ceil(money_top / step)
+    won_top = max([*won, 1]) * 1.25
+    won_step = max(1, math.ceil(won_top / 4))
+    won_top = won_step * math.ceil(won_top / won_step)
+    slot = plot_w / n
+    bar = slot * 0.7
+
+    def y_money(cents: float) -> float:
+        return top + plot_h - plot_h * cents / money_top
+
+    def y_won(count: float) -> float:
+        return top + plot_h - plot_h * count / won_top
+
+    def esc(text: str) -> str:
+        return html.escape(text, quote=True)
+
+    rec_label = i18n.label("recurring", locale).capitalize()
+    one_label = i18n.label("one_off", locale).capitalize()
+    won_label = i18n.label("won_prospects", locale)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="pr-chart-svg" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="{esc(i18n.label("chart", locale))}" '
+        'style="font-family: system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif; font-size: 11px">',
+        f'<defs><pattern id="pr-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+        f'<rect width="6" height="6" fill="{ONE_OFF_COLOUR}"/><line x1="0" y1="0" x2="0" y2="6" stroke="white" stroke-width="1.5"/>'
+        "</pattern></defs>",
+    ]
+    # grid and the money axis
+    value = 0.0
+    while value <= money_top + 1e-6:
+        y = y_money(value)
+        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d9dee4" stroke-width="1"/>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#44546a">{esc(i18n.money(round(value), locale))}</text>')
+        value += step
+    # the won axis
+    count = 0
+    while count <= won_top:
+        parts.append(f'<text x="{left + plot_w + 6}" y="{y_won(count) + 4:.1f}" fill="{WON_COLOUR}">{count}</text>')
+        count += won_step
+    # bars and month labels
+    points = []
+    for i, month in enumerate(months):
+        x = left + slot * i + (slot - bar) / 2
+        label = i18n.month(month, locale)
+        tip = (f"{label} : " if locale == "fr" else f"{label}: ") + (
+            f"{rec_label} {i18n.money(rec[i], locale)}, {one_label} {i18n.money(one[i], locale)}, {won_label} {won[i]}")
+        y_rec, y_all = y_money(rec[i]), y_money(rec[i] + one[i])
+        parts.append(f'<g class="pr-bar" data-month="{esc(month)}"><title>{esc(tip)}</title>'
+                     f'<rect x="{x:.1f}" y="{y_rec:.1f}" width="{bar:.1f}" height="{top + plot_h - y_rec:.1f}" fill="{RECURRING_COLOUR}"/>'
+                     f'<rect x="{x:.1f}" y="{y_all:.1f}" width="{bar:.1f}" height="{y_rec - y_all:.1f}" fill="url(#pr-hatch)"/></g>')
+        cx = left + slot * (i + 0.5)
+        points.append((cx, y_won(won[i])))
+        if rotate:
+            parts.append(f'<text transform="translate({cx:.1f},{top + plot_h + 12}) rotate(-45)" text-anchor="end" fill="#44546a">{esc(label)}</text>')
+        else:
+            parts.append(f'<text x="{cx:.1f}" y="{top + plot_h + 16}" text-anchor="middle" fill="#44546a">{esc(label)}</text>')
+    parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="#8a97a6" stroke-width="1"/>')
+    # the won line, its points and values
+    if points:
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{WON_COLOUR}" stroke-width="2"/>')
+        for (x, y), w in zip(points, won, strict=True):
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{WON_COLOUR}"/>')
+            if w:
+                parts.append(f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" fill="{WON_COLOUR}">{w}</text>')
+    # legend, above the plot
+    lx = left
+    for swatch, text in ((f'fill="{RECURRING_COLOUR}"', rec_label), ('fill="url(#pr-hatch)"', one_label)):
+        parts.append(f'<rect x="{lx}" y="8" width="14" height="10" {swatch}/><text x="{lx + 19}" y="17" fill="#1d2733">{esc(text)}</text>')
+        lx += 26 + 7 * len(text)
+    parts.append(f'<line x1="{lx}" x2="{lx + 16}" y1="13" y2="13" stroke="{WON_COLOUR}" stroke-width="2"/>'
+                 f'<circle cx="{lx + 8}" cy="13" r="3.5" fill="{WON_COLOUR}"/>'
+                 f'<text x="{lx + 21}" y="17" fill="#1d2733">{esc(won_label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

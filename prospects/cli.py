@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--locale", choices=("fr", "en"), help="language of the dashboard (default: the settings' locale, fr)")
     p.add_argument("--cull-idle-timeout", type=int, default=3600, metavar="S", help="shut down a viewer's kernel idle for S seconds (default 3600; 0: never)")
     p.add_argument("--cell-timeout", type=int, default=120, metavar="S", help="limit for any notebook cell at page load (default 120 s)")
+    p.add_argument("--pool-size", type=int, metavar="N", help="warm kernels kept ready for the next pages (default: [serve] pool_size, else one per core, at most 4; 0: none)")
+    p.add_argument("--opening-limit", type=int, metavar="N", help="pages whose notebook runs at once, the others wait in order (default: [serve] opening_limit, else two per core)")
+    p.add_argument("--kernels-per-login", type=int, metavar="N", help="kernels one login may hold; a new page closes the oldest (default: [serve] kernels_per_login, else 3; 0: no cap)")
+    p.add_argument("--connect-timeout", type=int, metavar="S", help="a served page whose websocket has not connected after S seconds loses its kernel (default: [serve] connect_timeout, else 60)")
     p.set_defaults(handler=_cmd_serve)
 
     def add_view_options(p: argparse.ArgumentParser) -> None:
@@ -225,6 +229,10 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         auth=args.auth, user=args.user, ip=args.ip, port=args.port, open_browser=not args.no_browser,
         cull_idle_timeout=args.cull_idle_timeout, cell_timeout=args.cell_timeout, header_name=args.header_name,
         trusted_proxies=tuple(args.trusted_proxy or ("127.0.0.1", "::1")),
+        pool_size=settings.serve.pool_size if args.pool_size is None else args.pool_size,
+        opening_limit=settings.serve.opening_limit if args.opening_limit is None else args.opening_limit,
+        kernels_per_login=settings.serve.kernels_per_login if args.kernels_per_login is None else args.kernels_per_login,
+        connect_timeout=settings.serve.connect_timeout if args.connect_timeout is None else args.connect_timeout,
     )
     today_explicit = getattr(args, "today", None) is not None or bool(os.environ.get("PROSPECTS_TODAY"))
     return serving.run_serve_command(settings, options, today_explicit=today_explicit)

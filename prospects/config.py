@@ -5,10 +5,14 @@ Resolution order, first match wins, for every setting:
 1. an explicit value passed by the caller (a CLI flag such as ``--db`` / ``--today``,
    or a keyword argument of :func:`load_settings`);
 2. the environment: ``PROSPECTS_DB``, ``PROSPECTS_TODAY``, ``PROSPECTS_LOCALE``,
-   ``PROSPECTS_FY_START_MONTH``, ``PROSPECTS_CHROMIUM``, ``PROSPECTS_STORE``, ``PROSPECTS_IMPORT_MAX_MB``;
+   ``PROSPECTS_FY_START_MONTH``, ``PROSPECTS_CHROMIUM``, ``PROSPECTS_STORE``, ``PROSPECTS_IMPORT_MAX_MB``,
+   and for ``prospects serve`` ``PROSPECTS_SERVE_POOL_SIZE``, ``PROSPECTS_SERVE_OPENING_LIMIT``,
+   ``PROSPECTS_SERVE_KERNELS_PER_LOGIN``, ``PROSPECTS_SERVE_CONNECT_TIMEOUT``;
 3. the config file: ``--config FILE``, else ``prospects.toml`` in the project folder
    if present (keys ``fiscal_year_start_month``, ``locale``, ``db``, ``chromium``,
-   ``store_folder``, ``import_max_mb`` and a ``[function_caps]`` table);
+   ``store_folder``, ``import_max_mb``, a ``[function_caps]`` table and a ``[serve]`` table:
+   ``pool_size``, ``opening_limit``, ``kernels_per_login``, ``connect_timeout``, see
+   :class:`ServeSettings`);
 4. the defaults below.
 
 Report subscriptions and mail (issue 15) come from the config file only, with two
@@ -59,6 +63,25 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class ServeSettings:
+    """Capacity of ``prospects serve`` (docs/deployment.md, "Sizing"); ``None``: from the cores."""
+
+    pool_size: int | None = None  # warm kernels kept ready; default one per core
+    opening_limit: int | None = None  # pages whose notebook runs at once; default two per core
+    kernels_per_login: int = 3  # a new page of a login holding this many closes its oldest (0: no cap)
+    connect_timeout: int = 60  # seconds a served page has to open its kernel's websocket
+
+
+#: ``[serve]`` keys: (environment variable, smallest value allowed).
+SERVE_KEYS: Mapping[str, tuple[str, int]] = MappingProxyType({
+    "pool_size": ("PROSPECTS_SERVE_POOL_SIZE", 0),
+    "opening_limit": ("PROSPECTS_SERVE_OPENING_LIMIT", 1),
+    "kernels_per_login": ("PROSPECTS_SERVE_KERNELS_PER_LOGIN", 0),
+    "connect_timeout": ("PROSPECTS_SERVE_CONNECT_TIMEOUT", 1),
+})
+
+
+@dataclass(frozen=True)
 class Settings:
     """Immutable settings of one run."""
 
@@ -74,6 +97,7 @@ class Settings:
     subscriptions: SubscriptionSettings = field(default_factory=lambda: SubscriptionSettings())
     mail: MailSettings = field(default_factory=lambda: MailSettings())
     import_max_bytes: int = DEFAULT_IMPORT_MAX_MB * 1_000_000
+    serve: ServeSettings = field(default_factory=ServeSettings)
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed."""
@@ -150,6 +174,26 @@ def _check_locale(value: Any, source: str) -> str:
     return value
 
 
+def _check_serve(raw: Any, env: Mapping[str, str], source: str) -> ServeSettings:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{source}: serve must be a table, e.g. [serve]")
+    unknown = sorted(set(raw) - set(SERVE_KEYS))
+    if unknown:
+        raise ConfigError(f"{source}: unknown key(s) serve.{', serve.'.join(unknown)}; known: {', '.join(SERVE_KEYS)}")
+    values: dict[str, int] = {}
+    for key, (variable, least) in SERVE_KEYS.items():
+        if env.get(variable):
+            value, where = env[variable], variable
+        elif key in raw:
+            value, where = raw[key], f"serve.{key} ({source})"
+        else:
+            continue
+        if isinstance(value, bool) or not str(value).strip().isdigit() or int(value) < least:
+            raise ConfigError(f"{where}: {value!r} is not a whole number of at least {least}")
+        values[key] = int(value)
+    return ServeSettings(**values)
+
+
 def read_config_file(path: Path) -> dict[str, Any]:
     """The content of a ``prospects.toml``, with a clear error when it is not valid TOML."""
     try:
@@ -186,7 +230,7 @@ def load_settings(
     src_file = f"config file {config_path}" if config_path else "config file"
 
     known = {"fiscal_year_start_month", "locale", "db", "chromium", "function_caps", "store_folder", "import_max_mb",
-             "subscriptions", "mail"}
+             "subscriptions", "mail", "serve"}
     unknown = sorted(set(file_values) - known)
     if unknown:
         raise ConfigError(f"{src_file}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
@@ -227,6 +271,7 @@ def load_settings(
         max_mb = _check_max_mb(env["PROSPECTS_IMPORT_MAX_MB"], "PROSPECTS_IMPORT_MAX_MB")
     else:
         max_mb = _check_max_mb(file_values.get("import_max_mb", DEFAULT_IMPORT_MAX_MB), src_file)
+    serve = _check_serve(file_values.get("serve", {}), env, src_file)
 
     return Settings(
         db_url=db_url,
@@ -237,6 +282,7 @@ def load_settings(
         project_dir=project_dir,
         chromium=chromium,
         config_file=config_path,
+        serve=serve,
         store_folder=store,
         import_max_bytes=max_mb * 1_000_000,
         subscriptions=subscription_settings(file_values.get("subscriptions", {}), src_file),

@@ -9,6 +9,12 @@ value from :mod:`prospects.tables` and :mod:`prospects.i18n`, every definition f
 Nothing is computed here: a filter change asks the view again, which recomputes from the
 firm's memory-mapped figure store (no database query, whatever the filter or fiscal year).
 
+Opening a page is cheap by construction (``prospects serve`` opens thirty at once on Monday
+morning): the figures and the chart (inline SVG, :func:`prospects.charts.monthly_svg`, no
+matplotlib) come with the first view, the drill-down panel is built the first time a figure
+is clicked, and widgets that are never restyled share one layout and one style model (each
+widget model is a message from the kernel through the server to the browser).
+
 The viewer's login is a constructor argument, injected into the notebook by
 ``prospects serve`` (Voilà's prelaunch hook, :mod:`prospects.serving`); no widget and no
 part of the URL can change it. The filters offered are those of
@@ -40,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 import pandas as pd
+from ipywidgets.widgets.widget_string import HTMLStyle
 
 from . import charts, exports, i18n
 from .dictionary import definition
@@ -54,7 +61,7 @@ if TYPE_CHECKING:
     from .figures import Figures
     from .fiscal import Period
 
-__all__ = ["Dashboard", "build_dashboard", "dashboard_from_settings"]
+__all__ = ["Dashboard", "build_dashboard", "dashboard_from_settings", "warm_up"]
 
 log = logging.getLogger("prospects.dashboard")
 
@@ -196,7 +203,8 @@ CSS = """
 .pr-line-in .pr-num { text-align: right; font-weight: 600; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .pr-line-in .pr-num-prev { text-align: right; color: #6b7a89; font-size: 12px; white-space: nowrap; }
 .pr-line-head .pr-line-in { font-size: 11.5px; color: #6b7a89; text-transform: uppercase; letter-spacing: .4px; }
-img.pr-chart, .pr-chart img { width: 100%; max-width: 1000px; height: auto; }
+.pr-chart, .pr-chart .widget-html-content { width: 100%; max-width: 1000px; margin: 0; }
+.pr-chart svg { display: block; width: 100%; height: auto; }
 .pr-months { flex-wrap: wrap; gap: 4px; }
 .pr-months .widget-button { font-size: 12px; height: 26px; padding: 0 8px; border-radius: 13px;
   background: #eef3f8; color: #1f4e79; border: 1px solid #cfdbe8; width: auto; }
@@ -250,12 +258,31 @@ def _slug(text: str) -> str:
     return re.sub(r"[^0-9A-Za-z_-]", "", text)
 
 
-def _boxed(children: list[w.Widget], *classes: str, vertical: bool = False, **layout: Any) -> w.Box:
+class _Shared:
+    """Layout and style models shared by the widgets that never change theirs (one model each, not one per widget)."""
+
+    def __init__(self) -> None:
+        self.layout = w.Layout()
+        self.auto = w.Layout(width="auto")
+        self.html = HTMLStyle()
+        self.button = w.ButtonStyle()
+
+
+def _boxed(children: list[w.Widget], *classes: str, vertical: bool = False, shared: _Shared | None = None,
+           **layout: Any) -> w.Box:
     cls = w.VBox if vertical else w.HBox
-    box = cls(children, layout=w.Layout(**layout)) if layout else cls(children)
-    for c in classes:
-        box.add_class(c)
-    return box
+    if layout:
+        return cls(children, layout=w.Layout(**layout), _dom_classes=classes)
+    if shared is not None:
+        return cls(children, layout=shared.layout, _dom_classes=classes)
+    return cls(children, _dom_classes=classes)
+
+
+def _html(value: str = "", *classes: str, shared: _Shared | None = None) -> w.HTML:
+    """An HTML widget with its CSS classes from the start (one message to the page, not one per class)."""
+    if shared is not None:
+        return w.HTML(value, layout=shared.layout, style=shared.html, _dom_classes=classes)
+    return w.HTML(value, _dom_classes=classes)
 
 
 @dataclass(frozen=True)
@@ -277,14 +304,13 @@ class DrillState:
 class _Clickable:
     """A rich HTML block made clickable by a transparent button laid over it (with the tooltip)."""
 
-    def __init__(self, css: tuple[str, ...], description: str, tooltip: str, on_click: Callable[[], None]):
-        self.html = w.HTML()
-        self.button = w.Button(description=description, tooltip=tooltip)
-        self.button.add_class("pr-hit")
+    def __init__(self, css: tuple[str, ...], description: str, tooltip: str, on_click: Callable[[], None],
+                 shared: _Shared):
+        self.html = _html(shared=shared)
+        self.button = w.Button(description=description, tooltip=tooltip, layout=shared.layout, style=shared.button,
+                               _dom_classes=("pr-hit",))
         self.button.on_click(lambda _b: on_click())
-        self.box = w.Box([self.html, self.button])
-        for c in css:
-            self.box.add_class(c)
+        self.box = w.Box([self.html, self.button], layout=shared.layout, _dom_classes=css)
 
     def click(self) -> None:
         """Simulate a click (tests, keyboard shortcuts)."""
@@ -311,23 +337,23 @@ class Dashboard:
         self.drill_rows: Rows | None = None
         self._frames: OrderedDict[tuple, Rows] = OrderedDict()
         self._downloads: OrderedDict[tuple, str] = OrderedDict()
-        self._charts: OrderedDict[tuple, bytes] = OrderedDict()
+        self._charts: OrderedDict[tuple, str] = OrderedDict()
         self._syncing = False
-        self.style = w.HTML(CSS)
-        self.header = w.HTML()
-        self.header.add_class("pr-header-html")
-        self.status = w.HTML("")
-        self.status.add_class("pr-status")
-        self.message = w.HTML("")
-        self.message.add_class("pr-message")
-        self.root = _boxed([self.style], "pr-root", vertical=True)
+        self.month_kind = "signed_budget"  # what a month's button opens: its signed budget or its won prospects
+        self.drill_backdrop: w.Box | None = None  # the drill-down panel, built when first opened
+        self._shared = sh = _Shared()
+        self.style = _html(CSS, shared=sh)
+        self.header = _html("", "pr-header-html", shared=sh)
+        self.status = _html("", "pr-status", shared=sh)
+        self.message = _html("", "pr-message", shared=sh)
+        self.root = _boxed([self.style], "pr-root", vertical=True, shared=sh)
         try:
             self.view = firm.as_viewer(login)  # type: ignore[arg-type]
         except AccessDenied as exc:
             self._show_denied(str(exc))
             return
         self._build()
-        with self._busy():
+        with self._busy(shown=False):
             self._refresh()
 
     # -- public -------------------------------------------------------------------
@@ -346,11 +372,15 @@ class Dashboard:
 
     # -- states: busy, errors, refusal ---------------------------------------------
     @contextmanager
-    def _busy(self) -> Iterator[None]:
-        """Show "Calcul en cours…" while a callback works; never let a traceback reach the page."""
-        self.status.value = f'<span class="pr-busy-text">{_esc(self._l("busy"))}</span>'
-        self.root.add_class("pr-busy")
-        self.message.value = ""
+    def _busy(self, shown: bool = True) -> Iterator[None]:
+        """Show "Calcul en cours…" while a callback works; never let a traceback reach the page.
+
+        ``shown=False`` when the dashboard is being built (nothing on screen yet: nothing to say).
+        """
+        if shown:
+            self.status.value = f'<span class="pr-busy-text">{_esc(self._l("busy"))}</span>'
+            self.root.add_class("pr-busy")
+            self.message.value = ""
         try:
             yield
         except AccessDenied as exc:
@@ -359,8 +389,9 @@ class Dashboard:
             log.exception("dashboard callback failed")
             self._error(self._l("error"))
         finally:
-            self.root.remove_class("pr-busy")
-            self.status.value = ""
+            if shown:
+                self.root.remove_class("pr-busy")
+                self.status.value = ""
 
     def _error(self, text: str) -> None:
         self.message.value = f'<div class="pr-error" role="alert">{_esc(text)}</div>'
@@ -378,12 +409,12 @@ class Dashboard:
     def _show_denied(self, reason: str) -> None:
         title = self._l("access_denied")
         self.header.value = self._header_html(None)
-        denied = w.HTML(
+        denied = _html(
             f'<div class="pr-denied"><div class="pr-denied-title">{_esc(title)}</div>'
-            f'<div>{_esc(reason)}</div><div class="pr-note">{_esc(self._u("denied_hint"))}</div></div>'
+            f'<div>{_esc(reason)}</div><div class="pr-note">{_esc(self._u("denied_hint"))}</div></div>',
+            "pr-access-denied", shared=self._shared,
         )
-        denied.add_class("pr-access-denied")
-        card = _boxed([denied], "pr-card", vertical=True)
+        card = _boxed([denied], "pr-card", vertical=True, shared=self._shared)
         self.root.children = (self.style, self._header_box(), card)
 
     # -- layout -------------------------------------------------------------------
@@ -406,12 +437,12 @@ class Dashboard:
         )
 
     def _header_box(self) -> w.Box:
-        box = _boxed([self.header], "pr-header", vertical=True)
-        return box
+        return _boxed([self.header], "pr-header", vertical=True, shared=self._shared)
 
     def _build(self) -> None:
         assert self.view is not None
         loc = self.locale
+        sh = self._shared
         current = self.view.period()
         previous = self.view.period(previous=True)
         # -- filters --------------------------------------------------------------
@@ -425,8 +456,8 @@ class Dashboard:
                 f"{i18n.date(current.start, loc)} – {i18n.date(current.as_of, loc)}",
                 f"{i18n.date(previous.start, loc)} – {i18n.date(previous.as_of, loc)}",
             ],
+            _dom_classes=("pr-filter-fy",),
         )
-        self.fy.add_class("pr-filter-fy")
         self.fy.observe(self._guard(self._on_fy), names="value")
         groups: list[w.Widget] = [self._group(self._l("fiscal_year"), self.fy, "pr-group-fy")]
         self.region = self.agency = self.team = None
@@ -446,19 +477,19 @@ class Dashboard:
             for r in self._units.itertuples(index=False):
                 if r.kind == "region":
                     first.append((r.name, r.id))
-            self.region = w.Dropdown(options=first, value=_MINE, description="", layout=w.Layout(width="210px"))
-            self.region.add_class("pr-filter-region")
-            self.agency = w.Dropdown(options=[(self._u("all_agencies"), _ALL)], value=_ALL, layout=w.Layout(width="160px"))
-            self.agency.add_class("pr-filter-agency")
-            self.team = w.Dropdown(options=[(self._u("all_teams"), _ALL)], value=_ALL, layout=w.Layout(width="160px"))
-            self.team.add_class("pr-filter-team")
+            self.region = w.Dropdown(options=first, value=_MINE, description="", layout=w.Layout(width="210px"),
+                                     _dom_classes=("pr-filter-region",))
+            self.agency = w.Dropdown(options=[(self._u("all_agencies"), _ALL)], value=_ALL, layout=w.Layout(width="160px"),
+                                     _dom_classes=("pr-filter-agency",))
+            self.team = w.Dropdown(options=[(self._u("all_teams"), _ALL)], value=_ALL, layout=w.Layout(width="160px"),
+                                   _dom_classes=("pr-filter-team",))
             self._cascade()
             for dd in (self.region, self.agency, self.team):
                 dd.observe(self._guard(self._on_org), names="value")
             org = _boxed(
                 [self._labelled(self._u("region"), self.region), self._labelled(self._u("agency"), self.agency),
                  self._labelled(self._u("team"), self.team)],
-                "pr-org",
+                "pr-org", shared=sh,
             )
             groups.append(self._group(self._l("organisation"), org, "pr-group-org"))
             self.collaborator_box = w.Combobox(
@@ -468,18 +499,19 @@ class Dashboard:
                 ensure_option=False,
                 continuous_update=True,
                 layout=w.Layout(width="220px"),
+                _dom_classes=("pr-filter-collaborator",),
             )
-            self.collaborator_box.add_class("pr-filter-collaborator")
             self.collaborator_box.observe(self._guard(self._on_collaborator), names="value")
-            self.clear_collaborator = w.Button(description="×", tooltip=self._u("clear"), layout=w.Layout(width="34px"))
-            self.clear_collaborator.add_class("pr-filter-collaborator-clear")
+            self.clear_collaborator = w.Button(description="×", tooltip=self._u("clear"), layout=w.Layout(width="34px"),
+                                               _dom_classes=("pr-filter-collaborator-clear",))
             self.clear_collaborator.on_click(lambda _b: setattr(self.collaborator_box, "value", ""))
             if not self._people:
                 self.collaborator_box.disabled = self.clear_collaborator.disabled = True
             groups.append(
-                self._group(self._l("collaborators"), _boxed([self.collaborator_box, self.clear_collaborator], "pr-collab"), "pr-group-collab")
+                self._group(self._l("collaborators"),
+                            _boxed([self.collaborator_box, self.clear_collaborator], "pr-collab", shared=sh), "pr-group-collab")
             )
-        filters = _boxed(groups, "pr-filters")
+        filters = _boxed(groups, "pr-filters", shared=sh)
         # -- indicator table --------------------------------------------------------
         self.cells: dict[str, _Clickable] = {}
         for code in (*TABLE_CELLS, "converted_prospects"):
@@ -487,31 +519,28 @@ class Dashboard:
             if code == "signed_budget":
                 css = (*css, "pr-wide")
             self.cells[code] = _Clickable(
-                css, self._l(code), definition(code, loc), lambda c=code: self._guard(self._open)(DrillState(c))
+                css, self._l(code), definition(code, loc), lambda c=code: self._guard(self._open)(DrillState(c)), sh,
             )
-        self.period_html = w.HTML()
-        self.period_html.add_class("pr-period")
-        grid = w.Box([self.cells[c].box for c in TABLE_CELLS])
-        grid.add_class("pr-grid")
-        hint = w.HTML(f'<div class="pr-hint">{_esc(self._u("hint"))}</div>')
+        self.period_html = _html("", "pr-period", shared=sh)
+        grid = w.Box([self.cells[c].box for c in TABLE_CELLS], layout=sh.layout, _dom_classes=("pr-grid",))
+        hint = _html(f'<div class="pr-hint">{_esc(self._u("hint"))}</div>', shared=sh)
         table_card = _boxed(
-            [w.HTML(f'<div class="pr-card-title">{_esc(self._l("table"))}</div>'), self.period_html, grid, hint],
+            [_html(f'<div class="pr-card-title">{_esc(self._l("table"))}</div>', shared=sh), self.period_html, grid, hint],
             "pr-card", "pr-table-card", vertical=True, flex="3 1 640px",
         )
         # -- beside: conversion, rates, median, ageing ------------------------------
-        self.rates_html = w.HTML()
-        self.ageing_head = w.HTML()
-        self.ageing_head.add_class("pr-line-head")
-        self.ageing_rows = _boxed([], "pr-ageing", vertical=True)
+        self.rates_html = _html(shared=sh)
+        self.ageing_head = _html("", "pr-line-head", shared=sh)
+        self.ageing_rows = _boxed([], "pr-ageing", vertical=True, shared=sh)
         self.buckets: dict[str, _Clickable] = {}
         side = _boxed(
             [
-                w.HTML(f'<div class="pr-card-title">{_esc(self._u("rates"))}</div>'),
+                _html(f'<div class="pr-card-title">{_esc(self._u("rates"))}</div>', shared=sh),
                 self.cells["converted_prospects"].box,
                 self.rates_html,
-                w.HTML(
+                _html(
                     f'<div class="pr-card-title" style="margin-top:12px" title="{_esc(definition("ageing", loc))}">'
-                    f'{_esc(self._l("ageing"))}</div>'
+                    f'{_esc(self._l("ageing"))}</div>', shared=sh,
                 ),
                 self.ageing_head,
                 self.ageing_rows,
@@ -519,81 +548,83 @@ class Dashboard:
             "pr-card", "pr-side-card", vertical=True, flex="2 1 340px",
         )
         # -- chart and months -------------------------------------------------------
-        self.chart = w.Image(format="png", layout=w.Layout(width="100%", max_width="1000px"))
-        self.chart.add_class("pr-chart")
+        self.chart = _html("", "pr-chart", shared=sh)  # inline SVG (charts.monthly_svg)
         self.months: dict[str, w.Button] = {}
-        self.months_box = _boxed([], "pr-months")
+        self.months_box = _boxed([], "pr-months", shared=sh)
         chart_card = _boxed(
             [
-                w.HTML(
-                    f'<div class="pr-card-title" title="{_esc(definition("won_prospects", loc))}">{_esc(self._l("chart"))}</div>'
+                _html(
+                    f'<div class="pr-card-title" title="{_esc(definition("won_prospects", loc))}">{_esc(self._l("chart"))}</div>',
+                    shared=sh,
                 ),
                 self.chart,
-                w.HTML(f'<div class="pr-hint">{_esc(self._u("months"))}</div>'),
+                _html(f'<div class="pr-hint">{_esc(self._u("months"))}</div>', shared=sh),
                 self.months_box,
             ],
-            "pr-card", "pr-chart-card", vertical=True,
+            "pr-card", "pr-chart-card", vertical=True, shared=sh,
         )
-        # -- drill-down (an overlay panel) ------------------------------------------
-        self._build_drill()
+        # the drill-down panel (an overlay) is built the first time a figure is clicked
         body = _boxed(
             [_boxed([table_card, side], "pr-top", flex_flow="row wrap", align_items="stretch"), chart_card],
-            "pr-body", vertical=True,
+            "pr-body", vertical=True, shared=sh,
         )
-        top = _boxed([filters, self.status, self.message], "pr-controls", vertical=True)
-        self.root.children = (self.style, self._header_box(), top, body, self.drill_backdrop)
+        top = _boxed([filters, self.status, self.message], "pr-controls", vertical=True, shared=sh)
+        self.root.children = (self.style, self._header_box(), top, body)
 
     def _group(self, title: str, content: w.Widget, css: str) -> w.Box:
-        return _boxed([w.HTML(f'<div class="pr-group-label">{_esc(title)}</div>'), content], "pr-group", css, vertical=True)
+        sh = self._shared
+        return _boxed([_html(f'<div class="pr-group-label">{_esc(title)}</div>', shared=sh), content], "pr-group", css,
+                      vertical=True, shared=sh)
 
     def _labelled(self, title: str, content: w.Widget) -> w.Box:
-        return _boxed([w.HTML(f'<div class="pr-note">{_esc(title)}</div>'), content], "pr-labelled", vertical=True)
+        sh = self._shared
+        return _boxed([_html(f'<div class="pr-note">{_esc(title)}</div>', shared=sh), content], "pr-labelled",
+                      vertical=True, shared=sh)
 
     def _build_drill(self) -> None:
-        self.drill_title = w.HTML()
-        self.drill_title.add_class("pr-drill-title")
-        self.drill_close = w.Button(description=f"{self._l('close')} ×", layout=w.Layout(width="auto"))
-        self.drill_close.add_class("pr-drill-close")
+        """The drill-down panel, once, the first time a figure, a month or a bucket is opened."""
+        if self.drill_backdrop is not None:
+            return
+        sh = self._shared
+        self.drill_title = _html("", "pr-drill-title", shared=sh)
+        self.drill_close = w.Button(description=f"{self._l('close')} ×", layout=sh.auto, style=sh.button,
+                                    _dom_classes=("pr-drill-close",))
         self.drill_close.on_click(lambda _b: self.close_drill())
         self.drill_month_kind = w.ToggleButtons(
             options=[(self._u("month_fees"), "signed_budget"), (self._u("month_won"), "won_prospects")],
-            value="signed_budget",
+            value=self.month_kind, _dom_classes=("pr-drill-month-kind",),
         )
-        self.drill_month_kind.add_class("pr-drill-month-kind")
         self.drill_month_kind.observe(self._guard(self._on_month_kind), names="value")
-        self.drill_by = w.ToggleButtons(options=[(self._l("by_deal"), "deal"), (self._l("by_document"), "document")], value="deal")
-        self.drill_by.add_class("pr-drill-by")
+        self.drill_by = w.ToggleButtons(options=[(self._l("by_deal"), "deal"), (self._l("by_document"), "document")],
+                                        value="deal", _dom_classes=("pr-drill-by",))
         self.drill_by.observe(self._guard(self._on_by), names="value")
-        self.drill_sort = w.Dropdown(options=[(self._u("default_order"), _ALL)], value=_ALL, layout=w.Layout(width="220px"))
-        self.drill_sort.add_class("pr-drill-sort")
+        self.drill_sort = w.Dropdown(options=[(self._u("default_order"), _ALL)], value=_ALL, layout=w.Layout(width="220px"),
+                                     _dom_classes=("pr-drill-sort",))
         self.drill_sort.observe(self._guard(self._on_sort), names="value")
         self.drill_order = w.ToggleButtons(options=[("↑", True), ("↓", False)], value=True,
                                            tooltips=[self._u("ascending"), self._u("descending")],
-                                           style={"button_width": "38px"})
-        self.drill_order.add_class("pr-drill-order")
+                                           style={"button_width": "38px"}, _dom_classes=("pr-drill-order",))
         self.drill_order.observe(self._guard(self._on_sort), names="value")
-        self.drill_downloads = w.HTML()
-        self.drill_downloads.add_class("pr-dl")
-        self.drill_prepare = w.Button(description="", icon="download", layout=w.Layout(width="auto"))
-        self.drill_prepare.add_class("pr-download-prepare")
+        self.drill_downloads = _html("", "pr-dl", shared=sh)
+        self.drill_prepare = w.Button(description="", icon="download", layout=w.Layout(width="auto"),
+                                      _dom_classes=("pr-download-prepare",))
         self.drill_prepare.on_click(lambda _b: self._guard(self._prepare_downloads)())
-        self.drill_table = w.HTML()
-        self.drill_table.add_class("pr-drill-table")
-        self.drill_note = w.HTML()
-        self.drill_footer = w.HTML()
-        self.drill_footer.add_class("pr-drill-footer")
-        sort_box = _boxed([w.HTML(f'<span class="pr-note">{_esc(self._u("sort_by"))}</span>'), self.drill_sort, self.drill_order],
-                          "pr-sortbox", align_items="center")
-        tools = _boxed([self.drill_by, sort_box, self.drill_prepare, self.drill_downloads], "pr-drill-tools")
-        self.drill_month_row = _boxed([self.drill_month_kind], "pr-drill-month-row")
+        self.drill_table = _html("", "pr-drill-table", shared=sh)
+        self.drill_note = _html(shared=sh)
+        self.drill_footer = _html("", "pr-drill-footer", shared=sh)
+        sort_box = _boxed([_html(f'<span class="pr-note">{_esc(self._u("sort_by"))}</span>', shared=sh), self.drill_sort,
+                           self.drill_order], "pr-sortbox", align_items="center")
+        tools = _boxed([self.drill_by, sort_box, self.drill_prepare, self.drill_downloads], "pr-drill-tools", shared=sh)
+        self.drill_month_row = _boxed([self.drill_month_kind], "pr-drill-month-row")  # a layout of its own: shown or hidden
         panel = _boxed(
-            [_boxed([self.drill_title, self.drill_close], "pr-drill-head"), self.drill_month_row, tools,
+            [_boxed([self.drill_title, self.drill_close], "pr-drill-head", shared=sh), self.drill_month_row, tools,
              self.drill_table, self.drill_note, self.drill_footer],
-            "pr-drill", vertical=True,
+            "pr-drill", vertical=True, shared=sh,
         )
         self.drill_panel = panel
         self.drill_backdrop = _boxed([panel], "pr-drill-backdrop", vertical=True)
         self.drill_backdrop.layout.display = "none"
+        self.root.children = (*self.root.children, self.drill_backdrop)
 
     # -- the organisation cascade ---------------------------------------------------
     def _cascade(self) -> None:
@@ -657,6 +688,7 @@ class Dashboard:
         self._refresh()
 
     def _on_month_kind(self, _change: Any = None) -> None:
+        self.month_kind = self.drill_month_kind.value
         if self.drill_state is not None and self.drill_state.month is not None:
             self._show_drill(replace(self.drill_state, indicator=self.drill_month_kind.value, sort=None))
 
@@ -692,7 +724,8 @@ class Dashboard:
         """Hide the drill-down panel."""
         self.drill_state = None
         self.drill_rows = None
-        self.drill_backdrop.layout.display = "none"
+        if self.drill_backdrop is not None:
+            self.drill_backdrop.layout.display = "none"
 
     # -- figures ----------------------------------------------------------------------
     def _current_period(self) -> Period:
@@ -778,7 +811,7 @@ class Dashboard:
             self.buckets = {
                 b: _Clickable(("pr-line", "pr-click", f"pr-bucket-{_slug(b)}"), b,
                               self._u("bucket_tip", bucket=label),
-                              lambda b=b: self._guard(self._open)(DrillState("offers_in_progress", bucket=b)))
+                              lambda b=b: self._guard(self._open)(DrillState("offers_in_progress", bucket=b)), self._shared)
                 for b, label in zip(codes, table["bucket"], strict=True)
             }
             self.ageing_rows.children = [c.box for c in self.buckets.values()]
@@ -790,32 +823,34 @@ class Dashboard:
 
     def _show_chart(self, figs: Figures) -> None:
         key = (figs.period, self.unit, self.collaborator)
-        png = self._charts.get(key)
-        if png is None:
-            png = charts.to_png(charts.monthly_chart(figs.monthly, self.locale, title=False))
-            self._charts[key] = png
+        svg = self._charts.get(key)
+        if svg is None:
+            svg = charts.monthly_svg(figs.monthly, self.locale)
+            self._charts[key] = svg
             while len(self._charts) > 24:
                 self._charts.popitem(last=False)
-        self.chart.value = png
+        self.chart.value = svg
         table = monthly_table(figs, self.locale)
         months = list(figs.monthly["month"])
-        if months != list(self.months):
+        new = months != list(self.months)
+        if new:
             self.months = {}
-            for m in months:
-                b = w.Button(layout=w.Layout(width="auto"))
-                b.add_class(f"pr-month-{m}")
-                b.on_click(lambda _b, m=m: self._guard(self._open)(DrillState(self.drill_month_kind.value, month=m)))
-                self.months[m] = b
-            self.months_box.children = list(self.months.values())
         for m, r, won in zip(months, table.itertuples(index=False), figs.monthly["won_prospects"], strict=True):
-            b = self.months[m]
-            b.description = r.month
-            b.tooltip = self._u("month_tip", month=r.month, won=r.won_prospects, total=r.total,
-                                recurring=r.recurring, one_off=r.one_off)
-            if r.total != i18n.money(0, self.locale) or int(won):
-                b.add_class("pr-has")
-            else:
-                b.remove_class("pr-has")
+            tip = self._u("month_tip", month=r.month, won=r.won_prospects, total=r.total, recurring=r.recurring,
+                          one_off=r.one_off)
+            classes = (f"pr-month-{m}", "pr-has") if r.total != i18n.money(0, self.locale) or int(won) else (f"pr-month-{m}",)
+            if new:  # everything at creation: one message per button
+                b = w.Button(description=r.month, tooltip=tip, layout=self._shared.auto, style=self._shared.button,
+                             _dom_classes=classes)
+                b.on_click(lambda _b, m=m: self._guard(self._open)(DrillState(self.month_kind, month=m)))
+                self.months[m] = b
+                continue
+            b = self.months[m]  # the same months, other figures: only what changed is sent
+            b.description, b.tooltip = r.month, tip
+            if tuple(b._dom_classes) != classes:
+                b._dom_classes = classes
+        if new:
+            self.months_box.children = list(self.months.values())
 
     # -- drill-down ---------------------------------------------------------------------
     def _rows(self, state: DrillState) -> Rows:
@@ -833,6 +868,7 @@ class Dashboard:
         return rows
 
     def _show_drill(self, state: DrillState) -> None:
+        self._build_drill()
         rows = self._rows(state)
         self.drill_state, self.drill_rows = state, rows
         loc = self.locale
@@ -1029,13 +1065,47 @@ def _kernel_logging() -> None:
         log.propagate = False
 
 
+#: The firm a warm kernel opened ahead of its viewer (:func:`warm_up`), taken once.
+_WARM: dict[str, Any] = {}
+
+
+def warm_up(config: str | None = None) -> None:
+    """Get this kernel ready for a viewer not known yet (``prospects serve``'s warm pool).
+
+    Imports the dashboard's modules and opens the firm with the server's settings, as
+    :func:`dashboard_from_settings` does, and keeps it for that call. No viewer, no viewer
+    data: the login arrives later, injected into the notebook by the server.
+    """
+    from .api import open_firm
+    from .config import load_settings
+
+    _kernel_logging()
+    settings = load_settings(config=config)
+    firm = open_firm(settings=settings)
+    _WARM["firm"] = (settings, firm.extract_info, firm)
+
+
+def _firm_for(settings: Any) -> Firm:
+    """The firm opened by :func:`warm_up` if it is still the one ``settings`` open, else a new one."""
+    from .api import open_firm
+
+    warm = _WARM.pop("firm", None)
+    if warm is not None:
+        warm_settings, info, firm = warm
+        if warm_settings == settings and firm.extract_info == info:  # same settings and date, same load
+            return firm
+        log.info("warm firm not reused: the settings or the data changed since it was opened")
+        firm.engine.dispose()
+    return open_firm(settings=settings)
+
+
 def dashboard_from_settings(login: str | None, *, config: str | None = None, locale: str | None = None) -> w.Box:
     """What the notebook displays: open the firm from the settings (environment, config file) and build.
 
     ``login`` is injected by the server (:mod:`prospects.serving`). Any failure to open the
-    database shows a short message, never a traceback.
+    database shows a short message, never a traceback. In a warm kernel the firm was opened
+    ahead (:func:`warm_up`) and is reused when the settings and the data are unchanged.
     """
-    from .api import open_firm
     from .config import load_settings
 
     _kernel_logging()
@@ -1043,7 +1113,7 @@ def dashboard_from_settings(login: str | None, *, config: str | None = None, loc
     try:
         settings = load_settings(config=config, locale=locale)
         loc = settings.locale
-        firm = open_firm(settings=settings)
+        firm = _firm_for(settings)
         return Dashboard(firm, login, settings.locale).widget
     except AccessDenied as exc:
         return _message_widget(i18n.label("access_denied", loc), str(exc), "pr-denied pr-access-denied")

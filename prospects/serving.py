@@ -32,9 +32,16 @@ each kernel with the server's environment. They are the same for every viewer.
 
 Hardening: 127.0.0.1 unless told otherwise (``--auth local``: always), no tracebacks or
 sources sent to the browser, template and theme overrides from the URL off, only the
-dashboard notebook served and no other file, a timeout per cell, idle kernels culled, no
-framing by other sites (``Content-Security-Policy: frame-ancestors 'self'``), no token or
-login form, refusals as a short page.
+dashboard notebook served and no other file, kernel websockets in the v1 protocol only with
+every frame checked (:mod:`prospects.voila_app`), a timeout per cell, idle kernels culled,
+kernels over Unix sockets, no framing by other sites (``Content-Security-Policy:
+frame-ancestors 'self'``), no token or login form, refusals as a short page.
+
+Capacity (many people at once, docs/deployment.md "Capacity"): the page handler
+(:mod:`prospects.voila_page`) lets ``--opening-limit`` pages run at once and queues the
+others in arrival order (:mod:`prospects.admission`), takes warm kernels from a pool
+(``--pool-size``, :mod:`prospects.kernels`), never leaves a page blank, and gives back the
+kernels of pages that never connect (``--connect-timeout``) or beyond ``--kernels-per-login``.
 """
 
 from __future__ import annotations
@@ -90,6 +97,69 @@ class ServeOptions:
     cull_connected: bool = True  # also cull kernels whose tab is still open but idle
     notebook: Path | None = None  # default: notebooks/dashboard.ipynb of the project
     base_url: str = "/"  # --auth hub: JUPYTERHUB_SERVICE_PREFIX
+    pool_size: int | None = None  # warm kernels kept ready (None: default_pool_size())
+    opening_limit: int | None = None  # pages whose notebook runs at once (None: two per core)
+    kernels_per_login: int = 3  # a login's new page closes its oldest beyond this (0: no cap)
+    connect_timeout: int = 60  # seconds a served page has to open its kernel's websocket
+
+
+def default_pool_size() -> int:
+    """Warm kernels kept ready by default: one per core, 1 to 4 (each holds about 150 MB)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def warm_code(config: str | None) -> str:
+    """What a pool kernel runs ahead of any viewer (:func:`prospects.dashboard.warm_up`)."""
+    return f"from prospects.dashboard import warm_up\nwarm_up(config={python_literal(config)})"
+
+
+class PoolFingerprint:
+    """What a warm kernel depends on besides the server's environment: the date, the config file, the data.
+
+    A warm kernel warmed under another value is discarded instead of handed out
+    (:class:`prospects.kernels.WarmPool`). The data part (``extract_info``, rewritten by
+    every load) is read at most every ``data_every`` seconds; the kernel checks it again
+    before reusing what it opened (:func:`prospects.dashboard.dashboard_from_settings`).
+    """
+
+    def __init__(self, settings: Settings, *, today_explicit: bool, data_every: float = 30.0,
+                 clock: Callable[[], Any] | None = None):
+        import datetime as dt
+
+        self.settings = settings
+        self.today_explicit = today_explicit
+        self.data_every = data_every
+        self.clock = clock or dt.date.today
+        self._data: Any = None
+        self._data_at = float("-inf")
+        self._engine: Any = None
+
+    def __call__(self) -> tuple:
+        import time
+
+        day = None if self.today_explicit else self.clock()
+        config = self.settings.config_file
+        try:
+            stat = config.stat() if config is not None else None
+            conf = (stat.st_mtime_ns, stat.st_size) if stat is not None else None
+        except OSError:
+            conf = "missing"
+        now = time.monotonic()
+        if now - self._data_at >= self.data_every:
+            self._data, self._data_at = self._read_data(), now
+        return (day, conf, self._data)
+
+    def _read_data(self) -> Any:
+        import sqlalchemy as sa
+
+        from .db import make_engine, read_extract_info
+
+        try:
+            if self._engine is None:
+                self._engine = make_engine(self.settings.db_url)
+            return tuple(sorted(read_extract_info(self._engine).items()))
+        except sa.exc.SQLAlchemyError:
+            return "unreadable"
 
 
 # ---------------------------------------------------------------------------
@@ -201,7 +271,8 @@ def make_prelaunch_hook(
     """Voilà's ``prelaunch_hook(req_handler, notebook, cwd)``: inject the viewer, or refuse the page.
 
     ``check(login)`` returns a refusal message (403, no kernel) or ``None``. The login is also
-    recorded for the kernel this request starts next (its owner, see :mod:`prospects.voila_app`).
+    recorded on the request (``viewer_login``): the page gives the kernel it obtains to that
+    owner (:mod:`prospects.voila_page`), and nothing else.
     """
 
     def prelaunch_hook(req_handler: Any, notebook: Any, cwd: str) -> Any:
@@ -213,18 +284,10 @@ def make_prelaunch_hook(
         refusal = check(login) if check is not None else None
         if refusal:
             raise HTTPError(403, "%s", refusal)
-        _record_owner(login)
+        req_handler.viewer_login = login
         return inject_parameters(notebook, {"login": login, "config": config})
 
     return prelaunch_hook
-
-
-def _record_owner(login: str) -> None:
-    try:
-        from .voila_app import launching_for
-    except ImportError:  # pragma: no cover - serving always has Voilà
-        return
-    launching_for.set(login)
 
 
 # ---------------------------------------------------------------------------
@@ -271,11 +334,13 @@ def harden(app: Any, options: ServeOptions, hook: Callable[..., Any]) -> Any:
     vc.file_denylist = [r".*"]
     vc.http_header_envs = []
     vc.prelaunch_hook = hook
-    vc.multi_kernel_manager_class = voila_app.OwnedKernelManager  # who started which kernel
+    vc.multi_kernel_manager_class = voila_app.OwnedKernelManager  # whose each kernel is; warm pool; held kernels
     # identity: no token, no password, no login form; the identity provider decides
     app.token = None
     app.auto_token = False
     app.authorizer_class = voila_app.KernelOwnerAuthorizer
+    # kernel websockets: the v1 protocol only (voila_app.V1KernelWebsocketHandler), every frame checked
+    app.kernel_websocket_connection_class = voila_app.CheckedKernelConnection
     if options.auth == "header":
         app.identity_provider_class = voila_app.HeaderIdentity
         app.config.HeaderIdentity.header_name = options.header_name
@@ -303,8 +368,23 @@ def harden(app: Any, options: ServeOptions, hook: Callable[..., Any]) -> Any:
     app.autoreload = False
     # read later, when the kernel manager and the executor are created (Voila.start)
     app.config.VoilaExecutor.timeout = options.cell_timeout
+    # an output arriving after its cell's reply is waited for as long as a cell may run, and one
+    # that never comes is an error (the page says so): never a page silently left blank
+    app.config.VoilaExecutor.iopub_timeout = options.cell_timeout
+    app.config.VoilaExecutor.raise_on_iopub_timeout = True
     app.config.VoilaExecutor.show_tracebacks = False
     app.config.VoilaExecutor.interrupt_on_timeout = False
+    # the page shows the live widgets: no copy of their state in the notebook, no timings
+    app.config.VoilaExecutor.store_widget_state = False
+    app.config.VoilaExecutor.record_timing = False
+    # kernels talk to the server over Unix sockets in Voilà's private connection folder (mode 0700):
+    # no TCP port another local user could reach, none another program could take first
+    app.config.KernelManager.transport = "ipc"
+    # capacity: pages at once, warm kernels, kernels per login, held kernels
+    app.opening_limit = options.opening_limit or 0
+    app.pool_size = default_pool_size() if options.pool_size is None else options.pool_size
+    app.config.OwnedKernelManager.kernels_per_login = options.kernels_per_login
+    app.config.OwnedKernelManager.connect_timeout = float(options.connect_timeout)
     for section in ("MappingKernelManager", "AsyncMappingKernelManager"):
         app.config[section].cull_idle_timeout = options.cull_idle_timeout
         app.config[section].cull_interval = options.cull_interval
@@ -313,7 +393,8 @@ def harden(app: Any, options: ServeOptions, hook: Callable[..., Any]) -> Any:
     return app
 
 
-def build_voila(settings: Settings, options: ServeOptions, login_source: LoginSource | None = None) -> Any:
+def build_voila(settings: Settings, options: ServeOptions, login_source: LoginSource | None = None,
+                *, today_explicit: bool = False) -> Any:
     """A hardened, initialised Voilà application serving only the dashboard notebook."""
     from .voila_app import ProspectsVoila
 
@@ -326,6 +407,8 @@ def build_voila(settings: Settings, options: ServeOptions, login_source: LoginSo
     app = ProspectsVoila()
     app.initialize([str(notebook), "--no-browser"])
     app.refusal_locale = settings.locale
+    app.warm_code = warm_code(config)
+    app.pool_fingerprint = PoolFingerprint(settings, today_explicit=today_explicit)
     return harden(app, options, hook)
 
 
@@ -399,6 +482,11 @@ def check_options(options: ServeOptions) -> str | None:
             return "--auth hub needs the jupyterhub package: pip install 'prospects[hub]'"
     if options.cull_idle_timeout < 0 or options.cell_timeout <= 0:
         return "--cull-idle-timeout must be 0 (never) or more, --cell-timeout more than 0"
+    for flag, value, least in (("--pool-size", options.pool_size, 0), ("--opening-limit", options.opening_limit, 1),
+                               ("--kernels-per-login", options.kernels_per_login, 0),
+                               ("--connect-timeout", options.connect_timeout, 1)):
+        if value is not None and value < least:
+            return f"{flag} {value}: at least {least}"
     return None
 
 
@@ -444,7 +532,7 @@ def run_serve_command(settings: Settings, options: ServeOptions, *, today_explic
             return 2
         options = ServeOptions(**{**options.__dict__, "user": user})
     os.environ.update(kernel_environment(settings, today_explicit=today_explicit))
-    app = build_voila(settings, options)
+    app = build_voila(settings, options, today_explicit=today_explicit)
 
     host = f"[{options.ip}]" if ":" in options.ip else options.ip
     url = f"http://{host}:{app.port}{app.base_url}"

@@ -11,9 +11,12 @@ Not a test module: nothing here is collected.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+import json
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -22,6 +25,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -74,7 +78,7 @@ class Serve:
     """A real ``prospects serve`` on a free loopback port; :meth:`start` then :meth:`wait`, :meth:`stop`."""
 
     def __init__(self, db_url: str, log: Path, *args: str, today: str = "2026-11-29",
-                 env: Mapping[str, str] | None = None, port: int | None = None):
+                 env: Mapping[str, str] | None = None, port: int | None = None, notebook: Path | None = None):
         self.port = port or free_port()
         self.log_path = log
         self.args = ["--db", db_url, "serve", *args, "--no-browser"]
@@ -82,13 +86,42 @@ class Serve:
             self.args += ["--port", str(self.port)]
         self.env = {**os.environ, "PROSPECTS_TODAY": today, "PROSPECTS_LOCALE": "fr", "PYTHONUNBUFFERED": "1", **(env or {})}
         self.env.pop("PROSPECTS_DB", None)
+        # another notebook than the dashboard's: tests/serve_notebook.py
+        self.command = ["-m", "tests.serve_notebook", str(notebook)] if notebook else ["-m", "prospects.cli"]
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Serve:
         self._log = self.log_path.open("w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "prospects.cli", *self.args], stdout=self._log,
+        self.proc = subprocess.Popen([sys.executable, *self.command, *self.args], stdout=self._log,
                                      stderr=subprocess.STDOUT, env=self.env, cwd=ROOT)
         return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_log(self, pattern: str, timeout: float = 90, count: int = 1) -> list[re.Match]:
+        """Wait until the server's log has ``count`` lines matching ``pattern``; the matches."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = list(re.finditer(pattern, self.log()))
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{count} × {pattern!r} not in the server's log after {timeout} s:\n{self.log()[-3000:]}")
+            time.sleep(0.1)
+
+    def kernel_ids(self) -> dict[str, int]:
+        """The server's kernels: id (from the connection file's name) → process id."""
+        out = {}
+        for pid in self.kernels():
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            found = re.search(r"kernel-([0-9a-f-]{36})\.json", cmd)
+            if found:
+                out[found.group(1)] = pid
+        return out
 
     def wait(self) -> Serve:
         assert self.proc is not None
@@ -169,6 +202,7 @@ class Nginx:
             "/etc/ssl/certs/prospects.crt": str(f / "cert.pem"),
             "/etc/ssl/private/prospects.key": str(f / "key.pem"),
             "/etc/nginx/prospects.htpasswd": str(f / "htpasswd"),
+            "/var/cache/nginx/prospects": str(f / "cache"),
         }
         for old, new in replacements.items():
             if text.count(old) != 1:
@@ -367,3 +401,93 @@ def open_many(pages: Iterable, url: str, timeout: float = 180) -> list[float]:
                 continue
         time.sleep(0.05)
     return [done[i] for i in range(len(pages))]
+
+
+# ---------------------------------------------------------------------------
+# a kernel's widgets, read over its websocket (the v1 protocol, as Voilà's page speaks it)
+
+V1_PROTOCOL = "v1.kernel.websocket.jupyter.org"
+KERNEL_ID = re.compile(r'"kernelId":\s*"([0-9a-f-]{36})"')
+
+
+def kernel_id(page: str) -> str | None:
+    """The kernel a dashboard page was rendered with (``None``: no kernel in it)."""
+    found = KERNEL_ID.search(page)
+    return found.group(1) if found else None
+
+
+def v1_frame(channel: str, msg: Mapping, buffers: Iterable[bytes] = ()) -> bytes:
+    """A message as the page sends it: offsets, channel, header, parent, metadata, content, buffers."""
+    parts = [json.dumps(msg.get(k, {})).encode() for k in ("header", "parent_header", "metadata", "content")]
+    parts += [bytes(b) for b in buffers]
+    chan = channel.encode()
+    count = len(parts) + 2
+    offsets = [8 * (count + 1), 8 * (count + 1) + len(chan)]
+    for part in parts:
+        offsets.append(offsets[-1] + len(part))
+    return b"".join([count.to_bytes(8, "little"), *(o.to_bytes(8, "little") for o in offsets), chan, *parts])
+
+
+def v1_parse(frame: bytes) -> tuple[str, dict]:
+    count = int.from_bytes(frame[:8], "little")
+    offsets = [int.from_bytes(frame[8 * (i + 1):8 * (i + 2)], "little") for i in range(count)]
+    parts = [frame[offsets[i]:offsets[i + 1]] for i in range(count - 1)]
+    msg = {k: json.loads(p) for k, p in zip(("header", "parent_header", "metadata", "content"), parts[1:5], strict=True)}
+    msg["buffers"] = parts[5:]
+    return parts[0].decode(), msg
+
+
+def kernel_message(msg_type: str, content: Mapping, metadata: Mapping | None = None) -> dict:
+    return {"header": {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "username": "test", "session": "test",
+                       "date": "2026-11-29T08:00:00.000Z", "version": "5.3"},
+            "parent_header": {}, "metadata": dict(metadata or {}), "content": dict(content)}
+
+
+async def widget_states(port: int, kernel: str, headers: Mapping[str, str], timeout: float = 60) -> dict[str, dict]:
+    """Every widget model of a kernel (id → state), asked as Voilà's page asks (``request_states``)."""
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    req = HTTPRequest(f"ws://127.0.0.1:{port}/api/kernels/{kernel}/channels?session_id={uuid.uuid4().hex}",
+                      headers=dict(headers), request_timeout=timeout, connect_timeout=timeout)
+    ws = await websocket_connect(req, subprotocols=[V1_PROTOCOL])
+    try:
+        comm = uuid.uuid4().hex
+        ws.write_message(v1_frame("shell", kernel_message(
+            "comm_open", {"comm_id": comm, "target_name": "jupyter.widget.control", "data": {}}, {"version": "1.0.0"})), binary=True)
+        ws.write_message(v1_frame("shell", kernel_message("comm_msg", {"comm_id": comm, "data": {"method": "request_states"}})),
+                         binary=True)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            frame = await asyncio.wait_for(ws.read_message(), max(0.1, deadline - asyncio.get_running_loop().time()))
+            if frame is None:
+                raise ConnectionError(f"kernel {kernel}: websocket closed before the widget states")
+            _channel, msg = v1_parse(frame)
+            data = msg["content"].get("data", {}) if msg["header"]["msg_type"] == "comm_msg" else {}
+            if msg["content"].get("comm_id") == comm and data.get("method") == "update_states":
+                return {model: entry["state"] for model, entry in data["states"].items()}
+    finally:
+        ws.close()
+
+
+VALUE = re.compile(r'<div class="pr-value">(.*?)</div>', re.S)
+
+
+def cells_in_states(states: Mapping[str, dict]) -> dict[str, str]:
+    """The seven figures of the dashboard in a kernel's widget states (as :func:`cells` reads the screen)."""
+    out = {}
+    for state in states.values():
+        for css in state.get("_dom_classes", ()):
+            code = css.removeprefix("pr-cell-")
+            if code in CELLS and css != code:
+                child = states[state["children"][0].removeprefix("IPY_MODEL_")]
+                found = VALUE.search(child.get("value", ""))
+                if found:
+                    out[code] = html_text(found.group(1))
+    return out
+
+
+def html_text(fragment: str) -> str:
+    import html
+
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()

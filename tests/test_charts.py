@@ -28,3 +28,33 @@ def test_monthly_chart_renders_png_and_svg():
 def test_empty_year_still_draws():
     monthly = pd.DataFrame({"month": ["2026-01"], "won_prospects": [0], "recurring": [0], "one_off": [0], "total": [0]})
     assert charts.to_png(charts.monthly_chart(monthly)).startswith(b"\x89PNG")
+
+
+def test_the_dashboard_chart_is_svg_without_matplotlib():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pandas as pd; from prospects import charts\n"
+        "m = pd.DataFrame({'month': ['2026-01', '2026-02', '2026-03'], 'won_prospects': [1, 0, 2],"
+        " 'recurring': [20_000, 0, 1_200_000], 'one_off': [0, 0, 250_000], 'total': [20_000, 0, 1_450_000]})\n"
+        "svg = charts.monthly_svg(m)\n"
+        "print('matplotlib' in sys.modules)\n"
+        "print(svg)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded, svg = out.split("\n", 1)
+    assert loaded == "False"  # the dashboard's kernel never imports matplotlib
+    assert svg.startswith("<svg") and svg.count('class="pr-bar"') == 3
+    for label in ("janv. 2026", "févr. 2026", "mars 2026", "Récurrent", "Exceptionnel", "Prospects gagnés"):
+        assert label in svg
+    assert "mars 2026 : Récurrent 12\u202f000\u202f€, Exceptionnel 2\u202f500\u202f€, Prospects gagnés 2" in svg
+    # bars to scale: March's recurring bar is 60 times January's
+    heights = [float(h) for h in __import__("re").findall(r'<rect x="[^"]+" y="[^"]+" width="[^"]+" height="([^"]+)" fill="#1f4e79"', svg)]
+    assert heights[1] == 0 and abs(heights[2] / heights[0] - 60) < 1
+
+
+def test_the_svg_chart_of_an_empty_year_reads_in_euros():
+    monthly = pd.DataFrame({"month": ["2026-01"], "won_prospects": [0], "recurring": [0], "one_off": [0], "total": [0]})
+    svg = charts.monthly_svg(monthly, "en")
+    assert "<svg" in svg and "€" in svg and "Recurring" in svg

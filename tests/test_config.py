@@ -139,3 +139,38 @@ def test_import_size_limit_from_file_then_environment(tmp_path):
     write(tmp_path, "import_max_mb = true\n")
     with pytest.raises(ConfigError, match=r"import_max_mb .*prospects\.toml"):
         load_settings(environ={}, cwd=tmp_path)
+
+
+def test_serve_capacity_from_the_file_then_the_environment_and_checked(tmp_path):
+    from prospects.config import ServeSettings
+
+    assert load_settings(environ={}, cwd=tmp_path).serve == ServeSettings()
+    write(tmp_path, "[serve]\npool_size = 0\nopening_limit = 6\nkernels_per_login = 2\nconnect_timeout = 30\n")
+    s = load_settings(environ={}, cwd=tmp_path)
+    assert s.serve == ServeSettings(pool_size=0, opening_limit=6, kernels_per_login=2, connect_timeout=30)
+    s = load_settings(environ={"PROSPECTS_SERVE_POOL_SIZE": "3", "PROSPECTS_SERVE_CONNECT_TIMEOUT": "90"}, cwd=tmp_path)
+    assert (s.serve.pool_size, s.serve.opening_limit, s.serve.connect_timeout) == (3, 6, 90)
+    for text, named in (("[serve]\nopening_limit = 0\n", "serve.opening_limit"), ("[serve]\npool_size = -1\n", "serve.pool_size"),
+                        ("[serve]\nconnect_timeout = 'soon'\n", "serve.connect_timeout"),
+                        ("[serve]\nkernels_per_login = true\n", "serve.kernels_per_login"),
+                        ("[serve]\npools = 2\n", "serve.pools"), ("serve = 3\n", "[serve]")):
+        write(tmp_path, text)
+        with pytest.raises(ConfigError) as exc:
+            load_settings(environ={}, cwd=tmp_path)
+        assert named in str(exc.value) and "prospects.toml" in str(exc.value), (text, str(exc.value))
+    write(tmp_path, "")
+    with pytest.raises(ConfigError, match="PROSPECTS_SERVE_OPENING_LIMIT"):
+        load_settings(environ={"PROSPECTS_SERVE_OPENING_LIMIT": "many"}, cwd=tmp_path)
+
+
+def test_serve_flags_win_over_the_settings(tmp_path, monkeypatch):
+    from prospects import cli, serving
+
+    write(tmp_path, "[serve]\npool_size = 3\nopening_limit = 5\n")
+    seen = {}
+    monkeypatch.setattr(serving, "run_serve_command", lambda settings, options, today_explicit: seen.update(o=options) or 0)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PROSPECTS_HOME", str(tmp_path))
+    assert cli.main(["serve", "--no-browser", "--opening-limit", "2", "--kernels-per-login", "0"]) == 0
+    options = seen["o"]
+    assert (options.pool_size, options.opening_limit, options.kernels_per_login, options.connect_timeout) == (3, 2, 0, 60)

@@ -137,7 +137,9 @@ def test_firm_wide_figures_with_previous_year_and_definitions(director):
     assert f"80{NNBSP}%" in rates and f"90{NNBSP}%" in rates and "41 jours" in rates
     over = text(director.buckets[">180"].html.value)
     assert over == f">180 jours 1 {eur('5 000')}"
-    assert director.chart.value[:4] == b"\x89PNG"
+    chart = director.chart.value  # inline SVG: a bar per month, its amounts in its tooltip
+    assert chart.startswith("<svg") and chart.count('class="pr-bar"') == 11
+    assert re.search(r'data-month="2026-03"><title>mars 2026 : Récurrent [^<]*, Exceptionnel [^<]*, Prospects gagnés \d', chart)
     assert list(director.months) == [f"2026-{m:02d}" for m in range(1, 12)]
     assert director.months["2026-03"].description == "mars 2026"
     assert eur("14 500") in director.months["2026-03"].tooltip
@@ -423,6 +425,42 @@ def test_dashboard_from_settings_reads_the_environment(firm_url, monkeypatch):
     monkeypatch.setenv("PROSPECTS_DB", "sqlite:////nonexistent/folder/x.db")
     broken = all_html(dashboard_from_settings("dir"))
     assert i18n.label("error") in html.unescape(broken) and "Traceback" not in broken
+
+
+def test_a_warm_kernel_reuses_the_firm_it_opened_only_while_settings_and_data_are_unchanged(tmp_path, monkeypatch):
+    import prospects.dashboard as dashboard
+    from prospects import api, db
+    from prospects.sample import sample_firm
+
+    url = f"sqlite:///{tmp_path / 'sample.db'}"
+    db.replace_all(db.make_engine(url), sample_firm())
+    monkeypatch.setenv("PROSPECTS_DB", url)
+    monkeypatch.setenv("PROSPECTS_TODAY", TODAY)
+    monkeypatch.setenv("PROSPECTS_LOCALE", "fr")
+    opened = []
+    real_open = api.open_firm
+    monkeypatch.setattr(api, "open_firm", lambda *a, **k: opened.append(k) or real_open(*a, **k))
+
+    dashboard.warm_up()  # ahead of any viewer: the firm, no viewer
+    assert len(opened) == 1 and "firm" in dashboard._WARM
+    root = dashboard_from_settings("staff1")  # the viewer's page: the same firm, not opened again
+    assert len(opened) == 1 and "pr-cell-signed_offers" in classes(root) and not dashboard._WARM
+    dashboard_from_settings("dir")  # a warm firm serves one page only
+    assert len(opened) == 2
+
+    dashboard.warm_up()
+    monkeypatch.setenv("PROSPECTS_TODAY", "2026-11-30")  # the date changed since
+    dashboard_from_settings("dir")
+    assert len(opened) == 4
+
+    dashboard.warm_up()
+    __import__("time").sleep(1.1)  # extract_info's loaded_at counts seconds
+    from prospects import store
+    from prospects.config import load_settings
+
+    store.replace_content(db.make_engine(url), sample_firm(), settings=load_settings())  # the data was reloaded since
+    dashboard_from_settings("dir")
+    assert len(opened) == 6 and not dashboard._WARM
 
 
 def test_large_drilldown_shows_the_first_rows_and_prepares_files_on_demand(director, monkeypatch):

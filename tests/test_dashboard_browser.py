@@ -180,7 +180,8 @@ def test_validator_figures_previous_year_and_fiscal_year_switch(page, servers):
     title = page.get_attribute(".pr-cell-signed_offers button", "title")
     assert title and title.startswith("Offres au statut signé")
     assert "Nombre de prospects transformés par date" in page.inner_text(".pr-chart-card")
-    assert page.locator("img.pr-chart").count() == 1
+    assert page.locator(".pr-chart svg.pr-chart-svg").count() == 1  # drawn inline, without matplotlib
+    assert page.locator(".pr-chart svg .pr-bar").count() == 11  # January to November 2026
     shot(page, "dashboard-validator")
     # N-1: fiscal year 2025, to 31/12/2025
     page.click(".pr-filter-fy button:has-text('Exercice N-1')")

@@ -18,6 +18,8 @@ import shutil
 import statistics
 import threading
 import time
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -28,20 +30,25 @@ from prospects.sample import sample_firm
 
 from .browser import (
     ARTIFACTS,
+    V1_PROTOCOL,
     HeaderProxy,
     Nginx,
     Serve,
     cells,
+    cells_in_states,
     chromium_available,
     eur,
     expected_cells,
     free_port,
     http_get,
+    kernel_id,
+    kernel_message,
     launch_chromium,
     load_logins,
     nginx_binary,
     open_dashboard,
     open_many,
+    widget_states,
 )
 from .conftest import IN_CI
 
@@ -154,7 +161,7 @@ def servers(dbs, hub_api, tmp_path_factory):
         "JUPYTERHUB_HOST": hub_api.url, "JUPYTERHUB_OAUTH_ACCESS_SCOPES": json.dumps(["access:servers!user=part1"]),
     }
     started = {
-        "header": Serve(dbs["sample"], base / "header.log", "--auth", "header"),
+        "header": Serve(dbs["sample"], base / "header.log", "--auth", "header", "--pool-size", "0"),  # counts kernels
         "local": Serve(dbs["sample"], base / "local.log", "--auth", "local", "--user", "part1"),
         "demo": Serve(dbs["demo"], base / "demo.log", "--auth", "header", "--cull-idle-timeout", "600"),
         "hub": Serve(dbs["sample"], base / "hub.log", "--auth", "hub", env=hub_env, port=hub_port),
@@ -319,7 +326,7 @@ def test_a_kernel_is_usable_only_by_the_viewer_whose_page_started_it(servers):
         req = HTTPRequest(f"ws://127.0.0.1:{s.port}/api/kernels/{kernel}/channels?session_id=t",
                           headers={"X-Forwarded-User": login} if login else {})
         try:
-            ws = await websocket_connect(req)
+            ws = await websocket_connect(req, subprotocols=[V1_PROTOCOL])
         except HTTPClientError as e:
             return e.code
         ws.close()
@@ -350,6 +357,72 @@ def test_a_kernel_is_usable_only_by_the_viewer_whose_page_started_it(servers):
         time.sleep(0.3)
     assert len(s.kernels()) == running - 1  # the owner's shutdown did shut it down
     assert http_get(api, {"X-Forwarded-User": "part1"})[0] == 403  # a kernel nobody owns: refused to all
+
+
+def _answers_within(url: str, seconds: float, times: int = 5) -> list[float]:
+    """Response times of ``times`` cheap requests (a refused one: no header), each within ``seconds``."""
+    took = []
+    for _ in range(times):
+        start = time.perf_counter()
+        try:
+            urllib.request.urlopen(url + "api/kernels", timeout=seconds)
+        except urllib.error.HTTPError as e:
+            assert e.code == 403
+        took.append(time.perf_counter() - start)
+        time.sleep(0.2)
+    return took
+
+
+def test_a_hand_made_kernel_websocket_cannot_freeze_the_server(servers):
+    """The legacy protocol is refused, a malformed v1 frame closes the socket; the server keeps answering."""
+    from tornado.httpclient import HTTPClientError, HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    s = servers["header"]
+    viewer = {"X-Forwarded-User": "part1"}
+    status, page, _ = http_get(s.url, viewer)
+    assert status == 200
+    kernel = kernel_id(page)
+    channels = f"ws://127.0.0.1:{s.port}/api/kernels/{kernel}/channels?session_id=hand-made"
+
+    async def legacy() -> int:
+        """A signed-in viewer's socket without the v1 subprotocol; if it opens, make the kernel send binary messages."""
+        try:
+            ws = await websocket_connect(HTTPRequest(channels, headers=viewer, request_timeout=10))
+        except HTTPClientError as e:
+            return e.code
+        msg = kernel_message("comm_open", {"comm_id": "c", "target_name": "jupyter.widget.control", "data": {}},
+                             {"version": "1.0.0"})
+        ws.write_message(json.dumps({**msg, "channel": "shell"}))
+        ws.write_message(json.dumps({**kernel_message("comm_msg", {"comm_id": "c", "data": {"method": "request_states"}}),
+                                     "channel": "shell"}))
+        ws.write_message((2**31 - 1).to_bytes(4, "big") + b"\0" * 16, binary=True)  # a legacy binary frame
+        await asyncio.sleep(1.0)
+        ws.close()
+        return 101
+
+    async def malformed_v1() -> tuple[str, int | None]:
+        ws = await websocket_connect(HTTPRequest(channels, headers=viewer, request_timeout=10), subprotocols=[V1_PROTOCOL])
+        ws.write_message((2**60).to_bytes(8, "little") + b"\0" * 32, binary=True)  # announces 2**60 offsets
+        closed = await asyncio.wait_for(ws.read_message(), 10)
+        return ws.selected_subprotocol, (ws.close_code if closed is None else -1)
+
+    async def scenario() -> tuple:
+        refused = await legacy()
+        protocol, close_code = await malformed_v1()
+        states = await widget_states(s.port, kernel, viewer, timeout=30)  # a well-formed v1 client still works
+        return refused, protocol, close_code, states
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        refused, protocol, close_code, states = pool.submit(asyncio.run, scenario()).result(timeout=120)
+    took = _answers_within(s.url, 1.0)
+    assert refused == 400, "a kernel websocket without the v1 subprotocol must be refused"
+    assert protocol == V1_PROTOCOL and close_code == 1008
+    assert max(took) < 1.0, took
+    assert cells_in_states(states) == expected_cells(s.args[1], "part1")
+    log = s.log_path.read_text(errors="replace")
+    assert "refused a kernel websocket without the v1.kernel.websocket.jupyter.org subprotocol" in log
+    assert "malformed frame from part1" in log
 
 
 def test_filters_outside_the_perimeter_are_refused_through_the_api_the_widgets_call(dbs):
@@ -448,6 +521,21 @@ def test_nginx_asks_for_credentials(nginx):
         assert status == 401 and h.get("WWW-Authenticate", "").startswith("Basic")
         _no_data(body)
     assert http_get(nginx.url, {"Authorization": "Basic " + __import__("base64").b64encode(b"nobody:x").decode()})[0] == 401
+
+
+def test_nginx_keeps_voilas_static_files_for_everybody_and_still_asks_for_credentials(nginx):
+    import base64
+
+    login = nginx.logins[0]
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{login}:{nginx.users[login]}".encode()).decode()}
+    url = nginx.url + "voila/static/voila.js"
+    first, second = http_get(url, auth), http_get(url, auth)
+    assert first[0] == second[0] == 200 and first[1] == second[1] and "voila" in first[1]
+    assert second[2].get("X-Cache-Status") == "HIT"  # the second copy did not reach the dashboard
+    assert not any(k.lower() == "set-cookie" for k in first[2])  # nothing per person is kept
+    assert http_get(url)[0] == 401  # the cache is behind the login
+    page = http_get(nginx.url, auth)[2]
+    assert "X-Cache-Status" not in page  # pages are never cached
 
 
 def test_browser_login_through_nginx_shows_that_viewer_and_ignores_a_forged_header(browser, nginx, dbs):

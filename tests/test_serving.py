@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -61,8 +62,8 @@ def test_injection_goes_after_the_parameters_cell_once():
     tags = [c.metadata.get("tags", []) for c in nb.cells]
     at = next(i for i, t in enumerate(tags) if "parameters" in t)
     hook = serving.make_prelaunch_hook(serving.fixed_login("part1"))
-    out = hook(object(), nb, "")
-    out = hook(object(), out, "")  # twice: still one injected cell
+    out = hook(SimpleNamespace(), nb, "")
+    out = hook(SimpleNamespace(), out, "")  # twice: still one injected cell
     injected = [i for i, c in enumerate(out.cells) if serving.INJECTED_TAG in c.metadata.get("tags", [])]
     assert injected == [at + 1]
     scope: dict = {}
@@ -75,7 +76,7 @@ def test_no_viewer_no_page():
 
     hook = serving.make_prelaunch_hook(lambda handler: None)
     with pytest.raises(HTTPError) as exc:
-        hook(object(), _notebook(), "")
+        hook(SimpleNamespace(), _notebook(), "")
     assert exc.value.status_code == 403
 
 
@@ -86,9 +87,9 @@ def test_the_login_source_gets_the_request_handler():
         seen.append(handler)
         return "dir"
 
-    handler = object()
+    handler = SimpleNamespace()
     serving.make_prelaunch_hook(source)(handler, _notebook(), "")
-    assert seen == [handler]
+    assert seen == [handler] and handler.viewer_login == "dir"
 
 
 @pytest.fixture
@@ -241,8 +242,6 @@ def test_the_header_is_trusted_from_the_proxy_only():
 def test_the_prelaunch_hook_records_the_kernel_owner_and_refuses_unknown_logins(sample_settings):
     from tornado.web import HTTPError
 
-    from prospects.voila_app import launching_for
-
     check = serving.ViewerCheck(sample_settings.db_url)
     assert check("dir") is None and "inconnu" in check("nobody") and "inactif" in check("gone")
     hook = serving.make_prelaunch_hook(serving.identity_login, check=check)
@@ -253,17 +252,42 @@ def test_the_prelaunch_hook_records_the_kernel_owner_and_refuses_unknown_logins(
     with pytest.raises(HTTPError):
         hook(H(), _notebook(), "")
     for login in ("nobody", "gone"):
-        H.current_user = type("U", (), {"username": login})()
+        handler = H()
+        handler.current_user = type("U", (), {"username": login})()
         with pytest.raises(HTTPError) as exc:
-            hook(H(), _notebook(), "")
+            hook(handler, _notebook(), "")
         assert exc.value.status_code == 403 and "Accès refusé" in exc.value.log_message % exc.value.args
-    H.current_user = type("U", (), {"username": "staff1"})()
-    token = launching_for.set(None)
-    try:
-        hook(H(), _notebook(), "")
-        assert launching_for.get() == "staff1"
-    finally:
-        launching_for.reset(token)
+        assert not hasattr(handler, "viewer_login")  # refused: no owner, so no kernel
+    handler = H()
+    handler.current_user = type("U", (), {"username": "staff1"})()
+    hook(handler, _notebook(), "")
+    assert handler.viewer_login == "staff1"
+
+
+def test_the_pool_fingerprint_changes_with_the_date_the_config_file_and_the_data(sample_settings, tmp_path):
+    import datetime as dt
+    import time
+
+    conf = tmp_path / "prospects.toml"
+    conf.write_text('locale = "fr"\n')
+    day = [dt.date(2026, 11, 29)]
+    fingerprint = serving.PoolFingerprint(sample_settings.with_(config_file=conf), today_explicit=False, data_every=0,
+                                          clock=lambda: day[0])
+    first = fingerprint()
+    assert fingerprint() == first  # nothing changed
+    day[0] = dt.date(2026, 11, 30)  # midnight
+    assert fingerprint() != first
+    second = fingerprint()
+    conf.write_text('locale = "en"\n# edited\n')
+    assert fingerprint() != second
+    third = fingerprint()
+    time.sleep(1.1)  # extract_info's loaded_at counts seconds
+    db.replace_all(db.make_engine(sample_settings.db_url), sample_firm())  # a new load
+    assert fingerprint() != third
+    fixed = serving.PoolFingerprint(sample_settings, today_explicit=True, clock=lambda: day[0])
+    before = fixed()
+    day[0] = dt.date(2026, 12, 1)
+    assert fixed() == before  # --today fixed: the system date does not matter
 
 
 def test_the_documented_nginx_configuration_is_the_shipped_file():

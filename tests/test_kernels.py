@@ -1,0 +1,131 @@
+"""prospects.kernels on a real ``prospects serve``: warm kernels, ownership, held kernels, the per-login cap.
+
+One server on Cabinet Exemple (prospects.sample), ``--auth header`` from loopback, a pool
+of one warm kernel, a 3 s connect timeout and two kernels per login. Pages are plain GETs
+with the login header; a page's figures are read from its kernel's widgets over the
+kernel websocket, as Voilà's page reads them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import time
+
+import pytest
+
+from prospects import db
+from prospects.sample import sample_firm
+
+from .browser import Serve, cells_in_states, expected_cells, http_get, kernel_id, widget_states
+
+CONNECT_TIMEOUT = 3
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    base = tmp_path_factory.mktemp("kernels")
+    url = f"sqlite:///{base / 'sample.db'}"
+    db.replace_all(db.make_engine(url), sample_firm())
+    s = Serve(url, base / "serve.log", "--auth", "header", "--pool-size", "1", "--connect-timeout", str(CONNECT_TIMEOUT),
+              "--kernels-per-login", "2").start().wait()
+    s.db_url = url
+    try:
+        yield s
+    finally:
+        s.stop(keep_log_as="serve-kernels.log")
+
+
+def _as(login: str) -> dict[str, str]:
+    return {"X-Forwarded-User": login}
+
+
+def _page(server, login: str) -> str:
+    status, body, _ = http_get(server.url, _as(login))
+    assert status == 200, (login, status, body[:300])
+    kernel = kernel_id(body)
+    assert kernel, body[:500]
+    return kernel
+
+
+def _states(server, kernel: str, login: str) -> dict:
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, widget_states(server.port, kernel, _as(login), timeout=60)).result(timeout=90)
+
+
+def _warm_ready(server, count: int = 1) -> str:
+    """The id of the latest warm kernel ready in the pool."""
+    return server.wait_log(r"warm kernel ([0-9a-f-]{36}) ready", count=count)[-1].group(1)
+
+
+def test_a_warm_kernel_serves_one_viewer_only_and_refused_logins_take_none(server):
+    warm = _warm_ready(server)
+    assert warm in server.kernel_ids()  # started before any page
+    # refused logins never reach the pool
+    for login in ("nobody", "gone"):
+        status, body, _ = http_get(server.url, _as(login))
+        assert status == 403 and "Accès refusé" in body
+    time.sleep(0.5)
+    assert f"warm kernel {warm} for" not in server.log() and warm in server.kernel_ids()
+    # the first viewer gets it, and it is theirs from then on
+    kernel = _page(server, "part1")
+    assert kernel == warm
+    server.wait_log(rf"warm kernel {warm} for part1")
+    assert cells_in_states(_states(server, kernel, "part1")) == expected_cells(server.db_url, "part1")
+    status, _, _ = http_get(f"{server.url}api/kernels/{kernel}", _as("staff1"))
+    assert status == 403
+    with pytest.raises(Exception) as refused:
+        _states(server, kernel, "staff1")
+    assert "403" in str(refused.value)
+    # the next viewer never gets that kernel: a new warm one or a new one, with their own figures
+    other = _page(server, "staff1")
+    assert other != kernel
+    assert cells_in_states(_states(server, other, "staff1")) == expected_cells(server.db_url, "staff1")
+    assert cells_in_states(_states(server, kernel, "part1")) == expected_cells(server.db_url, "part1")
+    # the pool refills, with another kernel
+    refill = _warm_ready(server, count=2)
+    assert refill not in (warm, other)
+
+
+def test_a_page_that_never_connects_its_websocket_loses_its_kernel(server):
+    held = _page(server, "man1")  # a plain GET: the page's websocket never connects
+    assert held in server.kernel_ids()
+    kept = _page(server, "man2")
+    _states(server, kept, "man2")  # this one connects
+    server.wait_log(rf"kernel {held} of man1 shut down: its page did not connect within {CONNECT_TIMEOUT} s", timeout=30)
+    deadline = time.monotonic() + 20
+    while held in server.kernel_ids() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert held not in server.kernel_ids()
+    assert kept in server.kernel_ids() and f"kernel {kept} of man2 shut down" not in server.log()
+
+
+def test_a_login_holds_at_most_its_cap_and_a_new_page_closes_the_oldest(server):
+    first, second = _page(server, "dir"), _page(server, "dir")
+    for k in (first, second):
+        _states(server, k, "dir")  # connected: not held
+    third = _page(server, "dir")
+    server.wait_log(rf"kernel {first} of dir shut down: dir opened more than 2 pages", timeout=30)
+    _states(server, third, "dir")
+    deadline = time.monotonic() + 20
+    while first in server.kernel_ids() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    ids = server.kernel_ids()
+    assert first not in ids and second in ids and third in ids
+    assert http_get(f"{server.url}api/kernels/{first}", _as("dir"))[0] in (403, 404)
+
+
+def test_a_warm_kernel_that_crashed_is_not_handed_out_as_warm(server):
+    import os
+    import signal
+
+    _page(server, "part2")  # make sure the pool holds a kernel warmed after the earlier tests
+    warm = _warm_ready(server, count=len(server.wait_log(r"warm kernel [0-9a-f-]{36} ready")))
+    pid = server.kernel_ids()[warm]
+    os.kill(pid, signal.SIGKILL)  # jupyter_server restarts it: alive, but not warm any more
+    server.wait_log(rf"(restarting kernel|Kernel {warm} died|AsyncIOLoopKernelRestarter: restarting)", timeout=30)
+    time.sleep(2)
+    kernel = _page(server, "part2")
+    assert kernel != warm
+    server.wait_log(rf"warm kernel {warm} discarded: it failed its health check", timeout=30)
+    assert cells_in_states(_states(server, kernel, "part2")) == expected_cells(server.db_url, "part2")
