@@ -417,17 +417,32 @@ def build_voila(settings: Settings, options: ServeOptions, login_source: LoginSo
 
 
 def demo_login_table(settings: Settings) -> list[dict]:
-    """The demo logins of the database (:func:`prospects.demo.demo_logins`), or ``[]`` for a real firm."""
-    from . import db, demo
+    """The demo logins of the database (:func:`prospects.demo.demo_logins`), or ``[]`` for a real firm.
 
-    engine = db.make_engine(settings.db_url)
+    The small directory tables come from the database, the deals' people from the figure
+    store (a large demo's 873k deals are not read through SQL again at each start).
+    """
+    import numpy as np
+    import pandas as pd
+
+    from . import db, demo
+    from .api import open_firm
+
+    firm = open_firm(settings=settings)
     try:
-        if not str(db.read_extract_info(engine).get("source", "")).startswith("demo"):
+        if not str(firm.extract_info.get("source", "")).startswith("demo"):
             return []
-        frames = db.read_all(engine, ("org_units", "entities", "collaborators", "groups", "group_units", "group_members", "deals"))
-        return demo.demo_logins(frames, settings.function_caps)
+        frames = dict(db.read_all(firm.engine, ("org_units", "entities", "collaborators", "groups", "group_units", "group_members")))
     finally:
-        engine.dispose()
+        firm.engine.dispose()
+    snap = firm.snapshot()
+    ids = snap.directory.collaborators.index.to_numpy(dtype=object)
+    people = {}
+    for name in ("partner", "manager", "client_manager"):
+        codes = snap.col("deals", name)
+        people[f"{name}_id"] = np.where(codes >= 0, ids[np.maximum(codes, 0)] if len(ids) else None, None)
+    frames["deals"] = pd.DataFrame(people)
+    return demo.demo_logins(frames, settings.function_caps)
 
 
 def default_demo_login(logins: list[dict]) -> str | None:
