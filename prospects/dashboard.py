@@ -7,7 +7,8 @@ value from :mod:`prospects.tables` and :mod:`prospects.i18n`, every definition f
 :mod:`prospects.exports` and the drill-down footers and sort orders from :class:`prospects.drilldown.Rows`
 (whose text is materialised only for the rows on screen, or all of them for a download).
 Nothing is computed here: a filter change asks the view again, which recomputes from the
-firm's memory-mapped figure store (no database query, whatever the filter or fiscal year).
+firm's memory-mapped figure store (no row read from the database, whatever the filter or
+fiscal year: only its version stamp, to follow a new load).
 
 Opening a page is cheap by construction (``prospects serve`` opens thirty at once on Monday
 morning): the figures and the chart (inline SVG, :func:`prospects.charts.monthly_svg`, no

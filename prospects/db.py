@@ -346,10 +346,14 @@ def table_counts(engine: Engine) -> dict[str, int]:
 def read_version(engine: Engine) -> str:
     """The version stamp of the database's content (changes at every load, import or demo).
 
-    A database written before stamps existed gets one derived from its load time.
+    A database written before stamps existed gets one derived from its load time. A
+    database out of reach raises :class:`DatabaseError` (one line).
     """
     require_schema(engine)
-    info = read_extract_info(engine)
+    try:
+        info = read_extract_info(engine)
+    except sa.exc.SQLAlchemyError as exc:
+        raise DatabaseError(f"cannot read the database {shown_url(engine.url)}: {one_line(exc)}") from None
     return _version_of(info)
 
 

@@ -461,12 +461,17 @@ def publish(folder: Path, frames: Mapping[str, pd.DataFrame], stamp: str, info: 
             progress: Progress | None = None) -> Path:
     """Make ``frames`` (the committed content whose version is ``stamp``) the current store."""
     with _locked(folder, progress):
-        if current_stamp(folder) != stamp or not (folder / f"v-{stamp}" / "meta.json").is_file():
-            path = write_version(folder, frames, stamp, info, progress)
-            _set_current(folder, stamp)
-        else:
-            path = folder / f"v-{stamp}"
-        _remove_old(folder, stamp)
+        return _publish_locked(folder, frames, stamp, info, progress)
+
+
+def _publish_locked(folder: Path, frames: Mapping[str, pd.DataFrame], stamp: str, info: Mapping[str, str] | None,
+                    progress: Progress | None) -> Path:
+    if current_stamp(folder) != stamp or not (folder / f"v-{stamp}" / "meta.json").is_file():
+        path = write_version(folder, frames, stamp, info, progress)
+        _set_current(folder, stamp)
+    else:
+        path = folder / f"v-{stamp}"
+    _remove_old(folder, stamp)
     return path
 
 
@@ -617,15 +622,6 @@ def open_current(folder: Path) -> Snapshot | None:
     return None
 
 
-def current_signature(folder: Path) -> tuple[int, int] | None:
-    """A cheap fingerprint of CURRENT (changes when a new version is published)."""
-    try:
-        st = os.stat(folder / "CURRENT")
-    except OSError:
-        return None
-    return (st.st_ino, st.st_mtime_ns)
-
-
 def open_snapshot(settings: Settings, engine: sa.Engine, progress: Progress | None = None) -> Snapshot:
     """The store of the database's current version: opened, or rebuilt first when stale.
 
@@ -699,20 +695,34 @@ def replace_content(
     """Replace the database's content (one transaction), then publish its figure store.
 
     What ``load``, ``import`` and ``demo`` call (``allow_shrink``: see
-    :func:`prospects.db.replace_all`). Returns the new version stamp and, when
-    the store could not be written (the database is loaded all the same), a note saying
-    why: the first process that opens the firm then builds it.
+    :func:`prospects.db.replace_all`). The store's build lock is taken before the
+    transaction and held until the store is published, so that a process which sees the
+    new version stamp waits for this store instead of building its own from the database.
+    Returns the new version stamp and, when the store could not be written (the database
+    is loaded all the same), a note saying why: the next process that reads the firm then
+    builds it.
     """
     from . import db
 
-    info = {"loaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **(info or {})}
-    stamp = db.replace_all(engine, frames, info, on_table=on_table, allow_shrink=allow_shrink)
-    try:
-        folder = store_folder(settings if settings is not None else settings_for(engine))
-        publish(folder, frames, stamp, {**info, "version": stamp}, progress)
-    except (StoreError, OSError) as exc:
+    def note(exc: Exception) -> str:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return stamp, f"the figure store could not be written ({reason}); it will be built when the firm is first opened"
+        return f"the figure store could not be written ({reason}); it will be built when the firm is next read"
+
+    info = {"loaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **(info or {})}
+    with contextlib.ExitStack() as held:
+        failure: Exception | None = None
+        try:
+            folder = store_folder(settings if settings is not None else settings_for(engine))
+            held.enter_context(_locked(folder, progress))
+        except (StoreError, OSError) as exc:
+            failure = exc
+        stamp = db.replace_all(engine, frames, info, on_table=on_table, allow_shrink=allow_shrink)
+        if failure is not None:
+            return stamp, note(failure)
+        try:
+            _publish_locked(folder, frames, stamp, {**info, "version": stamp}, progress)
+        except (StoreError, OSError) as exc:
+            return stamp, note(exc)
     return stamp, None
 
 

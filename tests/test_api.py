@@ -74,16 +74,23 @@ def test_a_view_within_a_unit_reads_less_and_gives_the_same_figures(firm):
 
 
 def test_filters_and_fiscal_years_never_read_the_database(firm, monkeypatch):
-    """Once the firm is open, every figure, drill-down and frame comes from the figure store."""
+    """Once the firm is open, every figure, drill-down and frame comes from the figure store.
+
+    The database is asked one thing only: its version stamp (a load may have committed a
+    new extract since), never a row.
+    """
     import prospects.db as db
 
     me = firm.as_viewer("part1")
+    stamp = firm.snapshot().stamp
+    asked = []
 
     def no_sql(*_a, **_k):
         raise AssertionError("the database was read after the firm was opened")
 
-    for name in ("read_all", "read_table", "read_consistent", "read_version", "read_extract_info", "make_engine"):
+    for name in ("read_all", "read_table", "read_consistent", "read_extract_info", "make_engine"):
         monkeypatch.setattr(db, name, no_sql)
+    monkeypatch.setattr(db, "read_version", lambda engine: asked.append(engine) or stamp)
     monkeypatch.setattr(firm.engine, "connect", no_sql)
     mine = me.figures()
     assert me.figures(unit="R1").indicators["signed_offers"] == 4
@@ -94,6 +101,7 @@ def test_filters_and_fiscal_years_never_read_the_database(firm, monkeypatch):
     assert me.figures().indicators == mine.indicators
     # one dataset per version of the store, whatever the period or filter
     assert me.dataset(me.period()) is me.dataset(me.period(previous=True))
+    assert asked and all(engine is firm.engine for engine in asked)
 
 
 def test_with_lines_refuses_documents_outside_the_view(firm):

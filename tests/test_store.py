@@ -128,6 +128,36 @@ def test_a_store_of_another_version_is_never_read(tmp_path):
     assert director_figures(settings) == expected
 
 
+def test_an_open_firm_never_reads_a_store_of_another_version_than_the_database(tmp_path, monkeypatch, caplog):
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    settings = settings_for(url, tmp_path)
+    engine = db.make_engine(url)
+    store.replace_content(engine, sample_firm(), settings=settings)
+    firm = open_firm(settings=settings)  # a long-lived process: a dashboard kernel, a notebook
+    me = firm.as_viewer("dir")
+    assert me.figures(unit="F").indicators["signed_offers"] == 4
+    # a load whose database commit succeeded but whose store could not be written
+    real = store._publish_locked
+    monkeypatch.setattr(store, "_publish_locked", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    stamp, note = store.replace_content(engine, extract_b(), settings=settings)
+    assert note == "the figure store could not be written (No space left on device); it will be built when the firm is next read"
+    assert store.current_stamp(store.store_folder(settings)) != stamp  # the old store is still CURRENT
+    monkeypatch.setattr(store, "_publish_locked", real)
+    # the open firm's next figures are the new extract's (its store built from the database), never the old store's
+    after = me.figures(unit="F").indicators
+    assert after["signed_budget"]["total"] == 3 * 1_850_000 + 3 * 600_000
+    assert firm.snapshot().stamp == stamp == store.current_stamp(store.store_folder(settings))
+    # the database out of reach: the version already open keeps serving (a whole extract), with a warning
+    (tmp_path / "p.db").rename(tmp_path / "away.db")
+    with caplog.at_level("WARNING", logger="prospects.api"):
+        assert me.figures(unit="F").indicators == after
+        assert me.figures(unit="F").indicators == after
+    warnings = [r.getMessage() for r in caplog.records if r.name == "prospects.api"]
+    assert len(warnings) == 1 and "cannot read the database's version" in warnings[0] and "no database at" in warnings[0]
+    (tmp_path / "away.db").rename(tmp_path / "p.db")
+    firm.engine.dispose()
+
+
 def test_crash_while_writing_leaves_the_previous_store(tmp_path):
     url = f"sqlite:///{tmp_path / 'p.db'}"
     settings = settings_for(url, tmp_path)
