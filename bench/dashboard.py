@@ -120,6 +120,15 @@ def measure_viewer(browser, server: Serve, runs: int) -> dict[str, list[float]]:
     return res
 
 
+def page_kernel(page, server: Serve) -> int:
+    """The process of this page's kernel (its id is in the page's configuration)."""
+    kernel_id = page.evaluate("JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId")
+    for pid in server.kernels():
+        if f"kernel-{kernel_id}.json".encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return pid
+    raise RuntimeError(f"no kernel process for the page's kernel {kernel_id}")
+
+
 def one_run(page, server: Serve, res: dict[str, list[float]]) -> None:
     res["load"].append(first_figures(page, server.url))
     options = page.locator(".pr-filter-region option")
@@ -144,8 +153,8 @@ def one_run(page, server: Serve, res: dict[str, list[float]]) -> None:
     res["rows"].append(float(page.inner_text(".pr-drill-footer .pr-foot-documents").replace("\u202f", "")))
     res["by_document"].append(timed(page, lambda: page.click(".pr-drill-by button >> nth=1"),
                                     "() => document.querySelector(\".pr-drill-table th[data-col='document_id']\") !== null"))
-    kernels = server.kernels()
-    anon, pss = max((private_and_pss_mb(k) for k in kernels), default=(float("nan"), float("nan")))
+    kernel = page_kernel(page, server)  # not the kernels of earlier runs, still open
+    anon, pss = private_and_pss_mb(kernel)
     res["anon"].append(anon)
     res["pss"].append(pss)
     if page.locator(".pr-download-prepare").is_visible():
@@ -153,8 +162,7 @@ def one_run(page, server: Serve, res: dict[str, list[float]]) -> None:
                                   "() => document.querySelector('.pr-download-xlsx') !== null"))
     else:
         res["files"].append(0.0)  # ready with the drill-down
-    kernels = server.kernels()
-    anon, pss = max((private_and_pss_mb(k) for k in kernels), default=(float("nan"), float("nan")))
+    anon, pss = private_and_pss_mb(kernel)
     res["anon_files"].append(anon)
     res["pss_files"].append(pss)
 
