@@ -330,6 +330,14 @@ def read_extract_info(engine: Engine) -> dict[str, str]:
         return {k: v for k, v in conn.execute(sa.select(extract_info.c.key, extract_info.c.value))}
 
 
+def collaborator_active(engine: Engine, login: str) -> bool | None:
+    """Whether a login is an active collaborator (``None``: no such login). One small query."""
+    with engine.connect() as conn:
+        table = SQL_TABLES["collaborators"]
+        row = conn.execute(sa.select(table.c.active).where(table.c.login == login)).first()
+    return None if row is None else bool(row[0])
+
+
 def table_counts(engine: Engine) -> dict[str, int]:
     """Row count of each table."""
     with engine.connect() as conn:

@@ -211,19 +211,19 @@ class ViewerCheck:
         """``None`` if the login may open the dashboard, else the refusal message."""
         import sqlalchemy as sa
 
-        if self._engine is None:
-            from .db import make_engine
+        from .db import DatabaseError, collaborator_active, make_engine
+        from .i18n import shown
 
-            self._engine = make_engine(self.db_url)
         try:
-            with self._engine.connect() as conn:
-                row = conn.execute(sa.text("SELECT active FROM collaborators WHERE login = :login"), {"login": login}).first()
-        except sa.exc.SQLAlchemyError:
+            if self._engine is None:
+                self._engine = make_engine(self.db_url)
+            active = collaborator_active(self._engine, login)
+        except (sa.exc.SQLAlchemyError, DatabaseError):
             return None  # the kernel will show its own short error; never a traceback here
-        if row is None:
-            return f"Accès refusé : identifiant inconnu « {login} »"
-        if not bool(row[0]):
-            return f"Accès refusé : le collaborateur « {login} » est inactif"
+        if active is None:
+            return f"Accès refusé : identifiant inconnu « {shown(login)} »"
+        if not active:
+            return f"Accès refusé : le collaborateur « {shown(login)} » est inactif"
         return None
 
 

@@ -244,6 +244,11 @@ def test_the_prelaunch_hook_records_the_kernel_owner_and_refuses_unknown_logins(
 
     check = serving.ViewerCheck(sample_settings.db_url)
     assert check("dir") is None and "inconnu" in check("nobody") and "inactif" in check("gone")
+    # a login typed by someone: one line, escaped, at most 60 characters of it
+    hostile = check("x\r\nSet-Cookie: a=b" + "y" * 500)
+    assert hostile.startswith("Accès refusé : identifiant inconnu « x\\r\\nSet-Cookie: a=b") and "\n" not in hostile
+    assert len(hostile) < 120
+    assert serving.ViewerCheck(f"sqlite:///{sample_settings.project_dir}/missing/none.db")("dir") is None  # the kernel says it
     hook = serving.make_prelaunch_hook(serving.identity_login, check=check)
 
     class H:
