@@ -39,10 +39,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from docs_section import write_section
+
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = "2026-11-29"
 BASELINE = "db92223"  # the last commit before the figure store
-START, END = "<!-- bench/figures.py:start -->", "<!-- bench/figures.py:end -->"
 
 
 # ---------------------------------------------------------------------------
@@ -315,15 +316,7 @@ def main() -> None:
     text = render(results, args, load_before, loadavg())
     print(text)
     if not args.no_write:
-        doc = ROOT / "docs" / "performance.md"
-        current = doc.read_text(encoding="utf-8")
-        block = f"{START}\n{text}\n{END}"
-        if START in current:
-            head, rest = current.split(START, 1)
-            current = head + block + rest.split(END, 1)[1]
-        else:
-            current += "\n" + block + "\n"
-        doc.write_text(current, encoding="utf-8")
+        write_section("figures.py", text)
         json_path = ROOT / "docs" / "bench-figures.json"
         json_path.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
 

@@ -29,8 +29,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from docs_section import markers, write_section
+
 ROOT = Path(__file__).resolve().parents[1]
-START, END = "<!-- bench/importing.py:start -->", "<!-- bench/importing.py:end -->"
+START, END = markers("importing.py")
 STAGES = ("Prospecting", "Engaging", "Won", "Lost")
 PRODUCTS = {"GTX Basic": 550, "GTX Pro": 4821, "MG Special": 55, "MG Advanced": 3393, "GTK 500": 26768}
 
@@ -150,18 +152,6 @@ def markdown(results: list[dict], runs: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str) -> None:
-    path = ROOT / "docs" / "performance.md"
-    current = path.read_text("utf-8")
-    if START in current and END in current:
-        before, rest = current.split(START, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
-        current = before + text + ("\n" + after if after else "")
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    path.write_text(current, "utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", type=int, default=[20_000, 200_000])
@@ -176,7 +166,7 @@ def main() -> None:
     text = markdown(results, args.runs)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section("importing.py", text)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from docs_section import markers, write_section  # noqa: E402
+
 from tests.browser import (  # noqa: E402  (after the path is set)
     Nginx,
     Serve,
@@ -61,7 +63,7 @@ from tests.browser import (  # noqa: E402  (after the path is set)
 )
 
 TODAY = "2026-11-29"
-START, END = "<!-- bench/serving.py:start -->", "<!-- bench/serving.py:end -->"
+START, END = markers("serving.py")
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -342,18 +344,6 @@ def markdown(args: argparse.Namespace, gets: list[dict], cold: list[dict], warm:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str) -> None:
-    path = ROOT / "docs" / "performance.md"
-    current = path.read_text("utf-8")
-    if START in current and END in current:
-        before, rest = current.split(START, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
-        current = before + text + ("\n" + after if after else "")
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    path.write_text(current, "utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", default="small", choices=["small", "medium"])
@@ -402,7 +392,7 @@ def main() -> int:
     text = markdown(args, gets, cold, warm, browsers)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section("serving.py", text)
     return 0
 
 
