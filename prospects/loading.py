@@ -68,7 +68,14 @@ import numpy as np
 import pandas as pd
 
 from . import db, store
-from .schema import MAX_AMOUNT_CENTS, MAX_DOCUMENT_CENTS, TABLE_ORDER, TABLES, max_chars
+from .schema import (
+    MAX_AMOUNT_CENTS,
+    MAX_DOCUMENT_CENTS,
+    PLAIN_ADDRESS,
+    TABLE_ORDER,
+    TABLES,
+    max_chars,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -466,15 +473,12 @@ def _check_documents(chk: _Check) -> None:
     _not_before(chk, "decided_on", "created_on")
 
 
-#: A plain address: one ``@``, no spaces, a dot in the domain (not a full RFC 5322 parser).
-_EMAIL_RE = r"[^@\s<>,;\"']+@[^@\s<>,;\"']+\.[^@\s<>,;\"'.]+"
-
 
 def _check_collaborators(chk: _Check) -> None:
     email = chk.parsed["email"]
     present = email.notna().to_numpy()
     if present.any():
-        bad = present & ~_mask(email.str.fullmatch(_EMAIL_RE, na=False))
+        bad = present & ~_mask(email.str.fullmatch(PLAIN_ADDRESS, na=False))
         chk.reject_value(bad, "email", "email ", " is not a plain address (name@domain)")
 
 

@@ -34,10 +34,10 @@ from pathlib import Path
 
 from . import __version__, i18n
 from .config import ConfigError, MailSettings
+from .schema import PLAIN_ADDRESS
 
-#: A plain address, ``name@domain`` (DATA.md, collaborators.email): no display name, no
-#: space, no separator, no control character.
-_ADDRESS_RE = re.compile(r"[^@\s<>,;\"'()\[\]\\\x00-\x1f\x7f]+@[^@\s<>,;\"'()\[\]\\\x00-\x1f\x7f]+\.[^@\s<>,;\"'()\[\]\\.\x00-\x1f\x7f]+")
+#: A plain address, ``name@domain`` (DATA.md, collaborators.email; the one pattern of :mod:`prospects.schema`).
+_ADDRESS_RE = re.compile(PLAIN_ADDRESS)
 
 #: Mail labels (the figures' names come from :mod:`prospects.i18n`).
 TEXT: dict[str, dict[str, str]] = {

@@ -26,6 +26,10 @@ MAX_DOCUMENT_CENTS = 1_000_000_000_000_000
 #: The longest id or login, and the longest other text (DATA.md; they must fit an index).
 MAX_ID_CHARS = 200
 MAX_TEXT_CHARS = 2_000
+#: ``collaborators.email`` (DATA.md): a plain ``name@domain`` address — one ``@``, a dot in
+#: the domain, no display name, space, separator, bracket, quote or control character. The
+#: loader, the import and the mailer check addresses with this one pattern.
+PLAIN_ADDRESS = r"[^@\s<>,;\"'()\[\]\\\x00-\x1f\x7f]+@[^@\s<>,;\"'()\[\]\\\x00-\x1f\x7f]+\.[^@\s<>,;\"'()\[\]\\.\x00-\x1f\x7f]+"
 FUNCTIONS = ("partner", "director", "manager", "staff")
 DEAL_KINDS = ("prospect", "client")
 DEAL_STATUSES = ("open", "abandoned")

@@ -301,6 +301,9 @@ RULES = [
     ("collaborators", {"email": "nina venu@cabinet-exemple.fr"}, "email", "email 'nina venu@cabinet-exemple.fr' is not a plain address (name@domain)"),
     ("collaborators", {"email": "nina.venu"}, "email", "email 'nina.venu' is not a plain address (name@domain)"),
     ("collaborators", {"email": "a@b@c.fr"}, "email", "email 'a@b@c.fr' is not a plain address (name@domain)"),
+    # the mailer's own check (one pattern, prospects.schema.PLAIN_ADDRESS): what loads can be sent to
+    ("collaborators", {"email": "nina(venu)@cabinet-exemple.fr"}, "email",
+     "email 'nina(venu)@cabinet-exemple.fr' is not a plain address (name@domain)"),
     ("collaborators", {"can_validate_offers": ""}, "can_validate_offers", "can_validate_offers is required but empty"),
     ("collaborators", {"active": ""}, "active", "active is required but empty"),
     ("collaborators", {"active": "2"}, "active", "active '2' is not a boolean"),
