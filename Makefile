@@ -50,8 +50,12 @@ format: install ## Format imports and fix what ruff can fix
 	$(BIN)/ruff check --fix prospects tests bench
 
 .PHONY: bench
-bench: install ## Run the benchmarks on the medium and large demo firms (writes docs/performance.md)
-	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+bench: install ## Run every benchmark (figure store, dashboard, serving, reports, import; writes docs/performance.md)
+	$(BIN)/python bench/figures.py
+	$(BIN)/python bench/dashboard.py --sizes small medium large
+	$(BIN)/python bench/serving.py
+	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/importing.py
 
 .PHONY: clean
 clean: ## Remove the virtual environment, demo database and caches

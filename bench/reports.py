@@ -4,8 +4,12 @@
     python bench/reports.py --db sqlite:///data/bench-medium.db --runs 2
 
 Each measure is the wall time of the whole command in a fresh process (start-up, planning,
-papermill kernels, HTML export, Chromium, index), as a user would see it. Prints a
-Markdown table for the "Reports" section of docs/performance.md.
+papermill kernels, HTML export, Chromium, index), as a user would see it. With
+``--large-db`` (a ``prospects demo --size large`` database) it also times one region's
+report for that firm's director. Writes the "Reports" section of docs/performance.md
+(unless ``--no-write``).
+
+    python bench/reports.py --runs 3 --large-db sqlite:///data/bench-large.db
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from docs_section import write_section
 
 TODAY = "2026-11-29"
 #: A unit's summary line ends with "(4.1 s: notebook 2.9, html 0.2, pdf 1.0)".
@@ -44,7 +50,10 @@ def main() -> None:
     parser.add_argument("--db", help="database URL (default: a fresh medium demo in a temp folder)")
     parser.add_argument("--login", help="viewer (default: the demo's firm-level director)")
     parser.add_argument("--runs", type=int, default=1, help="runs of each measure (median shown)")
+    parser.add_argument("--large-db", help="a large demo database: also time one region's report for its director")
+    parser.add_argument("--no-write", action="store_true", help="print only, do not touch docs/performance.md")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
 
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
         url = args.db or f"sqlite:///{Path(tmp) / 'medium.db'}"
@@ -54,15 +63,7 @@ def main() -> None:
             print(f"medium demo built in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         from prospects.api import open_firm
 
-        login = args.login
-        if login is None:  # the firm-level director in a group, as `prospects demo` suggests
-            firm = open_firm(url, today=TODAY)
-            people = firm.directory.collaborators
-            units = firm.directory.units
-            directors = people[(people["function"] == "director") & people["can_validate_offers"] & people["active"]
-                               & (people["unit_id"].map(units["kind"]) == "firm")]
-            members = set(firm.directory.group_members["collaborator_id"])
-            login = next(str(r["login"]) for _, r in directors.iterrows() if r["id"] in members)
+        login = args.login or director_of(url)
         view = open_firm(url, today=TODAY).as_viewer(login)
         regions = view.filter_options()["units"].query("kind == 'region'")["id"].tolist()
         counts = {k: len(v) for k, v in view.firm.directory.units.groupby("kind").groups.items()}
@@ -87,18 +88,94 @@ def main() -> None:
 
         sizes = sorted(p.stat().st_size for p in (Path(tmp) / "out-2-0").rglob("*.pdf"))
         html_sizes = sorted(p.stat().st_size for p in (Path(tmp) / "out-2-0").rglob("*-*.html"))
+        large = time_large(args, Path(tmp)) if args.large_db else None
+
+    text = render(args, login, regions, rows, sizes, html_sizes, large, load_before, os.getloadavg()[0])
+    print(text)
+    if not args.no_write:
+        write_section("reports.py", text)
+
+
+def director_of(url: str) -> str:
+    """The demo's firm-level director who belongs to a group (as `prospects demo` suggests)."""
+    from prospects.api import open_firm
+
+    firm = open_firm(url, today=TODAY)
+    people = firm.directory.collaborators
+    units = firm.directory.units
+    directors = people[(people["function"] == "director") & people["can_validate_offers"] & people["active"]
+                       & (people["unit_id"].map(units["kind"]) == "firm")]
+    members = set(firm.directory.group_members["collaborator_id"])
+    return next(str(r["login"]) for _, r in directors.iterrows() if r["id"] in members)
+
+
+def time_large(args: argparse.Namespace, tmp: Path) -> dict:
+    """One region's HTML + PDF report for the large firm's director, ``--runs`` times."""
+    login = director_of(args.large_db)
+    region = "R-IDF"
+    times, per_unit = [], []
+    for run in range(args.runs):
+        seconds, stdout = timed(["--db", args.large_db, "--today", TODAY, "report", "--as", login, "--unit", region,
+                                 "--format", "html,pdf", "--jobs", "1", "--out", str(tmp / f"large-{run}")])
+        times.append(seconds)
+        per_unit += UNIT_LINE.findall(stdout)
+        print(f"large {region}: {seconds:.1f} s", file=sys.stderr)
+    return {"login": login, "region": region, "times": times, "units": per_unit}
+
+
+def unit_parts(units: list) -> tuple[float, str]:
+    med = [statistics.median(float(u[i]) for u in units if u[i]) if any(u[i] for u in units) else None for i in range(4)]
+    return med[0], " / ".join("–" if m is None else f"{m:.1f}" for m in med[1:])
+
+
+def span(times: list[float]) -> str:
+    return f"{statistics.median(times):.1f} s" + (f" ({min(times):.1f}–{max(times):.1f})" if len(times) > 1 else "")
+
+
+def render(args, login, regions, rows, sizes, html_sizes, large, load_before: float, load_after: float) -> str:
+    import datetime as dt
 
     cpu = platform.processor() or platform.machine()
-    print(f"\nMachine: {os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}; viewer `{login}`; "
-          f"today {TODAY}; {args.runs} run(s) each, median.\n")
-    print("| measure | wall time of the command | per unit, median: total (notebook / HTML export / PDF) |")
-    print("| --- | --- | --- |")
-    for label, wall, units, _times in rows:
-        med = [statistics.median(float(u[i]) for u in units if u[i]) if any(u[i] for u in units) else None for i in range(4)]
-        parts = " / ".join("–" if m is None else f"{m:.1f}" for m in med[1:])
-        print(f"| {label} | {wall:.1f} s | {med[0]:.1f} s ({parts}) |")
+    out = [
+        "## Reports",
+        "",
+        f"`python bench/reports.py --runs {args.runs}" + (" --large-db …" if large else "") + f"` on "
+        f"{dt.date.today().isoformat()}: the medium demo (`prospects demo --size medium --seed 42 --today {TODAY}`: "
+        f"{len(regions)} regions, about 50,000 documents) in a temporary SQLite file, then "
+        f"`prospects report --as {login}` (the firm-level director, whose perimeter is the whole firm) in a fresh "
+        "process each time: one region, then every region with `--jobs 1` and `--jobs 2`. The wall time is the "
+        "whole command as a user sees it (start-up, refusal checks, one papermill kernel per unit reading the "
+        "figure store as the viewer, HTML export, Chromium, index). "
+        f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}; load average {load_before:.1f} before "
+        f"and {load_after:.1f} after. Median of {args.runs} run(s), (min–max).",
+        "",
+        "| measure | wall time of the command | per unit, median: total (notebook / HTML export / PDF) |",
+        "| --- | --- | --- |",
+    ]
+    for label, _wall, units, times in rows:
+        total, parts = unit_parts(units)
+        out.append(f"| {label} | {span(times)} | {total:.1f} s ({parts}) |")
+    if large:
+        total, parts = unit_parts(large["units"])
+        out.append(f"| large firm (1 million documents), `--as {large['login']} --unit {large['region']}`, HTML + PDF "
+                   f"| {span(large['times'])} | {total:.1f} s ({parts}) |")
     if sizes:
-        print(f"\nFiles: HTML {html_sizes[0] // 1024}–{html_sizes[-1] // 1024} KB, PDF {sizes[0] // 1024}–{sizes[-1] // 1024} KB per report.")
+        out += ["", f"Files: HTML {html_sizes[0] // 1024}–{html_sizes[-1] // 1024} KB, PDF "
+                    f"{sizes[0] // 1024}–{sizes[-1] // 1024} KB per report."]
+    out += [
+        "",
+        "Where a unit's time goes: the notebook step is a fresh kernel per unit (about 1 s to start), its imports "
+        "(pandas, matplotlib, the package) and the figures, N-1 and drill-downs of the unit as the viewer, read "
+        "from the memory-mapped figure store; Chromium prints a PDF in about a second. A single report costs "
+        "about 3 s more than its unit: the command's own start-up and the refusal checks. Going beyond the "
+        "number of cores with `--jobs` gains nothing.",
+        "",
+        "Before the figure store (2026-11-29, the rows read through SQL): the large firm's region report for the "
+        "same director took 26.5 s when every deal the director may see was read, then 10.8 s reading only "
+        "the deals under the unit (notebook 6.6 s); the medium firm's six regions 24.9 s with `--jobs 1`, "
+        "17.1 s with `--jobs 2`.",
+    ]
+    return "\n".join(out)
 
 
 if __name__ == "__main__":
