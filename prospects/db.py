@@ -76,7 +76,7 @@ def make_engine(url: str) -> Engine:
         options: dict = {"connect_args": {"timeout": 60, "check_same_thread": False}}
         if path is not None:
             target = f"file:{quote(str(path.absolute()))}?mode=rw"
-            # check_same_thread off: a view may read its perimeter in a background thread
+            # check_same_thread off: a firm may be used from several threads (each view call checks the version stamp)
             options = {"creator": lambda: sqlite3.connect(target, uri=True, timeout=60, check_same_thread=False)}
         engine = sa.create_engine(parsed, **options)
     except (sa.exc.NoSuchModuleError, ImportError):
