@@ -195,17 +195,21 @@ class Parser(SpecReader):
             raise self.fail(f"{key}.merge", "only for rows read from sources")
         return spec
 
+    def source_names(self, value: Any, key: str) -> list[str]:
+        """``source = "name"`` or ``["a", "b"]``: the names, each a declared source."""
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not names:
+            raise self.fail(f"{key}.source", "expected a source name or a list of them")
+        for name in names:
+            if name not in self.sources:
+                raise self.fail(f"{key}.source", f"'{name}' is not a source (sources: {', '.join(self.sources)})")
+        return names
+
     def part(self, name: str, raw: dict[str, Any], key: str) -> PartSpec:
         """One group of rows read from sources: ``source``, ``columns``, ``only_if``, ``distinct``."""
         if "source" not in raw:
             raise self.fail(f"{key}.source", "missing: the source(s) whose rows become rows of this table")
-        src = raw["source"]
-        src = [src] if isinstance(src, str) else src
-        if not isinstance(src, list) or not src:
-            raise self.fail(f"{key}.source", "expected a source name or a list of them")
-        for s in src:
-            if s not in self.sources:
-                raise self.fail(f"{key}.source", f"'{s}' is not a source (sources: {', '.join(self.sources)})")
+        src = self.source_names(raw["source"], key)
         columns = self.table(raw.get("columns", {}), f"{key}.columns")
         for col in columns:
             if col not in TABLES[name].column_names:
@@ -235,14 +239,7 @@ class Parser(SpecReader):
         self.known(raw, _LINES_KEYS, key)
         spec = TableSpec("document_lines", key)
         if "source" in raw:
-            src = raw["source"]
-            src = [src] if isinstance(src, str) else src
-            if not isinstance(src, list) or not src:
-                raise self.fail(f"{key}.source", "expected a source name or a list of them")
-            for s in src:
-                if s not in self.sources:
-                    raise self.fail(f"{key}.source", f"'{s}' is not a source (sources: {', '.join(self.sources)})")
-            spec.line_sources = tuple(src)
+            spec.line_sources = tuple(self.source_names(raw["source"], key))
         lines = raw["lines"]
         if not isinstance(lines, list) or not lines:
             raise self.fail(f"{key}.lines", "expected a list of tables: [[tables.document_lines.lines]] amount = ..., billing = ..., mission = ...")
