@@ -1081,8 +1081,7 @@ def run_load_command(settings: Settings, folder: Path, *, allow_shrink: bool = F
         print(f"prospects: unusable extract, nothing loaded: {exc}", file=sys.stderr)
         return 2
     except sa.exc.SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        print(f"prospects: the database refused the load, nothing loaded: {reason}", file=sys.stderr)
+        print(f"prospects: the database refused the load, nothing loaded: {db.one_line(exc)}", file=sys.stderr)
         return 2
     print(f"Loaded {report.folder.resolve()} into {_shown_url(settings.db_url)} in {report.seconds:.1f} s")
     print(format_counts(report.counts))

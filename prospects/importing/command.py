@@ -130,8 +130,7 @@ def run_import_command(
         print(f"prospects: {what}: not enough memory for these sources (lower the setting import_max_mb to refuse such files early)", file=sys.stderr)
         return 2
     except sa.exc.SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        print(f"prospects: the database refused the import, nothing loaded: {reason}", file=sys.stderr)
+        print(f"prospects: the database refused the import, nothing loaded: {db.one_line(exc)}", file=sys.stderr)
         return 2
     print(check_report(result) if check else summary(result, settings.db_url))
     return result.exit_code
