@@ -201,7 +201,11 @@ def launch_niced_chromium(playwright, folder: Path, niceness: int):
     if niceness <= 0:
         return launch_chromium(playwright)
     wrapper = folder / "chromium-niced"
-    wrapper.write_text(f'#!/bin/sh\nexec nice -n {int(niceness)} {CHROMIUM} "$@"\n')
+    # Playwright starts the browser in a session of its own: with autogroup scheduling that
+    # session gets the niceness too (as prospects.kernels does for kernels), else nice counts for nothing
+    wrapper.write_text("#!/bin/sh\n"
+                       f'[ "$(ps -o sid= -p $$ | tr -d " ")" = "$$" ] && echo {int(niceness)} > /proc/self/autogroup 2>/dev/null\n'
+                       f'exec nice -n {int(niceness)} {CHROMIUM} "$@"\n')
     wrapper.chmod(0o755)
     return playwright.chromium.launch(executable_path=str(wrapper), args=CHROMIUM_ARGS)
 

@@ -34,7 +34,11 @@ CPU priority
 Every kernel runs at niceness :data:`KERNEL_NICENESS` (5), the server at its own (0): when
 the cores are busy opening pages, the one process that answers every open page — its
 filter changes, its websocket, the next requests — comes first, and the kernels share
-the rest equally.
+the rest equally. Kernels are started in their own session (jupyter_client does so), and
+with the kernel's autogroup scheduling (``/proc/sys/kernel/sched_autogroup_enabled``, on by
+default in most distributions) CPU is shared between sessions before niceness counts:
+each kernel's session gets the kernel's niceness too (``/proc/PID/autogroup``), else a
+niced kernel would weigh as much as the server.
 
 Held kernels
 ------------
@@ -251,11 +255,28 @@ def may_lower_niceness_to(niceness: int) -> bool:
 
 
 def renice(pid: int, niceness: int) -> bool:
-    """Set the niceness of every thread of process ``pid``; whether it worked."""
+    """Set the niceness of every thread of process ``pid`` and of its own session's autogroup; whether it worked."""
     try:
         for task in os.listdir(f"/proc/{pid}/task"):
             os.setpriority(os.PRIO_PROCESS, int(task), niceness)
     except (OSError, ValueError):
+        return False
+    autogroup_renice(pid, niceness)
+    return True
+
+
+def autogroup_renice(pid: int, niceness: int) -> bool:
+    """Give the autogroup of ``pid``'s session ``niceness`` when ``pid`` leads a session of its own.
+
+    Never the server's own session (that would lower the server too). Whether it was set
+    (False without autogroup scheduling, or when not allowed).
+    """
+    try:
+        if os.getsid(pid) != pid or os.getsid(pid) == os.getsid(0):
+            return False
+        with open(f"/proc/{pid}/autogroup", "w", encoding="ascii") as handle:
+            handle.write(str(int(niceness)))
+    except OSError:
         return False
     return True
 

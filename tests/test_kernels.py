@@ -129,3 +129,56 @@ def test_a_warm_kernel_that_crashed_is_not_handed_out_as_warm(server):
     assert kernel != warm
     server.wait_log(rf"warm kernel {warm} discarded: it failed its health check", timeout=30)
     assert cells_in_states(_states(server, kernel, "part2")) == expected_cells(server.db_url, "part2")
+
+
+# ---------------------------------------------------------------------------
+# CPU priority: niceness of the kernel's threads and of its own session's autogroup
+
+
+def _autogroup_nice(pid: int) -> int | None:
+    """The niceness of ``pid``'s autogroup (None without autogroup scheduling)."""
+    from pathlib import Path
+
+    try:
+        text = Path(f"/proc/{pid}/autogroup").read_text()
+    except OSError:
+        return None
+    return int(text.split("nice")[1])
+
+
+def test_renice_lowers_a_session_leader_and_its_autogroup_never_ours():
+    import os
+    import subprocess
+    import sys
+
+    from prospects.kernels import autogroup_renice, renice
+
+    ours = _autogroup_nice(os.getpid())
+    leader = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])  # in our session
+    try:
+        assert renice(leader.pid, 7) and os.getpriority(os.PRIO_PROCESS, leader.pid) == 7
+        assert renice(child.pid, 7) and os.getpriority(os.PRIO_PROCESS, child.pid) == 7
+        if ours is not None:  # autogroup scheduling: the leader's session weighs as a niceness-7 process
+            assert _autogroup_nice(leader.pid) == 7
+            assert _autogroup_nice(os.getpid()) == ours  # the server's own session is never lowered
+            assert not autogroup_renice(child.pid, 9) and _autogroup_nice(os.getpid()) == ours
+    finally:
+        leader.kill()
+        child.kill()
+        leader.wait()
+        child.wait()
+
+
+def test_page_and_pool_kernels_run_below_the_server_in_their_own_sessions(server):
+    import os
+
+    from prospects.kernels import KERNEL_NICENESS
+
+    kernel = _page(server, "dir")
+    pid = server.kernel_ids()[kernel]
+    assert os.getsid(pid) == pid != os.getsid(server.proc.pid)  # jupyter_client starts kernels in a session of their own
+    assert os.getpriority(os.PRIO_PROCESS, pid) == KERNEL_NICENESS
+    if _autogroup_nice(pid) is not None:
+        assert _autogroup_nice(pid) == KERNEL_NICENESS
+        assert _autogroup_nice(server.proc.pid) == _autogroup_nice(os.getpid())  # the server's own session untouched
