@@ -89,6 +89,17 @@ def test_a_strptime_date_format_must_read_back_a_date(tmp_path, fmt):
     assert im.read_mapping(setup(tmp_path, mapping=MAPPING.replace('date = "dd/mm/yyyy"', 'date = ["%d.%m.%Y", "%Y%m%d"]')))
 
 
+@pytest.mark.parametrize("fmt", ["jj/mm/aaaa", "m/d", "mm/dd/yyyy/mm", "d/m/yyyy hh", "mm/dd/yyyy 14:00", "mmm d yyyy"])
+def test_a_date_format_that_reads_no_date_says_what_is_accepted(tmp_path, fmt):
+    with pytest.raises(im.MappingError) as caught:
+        im.read_mapping(setup(tmp_path, mapping=MAPPING.replace('date = "dd/mm/yyyy"', f'date = "{fmt}"')))
+    message = str(caught.value)
+    assert f"defaults.date: '{fmt}' is not a date format" in message
+    for accepted in ('"m/d/yyyy"', '"dd/mm/yyyy"', "hh:mm", '"iso"', '"excel"', "%"):
+        assert accepted in message, message
+    assert "\n" not in message
+
+
 def test_value_specs_nest_a_bounded_depth(tmp_path):
     spec = '"Associé"'
     for _ in range(13):

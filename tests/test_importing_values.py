@@ -91,6 +91,14 @@ def test_enum_without_map_must_hold_contract_values(tmp_path):
         ('["dd/mm/yyyy", "excel"]', "46355", "2026-11-29"),
         ('["dd/mm/yyyy", "excel"]', "46355,5", "2026-11-29"),
         ('"%Y%m%d"', "20261129", "2026-11-29"),
+        # US exports (issue 21): single-letter day and month, a time written in the format (ignored)
+        ('"m/d/yyyy"', "3/4/2026", "2026-03-04"),
+        ('"m/d/yyyy"', "12/31/2026", "2026-12-31"),
+        ('"M/D/YYYY"', "3/14/2026 2:05 PM", "2026-03-14"),
+        ('"mm/dd/yyyy hh:mm"', "03/14/2026 14:05", "2026-03-14"),
+        ('"mm/dd/yyyy hh:mm"', "3/14/2026", "2026-03-14"),  # the time may be missing
+        ('"m/d/yyyy h:mm am/pm"', "11/29/2026 11:59:58 p.m.", "2026-11-29"),
+        ('"dd.mm.yyyy hh:mm:ss"', "29.11.2026 08:00:01", "2026-11-29"),
     ],
 )
 def test_date_formats(tmp_path, formats, text, expected):

@@ -235,9 +235,14 @@ def project(target: Target, values: tuple[str, ...]) -> str:
     return values[0]
 
 
+#: A time after a date, ignored: 14:35, 2:05 PM, 11:59:58 p.m., T08:00:00.5
+_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[AaPp]\.?\s*[Mm]\.?)?)$"
+
+
 def parse_dates(s: pd.Series, formats: Sequence[DateFormat]) -> tuple[pd.Series, np.ndarray]:
-    """Values (no nulls) → ISO dates; ISO dates (with or without a time) are always accepted."""
-    base = s.str.replace(r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)$", "", regex=True).str.strip()
+    """Values (no nulls) → ISO dates; ISO dates (with or without a time) are always accepted,
+    and a time after any date is ignored (``14:35``, ``2:05 PM``)."""
+    base = s.str.replace(_TIME, "", regex=True).str.strip()
     out = pd.Series(np.nan, index=s.index, dtype="str")
     todo = np.ones(len(s), dtype=bool)
     iso = DateFormat("iso", "strptime", "%Y-%m-%d", r"\d{4}-\d{1,2}-\d{1,2}")

@@ -37,6 +37,14 @@ from .values import norm_one
 BASES = ("column", "value", "template", "lookup", "unit", "person", "entity", "export_date")
 MODIFIERS = {"default", "map", "otherwise", "keep_unmapped", "date", "money", "slug", "only_if"}
 LOOKUP_KEYS = {"match", "key", "value", "on_miss"}
+#: What a date format may be, for the message refusing one.
+DATE_FORMS = (
+    "write the day d or dd, the month m or mm, the year yyyy or yy, with separators (\"m/d/yyyy\", \"dd/mm/yyyy\", "
+    "\"dd.mm.yy\"), optionally followed by a time (\"mm/dd/yyyy hh:mm\", \"m/d/yyyy h:mm:ss am/pm\": times are ignored); "
+    "or \"iso\", \"excel\", or a strptime format with % (\"%Y%m%d\")"
+)
+#: The time a date format may show after a space: read, never used.
+_TIME_FORMAT = re.compile(r"h{1,2}:mm(?::ss)?(?:\s*(?:am/pm|tt))?")
 #: Value specs nest (a lookup's match is a lookup, …) at most this deep.
 MAX_NESTING = 12
 
@@ -130,10 +138,16 @@ class SpecReader:
             if not _strptime_gives_dates(label):
                 raise self.fail(key, f"'{label}' is not a date format: a strptime format must read back a day, a month and a year (e.g. \"%Y%m%d\", \"%d.%m.%Y\")")
             return DateFormat(label, "strptime", label, "")
-        tokens = re.findall(r"yyyy|yy|mm|dd|[^a-z]", low)
-        if "".join(tokens) != low or not {"dd", "mm"} <= set(tokens) or not ({"yyyy", "yy"} & set(tokens)):
-            raise self.fail(key, f"'{label}' is not a date format (use dd, mm, yyyy or yy and separators, \"iso\" or \"excel\")")
+        date_part, _, time_part = low.partition(" ")
+        tokens = re.findall(r"yyyy|yy|mm|dd|m|d|[^a-z]", date_part)
+        kinds = [{"yyyy": "y", "yy": "y", "mm": "m", "m": "m", "dd": "d", "d": "d"}.get(t, "") for t in tokens]
+        if (
+            "".join(tokens) != date_part or sorted(k for k in kinds if k) != ["d", "m", "y"]
+            or (time_part and not _TIME_FORMAT.fullmatch(time_part.strip()))
+        ):
+            raise self.fail(key, f"'{label}' is not a date format: {DATE_FORMS}")
         conv = {"yyyy": ("%Y", r"\d{4}"), "yy": ("%y", r"\d{2}"), "mm": ("%m", r"\d{1,2}"), "dd": ("%d", r"\d{1,2}")}
+        conv |= {"m": conv["mm"], "d": conv["dd"]}
         fmt = "".join(conv[t][0] if t in conv else t.replace("%", "%%") for t in tokens)
         regex = "".join(conv[t][1] if t in conv else re.escape(t) for t in tokens)
         return DateFormat(label, "strptime", fmt, regex)
