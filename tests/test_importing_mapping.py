@@ -117,7 +117,7 @@ def test_the_export_date_comes_from_the_command_line_else_the_mapping(tmp_path):
     assert im.read_mapping(path).export_date.isoformat() == "2026-11-29"
     assert im.read_mapping(path, export_date="2026-12-31").export_date_from == "--export-date"
     spec = im.read_mapping(path, export_date="2026-12-31").tables["deals"].columns["created_on"]
-    assert spec.default == "2026-12-31" and spec.export_days == 0
+    assert spec.default.value == "2026-12-31" and spec.default.export_days == 0
     import datetime as dt
 
     today = im.read_mapping(path, export_date="today", today=dt.date(2027, 1, 5))

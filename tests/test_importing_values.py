@@ -14,6 +14,7 @@ from .importing_cases import (
     MAPPING,
     ROWS,
     column,
+    doc_example,
     rejects,
     setup,
 )
@@ -178,3 +179,71 @@ def test_lookup_miss_and_ambiguous_lookup_are_rejected(tmp_path):
         "Associé 'Zoé Inconnue' not found in people (Nom)",
     ]
     assert [(i.kind, i.value, i.rows) for i in result.issues()] == [("ambiguous", "Marie Curie", 1), ("not found", "Zoé Inconnue", 1)]
+
+
+# ---------------------------------------------------------------------------
+# fallbacks: a default is a value or a value spec, chained (issue 21 point 4)
+
+
+def test_a_default_is_a_value_spec_chained(tmp_path):
+    rows = [r + ";" + extra for r, extra in zip(ROWS, ["Lettre;LM v1", ";PC v2", ";", "Offre;", ";"], strict=True)]
+    mapping = MAPPING.replace(
+        'doc_type = { value = "Proposition" }',
+        'doc_type = { column = "Type", default = { column = "Modèle", default = "Proposition" } }',
+    ).replace('prospect_name = "Client"', 'prospect_name = { column = "Nobody", default = { template = "{Client} ({Région})" } }')
+    result = im.prepare(setup(tmp_path, rows, mapping, header=HEADER + ";Type;Modèle;Nobody"))
+    assert result.rejected == 0, result.rejects.to_string()
+    assert column(result, "documents", "doc_type") == {"D1": "Lettre", "D2": "PC v2", "D4": "Offre"}
+    assert column(result, "deals", "prospect_name")["D1"] == "Alpha SAS (Nord)"
+    described = dict(result.built.described["documents"])
+    assert described["doc_type"] == "column 'Type', default column 'Modèle', default 'Proposition'"
+
+
+def test_a_default_applies_where_a_lookup_comes_back_empty_and_its_failures_only_where_used(tmp_path):
+    (tmp_path / "people.csv").write_text("Nom,Code,Note\nJean Dupont,C1,\nMarie Curie,,Curie\n", "utf-8")
+    mapping = MAPPING.replace("[org]", '[sources.people]\nfile = "people.csv"\n\n[org]')
+    mapping = mapping.replace('created_on = "Créée le"\nabandoned_on', 'created_on = { column = "Créée le", default = { column = "Décidée le" } }\nabandoned_on')
+    mapping = mapping.replace(
+        'abandoned_on = {',
+        'abandon_reason = { lookup = "people", match = "Associé", key = "Nom", value = "Code", on_miss = "empty", '
+        'default = { lookup = "people", match = "Associé", key = "Nom", value = "Note", on_miss = "empty", default = "?" } }\n'
+        'abandoned_on = {',
+    )
+    rows = [
+        ROWS[0].replace("20/02/2026", "pas une date"),  # the default is not needed: its bad date is no failure of deals
+        ROWS[1].replace("15/01/2026", ""),  # no creation date, no decision date either: rejected as required
+        ROWS[2].replace("01/02/2026", "").replace("jean  DUPONT", "Zoé Inconnue") + "",
+        ROWS[3].replace("01/03/2026", ""),  # creation date from the decision date
+    ]
+    rows[2] = rows[2].replace(";;À qualifier;;;", ";;À qualifier;;pas une date;")
+    result = im.prepare(setup(tmp_path, rows, mapping))
+    assert column(result, "deals", "abandon_reason") == {"D1": "C1", "D4": "Curie"}  # found, empty → the next lookup
+    assert column(result, "deals", "created_on")["D4"] == pd.Timestamp("2026-04-15")
+    bad = rejects(result, table="deals")
+    assert bad[["row", "column", "value"]].values.tolist() == [[3, "created_on", None], [4, "created_on", "pas une date"]]
+    assert "Décidée le 'pas une date' is not a date" in bad["reason"].iloc[1]
+    assert column(result, "deals", "created_on")["D1"] == pd.Timestamp("2026-01-10")  # row 2: its default unread
+    kept = [i for i in result.issues() if not i.rejected]
+    assert [(i.target, i.value) for i in kept] == [("deals.abandon_reason", "Zoé Inconnue")] * 1
+
+
+def test_a_default_spec_cannot_be_conditional(tmp_path):
+    mapping = MAPPING.replace('prospect_name = "Client"', 'prospect_name = { column = "Client", default = { column = "Affaire", only_if = { status = "open" } } }')
+    with pytest.raises(im.MappingError, match=r"tables\.deals\.columns\.prospect_name\.default\.only_if: only a column of a target table can be conditional"):
+        im.read_mapping(setup(tmp_path, mapping=mapping))
+
+
+def test_docs_fallback_chain_own_region_else_the_managers_else_the_firm(tmp_path):
+    example = doc_example("fallback-chain")
+    sources, column_line = example.split("# in [tables.deals.columns]", 1)
+    column_line = column_line.split("\n", 1)[1]
+    (tmp_path / "people.csv").write_text("Nom,Région,Manager\nJean Dupont,Nord,\nMarie Curie,,Jean Dupont\nPaul Roux,,\n", "utf-8")
+    mapping = MAPPING.replace("[org]", sources + "\n[org]").replace('unit_id = { unit = { region = "Région", agency = "Agence" } }\n', column_line)
+    rows = [ROWS[0], ROWS[1], ROWS[3].replace("Marie Curie", "Zoé Inconnue"), ROWS[4].replace("Jean Dupont", "Paul Roux")]
+    result = im.prepare(setup(tmp_path, rows, mapping))
+    assert result.rejected == 0, result.rejects.to_string()
+    # D1: Jean Dupont's own region; D2: Marie Curie has none, her manager Jean Dupont's;
+    # D4: not in the sheet (listed, kept), nor a manager: the firm; D5: Paul Roux, neither
+    assert column(result, "deals", "unit_id") == {"D1": "R-nord", "D2": "R-nord", "D4": "FIRM", "D5": "FIRM"}
+    assert set(result.validated.frames["org_units"]["id"]) == {"FIRM", "R-nord"}
+    assert [(i.target, i.value) for i in result.issues() if not i.rejected] == [("deals.unit_id", "Zoé Inconnue")]

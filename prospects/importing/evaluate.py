@@ -181,8 +181,22 @@ class Evaluator:
             full = pd.Series(np.nan, index=v.index, dtype="str")
             full[todo] = reason.to_numpy()
             out.fail(bad, f"{label} " + quoted(raw) + " " + full, "bad amount", raw)
-        if spec.default is not None:
-            v = v.where(present, project(target, (spec.default,)) if target.special else spec.default)
         out.v = as_str(v)
         out.raw = raw
+        self.fill_default(spec, src, out, ~present)
         return out
+
+    def fill_default(self, spec: Spec, src: Source, out: Val, empty: np.ndarray) -> None:
+        """Where ``empty``, the value of the spec's ``default``: a constant (the target value
+        itself), or a value spec over the same rows — whose failures and notes count only
+        on the rows it fills, and whose own default comes next (a chain)."""
+        d = spec.default
+        if d is None or not empty.any():
+            return
+        if d.constant:
+            fill = Val.of(as_str(project(spec.target, (d.value,)) if spec.target.special else d.value, src.n))
+        else:
+            fill = self.eval(d, src).copy()
+            fill.clear(~empty)
+        out.v = as_str(out.v.where(~empty, fill.v))
+        out.take(fill)

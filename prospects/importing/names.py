@@ -29,6 +29,7 @@ from .spec import (
     describe,
     spec_columns,
     table_specs,
+    with_defaults,
 )
 from .values import BAD, Val, as_str, hash_id, norm, quoted, slugs
 
@@ -83,8 +84,7 @@ class Names:
                 gap |= gap_i
         usable = out.ok_mask() & present[:, 0]
         if not usable.any():
-            if spec.default is not None:
-                out.v = out.v.where(present.any(axis=1) | ~out.ok_mask(), spec.default)
+            self.ev.fill_default(spec, src, out, ~present.any(axis=1) & out.ok_mask())
             return out
         key = slug[levels[0]].where(pd.Series(usable))
         shown = names[levels[0]].fillna("")
@@ -119,8 +119,7 @@ class Names:
         if failures:
             reasons = key.map(failures)
             out.fail(usable & reasons.notna().to_numpy(), reasons.astype("str"), "org", shown)
-        if spec.default is not None:
-            out.v = out.v.where(present.any(axis=1) | ~out.ok_mask(), spec.default)
+        self.ev.fill_default(spec, src, out, ~present.any(axis=1) & out.ok_mask())
         return out
 
     def add_path(self, path: tuple[str, ...], names: list[str], src: Source, row: int, start: int) -> None:
@@ -146,7 +145,7 @@ class Names:
             if ts.lines:
                 groups.append(([s for _col, s in table_specs(ts)], ts.line_sources))
             for group, names in groups:
-                specs += [(spec, sources[s]) for spec in group if spec.kind == "unit" for s in names]
+                specs += [(u, sources[s]) for spec in group for u in with_defaults(spec) if u.kind == "unit" for s in names]
         for spec, src in sorted(specs, key=lambda p: LEVELS.index(next(iter(p[0].levels)))):
             self.resolve_units(spec, src, grow=True)
             self.ev.cache.pop((id(spec), src.name), None)
@@ -170,8 +169,7 @@ class Names:
         slug = slugs(todo)
         ids = self.register(self.people if what == "person" else self.entities, todo, slug, src, spec.target.column, what)
         out.v = as_str(found.fillna(as_str(slug.map(ids))))
-        if spec.default is not None:
-            out.v = out.v.where(inner.v.notna(), spec.default)
+        self.ev.fill_default(spec, src, out, inner.v.isna().to_numpy())
         return out
 
     def register(self, registry: dict[str, dict[str, Any]], names: pd.Series, slug: pd.Series, src: Source, role: str, what: str) -> dict[str, str]:
@@ -217,7 +215,7 @@ class Names:
         from .sources import Source
 
         src = Source(SourceSpec("[people]", None, None, ",", "utf-8", 1, ",", ()), "[people]", tuple(virtual), virtual, np.arange(1, n + 1))
-        for s in spec.columns.values():
+        for s in (u for col in spec.columns.values() for u in with_defaults(col)):
             if s.kind == "unit":  # a home unit from a spec adds the units it names
                 self.ev.cache[(id(s), src.name)] = self.resolve_units(s, src, grow=True)
         vals = {c: self.ev.eval(s, src) for c, s in spec.columns.items()}

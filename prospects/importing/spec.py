@@ -125,7 +125,7 @@ class Spec:
     on_miss: str = "reject"
     levels: Mapping[str, Spec] = field(default_factory=dict)
     inner: Spec | None = None
-    default: str | None = None
+    default: Spec | None = None  # where this spec gives nothing: a constant, or a value spec (chained)
     map: ValueMap | None = None
     otherwise: str | None = None
     keep_unmapped: bool = False
@@ -133,7 +133,8 @@ class Spec:
     money: str = "euros"
     slug: bool = False
     only_if: tuple[Condition, ...] = ()
-    export_days: int | None = None  # a value or default from the export date, plus these days
+    export_days: int | None = None  # a value from the export date, plus these days
+    constant: bool = False  # a default written as a bare value: the target value itself, not mapped
 
 
 @dataclass(frozen=True)
@@ -244,8 +245,22 @@ def table_specs(ts: TableSpec) -> list[tuple[str, Spec]]:
     return out
 
 
+def with_defaults(spec: Spec) -> list[Spec]:
+    """A spec and the specs of its chain of defaults, in order."""
+    out = [spec]
+    while out[-1].default is not None:
+        out.append(out[-1].default)
+    return out
+
+
 def spec_columns(spec: Spec) -> str:
-    """The source columns a spec reads, for the rejects file."""
+    """The source columns a spec reads (then those of its default), for the rejects file."""
+    own = _own_columns(spec)
+    d = spec.default
+    return own if d is None or d.constant else f"{own}, else {spec_columns(d)}"
+
+
+def _own_columns(spec: Spec) -> str:
     if spec.kind == "column":
         return " or ".join(spec.columns)
     if spec.kind == "value":
@@ -295,10 +310,8 @@ def describe(spec: Spec) -> str:
         base += f", amount in {spec.money}"
     if spec.slug:
         base += ", as a slug"
-    if spec.default is not None and spec.export_days is not None and spec.kind != "value":
-        base += f", default the export date{_days(spec.export_days)} ({spec.default})"
-    elif spec.default is not None:
-        base += f", default '{spec.default}'"
+    if spec.default is not None:
+        base += ", default " + (f"'{spec.default.value}'" if spec.default.constant else describe(spec.default))
     if spec.only_if:
         base += ", only if " + describe_conditions(spec.only_if)
     return base

@@ -208,7 +208,7 @@ class SpecReader:
             if target.kind != "id" or TABLES[target.table].column(target.column).ref != ref:
                 raise self.fail(f"{key}.{base}", f"'{base}' makes {ref} ids: it fits a column referencing {ref}, not {target.name}")
             spec.inner = self.spec(raw[base], f"{key}.{base}", TEXT, None, depth + 1)
-        self.modifiers(spec, raw, key, table)
+        self.modifiers(spec, raw, key, table, depth)
         return spec
 
     def template(self, raw: Any, key: str) -> tuple[tuple[str, str | None], ...]:
@@ -272,18 +272,17 @@ class SpecReader:
             raise self.fail(key, f"levels must follow each other (region, agency, team); got {', '.join(given)}")
         spec.levels = {lvl: self.spec(raw[lvl], f"{key}.{lvl}", TEXT, None, depth + 1) for lvl in given}
 
-    def modifiers(self, spec: Spec, raw: dict[str, Any], key: str, table: str | None) -> None:
+    def modifiers(self, spec: Spec, raw: dict[str, Any], key: str, table: str | None, depth: int) -> None:
         target = spec.target
         structural = spec.kind in ("unit", "person", "entity")
         if "default" in raw:
             default = raw["default"]
-            if isinstance(default, dict) and set(default) == {"export_date"}:
-                if target.kind != "date":
-                    raise self.fail(f"{key}.default.export_date", f"the export date fits a date column, not {target.name}")
-                spec.default, spec.export_days = self.export_value(default["export_date"], f"{key}.default.export_date")
-            else:
-                spec.default = self.text(default, f"{key}.default")
-                self.allowed_value(spec.default, target, f"{key}.default")
+            if isinstance(default, dict):  # a value spec, with its own modifiers and default: a chain
+                spec.default = self.spec(default, f"{key}.default", target, None, depth + 1)
+            else:  # a bare value is the target value itself (a string here is no column name)
+                text = self.text(default, f"{key}.default")
+                self.allowed_value(text, target, f"{key}.default")
+                spec.default = Spec(f"{key}.default", "value", target, value=text, constant=True)
         for mod in ("map", "otherwise", "keep_unmapped", "date", "money", "slug"):
             if mod in raw and structural:
                 raise self.fail(f"{key}.{mod}", f"put '{mod}' inside the {spec.kind} spec (it applies to the name)")
