@@ -247,3 +247,55 @@ def test_docs_fallback_chain_own_region_else_the_managers_else_the_firm(tmp_path
     assert column(result, "deals", "unit_id") == {"D1": "R-nord", "D2": "R-nord", "D4": "FIRM", "D5": "FIRM"}
     assert set(result.validated.frames["org_units"]["id"]) == {"FIRM", "R-nord"}
     assert [(i.target, i.value) for i in result.issues() if not i.rejected] == [("deals.unit_id", "Zoé Inconnue")]
+
+
+# ---------------------------------------------------------------------------
+# exports without ids: an id from a hash of named columns (issue 21 point 2)
+
+NO_ID_HEADER = HEADER.replace("Réf;", "", 1)
+
+
+def _without_ids(rows):
+    return [r.split(";", 1)[1] for r in rows]
+
+
+def _hash_mapping() -> str:
+    example = doc_example("hash-ids")
+    return MAPPING.replace('id = "Réf"\nname', example.split("# [tables.deals.columns]\n", 1)[1].split("\n# [tables.documents.columns]", 1)[0] + "\nname").replace(
+        'id = "Réf"\ndeal_id = "Réf"', example.split("# [tables.documents.columns]\n", 1)[1].rstrip("\n"))
+
+
+def test_ids_from_a_hash_of_named_columns_are_short_and_stable_across_re_exports(tmp_path):
+    mapping = _hash_mapping()
+    first = im.prepare(setup(tmp_path, _without_ids(ROWS), mapping, header=NO_ID_HEADER))
+    assert first.rejected == 0, first.rejects.to_string()
+    ids = column(first, "deals", "name")
+    assert all(len(i) == 12 and set(i) <= set("0123456789abcdef") for i in ids)
+    # the next export: another order, statuses moved on, amounts changed, spaces and case as a CRM may print them
+    later = [ROWS[3], ROWS[0].replace("Tenue Alpha", " tenue  ALPHA "), ROWS[4], ROWS[2].replace("À qualifier", "En cours"), ROWS[1].replace("2 500 €", "3 000 €")]
+    (tmp_path / "next").mkdir()
+    second = im.prepare(setup(tmp_path / "next", _without_ids(later), mapping, header=NO_ID_HEADER))
+    assert second.rejected == 0, second.rejects.to_string()
+    by_name = {n.strip().lower().replace("  ", " "): i for i, n in column(second, "deals", "name").items()}
+    assert {n.lower(): i for i, n in ids.items()} == by_name
+    assert set(column(second, "documents", "deal_id", "deal_id")) <= set(ids)  # documents point at the same ids
+    described = dict(first.built.described["deals"])
+    assert described["id"] == "hash of column 'Affaire', column 'Client', column 'Créée le' (12 hex digits)"
+
+
+def test_rows_alike_in_every_hashed_column_are_rejected_naming_both(tmp_path):
+    rows = _without_ids([ROWS[0], ROWS[1], ROWS[1].replace("En cours", "Gagné").replace(";;2 500", ";20/02/2026;2 500")])
+    result = im.prepare(setup(tmp_path, rows, _hash_mapping(), header=NO_ID_HEADER))
+    bad = rejects(result, table="deals", column="id")
+    assert bad["row"].tolist() == [3, 4]
+    reason = bad["reason"].iloc[0]
+    assert "is used by 2 rows (" in reason and "opps.csv row 3, " in reason and "opps.csv row 4)" in reason
+    assert "rows alike in Affaire, Client, Créée le: add a column that tells them apart to the hash" in reason
+    assert result.source_counts["opps"] == im.SourceCount(3, 1, 2, 0)
+
+
+def test_a_hash_needs_columns(tmp_path):
+    for spec, message in (('{ hash = [] }', "expected a column name or a list of value specs"), ('{ hash = "Affaire", map = "statut" }', "unknown key")):
+        mapping = MAPPING.replace('name = "Affaire"', f"name = {spec}")
+        with pytest.raises(im.MappingError, match=message):
+            im.read_mapping(setup(tmp_path, mapping=mapping))

@@ -399,7 +399,7 @@ class TableBuilder:
                 for c in cols[1:]:
                     value = value + ", " + sub[c].astype(str)
                 label = " with ".join(f"{c} '" + sub[c].astype(str) + "'" for c in cols) if len(cols) > 1 else f"{cols[0]} '" + value + "'"
-                what = "ids must be unique" if cols == ("id",) else f"{cols[0]}s must be unique" if len(cols) == 1 else "each combination must be unique"
+                what = "ids must be unique" + self.hash_hint(table) if cols == ("id",) else f"{cols[0]}s must be unique" if len(cols) == 1 else "each combination must be unique"
                 if cols == spec.key and table in self.disagree:
                     differ = pd.Series(sub["_line"].map(self.disagree[table]).fillna("").to_numpy(), index=sub.index)
                     listing = listing + np.where(differ != "", "; they differ in " + differ, "")
@@ -409,6 +409,15 @@ class TableBuilder:
                     "kind": "duplicate", "source_column": [self.explain.source_columns.get((table, cols[0], -1), "") for _ in range(len(sub))],
                 }))
         return out
+
+
+    def hash_hint(self, table: str) -> str:
+        """What to do when ids made by ``{ hash = [...] }`` repeat: the rows are alike in every hashed column."""
+        ts = self.m.tables.get(table)
+        hashed = [p.columns["id"] for p in (ts.parts if ts else ()) if p.columns.get("id") is not None and p.columns["id"].kind == "hash"]
+        if not hashed:
+            return ""
+        return f" (rows alike in {spec_columns(hashed[0])}: add a column that tells them apart to the hash)"
 
 
 def where_rows(source: pd.Series, row: pd.Series, sources: Mapping[str, Source]) -> pd.Series:

@@ -21,6 +21,7 @@ from .values import (
     as_str,
     blank,
     distinct,
+    hash_ids,
     norm,
     norm_one,
     parse_dates,
@@ -121,6 +122,8 @@ class Evaluator:
             val = Val.of(acc.where(present & (acc != "").to_numpy()))
         elif spec.kind == "lookup":
             val = self.lookup(spec, src)
+        elif spec.kind == "hash":
+            val = self.hash(spec, src)
         elif spec.kind == "unit":
             return self.names.unit(spec, src)
         elif spec.kind in ("person", "entity"):
@@ -128,6 +131,14 @@ class Evaluator:
         else:  # pragma: no cover - closed set
             raise AssertionError(spec.kind)
         return self.finish(spec, src, val)
+
+    def hash(self, spec: Spec, src: Source) -> Val:
+        """An id from the values of the hashed specs (see :func:`.values.hash_ids`); empty when all are."""
+        parts = [self.eval(s, src) for s in spec.hashed]
+        out = Val.of(hash_ids([p.v for p in parts]))
+        for p in parts:
+            out.take(p)
+        return out
 
     def lookup(self, spec: Spec, src: Source) -> Val:
         from .values import look_up

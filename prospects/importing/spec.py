@@ -33,6 +33,8 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 DEFAULT_DATES = ("dd/mm/yyyy",)
 DEFAULT_CURRENCY = ("€", "EUR")
 STATUS_WORDS = (*DEAL_STATUSES, *DOC_STATUSES, NO_DOCUMENT)
+#: Length of the ids ``{ hash = [...] }`` makes (hex digits: 48 bits, see docs/import.md).
+HASH_DIGITS = 12
 #: Virtual columns of the people generated from names ([people] specs read them).
 PEOPLE_FIELDS = ("id", "login", "name", "role", "unit_id")
 
@@ -113,7 +115,7 @@ class Spec:
     """How one value is made from the rows of a source."""
 
     key: str  # mapping key, for messages
-    kind: str  # column, value, template, lookup, unit, person, entity
+    kind: str  # column, value, template, lookup, unit, person, entity, hash
     target: Target = TEXT
     columns: tuple[str, ...] = ()
     value: str | None = None
@@ -124,6 +126,7 @@ class Spec:
     lookup_value: Spec | None = None
     on_miss: str = "reject"
     levels: Mapping[str, Spec] = field(default_factory=dict)
+    hashed: tuple[Spec, ...] = ()  # hash: the values hashed, in order
     inner: Spec | None = None
     default: Spec | None = None  # where this spec gives nothing: a constant, or a value spec (chained)
     map: ValueMap | None = None
@@ -273,6 +276,8 @@ def _own_columns(spec: Spec) -> str:
         return ", ".join(dict.fromkeys(spec_columns(s) for s in spec.levels.values()))
     if spec.kind in ("person", "entity"):
         return spec_columns(spec.inner)
+    if spec.kind == "hash":
+        return ", ".join(dict.fromkeys(spec_columns(s) for s in spec.hashed))
     return ""
 
 
@@ -294,6 +299,8 @@ def describe(spec: Spec) -> str:
         base = f"lookup {describe(spec.match)} in {spec.lookup_source} by {describe(spec.lookup_key)}, taking {describe(spec.lookup_value)}"
         if spec.on_miss == "empty":
             base += " (empty when not found)"
+    elif spec.kind == "hash":
+        base = "hash of " + ", ".join(describe(s) for s in spec.hashed) + f" ({HASH_DIGITS} hex digits)"
     elif spec.kind == "unit":
         base = "org unit from " + " / ".join(f"{lvl} {describe(s)}" for lvl, s in spec.levels.items())
     else:

@@ -80,6 +80,22 @@ def hash_id(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
 
 
+def hash_ids(parts: Sequence[pd.Series]) -> pd.Series:
+    """``{ hash = [...] }``: the first :data:`.spec.HASH_DIGITS` hex digits of the SHA-1 of
+    the values, each compared as maps do (:func:`norm`: case, Unicode form and runs of
+    spaces ignored), so that a re-export printing them a little differently gives the same
+    id; null where every value is. One hash per distinct combination."""
+    from .spec import HASH_DIGITS
+
+    present = np.zeros(len(parts[0]), dtype=bool)
+    key = pd.Series("", index=parts[0].index, dtype="str")
+    for i, p in enumerate(parts):
+        present |= p.notna().to_numpy()
+        key = key + ("\x1f" if i else "") + norm(p).fillna("")
+    return distinct(key.where(present), lambda u: pd.Series(
+        [hashlib.sha1(k.encode("utf-8")).hexdigest()[:HASH_DIGITS] for k in u], index=u.index, dtype="str"))
+
+
 def as_str(values: Any, n: int | None = None) -> pd.Series:
     """Text values as a ``str`` series (NaN = null) indexed 0…n-1; a scalar is repeated ``n`` times."""
     if n is not None and not isinstance(values, pd.Series):

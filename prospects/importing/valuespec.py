@@ -34,7 +34,7 @@ from .spec import (
 )
 from .values import norm_one
 
-BASES = ("column", "value", "template", "lookup", "unit", "person", "entity", "export_date")
+BASES = ("column", "value", "template", "lookup", "unit", "person", "entity", "export_date", "hash")
 MODIFIERS = {"default", "map", "otherwise", "keep_unmapped", "date", "money", "slug", "only_if"}
 LOOKUP_KEYS = {"match", "key", "value", "on_miss"}
 #: What a date format may be, for the message refusing one.
@@ -181,7 +181,7 @@ class SpecReader:
         if len(bases) != 1:
             raise self.fail(key, f"give exactly one of {', '.join(BASES)} (got {', '.join(bases) or 'none'})")
         base = bases[0]
-        allowed = {base, *MODIFIERS} | (LOOKUP_KEYS if base == "lookup" else set())
+        allowed = {base, "default"} if base == "hash" else {base, *MODIFIERS} | (LOOKUP_KEYS if base == "lookup" else set())
         self.known(raw, allowed, key)
         spec = Spec(key, base, target)
         if base == "column":
@@ -201,6 +201,13 @@ class SpecReader:
             spec.parts = self.template(raw["template"], f"{key}.template")
         elif base == "lookup":
             self.lookup(spec, raw, key, depth)
+        elif base == "hash":
+            items = raw["hash"] if isinstance(raw["hash"], list) else [raw["hash"]]
+            if not items or not all(isinstance(i, str | dict) for i in items):
+                raise self.fail(f"{key}.hash", "expected a column name or a list of value specs, e.g. hash = [\"Name\", \"Account\", \"Created On\"]")
+            if target.kind not in ("id", "text"):
+                raise self.fail(f"{key}.hash", f"a hash makes ids: it fits a text column, not {target.name}")
+            spec.hashed = tuple(self.spec(item, f"{key}.hash[{i}]", TEXT, None, depth + 1) for i, item in enumerate(items, 1))
         elif base == "unit":
             self.unit(spec, raw["unit"], f"{key}.unit", depth)
         elif base in ("person", "entity"):
