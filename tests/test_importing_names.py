@@ -62,7 +62,7 @@ def test_an_agency_named_alone_must_be_in_the_tree(tmp_path):
     assert dict(zip(bad["row"], bad["reason"], strict=True)) == {
         4: "agency 'Nice' is in several places of the organisation tree: name its region too",
         5: "agency 'Nice' is in several places of the organisation tree: name its region too",
-        6: "unit_id is required but empty",  # no agency given
+        6: "unit_id is required but empty (Agence: empty)",  # no agency given
         7: "agency 'Roubaix' is not in the organisation tree",
     }
     assert column(result, "deals", "unit_id") == {"D1": "A-nord.lille", "D2": "A-nord.lille"}

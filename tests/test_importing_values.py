@@ -41,7 +41,7 @@ def test_a_template_of_empty_fields_is_empty(tmp_path):
     rows = [*ROWS[:4], "D5;Juridique Eps;;Nord;;Jean Dupont;;Abandonné;01/03/2026;20/03/2026;"]
     result = im.prepare(setup(tmp_path, rows, mapping))
     assert column(result, "deals", "prospect_name")["D1"] == "Alpha SAS Paul Roux"
-    assert rejects(result, table="deals", column="prospect_name")["reason"].tolist() == ["prospect_name is required but empty"]
+    assert rejects(result, table="deals", column="prospect_name")["reason"].tolist() == ["prospect_name is required but empty (Client, Manager: empty)"]
     assert rejects(result, table="deals")["row"].tolist() == [6]
 
 
