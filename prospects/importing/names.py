@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..schema import TABLES
 from .cells import GENERATED, Cells, Explained, Piece, concat
+from .logins import infer, make_logins
 from .spec import (
     DEFAULT_ROLES,
     DEFAULT_VALIDATORS,
@@ -54,6 +55,7 @@ class Names:
         self.entities: dict[str, dict[str, Any]] = {}
         self.named_in: dict[str, dict[str, None]] = {}  # person/entity → target columns naming them
         self.directory: pd.Series | None = None  # normalised full name → collaborator id ("\x00…" when several)
+        self.directory_logins: pd.DataFrame | None = None  # the directory's full names and logins (usable rows)
 
     @property
     def hashed(self) -> bool:
@@ -178,13 +180,11 @@ class Names:
         for rec in seen.itertuples(index=False):
             entry = registry.get(rec.slug)
             if entry is None:
-                if what == "person":
-                    login = rec.slug.replace("-", ".")
-                    uid = "C-" + hash_id(rec.slug) if self.hashed else login
+                if what == "person":  # the login comes later (.logins: the directory's convention)
+                    uid = "C-" + hash_id(rec.slug) if self.hashed else rec.slug.replace("-", ".")
                 else:
-                    login = ""
                     uid = "E-" + (hash_id(rec.slug) if self.hashed else rec.slug)
-                registry[rec.slug] = {"id": uid, "login": login, "name": rec.name, "role": role, "rank": rank, "_source": src.name, "_row": int(rec.row)}
+                registry[rec.slug] = {"id": uid, "name": rec.name, "role": role, "rank": rank, "_source": src.name, "_row": int(rec.row)}
             elif rank < entry["rank"]:
                 entry["role"], entry["rank"] = role, rank
         return {k: v["id"] for k, v in registry.items()}
@@ -195,6 +195,9 @@ class Names:
         frame = pd.DataFrame({"name": norm(cells.values["full_name"]), "id": cells.values["id"]})[ok].dropna()
         ids = frame.drop_duplicates().groupby("name", sort=False)["id"].agg(lambda s: s.iloc[0] if len(s) == 1 else BAD + ", ".join(s.iloc[:3]))
         self.directory = ids
+        usable = ok & cells.errors["login"].ok_mask()
+        people = pd.DataFrame({"name": cells.values["full_name"], "login": cells.values["login"]})[usable].dropna()
+        self.directory_logins = people
 
     # -- their rows ------------------------------------------------------------------
     def people_cells(self, frames: Mapping[str, pd.DataFrame]) -> Cells | None:
@@ -204,9 +207,10 @@ class Names:
         reg = list(self.people.values())
         n = len(reg)
         ids = as_str([p["id"] for p in reg])
+        login_rule, logins = self.logins(as_str([p["name"] for p in reg]))
         virtual = {
             "id": ids,
-            "login": as_str([p["login"] for p in reg]),
+            "login": as_str(logins),
             "name": as_str([p["name"] for p in reg]),
             "role": as_str([p["role"] for p in reg]),
             "unit_id": self.home_units(ids, frames),
@@ -243,7 +247,7 @@ class Names:
         cells.source = np.array([p["_source"] for p in reg], dtype=object)
         cells.row = np.array([p["_row"] for p in reg], dtype="int64")
         rules = {
-            "id": "generated from the name", "login": "generated from the name (jean.dupont)", "full_name": "the name as first written",
+            "id": "generated from the name", "login": login_rule, "full_name": "the name as first written",
             "function": "rule by role: " + ", ".join(f"{k} → {v}" for k, v in spec.roles.items()),
             "unit_id": "the unit of most of their deals", "entity_id": "empty",
             "can_validate_offers": "true for " + ", ".join(spec.validators), "active": "true", "email": "empty",
@@ -265,6 +269,26 @@ class Names:
             shown = ", ".join(p["name"] for p in reg[:10]) + (", …" if n > 10 else "")
             self.explain.notes.append(f"{n} {'person' if n == 1 else 'people'} named in {named} but not in the directory, made from their names: {shown}")
         return cells
+
+    def logins(self, names: pd.Series) -> tuple[str, list[str]]:
+        """The logins of the people made from names (:mod:`.logins`): the directory's
+        convention when it has one, else first.last; a note says which and why."""
+        if self.directory_logins is None:
+            return "generated from the name (jean.dupont)", make_logins(names, None, ())[0]
+        d = self.directory_logins
+        conv = infer(d["name"], d["login"])
+        logins, shown = make_logins(names, conv, d["login"].tolist())
+        n = len(names)
+        listed = ", ".join(shown[:10]) + (", …" if n > 10 else "")
+        if conv.found:
+            self.explain.notes.append(
+                f"logins of the {n} {'person' if n == 1 else 'people'} made from names follow the directory's convention "
+                f"{conv.pattern} ({conv.why()}): {listed}")
+            return f"the directory's convention {conv.pattern}", logins
+        self.explain.notes.append(
+            f"the directory's logins follow no convention of the names found ({conv.why()}): people made from names get "
+            f"{conv.pattern} logins: {listed}")
+        return f"{conv.pattern} (the directory's logins follow no convention of the names)", logins
 
     def home_units(self, ids: pd.Series, frames: Mapping[str, pd.DataFrame]) -> pd.Series:
         """Each generated person's home unit: the unit of most of the deals they work on."""
