@@ -33,6 +33,7 @@ from . import db, drilldown, figures, store
 from .config import Settings, load_settings, parse_date
 from .dataset import Dataset, day_number, for_viewer
 from .fiscal import Period, period_for
+from .i18n import shown
 from .scoping import (
     AccessDenied,
     Directory,
@@ -40,6 +41,7 @@ from .scoping import (
     Viewer,
     check_filters,
     filter_options,
+    outside_perimeter,
     resolve_viewer,
     scope_mask,
     visible_mask,
@@ -213,8 +215,8 @@ class View:
             directory = snap.directory
             viewer = resolve_viewer(directory, self.login, self.firm.settings.function_caps)
             if self.within is not None:
-                if self.within not in directory.units.index:
-                    raise AccessDenied(f"Accès refusé : l'unité « {self.within} » est hors de votre périmètre")
+                if self.within not in directory.units.index:  # the same sentence as a unit outside the perimeter
+                    raise outside_perimeter(viewer, directory, f"l'unité « {shown(self.within)} »")
                 check_filters(viewer, directory, Filters(unit=self.within))
             self._state = ViewState(snap, viewer, for_viewer(snap, viewer, within=self.within))
             return self._state
