@@ -56,7 +56,7 @@ _ROLE_COLUMNS = (*ROLE_ORDER, "collaborator_id")
 #: A mapping file is a few kilobytes; anything this big is not one.
 MAX_MAPPING_BYTES = 5_000_000
 #: Columns that are not filled from a source when not mapped.
-_OPTIONAL_REQUIRED = {("collaborators", "active"), ("document_lines", "line_no")}
+_OPTIONAL_REQUIRED = {("collaborators", "active"), ("document_lines", "line_no"), ("org_units", "kind")}
 
 
 class Parser(SpecReader):
