@@ -221,24 +221,39 @@ def resolve_viewer(
 def _perimeter(directory: Directory, row: pd.Series, groups: frozenset[str], caps: Mapping[str, str | None]) -> tuple[frozenset[str], str, str]:
     """A validator's perimeter, why it is empty ("" when it is not, else one of
     :data:`NO_PERIMETER`) and their function's cap level ("" for none)."""
+    ranges, why, cap = _perimeter_ranges(directory, row, groups, caps)
+    units = directory.units.index
+    return frozenset().union(*(units[lo:hi] for lo, hi in ranges)), why, cap
+
+
+def _perimeter_ranges(
+    directory: Directory, row: pd.Series, groups: frozenset[str], caps: Mapping[str, str | None],
+    grants: Mapping[str, list[str]] | None = None,
+) -> tuple[list[tuple[int, int]], str, str]:
+    """THE perimeter rule, on unit code ranges: (granted subtrees) ∩ (the subtree of the
+    home unit's ancestor at the cap level). Subtrees are code ranges that nest or are
+    disjoint, so each granted range meets the capped one in a range. Returns those ranges,
+    why there are none ("" when there are) and the cap level ("" for none). ``grants``:
+    the units of each group, when the caller has them at hand."""
     cap = caps.get(str(row["function"]))
     if cap is None:
-        return frozenset(), "cap_none", ""
+        return [], "cap_none", ""
     units = directory.units
     top = units.at[str(row["unit_id"]), cap]
     if not isinstance(top, str):  # home above the cap level: no ancestor there, the cap is never widened
-        return frozenset(), "home_above_cap", cap
+        return [], "home_above_cap", cap
     if not groups:
-        return frozenset(), "no_group", cap
-    granted_ids = directory.group_units.loc[directory.group_units["group_id"].isin(groups), "unit_id"]
-    granted: set[str] = set()
-    for uid in granted_ids.unique():
-        if uid in units.index:
-            granted |= directory.subtree(uid)
+        return [], "no_group", cap
+    if grants is None:
+        granted_ids = directory.group_units.loc[directory.group_units["group_id"].isin(groups), "unit_id"].unique()
+    else:
+        granted_ids = list(dict.fromkeys(u for g in groups for u in grants.get(g, ())))
+    granted = [directory.subtree_codes(uid) for uid in granted_ids if uid in units.index]
     if not granted:
-        return frozenset(), "groups_without_units", cap
-    perimeter = frozenset(granted & directory.subtree(top))
-    return perimeter, "" if perimeter else "outside_cap", cap
+        return [], "groups_without_units", cap
+    clo, chi = directory.subtree_codes(top)
+    ranges = [(max(lo, clo), min(hi, chi)) for lo, hi in granted if max(lo, clo) < min(hi, chi)]
+    return ranges, "" if ranges else "outside_cap", cap
 
 
 #: Why an active validator's perimeter is empty (ACCESS.md), in the order it is told:
@@ -257,19 +272,20 @@ def empty_perimeters(
     ``cap`` (their function's level, None for none), ``home_kind``, ``cap_unit`` (the
     ancestor of their home unit at that level, None when above it) and ``groups`` (their
     group ids, ", "-joined). The perimeter is the one :func:`resolve_viewer` computes (the
-    same :func:`_perimeter`, which says why it is empty). ``load``, ``import`` and
-    ``prospects subscriptions`` list them.
+    same rule, :func:`_perimeter_ranges`, which says why it is empty). ``load``,
+    ``import`` and ``prospects subscriptions`` list them.
     """
     people = directory.collaborators
     v = people[people["can_validate_offers"].astype(bool) & people["active"].astype(bool)]
     members = directory.group_members
     groups_of = members.groupby("collaborator_id")["group_id"].agg(frozenset).to_dict()
+    grants = directory.group_units.groupby("group_id")["unit_id"].agg(list).to_dict()
     units = directory.units
     rows = []
     for cid, row in v.iterrows():
         groups = groups_of.get(cid, frozenset())
-        perimeter, why, cap = _perimeter(directory, row, groups, caps)
-        if perimeter:
+        ranges, why, cap = _perimeter_ranges(directory, row, groups, caps, grants)
+        if ranges:
             continue
         home = str(row["unit_id"])
         top = units.at[home, cap] if cap and home in units.index else None
