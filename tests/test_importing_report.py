@@ -38,7 +38,7 @@ def test_rejections_of_the_contract_name_the_empty_source_column_and_count_paren
     result = im.prepare(setup(tmp_path, [ROWS[0], *lost]))
     report = im.check_report(result)
     assert "Values it could not map: none" not in report
-    assert "Every value was mapped; the rows below break the rules of the data contract (DATA.md)" in report
+    assert "Every value was mapped; the rows below break the rules of the data contract (docs/data.md)" in report
     rejections = report.split("Rejections (", 1)[1]
     assert "deals.abandoned_on × 5: abandoned_on is required when status is abandoned (Décidée le: empty)" in rejections
     assert "documents.decided_on × 5: decided_on is required when status is refused (Décidée le: empty)" in rejections

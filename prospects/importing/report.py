@@ -78,7 +78,7 @@ def check_report(result: ImportResult, sample: int = 5) -> str:
     if issues:
         out += ["", "Values it could not map (their rows would be rejected)", format_issues(issues)]
     elif len(result.rejects):
-        out += ["", "Every value was mapped; the rows below break the rules of the data contract (DATA.md)"]
+        out += ["", "Every value was mapped; the rows below break the rules of the data contract (docs/data.md)"]
     else:
         out += ["", "Values it could not map: none"]
     kept = [i for i in result.issues() if not i.rejected]
