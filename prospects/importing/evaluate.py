@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import DEAL_STATUSES, DOC_STATUSES
-from .spec import Condition, ImportMapping, MappingError, Spec, spec_columns
+from .spec import Condition, ImportMapping, MappingError, Spec, describe, spec_columns
 from .values import (
     Val,
     as_str,
@@ -43,6 +43,7 @@ class Evaluator:
         self.m = mapping
         self.sources = sources
         self.cache: dict[tuple[int, str], Val] = {}
+        self.hashes: dict[tuple[tuple[str, ...], str], Val] = {}  # hashed values' descriptions, source → ids
         self.names: Names  # set by the builder (the two call each other)
 
     # -- reading columns -------------------------------------------------------------
@@ -133,12 +134,16 @@ class Evaluator:
         return self.finish(spec, src, val)
 
     def hash(self, spec: Spec, src: Source) -> Val:
-        """An id from the values of the hashed specs (see :func:`.values.hash_ids`); empty when all are."""
-        parts = [self.eval(s, src) for s in spec.hashed]
-        out = Val.of(hash_ids([p.v for p in parts]))
-        for p in parts:
-            out.take(p)
-        return out
+        """An id from the values of the hashed specs (see :func:`.values.hash_ids`); empty when all are.
+        Computed once per source for the same hashed values (a deal's id and its document's ``deal_id``)."""
+        key = (tuple(describe(s) for s in spec.hashed), src.name)
+        if key not in self.hashes:
+            parts = [self.eval(s, src) for s in spec.hashed]
+            out = Val.of(hash_ids([p.v for p in parts]))
+            for p in parts:
+                out.take(p)
+            self.hashes[key] = out
+        return self.hashes[key].copy()
 
     def lookup(self, spec: Spec, src: Source) -> Val:
         from .values import look_up
