@@ -459,19 +459,11 @@ def _single_run(base: Path):
     Two runs at once (a cron retry while the first still renders) could both send the same
     report: the second is refused instead.
     """
-    import fcntl
+    from .locking import only_run
 
     base.mkdir(parents=True, exist_ok=True)
-    with open(base / ".lock", "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with only_run(base / ".lock") as alone:
+        yield alone
 
 
 def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription], sent_before, period: Period,

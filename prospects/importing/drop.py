@@ -24,17 +24,15 @@ and does nothing.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import shutil
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..locking import only_run
 from .command import ImportFailed, SourceChanged, import_command
 from .report import check_report, summary
 from .spec import EXCEL_SUFFIXES
@@ -115,21 +113,6 @@ def _stamp(t: float) -> str:
     return dt.datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M")
 
 
-@contextlib.contextmanager
-def _turn(folder: Path) -> Iterator[bool]:
-    """The folder's lock: True when this run holds it, False when another run does."""
-    with open(folder / LOCK, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _archive(export: Export, folder: Path, where: str, keep: int) -> Path:
     """Move an export (and its marker) into ``folder/where``, keeping the last ``keep`` there."""
     target_dir = folder / where
@@ -185,7 +168,7 @@ def run_from_folder(
     if keep < 1:
         print("prospects: --keep must be at least 1", file=sys.stderr)
         return 2
-    with _turn(folder) as mine:
+    with only_run(folder / LOCK) as mine:
         if not mine:
             print(f"prospects import: another import from {folder} is under way; nothing done")
             return 0
