@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", parents=[common], help="create the schema and fill it with a seeded demo firm")
     p.add_argument("--size", choices=("small", "medium", "large"), default="small", help="small ≈ 2,000 documents (default), medium ≈ 50,000, large ≈ 1,000,000")
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42): the same seed gives the same firm")
-    p.add_argument("--allow-shrink", action="store_true", help="replace a database that holds more than a demo (refused otherwise when more than half of a table's rows would go)")
+    p.add_argument("--replace-firm-data", action="store_true", help="replace a database that holds a firm's own data (loaded or imported) with the demo; without it, demo replaces only a demo or an empty database")
+    p.add_argument("--allow-shrink", action="store_true", help="with --replace-firm-data: replace it even if more than half of a table's rows would go (refused otherwise)")
     p.set_defaults(handler=_cmd_demo)
 
     p = sub.add_parser("load", parents=[common], help="load a canonical CSV extract (DATA.md), atomically")
@@ -153,7 +154,8 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     if args.seed < 0:
         print(f"prospects: --seed {args.seed}: expected a whole number, 0 or more", file=sys.stderr)
         return EXIT_UNUSABLE
-    return demo.run_demo_command(settings, size=args.size, seed=args.seed, allow_shrink=args.allow_shrink)
+    return demo.run_demo_command(settings, size=args.size, seed=args.seed, allow_shrink=args.allow_shrink,
+                                 replace_firm_data=args.replace_firm_data)
 
 
 def _cmd_load(args: argparse.Namespace, settings: Settings) -> int:

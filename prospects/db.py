@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
@@ -33,6 +33,10 @@ class DatabaseError(RuntimeError):
 
 class ShrinkRefused(DatabaseError):
     """A replacement would remove more than half of a table's rows (see :func:`replace_all`)."""
+
+
+class ContentRefused(DatabaseError):
+    """The database holds content the replacement may not touch (see :func:`replace_all`, ``replaceable``)."""
 
 
 def shown_url(url: str | sa.engine.URL) -> str:
@@ -198,6 +202,7 @@ def replace_all(
     *,
     on_table: callable | None = None,
     allow_shrink: bool = False,
+    replaceable: Callable[[Mapping[str, str], Mapping[str, int]], str | None] | None = None,
 ) -> str:
     """Replace the whole content with ``frames``, in one transaction.
 
@@ -210,10 +215,20 @@ def replace_all(
     A replacement that would remove more than half of any table's rows (an extract
     holding only its header, a truncated export) raises :class:`ShrinkRefused`, naming
     the tables and their counts, before anything changes, unless ``allow_shrink``.
+
+    ``replaceable(extract_info, table_counts)``, read inside the same transaction, may
+    refuse the replacement: it returns why (a sentence) and :class:`ContentRefused` is
+    raised before anything changes (``demo`` refuses a firm's own data this way).
     """
     version = uuid.uuid4().hex
     create_schema(engine)
     with engine.begin() as conn:
+        if replaceable is not None:
+            counts = {name: _count(conn, name) for name in TABLE_ORDER}
+            current = {k: v for k, v in conn.execute(sa.select(extract_info.c.key, extract_info.c.value))}
+            why = replaceable(current, counts)
+            if why:
+                raise ContentRefused(f"refused: {why}")
         if not allow_shrink:
             _refuse_shrink(conn, frames)
         for name in reversed(TABLE_ORDER):
@@ -232,10 +247,14 @@ def replace_all(
     return version
 
 
+def _count(conn: sa.Connection, name: str) -> int:
+    return conn.execute(sa.select(sa.func.count()).select_from(SQL_TABLES[name])).scalar_one()
+
+
 def _refuse_shrink(conn: sa.Connection, frames: Mapping[str, pd.DataFrame]) -> None:
     shrunk = []
     for name in TABLE_ORDER:
-        before = conn.execute(sa.select(sa.func.count()).select_from(SQL_TABLES[name])).scalar_one()
+        before = _count(conn, name)
         frame = frames.get(name)
         after = 0 if frame is None else len(frame)
         if before - after > before / 2:
@@ -341,10 +360,7 @@ def collaborator_active(engine: Engine, login: str) -> bool | None:
 def table_counts(engine: Engine) -> dict[str, int]:
     """Row count of each table."""
     with engine.connect() as conn:
-        return {
-            name: conn.execute(sa.select(sa.func.count()).select_from(SQL_TABLES[name])).scalar_one()
-            for name in TABLE_ORDER
-        }
+        return {name: _count(conn, name) for name in TABLE_ORDER}
 
 
 # ---------------------------------------------------------------------------
