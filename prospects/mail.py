@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import email.policy
 import html
 import ipaddress
 import mimetypes
@@ -85,6 +86,32 @@ def is_plain_address(value: object) -> bool:
     return isinstance(value, str) and _ADDRESS_RE.fullmatch(value) is not None
 
 
+def envelope_address(address: str) -> str:
+    """A plain address as it travels: an internationalised domain in its ASCII (IDNA) form.
+
+    A non-ASCII mailbox name stays as it is: it needs SMTPUTF8 (RFC 6531), which
+    :meth:`Mailer.send` asks of the server (and reports when the server lacks it).
+    Raises ``ValueError`` for a domain that has no ASCII form.
+    """
+    local, domain = address.rsplit("@", 1)
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError(f"{address!r}: the domain {domain!r} is not a valid internationalised domain") from None
+    return f"{local}@{domain}"
+
+
+def mailbox(display_name: str, address: str) -> Address:
+    """An address header value: a display name (folded onto one line) and the :func:`envelope_address`.
+
+    The email package writes the display name as encoded words when it is not ASCII and
+    the address as it is: never an encoded word inside the address (RFC 2047, 5).
+    """
+    local, domain = envelope_address(address).rsplit("@", 1)
+    return Address(display_name=one_line(display_name), username=local, domain=domain)
+
+
 def sender_address(sender: str | None) -> Address:
     """``[mail] sender`` (``prospects@firm.fr`` or ``Suivi Business <prospects@firm.fr>``) as an address."""
     if not sender:
@@ -92,8 +119,10 @@ def sender_address(sender: str | None) -> Address:
     name, addr = parseaddr(sender)
     if not is_plain_address(addr) or "\r" in sender or "\n" in sender:
         raise ConfigError(f"[mail] sender = {sender!r} is not an address such as prospects@your-firm.fr")
-    local, domain = addr.rsplit("@", 1)
-    return Address(display_name=one_line(name), username=local, domain=domain)
+    try:
+        return mailbox(name, addr)
+    except ValueError as exc:
+        raise ConfigError(f"[mail] sender: {exc}") from None
 
 
 def _is_loopback(host: str) -> bool:
@@ -223,10 +252,12 @@ def compose(
     if not is_plain_address(to_address):
         raise ValueError(f"{to_address!r} is not a plain address (name@domain)")
     loc = locale if locale in TEXT else "fr"
-    msg = EmailMessage()
-    local, domain = to_address.rsplit("@", 1)
+    to = mailbox(to_name, to_address)
+    # a mailbox name beyond ASCII (RFC 6531/6532): the headers are written in UTF-8, as they are sent
+    international = not (sender.addr_spec.isascii() and to.addr_spec.isascii())
+    msg = EmailMessage(policy=email.policy.SMTPUTF8 if international else email.policy.default)
     msg["From"] = sender
-    msg["To"] = Address(display_name=one_line(to_name), username=local, domain=domain)
+    msg["To"] = to
     msg["Subject"] = subject(sections, loc)
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(idstring="prospects", domain=sender.domain or socket.getfqdn())
@@ -333,7 +364,7 @@ class Mailer:
             self.connect()
         assert self._smtp is not None
         try:
-            self._smtp.send_message(msg, from_addr=self.sender.addr_spec, to_addrs=[to_address])
+            self._smtp.send_message(msg, from_addr=self.sender.addr_spec, to_addrs=[envelope_address(to_address)])
         except smtplib.SMTPRecipientsRefused as exc:  # the session is still usable (smtplib sent RSET)
             raise MailError(_reason(exc)) from None
         except (OSError, smtplib.SMTPException) as exc:

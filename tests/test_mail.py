@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import re
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,52 @@ def test_attachments_keep_their_bytes(tmp_path):
     assert files["R1-ile-de-france.pdf"].get_content_type() == "application/pdf"
     assert files["R1-ile-de-france.pdf"].get_content() == pdf.read_bytes()
     assert files["R1-ile-de-france.html"].get_content() == "<p>Île-de-France — déjà</p>"
+
+
+def _header_lines(raw: bytes, name: bytes) -> bytes:
+    """One header as written (its folded lines joined)."""
+    head = raw.split(b"\n\n", 1)[0].replace(b"\r\n", b"\n")
+    return re.search(rb"^" + name + rb":(.*(?:\n[ \t].*)*)", head, re.M).group(1)
+
+
+@pytest.mark.parametrize(("to_address", "written"), [
+    ("zoé@exemple.fr", "zoé@exemple.fr"),  # an internationalised mailbox: SMTPUTF8, the header in UTF-8
+    ("zoe@exémple.fr", "zoe@xn--exmple-cva.fr"),  # an internationalised domain: its ASCII (IDNA) form
+    ("zoe@exemple.fr", "zoe@exemple.fr"),
+])
+def test_addresses_are_never_encoded_words(to_address, written):
+    """Encoded words (RFC 2047) may stand for a display name, never inside an address (issue 20.18)."""
+    sender = mail.sender_address("Suivi Business — Prospects <prospects@exémple.fr>")
+    msg = mail.compose(sender=sender, to_name="Zoé Lefèvre, « Associée »", to_address=to_address, sections=[SECTION])
+    raw = bytes(msg)
+    for name in (b"To", b"From"):
+        header = _header_lines(raw, name)
+        assert b"<" in header and b"=?" not in header.split(b"<", 1)[1], header
+    assert written.encode() in _header_lines(raw, b"To")
+    assert b"prospects@xn--exmple-cva.fr" in _header_lines(raw, b"From")
+    parsed = email.message_from_string(raw.decode("utf-8"), policy=email.policy.default)  # RFC 6532: UTF-8 headers
+    assert parsed["To"].addresses[0].addr_spec == written
+    assert parsed["To"].addresses[0].display_name == "Zoé Lefèvre, « Associée »"
+    assert parsed["From"].addresses[0].display_name == "Suivi Business — Prospects"
+    assert mail.envelope_address(to_address) == written
+
+
+def test_an_internationalised_mailbox_is_sent_with_smtputf8_or_refused_with_a_reason():
+    settings = MailSettings(host="127.0.0.1", sender="prospects@exemple.fr", timeout=10)
+    with smtp_server(enable_SMTPUTF8=True) as (inbox, port):
+        with mail.Mailer(MailSettings(**{**settings.__dict__, "port": port})) as mailer:
+            mailer.send(mail.compose(sender=mailer.sender, to_name="Zoé", to_address="zoé@exemple.fr",
+                                     sections=[SECTION]), "zoé@exemple.fr")
+        [(_frm, to, raw)] = inbox.messages
+        assert to == ["zoé@exemple.fr"]
+        parsed = email.message_from_string(raw.decode("utf-8"), policy=email.policy.default)
+        assert parsed["To"].addresses[0].addr_spec == "zoé@exemple.fr" and b"=?" not in _header_lines(raw, b"To")
+    with smtp_server(enable_SMTPUTF8=False) as (inbox, port), \
+            mail.Mailer(MailSettings(**{**settings.__dict__, "port": port})) as mailer:
+        with pytest.raises(mail.MailError, match="SMTPUTF8"):
+            mailer.send(mail.compose(sender=mailer.sender, to_name="Zoé", to_address="zoé@exemple.fr",
+                                     sections=[SECTION]), "zoé@exemple.fr")
+        assert inbox.take() == []
 
 
 @pytest.mark.parametrize("address", ["a@b", "a b@c.fr", "a@b.fr\r\nBcc: c@d.fr", "Name <a@b.fr>", "a@b.fr,c@d.fr", "", None])
