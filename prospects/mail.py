@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
-from pathlib import Path
 
 from . import __version__, i18n
 from .config import ConfigError, MailSettings
@@ -153,6 +152,14 @@ def check_settings(settings: MailSettings) -> Address:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file of a mail: its name and the bytes to attach (read once, checked by the caller)."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Section:
     """One report of a mail: its unit, period, headline figures (cents) with N-1, files."""
 
@@ -164,7 +171,7 @@ class Section:
     headline: dict[str, int]
     previous: dict[str, int] | None = None
     previous_as_of: dt.date | None = None
-    attachments: tuple[Path, ...] = field(default_factory=tuple)
+    attachments: tuple[Attachment, ...] = field(default_factory=tuple)
 
 
 def _value(code: str, kind: str, cents_or_count: int | None, locale: str) -> str:
@@ -265,11 +272,11 @@ def compose(
     msg.set_content(text_body(to_name, sections, loc, extracted))
     msg.add_alternative(html_body(to_name, sections, loc, extracted), subtype="html")
     for s in sections:
-        for path in s.attachments:
-            ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        for file in s.attachments:
+            ctype = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
             maintype, subtype = ctype.split("/", 1)
             params = {"charset": "utf-8"} if maintype == "text" else None  # the HTML reports are UTF-8
-            msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=one_line(path.name),
+            msg.add_attachment(file.data, maintype=maintype, subtype=subtype, filename=one_line(file.name),
                                params=params)
     msg["Content-Language"] = loc  # last: making the message multipart moves Content-* headers into its parts
     return msg

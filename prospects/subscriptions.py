@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
-import re
 import sys
 import time
 from collections.abc import Sequence
@@ -61,6 +59,10 @@ TEXT: dict[str, dict[str, str]] = {
         "none": "Aucun abonnement.",
         "skipped": "sans rapport",
         "no_group": "valide des offres mais n'a aucune unité dans son périmètre (aucun groupe)",
+        "not_viewer": "{file} rendu avec les droits de {found}, pas de {expected} : non joint",
+        "not_unit": "{file} rendu pour l'unité {found}, pas {expected} : non joint",
+        "not_missing": "{file} : aucune trace de l'identité avec laquelle il a été rendu : non joint",
+        "not_changed": "{file} modifié depuis son rendu : non joint",
     },
     "en": {
         "heading": "Report subscriptions — fiscal year {fy}, as of {as_of}",
@@ -76,6 +78,10 @@ TEXT: dict[str, dict[str, str]] = {
         "none": "No subscription.",
         "skipped": "no report",
         "no_group": "validates offers but has no unit in their perimeter (no group)",
+        "not_viewer": "{file} rendered as {found}, not {expected}: not attached",
+        "not_unit": "{file} rendered for unit {found}, not {expected}: not attached",
+        "not_missing": "{file}: no record of who it was rendered as: not attached",
+        "not_changed": "{file} changed since it was rendered: not attached",
     },
 }
 
@@ -291,18 +297,36 @@ def list_command(settings: Settings) -> int:
 # prospects report --subscriptions
 
 
-def _safe(name: str) -> str:
-    """A file-name-safe form of a login or unit id (stable, distinct for distinct names)."""
-    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,80}", name):
-        return name
-    return f"{reports.slugify(name)[:60]}-{hashlib.sha1(name.encode('utf-8')).hexdigest()[:8]}"
+#: The stem of a "Mes affaires" report in a recipient's folder (unit stems never take it).
+MINE_STEM = "mes-affaires"
 
 
-def _job(sub: Subscription, period: Period, settings: Settings, folder: Path, notebook: Path,
+def recipient_folder(login: str) -> str:
+    """The folder of one recipient's reports and preview: distinct for every login by construction.
+
+    :func:`prospects.reports.path_name` of the exact login (slug and hash, lowercase):
+    never a lossy slug alone, so ``jean dupont`` and ``jean-dupont…``, or ``Part1`` and
+    ``part1`` on a case-insensitive disk, never share a folder.
+    """
+    return reports.path_name(login)
+
+
+def _stems(subs: Sequence[Subscription]) -> dict[tuple[str, str], str]:
+    """The file stem of each subscription, distinct within each recipient's folder."""
+    out: dict[tuple[str, str], str] = {}
+    by_login: dict[str, list[Subscription]] = {}
+    for sub in subs:
+        by_login.setdefault(sub.login, []).append(sub)
+    for own in by_login.values():
+        stems = reports.unit_stems([(s.unit, s.unit_name) for s in own if s.unit], reserved=[MINE_STEM])
+        out.update({s.key: stems[s.unit] if s.unit else MINE_STEM for s in own})
+    return out
+
+
+def _job(sub: Subscription, stem: str, period: Period, settings: Settings, folder: Path, notebook: Path,
          chromium: str | None, config: str | Path | None) -> reports.UnitJob:
     """The rendering of one subscription, as its recipient (the notebook's ``viewer``)."""
     loc = sub.language
-    stem = f"{_safe(sub.unit)}-{reports.slugify(sub.unit_name)}" if sub.unit else "mes-affaires"
     cfg = config if config is not None else settings.config_file
     params = {
         "viewer": sub.login,  # rendered as the recipient: ACCESS.md applies to them
@@ -316,8 +340,8 @@ def _job(sub: Subscription, period: Period, settings: Settings, folder: Path, no
     }
     return reports.UnitJob(
         unit=sub.unit or "", name=sub.unit_name, kind=sub.unit_kind or "",
-        html_path=folder / _safe(sub.login) / f"{stem}.html",
-        pdf_path=folder / _safe(sub.login) / f"{stem}.pdf" if "pdf" in sub.formats else None,
+        html_path=folder / recipient_folder(sub.login) / f"{stem}.html",
+        pdf_path=folder / recipient_folder(sub.login) / f"{stem}.pdf" if "pdf" in sub.formats else None,
         parameters=params, notebook=notebook, cwd=Path.cwd(), chromium=chromium,
         title=f"{reports.text('title', loc)} — {sub.unit_name} — {i18n.label('fiscal_year', loc)} {period.fiscal_year}",
         locale=loc,
@@ -325,11 +349,13 @@ def _job(sub: Subscription, period: Period, settings: Settings, folder: Path, no
 
 
 def _section(sub: Subscription, period: Period, result: reports.UnitResult) -> mail.Section:
-    files = []
+    """One report of a recipient's mail, its files read once and only if rendered as them (else NotRenderedAs)."""
+    paths = []
     if "pdf" in sub.formats and result.pdf is not None:
-        files.append(result.pdf)
+        paths.append(result.pdf)
     if "html" in sub.formats and result.html is not None:
-        files.append(result.html)
+        paths.append(result.html)
+    files = [mail.Attachment(p.name, reports.rendered_bytes(p, viewer=sub.login, unit=sub.unit)) for p in paths]
     return mail.Section(
         scope=sub.scope(), unit_name=sub.unit_name, fiscal_year=period.fiscal_year, start=period.start,
         as_of=period.as_of, headline=result.headline or {}, previous=result.previous,
@@ -461,7 +487,8 @@ def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription
     loc = settings.locale
     t = TEXT[loc]
     nb_path = notebook
-    unit_jobs = [_job(s, period, settings, folder, nb_path, chromium, config) for s in due]
+    stems = _stems(due)
+    unit_jobs = [_job(s, stems[s.key], period, settings, folder, nb_path, chromium, config) for s in due]
     started = time.perf_counter()
     results = reports.render_many(unit_jobs, workers=max(1, jobs), progress=progress, desc="subscriptions")
     rendered = dict(zip([s.key for s in due], results, strict=True))
@@ -479,21 +506,28 @@ def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription
                                         detail=t["already"].format(when=sent_before[done[0].key]["sent_at"])))
             if not todo:
                 continue
-            ok = [s for s in todo if rendered[s.key].ok]
+            sections: list[tuple[Subscription, mail.Section]] = []
             for s in todo:
                 if not rendered[s.key].ok:
                     outcomes.append(Outcome(login, first.email, [s.unit or "mine"], "failed",
                                             reason=f"{t['render_failed']}: {rendered[s.key].error}"))
-            if not ok:
+                    continue
+                try:  # a recipient is only ever sent the files rendered as them
+                    sections.append((s, _section(s, period, rendered[s.key])))
+                except reports.NotRenderedAs as exc:
+                    outcomes.append(Outcome(login, first.email, [s.unit or "mine"], "failed",
+                                            reason=_not_rendered_as(exc, loc)))
+            if not sections:
                 continue
+            ok = [s for s, _ in sections]
             msg = mail.compose(
                 sender=mailer.sender if mailer is not None else _preview_sender(settings),
                 to_name=first.full_name, to_address=first.email,
-                sections=[_section(s, period, rendered[s.key]) for s in ok], locale=first.language, extracted=extracted,
+                sections=[section for _, section in sections], locale=first.language, extracted=extracted,
             )
             units = [s.unit or "mine" for s in ok]
             if mailer is None:
-                path = folder / _safe(login) / "message.eml"
+                path = folder / recipient_folder(login) / "message.eml"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(bytes(msg))
                 outcomes.append(Outcome(login, first.email, units, "preview", detail=t["preview"].format(path=path)))
@@ -517,6 +551,11 @@ def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription
         print(line)
     print(f"{len(due)} report(s) rendered in {render_seconds:.1f} s" if due else "0 report(s) to render")
     return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+def _not_rendered_as(exc: reports.NotRenderedAs, locale: str) -> str:
+    """Why a file was not attached, in the run's language."""
+    return TEXT[locale][f"not_{exc.reason}"].format(file=exc.path.name, found=exc.found, expected=exc.expected)
 
 
 def _preview_sender(settings: Settings):

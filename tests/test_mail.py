@@ -69,17 +69,15 @@ def test_headline_figures_with_n1_in_french_and_english():
     assert str(en["Subject"]).startswith("Prospects report — ") and en["Content-Language"] == "en"
 
 
-def test_attachments_keep_their_bytes(tmp_path):
-    pdf = tmp_path / "R1-ile-de-france.pdf"
-    pdf.write_bytes(b"%PDF-1.4 fake\x00\xff")
-    page = tmp_path / "R1-ile-de-france.html"
-    page.write_text("<p>Île-de-France — déjà</p>", "utf-8")
+def test_attachments_keep_their_bytes():
+    pdf = mail.Attachment("R1-ile-de-france.pdf", b"%PDF-1.4 fake\x00\xff")
+    page = mail.Attachment("R1-ile-de-france.html", "<p>Île-de-France — déjà</p>".encode())
     section = mail.Section(**{**SECTION.__dict__, "attachments": (pdf, page)})
     msg = mail.compose(sender=SENDER, to_name="Paul", to_address="part1@exemple.fr", sections=[section])
     parsed = email.message_from_bytes(bytes(msg), policy=email.policy.default)
     files = {p.get_filename(): p for p in parsed.iter_attachments()}
     assert files["R1-ile-de-france.pdf"].get_content_type() == "application/pdf"
-    assert files["R1-ile-de-france.pdf"].get_content() == pdf.read_bytes()
+    assert files["R1-ile-de-france.pdf"].get_content() == pdf.data
     assert files["R1-ile-de-france.html"].get_content() == "<p>Île-de-France — déjà</p>"
 
 

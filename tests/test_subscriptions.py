@@ -26,6 +26,7 @@ import datetime as dt
 import email
 import email.policy
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -558,12 +559,12 @@ def test_without_send_mails_are_previewed_and_a_failed_render_does_not_stop_the_
     assert code == 1, stdout + err
     line = next(x for x in stdout.splitlines() if x.startswith("part1 "))
     assert "échec: rendu en échec: RuntimeError: panne simulée pour R1" in line
-    eml = out / "subscriptions" / "2026" / "2026-11-29" / "man2" / "message.eml"
+    eml = out / "subscriptions" / "2026" / "2026-11-29" / subscriptions.recipient_folder("man2") / "message.eml"
     assert f"aperçu {eml}" in stdout
     msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     assert msg["To"].addresses[0].addr_spec == "man2@exemple.fr"
     assert [p.get_filename() for p in msg.iter_attachments()] == ["mes-affaires.html"]
-    assert not (out / "subscriptions" / "2026" / "2026-11-29" / "part1" / "message.eml").exists()
+    assert not (out / "subscriptions" / "2026" / "2026-11-29" / subscriptions.recipient_folder("part1") / "message.eml").exists()
     assert "0 envoyé(s), 0 déjà envoyé(s), 1 aperçu(s), 1 échec(s)" in stdout
     assert db.read_sends(db.make_engine(fresh_url), 2026, dt.date(2026, 11, 29)) == {}  # a preview is not a send
 
@@ -622,3 +623,199 @@ def test_a_second_run_at_the_same_time_is_refused(fresh_url, tmp_path):
                                     "--subscriptions", "--out", str(tmp_path / "out"))
     assert code == 2 and "another `report --subscriptions` is under way" in err
     assert not (base / "2026").exists()
+
+
+# ---------------------------------------------------------------------------
+# one recipient's report never reaches another (issue 20.1), ids never become paths (20.9)
+
+
+def _one_slug_logins() -> tuple[str, str]:
+    """A login with a space, and another spelled as the folder name the first one used to get."""
+    import hashlib
+
+    first = "jean dupont"
+    return first, f"jean-dupont-{hashlib.sha1(first.encode()).hexdigest()[:8]}"
+
+
+def firm_with_one_slug_logins() -> dict:
+    """Cabinet Exemple plus two staff members whose logins gave one folder; the first is on the confidential D6."""
+    import pandas as pd
+
+    frames = firm_with_addresses()
+    first, second = _one_slug_logins()
+    people = frames["collaborators"]
+    extra = pd.DataFrame([
+        {**people.iloc[5].to_dict(), "id": "C90", "login": first, "full_name": "Jean Dupont", "email": "jd1@exemple.fr"},
+        {**people.iloc[5].to_dict(), "id": "C91", "login": second, "full_name": "Jean Dupond", "email": "jd2@exemple.fr"},
+    ])
+    frames["collaborators"] = pd.concat([people, extra], ignore_index=True)
+    deals = frames["deals"]
+    deals.loc[deals["id"] == "D6", "client_manager_id"] = "C90"
+    return frames
+
+
+ONE_SLUG = """
+[subscriptions]
+default = "none"
+[[subscriptions.list]]
+login = "{first}"
+unit = "mine"
+formats = ["html"]
+[[subscriptions.list]]
+login = "{second}"
+unit = "mine"
+formats = ["html"]
+"""
+
+
+def test_two_logins_of_one_slug_each_get_the_report_rendered_as_them(tmp_path):
+    """Before: both rendered into one folder, the second overwrote the first and one preview was lost."""
+    url = f"sqlite:///{tmp_path / 'firm.db'}"
+    db.replace_all(db.make_engine(url), firm_with_one_slug_logins())
+    first, second = _one_slug_logins()
+    config = tmp_path / "prospects.toml"
+    config.write_text(ONE_SLUG.format(first=first, second=second), "utf-8")
+    out = tmp_path / "reports"
+    code, stdout, err = in_process("--db", url, "--today", TODAY, "--config", str(config), "report",
+                                   "--subscriptions", "--out", str(out), "--jobs", "2")
+    assert code == 0, stdout + err
+    previews = sorted((out / "subscriptions" / "2026" / "2026-11-29").glob("*/message.eml"))
+    assert len(previews) == 2 and len({p.parent.name.casefold() for p in previews}) == 2
+    seen = {}
+    for eml in previews:
+        msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+        address = msg["To"].addresses[0].addr_spec
+        page = attachments(msg)["mes-affaires.html"]
+        seen[address] = page
+        assert f"aperçu {eml}" in stdout
+    assert set(seen) == {"jd1@exemple.fr", "jd2@exemple.fr"}
+    assert "(jean dupont, " in seen["jd1@exemple.fr"] and "Zeta" in seen["jd1@exemple.fr"]
+    assert f"({second}, " in seen["jd2@exemple.fr"] and "Zeta" not in seen["jd2@exemple.fr"]
+    with smtp_server() as (inbox, port):
+        config.write_text(ONE_SLUG.format(first=first, second=second) + mail_section(port), "utf-8")
+        code, stdout, err = in_process("--db", url, "--today", TODAY, "--config", str(config), "report",
+                                       "--subscriptions", "--send", "--out", str(out))
+        assert code == 0, stdout + err
+        got = by_recipient(inbox.take())
+    assert sorted(got) == ["jd1@exemple.fr", "jd2@exemple.fr"]
+    assert "Zeta" in attachments(got["jd1@exemple.fr"][2])["mes-affaires.html"]
+    assert "Zeta" not in attachments(got["jd2@exemple.fr"][2])["mes-affaires.html"]
+
+
+def test_recipient_folders_are_distinct_whatever_the_disk(tmp_path):
+    """Logins differing only by case, or one spelled as another's slug: distinct folders, even case-folded."""
+    first, second = _one_slug_logins()
+    logins = [first, second, "Part1", "part1", "PART1", "../x", "a/b", ".", "..", "é" * 300, "e" * 300]
+    names = [subscriptions.recipient_folder(login) for login in logins]
+    assert len({n.casefold() for n in names}) == len(logins)
+    for name in names:
+        assert name == name.lower() and not name.startswith(".") and len(name.encode()) <= 100
+        assert re.fullmatch(r"[a-z0-9][a-z0-9._-]*", name), name
+
+
+def _notebook_rendering_as(folder: Path, login: str, instead: str) -> Path:
+    """The real report notebook, plus a cell that renders ``login``'s reports as ``instead``."""
+    import nbformat
+
+    from prospects import reports
+
+    nb = nbformat.read(reports.default_notebook(), as_version=4)
+    pos = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    cell = nbformat.v4.new_code_cell(f'if viewer == "{login}":\n    viewer = "{instead}"')
+    cell["id"] = "inject-other-viewer"
+    nb.cells.insert(pos + 1, cell)
+    path = folder / "other-viewer-report.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_file_not_rendered_as_its_recipient_is_never_attached(fresh_url, tmp_path, monkeypatch):
+    """The identity the report was rendered with is recorded with the file and checked before attaching."""
+    from prospects import reports
+
+    monkeypatch.setattr(reports, "NOTEBOOK", _notebook_rendering_as(tmp_path, "man2", "part2"))
+    config = tmp_path / "prospects.toml"
+    body_ = ('[subscriptions]\ndefault = "none"\n'
+             '[[subscriptions.list]]\nlogin = "man2"\nunit = "mine"\nformats = ["html"]\n'
+             '[[subscriptions.list]]\nlogin = "staff1"\nunit = "mine"\nformats = ["html"]\n')
+    with smtp_server() as (inbox, port):
+        config.write_text(body_ + mail_section(port), "utf-8")
+        code, stdout, err = in_process("--db", fresh_url, "--today", TODAY, "--config", str(config), "report",
+                                       "--subscriptions", "--send", "--out", str(tmp_path / "out"))
+        got = by_recipient(inbox.take())
+    assert code == 1, stdout + err
+    assert sorted(got) == ["staff1@exemple.fr"]  # man2 got nothing rendered as part2
+    line = next(x for x in stdout.splitlines() if x.startswith("man2 "))
+    assert "échec" in line and "rendu avec les droits de part2, pas de man2" in line
+    assert "1 envoyé(s), 0 déjà envoyé(s), 0 aperçu(s), 1 échec(s)" in stdout
+    assert db.read_sends(db.make_engine(fresh_url), 2026, dt.date(2026, 11, 29)).keys() == {
+        ("staff1", "")}
+
+
+def firm_with_hostile_unit_ids() -> dict:
+    """Cabinet Exemple where Lille's agency is ``../../evil`` and its team ``a/b``."""
+    frames = firm_with_addresses()
+    rename = {"A2": "../../evil", "T2": "a/b"}
+    for table, columns in {"org_units": ("id", "parent_id"), "collaborators": ("unit_id",), "deals": ("unit_id",),
+                           "group_units": ("unit_id",)}.items():
+        for column in columns:
+            frames[table][column] = frames[table][column].map(lambda v: rename.get(v, v))
+    return frames
+
+
+HOSTILE_UNITS = """
+[subscriptions]
+default = "none"
+[[subscriptions.list]]
+login = "part2"
+unit = "../../evil"
+formats = ["html"]
+[[subscriptions.list]]
+login = "part2"
+unit = "a/b"
+formats = ["html"]
+[[subscriptions.list]]
+login = "dir"
+unit = "R1"
+formats = ["html"]
+[[subscriptions.list]]
+login = "part1"
+unit = "R1"
+formats = ["html"]
+"""
+
+
+def test_unit_ids_never_become_paths_and_one_failing_recipient_does_not_stop_the_others(tmp_path):
+    """Before: the ids reached a temporary folder's name unescaped, the run stopped (exit 2) and nobody got a mail."""
+    import tempfile
+
+    url = f"sqlite:///{tmp_path / 'db' / 'firm.db'}"
+    (tmp_path / "db").mkdir()
+    db.replace_all(db.make_engine(url), firm_with_hostile_unit_ids())
+    work = tmp_path / "work"
+    out = work / "deep" / "out"
+    config = tmp_path / "prospects.toml"
+    temp_before = set(os.listdir(tempfile.gettempdir()))
+    # dir's folder cannot be made (a file stands there): dir fails with the reason, the others are sent
+    blocked = out / "subscriptions" / "2026" / "2026-11-29" / subscriptions.recipient_folder("dir")
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("in the way", "utf-8")
+    with smtp_server() as (inbox, port):
+        config.write_text(HOSTILE_UNITS + mail_section(port), "utf-8")
+        code, stdout, err = in_process("--db", url, "--today", TODAY, "--config", str(config), "report",
+                                       "--subscriptions", "--send", "--out", str(out))
+        got = by_recipient(inbox.take())
+    assert code == 1, stdout + err
+    assert sorted(got) == ["part1@exemple.fr", "part2@exemple.fr"]
+    files = attachments(got["part2@exemple.fr"][2])
+    assert len(files) == 2 and all("/" not in name and not name.startswith(".") for name in files)
+    assert any("Lille" in page for page in files.values())
+    line = next(x for x in stdout.splitlines() if x.startswith("dir "))
+    assert "échec" in line and "R1" in line and str(blocked.name) in line
+    assert "Traceback" not in err
+    # nothing outside --out: not beside it, not in the temporary folder
+    assert sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if "out" not in p.relative_to(work).parts) \
+        == ["deep"]
+    assert not [n for n in set(os.listdir(tempfile.gettempdir())) - temp_before if "evil" in n or n.startswith("b-")]
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert all(out in p.parents for p in written) and not any(".." in p.relative_to(out).parts for p in written)
