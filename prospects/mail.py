@@ -321,6 +321,56 @@ def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
     smtp.login(user, password)
 
 
+def _text(resp: bytes | str) -> str:
+    return " ".join((resp.decode("utf-8", "replace") if isinstance(resp, bytes) else str(resp)).split())
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What :meth:`Mailer.check` found to work, and only that."""
+
+    where: str
+    security: str  # "none", "starttls" or "ssl"
+    user: str | None  # logged in as this user; None: no login was tried
+    sender: str  # accepted by MAIL FROM
+    recipient: str | None  # accepted by RCPT TO; None: not asked, or refused for that mailbox only
+
+
+#: The sentence of a check, in each language (:func:`checked_sentence`).
+CHECKED_TEXT: dict[str, dict[str, str]] = {
+    "fr": {
+        "sentence": "Serveur SMTP {where} : connexion réussie ; {tls} ; {auth} ; {accepted} ; aucun message envoyé.",
+        "tls_starttls": "TLS (STARTTLS) établi, certificat vérifié",
+        "tls_ssl": "TLS (SSL) établi, certificat vérifié",
+        "tls_none": "sans TLS (security = \"none\")",
+        "auth": "authentification réussie ({user})",
+        "no_auth": "sans authentification (aucun identifiant configuré)",
+        "both": "expéditeur {sender} et destinataire {recipient} acceptés",
+        "sender": "expéditeur {sender} accepté",
+    },
+    "en": {
+        "sentence": "SMTP server {where}: connection succeeded; {tls}; {auth}; {accepted}; no message sent.",
+        "tls_starttls": "TLS (STARTTLS) established, certificate verified",
+        "tls_ssl": "TLS (SSL) established, certificate verified",
+        "tls_none": "no TLS (security = \"none\")",
+        "auth": "login succeeded ({user})",
+        "no_auth": "no login (no credentials set)",
+        "both": "sender {sender} and recipient {recipient} accepted",
+        "sender": "sender {sender} accepted",
+    },
+}
+
+
+def checked_sentence(checked: Checked, locale: str = "fr") -> str:
+    """What a check established, said exactly: TLS and login only when they were tried."""
+    t = CHECKED_TEXT[locale if locale in CHECKED_TEXT else "fr"]
+    accepted = (t["both"].format(sender=checked.sender, recipient=checked.recipient) if checked.recipient
+                else t["sender"].format(sender=checked.sender))
+    return t["sentence"].format(
+        where=checked.where, tls=t[f"tls_{checked.security}"],
+        auth=t["auth"].format(user=one_line(checked.user, 80)) if checked.user else t["no_auth"], accepted=accepted)
+
+
 class Mailer:
     """An SMTP session opened on demand, reopened after a failure; use as a context manager."""
 
@@ -360,10 +410,49 @@ class Mailer:
             raise MailError(f"SMTP server {where}: {_reason(exc)}") from None
         self._smtp = smtp
 
-    def check(self) -> None:
-        """Connect, TLS, log in, and say goodbye: the settings work (the dry run)."""
+    def check(self, recipient: str | None = None) -> Checked:
+        """Connect, TLS, log in as configured, then ask the server to take a mail (``MAIL FROM``, and
+        ``RCPT TO`` for ``recipient``) and withdraw it (``RSET``): nothing is sent.
+
+        A server that wants a login (``530``) or refuses to relay (a ``5.7.x`` reply) is a
+        :class:`MailError` here, before anything is rendered; a recipient refused for
+        another reason (an unknown mailbox) is not: that mail alone will fail. Returns
+        what was checked, for :func:`checked_sentence`.
+        """
+        s = self.settings
+        where = f"{s.host}:{s.port}"
         self.connect()
+        assert self._smtp is not None
+        try:
+            code, resp = self._smtp.mail(self.sender.addr_spec)
+            if code != 250:
+                raise MailError(f"SMTP server {where} refuses the sender {self.sender.addr_spec}: "
+                                f"{code} {_text(resp)}{self._login_hint(code, resp)}")
+            accepted = None
+            if recipient is not None:
+                code, resp = self._smtp.rcpt(envelope_address(recipient))
+                if code in (250, 251):
+                    accepted = recipient
+                elif code == 530 or _text(resp).startswith("5.7."):
+                    raise MailError(f"SMTP server {where} refuses to take mail for {recipient}: "
+                                    f"{code} {_text(resp)}{self._login_hint(code, resp)}")
+            self._smtp.rset()
+        except (OSError, smtplib.SMTPException) as exc:
+            self.close()
+            raise MailError(f"SMTP server {where}: {_reason(exc)}") from None
+        except MailError:
+            self.close()
+            raise
         self.close()
+        return Checked(where=where, security=s.security, user=s.user or None, sender=self.sender.addr_spec,
+                       recipient=accepted)
+
+    def _login_hint(self, code: int, resp: bytes | str) -> str:
+        if code == 530 or "auth" in _text(resp).lower():
+            if self.settings.user:
+                return " (the server wants another login)"
+            return " (the server wants a login: set PROSPECTS_SMTP_USER and PROSPECTS_SMTP_PASSWORD)"
+        return ""
 
     def send(self, msg: EmailMessage, to_address: str) -> None:
         """Send one message to one envelope recipient; :class:`MailError` with the reason on failure."""

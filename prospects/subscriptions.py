@@ -54,7 +54,6 @@ TEXT: dict[str, dict[str, str]] = {
         "preview": "aperçu {path}",
         "failed": "échec",
         "render_failed": "rendu en échec",
-        "smtp_ok": "Serveur SMTP {where} : connexion, TLS et authentification réussis (aucun message envoyé).",
         "totals": "{sent} envoyé(s), {already} déjà envoyé(s), {previews} aperçu(s), {failed} échec(s)",
         "none": "Aucun abonnement.",
         "skipped": "sans rapport",
@@ -73,7 +72,6 @@ TEXT: dict[str, dict[str, str]] = {
         "preview": "preview {path}",
         "failed": "failed",
         "render_failed": "rendering failed",
-        "smtp_ok": "SMTP server {where}: connection, TLS and login succeeded (no message sent).",
         "totals": "{sent} sent, {already} already sent, {previews} preview(s), {failed} failed",
         "none": "No subscription.",
         "skipped": "no report",
@@ -429,16 +427,16 @@ def run_command(
         firm.engine.dispose()
         if mailer is not None:
             try:
-                mailer.check()
+                checked = mailer.check(due[0].email if due else None)
             except mail.MailError as exc:
                 print(f"prospects: {exc}", file=sys.stderr)
                 return 2
-            print(t["smtp_ok"].format(where=f"{settings.mail.host}:{settings.mail.port}"))
+            print(mail.checked_sentence(checked, loc))
         return 0
 
-    if mailer is not None and due:  # an unreachable server is known before an hour of rendering
+    if mailer is not None and due:  # a server out of reach, or wanting a login, is known before an hour of rendering
         try:
-            mailer.check()
+            mailer.check(due[0].email)
         except mail.MailError as exc:
             firm.engine.dispose()
             print(f"prospects: {exc}: nothing rendered or sent", file=sys.stderr)

@@ -461,7 +461,7 @@ def test_dry_run_with_send_checks_the_smtp_server_and_sends_nothing(firm_url, tm
         code, out, err = in_process("--db", firm_url, "--today", TODAY, "--config", str(config), "report",
                                     "--subscriptions", "--dry-run", "--send")
         assert code == 0, err
-        assert f"Serveur SMTP 127.0.0.1:{port} : connexion, TLS et authentification réussis" in out
+        assert f"Serveur SMTP 127.0.0.1:{port} : connexion réussie ; sans TLS" in out
         assert inbox.take() == []
     closed = free_port()  # nobody listens there
     config.write_text(SUBSCRIBED + mail_section(closed), "utf-8")
@@ -522,7 +522,9 @@ def test_smtp_credentials_reach_the_cli_from_the_environment_only(tmp_path, monk
         monkeypatch.setenv("PROSPECTS_SMTP_PASSWORD", "s3cret é")
         code, out, err = in_process(*argv)
         assert code == 0, err
-        assert f"127.0.0.1:{port} : connexion, TLS et authentification réussis" in out
+        assert (f"127.0.0.1:{port} : connexion réussie ; TLS (STARTTLS) établi, certificat vérifié ; "
+                "authentification réussie (relay-user) ; expéditeur prospects@exemple.fr et destinataire "
+                "dir@exemple.fr acceptés ; aucun message envoyé.") in out
         monkeypatch.setenv("PROSPECTS_SMTP_PASSWORD", "wrong")
         code, out, err = in_process(*argv)
         assert code == 2 and "SMTP authentication failed: 535" in err and "s3cret" not in err + out
@@ -819,3 +821,41 @@ def test_unit_ids_never_become_paths_and_one_failing_recipient_does_not_stop_the
     assert not [n for n in set(os.listdir(tempfile.gettempdir())) - temp_before if "evil" in n or n.startswith("b-")]
     written = [p for p in out.rglob("*") if p.is_file()]
     assert all(out in p.parents for p in written) and not any(".." in p.relative_to(out).parts for p in written)
+
+
+# ---------------------------------------------------------------------------
+# the SMTP check says what it checked, and finds a server that wants a login before rendering (20.13)
+
+
+def test_dry_run_says_exactly_what_was_checked(fresh_url, tmp_path):
+    """No TLS and no login configured: the dry run says so, never "TLS et authentification réussis"."""
+    config = tmp_path / "prospects.toml"
+    with smtp_server() as (inbox, port):
+        config.write_text(SUBSCRIBED + mail_section(port), "utf-8")
+        code, out, err = in_process("--db", fresh_url, "--today", TODAY, "--config", str(config), "report",
+                                    "--subscriptions", "--dry-run", "--send")
+        assert code == 0, err
+        [line] = [x for x in out.splitlines() if x.startswith("Serveur SMTP")]
+        assert line == (f"Serveur SMTP 127.0.0.1:{port} : connexion réussie ; sans TLS (security = \"none\") ; "
+                        "sans authentification (aucun identifiant configuré) ; expéditeur prospects@exemple.fr et "
+                        "destinataire dir@exemple.fr acceptés ; aucun message envoyé.")
+        assert "TLS et authentification" not in out
+        assert inbox.take() == []
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_a_server_requiring_a_login_is_found_before_anything_is_rendered(fresh_url, tmp_path):
+    """Before: every report was rendered, then every mail refused (530), exit 1."""
+    config = tmp_path / "prospects.toml"
+    out = tmp_path / "out"
+    with smtp_server(authenticator=authenticator, auth_required=True, auth_require_tls=False) as (inbox, port):
+        config.write_text(SUBSCRIBED + mail_section(port), "utf-8")
+        for extra in (["--dry-run"], ["--out", str(out)]):
+            code, stdout, err = in_process("--db", fresh_url, "--today", TODAY, "--config", str(config), "report",
+                                           "--subscriptions", "--send", *extra)
+            assert code == 2, stdout + err
+            [line] = err.strip().splitlines()
+            assert f"SMTP server 127.0.0.1:{port}" in line and "530" in line and "PROSPECTS_SMTP_USER" in line
+            assert "Traceback" not in err
+        assert "nothing rendered or sent" in err and not out.exists()
+        assert inbox.take() == []
