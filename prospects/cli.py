@@ -395,9 +395,9 @@ def add_subscription_options(p: argparse.ArgumentParser) -> None:
     """``report --subscriptions [--send] [--dry-run] [--force]``."""
     g = p.add_argument_group("subscriptions ([subscriptions] and [mail] in prospects.toml; docs/deployment.md)")
     g.add_argument("--subscriptions", action="store_true", help="render every subscription as its recipient (not --as), one folder per recipient under --out/subscriptions/<FY>/<as-of>/, and write each mail as message.eml")
-    g.add_argument("--send", action="store_true", help="with --subscriptions: send one mail per recipient through [mail] (SMTP) and log it in the database")
-    g.add_argument("--dry-run", action="store_true", help="with --subscriptions: render and send nothing; list who would receive what and what the send log skips; with --send, also check the SMTP connection and login")
-    g.add_argument("--force", action="store_true", help="with --subscriptions: resend what the send log says was already sent for this period")
+    g.add_argument("--send", action="store_true", help="with --subscriptions: send one mail per recipient through [mail] (SMTP), each claimed in the database just before (no mail is ever sent twice, whatever runs at once) and logged once accepted")
+    g.add_argument("--dry-run", action="store_true", help="with --subscriptions: render and send nothing; list who would receive what and what the send log and the claims skip; with --send, also check the SMTP server (connection, TLS and login as configured, sender and first recipient accepted) and say what was checked")
+    g.add_argument("--force", action="store_true", help="with --subscriptions: resend what the send log says was already sent for this period, and what another run claimed without confirming it")
 
 
 def _cmd_report_subscriptions(args: argparse.Namespace, settings: Settings) -> int:

@@ -70,7 +70,16 @@ HEADLINE = (("signed_budget", "money"), ("signed_offers", "number"), ("offers_in
 
 
 class MailError(RuntimeError):
-    """A message could not be sent (the reason is the message)."""
+    """A message could not be sent (the reason is the message).
+
+    ``maybe_sent``: the session broke while the message was being handed over, so the
+    server may have taken it; a definite refusal (the server's own error reply, a
+    connection that never opened) is ``False``.
+    """
+
+    def __init__(self, message: str, *, maybe_sent: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
 
 
 def one_line(value: object, limit: int = 200) -> str:
@@ -463,9 +472,12 @@ class Mailer:
             self._smtp.send_message(msg, from_addr=self.sender.addr_spec, to_addrs=[envelope_address(to_address)])
         except smtplib.SMTPRecipientsRefused as exc:  # the session is still usable (smtplib sent RSET)
             raise MailError(_reason(exc)) from None
-        except (OSError, smtplib.SMTPException) as exc:
+        except (smtplib.SMTPResponseException, smtplib.SMTPNotSupportedError) as exc:  # the server said no
             self.close()
             raise MailError(_reason(exc)) from None
+        except (OSError, smtplib.SMTPException) as exc:  # the session broke: the server may have the message
+            self.close()
+            raise MailError(_reason(exc), maybe_sent=True) from None
 
     def close(self) -> None:
         """End the session (quietly: it may already be gone)."""

@@ -23,17 +23,30 @@ Sending (:func:`run_command`, ``prospects report --subscriptions``): each subscr
 not yet sent for the period is rendered by the report machinery of :mod:`prospects.reports`
 (the notebook, papermill, Chromium) with the recipient as the viewer and the unit as the
 filter — never as a service account — then each recipient gets one mail
-(:mod:`prospects.mail`) with all their reports. Failures are listed with their reason and
-do not stop the others. What was sent is logged in the database (``subscription_sends``,
-through :mod:`prospects.db`), so a rerun for the same period skips it unless ``force``.
+(:mod:`prospects.mail`) with all their reports — only files recorded as rendered as them
+(:func:`prospects.reports.rendered_bytes`), from a folder of their own
+(:func:`recipient_folder`). Failures are listed with their reason and do not stop the
+others.
+
+One sender per database and period: just before the SMTP call, the recipient's reports
+are claimed in the database (``subscription_claims``, :func:`prospects.db.claim_sends`, one
+transaction, a primary key): a run that finds them claimed by another — a second run with
+another ``--out``, a manual run while the timer runs, another machine — leaves them to it.
+What was sent is logged (``subscription_sends``), so a rerun for the same period skips it
+unless ``force``. The claim stays once the server took the mail, even if the log then
+cannot be written or the session broke mid-message (the server may have it): never a second
+copy but with ``force``; a definite refusal gives the claim back, for the next run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
+import socket
 import sys
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +71,15 @@ TEXT: dict[str, dict[str, str]] = {
         "none": "Aucun abonnement.",
         "skipped": "sans rapport",
         "no_group": "valide des offres mais n'a aucune unité dans son périmètre (aucun groupe)",
+        "claimed": "non renvoyé : réservé le {when} par un autre envoi ({by}), sans confirmation d'envoi ; "
+                   "s'il n'a pas abouti, --force le renvoie",
+        "claimed_now": "non envoyé : un autre envoi vient de le réserver",
+        "claimed_total": ", {n} réservé(s) par un autre envoi",
+        "claim_failed": "non envoyé : la réservation dans la base a échoué ({reason})",
+        "maybe_sent": "le serveur l'a peut-être reçu : non renvoyé automatiquement (--force pour le renvoyer)",
+        "not_released": "et la réservation n'a pas pu être rendue ({reason}) : --force pour le renvoyer",
+        "log_failed": "accepté par le serveur, mais le journal d'envoi n'a pas pu être écrit ({reason}) ; "
+                      "la réservation dans la base empêche tout second envoi",
         "not_viewer": "{file} rendu avec les droits de {found}, pas de {expected} : non joint",
         "not_unit": "{file} rendu pour l'unité {found}, pas {expected} : non joint",
         "not_missing": "{file} : aucune trace de l'identité avec laquelle il a été rendu : non joint",
@@ -76,6 +98,15 @@ TEXT: dict[str, dict[str, str]] = {
         "none": "No subscription.",
         "skipped": "no report",
         "no_group": "validates offers but has no unit in their perimeter (no group)",
+        "claimed": "not sent again: claimed on {when} by another run ({by}), never confirmed sent; "
+                   "if it did not get through, --force sends it",
+        "claimed_now": "not sent: another run has just claimed it",
+        "claimed_total": ", {n} claimed by another run",
+        "claim_failed": "not sent: claiming it in the database failed ({reason})",
+        "maybe_sent": "the server may have received it: not sent again automatically (--force resends)",
+        "not_released": "and its claim could not be given back ({reason}): --force resends",
+        "log_failed": "accepted by the server, but the send log could not be written ({reason}); "
+                      "its claim in the database keeps it from being sent twice",
         "not_viewer": "{file} rendered as {found}, not {expected}: not attached",
         "not_unit": "{file} rendered for unit {found}, not {expected}: not attached",
         "not_missing": "{file}: no record of who it was rendered as: not attached",
@@ -362,6 +393,33 @@ def _section(sub: Subscription, period: Period, result: reports.UnitResult) -> m
     )
 
 
+@dataclass(frozen=True)
+class SendLog:
+    """What the database says of one period's mails: sent (the send log) and claimed (being, or maybe, sent)."""
+
+    sent: dict[tuple[str, str], dict[str, str]]
+    claims: dict[tuple[str, str], dict[str, str]]
+
+    @classmethod
+    def read(cls, engine, period: Period) -> SendLog:
+        return cls(db.read_sends(engine, period.fiscal_year, period.as_of),
+                   db.read_claims(engine, period.fiscal_year, period.as_of))
+
+    def due(self, subs: Sequence[Subscription], force: bool) -> list[Subscription]:
+        """What to render and send: neither sent nor claimed by another run (everything with ``force``)."""
+        return [s for s in subs if force or (s.key not in self.sent and s.key not in self.claims)]
+
+    def state(self, key: tuple[str, str], locale: str) -> str | None:
+        """``déjà envoyé le …``, ``non renvoyé : … réservé …``, or ``None`` (nothing recorded)."""
+        t = TEXT[locale]
+        if key in self.sent:
+            return t["already"].format(when=self.sent[key]["sent_at"])
+        if key in self.claims:
+            claim = self.claims[key]
+            return t["claimed"].format(when=claim["claimed_at"], by=mail.one_line(claim["claimed_by"], 120))
+        return None
+
+
 @dataclass
 class Outcome:
     """What became of one recipient."""
@@ -369,7 +427,7 @@ class Outcome:
     login: str
     address: str
     units: list[str]
-    status: str  # "sent", "preview", "already", "failed", "pending" (dry run)
+    status: str  # "sent", "preview", "already", "claimed" (by another run, not confirmed sent), "failed"
     reason: str | None = None
     detail: str | None = None
 
@@ -404,10 +462,10 @@ def run_command(
         return 3
     period = period_for(settings.today, start_month=settings.fiscal_year_start_month, fiscal_year=fiscal_year,
                         as_of=parse_date(as_of, "--as-of") if as_of is not None else None)
-    sent_before = db.read_sends(firm.engine, period.fiscal_year, period.as_of)
+    log = SendLog.read(firm.engine, period)
     info = firm.extract_info
     mailer = mail.Mailer(settings.mail) if send else None  # checks the mail settings first (ConfigError)
-    due = [s for s in res.subscriptions if force or s.key not in sent_before]
+    due = log.due(res.subscriptions, force)
     nb_path = Path(notebook) if notebook is not None else reports.default_notebook()
     if not nb_path.is_file():
         raise FileNotFoundError(f"report notebook not found: {nb_path}")
@@ -418,8 +476,7 @@ def run_command(
         print(t["dry_run"])
         rows = []
         for s in res.subscriptions:
-            state = (t["already"].format(when=sent_before[s.key]["sent_at"]) if s.key in sent_before and not force
-                     else t["pending"])
+            state = (log.state(s.key, loc) if not force else None) or t["pending"]
             rows.append([s.login, s.full_name, s.email, s.scope(loc), ",".join(s.formats), s.language, state])
         print(_table(rows, ["login", "name", "address", "unit", "formats", "language", "status"]) if rows else t["none"])
         for sk in res.skipped:
@@ -446,22 +503,24 @@ def run_command(
     firm.engine.dispose()
     with _single_run(base) as alone:
         if not alone:
-            print(f"prospects: another `report --subscriptions` is under way ({base / '.lock'}): nothing rendered or sent",
+            print(f"prospects: another `report --subscriptions` is using {base} (lock {base / '.lock'}): "
+                  "nothing rendered or sent",
                   file=sys.stderr)
             return 2
         # read the log again under the lock: a run that ended meanwhile may have sent some
-        sent_before = db.read_sends(firm.engine, period.fiscal_year, period.as_of)
-        due = [s for s in res.subscriptions if force or s.key not in sent_before]
-        return _render_and_send(settings, res, due, sent_before, period, folder, mailer, info, firm, jobs=jobs,
-                                notebook=nb_path, chromium=chromium, config=config, progress=progress)
+        log = SendLog.read(firm.engine, period)
+        due = log.due(res.subscriptions, force)
+        return _render_and_send(settings, res, due, log, period, folder, mailer, info, firm, jobs=jobs,
+                                notebook=nb_path, chromium=chromium, config=config, progress=progress, force=force)
 
 
 @contextlib.contextmanager
 def _single_run(base: Path):
-    """Whether this is the only run using ``base`` (an exclusive lock, released on exit, even on a crash).
+    """Whether this is the only run using the folder ``base`` (an exclusive lock, released on exit, even on a crash).
 
-    Two runs at once (a cron retry while the first still renders) could both send the same
-    report: the second is refused instead.
+    Two runs rendering into one folder would replace each other's files while the other
+    checks and attaches them: the second is refused instead. (That no mail goes twice is
+    the claims' work, in the database, whatever the folders: :func:`prospects.db.claim_sends`.)
     """
     import fcntl
 
@@ -478,10 +537,16 @@ def _single_run(base: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription], sent_before, period: Period,
+def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription], log: SendLog, period: Period,
                      folder: Path, mailer: mail.Mailer | None, info: dict[str, str], firm, *, jobs: int,
-                     notebook: Path, chromium: str | None, config, progress: bool) -> int:
-    """Render what is due as each recipient, then one mail per recipient (or a preview); the summary."""
+                     notebook: Path, chromium: str | None, config, progress: bool, force: bool = False) -> int:
+    """Render what is due as each recipient, then one mail per recipient (or a preview); the summary.
+
+    Each mail is claimed in the database just before the SMTP call (:func:`prospects.db.claim_sends`):
+    a recipient another run has claimed meanwhile is left to it. The claim is kept once the
+    server accepted the mail — even when the send log then cannot be written, so that mail
+    is never sent again — and given back after a definite refusal only.
+    """
     loc = settings.locale
     t = TEXT[loc]
     nb_path = notebook
@@ -491,6 +556,7 @@ def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription
     results = reports.render_many(unit_jobs, workers=max(1, jobs), progress=progress, desc="subscriptions")
     rendered = dict(zip([s.key for s in due], results, strict=True))
     render_seconds = time.perf_counter() - started
+    run_id, me = uuid.uuid4().hex, f"{socket.gethostname()} pid {os.getpid()}"
 
     extracted = reports.format_timestamp(info.get("loaded_at"), loc) if info.get("loaded_at") else None
     outcomes: list[Outcome] = []
@@ -498,10 +564,10 @@ def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription
         for login, subs in res.recipients():
             first = subs[0]
             todo = [s for s in subs if s.key in rendered]
-            done = [s for s in subs if s.key not in rendered]
-            if done:
-                outcomes.append(Outcome(login, first.email, [s.unit or "mine" for s in done], "already",
-                                        detail=t["already"].format(when=sent_before[done[0].key]["sent_at"])))
+            for s in subs:
+                if s.key not in rendered:  # sent, or claimed by another run
+                    status = "already" if s.key in log.sent else "claimed"
+                    outcomes.append(Outcome(login, first.email, [s.unit or "mine"], status, detail=log.state(s.key, loc)))
             if not todo:
                 continue
             sections: list[tuple[Subscription, mail.Section]] = []
@@ -530,16 +596,8 @@ def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription
                 path.write_bytes(bytes(msg))
                 outcomes.append(Outcome(login, first.email, units, "preview", detail=t["preview"].format(path=path)))
                 continue
-            try:
-                mailer.send(msg, first.email)
-            except mail.MailError as exc:
-                outcomes.append(Outcome(login, first.email, units, "failed", reason=str(exc)))
-                continue
-            stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-            rows = [{"login": s.login, "unit": s.unit or "", "fiscal_year": period.fiscal_year, "as_of": period.as_of,
-                     "email": s.email, "sent_at": stamp, "message_id": str(msg["Message-ID"])} for s in ok]
-            db.record_sends(firm.engine, rows)  # at once: a crash later never resends this one
-            outcomes.append(Outcome(login, first.email, units, "sent"))
+            outcomes.append(_send_one(mailer, msg, first.email, login, ok, units, log, period, firm, run_id, me,
+                                      force, loc))
     finally:
         if mailer is not None:
             mailer.close()
@@ -549,6 +607,44 @@ def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription
         print(line)
     print(f"{len(due)} report(s) rendered in {render_seconds:.1f} s" if due else "0 report(s) to render")
     return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+def _send_one(mailer: mail.Mailer, msg, address: str, login: str, ok: list[Subscription], units: list[str],
+              log: SendLog, period: Period, firm, run_id: str, me: str, force: bool, loc: str) -> Outcome:
+    """Claim one recipient's mail, send it, log it: what became of it (never raises for one recipient's trouble)."""
+    t = TEXT[loc]
+    keys = [s.key for s in ok]
+    fy, as_of = period.fiscal_year, period.as_of
+    take_over = {k: log.claims[k]["run_id"] for k in keys if force and k in log.claims}
+    try:
+        won = db.claim_sends(firm.engine, keys, fy, as_of, run_id=run_id, claimed_by=me, take_over=take_over)
+    except db.DatabaseError as exc:
+        return Outcome(login, address, units, "failed", reason=t["claim_failed"].format(reason=exc))
+    if not won:  # another run claimed it since this one started: it sends it
+        try:
+            now = SendLog(db.read_sends(firm.engine, fy, as_of), db.read_claims(firm.engine, fy, as_of))
+        except db.DatabaseError:
+            now = log
+        detail = now.state(keys[0], loc) or t["claimed_now"]
+        return Outcome(login, address, units, "already" if keys[0] in now.sent else "claimed", detail=detail)
+    try:
+        mailer.send(msg, address)
+    except mail.MailError as exc:
+        if exc.maybe_sent:  # the server may have it: the claim stays, a rerun never sends a second copy
+            return Outcome(login, address, units, "failed", reason=f"{exc} — {t['maybe_sent']}")
+        try:
+            db.release_claims(firm.engine, keys, fy, as_of, run_id=run_id)  # refused: a rerun may send it
+        except db.DatabaseError as release:
+            return Outcome(login, address, units, "failed", reason=f"{exc} — {t['not_released'].format(reason=release)}")
+        return Outcome(login, address, units, "failed", reason=str(exc))
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    rows = [{"login": s.login, "unit": s.unit or "", "fiscal_year": fy, "as_of": as_of, "email": s.email,
+             "sent_at": stamp, "message_id": str(msg["Message-ID"])} for s in ok]
+    try:
+        db.record_sends(firm.engine, rows)  # at once: a crash later never resends this one (nor would the claim)
+    except db.DatabaseError as exc:
+        return Outcome(login, address, units, "failed", reason=t["log_failed"].format(reason=exc))
+    return Outcome(login, address, units, "sent")
 
 
 def _not_rendered_as(exc: reports.NotRenderedAs, locale: str) -> str:
@@ -570,10 +666,13 @@ def summary_lines(outcomes: Sequence[Outcome], locale: str = "fr") -> list[str]:
     width = max((len(o.login) for o in outcomes), default=5)
     lines = []
     for o in outcomes:
-        state = {"sent": t["sent"], "preview": o.detail, "already": o.detail,
+        state = {"sent": t["sent"], "preview": o.detail, "already": o.detail, "claimed": o.detail,
                  "failed": f"{t['failed']}: {o.reason}"}[o.status]
         lines.append(mail.one_line(f"{o.login:<{width}}  {o.address}  {', '.join(o.units)}  {state}", 600))
-    count = {k: sum(o.status == k for o in outcomes) for k in ("sent", "already", "preview", "failed")}
-    lines.append(t["totals"].format(sent=count["sent"], already=count["already"], previews=count["preview"],
-                                    failed=count["failed"]))
+    count = {k: sum(o.status == k for o in outcomes) for k in ("sent", "already", "preview", "failed", "claimed")}
+    totals = t["totals"].format(sent=count["sent"], already=count["already"], previews=count["preview"],
+                                failed=count["failed"])
+    if count["claimed"]:
+        totals += t["claimed_total"].format(n=count["claimed"])
+    lines.append(totals)
     return lines

@@ -610,8 +610,12 @@ def test_schedule_files_run_the_same_command_every_monday_at_seven(tmp_path):
     assert proc.returncode == 0 and re.search(r"Next elapse: Mon \d{4}-\d\d-\d\d 07:00:00", proc.stdout), proc.stdout
 
 
-def test_a_second_run_at_the_same_time_is_refused(fresh_url, tmp_path):
-    """A cron retry while the first run still renders must not send the same reports twice."""
+def test_a_second_run_in_the_same_folder_is_refused(fresh_url, tmp_path):
+    """Two runs rendering into one folder would replace each other's files: the second is refused.
+
+    (That no mail goes twice, whatever the folders, is the claims' work: see
+    test_two_runs_at_once_with_different_folders_send_each_mail_once.)
+    """
     import fcntl
 
     config = tmp_path / "prospects.toml"
@@ -623,7 +627,7 @@ def test_a_second_run_at_the_same_time_is_refused(fresh_url, tmp_path):
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the first run
         code, out, err = in_process("--db", fresh_url, "--today", TODAY, "--config", str(config), "report",
                                     "--subscriptions", "--out", str(tmp_path / "out"))
-    assert code == 2 and "another `report --subscriptions` is under way" in err
+    assert code == 2 and f"another `report --subscriptions` is using {base}" in err
     assert not (base / "2026").exists()
 
 
@@ -859,3 +863,156 @@ def test_a_server_requiring_a_login_is_found_before_anything_is_rendered(fresh_u
             assert "Traceback" not in err
         assert "nothing rendered or sent" in err and not out.exists()
         assert inbox.take() == []
+
+
+# ---------------------------------------------------------------------------
+# one sender per database and period (20.7), a send log that cannot be written (20.8)
+
+
+TWO_RECIPIENTS = """
+[subscriptions]
+default = "none"
+[[subscriptions.list]]
+login = "man2"
+unit = "mine"
+formats = ["html"]
+[[subscriptions.list]]
+login = "part1"
+unit = "R1"
+formats = ["html"]
+"""
+
+
+class SlowInbox:
+    """Delays each DATA a little, so that two runs' sendings overlap."""
+
+    def __init__(self, inbox, seconds: float = 0.5) -> None:
+        self.inbox, self.seconds = inbox, seconds
+
+    async def handle_RCPT(self, *args):
+        return await self.inbox.handle_RCPT(*args)
+
+    async def handle_DATA(self, *args):
+        import asyncio
+
+        await asyncio.sleep(self.seconds)
+        return await self.inbox.handle_DATA(*args)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_two_runs_at_once_with_different_folders_send_each_mail_once(backend, tmp_path, request):
+    """Two `report --subscriptions --send` at the same time (another --out: no common lock) on one database."""
+    from aiosmtpd.controller import Controller
+
+    from .smtp import Inbox
+
+    url = f"sqlite:///{tmp_path / 'firm.db'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    db.replace_all(db.make_engine(url), firm_with_addresses())
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(SlowInbox(inbox), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        config = tmp_path / "prospects.toml"
+        config.write_text(TWO_RECIPIENTS + mail_section(port), "utf-8")
+        argv = [sys.executable, "-m", "prospects.cli", "--db", url, "--today", TODAY, "--config", str(config), "report",
+                "--subscriptions", "--send"]
+        procs = [subprocess.Popen([*argv, "--out", str(tmp_path / name)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) for name in ("out-a", "out-b")]
+        results = [p.communicate(timeout=900) for p in procs]
+        mails = inbox.take()
+    finally:
+        controller.stop()
+    for p, (out, err) in zip(procs, results, strict=True):
+        assert p.returncode == 0, out + err
+        assert "Traceback" not in err
+    got = by_recipient(mails)  # fails on a second mail to anyone
+    assert sorted(got) == ["man2@exemple.fr", "part1@exemple.fr"]
+    for login in ("man2", "part1"):
+        lines = [line for out, _ in results for line in out.splitlines() if line.startswith(f"{login} ")]
+        assert len(lines) == 2 and sum(line.endswith(" envoyé") for line in lines) == 1, lines
+    sent = db.read_sends(db.make_engine(url), 2026, dt.date(2026, 11, 29))
+    assert sorted(sent) == [("man2", ""), ("part1", "R1")]
+
+
+def test_a_send_log_that_cannot_be_written_is_that_recipients_failure_and_never_a_second_copy(
+        fresh_url, tmp_path, monkeypatch):
+    """Before: the run stopped (exit 2) after man2's mail, part1 got nothing; the rerun sent man2 a second copy."""
+    config = tmp_path / "prospects.toml"
+    out = tmp_path / "out"
+    real = db.record_sends
+
+    def failing(engine, rows):
+        if any(row["login"] == "man2" for row in rows):
+            raise db.DatabaseError("cannot write the database: disk I/O error")
+        return real(engine, rows)
+
+    with smtp_server() as (inbox, port):
+        config.write_text(TWO_RECIPIENTS + mail_section(port), "utf-8")
+        argv = ["--db", fresh_url, "--today", TODAY, "--config", str(config), "report", "--subscriptions", "--send",
+                "--out", str(out)]
+        monkeypatch.setattr(db, "record_sends", failing)
+        code, stdout, err = in_process(*argv)
+        first = by_recipient(inbox.take())
+        monkeypatch.setattr(db, "record_sends", real)
+        again_code, again, again_err = in_process(*argv)
+        second = inbox.take()
+    assert code == 1, stdout + err
+    assert sorted(first) == ["man2@exemple.fr", "part1@exemple.fr"]
+    line = next(x for x in stdout.splitlines() if x.startswith("man2 "))
+    assert "échec" in line and "accepté par le serveur" in line and "disk I/O error" in line
+    assert "Traceback" not in err
+    assert again_code == 0, again + again_err
+    assert second == []  # never a second copy: man2's claim stands
+    line = next(x for x in again.splitlines() if x.startswith("man2 "))
+    assert "non renvoyé" in line and "--force" in line
+    assert "déjà envoyé le " in next(x for x in again.splitlines() if x.startswith("part1 "))
+
+
+class DropsAfterData:
+    """Takes the message, then drops the connection before saying so: the sender cannot know."""
+
+    def __init__(self, inbox, victim: str) -> None:
+        self.inbox, self.victim = inbox, victim
+
+    async def handle_RCPT(self, *args):
+        return await self.inbox.handle_RCPT(*args)
+
+    async def handle_DATA(self, server, session, envelope):
+        await self.inbox.handle_DATA(server, session, envelope)
+        if self.victim in envelope.rcpt_tos:
+            server.transport.close()
+            return "421 closing"  # never reaches the client
+        return "250 Message accepted for delivery"
+
+
+def test_a_mail_the_server_may_have_taken_is_never_sent_again_by_itself(fresh_url, tmp_path):
+    from aiosmtpd.controller import Controller
+
+    from .smtp import Inbox
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(DropsAfterData(inbox, "man2@exemple.fr"), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        config = tmp_path / "prospects.toml"
+        config.write_text(TWO_RECIPIENTS + mail_section(port), "utf-8")
+        argv = ["--db", fresh_url, "--today", TODAY, "--config", str(config), "report", "--subscriptions", "--send",
+                "--out", str(tmp_path / "out")]
+        code, stdout, err = in_process(*argv)
+        first = by_recipient(inbox.take())
+        again_code, again, _ = in_process(*argv)
+        second = inbox.take()
+        forced_code, forced, _ = in_process(*argv, "--force")
+        third = by_recipient(inbox.take())
+    finally:
+        controller.stop()
+    assert code == 1, stdout + err
+    assert sorted(first) == ["man2@exemple.fr", "part1@exemple.fr"]  # man2's reached the server, unknown to us
+    line = next(x for x in stdout.splitlines() if x.startswith("man2 "))
+    assert "peut-être reçu" in line and "--force" in line
+    assert again_code == 0 and second == []
+    assert "non renvoyé" in next(x for x in again.splitlines() if x.startswith("man2 "))
+    assert "1 réservé(s) par un autre envoi" in again
+    assert forced_code == 1 and sorted(third) == ["man2@exemple.fr", "part1@exemple.fr"]  # --force: on purpose
