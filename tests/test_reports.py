@@ -35,6 +35,7 @@ from prospects.config import load_settings
 from prospects.sample import sample_firm
 
 from .conftest import IN_CI
+from .variants import report_notebook_with, with_unit_ids
 
 TODAY = "2026-11-29"
 NNBSP = "\u202f"
@@ -85,14 +86,8 @@ def by_region(sample_url, tmp_path_factory):
 
 def _failing_notebook(folder: Path, unit: str) -> Path:
     """The real report notebook, plus a cell that raises for ``unit`` right after the parameters."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    pos = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    cell = nbformat.v4.new_code_cell(f'if unit == "{unit}":\n    raise RuntimeError("panne simulée pour {unit}")')
-    cell["id"] = "inject-failure"
-    nb.cells.insert(pos + 1, cell)
-    path = folder / "failing-report.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return report_notebook_with(folder, f'if unit == "{unit}":\n    raise RuntimeError("panne simulée pour {unit}")',
+                                "failing-report.ipynb")
 
 
 @pytest.fixture(scope="module")
@@ -402,19 +397,10 @@ def test_unit_file_names_are_plain_and_distinct_whatever_the_ids():
     assert reports.path_name("Part1").casefold() != reports.path_name("part1").casefold()
 
 
-def _hostile(frames: dict) -> dict:
-    rename = {"A2": "../../evil", "T2": "a/b"}
-    for table, columns in {"org_units": ("id", "parent_id"), "collaborators": ("unit_id",), "deals": ("unit_id",),
-                           "group_units": ("unit_id",)}.items():
-        for column in columns:
-            frames[table][column] = frames[table][column].map(lambda v: rename.get(v, v))
-    return frames
-
-
 def test_a_batch_of_units_with_hostile_ids_writes_only_inside_its_folder(tmp_path, capsys):
     """Before: the id reached a temporary folder's name, the whole batch stopped with exit 2."""
     url = f"sqlite:///{tmp_path / 'firm.db'}"
-    db.replace_all(db.make_engine(url), _hostile(sample_firm()))
+    db.replace_all(db.make_engine(url), with_unit_ids(sample_firm(), {"A2": "../../evil", "T2": "a/b"}))
     out = tmp_path / "work" / "deep" / "reports"
     code = cli.main(["--db", url, "--today", TODAY, "report", "--as", "dir", "--by", "agency", "--unit", "a/b",
                      "--format", "html", "--out", str(out)])

@@ -41,6 +41,7 @@ from prospects.sample import sample_firm
 
 from .conftest import IN_CI, free_port
 from .smtp import authenticator, make_certificate, server_context, smtp_server
+from .variants import report_notebook_with, with_unit_ids
 
 TODAY = "2026-11-29"
 SPACES = re.compile(r"[\s\u202f\u00a0]+")
@@ -454,14 +455,20 @@ def test_dry_run_on_the_demo_lists_every_validator_with_their_units(tmp_path):
     assert db.read_sends(firm.engine, 2026, firm.as_viewer(validators["login"].iloc[0]).period().as_of) == {}
 
 
-def test_dry_run_with_send_checks_the_smtp_server_and_sends_nothing(firm_url, tmp_path):
+def test_dry_run_with_send_checks_the_smtp_server_says_exactly_what_and_sends_nothing(fresh_url, tmp_path):
+    """No TLS and no login configured: the dry run says so, never "TLS et authentification réussis" (20.13)."""
+    firm_url = fresh_url
     config = tmp_path / "prospects.toml"
     with smtp_server() as (inbox, port):
         config.write_text(SUBSCRIBED + mail_section(port), "utf-8")
         code, out, err = in_process("--db", firm_url, "--today", TODAY, "--config", str(config), "report",
                                     "--subscriptions", "--dry-run", "--send")
         assert code == 0, err
-        assert f"Serveur SMTP 127.0.0.1:{port} : connexion réussie ; sans TLS" in out
+        [line] = [x for x in out.splitlines() if x.startswith("Serveur SMTP")]
+        assert line == (f"Serveur SMTP 127.0.0.1:{port} : connexion réussie ; sans TLS (security = \"none\") ; "
+                        "sans authentification (aucun identifiant configuré) ; expéditeur prospects@exemple.fr et "
+                        "destinataire dir@exemple.fr acceptés ; aucun message envoyé.")
+        assert "TLS et authentification" not in out
         assert inbox.take() == []
     closed = free_port()  # nobody listens there
     config.write_text(SUBSCRIBED + mail_section(closed), "utf-8")
@@ -533,18 +540,8 @@ def test_smtp_credentials_reach_the_cli_from_the_environment_only(tmp_path, monk
 
 def _failing_notebook(folder: Path, unit: str) -> Path:
     """The real report notebook, plus a cell that raises for ``unit`` right after the parameters."""
-    import nbformat
-
-    from prospects import reports
-
-    nb = nbformat.read(reports.default_notebook(), as_version=4)
-    pos = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    cell = nbformat.v4.new_code_cell(f'if unit == "{unit}":\n    raise RuntimeError("panne simulée pour {unit}")')
-    cell["id"] = "inject-failure"
-    nb.cells.insert(pos + 1, cell)
-    path = folder / "failing-report.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return report_notebook_with(folder, f'if unit == "{unit}":\n    raise RuntimeError("panne simulée pour {unit}")',
+                                "failing-report.ipynb")
 
 
 def test_without_send_mails_are_previewed_and_a_failed_render_does_not_stop_the_others(fresh_url, tmp_path, monkeypatch):
@@ -660,18 +657,11 @@ def firm_with_one_slug_logins() -> dict:
     return frames
 
 
-ONE_SLUG = """
-[subscriptions]
-default = "none"
-[[subscriptions.list]]
-login = "{first}"
-unit = "mine"
-formats = ["html"]
-[[subscriptions.list]]
-login = "{second}"
-unit = "mine"
-formats = ["html"]
-"""
+def listed(*entries: tuple[str, str]) -> str:
+    """``[subscriptions]`` with no default, and one HTML subscription per ``(login, unit)``."""
+    items = "".join(f'[[subscriptions.list]]\nlogin = "{login}"\nunit = "{unit}"\nformats = ["html"]\n'
+                    for login, unit in entries)
+    return '[subscriptions]\ndefault = "none"\n' + items
 
 
 def test_two_logins_of_one_slug_each_get_the_report_rendered_as_them(tmp_path):
@@ -680,7 +670,7 @@ def test_two_logins_of_one_slug_each_get_the_report_rendered_as_them(tmp_path):
     db.replace_all(db.make_engine(url), firm_with_one_slug_logins())
     first, second = _one_slug_logins()
     config = tmp_path / "prospects.toml"
-    config.write_text(ONE_SLUG.format(first=first, second=second), "utf-8")
+    config.write_text(listed((first, "mine"), (second, "mine")), "utf-8")
     out = tmp_path / "reports"
     code, stdout, err = in_process("--db", url, "--today", TODAY, "--config", str(config), "report",
                                    "--subscriptions", "--out", str(out), "--jobs", "2")
@@ -698,7 +688,7 @@ def test_two_logins_of_one_slug_each_get_the_report_rendered_as_them(tmp_path):
     assert "(jean dupont, " in seen["jd1@exemple.fr"] and "Zeta" in seen["jd1@exemple.fr"]
     assert f"({second}, " in seen["jd2@exemple.fr"] and "Zeta" not in seen["jd2@exemple.fr"]
     with smtp_server() as (inbox, port):
-        config.write_text(ONE_SLUG.format(first=first, second=second) + mail_section(port), "utf-8")
+        config.write_text(listed((first, "mine"), (second, "mine")) + mail_section(port), "utf-8")
         code, stdout, err = in_process("--db", url, "--today", TODAY, "--config", str(config), "report",
                                        "--subscriptions", "--send", "--out", str(out))
         assert code == 0, stdout + err
@@ -721,18 +711,7 @@ def test_recipient_folders_are_distinct_whatever_the_disk(tmp_path):
 
 def _notebook_rendering_as(folder: Path, login: str, instead: str) -> Path:
     """The real report notebook, plus a cell that renders ``login``'s reports as ``instead``."""
-    import nbformat
-
-    from prospects import reports
-
-    nb = nbformat.read(reports.default_notebook(), as_version=4)
-    pos = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    cell = nbformat.v4.new_code_cell(f'if viewer == "{login}":\n    viewer = "{instead}"')
-    cell["id"] = "inject-other-viewer"
-    nb.cells.insert(pos + 1, cell)
-    path = folder / "other-viewer-report.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return report_notebook_with(folder, f'if viewer == "{login}":\n    viewer = "{instead}"', "other-viewer-report.ipynb")
 
 
 def test_a_file_not_rendered_as_its_recipient_is_never_attached(fresh_url, tmp_path, monkeypatch):
@@ -760,35 +739,10 @@ def test_a_file_not_rendered_as_its_recipient_is_never_attached(fresh_url, tmp_p
 
 def firm_with_hostile_unit_ids() -> dict:
     """Cabinet Exemple where Lille's agency is ``../../evil`` and its team ``a/b``."""
-    frames = firm_with_addresses()
-    rename = {"A2": "../../evil", "T2": "a/b"}
-    for table, columns in {"org_units": ("id", "parent_id"), "collaborators": ("unit_id",), "deals": ("unit_id",),
-                           "group_units": ("unit_id",)}.items():
-        for column in columns:
-            frames[table][column] = frames[table][column].map(lambda v: rename.get(v, v))
-    return frames
+    return with_unit_ids(firm_with_addresses(), {"A2": "../../evil", "T2": "a/b"})
 
 
-HOSTILE_UNITS = """
-[subscriptions]
-default = "none"
-[[subscriptions.list]]
-login = "part2"
-unit = "../../evil"
-formats = ["html"]
-[[subscriptions.list]]
-login = "part2"
-unit = "a/b"
-formats = ["html"]
-[[subscriptions.list]]
-login = "dir"
-unit = "R1"
-formats = ["html"]
-[[subscriptions.list]]
-login = "part1"
-unit = "R1"
-formats = ["html"]
-"""
+HOSTILE_UNITS = listed(("part2", "../../evil"), ("part2", "a/b"), ("dir", "R1"), ("part1", "R1"))
 
 
 def test_unit_ids_never_become_paths_and_one_failing_recipient_does_not_stop_the_others(tmp_path):
@@ -831,22 +785,6 @@ def test_unit_ids_never_become_paths_and_one_failing_recipient_does_not_stop_the
 # the SMTP check says what it checked, and finds a server that wants a login before rendering (20.13)
 
 
-def test_dry_run_says_exactly_what_was_checked(fresh_url, tmp_path):
-    """No TLS and no login configured: the dry run says so, never "TLS et authentification réussis"."""
-    config = tmp_path / "prospects.toml"
-    with smtp_server() as (inbox, port):
-        config.write_text(SUBSCRIBED + mail_section(port), "utf-8")
-        code, out, err = in_process("--db", fresh_url, "--today", TODAY, "--config", str(config), "report",
-                                    "--subscriptions", "--dry-run", "--send")
-        assert code == 0, err
-        [line] = [x for x in out.splitlines() if x.startswith("Serveur SMTP")]
-        assert line == (f"Serveur SMTP 127.0.0.1:{port} : connexion réussie ; sans TLS (security = \"none\") ; "
-                        "sans authentification (aucun identifiant configuré) ; expéditeur prospects@exemple.fr et "
-                        "destinataire dir@exemple.fr acceptés ; aucun message envoyé.")
-        assert "TLS et authentification" not in out
-        assert inbox.take() == []
-
-
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_a_server_requiring_a_login_is_found_before_anything_is_rendered(fresh_url, tmp_path):
     """Before: every report was rendered, then every mail refused (530), exit 1."""
@@ -869,18 +807,7 @@ def test_a_server_requiring_a_login_is_found_before_anything_is_rendered(fresh_u
 # one sender per database and period (20.7), a send log that cannot be written (20.8)
 
 
-TWO_RECIPIENTS = """
-[subscriptions]
-default = "none"
-[[subscriptions.list]]
-login = "man2"
-unit = "mine"
-formats = ["html"]
-[[subscriptions.list]]
-login = "part1"
-unit = "R1"
-formats = ["html"]
-"""
+TWO_RECIPIENTS = listed(("man2", "mine"), ("part1", "R1"))
 
 
 class SlowInbox:
@@ -902,17 +829,9 @@ class SlowInbox:
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_two_runs_at_once_with_different_folders_send_each_mail_once(backend, tmp_path, request):
     """Two `report --subscriptions --send` at the same time (another --out: no common lock) on one database."""
-    from aiosmtpd.controller import Controller
-
-    from .smtp import Inbox
-
     url = f"sqlite:///{tmp_path / 'firm.db'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
     db.replace_all(db.make_engine(url), firm_with_addresses())
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(SlowInbox(inbox), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server(wrap=SlowInbox) as (inbox, port):
         config = tmp_path / "prospects.toml"
         config.write_text(TWO_RECIPIENTS + mail_section(port), "utf-8")
         argv = [sys.executable, "-m", "prospects.cli", "--db", url, "--today", TODAY, "--config", str(config), "report",
@@ -921,8 +840,6 @@ def test_two_runs_at_once_with_different_folders_send_each_mail_once(backend, tm
                                   text=True) for name in ("out-a", "out-b")]
         results = [p.communicate(timeout=900) for p in procs]
         mails = inbox.take()
-    finally:
-        controller.stop()
     for p, (out, err) in zip(procs, results, strict=True):
         assert p.returncode == 0, out + err
         assert "Traceback" not in err
@@ -987,15 +904,7 @@ class DropsAfterData:
 
 
 def test_a_mail_the_server_may_have_taken_is_never_sent_again_by_itself(fresh_url, tmp_path):
-    from aiosmtpd.controller import Controller
-
-    from .smtp import Inbox
-
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(DropsAfterData(inbox, "man2@exemple.fr"), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server(wrap=lambda inbox: DropsAfterData(inbox, "man2@exemple.fr")) as (inbox, port):
         config = tmp_path / "prospects.toml"
         config.write_text(TWO_RECIPIENTS + mail_section(port), "utf-8")
         argv = ["--db", fresh_url, "--today", TODAY, "--config", str(config), "report", "--subscriptions", "--send",
@@ -1006,8 +915,6 @@ def test_a_mail_the_server_may_have_taken_is_never_sent_again_by_itself(fresh_ur
         second = inbox.take()
         forced_code, forced, _ = in_process(*argv, "--force")
         third = by_recipient(inbox.take())
-    finally:
-        controller.stop()
     assert code == 1, stdout + err
     assert sorted(first) == ["man2@exemple.fr", "part1@exemple.fr"]  # man2's reached the server, unknown to us
     line = next(x for x in stdout.splitlines() if x.startswith("man2 "))
