@@ -433,7 +433,11 @@ class Mailer:
         self.connect()
         assert self._smtp is not None
         try:
-            code, resp = self._smtp.mail(self.sender.addr_spec)
+            smtputf8 = self._smtp.has_extn("smtputf8")
+            if recipient is not None and not envelope_address(recipient).isascii() and not smtputf8:
+                recipient = None  # that mailbox alone will fail, saying why: not the whole run
+            international = not self.sender.addr_spec.isascii() or (recipient is not None and not recipient.isascii())
+            code, resp = self._smtp.mail(self.sender.addr_spec, ["SMTPUTF8"] if international and smtputf8 else [])
             if code != 250:
                 raise MailError(f"SMTP server {where} refuses the sender {self.sender.addr_spec}: "
                                 f"{code} {_text(resp)}{self._login_hint(code, resp)}")
@@ -446,7 +450,7 @@ class Mailer:
                     raise MailError(f"SMTP server {where} refuses to take mail for {recipient}: "
                                     f"{code} {_text(resp)}{self._login_hint(code, resp)}")
             self._smtp.rset()
-        except (OSError, smtplib.SMTPException) as exc:
+        except (OSError, smtplib.SMTPException, UnicodeError) as exc:
             self.close()
             raise MailError(f"SMTP server {where}: {_reason(exc)}") from None
         except MailError:

@@ -200,3 +200,20 @@ def test_implicit_tls_with_login(certificate):
         assert [to for _f, to, _m in inbox.take()] == [["part1@exemple.fr"]]
         with pytest.raises(mail.MailError, match="TLS error"):
             _send_one(_settings(port, "ssl", None))
+
+
+def test_the_check_asks_the_server_to_take_a_mail_and_sends_nothing():
+    settings = MailSettings(host="127.0.0.1", sender="prospects@exemple.fr", timeout=10)
+    for utf8 in (True, False):
+        with smtp_server(enable_SMTPUTF8=utf8) as (inbox, port):
+            mailer = mail.Mailer(MailSettings(**{**settings.__dict__, "port": port}))
+            checked = mailer.check("zoé@exemple.fr")
+            # without SMTPUTF8 that mailbox alone will fail when sent: not the whole run
+            assert checked.recipient == ("zoé@exemple.fr" if utf8 else None)
+            assert mailer.check("part1@exemple.fr").recipient == "part1@exemple.fr"
+            inbox.refuse = {"part1@exemple.fr"}  # a mailbox refused: not the server's refusal of everyone
+            assert mailer.check("part1@exemple.fr").recipient is None
+            assert inbox.take() == []
+    assert mail.checked_sentence(checked, "en") == (
+        f"SMTP server 127.0.0.1:{port}: connection succeeded; no TLS (security = \"none\"); no login (no credentials "
+        "set); sender prospects@exemple.fr accepted; no message sent.")
