@@ -184,10 +184,12 @@ def _cmd_store(args: argparse.Namespace, settings: Settings) -> int:
 
     engine = db.make_engine(settings.db_url)
     folder = store.store_folder(settings)
-    stamp = db.read_version(engine)
-    current = store.current_stamp(folder)
+    stamp = store.checked_stamp(db.read_version(engine))
+    current, garbage = store.read_pointer(folder)
     snap, problem = None, None
-    if current is None:
+    if garbage:
+        problem = f"unusable ({garbage})"
+    elif current is None:
         problem = "missing"
     elif current != stamp:
         problem = f"stale (database version {stamp}, store {current})"

@@ -46,9 +46,11 @@ import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
+import stat
 import sys
 import time
 import weakref
@@ -76,6 +78,7 @@ BILLING = {"recurring": 0, "one_off": 1}
 BILLING_NAMES = np.array(list(BILLING), dtype=object)
 DIRECTORY_TABLES = ("org_units", "entities", "collaborators", "groups", "group_units", "group_members")
 _EPOCH = np.datetime64("1970-01-01", "D")
+log = logging.getLogger(__name__)
 _INT64_MAX = np.iinfo(np.int64).max
 
 Progress = Callable[[str], None]
@@ -350,6 +353,7 @@ def write_version(folder: Path, frames: Mapping[str, pd.DataFrame], stamp: str, 
     no partial version behind under that name. An existing ``v-<stamp>`` is kept (another
     process built the same version), unless ``replace``: it is then swapped out.
     """
+    checked_stamp(stamp)
     start = time.monotonic()
     if progress:
         progress("figure store: building the columns")
@@ -393,20 +397,78 @@ def write_version(folder: Path, frames: Mapping[str, pd.DataFrame], stamp: str, 
 
 def _set_current(folder: Path, stamp: str) -> None:
     tmp = folder / f"CURRENT.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="ascii") as handle:
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    with open(fd, "w", encoding="ascii") as handle:
         handle.write(stamp + "\n")
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(tmp, folder / "CURRENT")
+    current = folder / "CURRENT"
+    if current.is_dir() and not current.is_symlink():  # a directory in its place: renaming over it would fail
+        shutil.rmtree(current)
+    os.replace(tmp, current)  # a symlink or any other file in its place is replaced, never followed
     _fsync_dir(folder)
 
 
-def current_stamp(folder: Path) -> str | None:
-    """The version readers open (None when there is none)."""
+#: What a version stamp may look like: what ``load`` writes (hex) or derives (``loaded-…``).
+_STAMP = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+_POINTER_MAX = 256  # bytes read of CURRENT, at most
+
+
+def checked_stamp(stamp: str) -> str:
+    """The database's version stamp, refused when it could not name a version folder."""
+    if not isinstance(stamp, str) or not _STAMP.fullmatch(stamp):
+        raise StoreError(f"the database's version stamp {str(stamp)[:60]!r} is not one that prospects writes; load the data again")
+    return stamp
+
+
+def read_pointer(folder: Path) -> tuple[str | None, str | None]:
+    """The version CURRENT names, and why it cannot be used when it names none.
+
+    Read without following a symbolic link, never blocking (a fifo), at most
+    ``_POINTER_MAX`` bytes, and only a version stamp is accepted: ``(stamp, None)``,
+    ``(None, None)`` when there is no CURRENT, ``(None, reason)`` when it is garbage.
+    """
+    path = folder / "CURRENT"
     try:
-        return (folder / "CURRENT").read_text(encoding="ascii").strip() or None
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except (FileNotFoundError, NotADirectoryError):
-        return None
+        return None, None
+    except OSError as exc:
+        if path.is_symlink():
+            return None, f"{path} is a symbolic link, not a file"
+        return None, f"{path} cannot be read ({exc.strerror})"
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None, f"{path} is {_file_kind(info.st_mode)}, not a file"
+        data = os.read(fd, _POINTER_MAX + 1)
+    except OSError as exc:
+        return None, f"{path} cannot be read ({exc.strerror})"
+    finally:
+        os.close(fd)
+    text = data.decode("ascii", errors="replace").strip()
+    if len(data) > _POINTER_MAX or not _STAMP.fullmatch(text):
+        return None, f"{path} does not name a version ({info.st_size:,} bytes)"
+    return text, None
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a fifo"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def current_stamp(folder: Path) -> str | None:
+    """The version readers open (None when there is none, or when CURRENT is not a valid pointer)."""
+    return read_pointer(folder)[0]
 
 
 def _remove_old(folder: Path, keep: str) -> None:
@@ -632,8 +694,11 @@ def open_snapshot(settings: Settings, engine: sa.Engine, progress: Progress | No
     from . import db
 
     folder = store_folder(settings)
-    stamp = db.read_version(engine)
-    snap = open_current(folder) if current_stamp(folder) == stamp else None
+    stamp = checked_stamp(db.read_version(engine))
+    current, garbage = read_pointer(folder)
+    if garbage:
+        log.warning("figure store %s: %s; building it again", folder, garbage)
+    snap = open_current(folder) if current == stamp else None
     if snap is not None:
         return snap
     return rebuild(settings, engine, progress=progress, only_if_stale=True)
@@ -646,12 +711,13 @@ def rebuild(settings: Settings, engine: sa.Engine, *, progress: Progress | None 
     folder = store_folder(settings)
     with _locked(folder, progress):
         if only_if_stale:  # someone may have built it while we waited for the lock
-            stamp = db.read_version(engine)
+            stamp = checked_stamp(db.read_version(engine))
             if current_stamp(folder) == stamp and (snap := open_current(folder)) is not None:
                 return snap
         if progress:
             progress("figure store: reading the database")
         stamp, frames, info = db.read_consistent(engine)
+        checked_stamp(stamp)
         write_version(folder, frames, stamp, info, progress, replace=not only_if_stale)
         _set_current(folder, stamp)
         _remove_old(folder, stamp)

@@ -374,3 +374,90 @@ def test_the_next_page_of_a_running_dashboard_shows_the_new_extract(tmp_path):
             browser.close()
     finally:
         server.stop(keep_log_as="serve-store-reload.log")
+
+
+# ---------------------------------------------------------------------------
+# the CURRENT pointer: bounded, validated, always repaired by `store --rebuild`
+
+
+def loaded(tmp_path: Path) -> tuple[str, Path]:
+    """Cabinet Exemple loaded in a SQLite file with its store: the URL and the store folder."""
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    stamp, note = store.replace_content(db.make_engine(url), sample_firm(), settings=settings_for(url, tmp_path))
+    assert note is None
+    return url, tmp_path / "p.db.store"
+
+
+def run_cli(args: list[str], *, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The command line in a process of its own, its memory capped (a runaway read fails instead of eating the machine)."""
+    def cap() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
+
+    return subprocess.run([sys.executable, "-m", "prospects.cli", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, preexec_fn=cap, env={**os.environ, **(env or {})})
+
+
+def garbage_current(kind: str, folder: Path) -> None:
+    current = folder / "CURRENT"
+    current.unlink()
+    if kind == "random bytes":
+        current.write_bytes(bytes(range(256)) * 3)
+    elif kind == "a directory":
+        current.mkdir()
+        (current / "inside").write_text("x")
+    elif kind == "a symlink to /dev/zero":
+        current.symlink_to("/dev/zero")
+    elif kind == "a fifo":
+        os.mkfifo(current)
+    elif kind == "a symlink loop":
+        current.symlink_to(current)
+    elif kind == "a huge file":
+        with open(current, "wb") as handle:
+            handle.truncate(3 << 30)  # 3 GB of zeros (sparse)
+    elif kind == "a path outside":
+        current.write_text("../../../../etc\n")
+
+
+GARBAGE = ["random bytes", "a directory", "a symlink to /dev/zero", "a fifo", "a symlink loop", "a huge file", "a path outside"]
+
+
+#: Garbage that a careless read would block on or read without end: only ever read in a process of its own.
+RUNAWAY = {"a symlink to /dev/zero", "a fifo", "a huge file"}
+
+
+@pytest.mark.parametrize("kind", GARBAGE)
+def test_a_garbage_current_pointer_is_never_followed_and_always_repaired(kind, tmp_path, capsys):
+    url, folder = loaded(tmp_path)
+    indicators = ["--db", url, "--today", TODAY, "indicators", "--user", "dir", "--unit", "F", "--json"]
+    assert main(indicators) == 0
+    expected = json.loads(capsys.readouterr().out)["indicators"]
+
+    def cli(args: list[str]) -> subprocess.CompletedProcess:
+        if kind in RUNAWAY:
+            return run_cli(args, timeout=60)
+        code = main(args)
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+    # monitoring says what is wrong, in one line, and does not hang
+    garbage_current(kind, folder)
+    check = cli(["--db", url, "store", "--check"])
+    assert check.returncode == 1, check.stderr
+    assert len(check.stderr.strip().splitlines()) == 1 and "CURRENT" in check.stderr and str(folder) in check.stderr
+    # a reader gets the right figures (the store rebuilt), quickly, and the pointer is a file again
+    start = time.monotonic()
+    reader = cli(indicators)
+    assert reader.returncode == 0, reader.stderr
+    assert json.loads(reader.stdout)["indicators"] == expected
+    assert time.monotonic() - start < 30
+    assert "Traceback" not in reader.stderr
+    assert (folder / "CURRENT").is_file() and not (folder / "CURRENT").is_symlink()
+    assert store.current_stamp(folder) == db.read_version(db.make_engine(url))
+    # `store --rebuild` repairs it too
+    garbage_current(kind, folder)
+    rebuilt = cli(["--db", url, "store", "--rebuild"])
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert store.current_stamp(folder) == db.read_version(db.make_engine(url))
+    assert main(["--db", url, "store", "--check"]) == 0
