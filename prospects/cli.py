@@ -184,31 +184,19 @@ def _cmd_store(args: argparse.Namespace, settings: Settings) -> int:
 
     engine = db.make_engine(settings.db_url)
     folder = store.store_folder(settings)
-    stamp = store.checked_stamp(db.read_version(engine))
-    current, garbage = store.read_pointer(folder)
-    snap, problem = None, None
-    if garbage:
-        problem = f"unusable ({garbage})"
-    elif current is None:
-        problem = "missing"
-    elif current != stamp:
-        problem = f"stale (database version {stamp}, store {current})"
-    else:
-        try:
-            snap = store.open_current(folder)
-        except store.StoreError as exc:
-            problem = f"unreadable ({exc})"
-        if snap is None and problem is None:
-            problem = "missing"
+    snap, problem = (None, None) if args.rebuild else store.inspect(settings, engine)
+    verified = f"checksums of the {len(store.FILES)} files verified, row counts match the database"
     if args.check:
         if snap is not None:
             print(store.describe(snap))
+            print(verified)
             print("up to date with the database")
             return EXIT_OK
         print(f"prospects: the figure store in {folder} is {problem}: run `prospects store`", file=sys.stderr)
         return EXIT_PARTIAL
     if snap is not None and not args.rebuild:
         print(store.describe(snap))
+        print(verified)
         print("up to date with the database")
         return EXIT_OK
     if problem:

@@ -13,10 +13,11 @@ Canonical frames (the third form of DATA.md): text, id and enum columns are ``ob
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
@@ -371,28 +372,60 @@ def _version_of(info: Mapping[str, str]) -> str:
     return "loaded-" + "".join(ch for ch in info.get("loaded_at", "never") if ch.isalnum())
 
 
-def read_consistent(engine: Engine) -> tuple[str, dict[str, pd.DataFrame], dict[str, str]]:
-    """Every table, the extract info and its version stamp, from one snapshot of the database.
+@contextlib.contextmanager
+def _one_snapshot(engine: Engine) -> Iterator[sa.Connection]:
+    """A connection whose reads all see one snapshot of the database.
 
     SQLite: one read transaction (WAL mode: writers do not disturb it); PostgreSQL:
     ``REPEATABLE READ``. A load committing meanwhile is either wholly in or wholly out.
     """
-    require_schema(engine)
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         elif conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN")
         try:
-            info = {k: v for k, v in conn.execute(sa.select(extract_info.c.key, extract_info.c.value))}
-            frames = {}
-            for name in TABLE_ORDER:
-                t = SQL_TABLES[name]
-                stmt = _select_text(name).order_by(*[t.c[k] for k in TABLES[name].key])
-                frames[name] = _typed(_frame(conn, stmt, TABLES[name].column_names), name)
+            yield conn
         finally:
             conn.rollback()
+
+
+def read_consistent(engine: Engine) -> tuple[str, dict[str, pd.DataFrame], dict[str, str]]:
+    """Every table, the extract info and its version stamp, from one snapshot of the database."""
+    require_schema(engine)
+    with _one_snapshot(engine) as conn:
+        info = {k: v for k, v in conn.execute(sa.select(extract_info.c.key, extract_info.c.value))}
+        frames = {}
+        for name in TABLE_ORDER:
+            t = SQL_TABLES[name]
+            stmt = _select_text(name).order_by(*[t.c[k] for k in TABLES[name].key])
+            frames[name] = _typed(_frame(conn, stmt, TABLES[name].column_names), name)
     return _version_of(info), frames, info
+
+
+def store_counts(engine: Engine) -> tuple[str, dict[str, int]]:
+    """The version stamp and the rows a figure store of it holds, from one snapshot of the database.
+
+    ``deals``: prospect deals; ``documents`` and ``lines``: theirs; every other table
+    (the directory) whole. What ``prospects store --check`` compares with the store.
+    """
+    require_schema(engine)
+    deals, documents, lines = SQL_TABLES["deals"], SQL_TABLES["documents"], SQL_TABLES["document_lines"]
+    of_deals = documents.join(deals, documents.c.deal_id == deals.c.id)
+    prospect = deals.c.kind == "prospect"
+    counted = {
+        "deals": sa.select(sa.func.count()).select_from(deals).where(prospect),
+        "documents": sa.select(sa.func.count()).select_from(of_deals).where(prospect),
+        "lines": sa.select(sa.func.count()).select_from(
+            lines.join(documents, lines.c.document_id == documents.c.id).join(deals, documents.c.deal_id == deals.c.id)
+        ).where(prospect),
+        **{name: sa.select(sa.func.count()).select_from(SQL_TABLES[name])
+           for name in TABLE_ORDER if name not in ("deals", "documents", "document_lines")},
+    }
+    with _one_snapshot(engine) as conn:
+        info = {k: v for k, v in conn.execute(sa.select(extract_info.c.key, extract_info.c.value))}
+        counts = {name: int(conn.execute(stmt).scalar_one()) for name, stmt in counted.items()}
+    return _version_of(info), counts
 
 
 # ---------------------------------------------------------------------------

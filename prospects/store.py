@@ -9,10 +9,13 @@ the firm, and nothing is parsed or copied when a viewer opens the dashboard.
 Layout of a store folder (beside a SQLite file: ``<file>.store/``; for PostgreSQL in
 the ``store_folder`` setting, default ``<project>/data/store/<database>-<hash>/``)::
 
-    CURRENT          the version readers open (written beside, then renamed)
+    CURRENT          the version readers open (written beside, then renamed; read as
+                     at most 256 bytes naming a version, never followed as a link)
     .lock            held while a version is built (other builders wait)
     v-<stamp>/       one complete version (written in tmp-…/, then renamed)
-        meta.json    format, stamp, counts, build time, the extract's origin
+        meta.json    format, stamp, counts, build time, the extract's origin, and the
+                     manifest: each file's size, sha256 and identity (inode, mtime,
+                     ctime) once written; sealed by the sha256 of all that
         deals.arrow, documents.arrow, lines.arrow
         org_units.arrow, entities.arrow, collaborators.arrow, groups.arrow,
         group_units.arrow, group_members.arrow
@@ -21,6 +24,15 @@ the ``store_folder`` setting, default ``<project>/data/store/<database>-<hash>/`
 (``extract_info.version``): a store whose stamp differs from the database's is never
 opened (:func:`open_snapshot` rebuilds it, or waits for the rebuild another process
 started). A crash while building leaves the previous version or none, never a torn one.
+
+Files are created read-only and never written again: a new extract, a rebuild or a
+repair is a new folder, renamed into place, and the old one is unlinked (a process that
+still maps it keeps reading it whole). Every opening checks what it maps
+(:func:`open_version`: the manifest's seal and stamp, each file's size and identity —
+its bytes against its sha256 when the identity changed —, columns, types, row counts
+and Arrow's validation); anything wrong is built again from the database.
+``prospects store --check`` (:func:`inspect`) also sums every file and compares the
+row counts with the database.
 
 What the files hold (prospect deals only: client deals never count):
 
@@ -69,7 +81,7 @@ from .config import Settings
 from .schema import TABLES
 from .scoping import Directory, build_directory
 
-FORMAT = 1
+FORMAT = 2  # 2: meta.json lists every file's size, sha256 and identity, and is sealed by its own sha256
 NEVER = np.iinfo(np.int32).max  # day number of a date that is null ("never happened")
 DOC_STATUS = {"in_progress": 0, "signed": 1, "refused": 2, "cancelled": 3}
 DOC_STATUS_NAMES = np.array(list(DOC_STATUS), dtype=object)
@@ -86,6 +98,10 @@ Progress = Callable[[str], None]
 
 class StoreError(RuntimeError):
     """The figure store cannot be built or opened (one line saying what and where)."""
+
+
+class StoreDamaged(StoreError):
+    """A version whose files are not what was written, or not what this version reads (which file, how)."""
 
 
 # ---------------------------------------------------------------------------
@@ -326,15 +342,63 @@ def _directory_table(name: str, frame: pd.DataFrame) -> pa.Table:
     return pa.table(cols)
 
 
-def _write_table(path: Path, table: pa.Table) -> None:
-    """One IPC file holding one record batch (so every column is one zero-copy chunk)."""
+class _Summed:
+    """A file being written, and the sha256 of every byte that went into it."""
+
+    def __init__(self, raw) -> None:
+        self.raw, self.sha256, self.size, self.closed = raw, hashlib.sha256(), 0, False
+
+    def write(self, data) -> int:
+        self.sha256.update(data)
+        self.size += len(data)
+        return self.raw.write(data)
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _identity(info: os.stat_result) -> list[int]:
+    """What changes whenever a file is written, truncated, replaced or copied: inode, mtime, ctime."""
+    return [info.st_ino, info.st_mtime_ns, info.st_ctime_ns]
+
+
+def _entry(info: os.stat_result, sha256: str) -> dict[str, object]:
+    """A file's line of the manifest: size, checksum and identity once written."""
+    return {"bytes": info.st_size, "sha256": sha256, "written": _identity(info)}
+
+
+def _create(path: Path):
+    """A new file, read-only for everybody from the start (written through this handle only)."""
+    return open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444), "wb")
+
+
+def _write_table(path: Path, table: pa.Table) -> dict[str, object]:
+    """One IPC file holding one record batch (so every column is one zero-copy chunk); its manifest entry."""
     batch = table.combine_chunks().to_batches(max_chunksize=None)
     batch = batch[0] if batch else pa.RecordBatch.from_pylist([], schema=table.schema)
-    with open(path, "wb") as handle:
-        with pa.ipc.new_file(handle, table.schema) as writer:
+    with _create(path) as handle:
+        summed = _Summed(handle)
+        with pa.ipc.new_file(summed, table.schema) as writer:
             writer.write_batch(batch)
         handle.flush()
         os.fsync(handle.fileno())
+        return _entry(os.fstat(handle.fileno()), summed.sha256.hexdigest())
+
+
+def _digest(meta: Mapping[str, object]) -> str:
+    """The seal of meta.json: the sha256 of everything else in it, in one canonical form."""
+    rest = {k: v for k, v in meta.items() if k != "sha256"}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True, ensure_ascii=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _sealed(meta: Mapping[str, object]) -> dict[str, object]:
+    return {**meta, "sha256": _digest(meta)}
 
 
 def _fsync_dir(path: Path) -> None:
@@ -365,17 +429,24 @@ def write_version(folder: Path, frames: Mapping[str, pd.DataFrame], stamp: str, 
     try:
         if progress:
             progress("figure store: writing the files")
+        files = {}
         for name, table in tables.items():
-            _write_table(tmp / f"{name}.arrow", table)
-        meta = {
+            if not table.schema.equals(_SCHEMAS[name]):  # pragma: no cover - build_tables and _SCHEMAS disagree
+                raise StoreError(f"{name}: the columns built are not those of format {FORMAT}")
+            files[f"{name}.arrow"] = _write_table(tmp / f"{name}.arrow", table)
+        meta = _sealed({
             "format": FORMAT,
             "stamp": stamp,
             "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "build_seconds": round(time.monotonic() - start, 3),
             "counts": {name: table.num_rows for name, table in tables.items()},
-            "source": dict(info or {}),
-        }
-        (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+            "source": {str(k): str(v) for k, v in (info or {}).items()},
+            "files": files,
+        })
+        with _create(tmp / "meta.json") as handle:
+            handle.write(json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
         _fsync_dir(tmp)
         final = folder / f"v-{stamp}"
         if replace and final.exists():
@@ -541,11 +612,6 @@ def _publish_locked(folder: Path, frames: Mapping[str, pd.DataFrame], stamp: str
 # reading
 
 
-def _mapped(path: Path) -> pa.Table:
-    source = pa.memory_map(str(path), "r")  # stays mapped as long as the table lives
-    return pa.ipc.open_file(source).read_all()
-
-
 def _array(table: pa.Table, name: str) -> pa.Array:
     col = table.column(name)
     return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
@@ -621,44 +687,161 @@ class Snapshot:
         return self.cols[f"{table}.{name}"]
 
 
-_OPEN: weakref.WeakValueDictionary[str, Snapshot] = weakref.WeakValueDictionary()
+_OPEN: weakref.WeakValueDictionary[tuple, Snapshot] = weakref.WeakValueDictionary()
 
-#: The columns each file must hold (what :func:`build_tables` writes).
-_COLUMNS = {
-    "deals": ("id", "id_rank", "name", "prospect_name", "abandon_reason", "unit", "partner", "manager", "client_manager",
-              "group", "status", "created", "abandoned", "converted", "converted_month", "doc_start", "doc_end"),
-    "documents": ("id", "id_rank", "doc_type", "template", "title", "deal", "status", "created", "sent", "decided",
-                  "sent_or_created", "decided_month", "days_to_decide", "signatory", "entity", "recurring", "one_off",
-                  "line_start", "line_end"),
-    "lines": ("document", "line_no", "mission", "billing", "amount"),
-    **{name: tuple(TABLES[name].column_names) for name in DIRECTORY_TABLES},
+_TEXT, _CODES = pa.large_string(), pa.dictionary(pa.int32(), pa.large_string())
+_I8, _I32, _I64 = pa.int8(), pa.int32(), pa.int64()
+_DIRECTORY_TYPES = {"bool": pa.bool_(), "int": _I64, "date": _I32}
+
+#: The columns of each file and their types: what :func:`build_tables` writes, what a reader accepts.
+_SCHEMAS = {
+    "deals": pa.schema([
+        ("id", _TEXT), ("id_rank", _I32), ("name", _TEXT), ("prospect_name", _TEXT), ("abandon_reason", _CODES),
+        ("unit", _I32), ("partner", _I32), ("manager", _I32), ("client_manager", _I32), ("group", _I32),
+        ("status", _I8), ("created", _I32), ("abandoned", _I32), ("converted", _I32), ("converted_month", _I32),
+        ("doc_start", _I64), ("doc_end", _I64),
+    ]),
+    "documents": pa.schema([
+        ("id", _TEXT), ("id_rank", _I32), ("doc_type", _CODES), ("template", _CODES), ("title", _TEXT),
+        ("deal", _I32), ("status", _I8), ("created", _I32), ("sent", _I32), ("decided", _I32),
+        ("sent_or_created", _I32), ("decided_month", _I32), ("days_to_decide", _I32), ("signatory", _I32),
+        ("entity", _I32), ("recurring", _I64), ("one_off", _I64), ("line_start", _I64), ("line_end", _I64),
+    ]),
+    "lines": pa.schema([("document", _I32), ("line_no", _I64), ("mission", _CODES), ("billing", _I8), ("amount", _I64)]),
+    **{name: pa.schema([(col.name, _DIRECTORY_TYPES.get(col.type, _TEXT)) for col in TABLES[name].columns])
+       for name in DIRECTORY_TABLES},
 }
+#: The files of a version besides meta.json, each listed in its manifest.
+FILES = tuple(f"{name}.arrow" for name in _SCHEMAS)
+_META_MAX = 1 << 20  # bytes of meta.json read, at most
 
 
-def open_version(path: Path) -> Snapshot:
-    """Map one version folder (shared within the process: opened once per build of it)."""
-    key = f"{path}:{os.stat(path / 'meta.json').st_ino}"  # FileNotFoundError when replaced: callers retry
-    snap = _OPEN.get(key)
+def _damaged(path: Path, what: str) -> StoreDamaged:
+    return StoreDamaged(f"figure store {path}: {what}")
+
+
+def _read_meta(path: Path) -> dict:
+    """meta.json of a version, read bounded and checked: its seal, format, stamp and manifest."""
+    where = path / "meta.json"
+    fd = os.open(where, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)  # FileNotFoundError: callers retry
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _damaged(path, f"meta.json is {_file_kind(info.st_mode)}, not a file")
+        data = os.read(fd, _META_MAX + 1)
+    except OSError as exc:
+        raise _damaged(path, f"meta.json cannot be read ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+    if len(data) > _META_MAX:
+        raise _damaged(path, f"meta.json is too big to be a manifest ({info.st_size:,} bytes)")
+    try:
+        meta = json.loads(data.decode("utf-8"))
+    except ValueError:
+        raise _damaged(path, "meta.json is not the manifest written with the files (not JSON)") from None
+    if not isinstance(meta, dict):
+        raise _damaged(path, "meta.json is not the manifest written with the files")
+    if meta.get("format") != FORMAT:
+        raise _damaged(path, f"written in format {str(meta.get('format'))[:20]!r}; this version of prospects reads format {FORMAT}")
+    if meta.get("sha256") != _digest(meta):
+        raise _damaged(path, "meta.json does not match its own checksum (changed after it was written)")
+    if meta.get("stamp") != path.name.removeprefix("v-"):
+        raise _damaged(path, f"meta.json has the version stamp {str(meta.get('stamp'))[:60]!r}, not the folder's "
+                             "(a folder of another database or version, copied or renamed)")
+    files, counts = meta.get("files"), meta.get("counts")
+    if (not isinstance(files, dict) or sorted(files) != sorted(FILES) or not isinstance(counts, dict)
+            or not all(isinstance(counts.get(name), int) for name in _SCHEMAS)):
+        raise _damaged(path, f"meta.json does not list the files of format {FORMAT}")
+    return meta
+
+
+def _checksum(path: Path) -> str:
+    """The sha256 of a file's bytes (read through, never mapped)."""
+    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _verify_files(path: Path, meta: Mapping, stats: Mapping[str, os.stat_result], *, full: bool) -> list[str]:
+    """Each file against the manifest: its size always; its bytes (sha256) when its identity changed, or ``full``.
+
+    A file written in place, truncated, replaced or copied has another inode, mtime or
+    ctime than when it was written (the ctime cannot be set back): only then, or for
+    ``store --check``, is it read whole. Returns the files read whole because their
+    identity changed (their bytes found intact).
+    """
+    changed = []
+    for name in FILES:
+        entry, info = meta["files"][name], stats[name]
+        if not stat.S_ISREG(info.st_mode):
+            raise _damaged(path, f"{name} is {_file_kind(info.st_mode)}, not a file")
+        if not isinstance(entry, dict) or info.st_size != entry.get("bytes"):
+            raise _damaged(path, f"{name} has {info.st_size:,} bytes, not the {entry.get('bytes', 0):,} written "
+                                 "(changed after it was written)")
+        same = _identity(info) == entry.get("written")
+        if full or not same:
+            try:
+                summed = _checksum(path / name)
+            except FileNotFoundError:
+                raise
+            except OSError as exc:
+                raise _damaged(path, f"{name} cannot be read ({exc.strerror})") from None
+            if summed != entry.get("sha256"):
+                raise _damaged(path, f"{name} does not match its checksum (changed after it was written)")
+            if not same:
+                changed.append(name)
+    return changed
+
+
+def _map_table(path: Path, name: str, rows: int, *, full: bool) -> pa.Table:
+    """One file mapped, and Arrow's own validation of it (see :func:`open_version` for how far)."""
+    try:
+        table = pa.ipc.open_file(pa.memory_map(str(path / f"{name}.arrow"), "r")).read_all()
+        if not table.schema.equals(_SCHEMAS[name]):
+            expected = {f.name: f.type for f in _SCHEMAS[name]}
+            found = {f.name: f.type for f in table.schema}
+            odd = [n for n in expected if found.get(n) != expected[n]] + [n for n in found if n not in expected]
+            raise _damaged(path, f"{name}.arrow: columns {', '.join(odd[:5])} are not those of format {FORMAT}")
+        if table.num_rows != rows:
+            raise _damaged(path, f"{name}.arrow holds {table.num_rows:,} rows, not the {rows:,} written")
+        table.validate(full=full or name in DIRECTORY_TABLES)
+        if not full:  # dictionary indices within their dictionary (a few ms): never a read out of bounds
+            for field in table.schema:
+                if pa.types.is_dictionary(field.type):
+                    table.column(field.name).validate(full=True)
+    except FileNotFoundError:
+        raise
+    except (OSError, pa.ArrowException) as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise _damaged(path, f"{name}.arrow is not valid ({reason})") from None
+    return table
+
+
+def open_version(path: Path, *, full: bool = False) -> Snapshot:
+    """Map one version folder, checked; shared within the process (opened once per build of it).
+
+    At every opening (cheap: about a millisecond whatever the size, see
+    docs/performance.md): meta.json bounded and sealed, its stamp that of the folder, its
+    format this one; each file's size, and its identity (inode, mtime, ctime) as written —
+    else its bytes against its sha256; each file's columns and types, its row count, and
+    Arrow's validation of lengths and buffers (full for the small directory tables, and of
+    the dictionary indices). With ``full`` (``prospects store --check``): every file's
+    sha256 and Arrow's full validation (offsets, UTF-8) of every column.
+    A file missing raises ``FileNotFoundError`` (replaced meanwhile: callers retry);
+    anything else wrong :class:`StoreDamaged`.
+    """
+    meta_info = os.stat(path / "meta.json")
+    stats = {name: os.stat(path / name, follow_symlinks=False) for name in FILES}
+    key = (str(path), *_identity(meta_info), *(v for i in stats.values() for v in (*_identity(i), i.st_size)))
+    snap = None if full else _OPEN.get(key)
     if snap is not None:
         return snap
-    try:
-        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError) as exc:
-        raise StoreError(f"figure store {path}: unreadable meta.json ({exc}); run `prospects store --rebuild`") from None
-    if meta.get("format") != FORMAT:
-        raise StoreError(f"figure store {path}: format {meta.get('format')} (this version reads {FORMAT}); run `prospects store --rebuild`")
-    try:
-        tables = {name: _mapped(path / f"{name}.arrow") for name in ("deals", "documents", "lines", *DIRECTORY_TABLES)}
-    except FileNotFoundError:
-        raise
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise StoreError(f"figure store {path}: a file cannot be read ({exc}); run `prospects store --rebuild`") from None
-    for name, columns in _COLUMNS.items():
-        missing = sorted(set(columns) - set(tables[name].schema.names))
-        if missing:
-            raise StoreError(f"figure store {path}: {name}.arrow lacks {', '.join(missing)}; run `prospects store --rebuild`")
+    meta = _read_meta(path)
+    changed = _verify_files(path, meta, stats, full=full)
+    tables = {name: _map_table(path, name, meta["counts"][name], full=full) for name in _SCHEMAS}
+    if changed:
+        log.warning("figure store %s: %s changed on disk since written (copied, touched or its mode changed) but "
+                    "the bytes match their checksums: each opening reads them whole until `prospects store "
+                    "--rebuild` writes them anew", path, ", ".join(changed))
     directory = build_directory({name: _frame(tables[name]) for name in DIRECTORY_TABLES})
     cols = {}
     for table in ("deals", "documents", "lines"):
@@ -671,25 +854,26 @@ def open_version(path: Path) -> Snapshot:
     return snap
 
 
-def open_current(folder: Path) -> Snapshot | None:
-    """The current version of a folder (None when there is none)."""
+def open_current(folder: Path, stamp: str | None = None) -> Snapshot | None:
+    """The current version of a folder (None when there is none, or when it is not ``stamp``)."""
     for _attempt in range(5):
-        stamp = current_stamp(folder)
-        if stamp is None:
+        current = current_stamp(folder)
+        if current is None or (stamp is not None and current != stamp):
             return None
         try:
-            return open_version(folder / f"v-{stamp}")
+            return open_version(folder / f"v-{current}")
         except FileNotFoundError:  # replaced between reading CURRENT and opening: read it again
             time.sleep(0.05)
     return None
 
 
 def open_snapshot(settings: Settings, engine: sa.Engine, progress: Progress | None = None) -> Snapshot:
-    """The store of the database's current version: opened, or rebuilt first when stale.
+    """The store of the database's current version: opened, or rebuilt first when stale or damaged.
 
     The database's version stamp decides: a store of another version is never read. When
-    it is stale or missing, it is rebuilt from one consistent read of the database (or,
-    if another process is already rebuilding it, this one waits for it).
+    it is stale, missing or damaged (see :func:`open_version`), it is rebuilt from one
+    consistent read of the database (or, if another process is already rebuilding it, this
+    one waits for it).
     """
     from . import db
 
@@ -698,33 +882,78 @@ def open_snapshot(settings: Settings, engine: sa.Engine, progress: Progress | No
     current, garbage = read_pointer(folder)
     if garbage:
         log.warning("figure store %s: %s; building it again", folder, garbage)
-    snap = open_current(folder) if current == stamp else None
-    if snap is not None:
-        return snap
+    if current == stamp:
+        try:
+            snap = open_current(folder, stamp)
+        except StoreDamaged as exc:
+            log.warning("%s; building it again from the database", exc)
+        else:
+            if snap is not None:
+                return snap
     return rebuild(settings, engine, progress=progress, only_if_stale=True)
 
 
 def rebuild(settings: Settings, engine: sa.Engine, *, progress: Progress | None = None, only_if_stale: bool = False) -> Snapshot:
-    """Build the store from the database (one consistent read) and make it current."""
+    """Build the store from the database (one consistent read) and make it current.
+
+    ``only_if_stale``: unless, once this process holds the build lock, the current version
+    is the database's and opens whole (another process built it meanwhile).
+    """
     from . import db
 
     folder = store_folder(settings)
     with _locked(folder, progress):
         if only_if_stale:  # someone may have built it while we waited for the lock
             stamp = checked_stamp(db.read_version(engine))
-            if current_stamp(folder) == stamp and (snap := open_current(folder)) is not None:
-                return snap
+            with contextlib.suppress(StoreDamaged):
+                if (snap := open_current(folder, stamp)) is not None:
+                    return snap
         if progress:
             progress("figure store: reading the database")
         stamp, frames, info = db.read_consistent(engine)
         checked_stamp(stamp)
-        write_version(folder, frames, stamp, info, progress, replace=not only_if_stale)
+        write_version(folder, frames, stamp, info, progress, replace=True)
         _set_current(folder, stamp)
         _remove_old(folder, stamp)
-    snap = open_current(folder)
+    snap = open_current(folder, stamp)
     if snap is None:  # pragma: no cover - we just wrote it
         raise StoreError(f"figure store {folder}: the version just built cannot be opened")
     return snap
+
+
+def inspect(settings: Settings, engine: sa.Engine) -> tuple[Snapshot | None, str | None]:
+    """The current version checked in full (``prospects store --check``): ``(snapshot, None)`` or ``(None, what is wrong)``.
+
+    Beyond what every opening checks: every file's sha256, Arrow's full validation of
+    every column, and the row counts against the database (prospect deals, their
+    documents and lines, the directory tables), read in one snapshot with its stamp.
+    """
+    from . import db
+
+    folder = store_folder(settings)
+    stamp = checked_stamp(db.read_version(engine))
+    current, garbage = read_pointer(folder)
+    if garbage:
+        return None, f"unusable ({garbage})"
+    if current is None:
+        return None, "missing"
+    if current != stamp:
+        return None, f"stale (database version {stamp}, store {current})"
+    try:
+        snap = open_version(folder / f"v-{stamp}", full=True)
+    except FileNotFoundError as exc:
+        return None, f"missing ({exc.filename} not found)"
+    except StoreDamaged as exc:
+        return None, f"damaged ({exc})"
+    counted, counts = db.store_counts(engine)
+    if counted != stamp:
+        return None, f"stale (a load committed version {counted} during the check)"
+    held = snap.meta["counts"]
+    differ = [f"{name} {counts[name]:,} in the database, {held.get(name, 0):,} in the store"
+              for name in counts if counts[name] != held.get(name)]
+    if differ:
+        return None, f"out of step with the database under the same version stamp (row counts: {'; '.join(differ)})"
+    return snap, None
 
 
 def describe(snap: Snapshot) -> str:

@@ -173,11 +173,12 @@ def test_crash_while_writing_leaves_the_previous_store(tmp_path):
         real = store._write_table
         calls = []
         def slow(path, table):
-            real(path, table)
+            entry = real(path, table)
             calls.append(path)
             if len(calls) == 3:
                 print("writing", flush=True)
                 time.sleep(60)
+            return entry
         store._write_table = slow
         store.publish(Path({str(folder)!r}), extract_b(), "newversion")
     """)
@@ -195,7 +196,7 @@ def test_crash_while_writing_leaves_the_previous_store(tmp_path):
     assert director_figures(settings)["signed_budget"]["total"] == 3 * 1_850_000 + 3 * 600_000
 
 
-def test_store_command_checks_builds_and_repairs(tmp_path, capsys):
+def test_store_command_checks_builds_and_repairs(tmp_path, capsys, caplog):
     url = f"sqlite:///{tmp_path / 'p.db'}"
     engine = db.make_engine(url)
     db.replace_all(engine, sample_firm())  # written without its store (an older version did this)
@@ -211,13 +212,17 @@ def test_store_command_checks_builds_and_repairs(tmp_path, capsys):
     (folder / f"v-{version}" / "documents.arrow").write_bytes(b"not arrow at all")
     store._OPEN.clear()
     assert main(["--db", url, "store", "--check"]) == 1
-    assert "unreadable" in capsys.readouterr().err
-    # a reader stops with one line saying what to do
-    code = main(["--db", url, "--today", TODAY, "indicators", "--user", "dir"])
     err = capsys.readouterr().err
-    assert code == 2 and len(err.strip().splitlines()) == 1 and "prospects store --rebuild" in err
+    assert "damaged" in err and "documents.arrow has 16 bytes" in err
     assert main(["--db", url, "store"]) == 0  # repairs it
-    assert "unreadable" in capsys.readouterr().err
+    assert "damaged" in capsys.readouterr().err
+    (folder / f"v-{version}" / "documents.arrow").write_bytes(b"not arrow at all")
+    store._OPEN.clear()
+    # a reader builds it again from the database, with a word (on stderr when nothing else handles the logs)
+    with caplog.at_level("WARNING", logger="prospects.store"):
+        code = main(["--db", url, "--today", TODAY, "indicators", "--user", "dir", "--unit", "F", "--json"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["indicators"]["signed_offers"] == 4
+    assert any("documents.arrow" in r.getMessage() for r in caplog.records)
     assert main(["--db", url, "store", "--rebuild"]) == 0  # and rebuilds on demand
     capsys.readouterr()
     assert main(["--db", url, "--today", TODAY, "indicators", "--user", "dir", "--unit", "F", "--json"]) == 0
@@ -461,3 +466,327 @@ def test_a_garbage_current_pointer_is_never_followed_and_always_repaired(kind, t
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert store.current_stamp(folder) == db.read_version(db.make_engine(url))
     assert main(["--db", url, "store", "--check"]) == 0
+
+
+# ---------------------------------------------------------------------------
+# a damaged store: never a wrong figure, never a crash
+
+
+def arrow_value_offset(path: Path, column: str, row: int) -> int:
+    """Byte offset, in an Arrow file of the store, of one value of a fixed-width column."""
+    import pyarrow as pa
+
+    data = pa.py_buffer(path.read_bytes())
+    col = pa.ipc.open_file(pa.BufferReader(data)).read_all().column(column).chunk(0)
+    values = col.buffers()[1]
+    return values.address - data.address + (col.offset + row) * col.type.bit_width // 8
+
+
+def write_in_place(path: Path, offset: int, data: bytes) -> None:
+    """What an editor or a careless script does: the same file (inode), some bytes changed."""
+    mode = path.stat().st_mode
+    os.chmod(path, 0o644)
+    with open(path, "r+b") as handle:
+        handle.seek(offset)
+        handle.write(data)
+    os.chmod(path, mode)
+
+
+def cli_run(args: list[str], capsys) -> tuple[int, str, str]:
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_files_are_written_read_only_with_their_checksums_kept_beside_them(tmp_path):
+    import hashlib
+
+    url, folder = loaded(tmp_path)
+    version = folder / f"v-{store.current_stamp(folder)}"
+    meta = json.loads((version / "meta.json").read_text())
+    arrow = sorted(p.name for p in version.glob("*.arrow"))
+    assert sorted(meta["files"]) == arrow and len(arrow) == 9
+    for name in arrow:
+        path = version / name
+        assert meta["files"][name]["bytes"] == path.stat().st_size
+        assert meta["files"][name]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert path.stat().st_mode & 0o222 == 0, f"{name} is writable"
+    assert (version / "meta.json").stat().st_mode & 0o222 == 0
+    assert meta["stamp"] == store.current_stamp(folder)
+
+
+def test_bytes_changed_in_place_are_found_and_never_shown(tmp_path, capsys, caplog):
+    url, folder = loaded(tmp_path)
+    indicators = ["--db", url, "--today", TODAY, "indicators", "--user", "dir", "--unit", "F", "--json"]
+    code, out, _ = cli_run(indicators, capsys)
+    expected = json.loads(out)["indicators"]
+    # "Honoraires potentiels" + 1 M€: a document in progress, its recurring fees changed in the file
+    snap = store.open_current(folder)
+    status, recurring = snap.col("documents", "status"), snap.col("documents", "recurring")
+    row = int(np.flatnonzero((status == store.DOC_STATUS["in_progress"]) & (recurring > 0))[0])
+    path = snap.path / "documents.arrow"
+    offset = arrow_value_offset(path, "recurring", row)
+    changed = int(recurring[row]) + 100_000_000
+    del snap, status, recurring
+    store._OPEN.clear()
+    write_in_place(path, offset, changed.to_bytes(8, "little", signed=True))
+    # monitoring finds it
+    code, out, err = cli_run(["--db", url, "store", "--check"], capsys)
+    assert code == 1 and "up to date" not in out
+    assert len(err.strip().splitlines()) == 1 and "documents.arrow" in err and "checksum" in err
+    # a reader never shows it: the version is built again from the database, with a word
+    with caplog.at_level("WARNING", logger="prospects.store"):
+        code, out, err = cli_run(indicators, capsys)
+    assert code == 0 and json.loads(out)["indicators"] == expected
+    assert any("documents.arrow" in r.getMessage() and "checksum" in r.getMessage() for r in caplog.records)
+    assert cli_run(["--db", url, "store", "--check"], capsys)[0] == 0
+
+
+def test_a_version_folder_from_another_database_is_never_read(tmp_path, capsys):
+    import shutil
+
+    url, folder = loaded(tmp_path)
+    settings = settings_for(url, tmp_path)
+    expected = director_figures(settings)
+    other_url = f"sqlite:///{tmp_path / 'other.db'}"
+    store.replace_content(db.make_engine(other_url), extract_b(), settings=settings_for(other_url, tmp_path))
+    other = tmp_path / "other.db.store"
+    other_version = other / f"v-{store.current_stamp(other)}"
+    mine = folder / f"v-{store.current_stamp(folder)}"
+    shutil.rmtree(mine)
+    shutil.copytree(other_version, mine)  # copied under the current stamp
+    store._OPEN.clear()
+    code, _, err = cli_run(["--db", url, "store", "--check"], capsys)
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "stamp" in err and str(mine) in err
+    assert director_figures(settings) == expected
+    assert cli_run(["--db", url, "store", "--check"], capsys)[0] == 0
+
+
+def test_store_check_compares_the_row_counts_with_the_database(tmp_path, capsys):
+    url, folder = loaded(tmp_path)
+    engine = db.make_engine(url)
+    code, out, _ = cli_run(["--db", url, "store", "--check"], capsys)
+    assert code == 0 and "checksums" in out and "row counts" in out
+    with engine.begin() as conn:  # written behind the loads' back: the stamp does not change
+        conn.exec_driver_sql("DELETE FROM document_lines WHERE rowid = (SELECT max(rowid) FROM document_lines)")
+    code, _, err = cli_run(["--db", url, "store", "--check"], capsys)
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "lines" in err and "15 in the database" in err and "16 in the store" in err
+    code, out, err = cli_run(["--db", url, "store"], capsys)  # repairs it
+    assert code == 0 and "16 lines" not in out and "15 lines" in out
+    assert cli_run(["--db", url, "store", "--check"], capsys)[0] == 0
+
+
+def forge(version: Path, name: str, table) -> None:
+    """Replace one file and write a manifest that agrees with it: what the reader's own checks must catch."""
+    import hashlib
+
+    import pyarrow as pa
+
+    path = version / name
+    path.unlink()
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    meta_path = version / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["files"][name] = store._entry(path.stat(), hashlib.sha256(path.read_bytes()).hexdigest())
+    meta_path.unlink()
+    meta_path.write_text(json.dumps(store._sealed(meta)))
+
+
+@pytest.mark.parametrize("forgery", ["a column of another type", "a dictionary index out of bounds", "rows missing",
+                                     "a column missing"])
+def test_a_reader_validates_the_structure_of_what_it_maps(forgery, tmp_path, caplog):
+    import pyarrow as pa
+
+    url, folder = loaded(tmp_path)
+    settings = settings_for(url, tmp_path)
+    expected = director_figures(settings)
+    version = folder / f"v-{store.current_stamp(folder)}"
+    snap = store.open_current(folder)
+    if forgery == "a column of another type":
+        name, table = "deals.arrow", snap.deals.set_column(snap.deals.schema.get_field_index("unit"), "unit",
+                                                           pa.array(snap.col("deals", "unit").astype(np.int64)))
+    elif forgery == "a dictionary index out of bounds":
+        mission = snap.lines.column("mission").chunk(0)
+        indices = np.asarray(mission.indices).copy()
+        indices[0] = 1_000_000
+        bad = pa.DictionaryArray.from_arrays(pa.array(indices), mission.dictionary, safe=False)
+        name, table = "lines.arrow", snap.lines.set_column(snap.lines.schema.get_field_index("mission"), "mission", bad)
+    elif forgery == "rows missing":
+        name, table = "documents.arrow", snap.documents.slice(0, snap.n_documents - 1)
+    else:
+        name, table = "deals.arrow", snap.deals.drop_columns(["prospect_name"])
+    del snap
+    store._OPEN.clear()
+    forge(version, name, table)
+    with pytest.raises(store.StoreDamaged, match=name.replace(".", r"\.")):
+        store.open_version(version)
+    with caplog.at_level("WARNING", logger="prospects.store"):
+        assert director_figures(settings) == expected  # built again
+    assert any(name in r.getMessage() for r in caplog.records)
+
+
+def test_opening_a_version_reads_no_file_whole_unless_it_changed(tmp_path, monkeypatch):
+    url, folder = loaded(tmp_path)
+    settings = settings_for(url, tmp_path)
+    summed = []
+    real = store._checksum
+    monkeypatch.setattr(store, "_checksum", lambda path: summed.append(path.name) or real(path))
+    store._OPEN.clear()
+    expected = director_figures(settings)
+    assert summed == []  # the files' identity (inode, size, times) is as written: no checksum read at open
+    version = folder / f"v-{store.current_stamp(folder)}"
+    os.utime(version / "groups.arrow")  # touched, not changed: its bytes are summed, then trusted
+    store._OPEN.clear()
+    assert director_figures(settings) == expected
+    assert summed == ["groups.arrow"]
+
+
+FUZZ_WORKER = textwrap.dedent("""
+    import contextlib, gc, io, json, sys
+    from prospects.cli import main
+    for line in sys.stdin:
+        out, err = io.StringIO(), io.StringIO()
+        results = []
+        for args in json.loads(line):
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = main(args)
+            results.append({"code": code, "out": out.getvalue(), "err": err.getvalue()})
+            out.seek(0); out.truncate(); err.seek(0); err.truncate()
+            gc.collect()
+        print(json.dumps(results), flush=True)
+""")
+
+
+class FuzzWorker:
+    """One process that runs commands on demand: a signal or a hang ends it, and counts as a failure."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", FUZZ_WORKER], cwd=ROOT, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def run(self, commands: list[list[str]], timeout: float = 60) -> list[dict] | str:
+        import selectors
+
+        self.proc.stdin.write(json.dumps(commands) + "\n")
+        self.proc.stdin.flush()
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
+            if not sel.select(timeout):
+                self.proc.kill()
+                self.proc.wait()
+                return f"no answer after {timeout} s"
+        line = self.proc.stdout.readline()
+        if not line:
+            code = self.proc.wait()
+            err = self.proc.stderr.read()
+            return f"died ({'signal ' + signal.Signals(-code).name if code < 0 else f'exit {code}'}): {err[-2000:]}"
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+
+
+def damage(path: Path, how: str, rng) -> None:
+    """Change a file of the store in place (same inode), as a tool writing into it would."""
+    data = bytearray(path.read_bytes())
+    n = len(data)
+    if how == "flip":
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(n)] ^= 1 << rng.randrange(8)
+    elif how == "truncate":
+        del data[rng.randrange(n):]
+    elif how == "overwrite":
+        at = rng.randrange(n)
+        size = min(rng.randint(1, 256), n - at)
+        data[at:at + size] = rng.randbytes(size)
+    elif how == "zeros":
+        at = rng.randrange(n)
+        size = min(rng.randint(8, 4096), n - at)
+        data[at:at + size] = bytes(size)
+    elif how == "append":
+        data += rng.randbytes(rng.randint(1, 512))
+    mode = path.stat().st_mode
+    os.chmod(path, 0o644)
+    with open(path, "r+b") as handle:
+        handle.write(data)
+        handle.truncate(len(data))
+    os.chmod(path, mode)
+
+
+STORE_FILES = ["deals.arrow", "documents.arrow", "lines.arrow", "org_units.arrow", "entities.arrow",
+               "collaborators.arrow", "groups.arrow", "group_units.arrow", "group_members.arrow", "meta.json"]
+DAMAGES = ["flip", "truncate", "overwrite", "zeros", "append"]
+
+
+@pytest.fixture
+def memory_path(tmp_path):
+    """A temporary folder in memory when the machine has one (syncing files there costs nothing)."""
+    import shutil
+    import tempfile
+
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path
+        return
+    folder = Path(tempfile.mkdtemp(prefix="prospects-test-", dir=shm))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_damaged_store_gives_the_right_figures_or_one_line_never_a_crash(memory_path):
+    """Every file, every kind of damage (two seeds for the big files and the manifest), each met by a figure or a
+    drill-down command in a process of its own: a signal, a hang or a traceback is a failure."""
+    import random
+
+    url, folder = loaded(memory_path)
+    stamp = db.read_version(db.make_engine(url))
+    frames = sample_firm()
+    common = ["--db", url, "--today", TODAY]
+    commands = {
+        "figures": [*common, "indicators", "--user", "dir", "--unit", "F", "--json"],
+        "drill-down": [*common, "drilldown", "--user", "dir", "--unit", "F", "--indicator", "signed_budget",
+                       "--by", "document", "--format", "json"],
+        "a manager's drill-down": [*common, "drilldown", "--user", "man1", "--indicator", "offers_in_progress",
+                                   "--format", "json"],
+    }
+    worker = FuzzWorker()
+    try:
+        expected = worker.run(list(commands.values()))
+        assert isinstance(expected, list) and all(r["code"] == 0 for r in expected), expected
+        assert json.loads(expected[1]["out"])["rows"] and json.loads(expected[2]["out"])["rows"]
+        failures, outcomes = [], {"rebuilt": 0, "one line": 0}
+        big = ("deals.arrow", "documents.arrow", "lines.arrow", "meta.json")
+        cases = [(name, how, seed) for name in STORE_FILES for how in DAMAGES for seed in range(2 if name in big else 1)]
+        for i, (name, how, seed) in enumerate(cases):
+            rng = random.Random(f"{name}-{how}-{seed}")
+            order = [list(commands)[i % 3]]  # each command meets the damage in turn
+            # a fresh version (new files, as a load writes them), then the damage
+            store.write_version(folder, frames, stamp, replace=True)
+            store._set_current(folder, stamp)
+            damage(folder / f"v-{stamp}" / name, how, rng)
+            results = worker.run([commands[c] for c in order])
+            if isinstance(results, str):
+                failures.append(f"{name} {how} seed {seed}: {results}")
+                worker = FuzzWorker()
+                continue
+            for command, result in zip(order, results, strict=True):
+                right = result["out"] == expected[list(commands).index(command)]["out"]
+                lines = [line for line in result["err"].splitlines() if line.strip()]
+                if result["code"] == 0 and right and "Traceback" not in result["err"]:
+                    outcomes["rebuilt"] += 1
+                elif result["code"] == 2 and len(lines) == 1 and lines[0].startswith("prospects: ") and str(folder) in lines[0]:
+                    outcomes["one line"] += 1
+                else:
+                    failures.append(f"{name} {how} seed {seed}, {command}: exit {result['code']}, "
+                                    f"{'right' if right else 'WRONG'} output, stderr {result['err'][-600:]!r}")
+        assert failures == [], f"{len(failures)} of {len(cases)} runs:\n" + "\n".join(failures)
+        assert outcomes["rebuilt"] + outcomes["one line"] == len(cases) == 70
+    finally:
+        worker.close()
+    assert store.open_current(folder).stamp == stamp  # the store of the database's version is whole again
