@@ -542,10 +542,10 @@ def current_stamp(folder: Path) -> str | None:
     return read_pointer(folder)[0]
 
 
-def _remove_old(folder: Path, keep: str) -> None:
-    """Other versions and leftovers of crashed builds (open mappings stay valid)."""
+def _remove_old(folder: Path, keep: str | None) -> None:
+    """Versions other than ``v-<keep>`` and leftovers of crashed builds (open mappings stay valid)."""
     for entry in folder.iterdir():
-        if entry.name == f"v-{keep}" or not entry.is_dir():
+        if entry.name == f"v-{keep}" or not entry.is_dir() or entry.is_symlink():
             continue
         if entry.name.startswith("v-"):
             shutil.rmtree(entry, ignore_errors=True)
@@ -556,6 +556,30 @@ def _remove_old(folder: Path, keep: str) -> None:
     for entry in folder.glob("CURRENT.tmp-*"):
         with contextlib.suppress(OSError):
             entry.unlink()
+
+
+def _drop_stale(folder: Path, keep: str | None) -> None:
+    """Before a build, under the lock: CURRENT unless it names ``keep``, every other version, dead builds' leftovers.
+
+    So that a disk with room for one version takes the new one. A stale version is never
+    read (its stamp is not the database's); a reader that finds no CURRENT waits for the
+    lock, then opens what this build publishes; a process that maps a dropped version
+    keeps its mapping.
+    """
+    if keep is None or current_stamp(folder) != keep:
+        pointer = folder / "CURRENT"
+        if pointer.is_dir() and not pointer.is_symlink():
+            shutil.rmtree(pointer)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                pointer.unlink()
+    _remove_old(folder, keep)
+
+
+def _write_error(folder: Path, exc: OSError) -> StoreError:
+    """A failure to write the store, naming its folder (and what to do when the disk is full)."""
+    advice = "; free some space on its disk, then run `prospects store`" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+    return StoreError(f"cannot write the figure store in {folder}: {exc.strerror or exc}{advice}")
 
 
 def _alive(pid: int) -> bool:
@@ -599,11 +623,13 @@ def publish(folder: Path, frames: Mapping[str, pd.DataFrame], stamp: str, info: 
 
 def _publish_locked(folder: Path, frames: Mapping[str, pd.DataFrame], stamp: str, info: Mapping[str, str] | None,
                     progress: Progress | None) -> Path:
-    if current_stamp(folder) != stamp or not (folder / f"v-{stamp}" / "meta.json").is_file():
-        path = write_version(folder, frames, stamp, info, progress)
-        _set_current(folder, stamp)
-    else:
-        path = folder / f"v-{stamp}"
+    with contextlib.suppress(StoreDamaged, FileNotFoundError):
+        if (snap := open_current(folder, stamp)) is not None:  # published already (the same frames, the same stamp)
+            _remove_old(folder, stamp)
+            return snap.path
+    _drop_stale(folder, None)
+    path = write_version(folder, frames, stamp, info, progress, replace=True)
+    _set_current(folder, stamp)
     _remove_old(folder, stamp)
     return path
 
@@ -912,9 +938,16 @@ def rebuild(settings: Settings, engine: sa.Engine, *, progress: Progress | None 
             progress("figure store: reading the database")
         stamp, frames, info = db.read_consistent(engine)
         checked_stamp(stamp)
-        write_version(folder, frames, stamp, info, progress, replace=True)
-        _set_current(folder, stamp)
-        _remove_old(folder, stamp)
+        keep = None  # a whole version of this stamp stays until the new one replaces it; anything else goes first
+        with contextlib.suppress(StoreDamaged, FileNotFoundError):
+            keep = stamp if open_current(folder, stamp) is not None else None
+        try:
+            _drop_stale(folder, keep)
+            write_version(folder, frames, stamp, info, progress, replace=True)
+            _set_current(folder, stamp)
+            _remove_old(folder, stamp)
+        except OSError as exc:
+            raise _write_error(folder, exc) from None
     snap = open_current(folder, stamp)
     if snap is None:  # pragma: no cover - we just wrote it
         raise StoreError(f"figure store {folder}: the version just built cannot be opened")
@@ -999,9 +1032,13 @@ def replace_content(
     """
     from . import db
 
+    folder: Path | None = None
+
     def note(exc: Exception) -> str:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return f"the figure store could not be written ({reason}); it will be built when the firm is next read"
+        text = str(exc)
+        if isinstance(exc, OSError):
+            text = f"the figure store in {folder} could not be written ({exc.strerror or exc})"
+        return f"{text}; it will be built when the firm is next read"
 
     info = {"loaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **(info or {})}
     with contextlib.ExitStack() as held:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -140,7 +141,8 @@ def test_an_open_firm_never_reads_a_store_of_another_version_than_the_database(t
     real = store._publish_locked
     monkeypatch.setattr(store, "_publish_locked", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left on device")))
     stamp, note = store.replace_content(engine, extract_b(), settings=settings)
-    assert note == "the figure store could not be written (No space left on device); it will be built when the firm is next read"
+    assert note == (f"the figure store in {store.store_folder(settings)} could not be written (No space left on device); "
+                    "it will be built when the firm is next read")
     assert store.current_stamp(store.store_folder(settings)) != stamp  # the old store is still CURRENT
     monkeypatch.setattr(store, "_publish_locked", real)
     # the open firm's next figures are the new extract's (its store built from the database), never the old store's
@@ -158,16 +160,22 @@ def test_an_open_firm_never_reads_a_store_of_another_version_than_the_database(t
     firm.engine.dispose()
 
 
-def test_crash_while_writing_leaves_the_previous_store(tmp_path):
+@pytest.mark.parametrize("writer", ["store --rebuild", "a load's publication"])
+def test_crash_while_writing_leaves_no_torn_version(writer, tmp_path):
     url = f"sqlite:///{tmp_path / 'p.db'}"
     settings = settings_for(url, tmp_path)
     engine = db.make_engine(url)
     first, _ = store.replace_content(engine, sample_firm(), settings=settings)
     folder = store.store_folder(settings)
-    # a process writing a new version is killed midway (after its first files)
+    # a process writing a version is killed midway (after its first files)
+    if writer == "store --rebuild":  # the same version again: the whole one stays until the new one replaces it
+        write, stamp = f"store.rebuild(load_settings(db={url!r}), db.make_engine({url!r}))", first
+    else:  # a version that a load has committed: the stale one is dropped first (room for the new one)
+        write, stamp = f"store.publish(Path({str(folder)!r}), extract_b(), 'newversion')", "newversion"
     script = textwrap.dedent(f"""
         import os, sys, time
-        from prospects import store
+        from prospects import db, store
+        from prospects.config import load_settings
         from tests.test_store import extract_b
         from pathlib import Path
         real = store._write_table
@@ -180,16 +188,20 @@ def test_crash_while_writing_leaves_the_previous_store(tmp_path):
                 time.sleep(60)
             return entry
         store._write_table = slow
-        store.publish(Path({str(folder)!r}), extract_b(), "newversion")
+        {write}
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PROSPECTS_STORE": str(tmp_path / "store")})
     assert proc.stdout.readline().strip() == "writing"
-    assert any(p.name.startswith("tmp-newversion") for p in folder.iterdir())
+    assert any(p.name.startswith(f"tmp-{stamp}") for p in folder.iterdir())
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert store.current_stamp(folder) == first  # the previous store, whole
-    assert not (folder / "v-newversion").exists()
-    assert director_figures(settings)["signed_offers"] == 4
+    if writer == "store --rebuild":
+        assert store.current_stamp(folder) == first and store.open_current(folder).stamp == first  # whole
+    else:
+        assert store.current_stamp(folder) is None and not (folder / f"v-{first}").exists()
+        assert not (folder / "v-newversion").exists()  # never a torn version under its name
+    assert director_figures(settings)["signed_offers"] == 4  # the database's figures (rebuilt if need be)
     # the next publication cleans the leftovers of the dead build
     store.replace_content(engine, extract_b(), settings=settings)
     assert not any(p.name.startswith("tmp-") for p in folder.iterdir())
@@ -790,3 +802,122 @@ def test_a_damaged_store_gives_the_right_figures_or_one_line_never_a_crash(memor
     finally:
         worker.close()
     assert store.open_current(folder).stamp == stamp  # the store of the database's version is whole again
+
+
+# ---------------------------------------------------------------------------
+# a full disk: stale versions go first, every error names the folder
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+class Quota:
+    """The store's files written against a quota on the folder: what a small disk does (ENOSPC)."""
+
+    def __init__(self, folder: Path, limit: int | None = None) -> None:
+        self.folder, self.limit = folder, limit
+
+    def create(self, real):
+        quota = self
+
+        class Handle:
+            def __init__(self, path: Path) -> None:
+                self.raw = real(path)
+
+            def write(self, data) -> int:
+                if quota.limit is not None and folder_bytes(quota.folder) + len(data) > quota.limit:
+                    import errno
+
+                    raise OSError(errno.ENOSPC, "No space left on device")
+                return self.raw.write(data)
+
+            def __getattr__(self, name):
+                return getattr(self.raw, name)
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc) -> None:
+                self.raw.close()
+
+        return Handle
+
+
+def full_disk_scenario(url: str, folder: Path, settings, set_limit, measure, capsys) -> None:
+    """Load A; then B with room for half a version more; then C, bigger than the room left once B is gone.
+
+    ``set_limit(n)``: the folder may hold ``n`` bytes in all (None: no limit); ``measure(path)``: bytes used under path.
+    """
+    from prospects import demo
+
+    engine = db.make_engine(url)
+    first, note = store.replace_content(engine, sample_firm(), settings=settings)
+    assert note is None
+    one = measure(folder / f"v-{first}")
+    # room for half a version more: the stale version goes before the new one is written
+    set_limit(measure(folder) + one // 2)
+    second, note = store.replace_content(engine, extract_b(), settings=settings)
+    assert note is None, note
+    assert store.current_stamp(folder) == second and [p.name for p in folder.iterdir() if p.is_dir()] == [f"v-{second}"]
+    assert director_figures(settings)["signed_budget"]["total"] == 3 * 1_850_000 + 3 * 600_000
+    # a bigger extract (a small demo firm: its store is over ten times Cabinet Exemple's) does not fit:
+    # the load says so, naming the folder, and leaves no stale version behind
+    set_limit(measure(folder) + one // 2)
+    bigger = demo.generate("small", 7, today=dt.date.fromisoformat(TODAY))
+    third, note = store.replace_content(engine, bigger, settings=settings, allow_shrink=True)
+    assert note is not None and str(folder) in note and "No space left on device" in note
+    assert [p.name for p in folder.iterdir() if p.is_dir()] == [] and store.current_stamp(folder) is None
+    # every reader says so in one line naming the folder, never a bare "No space left on device"
+    code = main(["--db", url, "--today", TODAY, "indicators", "--user", "dir", "--unit", "F", "--json"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert str(folder) in err and "No space left on device" in err
+    assert main(["--db", url, "store", "--rebuild"]) == 2
+    err = capsys.readouterr().err
+    assert str(folder) in err.splitlines()[-1] and "No space left on device" in err.splitlines()[-1]
+    assert [p.name for p in folder.iterdir() if p.is_dir()] == []  # nothing half-written left behind
+    # room again: the next reader builds it, as promised
+    set_limit(None)
+    firm = open_firm(settings=settings)
+    assert firm.snapshot().stamp == third == store.current_stamp(folder)
+    assert firm.snapshot().n_documents == len(store.build_tables(bigger)[1]["documents"])
+    firm.engine.dispose()
+
+
+def test_a_full_disk_drops_stale_versions_first_and_every_error_names_the_folder(tmp_path, monkeypatch, capsys):
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    folder = tmp_path / "p.db.store"
+    quota = Quota(folder)
+    monkeypatch.setattr(store, "_create", quota.create(store._create))
+    full_disk_scenario(url, folder, settings_for(url, tmp_path), lambda limit: setattr(quota, "limit", limit),
+                       folder_bytes, capsys)
+
+
+def test_a_full_tmpfs_drops_stale_versions_first_and_every_error_names_the_folder(tmp_path, capsys):
+    """The same on a real small file system: a tmpfs mounted on the store folder (when this process may mount)."""
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    folder = tmp_path / "p.db.store"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.decode().strip()}); the simulated full disk covers it")
+    ballast = folder / ".ballast"  # what else fills the disk
+
+    def measure(path: Path) -> int:
+        return sum(p.lstat().st_blocks * 512 for p in [path, *path.rglob("*")] if p != ballast)
+
+    def set_limit(limit: int | None) -> None:
+        ballast.unlink(missing_ok=True)
+        if limit is not None:
+            disk = os.statvfs(folder)
+            fd = os.open(ballast, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                os.posix_fallocate(fd, 0, disk.f_blocks * disk.f_frsize - limit)
+            finally:
+                os.close(fd)
+
+    try:
+        full_disk_scenario(url, folder, settings_for(url, tmp_path), set_limit, measure, capsys)
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
