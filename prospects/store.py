@@ -594,24 +594,108 @@ def _alive(pid: int) -> bool:
     return True
 
 
+#: Holders of a folder's lock that this process already waited for in vain: asked again, it says so at once.
+_GAVE_UP: dict[str, str] = {}
+_WAIT = 120.0  # seconds, when no settings say (store_wait_seconds)
+
+
 @contextlib.contextmanager
-def _locked(folder: Path, progress: Progress | None = None) -> Iterator[None]:
-    """Hold the folder's build lock (waiting, with a word, if another process holds it)."""
+def _locked(folder: Path, progress: Progress | None = None, *, wait: float = _WAIT,
+            what: str = "a build of the figure store") -> Iterator[None]:
+    """Hold the folder's build lock: waiting for another holder at most ``wait`` seconds, with a word, then one line.
+
+    The holder writes its process id and ``what`` in the lock file, so that a process
+    waiting for it can say who it waits for (and whether it is stopped).
+    """
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle = open(folder / ".lock", "a+")  # noqa: SIM115 - held for the block
     except OSError as exc:
-        raise StoreError(f"cannot write the figure store in {folder}: {exc.strerror}") from None
+        raise StoreError(f"cannot open the lock of the figure store, {folder / '.lock'}: {exc.strerror}") from None
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if progress:
-                progress("figure store: waiting for the build another process started")
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        _acquire(handle, folder, progress, wait)
+        with contextlib.suppress(OSError):  # a full disk: the lock holds all the same, unnamed
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()} {time.time():.6f} {what}\n")
+            handle.flush()
         yield
     finally:
         handle.close()  # releases the lock
+
+
+def _acquire(handle, folder: Path, progress: Progress | None, wait: float) -> None:
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return
+    except BlockingIOError:
+        pass
+    holder = _lock_holder(folder)
+    if holder is not None and _GAVE_UP.get(str(folder)) == holder:
+        wait = 0.0  # waited for this very holder already: no second wait
+    start = time.monotonic()
+    said = False
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _GAVE_UP.pop(str(folder), None)
+            return
+        except BlockingIOError:
+            pass
+        waited = time.monotonic() - start
+        if waited >= wait:
+            holder = _lock_holder(folder)
+            if holder is not None:
+                _GAVE_UP[str(folder)] = holder
+            raise StoreError(f"figure store {folder}: gave up after {wait:.0f} s waiting for {_who(holder)}, which holds "
+                             f"its lock{_stopped(holder)}; store_wait_seconds sets how long to wait")
+        if not said and waited >= min(1.0, wait / 2):
+            said = True
+            message = f"figure store {folder}: waiting for {_who(holder)} to finish (at most {wait:.0f} s)"
+            if progress:
+                progress(message)
+            else:
+                log.warning("%s", message)
+        time.sleep(min(0.1, max(0.0, wait - waited)))
+
+
+def _lock_holder(folder: Path) -> str | None:
+    """What the holder of the folder's lock wrote in it ("pid time what"), read bounded; None when unknown."""
+    try:
+        fd = os.open(folder / ".lock", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        text = os.read(fd, 512).decode("ascii", errors="replace").strip()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    parts = text.split(" ", 2)
+    if len(parts) != 3 or not parts[0].isdigit() or not text.isprintable():
+        return None
+    return text
+
+
+def _who(holder: str | None) -> str:
+    if holder is None:
+        return "another process"
+    pid, _, what = holder.split(" ", 2)
+    return f"process {pid} ({what[:80]})"
+
+
+def _stopped(holder: str | None) -> str:
+    """", which is stopped (…)" when the holder's process is stopped (Ctrl-Z, SIGSTOP): what to do about it."""
+    if holder is None:
+        return ""
+    pid = holder.split(" ", 1)[0]
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
+    if state in ("T", "t"):
+        return f" and is stopped (Ctrl-Z or SIGSTOP: `kill -CONT {pid}` resumes it)"
+    return ""
 
 
 def publish(folder: Path, frames: Mapping[str, pd.DataFrame], stamp: str, info: Mapping[str, str] | None = None,
@@ -928,7 +1012,7 @@ def rebuild(settings: Settings, engine: sa.Engine, *, progress: Progress | None 
     from . import db
 
     folder = store_folder(settings)
-    with _locked(folder, progress):
+    with _locked(folder, progress, wait=settings.store_wait_seconds, what="a rebuild of the figure store"):
         if only_if_stale:  # someone may have built it while we waited for the lock
             stamp = checked_stamp(db.read_version(engine))
             with contextlib.suppress(StoreDamaged):
@@ -1044,8 +1128,9 @@ def replace_content(
     with contextlib.ExitStack() as held:
         failure: Exception | None = None
         try:
-            folder = store_folder(settings if settings is not None else settings_for(engine))
-            held.enter_context(_locked(folder, progress))
+            settings = settings if settings is not None else settings_for(engine)
+            folder = store_folder(settings)
+            held.enter_context(_locked(folder, progress, wait=settings.store_wait_seconds, what="a load"))
         except (StoreError, OSError) as exc:
             failure = exc
         stamp = db.replace_all(engine, frames, info, on_table=on_table, allow_shrink=allow_shrink)

@@ -921,3 +921,122 @@ def test_a_full_tmpfs_drops_stale_versions_first_and_every_error_names_the_folde
         full_disk_scenario(url, folder, settings_for(url, tmp_path), set_limit, measure, capsys)
     finally:
         subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+# ---------------------------------------------------------------------------
+# a load stopped while it holds the store's lock: bounded waits, one line
+
+STOPPED_LOAD = textwrap.dedent("""
+    import os, signal, sys
+    from prospects import db, store
+    from prospects.config import load_settings
+    from tests.test_store import extract_b
+    url, when = sys.argv[1], sys.argv[2]
+    real = db.replace_all
+    def paused(*args, **kwargs):
+        if when == "before its commit":
+            print("stopping", flush=True)
+            os.kill(os.getpid(), signal.SIGSTOP)
+        stamp = real(*args, **kwargs)
+        if when == "after its commit":
+            print("stopping", flush=True)
+            os.kill(os.getpid(), signal.SIGSTOP)
+        return stamp
+    db.replace_all = paused
+    stamp, note = store.replace_content(db.make_engine(url), extract_b(), settings=load_settings(db=url))
+    print("published" if note is None else note, flush=True)
+""")
+
+
+def in_thread(call, timeout: float):
+    """``call()`` in a daemon thread: its result, or ``TimeoutError`` (the thread left waiting) after ``timeout``."""
+    import threading
+
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as exc:  # handed to the test
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise TimeoutError(f"still waiting after {timeout} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+@pytest.mark.parametrize("when", ["after its commit", "before its commit"])
+def test_a_stopped_load_never_blocks_readers_without_end(when, tmp_path):
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    env = {"PROSPECTS_STORE": str(tmp_path / "store"), "PROSPECTS_STORE_WAIT": "3"}
+    settings = load_settings(db=url, today=TODAY, environ=env)
+    assert settings.store_wait_seconds == 3
+    store.replace_content(db.make_engine(url), sample_firm(), settings=settings)
+    fig_a = director_figures(settings)
+    firm = open_firm(settings=settings)  # a dashboard kernel, open before the load
+    me = firm.as_viewer("dir")
+    indicators = ["--db", url, "--today", TODAY, "indicators", "--user", "dir", "--unit", "F", "--json"]
+    loader = subprocess.Popen([sys.executable, "-c", STOPPED_LOAD, url, when], cwd=ROOT, stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, **env})
+    try:
+        assert loader.stdout.readline().strip() == "stopping"
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{loader.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        if when == "before its commit":
+            # the database still holds A: A is current for every reader, served at once without waiting
+            start = time.monotonic()
+            assert json.loads(json.dumps(dict(in_thread(lambda: me.figures(unit="F").indicators, 20)))) == fig_a
+            reader = run_cli(indicators, timeout=60, env=env)
+            assert reader.returncode == 0 and time.monotonic() - start < 20
+        else:
+            # the database holds B, whose store is not written: never A's figures as B's; a bounded wait, one line
+            start = time.monotonic()
+            with pytest.raises(store.StoreError) as refused:
+                in_thread(lambda: me.figures(unit="F"), 30)
+            waited = time.monotonic() - start
+            assert 3 <= waited < 20
+            message = str(refused.value)
+            assert str(store.store_folder(settings)) in message and str(loader.pid) in message and "stopped" in message
+            start = time.monotonic()  # asked again: it already waited for that process, it says so at once
+            with pytest.raises(store.StoreError):
+                in_thread(lambda: me.figures(unit="F"), 30)
+            assert time.monotonic() - start < 2
+            start = time.monotonic()
+            reader = run_cli(indicators, timeout=60, env=env)
+            assert reader.returncode == 2 and time.monotonic() - start < 30
+            lines = reader.stderr.strip().splitlines()
+            assert "Traceback" not in reader.stderr and len(lines) <= 2, reader.stderr  # a word while waiting, then one line
+            assert lines[-1].startswith("prospects: ") and str(loader.pid) in lines[-1] and "stopped" in lines[-1]
+        # resumed: the load publishes B, and every reader follows
+        os.kill(loader.pid, signal.SIGCONT)
+        assert loader.stdout.readline().strip() == "published"
+        assert loader.wait(timeout=60) == 0
+        after = in_thread(lambda: me.figures(unit="F").indicators, 30)
+        assert after["signed_budget"]["total"] == 3 * 1_850_000 + 3 * 600_000
+        reader = run_cli(indicators, timeout=60, env=env)
+        assert reader.returncode == 0
+    finally:
+        if loader.poll() is None:
+            os.kill(loader.pid, signal.SIGKILL)
+            loader.wait()
+        firm.engine.dispose()
+
+
+def test_the_wait_for_another_process_is_a_setting(tmp_path):
+    from prospects.config import ConfigError
+
+    assert load_settings(db="sqlite:///x.db", environ={}).store_wait_seconds == 120
+    assert load_settings(db="sqlite:///x.db", environ={"PROSPECTS_STORE_WAIT": "7.5"}).store_wait_seconds == 7.5
+    config = tmp_path / "prospects.toml"
+    config.write_text("store_wait_seconds = 30\n")
+    assert load_settings(db="sqlite:///x.db", config=config, environ={}).store_wait_seconds == 30
+    for bad in ("soon", "-1", "1e9"):
+        with pytest.raises(ConfigError, match="store_wait_seconds"):
+            load_settings(db="sqlite:///x.db", environ={"PROSPECTS_STORE_WAIT": bad})
