@@ -93,6 +93,7 @@ def test_postgresql_store_lives_in_the_configured_folder(pg_url, tmp_path):
     assert folder.parent == tmp_path / "store" and store.current_stamp(folder) == stamp
     firm = open_firm(settings=settings)
     assert firm.as_viewer("dir").figures(unit="F").indicators["signed_offers"] == 4
+    assert store.inspect(settings, engine)[1] is None  # checksums, and row counts read from PostgreSQL, agree
     # the same figures as SQLite
     lite = f"sqlite:///{tmp_path / 'lite.db'}"
     store.replace_content(db.make_engine(lite), sample_firm(), settings=settings_for(lite, tmp_path))
