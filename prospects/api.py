@@ -71,7 +71,8 @@ class Firm:
         store of another version is never read: when the process writing it does not
         finish within ``store_wait_seconds`` (a load stopped by Ctrl-Z, a hung disk), this
         raises :class:`~prospects.store.StoreError` in one line naming that process, and
-        asked again while the same process holds the store, says so without waiting.
+        asked again while the same process holds the store, says so without waiting. A
+        version whose files changed on disk since it was opened is opened (checked) again.
         """
         try:
             stamp = db.read_version(self.engine)
@@ -84,10 +85,10 @@ class Firm:
                             reason, self._snapshot.stamp)
             return self._snapshot
         self._unreachable = False
-        if stamp == self._snapshot.stamp:
+        if stamp == self._snapshot.stamp and self._snapshot.unchanged():
             return self._snapshot
         with self._lock:
-            if stamp != self._snapshot.stamp:
+            if stamp != self._snapshot.stamp or not self._snapshot.unchanged():
                 self._snapshot = store.open_snapshot(self.settings, self.engine)
             return self._snapshot
 

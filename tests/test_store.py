@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -553,6 +554,76 @@ def test_bytes_changed_in_place_are_found_and_never_shown(tmp_path, capsys, capl
     assert code == 0 and json.loads(out)["indicators"] == expected
     assert any("documents.arrow" in r.getMessage() and "checksum" in r.getMessage() for r in caplog.records)
     assert cli_run(["--db", url, "store", "--check"], capsys)[0] == 0
+
+
+def test_an_open_firm_never_shows_bytes_changed_under_it(tmp_path, caplog):
+    """A dashboard kernel maps the files: a change written into them shows through its mapping, unless it looks."""
+    url, folder = loaded(tmp_path)
+    firm = open_firm(settings=settings_for(url, tmp_path))
+    me = firm.as_viewer("dir")
+    expected = json.loads(json.dumps(dict(me.figures(unit="F").indicators)))
+    snap = firm.snapshot()
+    status, recurring = snap.col("documents", "status"), snap.col("documents", "recurring")
+    row = int(np.flatnonzero((status == store.DOC_STATUS["in_progress"]) & (recurring > 0))[0])
+    path = snap.path / "documents.arrow"
+    changed = int(recurring[row]) + 100_000_000
+    write_in_place(path, arrow_value_offset(path, "recurring", row), changed.to_bytes(8, "little", signed=True))
+    assert int(recurring[row]) == changed  # the mapping shows the new bytes
+    del snap, status, recurring
+    with caplog.at_level("WARNING", logger="prospects.store"):
+        assert json.loads(json.dumps(dict(me.figures(unit="F").indicators))) == expected
+    assert any("documents.arrow" in r.getMessage() and "checksum" in r.getMessage() for r in caplog.records)
+    assert firm.snapshot().path == path.parent and store.inspect(firm.settings, firm.engine)[1] is None
+    firm.engine.dispose()
+
+
+MAPPED_READER = textwrap.dedent("""
+    import hashlib, sys
+    import numpy as np
+    from prospects import store
+    from prospects.api import open_firm
+    snap = open_firm(sys.argv[1], today="2026-11-29").snapshot()  # kept: its files stay mapped
+
+    def everything() -> str:  # every page of every file read: numbers and text
+        digest = hashlib.sha256()
+        for key in sorted(snap.cols):
+            digest.update(np.ascontiguousarray(snap.cols[key]).tobytes())
+        for table in (snap.deals, snap.documents, snap.lines):
+            for name in table.schema.names:
+                if not store.pa.types.is_integer(table.schema.field(name).type):
+                    digest.update(repr(store.take_text(table, name, np.arange(table.num_rows)).tolist()).encode())
+        return digest.hexdigest()
+
+    print(everything(), flush=True)
+    for line in sys.stdin:
+        print(everything(), flush=True)
+""")
+
+
+def test_a_process_keeps_reading_what_it_mapped_whatever_is_written_after(tmp_path):
+    """prospects never writes into a file once written: rebuilds, loads and repairs are new folders (no SIGBUS)."""
+    url, folder = loaded(tmp_path)
+    settings = settings_for(url, tmp_path)
+    reader = subprocess.Popen([sys.executable, "-c", MAPPED_READER, url], cwd=ROOT, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, env={**os.environ, "PROSPECTS_STORE": str(tmp_path / "store")})
+    try:
+        first = reader.stdout.readline().strip()
+        assert len(first) == 64
+        writes = [
+            lambda: store.rebuild(settings, db.make_engine(url)),  # the same version, rebuilt
+            lambda: store.replace_content(db.make_engine(url), extract_b(), settings=settings),  # a new extract
+            lambda: shutil.rmtree(folder),  # the folder deleted by an administrator
+            lambda: director_figures(settings),  # built again by a reader
+        ]
+        for write in writes:
+            write()
+            reader.stdin.write("again\n")
+            reader.stdin.flush()
+            assert reader.stdout.readline().strip() == first  # the same bytes, read whole
+    finally:
+        reader.stdin.close()
+        code = reader.wait(timeout=60)
+    assert code == 0, f"the reader ended with {code}"
 
 
 def test_a_version_folder_from_another_database_is_never_read(tmp_path, capsys):
