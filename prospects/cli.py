@@ -67,10 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sources", metavar="SOURCE", nargs="*", help="files to read instead of the mapping's: NAME=PATH, or a PATH replacing the file of the same name (default: the files named in the mapping)")
     p.set_defaults(handler=_cmd_import)
 
-    p = sub.add_parser("store", parents=[common], help="check the figure store of the database, build it when stale (load, import and demo write it)")
+    p = sub.add_parser("store", parents=[common], help="check the figure store of the database in full (every file's checksum, row counts against the database), build it when missing, stale or damaged (load, import and demo write it)")
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--rebuild", action="store_true", help="rebuild it from the database even if it is up to date")
-    mode.add_argument("--check", action="store_true", help="only check: exit 1 if it is missing or stale, build nothing")
+    mode.add_argument("--rebuild", action="store_true", help="rebuild it from the database whatever state it is in (without checking it first)")
+    mode.add_argument("--check", action="store_true", help="only check: exit 1 and one line if it is missing, stale or damaged, build nothing")
     p.set_defaults(handler=_cmd_store)
 
     p = sub.add_parser("serve", parents=[common], help="serve the Voilà dashboard (hardened; 127.0.0.1 by default)")

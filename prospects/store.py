@@ -32,7 +32,14 @@ still maps it keeps reading it whole). Every opening checks what it maps
 its bytes against its sha256 when the identity changed —, columns, types, row counts
 and Arrow's validation); anything wrong is built again from the database.
 ``prospects store --check`` (:func:`inspect`) also sums every file and compares the
-row counts with the database.
+row counts with the database. A process that keeps a version open checks before each
+use that its files are still those it opened (:meth:`Snapshot.unchanged`).
+
+A process that needs the version another process is writing (it holds ``.lock``, where
+it wrote its pid and what it does) waits for it at most ``store_wait_seconds``, then
+stops with one line naming that process; it never reads another version meanwhile. A
+build first drops the stale versions (a disk with room for one version takes the new
+one), and every failure to write names the folder.
 
 What the files hold (prospect deals only: client deals never count):
 
