@@ -901,11 +901,12 @@ def _verify_files(path: Path, meta: Mapping, stats: Mapping[str, os.stat_result]
     changed = []
     for name in FILES:
         entry, info = meta["files"][name], stats[name]
+        entry = entry if isinstance(entry, dict) else {}
         if not stat.S_ISREG(info.st_mode):
             raise _damaged(path, f"{name} is {_file_kind(info.st_mode)}, not a file")
-        if not isinstance(entry, dict) or info.st_size != entry.get("bytes"):
-            raise _damaged(path, f"{name} has {info.st_size:,} bytes, not the {entry.get('bytes', 0):,} written "
-                                 "(changed after it was written)")
+        if info.st_size != (written := entry.get("bytes")):
+            shown = f"{written:,}" if isinstance(written, int) else "?"
+            raise _damaged(path, f"{name} has {info.st_size:,} bytes, not the {shown} written (changed after it was written)")
         same = _identity(info) == entry.get("written")
         if full or not same:
             try:
