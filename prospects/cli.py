@@ -68,10 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sources", metavar="SOURCE", nargs="*", help="files to read instead of the mapping's: NAME=PATH, or a PATH replacing the file of the same name (default: the files named in the mapping)")
     p.set_defaults(handler=_cmd_import)
 
-    p = sub.add_parser("store", parents=[common], help="check the figure store of the database, build it when stale (load, import and demo write it)")
+    p = sub.add_parser("store", parents=[common], help="check the figure store of the database in full (every file's checksum, row counts against the database), build it when missing, stale or damaged (load, import and demo write it)")
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--rebuild", action="store_true", help="rebuild it from the database even if it is up to date")
-    mode.add_argument("--check", action="store_true", help="only check: exit 1 if it is missing or stale, build nothing")
+    mode.add_argument("--rebuild", action="store_true", help="rebuild it from the database whatever state it is in (without checking it first)")
+    mode.add_argument("--check", action="store_true", help="only check: exit 1 and one line if it is missing, stale or damaged, build nothing")
     p.set_defaults(handler=_cmd_store)
 
     p = sub.add_parser("serve", parents=[common], help="serve the Voilà dashboard (hardened; 127.0.0.1 by default)")
@@ -186,29 +186,19 @@ def _cmd_store(args: argparse.Namespace, settings: Settings) -> int:
 
     engine = db.make_engine(settings.db_url)
     folder = store.store_folder(settings)
-    stamp = db.read_version(engine)
-    current = store.current_stamp(folder)
-    snap, problem = None, None
-    if current is None:
-        problem = "missing"
-    elif current != stamp:
-        problem = f"stale (database version {stamp}, store {current})"
-    else:
-        try:
-            snap = store.open_current(folder)
-        except store.StoreError as exc:
-            problem = f"unreadable ({exc})"
-        if snap is None and problem is None:
-            problem = "missing"
+    snap, problem = (None, None) if args.rebuild else store.inspect(settings, engine)
+    verified = f"checksums of the {len(store.FILES)} files verified, row counts match the database"
     if args.check:
         if snap is not None:
             print(store.describe(snap))
+            print(verified)
             print("up to date with the database")
             return EXIT_OK
         print(f"prospects: the figure store in {folder} is {problem}: run `prospects store`", file=sys.stderr)
         return EXIT_PARTIAL
     if snap is not None and not args.rebuild:
         print(store.describe(snap))
+        print(verified)
         print("up to date with the database")
         return EXIT_OK
     if problem:

@@ -396,28 +396,66 @@ def _version_of(info: Mapping[str, str]) -> str:
     return "loaded-" + "".join(ch for ch in info.get("loaded_at", "never") if ch.isalnum())
 
 
-def read_consistent(engine: Engine) -> tuple[str, dict[str, pd.DataFrame], dict[str, str]]:
-    """Every table, the extract info and its version stamp, from one snapshot of the database.
+@contextlib.contextmanager
+def _one_snapshot(engine: Engine) -> Iterator[sa.Connection]:
+    """A connection whose reads all see one snapshot of the database.
 
     SQLite: one read transaction (WAL mode: writers do not disturb it); PostgreSQL:
     ``REPEATABLE READ``. A load committing meanwhile is either wholly in or wholly out.
     """
-    require_schema(engine)
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         elif conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN")
         try:
-            info = {k: v for k, v in conn.execute(sa.select(extract_info.c.key, extract_info.c.value))}
-            frames = {}
-            for name in TABLE_ORDER:
-                t = SQL_TABLES[name]
-                stmt = _select_text(name).order_by(*[t.c[k] for k in TABLES[name].key])
-                frames[name] = _typed(_frame(conn, stmt, TABLES[name].column_names), name)
+            yield conn
         finally:
             conn.rollback()
+
+
+def read_consistent(engine: Engine) -> tuple[str, dict[str, pd.DataFrame], dict[str, str]]:
+    """Every table, the extract info and its version stamp, from one snapshot of the database."""
+    require_schema(engine)
+    with _one_snapshot(engine) as conn:
+        info = {k: v for k, v in conn.execute(sa.select(extract_info.c.key, extract_info.c.value))}
+        frames = {}
+        for name in TABLE_ORDER:
+            t = SQL_TABLES[name]
+            stmt = _select_text(name).order_by(*[t.c[k] for k in TABLES[name].key])
+            frames[name] = _typed(_frame(conn, stmt, TABLES[name].column_names), name)
     return _version_of(info), frames, info
+
+
+def store_counts(engine: Engine) -> tuple[str, dict[str, int]]:
+    """The version stamp and the rows a figure store of it holds, from one snapshot of the database.
+
+    ``deals``: prospect deals; ``documents`` and ``lines``: theirs; every other table
+    (the directory) whole. What ``prospects store --check`` compares with the store.
+    """
+    require_schema(engine)
+    deals, documents, lines = SQL_TABLES["deals"], SQL_TABLES["documents"], SQL_TABLES["document_lines"]
+    prospect = deals.c.kind == "prospect"
+    of_deals = deals.join(documents, documents.c.deal_id == deals.c.id)
+    lines_counted: sa.Executable = sa.select(sa.func.count()).select_from(
+        of_deals.join(lines, lines.c.document_id == documents.c.id)).where(prospect)
+    if engine.dialect.name == "sqlite":
+        # from the deals through the indexes on deal_id and document_id (CROSS JOIN keeps that order in SQLite),
+        # not one lookup of a document by its text id per line: 3 times faster on a million documents
+        lines_counted = sa.text("SELECT count(*) FROM deals CROSS JOIN documents CROSS JOIN document_lines "
+                                "WHERE documents.deal_id = deals.id AND document_lines.document_id = documents.id "
+                                "AND deals.kind = 'prospect'")
+    counted = {
+        "deals": sa.select(sa.func.count()).select_from(deals).where(prospect),
+        "documents": sa.select(sa.func.count()).select_from(of_deals).where(prospect),
+        "lines": lines_counted,
+        **{name: sa.select(sa.func.count()).select_from(SQL_TABLES[name])
+           for name in TABLE_ORDER if name not in ("deals", "documents", "document_lines")},
+    }
+    with _one_snapshot(engine) as conn:
+        info = {k: v for k, v in conn.execute(sa.select(extract_info.c.key, extract_info.c.value))}
+        counts = {name: int(conn.execute(stmt).scalar_one()) for name, stmt in counted.items()}
+    return _version_of(info), counts
 
 
 # ---------------------------------------------------------------------------
