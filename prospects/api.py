@@ -38,6 +38,7 @@ from . import db, drilldown, figures, store
 from .config import Settings, load_settings, parse_date
 from .dataset import Dataset, day_number, for_viewer
 from .fiscal import Period, period_for
+from .i18n import shown
 from .scoping import (
     AccessDenied,
     Directory,
@@ -45,6 +46,7 @@ from .scoping import (
     Viewer,
     check_filters,
     filter_options,
+    outside_perimeter,
     resolve_viewer,
     scope_mask,
     visible_mask,
@@ -257,8 +259,8 @@ class View:
             directory = snap.directory
             viewer = resolve_viewer(directory, self._login, self._firm.settings.function_caps)
             if self._within is not None:
-                if self._within not in directory.units.index:
-                    raise AccessDenied(f"Accès refusé : l'unité « {self._within} » est hors de votre périmètre")
+                if self._within not in directory.units.index:  # the same sentence as a unit outside the perimeter
+                    raise outside_perimeter(viewer, directory, f"l'unité « {shown(self._within)} »")
                 check_filters(viewer, directory, Filters(unit=self._within))
             self._state = _ViewState(snap, viewer, for_viewer(snap, viewer, within=self._within))
             return self._state

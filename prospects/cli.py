@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-shrink", action="store_true", help="import even if more than half of a table's rows would go (refused otherwise)")
     p.add_argument("--export-date", metavar="YYYY-MM-DD", help="the date of the export, for the mapping's { export_date = true } (default: the mapping's [defaults] export_date; 'today')")
     p.add_argument("sources", metavar="SOURCE", nargs="*", help="files to read instead of the mapping's: NAME=PATH, or a PATH replacing the file of the same name (default: the files named in the mapping)")
+    p.add_argument("--from-folder", metavar="DIR", type=Path, help="the nightly import: the newest complete export (a file, or a folder of files) dropped in DIR, then moved to DIR/imported/; nothing new: exit 0, one line")
+    p.add_argument("--keep", metavar="N", type=int, help="with --from-folder: exports kept in DIR/imported/ (and skipped/, failed/) (default: 7)")
+    p.add_argument("--settle", metavar="SECONDS", type=float, help="with --from-folder: an export is complete once unchanged this long (default: 120)")
+    p.add_argument("--done-marker", action="store_true", help="with --from-folder: an export is complete only once NAME.done stands beside it, whatever its age")
     p.set_defaults(handler=_cmd_import)
 
     p = sub.add_parser("store", parents=[common], help="check the figure store of the database in full (every file's checksum, row counts against the database), build it when missing, stale or damaged (load, import and demo write it)")
@@ -173,9 +177,24 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from . import importing
 
-    return importing.run_import_command(
-        settings, args.mapping, args.sources, check=args.check, rejects=args.rejects, allow_shrink=args.allow_shrink,
-        export_date=args.export_date,
+    if args.from_folder is None:
+        given = [flag for flag, on in (("--keep", args.keep is not None), ("--settle", args.settle is not None), ("--done-marker", args.done_marker)) if on]
+        if given:
+            print(f"prospects: {', '.join(given)}: only with --from-folder DIR", file=sys.stderr)
+            return EXIT_UNUSABLE
+        return importing.run_import_command(
+            settings, args.mapping, args.sources, check=args.check, rejects=args.rejects, allow_shrink=args.allow_shrink,
+            export_date=args.export_date,
+        )
+    if args.sources:
+        print("prospects: give SOURCE files or --from-folder DIR, not both", file=sys.stderr)
+        return EXIT_UNUSABLE
+    from .importing import drop
+
+    return importing.run_from_folder(
+        settings, args.mapping, args.from_folder, check=args.check, rejects=args.rejects, allow_shrink=args.allow_shrink,
+        export_date=args.export_date, keep=drop.DEFAULT_KEEP if args.keep is None else args.keep,
+        settle=drop.DEFAULT_SETTLE if args.settle is None else args.settle, done_marker=args.done_marker,
     )
 
 

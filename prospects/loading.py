@@ -62,7 +62,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -719,29 +719,35 @@ def validate_tables(
     return Validated(MappingProxyType(frames), rejects, MappingProxyType(counts), tuple(notes))
 
 
+#: At most this many validators named per reason of an empty perimeter, then a count.
+NAMED_PER_REASON = 10
+
+
 def directory_warnings(
     frames: Mapping[str, pd.DataFrame], function_caps: Mapping[str, str | None] | None = None
 ) -> list[str]:
     """Rows that load but will not behave as the firm probably means (ACCESS.md), by name.
 
-    * an active validator whose home unit sits above their function's cap level has no
-      perimeter (the cap is a maximum breadth, never widened);
+    * an active validator whose perimeter is empty sees only their own deals: in no group,
+      in groups covering no unit, a function capped at none, a home unit above the cap
+      level, groups covering nothing under it (:func:`prospects.scoping.empty_perimeters`);
     * logins that differ only by surrounding spaces or case are distinct collaborators,
       though an identity provider hands over one spelling only.
     """
     from .config import DEFAULT_FUNCTION_CAPS
     from .i18n import shown
-    from .scoping import home_above_cap
+    from .scoping import NO_PERIMETER, build_directory, empty_perimeters
 
     caps = DEFAULT_FUNCTION_CAPS if function_caps is None else function_caps
     people = frames["collaborators"]
     out = []
-    for r in home_above_cap(frames["org_units"], people, caps).itertuples():
-        out.append(
-            f"collaborator {shown(r.id)} '{shown(r.login)}' ({shown(r.full_name)}): {r.function} capped at {r.cap} level "
-            f"but home unit {shown(r.unit_id)} is {_A_KIND[r.home_kind]}, above it: no perimeter, only their own deals; "
-            "fix their home unit or function"
-        )
+    empty = empty_perimeters(build_directory(frames), caps) if len(people) else pd.DataFrame(columns=["why"])
+    for why in NO_PERIMETER:
+        chosen = empty[empty["why"] == why]
+        for r in chosen.head(NAMED_PER_REASON).itertuples():
+            out.append(f"collaborator {shown(r.id)} '{shown(r.login)}' ({shown(r.full_name)}): " + _no_perimeter(r, shown))
+        if len(chosen) > NAMED_PER_REASON:
+            out.append(f"… and {len(chosen) - NAMED_PER_REASON} more validators with no perimeter for the same reason ({_NO_PERIMETER_SHORT[why]})")
     folded = people["login"].astype(str).str.strip().str.casefold()
     clash = folded.duplicated(keep=False).to_numpy()
     for _, group in people[clash].groupby(folded[clash], sort=True):
@@ -751,6 +757,28 @@ def directory_warnings(
             "they are distinct people to prospects, but a sign-in hands over one spelling only"
         )
     return out
+
+
+_NO_PERIMETER_SHORT = {
+    "cap_none": "a function capped at none", "no_group": "in no group", "groups_without_units": "groups covering no unit",
+    "home_above_cap": "home unit above the cap level", "outside_cap": "groups covering nothing under the cap",
+}
+
+
+def _no_perimeter(r: Any, shown: Callable[[object], str]) -> str:
+    """Why one validator has no perimeter, and what fixes it."""
+    only = "no perimeter, only their own deals; "
+    if r.why == "cap_none":
+        return f"validates offers but the function cap of {r.function} is none: {only}change their function or the setting function_caps"
+    if r.why == "no_group":
+        return f"validates offers but is in no group: {only}add them to a group covering the units they answer for (group_members, group_units)"
+    if r.why == "groups_without_units":
+        return f"validates offers but their groups ({shown(r.groups)}) cover no unit: {only}give the groups their units (group_units)"
+    if r.why == "home_above_cap":
+        return (f"{r.function} capped at {r.cap} level but home unit {shown(r.unit_id)} is {_A_KIND[r.home_kind]}, above it: "
+                f"{only}fix their home unit or function")
+    return (f"{r.function} capped at {r.cap} level ({shown(r.cap_unit)}) but their groups ({shown(r.groups)}) cover nothing in it: "
+            f"{only}fix their groups, home unit or function")
 
 
 def _sorted_rejects(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:

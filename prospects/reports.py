@@ -823,7 +823,7 @@ def plan(
     filter), ``PeriodError``, :class:`ChromiumMissing` or :class:`NothingToRender`.
     Writes nothing.
     """
-    from .scoping import AccessDenied, Filters, check_filters
+    from .scoping import AccessDenied, Filters, check_filters, outside_perimeter
 
     settings = firm.settings
     loc = locale or settings.locale
@@ -837,8 +837,8 @@ def plan(
     if units:
         chosen = list(dict.fromkeys(units))
         for uid in chosen:
-            if uid not in directory.units.index:
-                raise AccessDenied(f"Accès refusé : l'unité « {i18n.shown(uid)} » est hors de votre périmètre")
+            if uid not in directory.units.index:  # the same sentence as a unit outside the perimeter
+                raise outside_perimeter(view.viewer, directory, f"l'unité « {i18n.shown(uid)} »")
             check_filters(view.viewer, directory, Filters(unit=uid))
         by_kind = None
     else:

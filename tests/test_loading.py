@@ -179,7 +179,13 @@ def sorted_by_key(frames) -> dict[str, pd.DataFrame]:
 
 def test_sample_extract_is_valid_canonical_and_rewritten_byte_for_byte(tmp_path):
     validated = read_extract(SAMPLE)
-    assert validated.rejected == 0 and validated.notes == ()
+    # valid; the director and a manager validate offers in no group: named (issue 21)
+    assert validated.rejected == 0 and validated.notes == (
+        "collaborator C002 'mmartin' (Marie Martin): validates offers but is in no group: no perimeter, only their own deals; "
+        "add them to a group covering the units they answer for (group_members, group_units)",
+        "collaborator C009 'agirard' (Antoine Girard): validates offers but is in no group: no perimeter, only their own deals; "
+        "add them to a group covering the units they answer for (group_members, group_units)",
+    )
     assert {t: c.read for t, c in validated.counts.items()} == SAMPLE_COUNTS
     assert_balanced(validated.counts)
     for table, frame in validated.frames.items():
@@ -911,9 +917,13 @@ def test_load_warns_by_name_about_validators_above_their_cap_and_look_alike_logi
     code, out, err = run_cli(capsys, "--db", sqlite_url, "load", str(extract))
     assert code == 0, err
     notes = [line for line in out.splitlines() if line.startswith("note: ")]
+    no_group = "validates offers but is in no group: no perimeter, only their own deals; add them to a group covering the units they answer for (group_members, group_units)"
     assert notes == [
         "note: collaborator C100 'pregion' (Pia Région): manager capped at agency level but home unit R-IDF is a region, "
         "above it: no perimeter, only their own deals; fix their home unit or function",
+        f"note: collaborator C002 'mmartin' (Marie Martin): {no_group}",
+        f"note: collaborator C009 'agirard' (Antoine Girard): {no_group}",
+        f"note: collaborator C101 ' jdupont ' (Jean Dupont bis): {no_group}",
         "note: collaborators C001 'jdupont' and C101 ' jdupont ' and C102 'JDupont': logins differ only by surrounding "
         "spaces or case; they are distinct people to prospects, but a sign-in hands over one spelling only",
     ]
@@ -923,7 +933,8 @@ def test_load_warns_by_name_about_validators_above_their_cap_and_look_alike_logi
     config.write_text('[function_caps]\nmanager = "region"\n', "utf-8")
     code, out, err = run_cli(capsys, "--db", sqlite_url, "--config", str(config), "load", str(extract))
     assert code == 0, err
-    assert "pregion" not in out and "C102 'JDupont'" in out
+    assert "'pregion' (Pia Région): manager capped" not in out and "C102 'JDupont'" in out
+    assert f"C100 'pregion' (Pia Région): {no_group}" in out  # now her groups are what is missing
 
 
 def test_a_load_removing_more_than_half_of_a_table_is_refused_unless_allowed(capsys, db_url, extract, tmp_path):
@@ -1073,3 +1084,28 @@ def test_kill_9_while_loading_leaves_the_previous_state(db_url, tmp_path):
     with engine.connect() as conn:
         n = conn.execute(sa.text("SELECT count(*) FROM document_lines")).scalar_one()
     assert n == 200_000
+
+
+def test_every_validator_without_perimeter_is_named_with_why_and_the_fix():
+    """Issue 21: no group, groups covering no unit, a function cap — each said, by name, once per person;
+    past ten people for one reason, a count."""
+    from prospects.sample import frame, sample_firm
+
+    tables = sample_firm()
+    extra = [("C12", "stafval", "Sam Valideur", "staff", "T1", None, True, True),
+             ("C13", "partvide", "Vera Associée", "partner", "A1", "E1", True, True),
+             ("C14", "manlille", "Léo Manager", "manager", "A2", "E2", True, True)]
+    extra += [(f"N{i:02d}", f"nogroup{i:02d}", f"Nadia Sansgroupe {i}", "manager", "A1", "E1", True, True) for i in range(11)]
+    tables["collaborators"] = pd.concat([tables["collaborators"], frame("collaborators", extra)], ignore_index=True)
+    tables["groups"] = pd.concat([tables["groups"], frame("groups", [("G_VIDE", "Groupe vide")])], ignore_index=True)
+    tables["group_members"] = pd.concat([tables["group_members"], frame("group_members", [("G_VIDE", "C13"), ("G_R1", "C14"), ("G_FIRM", "C12")])],
+                                        ignore_index=True)
+    notes = loading.directory_warnings(tables)
+    only = "no perimeter, only their own deals; "
+    assert notes[0] == f"collaborator C12 'stafval' (Sam Valideur): validates offers but the function cap of staff is none: {only}change their function or the setting function_caps"
+    assert notes[1] == f"collaborator C4 'man1' (Marie Manager): validates offers but is in no group: {only}add them to a group covering the units they answer for (group_members, group_units)"
+    assert [n.split(":")[0] for n in notes[2:11]] == [f"collaborator N{i:02d} 'nogroup{i:02d}' (Nadia Sansgroupe {i})" for i in range(9)]
+    assert notes[11] == "… and 2 more validators with no perimeter for the same reason (in no group)"
+    assert notes[12] == f"collaborator C13 'partvide' (Vera Associée): validates offers but their groups (G_VIDE) cover no unit: {only}give the groups their units (group_units)"
+    assert notes[13] == f"collaborator C14 'manlille' (Léo Manager): manager capped at agency level (A2) but their groups (G_R1) cover nothing in it: {only}fix their groups, home unit or function"
+    assert len(notes) == 14

@@ -39,6 +39,7 @@ from .spec import (
     TableSpec,
     table_specs,
     target_of,
+    with_defaults,
 )
 from .valuespec import LOOKUP_KEYS, SpecReader, shown_value
 
@@ -55,7 +56,7 @@ _ROLE_COLUMNS = (*ROLE_ORDER, "collaborator_id")
 #: A mapping file is a few kilobytes; anything this big is not one.
 MAX_MAPPING_BYTES = 5_000_000
 #: Columns that are not filled from a source when not mapped.
-_OPTIONAL_REQUIRED = {("collaborators", "active"), ("document_lines", "line_no")}
+_OPTIONAL_REQUIRED = {("collaborators", "active"), ("document_lines", "line_no"), ("org_units", "kind")}
 
 
 class Parser(SpecReader):
@@ -281,16 +282,16 @@ class Parser(SpecReader):
         self.known(cols, _PEOPLE_COLUMNS, "people.columns")
         specs = {c: self.spec(v, f"people.columns.{c}", target_of("collaborators", c), None) for c, v in cols.items()}
         for c, s in specs.items():
-            if s.kind == "person":
+            if any(d.kind == "person" for d in with_defaults(s)):
                 raise self.fail(f"people.columns.{c}", "'person' cannot be used in [people]: these are the people made from names")
         return PeopleSpec(specs, roles, tuple(validators))
 
     # -- whole-mapping checks ------------------------------------------------------
     def check_whole(self, m: ImportMapping) -> None:
-        specs = [(t, c, s) for t, ts in m.tables.items() for c, s in table_specs(ts)]
+        specs = [(t, c, d) for t, ts in m.tables.items() for c, s in table_specs(ts) for d in with_defaults(s)]
         units = [s for *_, s in specs if s.kind == "unit"]
         if m.people is not None:
-            units += [s for s in m.people.columns.values() if s.kind == "unit"]
+            units += [d for s in m.people.columns.values() for d in with_defaults(s) if d.kind == "unit"]
         if units and m.org is None:
             raise self.fail(units[0].key, "builds org units from names: add an [org] section naming the firm")
         if m.org is not None and "org_units" in m.tables:
