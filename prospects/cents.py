@@ -59,6 +59,16 @@ def add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return _narrowed(np.array([int(x) + int(y) for x, y in zip(a, b, strict=True)], dtype=object))
 
 
+#: The largest integer float64 holds exactly, with every integer below it (2**53 cents:
+#: about 90 trillion euros).
+FLOAT_EXACT = 2**53
+
+
+def fits_float(*arrays: np.ndarray) -> bool:
+    """Whether every value (integers, cents) converts to float64 exactly."""
+    return all(np.asarray(a).dtype != object and _magnitude(np.asarray(a)) <= FLOAT_EXACT for a in arrays)
+
+
 def _magnitude(v: np.ndarray) -> int:
     return 0 if len(v) == 0 else max(abs(int(v.max())), abs(int(v.min())))
 
