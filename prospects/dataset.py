@@ -124,6 +124,23 @@ class Dataset:
         """A text column (``id``, ``doc_type``, ``template``, ``title``) of some documents."""
         return take_text(self.snapshot.documents, column, self.doc_rows(positions))
 
+    def doc_categories(self, column: str, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A repetitive text column (``doc_type``, ``template``) of some documents as codes.
+
+        ``(codes, values)``: ``values[codes]`` is each document's text; codes are ranks of
+        the sorted distinct texts among these documents (-1 for null). Computed in Arrow
+        (dictionary encoding), without a Python string per document.
+        """
+        arr = take_arrow(self.snapshot.documents, column, self.doc_rows(positions)).dictionary_encode()
+        values = np.asarray(arr.dictionary.to_pylist(), dtype=object)
+        indices = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        if len(values) == 0:
+            return indices, values
+        order = np.argsort(values.astype(str), kind="stable")
+        rank = np.empty(len(values), dtype=np.int64)
+        rank[order] = np.arange(len(values))
+        return np.where(indices >= 0, rank[np.maximum(indices, 0)], -1), values[order]
+
     def deal_id_rank(self, positions: np.ndarray) -> np.ndarray:
         """Sort keys equivalent to the deals' ids (ranks of the ids in sorted order)."""
         return self.snapshot.col("deals", "id_rank")[self.deal_rows(positions)]

@@ -142,13 +142,40 @@ def _sum_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class Figures:
-    """The indicator table, the figures beside it, the chart data, and N-1 at the same date."""
+    """The indicator table, the figures beside it, the chart data, and N-1 at the same date.
+
+    ``monthly`` is indexed by the month (a ``pandas.Period``, so that ``figs.monthly.plot()``
+    reads in months) and keeps the ``month`` label ``YYYY-MM`` the front ends show.
+    :meth:`to_frame` gives the indicators as one frame (N, N-1, Δ, Δ %); ``scope`` says what
+    they cover (set by :meth:`prospects.api.View.figures`); in Jupyter they show as a table.
+    """
 
     period: Period
     indicators: Mapping[str, object]  # counts (int), fees (dict of cents), ratios (float | None)
     monthly: pd.DataFrame  # month, won_prospects, recurring, one_off, total (cents)
     ageing: pd.DataFrame  # bucket, offers, recurring, one_off, total (cents)
     previous: Figures | None = None
+    scope: object | None = None  # a prospects.api.Scope: who, which units, what is left out
+    locale: str = "fr"
+
+    def to_frame(self, compare: str | None = None) -> pd.DataFrame:
+        """The indicators as a frame: rows (metric, component), column ``N`` — and with
+        ``compare="N-1"`` columns ``N-1`` (at the same point), ``Δ`` and ``Δ %`` (percent
+        of N-1). Counts and cents (exact below 2**53), rates as fractions, days."""
+        from .analysis import figures_frame
+
+        return figures_frame(self, compare)
+
+    def __repr__(self) -> str:
+        p = self.period
+        where = f" · {self.scope}" if self.scope is not None else ""
+        prev = f" · N-1 as of {self.previous.period.as_of.isoformat()}" if self.previous is not None else ""
+        return f"<Figures FY {p.fiscal_year} as of {p.as_of.isoformat()}{where}{prev}>"
+
+    def _repr_html_(self) -> str:
+        from .analysis import figures_html
+
+        return figures_html(self)
 
 
 def compute(ds: Dataset, deal_mask: np.ndarray, period: Period, *, with_previous: bool = True) -> Figures:
@@ -188,7 +215,8 @@ def compute(ds: Dataset, deal_mask: np.ndarray, period: Period, *, with_previous
             "recurring": rec,
             "one_off": one,
             "total": cents.add(rec, one),
-        }
+        },
+        index=pd.PeriodIndex(months, freq="M", name="period"),
     )
     bucket = ageing_positions(ds, period, in_progress)
     n_buckets = len(AGEING_BUCKETS)

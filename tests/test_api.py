@@ -64,9 +64,9 @@ def test_a_view_within_a_unit_reads_less_and_gives_the_same_figures(firm):
     assert narrow.drilldown("abandoned_prospects", unit="R2").equals(full.drilldown("abandoned_prospects", unit="R2"))
     assert set(narrow._rows().unit_ids()) <= {"R2", "A2", "T2"}
     assert narrow._rows().n_deals < full._rows().n_deals
-    with pytest.raises(ValueError, match="under R2"):
+    with pytest.raises(ValueError, match="sous « R2 »"):
         narrow.figures(unit="R1")
-    with pytest.raises(ValueError, match="under R2"):
+    with pytest.raises(ValueError, match="sous « R2 »"):
         narrow.figures()
     with pytest.raises(prospects.AccessDenied):
         firm.as_viewer("part1", within="R2")
@@ -184,10 +184,32 @@ def public_calls(view) -> dict[str, list[tuple[tuple, dict]] | None]:
         "with_lines": list(own_frames()),
         "timeline": [((), w) for w in where[:2]],
         "filter_options": [((), {})],
+        "metrics": metrics_calls(view, where),
         "deals": [((), w) for w in where] + [((), {"period": last_year, **w}) for w in where],
         "documents": [((), w) for w in where],
         "lines": [((), w) for w in where],
     }
+
+
+#: Every metric of the table, and those a document's dimension may cut.
+ALL_METRICS = ["prospects_without_document", "offers_in_progress", "potential_fees", "signed_offers", "signed_budget",
+               "refused_offers", "refused_fees", "decided_offers", "abandoned_prospects", "converted_prospects",
+               "win_rate", "refusal_rate", "median_days_to_sign", "aged_offers>90"]
+DOCUMENT_METRICS = [m for m in ALL_METRICS if m not in ("prospects_without_document", "abandoned_prospects",
+                                                       "converted_prospects")]
+
+
+def metrics_calls(view, where) -> list[tuple[tuple, dict]]:
+    """metrics() by every dimension, with the unit aliases, N-1, several years and months."""
+    calls = [((ALL_METRICS,), {"by": by, **w}) for by in (None, "region", "agency", "team", "partner", "manager",
+                                                           "client_manager") for w in where]
+    calls += [((DOCUMENT_METRICS,), {"by": by, **w}) for by in ("doc_type", "template", "signatory", ["team", "doc_type"])
+              for w in where[:3]]
+    for unit in ("perimeter", "firm", "mine"):
+        calls += [((ALL_METRICS,), {"by": "partner", "unit": unit, "compare": "N-1"}),
+                  ((DOCUMENT_METRICS,), {"by": ["template", "manager"], "unit": unit, "freq": "Q"}),
+                  (("signed_budget",), {"unit": unit, "fiscal_years": [2025, 2026], "freq": "M", "by": "team"})]
+    return calls
 
 
 class Reached:

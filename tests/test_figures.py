@@ -11,7 +11,6 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from prospects import drilldown
 from prospects.api import open_firm
 from prospects.dataset import day_number
 
@@ -197,12 +196,12 @@ def test_deal_cell_document_view_is_the_history(director):
 
 
 def test_month_drilldown_outside_period_is_refused(director):
-    with pytest.raises(ValueError, match="not in fiscal year"):
+    with pytest.raises(ValueError, match="n'est pas dans l'exercice 2026"):
         director.drilldown("signed_budget", by="document", unit="F", month="2026-12")
 
 
 def test_unknown_indicator(director):
-    with pytest.raises(drilldown.DrilldownError, match="unknown indicator"):
+    with pytest.raises(ValueError, match="indicateur de détail inconnu « nope »"):
         director.drilldown("nope", unit="F")
 
 
