@@ -456,6 +456,9 @@ class View:
             roots = directory.units.index[directory.units["kind"] == "firm"]
             if len(roots) and roots[0] in viewer.perimeter:
                 return [str(roots[0])]
+            if viewer.can_validate_offers and viewer.perimeter:  # narrower than the firm: the alias that fits
+                raise AccessDenied(self._say("api.unit_outside", unit=unit)
+                                   + self._say("api.did_you_mean", options='"perimeter"'))
         self._check_unit(viewer, directory, unit)
         return [unit]
 
@@ -493,7 +496,7 @@ class View:
     def _suggest(self, typed: str, choices: dict[str, str]) -> str:
         """" ; vouliez-vous dire …" with up to three close matches (case and accents ignored), or nothing."""
         folded = {drilldown.fold(k): v for k, v in choices.items()}
-        close = difflib.get_close_matches(drilldown.fold(typed), list(folded), n=5, cutoff=0.6)
+        close = difflib.get_close_matches(drilldown.fold(typed), list(folded), n=5, cutoff=0.5)
         shown = list(dict.fromkeys(folded[c] for c in close))[:3]
         if not shown:
             return ""
