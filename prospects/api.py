@@ -489,7 +489,7 @@ class View:
         if cid is not None and directory.collaborators.at[cid, "unit_id"] in viewer.perimeter:
             return
         people = filter_options(viewer, directory)["collaborators"]
-        choices = {x: x for x in people["login"]}
+        choices = {x: f"{x} ({n})" for x, n in zip(people["login"], people["full_name"], strict=True)}
         choices.update({n: f"{x} ({n})" for x, n in zip(people["login"], people["full_name"], strict=True)})
         raise AccessDenied(self._say("api.collaborator_outside", login=i18n.shown(login)) + self._suggest(login, choices))
 
