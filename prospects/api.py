@@ -38,6 +38,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import functools
 import logging
 import os
 import sys
@@ -309,6 +310,22 @@ class _ViewState:
     dataset: Dataset
 
 
+def _one_version(method):
+    """A view's method that reads one version of the store from start to end (see ``View._current``)."""
+
+    @functools.wraps(method)
+    def pinned(self, *args, **kwargs):
+        if getattr(self._pin, "state", None) is not None:  # already inside a public call
+            return method(self, *args, **kwargs)
+        self._pin.state = self._current()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._pin.state = None
+
+    return pinned
+
+
 class View:
     """What one viewer sees: figures, metrics tables, drill-downs and scoped frames.
 
@@ -331,6 +348,7 @@ class View:
         self._within = within
         self._state: _ViewState | None = None
         self._lock = threading.Lock()
+        self._pin = threading.local()
 
     def __repr__(self) -> str:
         try:
@@ -370,8 +388,13 @@ class View:
         """The viewer and rows of the store's current version (re-resolved after a new load).
 
         Internal: the dataset covers the viewer's range of the store, confidential deals
-        of groups they are not in included; only scoped masks may select from it.
+        of groups they are not in included; only scoped masks may select from it. Within a
+        public call (:func:`_one_version`) it is the state that call started with: one call
+        never mixes two versions of the store, and asks the database for its version once.
         """
+        pinned = getattr(self._pin, "state", None)
+        if pinned is not None:
+            return pinned
         snap = self._firm._snapshot()
         state = self._state
         if state is not None and state.snapshot is snap:
@@ -586,6 +609,7 @@ class View:
         )
 
     # -- figures ---------------------------------------------------------------------
+    @_one_version
     def figures(
         self,
         *,
@@ -628,6 +652,7 @@ class View:
         previous = dataclasses.replace(figs.previous, scope=scope, locale=self._locale) if figs.previous else None
         return dataclasses.replace(figs, scope=scope, locale=self._locale, previous=previous)
 
+    @_one_version
     def metrics(
         self,
         metrics: str | Sequence[str],
@@ -759,6 +784,7 @@ class View:
             return self._say("api.unknown_freq", **values)
         return self._say(f"api.{exc.key}", **values)
 
+    @_one_version
     def drilldown(
         self,
         indicator: str,
@@ -810,6 +836,7 @@ class View:
         frame.attrs["scope"] = self._scope(self._units(unit), collaborator)
         return frame
 
+    @_one_version
     def _drill_rows(
         self,
         indicator: str,
@@ -866,6 +893,7 @@ class View:
                                           as_of=i18n.date(p.as_of, self._locale), first=months[0], last=months[-1]))
         return month
 
+    @_one_version
     def with_lines(self, frame: pd.DataFrame) -> pd.DataFrame:
         """By-document drill-down rows with a ``lines`` column (mission, billing, amount_cents).
 
@@ -886,6 +914,7 @@ class View:
         out.attrs = dict(frame.attrs)
         return out
 
+    @_one_version
     def timeline(
         self,
         dates: pd.DatetimeIndex | list[dt.date] | None = None,
@@ -940,12 +969,14 @@ class View:
         out.attrs["scope"] = self._scope(units, collaborator)
         return out
 
+    @_one_version
     def filter_options(self) -> dict[str, pd.DataFrame]:
         """What the Organisation and Collaborateurs filters may offer (empty without the right)."""
         state = self._current()
         return filter_options(state.viewer, state.snapshot.directory)
 
     # -- scoped frames for exploration -----------------------------------------------
+    @_one_version
     def deals(self, *, unit: str | None = None, collaborator: str | None = None, period: Period | None = None) -> pd.DataFrame:
         """The scoped prospect deals created by the period's as-of date, as they stood then.
 
@@ -992,6 +1023,7 @@ class View:
         out.attrs["scope"] = self._scope(units, collaborator)
         return out
 
+    @_one_version
     def documents(self, *, unit: str | None = None, collaborator: str | None = None, period: Period | None = None) -> pd.DataFrame:
         """The scoped documents created by the period's as-of date, as they stood then.
 
@@ -1044,6 +1076,7 @@ class View:
         out.attrs["scope"] = self._scope(units, collaborator)
         return out
 
+    @_one_version
     def lines(self, *, unit: str | None = None, collaborator: str | None = None, period: Period | None = None) -> pd.DataFrame:
         """The lines (document_id, line_no, mission, billing, amount_cents) of the scoped documents."""
         p = self._resolve(period, None, None)

@@ -16,6 +16,7 @@ document signed this year on a deal abandoned last year).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -158,10 +159,17 @@ class Dataset:
         return take_arrow(self.snapshot.documents, column, self.doc_rows(positions))
 
     def unit_level_codes(self, level: str) -> np.ndarray:
-        """For each unit code, the code of its ancestor-or-self at ``level`` (-1 when above it)."""
-        units = self.directory.units
-        ancestor = units["code"].reindex(units[level].to_numpy(dtype=object)).to_numpy()
-        return np.where(pd.isna(ancestor), -1, ancestor).astype(np.int64)
+        """For each unit code, the code of its ancestor-or-self at ``level`` (-1 when above it).
+
+        Computed once per directory and level (a few hundred units), then shared (read-only).
+        """
+        directory = self.directory
+        cache = _LEVEL_CODES.setdefault(directory, {})
+        if level not in cache:
+            units = directory.units
+            ancestor = units["code"].reindex(units[level].to_numpy(dtype=object)).to_numpy()
+            cache[level] = _frozen(np.where(pd.isna(ancestor), -1, ancestor).astype(np.int64))
+        return cache[level]
 
     def deal_ids(self, mask: np.ndarray | None = None) -> np.ndarray:
         """The ids of the deals of ``mask`` (all when None)."""
@@ -227,6 +235,10 @@ class Dataset:
             "amount_cents": snap.col("lines", "amount")[line_rows].astype(np.int64),
         })
         return out.sort_values(["document_id", "line_no"], kind="stable", ignore_index=True)
+
+
+#: :meth:`Dataset.unit_level_codes` per directory (freed with it).
+_LEVEL_CODES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _lookup(values: np.ndarray, codes: np.ndarray) -> np.ndarray:

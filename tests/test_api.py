@@ -645,3 +645,18 @@ def test_close_matches_come_only_from_what_the_viewer_may_see(firm):
             part1.figures(unit=hidden_or_not)
         same.append(str(caught.value).replace(hidden_or_not, "?"))
     assert same[0] == same[1]
+
+
+def test_one_call_reads_one_version_of_the_store(firm, monkeypatch):
+    """However many units and periods a call covers, it asks the database for its version once
+    (and so never mixes two versions, should a load commit in the middle)."""
+    view = firm.as_viewer("dir")
+    asked = []
+    real = db.read_version
+    monkeypatch.setattr(db, "read_version", lambda engine: asked.append(1) or real(engine))
+    view.metrics(["signed_budget", "win_rate"], by="region", unit=["R1", "R2", "perimeter"], compare="N-1", freq="M")
+    assert len(asked) == 1
+    asked.clear()
+    view.drilldown("signed_budget", unit="perimeter", lines=False)
+    view.documents(unit="firm")
+    assert len(asked) == 2
