@@ -214,18 +214,14 @@ def groups(ds: Dataset, deal_mask: np.ndarray, by: Sequence[str]) -> Groups:
         rows = doc_pos
     else:
         rows = deal_pos
-    codes, decode = [], []
+    codes, sizes, decode = [], [], []
     for d in by:
-        c, names = _codes(ds, d, rows, per_document)
-        codes.append(c)
+        c, size, names = _codes(ds, d, rows, per_document)
+        codes.append(np.where(c < 0, size, c))  # the empty value sorts last
+        sizes.append(size + 1)
         decode.append(names)
-    if by:
-        stacked = np.stack([np.where(c < 0, np.iinfo(np.int64).max, c) for c in codes], axis=1)
-        unique, inverse = np.unique(stacked, axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        unique = np.where(unique == np.iinfo(np.int64).max, -1, unique)
-    else:
-        unique, inverse = np.zeros((1, 0), dtype=np.int64), np.zeros(len(rows), dtype=np.int64)
+    unique, inverse = _combinations(codes, sizes, len(rows))
+    unique = np.where(unique == np.asarray(sizes, dtype=np.int64) - 1, -1, unique)
     deal_group = np.full(ds.n_deals, -1, dtype=np.int64)
     doc_group = np.full(ds.n_documents, -1, dtype=np.int64)
     if per_document:
@@ -239,9 +235,40 @@ def groups(ds: Dataset, deal_mask: np.ndarray, by: Sequence[str]) -> Groups:
     return Groups(by, deal_group, doc_group, pd.DataFrame(labels, index=pd.RangeIndex(len(unique))))
 
 
+def _combinations(codes: list[np.ndarray], sizes: list[int], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct combinations of some code columns (each in ``[0, size)``), in order, and
+    which one each row has: one integer key per row (mixed radix), then a table lookup when the
+    keys are few, else a sort of the keys — never a sort of rows of several columns."""
+    if not codes:
+        return np.zeros((1, 0), dtype=np.int64), np.zeros(n, dtype=np.int64)
+    total = 1
+    for size in sizes:
+        total *= size
+    if total >= 2**62:  # pragma: no cover - beyond any organisation: sort the rows themselves
+        unique, inverse = np.unique(np.stack(codes, axis=1), axis=0, return_inverse=True)
+        return unique, inverse.reshape(-1)
+    key = np.zeros(n, dtype=np.int64)
+    for c, size in zip(codes, sizes, strict=True):
+        key = key * size + c
+    if total <= max(8 * n, 1 << 20):
+        present = np.zeros(total, dtype=bool)
+        present[key] = True
+        keys = np.flatnonzero(present)
+        lookup = np.empty(total, dtype=np.int64)
+        lookup[keys] = np.arange(len(keys))
+        inverse = lookup[key]
+    else:
+        keys, inverse = np.unique(key, return_inverse=True)
+    unique = np.empty((len(keys), len(codes)), dtype=np.int64)
+    rest = keys.astype(np.int64)
+    for i in range(len(codes) - 1, -1, -1):
+        rest, unique[:, i] = np.divmod(rest, sizes[i])
+    return unique, inverse.reshape(-1)
+
+
 def _codes(ds: Dataset, dimension: str, rows: np.ndarray, per_document: bool):
-    """Codes of a dimension for some rows (deals, or documents when ``per_document``), and how
-    to turn codes into label columns."""
+    """Codes of a dimension for some rows (deals, or documents when ``per_document``; -1 for
+    none), how many codes there are, and how to turn codes into label columns."""
     deal_of = ds.doc_deal[rows] if per_document else rows
     directory = ds.directory
     if dimension in _ORG:
@@ -255,11 +282,11 @@ def _codes(ds: Dataset, dimension: str, rows: np.ndarray, per_document: bool):
         table, name = directory.collaborators, "full_name"
     else:  # a document's text
         codes, values = ds.doc_categories(dimension, rows)
-        return codes, lambda c: {dimension: pd.Series(_take(values, c), dtype=object)}
+        return codes, len(values), lambda c: {dimension: pd.Series(_take(values, c), dtype=object)}
     ids = table.index.to_numpy(dtype=object)
     names = table[name].to_numpy(dtype=object)
-    return codes, lambda c: {f"{dimension}_id": pd.Series(_take(ids, c), dtype=object),
-                             dimension: pd.Series(_take(names, c), dtype=object)}
+    return codes, len(ids), lambda c: {f"{dimension}_id": pd.Series(_take(ids, c), dtype=object),
+                                       dimension: pd.Series(_take(names, c), dtype=object)}
 
 
 def _take(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -273,52 +300,80 @@ def _take(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
 # measuring
 
 
-def measure(ds: Dataset, sel: figures.Selection, g: Groups, asked: Sequence[Asked]) -> list[np.ndarray]:
+#: Metrics of what happened within a period (by the day it happened: decision, conversion,
+#: abandonment); the others are states at the period's last day.
+FLOWS = frozenset({"signed_offers", "signed_budget", "refused_offers", "refused_fees", "decided_offers",
+                   "abandoned_prospects", "converted_prospects", "win_rate", "refusal_rate", "median_days_to_sign"})
+
+
+def measure(ds: Dataset, sel: figures.Selection, g: Groups, asked: Sequence[Asked],
+            edges: np.ndarray | None = None) -> list[np.ndarray]:
     """The values per group of every component asked, in order (counts and cents as
-    integers, rates and medians as float64 with NaN where empty)."""
-    n = g.n
+    integers, rates and medians as float64 with NaN where empty).
+
+    With ``edges`` (the first day numbers of consecutive sub-periods of ``sel``'s period),
+    flows only: each value is per group and sub-period (``group * len(edges) + sub``), a
+    row counting in the sub-period of the day it happened — what a selection of each
+    sub-period gives, in one pass.
+    """
+    subs = 1 if edges is None else len(edges)
+    n = g.n * subs
     a = day_number(sel.period.as_of)
     memo: dict[str, np.ndarray] = {}
+    money: dict[str, dict[str, np.ndarray]] = {}
 
     def docs(code: str) -> np.ndarray:
         if code not in memo:
             memo[code] = np.flatnonzero(sel.documents[code])
         return memo[code]
 
-    def count(pos: np.ndarray, of: np.ndarray) -> np.ndarray:
-        return np.bincount(of[pos], minlength=n).astype(np.int64)
+    def index(group: np.ndarray, pos: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """The group (and sub-period, by ``day``) of the rows at ``pos``."""
+        if edges is None:
+            return group[pos]
+        return group[pos] * subs + np.searchsorted(edges, day[pos], side="right") - 1
 
-    def fees(pos: np.ndarray) -> dict[str, np.ndarray]:
-        rec = cents.sum_by(g.document[pos], ds.doc_recurring[pos], n)
-        one = cents.sum_by(g.document[pos], ds.doc_one_off[pos], n)
-        return {"count": count(pos, g.document), "recurring": rec, "one_off": one, "total": cents.add(rec, one)}
+    def fees(code: str, pos: np.ndarray) -> dict[str, np.ndarray]:
+        if code not in money:
+            at = index(g.document, pos, ds.doc_decided)
+            rec = cents.sum_by(at, ds.doc_recurring[pos], n)
+            one = cents.sum_by(at, ds.doc_one_off[pos], n)
+            money[code] = {"count": np.bincount(at, minlength=n).astype(np.int64), "recurring": rec, "one_off": one,
+                           "total": cents.add(rec, one)}
+        return money[code]
 
     out: list[np.ndarray] = []
     for item in asked:
         code = item.metric.code
+        if edges is not None and code not in FLOWS:  # pragma: no cover - table() measures states per sub-period
+            raise AssertionError(f"{code} is a state: measure it with each sub-period's selection")
         if item.metric.rows == "deal":
             if g.per_document:
                 raise MetricsError("deal_metric_by_document", metric=item.name,
                                    by=", ".join(d for d in g.by if d in DOCUMENT_DIMENSIONS))
-            values = {"count": count(np.flatnonzero(sel.deals[code]), g.deal)}
+            day = {"converted_prospects": ds.deal_converted, "abandoned_prospects": ds.deal_abandoned}.get(code)
+            values = {"count": np.bincount(index(g.deal, np.flatnonzero(sel.deals[code]), day), minlength=n)
+                      .astype(np.int64)}
         elif code in ("offers_in_progress", "signed_offers", "refused_offers"):
-            values = {"count": count(docs(code), g.document)}
+            values = fees(code, docs(code))
         elif code in ("potential_fees", "signed_budget", "refused_fees"):
-            values = fees(docs({"refused_fees": "refused_offers"}.get(code, code)))
+            cell = {"refused_fees": "refused_offers", "signed_budget": "signed_offers",
+                    "potential_fees": "offers_in_progress"}[code]
+            values = fees(cell, docs(cell))
         elif code == "decided_offers":
-            values = fees(np.union1d(docs("signed_offers"), docs("refused_offers")))
+            values = fees(code, np.union1d(docs("signed_offers"), docs("refused_offers")))
         elif code == "aged_offers":
             pos = docs("offers_in_progress")
-            values = fees(pos[figures.offer_ages(ds, a, pos) > item.days])
+            values = fees(item.name, pos[figures.offer_ages(ds, a, pos) > item.days])
         elif code in ("win_rate", "refusal_rate"):
-            signed, refused = fees(docs("signed_offers")), fees(docs("refused_offers"))
+            signed, refused = fees("signed_offers", docs("signed_offers")), fees("refused_offers", docs("refused_offers"))
             if code == "refusal_rate":
                 signed, refused = refused, signed
             by_count, by_value = figures.win_rates(signed["count"], refused["count"], signed["total"], refused["total"])
             values = {"by_count": by_count, "by_value": by_value}
         elif code == "median_days_to_sign":
             pos = docs("signed_offers")
-            values = {"days": figures.medians_by(g.document[pos], ds.doc_days_to_decide[pos], n)}
+            values = {"days": figures.medians_by(index(g.document, pos, ds.doc_decided), ds.doc_days_to_decide[pos], n)}
         else:  # pragma: no cover - METRICS and this function change together
             raise AssertionError(code)
         out += [values[c] for c in item.components]
@@ -329,25 +384,40 @@ def table(ds: Dataset, deal_mask: np.ndarray, periods: Sequence[Period], asked: 
           by: Sequence[str] = (), freq: str | None = None) -> pd.DataFrame:
     """The long metrics frame of the deals of ``deal_mask`` (see the module docstring).
 
-    ``periods`` are fiscal years up to their as-of dates (N, N-1…), each cut by ``freq``.
-    Rows: group by group (in the groups' order), then fiscal year, period, metric and
-    component as asked. ``value`` is float64 — exact for every count and every amount
-    below 2**53 cents (90 trillion euros); past that, it holds exact Python numbers
-    (dtype object) rather than round an amount.
+    ``periods`` are fiscal years up to their as-of dates (N, N-1…), each cut by ``freq``:
+    flows come from one selection of the year, each row in the sub-period of the day it
+    happened; states from a selection at each sub-period's last day. Rows: group by group
+    (in the groups' order), then fiscal year, period, metric and component as asked.
+    ``value`` is float64 — exact for every count and every amount below 2**53 cents (90
+    trillion euros); past that, it holds exact Python numbers (dtype object) rather than
+    round an amount.
     """
     if freq not in FREQUENCIES:
         raise MetricsError("unknown_freq", freq=freq)
     g = groups(ds, deal_mask, by)
+    flows = [item for item in asked if item.metric.code in FLOWS]
+    states = [item for item in asked if item.metric.code not in FLOWS]
     blocks: list[np.ndarray] = []
     block_meta: list[tuple[int, dt.date, pd.Period, str, str]] = []
     for period in periods:
-        for label, sub in sub_periods(period, freq):
-            sel = figures.selections(ds, deal_mask, sub)
-            values = measure(ds, sel, g, asked)
-            names = [(item.name, c) for item in asked for c in item.components]
-            for (metric, component), v in zip(names, values, strict=True):
-                blocks.append(v)
-                block_meta.append((period.fiscal_year, sub.as_of, label, metric, component))
+        subs = sub_periods(period, freq)
+        found: dict[int, list[np.ndarray]] = {}  # per asked item: its components, each (groups, sub-periods)
+        if flows:
+            edges = np.array([day_number(sub.start) for _, sub in subs]) if len(subs) > 1 else None
+            values = iter(measure(ds, figures.selections(ds, deal_mask, period), g, flows, edges))
+            for item in flows:
+                found[id(item)] = [next(values).reshape(g.n, len(subs)) for _ in item.components]
+        if states:
+            per_sub = [measure(ds, figures.selections(ds, deal_mask, sub), g, states) for _, sub in subs]
+            k = 0
+            for item in states:
+                found[id(item)] = [np.stack([v[k + c] for v in per_sub], axis=1) for c in range(len(item.components))]
+                k += len(item.components)
+        for j, (label, sub) in enumerate(subs):
+            for item in asked:
+                for component, v in zip(item.components, found[id(item)], strict=True):
+                    blocks.append(v[:, j])
+                    block_meta.append((period.fiscal_year, sub.as_of, label, item.name, component))
     n, k = g.n, len(blocks)
     # group-major order: every block of group 0, then of group 1…
     group_of = np.repeat(np.arange(n), k)
