@@ -87,9 +87,11 @@ class MetricsError(ValueError):
     which (the API words it in the viewer's language)."""
 
     def __init__(self, key: str, **values: object) -> None:
+        from . import i18n
+
         self.key = key
         self.values = values
-        super().__init__(f"{key}: {values}")
+        super().__init__(i18n.sentence(f"api.{key}", "en", **{k: i18n.shown(v, 200) for k, v in values.items()}))
 
 
 @dataclass(frozen=True)
@@ -477,13 +479,15 @@ def _figure_values(figs: figures.Figures) -> list:
 
 def figures_frame(figs: figures.Figures, compare: str | None = None) -> pd.DataFrame:
     """The indicators of ``figs`` as a frame (see :meth:`prospects.figures.Figures.to_frame`)."""
+    from . import i18n
+
     if compare not in (None, "N-1"):
-        raise MetricsError("unknown_compare", compare=compare)
+        raise ValueError(i18n.sentence("api.unknown_compare", figs.locale, compare=i18n.shown(compare)))
     index = pd.MultiIndex.from_tuples(FIGURE_ROWS, names=["metric", "component"])
     columns = {"N": _figure_values(figs)}
     if compare == "N-1":
         if figs.previous is None:
-            raise MetricsError("no_previous")
+            raise ValueError(i18n.label("api.no_previous", figs.locale))
         columns["N-1"] = _figure_values(figs.previous)
     exact = all(isinstance(v, float) or abs(int(v)) <= cents.FLOAT_EXACT for col in columns.values() for v in col)
     frame = pd.DataFrame({k: np.array(v, dtype=np.float64 if exact else object) for k, v in columns.items()}, index=index)

@@ -234,3 +234,11 @@ def test_flows_in_one_pass_are_a_selection_of_each_sub_period(demo_director, by,
             slow = analysis.measure(ds, figures.selections(ds, mask, sub), g, asked)
             for one_pass, own in zip(fast, slow, strict=True):
                 np.testing.assert_array_equal(one_pass.reshape(g.n, len(subs))[:, j], own)
+
+
+def test_pure_functions_say_their_errors_in_a_sentence(firm):
+    with pytest.raises(analysis.MetricsError, match=r"^unknown dimension 'country'; dimensions: region"):
+        analysis.groups(firm.as_viewer("dir")._rows(), np.zeros(0, dtype=bool), ["country"])
+    figs = firm.as_viewer("dir").figures(unit="F")
+    with pytest.raises(ValueError, match="compare « N-2 » inconnu"):
+        figs.to_frame(compare="N-2")
