@@ -34,6 +34,28 @@ UNITS = [
     ("T3", "Team 3", "team", "A3"),
 ]
 UNIT_IDS = [u[0] for u in UNITS]
+PARENT = {u[0]: u[3] for u in UNITS}
+KIND = {u[0]: u[2] for u in UNITS}
+
+
+def ancestor(unit_id, level):
+    """The unit's ancestor-or-self of a kind (None when the unit sits above it)."""
+    while unit_id is not None:
+        if KIND[unit_id] == level:
+            return unit_id
+        unit_id = PARENT[unit_id]
+    return None
+
+
+def ancestor_or_self(unit_id, top):
+    """Whether ``top`` is the unit or above it."""
+    while unit_id is not None:
+        if unit_id == top:
+            return True
+        unit_id = PARENT[unit_id]
+    return False
+
+
 GROUPS = ["G1", "G2", "G3"]
 BASE = dt.date(2024, 6, 1)  # dates range over 2024-06-01 … 2026-12-31
 SPAN = (dt.date(2026, 12, 31) - BASE).days
@@ -148,14 +170,6 @@ def test_figures_match_a_naive_row_by_row_count(tmp_path_factory, tables, today_
     today = BASE + dt.timedelta(days=today_offset)
     firm = open_firm(url, today=today)
     deals, docs, lines = tables["deals"], tables["documents"], tables["document_lines"]
-    units = {u[0]: u[3] for u in UNITS}
-
-    def under(unit_id, top):
-        while unit_id is not None:
-            if unit_id == top:
-                return True
-            unit_id = units[unit_id]
-        return False
 
     for login in firm.directory.collaborators["login"]:
         view = firm.as_viewer(login)
@@ -168,7 +182,7 @@ def test_figures_match_a_naive_row_by_row_count(tmp_path_factory, tables, today_
         cases = [(None, mine)]
         if "F" in view.viewer.perimeter:
             may_see = visible_literally(view.viewer, deals)
-            cases.append(("F", {d for d in may_see if under(deals.set_index("id").at[d, "unit_id"], "F")}))
+            cases.append(("F", {d for d in may_see if ancestor_or_self(deals.set_index("id").at[d, "unit_id"], "F")}))
         for unit, counted in cases:
             mask = view._mask(ds, unit)
             assert set(ds.deal_ids(mask)) == counted
@@ -234,17 +248,6 @@ RATES = ["win_rate", "refusal_rate", "median_days_to_sign"]
 DEAL_ONLY = {"prospects_without_document", "abandoned_prospects", "converted_prospects"}
 CUTS = ["region", "agency", "team", "partner", "manager", "client_manager", "doc_type", "template", "signatory",
         ["region", "partner"], ["team", "signatory"], ["agency", "doc_type", "manager"]]
-PARENT = {u[0]: u[3] for u in UNITS}
-KIND = {u[0]: u[2] for u in UNITS}
-
-
-def ancestor(unit_id, level):
-    """The unit's ancestor-or-self of a kind (None when the unit sits above it)."""
-    while unit_id is not None:
-        if KIND[unit_id] == level:
-            return unit_id
-        unit_id = PARENT[unit_id]
-    return None
 
 
 def literal_groups(tables, counted, by) -> set[tuple]:
@@ -335,10 +338,3 @@ def test_metrics_by_any_dimension_add_up_and_never_leave_the_viewers_scope(tmp_p
                 elif metric in states:
                     assert parts.iloc[-1] == total, (metric, component, freq)
 
-
-def ancestor_or_self(unit_id, top):
-    while unit_id is not None:
-        if unit_id == top:
-            return True
-        unit_id = PARENT[unit_id]
-    return False
