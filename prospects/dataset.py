@@ -129,18 +129,12 @@ class Dataset:
         """A repetitive text column (``doc_type``, ``template``) of some documents as codes.
 
         ``(codes, values)``: ``values[codes]`` is each document's text; codes are ranks of
-        the sorted distinct texts among these documents (-1 for null). Computed in Arrow
-        (dictionary encoding), without a Python string per document.
+        the texts sorted case-insensitively (-1 for null). Read from the store's own
+        dictionary encoding (one integer per document, shared per version of the store),
+        without a Python string per document.
         """
-        arr = take_arrow(self.snapshot.documents, column, self.doc_rows(positions)).dictionary_encode()
-        values = np.asarray(arr.dictionary.to_pylist(), dtype=object)
-        indices = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        if len(values) == 0:
-            return indices, values
-        order = np.argsort(values.astype(str), kind="stable")
-        rank = np.empty(len(values), dtype=np.int64)
-        rank[order] = np.arange(len(values))
-        return np.where(indices >= 0, rank[np.maximum(indices, 0)], -1), values[order]
+        codes, values = _categories(self.snapshot, column)
+        return codes[self.doc_rows(positions)], values
 
     def deal_id_rank(self, positions: np.ndarray) -> np.ndarray:
         """Sort keys equivalent to the deals' ids (ranks of the ids in sorted order)."""
@@ -237,7 +231,30 @@ class Dataset:
         return out.sort_values(["document_id", "line_no"], kind="stable", ignore_index=True)
 
 
-#: :meth:`Dataset.unit_level_codes` per directory (freed with it).
+def _categories(snap: Snapshot, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """A dictionary-encoded text column of the store's documents: a code per document (ranks
+    of the sorted texts, -1 for null) and the sorted texts. Once per snapshot and column."""
+    cache = _CATEGORIES.setdefault(snap, {})
+    if column not in cache:
+        col = snap.documents.column(column)
+        if col.num_chunks == 1:
+            arr = col.chunk(0)
+        else:  # several chunks may hold several dictionaries: one of them all
+            arr = pa.concat_arrays([c.dictionary_decode() if pa.types.is_dictionary(c.type) else c for c in col.chunks])
+        if not pa.types.is_dictionary(arr.type):
+            arr = arr.dictionary_encode()
+        values = np.asarray(arr.dictionary.to_pylist(), dtype=object)
+        indices = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        order = np.argsort(np.array([str(v).casefold() for v in values], dtype=object), kind="stable")
+        rank = np.empty(len(values) + 1, dtype=np.int64)
+        rank[order] = np.arange(len(values))
+        rank[-1] = -1  # index -1 (null) stays -1
+        cache[column] = (_frozen(rank[indices]), values[order])
+    return cache[column]
+
+
+#: :func:`_categories` per snapshot, and :meth:`Dataset.unit_level_codes` per directory (freed with them).
+_CATEGORIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _LEVEL_CODES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
