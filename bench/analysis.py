@@ -49,7 +49,7 @@ def build(size: str, folder: Path) -> str:
 
 def director(firm) -> str:
     """The demo's director (the whole firm in his perimeter)."""
-    from prospects.serving import demo_login_table
+    from prospects.serving.command import demo_login_table
 
     return next(x["login"] for x in demo_login_table(firm.settings) if x["what"].startswith("the whole firm"))
 

@@ -221,11 +221,11 @@ def _cmd_store(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import os
 
-    from . import serving
+    from .serving import command
 
     if args.locale:
         settings = settings.with_(locale=args.locale)
-    options = serving.ServeOptions(
+    options = command.ServeOptions(
         auth=args.auth, user=args.user, ip=args.ip, port=args.port, open_browser=not args.no_browser,
         cull_idle_timeout=args.cull_idle_timeout, cell_timeout=args.cell_timeout, header_name=args.header_name,
         trusted_proxies=tuple(args.trusted_proxy or ("127.0.0.1", "::1")),
@@ -235,7 +235,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         connect_timeout=settings.serve.connect_timeout if args.connect_timeout is None else args.connect_timeout,
     )
     today_explicit = getattr(args, "today", None) is not None or bool(os.environ.get("PROSPECTS_TODAY"))
-    return serving.run_serve_command(settings, options, today_explicit=today_explicit)
+    return command.run_serve_command(settings, options, today_explicit=today_explicit)
 
 
 def _view(settings: Settings, args: argparse.Namespace):
