@@ -17,8 +17,7 @@ component: the group's dimensions (``region_id`` and ``region``, ``partner_id`` 
 (``count``, ``recurring``/``one_off``/``total`` in cents, ``by_count``/``by_value``
 rates, ``days``) and ``value``. :func:`metric_names` lists what may be asked.
 
-This module also registers the ``money`` accessor of pandas frames (:class:`Money`):
-``frame.money.euros()`` turns the cents of a prospects frame into euros, exactly.
+Amounts stay exact integer cents; ``frame.money.euros()`` (:mod:`prospects.money`) converts.
 """
 
 from __future__ import annotations
@@ -449,7 +448,7 @@ def _values(blocks: list[np.ndarray], n: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------
-# one Figures as a frame, and as HTML in Jupyter
+# one Figures as a frame
 
 #: The rows of :meth:`prospects.figures.Figures.to_frame`: every indicator and its components.
 FIGURE_ROWS = (
@@ -498,74 +497,3 @@ def figures_frame(figs: figures.Figures, compare: str | None = None) -> pd.DataF
         frame["Δ %"] = (frame["Δ"] / base * 100).astype(np.float64)
     frame.attrs["scope"] = figs.scope
     return frame
-
-
-def figures_html(figs: figures.Figures) -> str:
-    """The indicator table of ``figs`` in the figures' language, for Jupyter (escaped)."""
-    import html
-
-    from . import i18n, tables
-
-    loc = figs.locale
-    rows = pd.concat([tables.indicator_table(figs, loc)[["label", "value", "previous"]],
-                      tables.beside_table(figs, loc)[["label", "value", "previous"]]], ignore_index=True)
-    p = figs.period
-    head = [i18n.label("table", loc), f"{i18n.label('fiscal_year', loc)} {p.fiscal_year}",
-            f"{i18n.date(p.start, loc)} → {i18n.date(p.as_of, loc)}"]
-    prev_head = i18n.label("previous", loc)
-    if figs.previous is not None:
-        prev_head += f" ({i18n.date(figs.previous.period.as_of, loc)})"
-    rows.columns = ["", f"{i18n.label('fiscal_year', loc)} {p.fiscal_year}", prev_head]
-    caption = html.escape(" · ".join(head) + (f" — {figs.scope}" if figs.scope is not None else ""))
-    return f'<div class="prospects-figures"><p>{caption}</p>{rows.to_html(index=False, escape=True, border=0)}</div>'
-
-
-# ---------------------------------------------------------------------------
-# money: cents to euros, in one place
-
-
-#: Columns of a prospects frame that hold amounts in cents.
-MONEY_COLUMNS = ("recurring", "one_off", "total", "amount_cents")
-
-
-@pd.api.extensions.register_dataframe_accessor("money")
-class Money:
-    """``frame.money``: the amounts of a prospects frame, in euros.
-
-    Every amount of the package is exact integer cents (``recurring``, ``one_off``,
-    ``total``, ``amount_cents`` columns; the ``value`` of the rows of a metrics table whose
-    component is ``recurring``, ``one_off`` or ``total``). ``frame.money.euros()`` is a copy
-    with those amounts divided by :data:`prospects.cents.MINOR_PER_MAJOR` (float64, exact to
-    the cent for any amount below 2**53 cents); ``frame.money.columns`` names them.
-
-    >>> me.documents(unit="R-IDF").money.euros()["total"].sum()
-    >>> me.metrics("signed_budget", by="region").money.euros()
-    """
-
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self._frame = frame
-
-    @property
-    def columns(self) -> list[str]:
-        """The columns holding cents (``value`` only for a metrics table's amount rows)."""
-        frame = self._frame
-        if {"component", "value"} <= set(frame.columns):
-            return ["value"]
-        return [c for c in frame.columns if c in MONEY_COLUMNS]
-
-    def euros(self) -> pd.DataFrame:
-        """A copy with every amount in euros (see the class docstring)."""
-        frame = self._frame
-        if frame.attrs.get("amounts") == "euros":
-            return frame.copy()
-        out = frame.copy()
-        if {"component", "value"} <= set(frame.columns):
-            rows = frame["component"].isin(MONEY).to_numpy(dtype=bool)
-            values = out["value"].to_numpy(copy=True)
-            values[rows] = cents.major(values[rows])
-            out["value"] = values
-        else:
-            for c in self.columns:
-                out[c] = cents.major(frame[c].to_numpy())
-        out.attrs["amounts"] = "euros"
-        return out

@@ -53,6 +53,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from . import analysis, db, drilldown, figures, i18n, store
+from . import money as _money  # noqa: F401 - registers the frame.money accessor on the frames handed out
 from .config import Settings, load_settings, parse_date
 from .dataset import Dataset, day_number, for_viewer
 from .fiscal import Period, period_for

@@ -173,7 +173,7 @@ class Figures:
         return f"<Figures FY {p.fiscal_year} as of {p.as_of.isoformat()}{where}{prev}>"
 
     def _repr_html_(self) -> str:
-        from .analysis import figures_html
+        from .tables import figures_html
 
         return figures_html(self)
 

@@ -168,22 +168,6 @@ def test_mine_is_one_block_named_mine(firm):
     assert value(m, "abandoned_prospects", "count") == 1  # D4, where man2 is manager
 
 
-def test_money_accessor_turns_cents_into_euros(firm):
-    part1 = firm.as_viewer("part1")
-    m = part1.metrics(["signed_budget", "signed_offers", "win_rate.by_value"], unit="R1")
-    euros = m.money.euros()
-    assert m.money.columns == ["value"]
-    assert value(euros, "signed_budget", "total") == 18_500.0 and value(euros, "signed_offers", "count") == 4
-    assert value(euros, "win_rate", "by_value") == value(m, "win_rate", "by_value")
-    assert value(m, "signed_budget", "total") == 1_850_000  # the original keeps its cents
-    docs = part1.documents(unit="R1")
-    assert docs.money.columns == ["recurring", "one_off", "total"]
-    assert docs.money.euros()["total"].sum() == pytest.approx(docs["total"].sum() / 100)
-    assert euros.money.euros().equals(euros)  # already in euros: unchanged
-    lines = part1.lines(unit="R1")
-    assert lines.money.euros()["amount_cents"].iloc[0] == lines["amount_cents"].iloc[0] / 100
-
-
 def test_amounts_past_float_stay_exact():
     """Sums of cents past 2**53 keep every cent: the value column then holds Python integers."""
     big = np.array([2**60 + 1, 3], dtype=np.int64)
