@@ -167,8 +167,12 @@ class Firm:
 
         The database's version stamp decides (one small query, about 0.2 ms on SQLite):
         after a load, import or demo, the new version's store is opened — or waited for
-        while the loading process publishes it, or built if it never was. A store of
-        another version is never read.
+        while the loading process publishes it, or built if it never was (or damaged). A
+        store of another version is never read: when the process writing it does not
+        finish within ``store_wait_seconds`` (a load stopped by Ctrl-Z, a hung disk), this
+        raises :class:`~prospects.store.StoreError` in one line naming that process, and
+        asked again while the same process holds the store, says so without waiting. A
+        version whose files changed on disk since it was opened is opened (checked) again.
         """
         try:
             stamp = db.read_version(self.engine)
@@ -181,10 +185,10 @@ class Firm:
                             reason, self._open.stamp)
             return self._open
         self._unreachable = False
-        if stamp == self._open.stamp:
+        if stamp == self._open.stamp and self._open.unchanged():
             return self._open
         with self._lock:
-            if stamp != self._open.stamp:
+            if stamp != self._open.stamp or not self._open.unchanged():
                 self._open = store.open_snapshot(self.settings, self.engine)
             return self._open
 

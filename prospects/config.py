@@ -5,12 +5,13 @@ Resolution order, first match wins, for every setting:
 1. an explicit value passed by the caller (a CLI flag such as ``--db`` / ``--today``,
    or a keyword argument of :func:`load_settings`);
 2. the environment: ``PROSPECTS_DB``, ``PROSPECTS_TODAY``, ``PROSPECTS_LOCALE``,
-   ``PROSPECTS_FY_START_MONTH``, ``PROSPECTS_CHROMIUM``, ``PROSPECTS_STORE``, ``PROSPECTS_IMPORT_MAX_MB``,
+   ``PROSPECTS_FY_START_MONTH``, ``PROSPECTS_CHROMIUM``, ``PROSPECTS_STORE``, ``PROSPECTS_STORE_WAIT``,
+   ``PROSPECTS_IMPORT_MAX_MB``,
    and for ``prospects serve`` ``PROSPECTS_SERVE_POOL_SIZE``, ``PROSPECTS_SERVE_OPENING_LIMIT``,
    ``PROSPECTS_SERVE_KERNELS_PER_LOGIN``, ``PROSPECTS_SERVE_CONNECT_TIMEOUT``;
 3. the config file: ``--config FILE``, else ``prospects.toml`` in the project folder
    if present (keys ``fiscal_year_start_month``, ``locale``, ``db``, ``chromium``,
-   ``store_folder``, ``import_max_mb``, a ``[function_caps]`` table and a ``[serve]`` table:
+   ``store_folder``, ``store_wait_seconds``, ``import_max_mb``, a ``[function_caps]`` table and a ``[serve]`` table:
    ``pool_size``, ``opening_limit``, ``kernels_per_login``, ``connect_timeout``, see
    :class:`ServeSettings`);
 4. the defaults below.
@@ -32,7 +33,9 @@ else the working directory. The default database is ``sqlite:///<project>/data/p
 
 The figure store (:mod:`prospects.store`) of a SQLite database sits beside its file;
 for any other database it goes under ``store_folder`` (default ``<project>/data/store``;
-a relative path is taken from the project folder).
+a relative path is taken from the project folder). A process that needs a version of
+the store which another process is writing waits for it at most ``store_wait_seconds``
+(default 120), then stops with one line naming that process.
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ DEFAULT_FUNCTION_CAPS: Mapping[str, str | None] = MappingProxyType(
 LOCALES = ("fr", "en")
 #: ``prospects import`` refuses a source file bigger than this (megabytes; setting ``import_max_mb``).
 DEFAULT_IMPORT_MAX_MB = 100
+#: Seconds a process waits for another one writing the figure store (setting ``store_wait_seconds``).
+DEFAULT_STORE_WAIT_SECONDS = 120
 
 
 class ConfigError(ValueError):
@@ -94,6 +99,7 @@ class Settings:
     chromium: str = "/usr/bin/chromium"
     config_file: Path | None = None
     store_folder: Path | None = None  # figure stores of non-SQLite databases (None: <project>/data/store)
+    store_wait_seconds: float = DEFAULT_STORE_WAIT_SECONDS  # waiting for another process's store build, at most
     subscriptions: SubscriptionSettings = field(default_factory=lambda: SubscriptionSettings())
     mail: MailSettings = field(default_factory=lambda: MailSettings())
     import_max_bytes: int = DEFAULT_IMPORT_MAX_MB * 1_000_000
@@ -168,6 +174,16 @@ def _check_max_mb(value: Any, source: str) -> int:
     return mb
 
 
+def _check_store_wait(value: Any, source: str) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"store_wait_seconds ({source}): {value!r} is not a number of seconds") from None
+    if isinstance(value, bool) or not 0 <= seconds <= 86_400:
+        raise ConfigError(f"store_wait_seconds ({source}): {value!r} is not a number of seconds from 0 to 86400")
+    return seconds
+
+
 def _check_locale(value: Any, source: str) -> str:
     if value not in LOCALES:
         raise ConfigError(f"locale ({source}): {value!r}; expected one of {', '.join(LOCALES)}")
@@ -229,8 +245,8 @@ def load_settings(
             config_path = config_path if config_path.is_file() else None
     src_file = f"config file {config_path}" if config_path else "config file"
 
-    known = {"fiscal_year_start_month", "locale", "db", "chromium", "function_caps", "store_folder", "import_max_mb",
-             "subscriptions", "mail", "serve"}
+    known = {"fiscal_year_start_month", "locale", "db", "chromium", "function_caps", "store_folder", "store_wait_seconds",
+             "import_max_mb", "subscriptions", "mail", "serve"}
     unknown = sorted(set(file_values) - known)
     if unknown:
         raise ConfigError(f"{src_file}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
@@ -267,6 +283,10 @@ def load_settings(
     if store_raw is not None and (not isinstance(store_raw, str) or not store_raw.strip()):
         raise ConfigError(f"store_folder ({src_file}): {store_raw!r} is not a folder path")
     store = (project_dir / store_raw) if store_raw else None
+    if env.get("PROSPECTS_STORE_WAIT"):
+        store_wait = _check_store_wait(env["PROSPECTS_STORE_WAIT"], "PROSPECTS_STORE_WAIT")
+    else:
+        store_wait = _check_store_wait(file_values.get("store_wait_seconds", DEFAULT_STORE_WAIT_SECONDS), src_file)
     if env.get("PROSPECTS_IMPORT_MAX_MB"):
         max_mb = _check_max_mb(env["PROSPECTS_IMPORT_MAX_MB"], "PROSPECTS_IMPORT_MAX_MB")
     else:
@@ -284,6 +304,7 @@ def load_settings(
         config_file=config_path,
         serve=serve,
         store_folder=store,
+        store_wait_seconds=store_wait,
         import_max_bytes=max_mb * 1_000_000,
         subscriptions=subscription_settings(file_values.get("subscriptions", {}), src_file),
         mail=mail_settings(file_values.get("mail", {}), env, src_file, project_dir),
