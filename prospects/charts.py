@@ -9,7 +9,11 @@ second axis. Two drawings of the same ``Figures.monthly`` frame:
   for the dashboard, where drawing it with matplotlib (importing it, then rendering a PNG)
   was about half a second of each page's CPU.
 
-matplotlib is imported by the first call of :func:`monthly_chart`, not with this module.
+matplotlib is imported by the first call of :func:`monthly_chart`, not with this module, and
+only through its object-oriented API (``matplotlib.figure.Figure``): drawing a chart never
+selects a backend, changes ``rcParams`` or registers a figure with pyplot, so a notebook's
+own ``plt.show()`` keeps working. The figure shows itself in Jupyter (``_repr_png_``)
+without pyplot.
 """
 
 from __future__ import annotations
@@ -29,16 +33,27 @@ ONE_OFF_COLOUR = "#f4a261"
 WON_COLOUR = "#2a9d8f"
 
 
-def _matplotlib() -> None:
-    import matplotlib
+_FIGURE_CLASS: type | None = None
 
-    matplotlib.use("Agg")  # no screen needed; callers embed PNG/SVG or display the figure
+
+def _figure_class() -> type:
+    """``matplotlib.figure.Figure`` with a PNG representation for Jupyter (defined on first use)."""
+    global _FIGURE_CLASS
+    if _FIGURE_CLASS is None:
+        from matplotlib.figure import Figure
+
+        class ChartFigure(Figure):
+            """A matplotlib figure that Jupyter displays as PNG, pyplot or not."""
+
+            def _repr_png_(self) -> bytes:
+                return to_png(self)
+
+        _FIGURE_CLASS = ChartFigure
+    return _FIGURE_CLASS
 
 
 def monthly_chart(monthly, locale: str = "fr", *, title: bool = True, size: tuple[float, float] = (9.0, 3.6)) -> Figure:
     """The chart of a ``Figures.monthly`` frame (amounts in cents)."""
-    _matplotlib()
-    from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     labels = [i18n.month(m, locale) for m in monthly["month"]]
@@ -46,7 +61,7 @@ def monthly_chart(monthly, locale: str = "fr", *, title: bool = True, size: tupl
     rec = [v / 100 for v in monthly["recurring"]]  # display only: euros as floats for plotting
     one = [v / 100 for v in monthly["one_off"]]
     won = [int(v) for v in monthly["won_prospects"]]
-    fig = Figure(figsize=size, dpi=110, layout="constrained")
+    fig = _figure_class()(figsize=size, dpi=110, layout="constrained")
     ax = fig.add_subplot()
     ax.bar(x, rec, color=RECURRING_COLOUR, label=i18n.label("recurring", locale).capitalize())
     ax.bar(x, one, bottom=rec, color=ONE_OFF_COLOUR, hatch="//", edgecolor="white", linewidth=0,
@@ -75,22 +90,16 @@ def monthly_chart(monthly, locale: str = "fr", *, title: bool = True, size: tupl
 
 
 def to_png(fig: Figure) -> bytes:
-    """The figure as PNG bytes (for widgets and self-contained HTML)."""
-    import matplotlib.pyplot as plt
-
+    """The figure as PNG bytes (for widgets and self-contained HTML); no backend is selected."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
-    plt.close(fig)
     return buf.getvalue()
 
 
 def to_svg(fig: Figure) -> str:
-    """The figure as an inline SVG string."""
-    import matplotlib.pyplot as plt
-
+    """The figure as an inline SVG string; no backend is selected."""
     buf = io.StringIO()
     fig.savefig(buf, format="svg")
-    plt.close(fig)
     return buf.getvalue()
 
 

@@ -85,6 +85,26 @@ METRICS: tuple[Metric, ...] = (
         "Signed total / (signed total + refused offers' total); empty when the denominator is zero.",
     ),
     Metric(
+        "refused_fees",
+        "Honoraires des offres refusées de la période : récurrent, exceptionnel et total.",
+        "Fees of the offers refused in the period: recurring, one-off and total.",
+    ),
+    Metric(
+        "decided_offers",
+        "Offres décidées dans la période : les offres signées et les offres refusées de la période (les annulées n'en sont pas) ; nombre et honoraires (récurrent, exceptionnel, total).",
+        "Offers decided within the period: the period's signed offers and refused offers (cancelled ones are not); count and fees (recurring, one-off, total).",
+    ),
+    Metric(
+        "refusal_rate.by_count",
+        "Offres refusées / (offres signées + offres refusées) ; vide quand les deux sont nulles. Le complément du taux de transformation en nombre.",
+        "Refused offers / (signed offers + refused offers); empty when both are zero. The complement of the win rate by count.",
+    ),
+    Metric(
+        "refusal_rate.by_value",
+        "Total refusé / (total signé + total des offres refusées) ; vide quand le dénominateur est nul. Le complément du taux de transformation en valeur.",
+        "Refused total / (signed total + refused offers' total); empty when the denominator is zero. The complement of the win rate by value.",
+    ),
+    Metric(
         "median_days_to_sign",
         "Médiane, sur les offres signées de la période, du nombre de jours entre l'envoi (à défaut la création) et la décision.",
         "Median, over the offers signed in the period, of the days from sending (else creation) to decision.",
@@ -93,6 +113,11 @@ METRICS: tuple[Metric, ...] = (
         "ageing",
         "Offres en cours à la date d'arrêté, par ancienneté depuis l'envoi (à défaut la création) : 0–30, 31–90, 91–180, plus de 180 jours ; nombre et honoraires par tranche.",
         "Offers in progress at the as-of date by age since sending (else creation): 0–30, 31–90, 91–180, over 180 days; count and fees per bucket.",
+    ),
+    Metric(
+        "aged_offers",
+        "Offres en cours à la date d'arrêté dont l'ancienneté depuis l'envoi (à défaut la création) dépasse un seuil de N jours au choix (aged_offers>90 : plus de 90 jours, soit les tranches 91–180 et plus de 180 jours) ; nombre et honoraires (récurrent, exceptionnel, total).",
+        "Offers in progress at the as-of date whose age since sending (else creation) is over a threshold of N days of one's choice (aged_offers>90: over 90 days, i.e. the 91–180 and over-180 buckets); count and fees (recurring, one-off, total).",
     ),
     Metric(
         "previous",

@@ -31,6 +31,7 @@ from .figures import (
     Selection,
     ageing_bucket_mask,
     month_selection,
+    offer_ages,
 )
 
 DEAL_COLUMNS = (
@@ -43,6 +44,10 @@ DOCUMENT_COLUMNS = (
     "signatory", "signatory_entity", "recurring", "one_off", "total",
 )
 MONEY_COLUMNS = ("recurring", "one_off", "total")
+#: What the Python API adds to a drill-down (:func:`identities`): the id beside each name of a
+#: unit or person, and the row's age at the as-of date.
+ID_COLUMNS = ("unit_id", "region_id", "agency_id", "team_id", "partner_id", "manager_id", "client_manager_id",
+              "signatory_id", "signatory_entity_id")
 
 
 class DrilldownError(ValueError):
@@ -299,6 +304,69 @@ def _deal_frame(ds: Dataset, pos: np.ndarray, documents: np.ndarray, rec: np.nda
     out["recurring"] = rec
     out["one_off"] = one
     out["total"] = cents.add(rec, one)
+    return out
+
+
+def deal_identities(ds: Dataset, deal_pos: np.ndarray) -> dict[str, np.ndarray]:
+    """The ids of some deals' unit, region, agency, team, partner, manager and client manager
+    (None where there is none)."""
+    units = ds.directory.units.index.to_numpy(dtype=object)
+    people = ds.directory.collaborators.index.to_numpy(dtype=object)
+    unit = ds.deal_unit[deal_pos]
+    out = {"unit_id": _of(units, unit)}
+    for level in ("region", "agency", "team"):
+        out[f"{level}_id"] = _of(units, ds.unit_level_codes(level)[unit])
+    for role in ("partner", "manager", "client_manager"):
+        out[f"{role}_id"] = _of(people, getattr(ds, f"deal_{role}")[deal_pos])
+    return out
+
+
+def identities(rows: Rows) -> pd.DataFrame:
+    """For each of a drill-down's rows (in their default order): the ids of its units and people
+    (:data:`ID_COLUMNS`) and ``age_days``, the age at the as-of date of what the row is — a
+    document since it was sent, else created (as the ageing of the offers); a deal since it
+    was created."""
+    ds = rows.ds
+    if rows.by == "document":
+        doc, deal = rows.pos, ds.doc_deal[rows.pos]
+        age = offer_ages(ds, rows.as_of_day, doc)
+    else:
+        doc, deal = rows.latest, rows.pos
+        age = np.maximum(rows.as_of_day - ds.deal_created[deal].astype(np.int64), 0)
+    out = deal_identities(ds, deal)
+    has = doc >= 0
+    signatory = np.full(len(doc), -1, dtype=np.int64)
+    entity = np.full(len(doc), -1, dtype=np.int64)
+    signatory[has] = ds.doc_signatory[doc[has]]
+    entity[has] = ds.doc_entity[doc[has]]
+    out["signatory_id"] = _of(ds.directory.collaborators.index.to_numpy(dtype=object), signatory)
+    out["signatory_entity_id"] = _of(ds.directory.entities.index.to_numpy(dtype=object), entity)
+    frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in out.items()})
+    frame["age_days"] = age.astype(np.int64)
+    return frame
+
+
+def with_ids(frame: pd.DataFrame, ids: pd.DataFrame) -> pd.DataFrame:
+    """A drill-down frame with :func:`identities` beside it: each id just before its name
+    (``region_id`` before ``region``, ``unit_id`` before them), ``age_days`` last."""
+    out = pd.concat([frame.reset_index(drop=True), ids.reset_index(drop=True)], axis=1)
+    order: list[str] = []
+    for col in frame.columns:
+        if col == "region" and "unit_id" in ids:
+            order.append("unit_id")
+        if f"{col}_id" in ids and f"{col}_id" not in frame.columns:
+            order.append(f"{col}_id")
+        order.append(col)
+    order += [c for c in ids.columns if c not in order]
+    return out[order]
+
+
+def _of(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``values[codes]``, None where a code is -1."""
+    codes = np.asarray(codes, dtype=np.int64)
+    out = np.full(len(codes), None, dtype=object)
+    ok = codes >= 0
+    out[ok] = values[codes[ok]]
     return out
 
 

@@ -7,6 +7,8 @@ date) in the locale's formats, with each figure's definition from the dictionary
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
 from . import i18n
@@ -109,3 +111,19 @@ def scope_label(directory: Directory, unit: str | None, collaborator: str | None
         cid = directory.login_to_id(collaborator)
         parts.append(str(directory.collaborators.at[cid, "full_name"]) if cid else collaborator)
     return " · ".join(parts) or i18n.label("mine", locale)
+
+
+def figures_html(figs: Figures) -> str:
+    """The indicator table of ``figs`` in the figures' language, for Jupyter (escaped)."""
+    loc = figs.locale
+    rows = pd.concat([indicator_table(figs, loc)[["label", "value", "previous"]],
+                      beside_table(figs, loc)[["label", "value", "previous"]]], ignore_index=True)
+    p = figs.period
+    head = [i18n.label("table", loc), f"{i18n.label('fiscal_year', loc)} {p.fiscal_year}",
+            f"{i18n.date(p.start, loc)} → {i18n.date(p.as_of, loc)}"]
+    prev_head = i18n.label("previous", loc)
+    if figs.previous is not None:
+        prev_head += f" ({i18n.date(figs.previous.period.as_of, loc)})"
+    rows.columns = ["", f"{i18n.label('fiscal_year', loc)} {p.fiscal_year}", prev_head]
+    caption = html.escape(" · ".join(head) + (f" — {figs.scope}" if figs.scope is not None else ""))
+    return f'<div class="prospects-figures"><p>{caption}</p>{rows.to_html(index=False, escape=True, border=0)}</div>'

@@ -58,3 +58,33 @@ def test_the_svg_chart_of_an_empty_year_reads_in_euros():
     monthly = pd.DataFrame({"month": ["2026-01"], "won_prospects": [0], "recurring": [0], "one_off": [0], "total": [0]})
     svg = charts.monthly_svg(monthly, "en")
     assert "<svg" in svg and "€" in svg and "Recurring" in svg
+
+
+def test_charts_leave_matplotlib_global_state_alone():
+    """A notebook's own plots keep working: no backend switch, no rcParams change, no pyplot figure left."""
+    import subprocess
+    import sys
+
+    code = (
+        "import matplotlib\n"
+        "matplotlib.use('svg')\n"  # stands for the kernel's own backend (inline, widget…)
+        "import matplotlib.pyplot as plt\n"
+        "import pandas as pd\n"
+        "from prospects import charts\n"
+        "before = (matplotlib.get_backend(), dict(matplotlib.rcParams), plt.get_fignums())\n"
+        "m = pd.DataFrame({'month': ['2026-01', '2026-02'], 'won_prospects': [1, 0], 'recurring': [20_000, 0],"
+        " 'one_off': [0, 5_000], 'total': [20_000, 5_000]})\n"
+        "png = charts.to_png(charts.monthly_chart(m))\n"
+        "svg = charts.to_svg(charts.monthly_chart(m, 'en'))\n"
+        "fig = charts.monthly_chart(m)\n"
+        "after = (matplotlib.get_backend(), dict(matplotlib.rcParams), plt.get_fignums())\n"
+        "assert png.startswith(b'\\x89PNG') and '<svg' in svg\n"
+        "assert before[0] == after[0], (before[0], after[0])\n"
+        "changed = {k for k in before[1] if before[1][k] != after[1][k]}\n"
+        "assert not changed, changed\n"
+        "assert before[2] == after[2] == [], (before[2], after[2])\n"
+        "assert fig._repr_png_().startswith(b'\\x89PNG')\n"  # shows itself in Jupyter without pyplot
+        "print('ok')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**__import__("os").environ, "MPLBACKEND": ""})
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]

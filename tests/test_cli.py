@@ -171,7 +171,7 @@ def test_drilldown_table_footer(capsys, url):
 
 def test_unknown_indicator_exits_2(capsys, url):
     code, out, err = run(capsys, url, "drilldown", "--user", "dir", "--unit", "F", "--indicator", "nope")
-    assert code == 2 and out == "" and "unknown indicator" in err
+    assert code == 2 and out == "" and "indicateur de détail inconnu « nope »" in err
 
 
 def test_empty_database_is_a_clear_error(capsys, tmp_path):

@@ -34,6 +34,28 @@ UNITS = [
     ("T3", "Team 3", "team", "A3"),
 ]
 UNIT_IDS = [u[0] for u in UNITS]
+PARENT = {u[0]: u[3] for u in UNITS}
+KIND = {u[0]: u[2] for u in UNITS}
+
+
+def ancestor(unit_id, level):
+    """The unit's ancestor-or-self of a kind (None when the unit sits above it)."""
+    while unit_id is not None:
+        if KIND[unit_id] == level:
+            return unit_id
+        unit_id = PARENT[unit_id]
+    return None
+
+
+def ancestor_or_self(unit_id, top):
+    """Whether ``top`` is the unit or above it."""
+    while unit_id is not None:
+        if unit_id == top:
+            return True
+        unit_id = PARENT[unit_id]
+    return False
+
+
 GROUPS = ["G1", "G2", "G3"]
 BASE = dt.date(2024, 6, 1)  # dates range over 2024-06-01 … 2026-12-31
 SPAN = (dt.date(2026, 12, 31) - BASE).days
@@ -148,14 +170,6 @@ def test_figures_match_a_naive_row_by_row_count(tmp_path_factory, tables, today_
     today = BASE + dt.timedelta(days=today_offset)
     firm = open_firm(url, today=today)
     deals, docs, lines = tables["deals"], tables["documents"], tables["document_lines"]
-    units = {u[0]: u[3] for u in UNITS}
-
-    def under(unit_id, top):
-        while unit_id is not None:
-            if unit_id == top:
-                return True
-            unit_id = units[unit_id]
-        return False
 
     for login in firm.directory.collaborators["login"]:
         view = firm.as_viewer(login)
@@ -168,7 +182,7 @@ def test_figures_match_a_naive_row_by_row_count(tmp_path_factory, tables, today_
         cases = [(None, mine)]
         if "F" in view.viewer.perimeter:
             may_see = visible_literally(view.viewer, deals)
-            cases.append(("F", {d for d in may_see if under(deals.set_index("id").at[d, "unit_id"], "F")}))
+            cases.append(("F", {d for d in may_see if ancestor_or_self(deals.set_index("id").at[d, "unit_id"], "F")}))
         for unit, counted in cases:
             mask = view._mask(ds, unit)
             assert set(ds.deal_ids(mask)) == counted
@@ -221,3 +235,106 @@ def naive(deals, docs, lines, counted, start, a):
         },
         "median_days_to_sign": float(np.median(days)) if days else None,
     }
+
+
+# ---------------------------------------------------------------------------
+# metrics tables (View.metrics): groups add up, and only the viewer's own groups appear
+
+#: Metrics whose groups add up to the whole (counts and cents); rates and medians do not.
+ADDITIVE = ["prospects_without_document", "offers_in_progress", "potential_fees", "signed_offers", "signed_budget",
+            "refused_offers", "refused_fees", "decided_offers", "abandoned_prospects", "converted_prospects",
+            "aged_offers>30"]
+RATES = ["win_rate", "refusal_rate", "median_days_to_sign"]
+DEAL_ONLY = {"prospects_without_document", "abandoned_prospects", "converted_prospects"}
+CUTS = ["region", "agency", "team", "partner", "manager", "client_manager", "doc_type", "template", "signatory",
+        ["region", "partner"], ["team", "signatory"], ["agency", "doc_type", "manager"]]
+
+
+def literal_groups(tables, counted, by) -> set[tuple]:
+    """The groups a metrics table may show, read literally from the rows: the dimensions' ids
+    (or texts) of the counted deals — and of their documents when a dimension is a document's."""
+    deals = tables["deals"].set_index("id")
+    by = [by] if isinstance(by, str) else by
+
+    def of_deal(d, dim):
+        if dim in ("region", "agency", "team"):
+            return ancestor(deals.at[d, "unit_id"], dim)
+        return deals.at[d, f"{dim}_id"]
+
+    if not any(dim in ("doc_type", "template", "signatory") for dim in by):
+        return {tuple(of_deal(d, dim) for dim in by) for d in counted}
+    out = set()
+    for doc in tables["documents"].itertuples():
+        if doc.deal_id in counted:
+            out.add(tuple({"doc_type": doc.doc_type, "template": doc.template, "signatory": doc.signatory_id}.get(dim)
+                          if dim in ("doc_type", "template", "signatory") else of_deal(doc.deal_id, dim) for dim in by))
+    return out
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(tables=firms(), today_offset=st.integers(300, SPAN), data=st.data())
+def test_metrics_by_any_dimension_add_up_and_never_leave_the_viewers_scope(tmp_path_factory, tables, today_offset, data):
+    """For every viewer: metrics(by=…) summed over its groups equals the ungrouped figure (every
+    metric that adds up, every period and sub-period), the ungrouped figures are the dashboard's,
+    months and quarters add up to the year, and the groups are exactly those of the deals the
+    viewer may see in that scope — never one of another perimeter."""
+    import warnings
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('metrics') / 'p.db'}"
+    db.replace_all(db.make_engine(url), tables)
+    firm = open_firm(url, today=BASE + dt.timedelta(days=today_offset))
+    all_deals = tables["deals"]
+    unit_of = all_deals.set_index("id")["unit_id"]
+    for login in firm.directory.collaborators["login"]:
+        view = firm.as_viewer(login)
+        v = view.viewer
+        may_see = visible_literally(v, all_deals)
+        choices = [None, *(["perimeter", *sorted(v.perimeter)] if v.can_validate_offers and v.perimeter else [])]
+        unit = data.draw(st.sampled_from(choices))
+        by = data.draw(st.sampled_from(CUTS))
+        freq = data.draw(st.sampled_from([None, "M", "Q"]))
+        per_document = any(d in ("doc_type", "template", "signatory") for d in ([by] if isinstance(by, str) else by))
+        names = [m for m in ADDITIVE if not (per_document and m in DEAL_ONLY)] + RATES
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an empty "Mes affaires" is said: not the point here
+            whole = view.metrics(ADDITIVE + RATES, unit=unit, compare="N-1", freq=freq)
+            cut = view.metrics(names, unit=unit, by=by, compare="N-1", freq=freq)
+            year = view.metrics(ADDITIVE + RATES, unit=unit, compare="N-1")
+            figs = view.figures(unit=unit)
+        # which deals count, read literally: the team's for "Mes affaires", else the visible ones under the units
+        if unit is None:
+            counted = {d.id for d in all_deals.itertuples() if d.kind == "prospect"
+                       and v.collaborator_id in (d.partner_id, d.manager_id, d.client_manager_id)}
+        else:
+            units = v.perimeter if unit == "perimeter" else {u for u in UNIT_IDS if ancestor_or_self(u, unit)}
+            counted = {d for d in may_see if unit_of[d] in units}
+        assert counted <= may_see | {d.id for d in all_deals.itertuples() if v.collaborator_id in
+                                     (d.partner_id, d.manager_id, d.client_manager_id)}
+        dims = [by] if isinstance(by, str) else by
+        id_cols = [d if d in ("doc_type", "template") else f"{d}_id" for d in dims]
+        shown = {tuple(None if pd.isna(x) else x for x in row) for row in cut[id_cols].itertuples(index=False)}
+        assert shown == literal_groups(tables, counted, by), (login, unit, by)
+        # groups add up, for every metric that does, in every (sub-)period of N and N-1
+        key = ["fiscal_year", "period", "metric", "component"]
+        additive = set(ADDITIVE) & set(names)
+        sums = cut[cut["metric"].isin(additive)].groupby(key)["value"].sum()
+        for k, value in whole[whole["metric"].isin(additive)].set_index(key)["value"].items():
+            assert sums.get(k, 0) == value, (login, unit, by, freq, k)
+        # the ungrouped year is the dashboard's (N and N-1), and sub-periods make the year
+        frame = figs.to_frame(compare="N-1")
+        for fy, col in ((figs.period.fiscal_year, "N"), (figs.previous.period.fiscal_year, "N-1")):
+            got = year[year["fiscal_year"] == fy]
+            for (metric, component), expected in frame[col].items():
+                hit = got[(got["metric"] == metric) & (got["component"] == component)]["value"]
+                assert len(hit) == 1 and (hit.iloc[0] == expected or (np.isnan(hit.iloc[0]) and np.isnan(expected)))
+            flows = ["signed_offers", "signed_budget", "refused_offers", "refused_fees", "decided_offers",
+                     "abandoned_prospects", "converted_prospects"]
+            states = ["offers_in_progress", "potential_fees", "prospects_without_document", "aged_offers>30"]
+            sub = whole[whole["fiscal_year"] == fy]
+            for (metric, component), total in got.set_index(["metric", "component"])["value"].items():
+                parts = sub[(sub["metric"] == metric) & (sub["component"] == component)]["value"]
+                if metric in flows:
+                    assert parts.sum() == total, (metric, component, freq)
+                elif metric in states:
+                    assert parts.iloc[-1] == total, (metric, component, freq)
+
