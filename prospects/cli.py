@@ -317,10 +317,12 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
         print(f"prospects: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     loc = settings.locale
+    words = dd.footer_words(args.indicator, month=args.month, locale=loc)
     if args.format == "json":
         doc = {"indicator": args.indicator, "by": args.by, "rows": exports.records(frame, args.by)}
         if args.month:
             doc["month"] = args.month
+        doc["amounts"] = words
         text = json.dumps(doc, ensure_ascii=False, indent=2)
     elif args.format == "csv":
         text = exports.to_csv(frame, args.by, None, loc)
@@ -334,12 +336,13 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
         import pandas as pd
 
         with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250):
-            text = shown.to_string(index=False) if len(shown) else "(0)"
+            text = shown.to_string(index=False) if len(shown) else dd.empty_words(args.indicator, args.by, locale=loc)
         text += (
             f"\n\n{tot['rows']} {i18n.label('rows', loc)}, {tot['documents']} {i18n.label('documents', loc)} — "
             f"{i18n.label('recurring', loc)} {i18n.money(tot['recurring'], loc)}, "
             f"{i18n.label('one_off', loc)} {i18n.money(tot['one_off'], loc)}, "
             f"{i18n.label('total', loc)} {i18n.money(tot['total'], loc)}"
+            f"\n{i18n.DRILL_WORDS[loc]['amounts']}{i18n.colon(loc)}{words}"
         )
     if args.output is not None:
         args.output.write_text(text, encoding="utf-8-sig" if args.format == "csv" else "utf-8")

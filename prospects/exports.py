@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .drilldown import MONEY_COLUMNS, columns
+from .drilldown import DATE_COLUMNS, MONEY_COLUMNS, STATUS_COLUMNS, columns
 from .i18n import COLUMN_LABELS, STATUS_LABELS, euros, euros_json
 
 
@@ -32,12 +32,15 @@ def _iso(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
 
 
-DATE_COLUMNS = ("created_on", "sent_on", "decided_on")
+def _columns(frame: pd.DataFrame, by: str) -> list[str]:
+    """The view's columns the frame has (a prospect without document adds its history), in METRICS.md's order."""
+    every = columns(by, "prospects_without_document")
+    return [c for c in every if c in frame]
 
 
 def records(frame: pd.DataFrame, by: str) -> list[dict[str, Any]]:
     """JSON-ready rows: amounts in euros, dates ISO, ``lines`` with euro amounts."""
-    cols = [*columns(by), *(["lines"] if "lines" in frame else [])]
+    cols = [*_columns(frame, by), *(["lines"] if "lines" in frame else [])]
     out = []
     for row in frame[cols].to_dict("records"):
         for c in MONEY_COLUMNS:
@@ -58,15 +61,16 @@ def records(frame: pd.DataFrame, by: str) -> list[dict[str, Any]]:
 
 def table(frame: pd.DataFrame, by: str, locale: str = "fr") -> pd.DataFrame:
     """The drill-down with the locale's headers, statuses and euro amounts (Decimal-exact)."""
-    cols = list(columns(by))
+    cols = _columns(frame, by)
     out = frame[cols].copy()
     for c in MONEY_COLUMNS:
         out[c] = [float(euros(v)) for v in out[c]]
     for c in DATE_COLUMNS:
         if c in out:
             out[c] = [pd.Timestamp(v).date() if not pd.isna(v) else None for v in out[c]]
-    if "status" in out:
-        out["status"] = out["status"].map(STATUS_LABELS[locale]).fillna(out["status"])
+    for c in STATUS_COLUMNS:
+        if c in out:
+            out[c] = out[c].map(STATUS_LABELS[locale]).where(out[c].notna(), None)
     if "lines" in frame:
         names = STATUS_LABELS[locale]
         out["lines"] = [

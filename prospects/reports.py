@@ -45,6 +45,7 @@ from .dictionary import METRICS, PREAMBLE
 from .exports import FORMULA_TRIGGERS
 from .figures import Figures
 from .fiscal import Period
+from .i18n import colon
 
 #: Kinds of org unit a batch can be cut by (``--by``).
 BY_KINDS = ("region", "agency")
@@ -247,11 +248,6 @@ def _e(value: object) -> str:
 def text(key: str, locale: str = "fr") -> str:
     """A report label."""
     return TEXT[locale][key]
-
-
-def colon(locale: str = "fr") -> str:
-    """`` : `` in French typography, ``: `` in English."""
-    return "\u00a0: " if locale == "fr" else ": "
 
 
 def kind_label(kind: str, locale: str = "fr") -> str:

@@ -169,6 +169,26 @@ def test_drilldown_table_footer(capsys, url):
     assert "4 documents" in out and f"18{NNBSP}500{NNBSP}€" in out
 
 
+def test_drilldown_of_a_deal_cell_says_what_its_amounts_are(capsys, url):
+    # D4 abandoned 10/09/2026: only X5 (1 500 €) was still at stake; X6, cancelled before, does not add
+    code, out, _ = run(capsys, url, "drilldown", "--user", "dir", "--unit", "F", "--indicator", "abandoned_prospects")
+    assert code == 0
+    assert f"1 documents — récurrent 1{NNBSP}500{NNBSP}€" in out
+    assert out.splitlines()[-1] == "Montants\u00a0: honoraires en jeu à l'abandon (offres non décidées à la date d'abandon)"
+    code, out, _ = run(capsys, url, "drilldown", "--user", "dir", "--unit", "F", "--indicator", "converted_prospects",
+                       "--format", "json")
+    doc = json.loads(out)
+    assert doc["amounts"].startswith("honoraires signés de ces affaires")
+    assert sum(r["total"] for r in doc["rows"]) == 18500.0 and sum(r["documents"] for r in doc["rows"]) == 4
+    code, out, _ = run(capsys, url, "drilldown", "--user", "dir", "--unit", "F", "--indicator",
+                       "prospects_without_document", "--by", "document")
+    assert code == 0 and out.startswith("Aucun document : ces affaires n'ont aucune offre en cours")
+    code, out, _ = run(capsys, url, "drilldown", "--user", "dir", "--unit", "F", "--indicator",
+                       "prospects_without_document", "--format", "json")
+    (d3,) = json.loads(out)["rows"]
+    assert (d3["deal_id"], d3["deal_created_on"], d3["last_decision"], d3["documents"]) == ("D3", "2026-06-01", None, 0)
+
+
 def test_unknown_indicator_exits_2(capsys, url):
     code, out, err = run(capsys, url, "drilldown", "--user", "dir", "--unit", "F", "--indicator", "nope")
     assert code == 2 and out == "" and "unknown indicator" in err
@@ -251,7 +271,7 @@ def test_sums_past_int64_are_exact_in_the_text_drilldowns_and_exports(capsys, sq
     code, out, err = run(capsys, db_url, "drilldown", "--user", "part1", "--unit", "R1", "--indicator", "signed_budget")
     assert code == 0, err
     assert "9.298000e+16" in out and "-9" not in out  # the big deal's row: positive
-    assert "9300 documents" in out and out.splitlines()[-1].endswith(f"total {fr}")
+    assert "9300 documents" in out and out.splitlines()[-2].endswith(f"total {fr}")
     # the same through the API (one read): figures, both drill-downs, their footers and exports
     view = open_firm(db_url, today="2026-11-29").as_viewer("part1")
     figs = view.figures(unit="R1")
