@@ -347,6 +347,11 @@ class View:
     ) -> pd.DataFrame:
         """The rows behind a cell, a month's bar or an ageing bucket; amounts in cents.
 
+        For a deal cell (``prospects_without_document``, ``abandoned_prospects``,
+        ``converted_prospects``, a month's ``won_prospects``) the documents of each deal are
+        those that make it count in the cell (:mod:`prospects.drilldown`);
+        :func:`prospects.drilldown.footer_words` says what the amounts are.
+
         Parameters
         ----------
         indicator : str
