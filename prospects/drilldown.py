@@ -478,7 +478,7 @@ def columns(by: str, indicator: str | None = None) -> Sequence[str]:
     return DEAL_COLUMNS
 
 
-def display_columns(by: str, present: Sequence[str] | None = None, indicator: str | None = None) -> list[str]:
+def display_columns(by: str, indicator: str | None = None, *, present: Sequence[str] | None = None) -> list[str]:
     """The order in which every front end shows and exports a view's columns (:data:`DISPLAY_FIRST`).
 
     ``present`` (a frame's columns) keeps those of them a view has, extra ones (``lines``) last;

@@ -62,6 +62,9 @@ LABELS: dict[str, dict[str, str]] = {
         "none": "—",
         "close": "Fermer",
         "rows": "lignes",
+        "deal": "affaire",
+        "deals": "affaires",
+        "document": "document",
         "documents": "documents",
         "bucket": "Ancienneté (jours)",
     },
@@ -110,6 +113,9 @@ LABELS: dict[str, dict[str, str]] = {
         "none": "—",
         "close": "Close",
         "rows": "rows",
+        "deal": "deal",
+        "deals": "deals",
+        "document": "document",
         "documents": "documents",
         "bucket": "Age (days)",
     },
@@ -154,6 +160,8 @@ DRILL_WORDS: dict[str, dict[str, str]] = {
         "signed_month": "honoraires des offres signées en {month}",
         "refused": "honoraires des offres refusées sur la période",
         "amounts": "Montants",
+        "figure": "Chiffre",
+        "view": "Vue",
         "empty": "Aucune ligne pour ce chiffre.",
         "empty_no_offer": "Aucun document : ces affaires n'ont aucune offre en cours à la date d'arrêté.",
     },
@@ -167,6 +175,8 @@ DRILL_WORDS: dict[str, dict[str, str]] = {
         "signed_month": "fees of the offers signed in {month}",
         "refused": "fees of the offers refused in the period",
         "amounts": "Amounts",
+        "figure": "Figure",
+        "view": "View",
         "empty": "No row for this figure.",
         "empty_no_offer": "No document: these deals have no offer in progress at the as-of date.",
     },
@@ -245,6 +255,12 @@ def number(value: int | None, locale: str = "fr") -> str:
     if value is None:
         return LABELS[locale]["none"]
     return _group(str(int(value)), NNBSP if locale == "fr" else ",")
+
+
+def counted(value: int, noun: str, locale: str = "fr") -> str:
+    """``3 affaires``, ``1 document``, ``0 document`` (French: singular below 2) / ``0 documents`` (English)."""
+    singular = value < 2 if locale == "fr" else value == 1
+    return f"{number(value, locale)} {LABELS[locale][noun if singular else noun + 's']}"
 
 
 def percent(ratio: float | None, locale: str = "fr") -> str:

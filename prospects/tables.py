@@ -1,16 +1,21 @@
-"""The indicator table as rows of labels and formatted values, for every front end.
+"""The indicator table and the drill-downs as rows of labels and formatted values, for every front end.
 
 The CLI, the dashboard and the reports all show the same table: this module turns
 :class:`~prospects.figures.Figures` into labelled rows (current and N-1 at the same
 date) in the locale's formats, with each figure's definition from the dictionary.
+:func:`cell_text` and :func:`drill_table` show a drill-down's values as people read
+them (the dashboard's table, the CLI's), in the on-screen column order.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pandas as pd
 
 from . import i18n
 from .dictionary import definition
+from .drilldown import DATE_COLUMNS, MONEY_COLUMNS, STATUS_COLUMNS, display_columns
 from .figures import Figures
 from .scoping import Directory
 
@@ -109,3 +114,31 @@ def scope_label(directory: Directory, unit: str | None, collaborator: str | None
         cid = directory.login_to_id(collaborator)
         parts.append(str(directory.collaborators.at[cid, "full_name"]) if cid else collaborator)
     return " · ".join(parts) or i18n.label("mine", locale)
+
+
+def cell_text(column: str, value: Any, locale: str = "fr") -> str:
+    """One value of a drill-down as shown: amounts in euros, counts grouped, dates and statuses
+    in the locale, the lines as ``mission (récurrent) 12 000 €; …``, nothing for an empty value."""
+    if column == "lines":
+        names = i18n.STATUS_LABELS[locale]
+        return "; ".join(
+            f"{ln['mission']} ({names[ln['billing']].lower()}) {i18n.money(ln['amount_cents'], locale)}" for ln in value
+        )
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if column in MONEY_COLUMNS:
+        return i18n.money(value, locale)
+    if column == "documents":
+        return i18n.number(value, locale)
+    if column in DATE_COLUMNS:
+        return i18n.date(pd.Timestamp(value), locale)
+    if column in STATUS_COLUMNS:
+        return i18n.STATUS_LABELS[locale].get(value, value)
+    return str(value)
+
+
+def drill_table(frame: pd.DataFrame, by: str, locale: str = "fr") -> pd.DataFrame:
+    """A drill-down frame as text: the on-screen column order, the locale's headers and values."""
+    cols = display_columns(by, present=list(frame.columns))
+    labels = i18n.COLUMN_LABELS[locale]
+    return pd.DataFrame({labels[c]: [cell_text(c, v, locale) for v in frame[c]] for c in cols}, dtype=object)

@@ -225,7 +225,7 @@ def test_a_prospect_without_document_says_its_latest_decision(variant):
 
 
 def test_the_new_columns_sort_like_the_whole_frame(variant):
-    rows = variant.drill_rows("prospects_without_document", by="deal", unit="F", as_of="2026-07-05")
+    rows = variant._drill_rows("prospects_without_document", by="deal", unit="F", as_of="2026-07-05")
     frame = rows.frame()
     assert set(frame["deal_id"]) >= {"D3"}
     for column in ("deal_created_on", "last_decision", "last_decision_on"):
