@@ -861,7 +861,8 @@ def _error_text(exc: BaseException) -> str:
 
 
 def _kernel_manager_class():
-    """A kernel manager whose kernel is always this Python (``sys.executable``) with ipykernel.
+    """A kernel manager whose kernel is always this Python (``sys.executable``) with ipykernel,
+    shut down without the interrupt jupyter_client sends first (see the method's comment).
 
     Whatever ``python3`` kernelspec comes first in the Jupyter path (a user-level one made
     by another Python, say), the report runs on the interpreter that has this package.
@@ -870,6 +871,17 @@ def _kernel_manager_class():
     from jupyter_client.manager import KernelManager
 
     class ProjectKernelManager(KernelManager):
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client's shutdown_kernel interrupts the kernel (SIGINT) before asking it to
+            # shut down. A report's kernel has run every cell by then (or timed out: the shutdown
+            # request still stops it, else it is killed): a SIGINT landing while it handles its
+            # last messages only makes ipykernel log "KeyboardInterrupt caught in kernel" on our
+            # stderr, in the middle of the progress bar. nbclient's own interrupts (interrupt_kernel)
+            # are untouched.
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
         @property
         def kernel_spec(self) -> KernelSpec:
             if self._kernel_spec is None:
@@ -889,26 +901,31 @@ def _install(src: Path, dest: Path) -> None:
     os.replace(part, dest)
 
 
-def render_unit(job: UnitJob) -> UnitResult:
-    """Execute the notebook for one unit, export HTML, print PDF; never raises."""
+def run_notebook(notebook: Path, output: Path, parameters: dict[str, Any], cwd: Path):
+    """Execute a notebook with papermill in a kernel of this Python, quietly; the executed notebook."""
     import logging
 
     import papermill as pm
 
     logging.getLogger("papermill").setLevel(logging.ERROR)
+    return pm.execute_notebook(
+        str(notebook), str(output), parameters=parameters,
+        kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
+        request_save_on_cell_execute=False, cwd=str(cwd), execution_timeout=CELL_TIMEOUT,
+        kernel_manager_class=_kernel_manager_class(),
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel chatter on our stderr
+    )
+
+
+def render_unit(job: UnitJob) -> UnitResult:
+    """Execute the notebook for one unit, export HTML, print PDF; never raises."""
     started = time.perf_counter()
     result = UnitResult(unit=job.unit, name=job.name, kind=job.kind, ok=False)
     job.html_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"prospects-report-{job.unit}-") as tmp:
         tmpdir = Path(tmp)
         try:
-            nb = pm.execute_notebook(
-                str(job.notebook), str(tmpdir / "executed.ipynb"), parameters=job.parameters,
-                kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
-                request_save_on_cell_execute=False, cwd=str(job.cwd), execution_timeout=CELL_TIMEOUT,
-                kernel_manager_class=_kernel_manager_class(),
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel chatter on our stderr
-            )
+            nb = run_notebook(job.notebook, tmpdir / "executed.ipynb", job.parameters, job.cwd)
             result.headline = _headline_from(nb)
             result.previous, result.previous_as_of = _previous_from(nb)
             lap = time.perf_counter()
