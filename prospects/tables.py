@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import i18n
+from . import cents, i18n
 from .dictionary import definition
 from .drilldown import DATE_COLUMNS, MONEY_COLUMNS, STATUS_COLUMNS, display_columns
 from .figures import Figures
@@ -103,6 +103,18 @@ def monthly_table(figs: Figures, locale: str = "fr") -> pd.DataFrame:
             "total": [i18n.money(v, locale) for v in m["total"]],
         }
     )
+
+
+def monthly_totals(figs: Figures) -> dict[str, int]:
+    """The chart's months added up, exactly (cents): they equal the converted prospects and the signed budget."""
+    m = figs.monthly
+    return {c: cents.total(m[c].to_numpy()) for c in ("won_prospects", "recurring", "one_off", "total")}
+
+
+def ageing_totals(figs: Figures) -> dict[str, int]:
+    """The ageing buckets added up, exactly (cents): they equal the offers in progress and the potential fees."""
+    a = figs.ageing
+    return {c: cents.total(a[c].to_numpy()) for c in ("offers", "recurring", "one_off", "total")}
 
 
 def scope_label(directory: Directory, unit: str | None, collaborator: str | None, locale: str = "fr") -> str:

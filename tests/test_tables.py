@@ -36,3 +36,19 @@ def test_drill_table_is_in_the_screen_order_with_the_locale_headers(director):
     assert list(shown.columns) == [labels[c] for c in drilldown.display_columns("deal", "prospects_without_document")]
     assert shown.iloc[0][labels["deal_created_on"]] == "2026-06-01"
     assert shown.iloc[0][labels["last_decision"]] == "" and shown.iloc[0][labels["total"]] == "€0"
+
+
+@pytest.mark.parametrize("as_of", ["2026-11-29", "2026-05-20", "2026-03-14", "2026-01-01"])
+@pytest.mark.parametrize("unit", ["F", "R1", "R2"])
+def test_totals_rows_equal_the_indicators(director, unit, as_of):
+    from prospects.tables import ageing_totals, monthly_totals
+
+    figs = director.figures(unit=unit, as_of=as_of)
+    ind = figs.indicators
+    months = monthly_totals(figs)
+    assert months["won_prospects"] == ind["converted_prospects"]
+    assert {k: months[k] for k in ("recurring", "one_off", "total")} == ind["signed_budget"]
+    ages = ageing_totals(figs)
+    assert ages["offers"] == ind["offers_in_progress"]
+    assert {k: ages[k] for k in ("recurring", "one_off", "total")} == ind["potential_fees"]
+    assert all(type(v) is int for v in (*months.values(), *ages.values()))
