@@ -822,6 +822,11 @@ class View:
         the as-of date of what the row is — a document since it was sent (else created),
         a deal since it was created.
 
+        For a deal cell (``prospects_without_document``, ``abandoned_prospects``,
+        ``converted_prospects``, a month's ``won_prospects``) the documents of each deal are
+        those that make it count in the cell (:mod:`prospects.drilldown`);
+        :func:`prospects.drilldown.footer_words` says what the amounts are.
+
         Parameters
         ----------
         indicator : str

@@ -309,6 +309,7 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
 
     from . import drilldown as dd
     from . import exports, i18n
+    from .tables import scope_label
 
     if args.format == "xlsx" and args.output is None:
         print("prospects: --format xlsx needs --output FILE", file=sys.stderr)
@@ -318,7 +319,7 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
         if problem:
             print(f"prospects: --output {i18n.shown(args.output, 200)}: {problem}", file=sys.stderr)
             return EXIT_UNUSABLE
-    _, view, period = _view(settings, args)
+    firm, view, period = _view(settings, args)
     try:
         frame = view.drilldown(
             args.indicator, by=args.by, month=args.month, unit=args.unit, collaborator=args.collaborator,
@@ -328,36 +329,48 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
         print(f"prospects: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     loc = settings.locale
+    words = dd.footer_words(args.indicator, month=args.month, locale=loc)
     if args.format == "json":
         doc = {"indicator": args.indicator, "by": args.by, "rows": exports.records(frame, args.by)}
         if args.month:
             doc["month"] = args.month
+        doc["amounts"] = words
         text = json.dumps(doc, ensure_ascii=False, indent=2)
     elif args.format == "csv":
         text = exports.to_csv(frame, args.by, None, loc)
     elif args.format == "xlsx":
-        exports.to_xlsx(frame, args.by, args.output, loc)
+        scope = scope_label(firm.directory, args.unit, args.collaborator, loc)
+        about = exports.about_rows(args.indicator, args.by, month=args.month, period=period, scope=scope, locale=loc)
+        exports.to_xlsx(frame, args.by, args.output, loc, about=about)
         print(f"{len(frame)} {i18n.label('rows', loc)} → {args.output}", file=sys.stderr)
         return EXIT_OK
     else:
-        shown = exports.table(frame, args.by, loc)
-        tot = dd.totals(frame, args.by)
-        import pandas as pd
-
-        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250):
-            text = shown.to_string(index=False) if len(shown) else "(0)"
-        text += (
-            f"\n\n{tot['rows']} {i18n.label('rows', loc)}, {tot['documents']} {i18n.label('documents', loc)} — "
-            f"{i18n.label('recurring', loc)} {i18n.money(tot['recurring'], loc)}, "
-            f"{i18n.label('one_off', loc)} {i18n.money(tot['one_off'], loc)}, "
-            f"{i18n.label('total', loc)} {i18n.money(tot['total'], loc)}"
-        )
+        text = _drill_text(frame, args, loc, words)
     if args.output is not None:
         args.output.write_text(text, encoding="utf-8-sig" if args.format == "csv" else "utf-8")
         print(f"{len(frame)} {i18n.label('rows', loc)} → {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return EXIT_OK
+
+
+def _drill_text(frame, args: argparse.Namespace, loc: str, words: str) -> str:
+    """The ``--format table`` drill-down: the rows as on screen, then the footer and what its amounts are."""
+    import pandas as pd
+
+    from . import drilldown as dd
+    from . import i18n
+    from .tables import drill_table
+
+    shown = drill_table(frame, args.by, loc)
+    with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250):
+        text = shown.to_string(index=False) if len(shown) else dd.empty_words(args.indicator, args.by, locale=loc)
+    t = dd.totals(frame, args.by)
+    count = i18n.counted(t["documents"], "document", loc)
+    if args.by == "deal":
+        count = f"{i18n.counted(t['rows'], 'deal', loc)} · {count}"
+    money = ", ".join(f"{i18n.label(m, loc)} {i18n.money(t[m], loc)}" for m in dd.MONEY_COLUMNS)
+    return f"{text}\n\n{count} — {money}\n{i18n.DRILL_WORDS[loc]['amounts']}{i18n.colon(loc)}{words}"
 
 
 def _unwritable(path: Path) -> str | None:

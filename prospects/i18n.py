@@ -62,6 +62,9 @@ LABELS: dict[str, dict[str, str]] = {
         "none": "—",
         "close": "Fermer",
         "rows": "lignes",
+        "deal": "affaire",
+        "deals": "affaires",
+        "document": "document",
         "documents": "documents",
         "bucket": "Ancienneté (jours)",
         "decided_offers": "Offres décidées",
@@ -159,6 +162,9 @@ LABELS: dict[str, dict[str, str]] = {
         "none": "—",
         "close": "Close",
         "rows": "rows",
+        "deal": "deal",
+        "deals": "deals",
+        "document": "document",
         "documents": "documents",
         "bucket": "Age (days)",
         "decided_offers": "Decided offers",
@@ -223,6 +229,8 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
         "total": "Total (€)", "document_id": "Id document", "doc_type": "Type de document",
         "template": "Modèle", "title": "Titre", "status": "Statut", "created_on": "Créé le",
         "sent_on": "Envoyé le", "decided_on": "Décidé le", "lines": "Lignes",
+        "deal_created_on": "Affaire créée le", "last_decision": "Dernière décision",
+        "last_decision_on": "Date de la dernière décision",
     },
     "en": {
         "deal_id": "Deal id", "deal": "Deal", "prospect": "Prospect", "region": "Region",
@@ -232,6 +240,43 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
         "total": "Total (€)", "document_id": "Document id", "doc_type": "Document type",
         "template": "Template", "title": "Title", "status": "Status", "created_on": "Created on",
         "sent_on": "Sent on", "decided_on": "Decided on", "lines": "Lines",
+        "deal_created_on": "Deal created on", "last_decision": "Latest decision",
+        "last_decision_on": "Latest decision on",
+    },
+}
+
+#: What a drill-down's amounts are (its footer) and what an empty view says: see
+#: :func:`prospects.drilldown.footer_words` and :func:`prospects.drilldown.empty_words`.
+DRILL_WORDS: dict[str, dict[str, str]] = {
+    "fr": {
+        "signed_by_deals": "honoraires signés de ces affaires (leurs offres signées jusqu'à la date d'arrêté)",
+        "at_stake": "honoraires en jeu à l'abandon (offres non décidées à la date d'abandon)",
+        "no_offer": "aucun honoraire (ces affaires n'ont aucune offre en cours)",
+        "in_progress": "honoraires des offres en cours à la date d'arrêté",
+        "in_progress_bucket": "honoraires des offres en cours, ancienneté {bucket} jours",
+        "signed": "honoraires des offres signées sur la période",
+        "signed_month": "honoraires des offres signées en {month}",
+        "refused": "honoraires des offres refusées sur la période",
+        "amounts": "Montants",
+        "figure": "Chiffre",
+        "view": "Vue",
+        "empty": "Aucune ligne pour ce chiffre.",
+        "empty_no_offer": "Aucun document : ces affaires n'ont aucune offre en cours à la date d'arrêté.",
+    },
+    "en": {
+        "signed_by_deals": "fees signed on these deals (their offers signed up to the as-of date)",
+        "at_stake": "fees at stake when abandoned (offers undecided on the abandonment date)",
+        "no_offer": "no fees (these deals have no offer in progress)",
+        "in_progress": "fees of the offers in progress at the as-of date",
+        "in_progress_bucket": "fees of the offers in progress, aged {bucket} days",
+        "signed": "fees of the offers signed in the period",
+        "signed_month": "fees of the offers signed in {month}",
+        "refused": "fees of the offers refused in the period",
+        "amounts": "Amounts",
+        "figure": "Figure",
+        "view": "View",
+        "empty": "No row for this figure.",
+        "empty_no_offer": "No document: these deals have no offer in progress at the as-of date.",
     },
 }
 
@@ -259,6 +304,9 @@ def sentence(key: str, locale: str = "fr", **values: object) -> str:
     Values typed by someone must already be :func:`shown` (escaped, cut).
     """
     return LABELS[locale][key].format(**values)
+def colon(locale: str = "fr") -> str:
+    """`` : `` in French typography (a no-break space before), ``: `` in English."""
+    return "\u00a0: " if locale == "fr" else ": "
 
 
 def shown(value: object, limit: int = 60) -> str:
@@ -311,6 +359,12 @@ def number(value: int | None, locale: str = "fr") -> str:
     if value is None:
         return LABELS[locale]["none"]
     return _group(str(int(value)), NNBSP if locale == "fr" else ",")
+
+
+def counted(value: int, noun: str, locale: str = "fr") -> str:
+    """``3 affaires``, ``1 document``, ``0 document`` (French: singular below 2) / ``0 documents`` (English)."""
+    singular = value < 2 if locale == "fr" else value == 1
+    return f"{number(value, locale)} {LABELS[locale][noun if singular else noun + 's']}"
 
 
 def percent(ratio: float | None, locale: str = "fr") -> str:

@@ -1,18 +1,22 @@
-"""The indicator table as rows of labels and formatted values, for every front end.
+"""The indicator table and the drill-downs as rows of labels and formatted values, for every front end.
 
 The CLI, the dashboard and the reports all show the same table: this module turns
 :class:`~prospects.figures.Figures` into labelled rows (current and N-1 at the same
 date) in the locale's formats, with each figure's definition from the dictionary.
+:func:`cell_text` and :func:`drill_table` show a drill-down's values as people read
+them (the dashboard's table, the CLI's), in the on-screen column order.
 """
 
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import pandas as pd
 
-from . import i18n
+from . import cents, i18n
 from .dictionary import definition
+from .drilldown import DATE_COLUMNS, MONEY_COLUMNS, STATUS_COLUMNS, display_columns
 from .figures import Figures
 from .scoping import Directory
 
@@ -102,6 +106,18 @@ def monthly_table(figs: Figures, locale: str = "fr") -> pd.DataFrame:
     )
 
 
+def monthly_totals(figs: Figures) -> dict[str, int]:
+    """The chart's months added up, exactly (cents): they equal the converted prospects and the signed budget."""
+    m = figs.monthly
+    return {c: cents.total(m[c].to_numpy()) for c in ("won_prospects", "recurring", "one_off", "total")}
+
+
+def ageing_totals(figs: Figures) -> dict[str, int]:
+    """The ageing buckets added up, exactly (cents): they equal the offers in progress and the potential fees."""
+    a = figs.ageing
+    return {c: cents.total(a[c].to_numpy()) for c in ("offers", "recurring", "one_off", "total")}
+
+
 def scope_label(directory: Directory, unit: str | None, collaborator: str | None, locale: str = "fr") -> str:
     """What the figures cover, as shown to people: unit and/or collaborator names, else "Mes affaires"."""
     parts = []
@@ -127,3 +143,29 @@ def figures_html(figs: Figures) -> str:
     rows.columns = ["", f"{i18n.label('fiscal_year', loc)} {p.fiscal_year}", prev_head]
     caption = html.escape(" · ".join(head) + (f" — {figs.scope}" if figs.scope is not None else ""))
     return f'<div class="prospects-figures"><p>{caption}</p>{rows.to_html(index=False, escape=True, border=0)}</div>'
+def cell_text(column: str, value: Any, locale: str = "fr") -> str:
+    """One value of a drill-down as shown: amounts in euros, counts grouped, dates and statuses
+    in the locale, the lines as ``mission (récurrent) 12 000 €; …``, nothing for an empty value."""
+    if column == "lines":
+        names = i18n.STATUS_LABELS[locale]
+        return "; ".join(
+            f"{ln['mission']} ({names[ln['billing']].lower()}) {i18n.money(ln['amount_cents'], locale)}" for ln in value
+        )
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if column in MONEY_COLUMNS:
+        return i18n.money(value, locale)
+    if column == "documents":
+        return i18n.number(value, locale)
+    if column in DATE_COLUMNS:
+        return i18n.date(pd.Timestamp(value), locale)
+    if column in STATUS_COLUMNS:
+        return i18n.STATUS_LABELS[locale].get(value, value)
+    return str(value)
+
+
+def drill_table(frame: pd.DataFrame, by: str, locale: str = "fr") -> pd.DataFrame:
+    """A drill-down frame as text: the on-screen column order, the locale's headers and values."""
+    cols = display_columns(by, present=list(frame.columns))
+    labels = i18n.COLUMN_LABELS[locale]
+    return pd.DataFrame({labels[c]: [cell_text(c, v, locale) for v in frame[c]] for c in cols}, dtype=object)

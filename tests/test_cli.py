@@ -143,7 +143,7 @@ def test_drilldown_csv_has_french_headers_and_the_rows(capsys, url):
     code, out, _ = run(capsys, url, "drilldown", "--user", "dir", "--unit", "F", "--indicator", "signed_offers", "--by", "document", "--format", "csv")
     assert code == 0
     frame = pd.read_csv(io.StringIO(out), sep=";", decimal=",")
-    assert list(frame.columns[:3]) == ["Id document", "Type de document", "Modèle"]
+    assert list(frame.columns[:3]) == ["Id document", "Affaire", "Prospect"]  # the order on screen
     assert "Total (€)" in frame.columns and "Entité" in frame.columns
     assert len(frame) == 4 and frame["Total (€)"].sum() == pytest.approx(18500.0)
 
@@ -158,6 +158,10 @@ def test_drilldown_xlsx(capsys, url, tmp_path):
     assert rows[0][0] == "Id document" and len(rows) == 2 and rows[1][0] == "X3"
     lines = list(wb["Lignes"].values)
     assert len(lines) == 3  # header + two lines of X3
+    about = dict(wb["À propos"].values)
+    assert about == {"Chiffre": "Offres en cours", "Vue": "Par document",
+                     "Période": "01/01/2026 → 29/11/2026", "Périmètre": "Cabinet Exemple",
+                     "Montants": "honoraires des offres en cours à la date d'arrêté"}
     code, _, err = run(capsys, url, "drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", "xlsx")
     assert code == 2 and "--output" in err
 
@@ -167,6 +171,26 @@ def test_drilldown_table_footer(capsys, url):
     assert code == 0
     assert "Par" not in out.splitlines()[0]  # a table, headers first
     assert "4 documents" in out and f"18{NNBSP}500{NNBSP}€" in out
+
+
+def test_drilldown_of_a_deal_cell_says_what_its_amounts_are(capsys, url):
+    # D4 abandoned 10/09/2026: only X5 (1 500 €) was still at stake; X6, cancelled before, does not add
+    code, out, _ = run(capsys, url, "drilldown", "--user", "dir", "--unit", "F", "--indicator", "abandoned_prospects")
+    assert code == 0
+    assert f"1 affaire · 1 document — récurrent 1{NNBSP}500{NNBSP}€" in out
+    assert out.splitlines()[-1] == "Montants\u00a0: honoraires en jeu à l'abandon (offres non décidées à la date d'abandon)"
+    code, out, _ = run(capsys, url, "drilldown", "--user", "dir", "--unit", "F", "--indicator", "converted_prospects",
+                       "--format", "json")
+    doc = json.loads(out)
+    assert doc["amounts"].startswith("honoraires signés de ces affaires")
+    assert sum(r["total"] for r in doc["rows"]) == 18500.0 and sum(r["documents"] for r in doc["rows"]) == 4
+    code, out, _ = run(capsys, url, "drilldown", "--user", "dir", "--unit", "F", "--indicator",
+                       "prospects_without_document", "--by", "document")
+    assert code == 0 and out.startswith("Aucun document : ces affaires n'ont aucune offre en cours")
+    code, out, _ = run(capsys, url, "drilldown", "--user", "dir", "--unit", "F", "--indicator",
+                       "prospects_without_document", "--format", "json")
+    (d3,) = json.loads(out)["rows"]
+    assert (d3["deal_id"], d3["deal_created_on"], d3["last_decision"], d3["documents"]) == ("D3", "2026-06-01", None, 0)
 
 
 def test_unknown_indicator_exits_2(capsys, url):
@@ -250,8 +274,9 @@ def test_sums_past_int64_are_exact_in_the_text_drilldowns_and_exports(capsys, sq
     assert "Budget signé" in out and fr in out and "-" + fr not in out
     code, out, err = run(capsys, db_url, "drilldown", "--user", "part1", "--unit", "R1", "--indicator", "signed_budget")
     assert code == 0, err
-    assert "9.298000e+16" in out and "-9" not in out  # the big deal's row: positive
-    assert "9300 documents" in out and out.splitlines()[-1].endswith(f"total {fr}")
+    big = f"{big_cents // 100:,}".replace(",", NNBSP) + f"{NNBSP}€"
+    assert big in out and "-9" not in out  # the big deal's row: exact and positive
+    assert f"9{NNBSP}300 documents" in out and out.splitlines()[-2].endswith(f"total {fr}")
     # the same through the API (one read): figures, both drill-downs, their footers and exports
     view = open_firm(db_url, today="2026-11-29").as_viewer("part1")
     figs = view.figures(unit="R1")
@@ -267,7 +292,7 @@ def test_sums_past_int64_are_exact_in_the_text_drilldowns_and_exports(capsys, sq
         assert drilldown.totals(frame, by) == {"rows": len(frame), "documents": 9_300, "recurring": total_cents,
                                                "one_off": 0, "total": total_cents}
     sheet = list(openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(by_deal, "deal")))["Par affaire"].values)
-    assert sheet[1][0] == "BIG" and sheet[1][-1] == pytest.approx(big_cents / 100)
+    assert sheet[1][0] == "BIG" and sheet[1][sheet[0].index("Total (€)")] == pytest.approx(big_cents / 100)
     assert json.loads(json.dumps(exports.records(by_deal, "deal")))[0]["total"] == pytest.approx(big_cents / 100)
 
 

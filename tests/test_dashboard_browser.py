@@ -255,7 +255,9 @@ def test_cell_drilldown_both_views_sort_and_downloads(page, servers):
     assert download.suggested_filename == "prospects_signed_budget_document_2026-11-29.csv"
     raw = Path(download.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(raw), delimiter=";"))
-    assert sorted(r["Id document"] for r in rows) == ["X1", "X13", "X2", "X9"]
+    assert [r["Id document"] for r in rows] == ["X1", "X2", "X9", "X13"]  # the order on screen
+    heads = page.locator(".pr-drill-table th").all_inner_texts()
+    assert list(rows[0]) == [h.replace(" ▼", "").strip() for h in heads]  # the columns on screen
     assert sum(float(r["Total (€)"].replace(",", ".")) for r in rows) == 18_500
     assert sum(float(r["Récurrent (€)"].replace(",", ".")) for r in rows) == 15_200
     with page.expect_download() as info:
@@ -263,6 +265,7 @@ def test_cell_drilldown_both_views_sort_and_downloads(page, servers):
     assert info.value.suggested_filename.endswith(".xlsx")
     book = openpyxl.load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()))
     assert book["Par document"].max_row == 1 + 4
+    assert [r[0] for r in book["Par document"].values][1:] == ["X1", "X2", "X9", "X13"]
     # a deal cell: its deals
     page.click(".pr-drill-close")
     expect(page.locator(".pr-drill")).to_be_hidden()
@@ -270,6 +273,31 @@ def test_cell_drilldown_both_views_sort_and_downloads(page, servers):
     expect(page.locator(".pr-drill-title")).to_contain_text("Prospect sans document")
     idle(page)
     assert footer(page)["rows"] == "1" and table_column(page, "deal_id") == ["D3"]
+
+
+@pytest.mark.parametrize(("code", "documents", "total", "words"), [
+    # D4, abandoned 10/09/2026: X5 (1 500 €) was at stake; X6, cancelled before, does not add
+    ("abandoned_prospects", "1", "1 500", "honoraires en jeu à l'abandon"),
+    # D1, D7, D11 with the offers they signed up to the as-of date (= the signed budget here)
+    ("converted_prospects", "4", "18 500", "honoraires signés de ces affaires"),
+])
+def test_a_deal_cell_footer_equals_the_cell_and_says_what_its_amounts_are(page, servers, code, documents, total, words):
+    from playwright.sync_api import expect
+
+    open_dashboard(page, servers["dir"])
+    choose_region(page, "Cabinet Exemple (tout le cabinet)")
+    expect_cells(page, FIRM_WIDE)
+    shown = page.inner_text(f".pr-cell-{code} .pr-value, .pr-cell-{code} .pr-value-small").strip()
+    page.click(f".pr-cell-{code}")
+    expect(page.locator(".pr-drill-footer")).to_contain_text(words)
+    idle(page)
+    f = footer(page)
+    assert (f["rows"], f["documents"], f["total"]) == (shown, documents, eur(total))
+    assert len(table_column(page, "deal_id")) == int(shown)
+    expect(page.locator(".pr-drill-footer .pr-foot-words")).to_be_visible()
+    shot(page, f"drilldown-{code}")
+    by_document(page)
+    assert footer(page)["rows"] == documents and footer(page)["total"] == eur(total)
 
 
 def test_month_click_opens_the_month(page, servers):

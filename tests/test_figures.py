@@ -186,12 +186,14 @@ def test_by_deal_signatory_is_the_most_recent_document(director):
     assert rows.loc["D1", "total"] == 1_750_000
 
 
-def test_deal_cell_document_view_is_the_history(director):
+def test_deal_cell_document_view_is_what_was_at_stake(director):
+    # METRICS.md, "For a deal cell": D4's documents undecided when it was abandoned (10/09/2026):
+    # X5 (in progress) only; X6 was cancelled on 01/04 and no longer at stake
     deals = director.drilldown("abandoned_prospects", by="deal", unit="F")
     docs = director.drilldown("abandoned_prospects", by="document", unit="F")
     assert deals["deal_id"].tolist() == ["D4"]
-    assert sorted(docs["document_id"]) == ["X5", "X6"]
-    assert deals.loc[0, "documents"] == 2 and deals.loc[0, "signatory"] == "Pierre Associé"  # X5 (05/03) most recent
+    assert sorted(docs["document_id"]) == ["X5"]
+    assert deals.loc[0, "documents"] == 1 and deals.loc[0, "signatory"] == "Pierre Associé"  # X5's
     assert deals.loc[0, "region"] == "Hauts-de-France" and deals.loc[0, "agency"] == "Lille" and deals.loc[0, "team"] is None
 
 

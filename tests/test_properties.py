@@ -338,3 +338,114 @@ def test_metrics_by_any_dimension_add_up_and_never_leave_the_viewers_scope(tmp_p
                 elif metric in states:
                     assert parts.iloc[-1] == total, (metric, component, freq)
 
+@settings(max_examples=50, deadline=None)
+@given(tables=firms(), today_offset=st.integers(300, SPAN), as_of_back=st.integers(0, 200))
+def test_deal_cells_show_exactly_the_documents_of_their_rule(tmp_path_factory, tables, today_offset, as_of_back):
+    """METRICS.md, "For a deal cell", read literally from the raw rows (an oracle that shares
+    nothing with the product but the tables): for every deal cell and every month, the
+    by-deal rows are exactly the cell's deals, each with the documents of the rule and
+    their fees (a deal's other documents never add); the by-document view is exactly those
+    documents; by deal adds up to by document."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('dealcells') / 'p.db'}"
+    db.replace_all(db.make_engine(url), tables)
+    today = BASE + dt.timedelta(days=today_offset)
+    firm = open_firm(url, today=today)
+    deals, docs, lines = tables["deals"], tables["documents"], tables["document_lines"]
+    names = dict(zip(tables["collaborators"]["id"], tables["collaborators"]["full_name"], strict=True))
+    for login in firm.directory.collaborators["login"]:
+        view = firm.as_viewer(login)
+        period = view.period()
+        period = view.period(as_of=max(period.start, period.as_of - dt.timedelta(days=as_of_back)))
+        ds = view._rows()
+        units = [None, "F"] if "F" in view.viewer.perimeter else [None]
+        for unit in units:
+            mask = view._mask(ds, unit)
+            counted = set(ds.deal_ids(mask))
+            sel = figures.selections(ds, mask, period)
+            expected = deal_cell_oracle(deals, docs, lines, counted, period)
+            for (code, month), (cell_deals, rule_docs) in expected.items():
+                by_deal = drilldown.rows(ds, sel, code, "deal", month=month)
+                by_doc = drilldown.rows(ds, sel, code, "document", month=month)
+                where = (login, unit, code, month, period.as_of)
+                assert sorted(by_deal["deal_id"]) == sorted(cell_deals), where
+                assert sorted(by_doc["document_id"]) == sorted(d.id for d in rule_docs), where
+                fees = document_fees(lines)
+                for row in by_deal.to_dict("records"):
+                    mine = [d for d in rule_docs if d.deal_id == row["deal_id"]]
+                    assert row["documents"] == len(mine), where
+                    assert row["recurring"] == sum(fees.get(d.id, (0, 0))[0] for d in mine), where
+                    assert row["one_off"] == sum(fees.get(d.id, (0, 0))[1] for d in mine), where
+                    assert row["total"] == row["recurring"] + row["one_off"], where
+                    shown_from = mine or [d for d in docs.itertuples()
+                                          if d.deal_id == row["deal_id"] and d.created_on <= pd.Timestamp(period.as_of)]
+                    latest = max(shown_from, key=lambda d: (d.created_on, d.id), default=None)
+                    assert row["signatory"] == (names.get(latest.signatory_id) if latest is not None else None), where
+                for row in by_doc.to_dict("records"):
+                    assert (row["recurring"], row["one_off"]) == fees.get(row["document_id"], (0, 0)), where
+                assert by_deal["documents"].sum() == len(by_doc), where
+                for part in drilldown.MONEY_COLUMNS:
+                    assert by_deal[part].sum() == by_doc[part].sum(), where
+            # the months add up to the converted prospects' cell, deals and documents alike
+            won = [expected[key] for key in expected if key[0] == "won_prospects"]
+            assert sorted(d for deals_, _ in won for d in deals_) == sorted(expected[("converted_prospects", None)][0])
+            # the converted prospects' documents are among the signed offers of the period
+            converted_docs = {d.id for d in expected[("converted_prospects", None)][1]}
+            assert converted_docs <= set(ds.document_ids(sel.documents["signed_offers"]))
+            # a prospect without document: its history beside it
+            frame = drilldown.rows(ds, sel, "prospects_without_document", "deal")
+            a = pd.Timestamp(period.as_of)
+            by_id = deals.set_index("id")
+            for row in frame.to_dict("records"):
+                assert row["deal_created_on"] == by_id.at[row["deal_id"], "created_on"]
+                decided = [d for d in docs.itertuples() if d.deal_id == row["deal_id"] and not pd.isna(d.decided_on)
+                           and d.decided_on <= a]
+                last = max(decided, key=lambda d: (d.decided_on, d.created_on, d.id), default=None)
+                assert row["last_decision"] == (last.status if last is not None else None)
+                assert (pd.isna(row["last_decision_on"]) if last is None else row["last_decision_on"] == last.decided_on)
+
+
+def document_fees(lines) -> dict[str, tuple[int, int]]:
+    """Each document's (recurring, one-off) cents, summed from its lines."""
+    out: dict[str, list[int]] = {}
+    for r in lines.itertuples():
+        out.setdefault(r.document_id, [0, 0])[0 if r.billing == "recurring" else 1] += r.amount_cents
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def deal_cell_oracle(deals, docs, lines, counted, period) -> dict:
+    """(code, month) → (the cell's deal ids, the documents the rule shows), one row at a time."""
+    ts = pd.Timestamp
+    s, a = ts(period.start), ts(period.as_of)
+    deal = {r.id: r for r in deals.itertuples() if r.id in counted}
+    mine = [r for r in docs.itertuples() if r.deal_id in deal]
+    converted: dict[str, pd.Timestamp] = {}
+    for r in mine:
+        if r.status == "signed":
+            converted[r.deal_id] = min(converted.get(r.deal_id, r.decided_on), r.decided_on)
+
+    def abandoned_at(d, when):
+        return d.status == "abandoned" and d.abandoned_on <= when
+
+    in_progress = {r.deal_id for r in mine if r.created_on <= a and (pd.isna(r.decided_on) or r.decided_on > a)
+                   and not abandoned_at(deal[r.deal_id], a)}
+    open_deals = [d.id for d in deal.values() if d.created_on <= a and not (d.id in converted and converted[d.id] <= a)
+                  and not abandoned_at(d, a)]
+    won = [d for d, c in converted.items() if s <= c <= a]
+    abandoned = [d.id for d in deal.values() if d.status == "abandoned" and s <= d.abandoned_on <= a]
+
+    def signed_by_a(ids):
+        return [r for r in mine if r.deal_id in ids and r.status == "signed" and r.decided_on <= a]
+
+    def at_stake(ids):
+        return [r for r in mine if r.deal_id in ids and r.created_on <= deal[r.deal_id].abandoned_on
+                and (pd.isna(r.decided_on) or r.decided_on >= deal[r.deal_id].abandoned_on)]
+
+    out = {
+        ("converted_prospects", None): (won, signed_by_a(set(won))),
+        ("abandoned_prospects", None): (abandoned, at_stake(set(abandoned))),
+        ("prospects_without_document", None): ([d for d in open_deals if d not in in_progress], []),
+    }
+    for month in period.months():
+        that_month = [d for d in won if converted[d].strftime("%Y-%m") == month]
+        out[("won_prospects", month)] = (that_month, signed_by_a(set(that_month)))
+    return out

@@ -1,9 +1,11 @@
 """The drill-down dialog: what is behind a figure, a month or an ageing bucket.
 
 *Par affaire* / *Par document*, a table of the first :data:`MAX_ROWS` rows (sortable by any
-column), a footer whose count and totals are those of every row (from
-:meth:`prospects.drilldown.Rows.totals`), and the CSV / Excel downloads
-(:mod:`prospects.dashboard.downloads`). Only the rows on screen are materialised as text.
+column, in the package's on-screen order :func:`prospects.drilldown.display_columns`), a
+footer whose count and totals are those of every row (from
+:meth:`prospects.drilldown.Rows.totals`) and which says what its amounts are
+(:func:`prospects.drilldown.footer_words`), and the CSV / Excel downloads in the order on
+screen (:mod:`prospects.dashboard.downloads`). Only the rows on screen are materialised as text.
 The panel is built the first time something is opened: opening a page stays cheap.
 """
 
@@ -18,8 +20,8 @@ import pandas as pd
 
 from .. import i18n
 from ..dictionary import definition
-from ..drilldown import Rows
-from ..drilldown import columns as drill_columns
+from ..drilldown import MONEY_COLUMNS, Rows, display_columns, empty_words, footer_words
+from ..tables import cell_text
 from .labels import Words
 from .widgets import ALL, Shared, boxed, esc, html_block
 
@@ -45,28 +47,16 @@ class DrillState:
     def key(self) -> tuple:
         return (self.indicator, self.month, self.bucket, self.by)
 
+    def column(self, rows: Rows) -> str | None:
+        """The column sorted by, if ``rows`` have it (else the drill-down's own order)."""
+        return self.sort if self.sort in rows.columns else None
+
     @property
     def definition_code(self) -> str:
         """The dictionary entry that says what these rows are."""
         if self.bucket is not None:
             return "ageing"
         return self.indicator
-
-
-#: On-screen column order: what identifies the row, then the amounts, then the people and places
-#: (every column of METRICS.md is shown; the exports keep METRICS.md's order).
-_FIRST = {
-    "deal": ("deal_id", "deal", "prospect", "documents", "recurring", "one_off", "total"),
-    "document": ("document_id", "deal", "prospect", "status", "decided_on", "recurring", "one_off", "total",
-                 "doc_type", "template", "title", "created_on", "sent_on", "deal_id"),
-}
-
-
-def display_columns(by: str) -> list[str]:
-    """The drill-down's columns in their on-screen order (``by`` is ``deal`` or ``document``)."""
-    cols = list(drill_columns(by))
-    first = [c for c in _FIRST[by] if c in cols]
-    return first + [c for c in cols if c not in first]
 
 
 class DrillDialog:
@@ -119,7 +109,7 @@ class DrillDialog:
              with_lines: Callable[[pd.DataFrame], pd.DataFrame], links: str | None) -> None:
         """Show ``rows`` as ``state`` says; ``links`` are the downloads, ``None`` until prepared."""
         u, loc = self.words.ui, self.words.locale
-        cols = display_columns(state.by)
+        cols = display_columns(state.by, state.indicator)
         with self.shared.quiet():  # controls mirror the state without re-triggering callbacks
             self.by.value = state.by
             if state.month is not None:
@@ -141,8 +131,7 @@ class DrillDialog:
             f'<div class="pr-t3">{esc(definition(state.definition_code, loc))}</div>'
         )
         # only the rows on screen are materialised (text, lines); sorting needs no text but the sorted column's
-        sort = state.sort if state.sort in cols else None
-        head = rows.frame(rows.order(sort, state.ascending), MAX_ROWS)
+        head = rows.frame(rows.order(state.column(rows), state.ascending), MAX_ROWS)
         if state.by == "document":
             head = with_lines(head)
         self.table.value = self.table_html(head, state)
@@ -167,39 +156,23 @@ class DrillDialog:
     def table_html(self, frame: pd.DataFrame, state: DrillState) -> str:
         """The rows of ``frame`` as an HTML table (headers marked with the sort)."""
         loc = self.words.locale
-        cols = display_columns(state.by) + (["lines"] if "lines" in frame.columns else [])
+        cols = display_columns(state.by, present=list(frame.columns))
         if frame.empty:
-            return f'<div class="pr-note" style="padding:10px">{esc(self.words.ui("no_rows"))}</div>'
+            return f'<div class="pr-note" style="padding:10px">{esc(empty_words(state.indicator, state.by, locale=loc))}</div>'
         heads = []
         for c in cols:
-            css = "pr-money" if c in ("recurring", "one_off", "total") else ("pr-int" if c == "documents" else "")
+            css = "pr-money" if c in MONEY_COLUMNS else ("pr-int" if c == "documents" else "")
             mark = ""
             if c == state.sort:
                 css += " pr-sorted"
                 mark = " ▲" if state.ascending else " ▼"
             heads.append(f'<th class="{css}" data-col="{c}">{esc(i18n.COLUMN_LABELS[loc][c])}{mark}</th>')
         body = []
-        statuses = i18n.STATUS_LABELS[loc]
         for rec in frame[cols].to_dict("records"):
             cells = []
             for c in cols:
-                v = rec[c]
-                css = ""
-                if c in ("recurring", "one_off", "total"):
-                    text, css = i18n.money(v, loc), "pr-money"
-                elif c == "documents":
-                    text, css = i18n.number(v, loc), "pr-int"
-                elif c in ("created_on", "sent_on", "decided_on"):
-                    text = i18n.date(v, loc)
-                elif c == "status":
-                    text = statuses.get(v, v)
-                elif c == "lines":
-                    text = "; ".join(
-                        f"{ln['mission']} ({statuses[ln['billing']].lower()}) {i18n.money(ln['amount_cents'], loc)}" for ln in v
-                    )
-                    css = "pr-clip"
-                else:
-                    text = "" if v is None or (not isinstance(v, str) and pd.isna(v)) else v
+                text = cell_text(c, rec[c], loc)
+                css = "pr-money" if c in MONEY_COLUMNS else "pr-int" if c == "documents" else "pr-clip" if c == "lines" else ""
                 tip = f' title="{esc(text)}"' if css == "pr-clip" else ""
                 cells.append(f'<td class="{css}" data-col="{c}"{tip}>{esc(text)}</td>')
             body.append("<tr>" + "".join(cells) + "</tr>")
@@ -225,4 +198,7 @@ class DrillDialog:
             )
         else:
             count = f'<b class="pr-foot-rows pr-foot-documents">{esc(i18n.number(t["rows"], loc))}</b> {esc(docs)}'
-        return f"<div>{count} · {money}</div>"
+        words = footer_words(state.indicator, month=state.month, bucket=state.bucket, locale=loc)
+        what = f"{i18n.DRILL_WORDS[loc]['amounts']}{i18n.colon(loc)}{words}"
+        return f'<div>{count} · {money}</div><div class="pr-foot-words">{esc(what)}</div>'
+
