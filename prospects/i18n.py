@@ -64,6 +64,12 @@ LABELS: dict[str, dict[str, str]] = {
         "rows": "lignes",
         "documents": "documents",
         "bucket": "Ancienneté (jours)",
+        "change_up": "en hausse",
+        "change_down": "en baisse",
+        "change_flat": "stable",
+        "change_ns": "non significatif : N-1 nul",
+        "change_ns_short": "n.s.",
+        "points": "pts",
     },
     "en": {
         "menu": "Business follow-up › Prospects",
@@ -112,6 +118,12 @@ LABELS: dict[str, dict[str, str]] = {
         "rows": "rows",
         "documents": "documents",
         "bucket": "Age (days)",
+        "change_up": "up",
+        "change_down": "down",
+        "change_flat": "unchanged",
+        "change_ns": "not significant: last year was zero",
+        "change_ns_short": "n.s.",
+        "points": "pts",
     },
 }
 
