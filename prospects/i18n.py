@@ -70,6 +70,7 @@ LABELS: dict[str, dict[str, str]] = {
         "change_ns": "non significatif : N-1 nul",
         "change_ns_short": "n.s.",
         "points": "pts",
+        "open_detail": "ouvrir le détail",
     },
     "en": {
         "menu": "Business follow-up › Prospects",
@@ -124,6 +125,7 @@ LABELS: dict[str, dict[str, str]] = {
         "change_ns": "not significant: last year was zero",
         "change_ns_short": "n.s.",
         "points": "pts",
+        "open_detail": "open the detail",
     },
 }
 

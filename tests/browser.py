@@ -27,7 +27,10 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 from .conftest import free_port
 
@@ -491,3 +494,155 @@ def html_text(fragment: str) -> str:
     import html
 
     return html.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
+
+
+# ---------------------------------------------------------------------------
+# the dashboard's screens: widths, accessibility, focus (tests/test_dashboard_*browser*.py)
+
+#: The widths every screen is checked at (a phone, a tablet, a small and a common laptop).
+WIDTHS = (390, 768, 1024, 1440)
+IDLE = "() => !!document.querySelector('.pr-root') && !document.querySelector('.pr-root.pr-busy')"
+
+
+def idle(page) -> None:
+    """Wait until no dashboard callback is running (the busy class is gone)."""
+    page.wait_for_function(IDLE)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium for a test module (never downloaded). Outside CI the module skips,
+    loudly, when it is missing; in CI (``CI=true``) that is a failure."""
+    from playwright.sync_api import sync_playwright
+
+    from .conftest import IN_CI
+
+    if not chromium_available():
+        message = "Debian's chromium not found: install it (make system-deps); it is never downloaded"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip("SKIPPING BROWSER TESTS: " + message)
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        yield browser
+        browser.close()
+
+
+@contextmanager
+def serving(db_url: str, folder: Path, viewers: Mapping[str, tuple[str, str]], today: str = "2026-11-29"):
+    """Real ``prospects serve --auth local --user LOGIN`` servers, started together: ``name`` →
+    (login, locale) in, ``name`` → :class:`Serve` out; their logs kept in test-artifacts/."""
+    started = {
+        name: Serve(db_url, folder / f"serve-{name}.log", "--auth", "local", "--user", login, today=today,
+                    env={"PROSPECTS_LOCALE": locale})
+        for name, (login, locale) in viewers.items()
+    }
+    try:
+        for server in started.values():
+            server.start()
+        for server in started.values():
+            server.wait()
+        yield started
+    finally:
+        for name, server in started.items():
+            server.stop(keep_log_as=f"serve-{name}.log")
+
+
+def reset_choices(db_url: str, logins: Iterable[str]) -> None:
+    """Forget the viewers' remembered Organisation/Collaborateurs choices: their next page opens on "Mes affaires"."""
+    from prospects import db
+
+    engine = db.make_engine(db_url)
+    try:
+        for login in logins:
+            db.save_dashboard_choice(engine, login, None, None)
+    finally:
+        engine.dispose()
+
+
+def axe_violations(page, impacts: Iterable[str] = ("critical", "serious"), context: str | None = None) -> list[dict]:
+    """axe-core's violations of these impacts on the page as it is (axe-core ships inside
+    axe-playwright-python: nothing is fetched)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, context=context)
+    return [v for v in results.response["violations"] if v["impact"] in set(impacts)]
+
+
+def axe_report(violations: list[dict]) -> str:
+    """The violations, one line per element, for an assertion message."""
+    lines = []
+    for v in violations:
+        for node in v["nodes"]:
+            summary = " ".join(node.get("failureSummary", "").split())
+            lines.append(f"{v['impact']} {v['id']}: {', '.join(map(str, node['target']))} — {summary[:300]}")
+    return "\n".join(lines)
+
+
+#: Elements wider than the screen that are fine: inside a box that scrolls sideways on purpose.
+OUTSIDE_VIEWPORT = """() => {
+  const width = document.documentElement.clientWidth;
+  const clipped = (el) => {
+    for (let a = el.parentElement; a; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if (['auto', 'scroll', 'hidden', 'clip'].includes(s.overflowX)) {
+        const r = a.getBoundingClientRect();
+        if (r.left >= -1 && r.right <= width + 1) { return true; }
+      }
+      if (s.position === 'fixed') { break; }
+    }
+    return false;
+  };
+  const out = [];
+  for (const el of document.querySelectorAll('.pr-root *')) {
+    const r = el.getBoundingClientRect();
+    if (!r.width || !r.height || getComputedStyle(el).visibility === 'hidden') { continue; }
+    if ((r.left < -1 || r.right > width + 1) && !clipped(el)) {
+      out.push((el.tagName + '.' + String(el.className && el.className.baseVal !== undefined ? el.className.baseVal : el.className)
+               .trim().split(/\\s+/).slice(-2).join('.')) + ` [${Math.round(r.left)}, ${Math.round(r.right)}]`);
+    }
+  }
+  return out;
+}"""
+
+SIDEWAYS_SCROLL = """() => {
+  const found = [];
+  for (const el of [document.documentElement, document.body, ...document.querySelectorAll('#rendered_cells, .pr-root, .pr-root *')]) {
+    const s = getComputedStyle(el);
+    const scrolls = el === document.documentElement || el === document.body || ['auto', 'scroll'].includes(s.overflowX);
+    if (scrolls && el.scrollWidth > el.clientWidth + 1 && !el.matches('.pr-chart-scroll, .pr-table-wrap')) {
+      found.push(`${el.tagName}#${el.id}.${String(el.className).split(' ').slice(-1)} ${el.scrollWidth}>${el.clientWidth}`);
+    }
+  }
+  return found;
+}"""
+
+
+def outside_viewport(page) -> list[str]:
+    """Elements of the dashboard whose box reaches outside the screen sideways (cut off),
+    except inside boxes that scroll sideways on purpose (the chart, a drill-down's table)."""
+    return page.evaluate(OUTSIDE_VIEWPORT)
+
+
+def sideways_scroll(page) -> list[str]:
+    """Boxes that scroll sideways (the page included), except the chart and a drill-down's table."""
+    return page.evaluate(SIDEWAYS_SCROLL)
+
+
+def focus_shows(page, selector: str, pad: int = 6) -> bool:
+    """Whether focusing the element changes what is drawn around it (a visible focus indicator):
+    its surroundings are captured before and after ``focus()`` and compared."""
+    element = page.locator(selector).first
+    element.scroll_into_view_if_needed()
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    box = element.bounding_box()
+    view = page.viewport_size
+    clip = {"x": max(0, box["x"] - pad), "y": max(0, box["y"] - pad)}
+    clip["width"] = min(view["width"] - clip["x"], box["width"] + 2 * pad)
+    clip["height"] = min(view["height"] - clip["y"], box["height"] + 2 * pad)
+    before = page.screenshot(clip=clip)
+    page.keyboard.press("Shift")  # focus-visible follows keyboard use
+    element.focus()
+    page.wait_for_timeout(100)
+    after = page.screenshot(clip=clip)
+    return before != after
