@@ -391,7 +391,7 @@ class Dashboard:
         assert self.view is not None
         rows = self._frames.get(state.key)
         if rows is None:
-            rows = self.view.drill_rows(
+            rows = self.view._drill_rows(
                 state.indicator, by=state.by, month=state.month, bucket=state.bucket, unit=self.unit,
                 collaborator=self.collaborator, period=self.period,
             )
