@@ -3,8 +3,11 @@
 * :class:`Serve` starts a real ``prospects serve`` on a free loopback port (any ``--auth``);
 * :class:`Nginx` starts Debian's nginx on loopback with ``deploy/nginx-prospects.conf``
   (the documented file, its addresses and paths replaced) in front of one;
-* :func:`launch_chromium` starts Debian's Chromium (never downloaded);
-* :func:`open_dashboard`, :func:`cells`, :func:`expected_cells`, :func:`open_many` read it.
+* :func:`launch_chromium` starts Debian's Chromium (never downloaded), :func:`chromium` is
+  the same as a module fixture, :func:`serving` starts one server per viewer;
+* :func:`open_dashboard`, :func:`cells`, :func:`expected_cells`, :func:`open_many` read it;
+* :func:`axe_violations` (axe-core, shipped inside axe-playwright-python), :func:`outside_viewport`,
+  :func:`sideways_scroll` and :func:`focus_shows` check a screen for every width and person.
 
 Not a test module: nothing here is collected.
 """
@@ -126,9 +129,9 @@ class Serve:
                 out[found.group(1)] = pid
         return out
 
-    def wait(self) -> Serve:
+    def wait(self, timeout: float = 60) -> Serve:
         assert self.proc is not None
-        wait_port(self.port, self.proc, self.log_path)
+        wait_port(self.port, self.proc, self.log_path, timeout=timeout)
         return self
 
     @property
@@ -505,8 +508,10 @@ IDLE = "() => !!document.querySelector('.pr-root') && !document.querySelector('.
 
 
 def idle(page) -> None:
-    """Wait until no dashboard callback is running (the busy class is gone)."""
+    """Wait until no dashboard callback is running (the busy class is gone, the figures fully shown again)."""
     page.wait_for_function(IDLE)
+    page.wait_for_function("() => !document.querySelector('.pr-body') || "
+                           "getComputedStyle(document.querySelector('.pr-body')).opacity === '1'")
 
 
 @pytest.fixture(scope="module")
@@ -541,7 +546,7 @@ def serving(db_url: str, folder: Path, viewers: Mapping[str, tuple[str, str]], t
         for server in started.values():
             server.start()
         for server in started.values():
-            server.wait()
+            server.wait(timeout=180)  # several servers start at once, on a machine that may be busy
         yield started
     finally:
         for name, server in started.items():

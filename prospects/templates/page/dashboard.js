@@ -40,8 +40,7 @@
   }
 
   function focusables(container) {
-    var all = container.querySelectorAll(
-      "button, select, input, a[href], [tabindex]:not([tabindex='-1']), #pr-drill-heading");
+    var all = container.querySelectorAll("button, select, input, a[href], [tabindex]:not([tabindex='-1'])");
     return Array.prototype.filter.call(all, function (el) {
       return !el.disabled && visible(el) && !el.closest(".pr-bridges");
     });
@@ -109,7 +108,7 @@
   /* what was activated last, and how to find it again once the kernel re-renders it */
   function remember(target) {
     var el = target.closest(".pr-hit, .pr-bar, .pr-point, button, select, input, a");
-    if (!el || (root() && !root().contains(el)) || el.closest(".pr-drill")) { return; }
+    if (!el || (root() && !root().contains(el)) || el.closest(".pr-drill, .pr-bridges")) { return; }
     var selector = null, box = el.closest("[class*='pr-cell-'], [class*='pr-bucket-']");
     if (el.classList.contains("pr-bar") || el.classList.contains("pr-point")) {
       selector = "." + (el.classList.contains("pr-bar") ? "pr-bar" : "pr-point") + "[data-month='" + el.getAttribute("data-month") + "']";
@@ -126,9 +125,9 @@
     var items = focusables(panel);
     if (!items.length) { return; }
     var first = items[0], last = items[items.length - 1], here = document.activeElement;
-    if (!panel.contains(here)) {
+    if (items.indexOf(here) === -1) {  // on the heading (or lost): into the cycle
       e.preventDefault();
-      first.focus();
+      (e.shiftKey ? last : first).focus();
     } else if (e.shiftKey && here === first) {
       e.preventDefault();
       last.focus();
