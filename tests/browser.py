@@ -346,14 +346,22 @@ def cells(page) -> dict[str, str]:
 
 
 def expected_cells(db_url: str, login: str, today: str = "2026-11-29") -> dict[str, str]:
-    """What the dashboard must show first ("Mes affaires", current fiscal year), from the package API."""
-    from prospects import i18n
+    """What the dashboard must show first, from the package API: the current fiscal year of
+    the viewer's remembered Organisation/Collaborateurs choice when their perimeter still
+    allows it (``db.read_dashboard_choice``), else "Mes affaires"."""
+    from prospects import db, i18n
     from prospects.api import open_firm
     from prospects.config import load_settings
+    from prospects.scoping import AccessDenied
 
     firm = open_firm(settings=load_settings(db=db_url, today=today))
     try:
-        ind = firm.as_viewer(login).figures().indicators
+        view = firm.as_viewer(login)
+        unit, collaborator = db.read_dashboard_choice(firm.engine, login) or (None, None)
+        try:
+            ind = view.figures(unit=unit, collaborator=collaborator).indicators
+        except AccessDenied:  # a choice no longer allowed: the dashboard falls back to "Mes affaires"
+            ind = view.figures().indicators
     finally:
         firm.engine.dispose()
     out = {}
