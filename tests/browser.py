@@ -541,6 +541,19 @@ def chromium():
         browser.close()
 
 
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory):
+    """Cabinet Exemple (prospects.sample) in a SQLite file of the test module's own (the
+    dashboard writes its viewers' last choices there): its URL and its folder."""
+    from prospects import db
+    from prospects.sample import sample_firm
+
+    base = tmp_path_factory.mktemp("serve")
+    url = f"sqlite:///{base / 'sample.db'}"
+    db.replace_all(db.make_engine(url), sample_firm())
+    return url, base
+
+
 @contextmanager
 def serving(db_url: str, folder: Path, viewers: Mapping[str, tuple[str, str]], today: str = "2026-11-29"):
     """Real ``prospects serve --auth local --user LOGIN`` servers, started together: ``name`` →

@@ -19,9 +19,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from prospects import db
-from prospects.sample import sample_firm
-
 from . import browser
 from .browser import ARTIFACTS, eur, idle, open_dashboard, reset_choices, serving
 
@@ -48,12 +45,7 @@ CELLS = tuple(FIRM_WIDE)
 chromium = browser.chromium  # a fixture: Debian's Chromium for this module
 
 
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory):
-    base = tmp_path_factory.mktemp("serve")
-    url = f"sqlite:///{base / 'sample.db'}"
-    db.replace_all(db.make_engine(url), sample_firm())
-    return url, base
+sample_db = browser.sample_db  # a fixture: Cabinet Exemple in this module's own database
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import pytest
 
-from prospects import db
-from prospects.sample import sample_firm
-
 from . import browser
 from .browser import (
     ARTIFACTS,
@@ -39,12 +36,7 @@ FIRM = {"fr": "Cabinet Exemple (tout le cabinet)", "en": "Cabinet Exemple (whole
 chromium = browser.chromium  # a fixture: Debian's Chromium for this module
 
 
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory):
-    base = tmp_path_factory.mktemp("screens")
-    url = f"sqlite:///{base / 'sample.db'}"
-    db.replace_all(db.make_engine(url), sample_firm())
-    return url, base
+sample_db = browser.sample_db  # a fixture: Cabinet Exemple in this module's own database
 
 
 @pytest.fixture(scope="module")
