@@ -1,8 +1,11 @@
-"""The dashboard of one viewer: the parts wired together, the busy state, errors and refusals.
+"""The dashboard of one viewer: the parts wired together, the busy state, errors and refusals,
+and the scope: the viewer's last Organisation / Collaborateurs choice, remembered by login.
 
 Nothing is computed here: a filter change asks the view again (:meth:`prospects.api.View.figures`,
 scoped by :func:`prospects.scoping.scope_mask`) and hands the figures to each part; a click
-asks :meth:`~prospects.api.View.drill_rows` and hands the rows to the drill-down dialog.
+asks the view's drill-down rows and hands them to the drill-down dialog. The remembered
+choice is read and written through :mod:`prospects.db` (``dashboard_choices``) by the
+server's login, and used only if the filters offer it today.
 """
 
 from __future__ import annotations
