@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", parents=[common], help="create the schema and fill it with a seeded demo firm")
     p.add_argument("--size", choices=("small", "medium", "large"), default="small", help="small ≈ 2,000 documents (default), medium ≈ 50,000, large ≈ 1,000,000")
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42): the same seed gives the same firm")
-    p.add_argument("--allow-shrink", action="store_true", help="replace a database that holds more than a demo (refused otherwise when more than half of a table's rows would go)")
+    p.add_argument("--replace-firm-data", action="store_true", help="replace a database that holds a firm's own data (loaded or imported) with the demo; without it, demo replaces only a demo or an empty database")
+    p.add_argument("--allow-shrink", action="store_true", help="with --replace-firm-data: replace it even if more than half of a table's rows would go (refused otherwise)")
     p.set_defaults(handler=_cmd_demo)
 
     p = sub.add_parser("load", parents=[common], help="load a canonical CSV extract (DATA.md), atomically")
@@ -153,7 +154,8 @@ def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     if args.seed < 0:
         print(f"prospects: --seed {args.seed}: expected a whole number, 0 or more", file=sys.stderr)
         return EXIT_UNUSABLE
-    return demo.run_demo_command(settings, size=args.size, seed=args.seed, allow_shrink=args.allow_shrink)
+    return demo.run_demo_command(settings, size=args.size, seed=args.seed, allow_shrink=args.allow_shrink,
+                                 replace_firm_data=args.replace_firm_data)
 
 
 def _cmd_load(args: argparse.Namespace, settings: Settings) -> int:
@@ -393,9 +395,9 @@ def add_subscription_options(p: argparse.ArgumentParser) -> None:
     """``report --subscriptions [--send] [--dry-run] [--force]``."""
     g = p.add_argument_group("subscriptions ([subscriptions] and [mail] in prospects.toml; docs/deployment.md)")
     g.add_argument("--subscriptions", action="store_true", help="render every subscription as its recipient (not --as), one folder per recipient under --out/subscriptions/<FY>/<as-of>/, and write each mail as message.eml")
-    g.add_argument("--send", action="store_true", help="with --subscriptions: send one mail per recipient through [mail] (SMTP) and log it in the database")
-    g.add_argument("--dry-run", action="store_true", help="with --subscriptions: render and send nothing; list who would receive what and what the send log skips; with --send, also check the SMTP connection and login")
-    g.add_argument("--force", action="store_true", help="with --subscriptions: resend what the send log says was already sent for this period")
+    g.add_argument("--send", action="store_true", help="with --subscriptions: send one mail per recipient through [mail] (SMTP), each claimed in the database just before (no mail is ever sent twice, whatever runs at once) and logged once accepted")
+    g.add_argument("--dry-run", action="store_true", help="with --subscriptions: render and send nothing; list who would receive what and what the send log and the claims skip; with --send, also check the SMTP server (connection, TLS and login as configured, sender and first recipient accepted) and say what was checked")
+    g.add_argument("--force", action="store_true", help="with --subscriptions: resend what the send log says was already sent for this period, and what another run claimed without confirming it")
 
 
 def _cmd_report_subscriptions(args: argparse.Namespace, settings: Settings) -> int:

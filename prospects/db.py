@@ -17,7 +17,7 @@ import contextlib
 import datetime as dt
 import sqlite3
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
@@ -25,7 +25,15 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from .schema import SQL_TABLES, TABLE_ORDER, TABLES, extract_info, metadata, subscription_sends
+from .schema import (
+    SQL_TABLES,
+    TABLE_ORDER,
+    TABLES,
+    extract_info,
+    metadata,
+    subscription_claims,
+    subscription_sends,
+)
 
 
 class DatabaseError(RuntimeError):
@@ -34,6 +42,10 @@ class DatabaseError(RuntimeError):
 
 class ShrinkRefused(DatabaseError):
     """A replacement would remove more than half of a table's rows (see :func:`replace_all`)."""
+
+
+class ContentRefused(DatabaseError):
+    """The database holds content the replacement may not touch (see :func:`replace_all`, ``replaceable``)."""
 
 
 def shown_url(url: str | sa.engine.URL) -> str:
@@ -199,6 +211,7 @@ def replace_all(
     *,
     on_table: callable | None = None,
     allow_shrink: bool = False,
+    replaceable: Callable[[Mapping[str, str], Mapping[str, int]], str | None] | None = None,
 ) -> str:
     """Replace the whole content with ``frames``, in one transaction.
 
@@ -211,10 +224,20 @@ def replace_all(
     A replacement that would remove more than half of any table's rows (an extract
     holding only its header, a truncated export) raises :class:`ShrinkRefused`, naming
     the tables and their counts, before anything changes, unless ``allow_shrink``.
+
+    ``replaceable(extract_info, table_counts)``, read inside the same transaction, may
+    refuse the replacement: it returns why (a sentence) and :class:`ContentRefused` is
+    raised before anything changes (``demo`` refuses a firm's own data this way).
     """
     version = uuid.uuid4().hex
     create_schema(engine)
     with engine.begin() as conn:
+        if replaceable is not None:
+            counts = {name: _count(conn, name) for name in TABLE_ORDER}
+            current = {k: v for k, v in conn.execute(sa.select(extract_info.c.key, extract_info.c.value))}
+            why = replaceable(current, counts)
+            if why:
+                raise ContentRefused(f"refused: {why}")
         if not allow_shrink:
             _refuse_shrink(conn, frames)
         for name in reversed(TABLE_ORDER):
@@ -233,10 +256,14 @@ def replace_all(
     return version
 
 
+def _count(conn: sa.Connection, name: str) -> int:
+    return conn.execute(sa.select(sa.func.count()).select_from(SQL_TABLES[name])).scalar_one()
+
+
 def _refuse_shrink(conn: sa.Connection, frames: Mapping[str, pd.DataFrame]) -> None:
     shrunk = []
     for name in TABLE_ORDER:
-        before = conn.execute(sa.select(sa.func.count()).select_from(SQL_TABLES[name])).scalar_one()
+        before = _count(conn, name)
         frame = frames.get(name)
         after = 0 if frame is None else len(frame)
         if before - after > before / 2:
@@ -342,10 +369,7 @@ def collaborator_active(engine: Engine, login: str) -> bool | None:
 def table_counts(engine: Engine) -> dict[str, int]:
     """Row count of each table."""
     with engine.connect() as conn:
-        return {
-            name: conn.execute(sa.select(sa.func.count()).select_from(SQL_TABLES[name])).scalar_one()
-            for name in TABLE_ORDER
-        }
+        return {name: _count(conn, name) for name in TABLE_ORDER}
 
 
 # ---------------------------------------------------------------------------
@@ -400,26 +424,39 @@ def read_consistent(engine: Engine) -> tuple[str, dict[str, pd.DataFrame], dict[
 # the send log of report subscriptions (issue 15)
 
 
+@contextlib.contextmanager
+def _bookkeeping(engine: Engine, what: str) -> Iterator[None]:
+    """A database error while reading or writing the send log or the claims, as one :class:`DatabaseError` line."""
+    try:
+        yield
+    except sa.exc.SQLAlchemyError as exc:
+        raise DatabaseError(f"cannot {what} in the database {shown_url(engine.url)}: {one_line(exc)}") from None
+
+
+def _log_table_present(engine: Engine, table: sa.Table) -> bool:
+    """Whether a bookkeeping table exists (a missing SQLite file: no; never creates anything)."""
+    path = _sqlite_file(engine.url)
+    if path is not None and not path.exists():
+        return False
+    try:
+        return sa.inspect(engine).has_table(table.name)
+    except (sa.exc.OperationalError, sa.exc.DatabaseError) as exc:
+        raise DatabaseError(f"cannot open the database {shown_url(engine.url)}: {one_line(exc)}") from None
+
+
 def read_sends(engine: Engine, fiscal_year: int, as_of: dt.date) -> dict[tuple[str, str], dict[str, str]]:
     """The subscription mails already sent for one period: ``(login, unit)`` → email, sent_at, message_id.
 
     ``unit`` is ``""`` for "Mes affaires". A database that never sent any has no log yet:
     nothing was sent (this never creates the table, so a dry run writes nothing).
     """
-    path = _sqlite_file(engine.url)
-    if path is not None and not path.exists():
-        return {}  # no database yet: nothing was sent (and opening would create nothing)
-    try:
-        present = sa.inspect(engine).has_table(subscription_sends.name)
-    except (sa.exc.OperationalError, sa.exc.DatabaseError) as exc:
-        raise DatabaseError(f"cannot open the database {shown_url(engine.url)}: {one_line(exc)}") from None
-    if not present:
+    if not _log_table_present(engine, subscription_sends):
         return {}
     t = subscription_sends
     stmt = sa.select(t.c.login, t.c.unit, t.c.email, t.c.sent_at, t.c.message_id).where(
         t.c.fiscal_year == fiscal_year, t.c.as_of == as_of
     )
-    with engine.connect() as conn:
+    with _bookkeeping(engine, "read the send log"), engine.connect() as conn:
         return {
             (login, unit): {"email": email, "sent_at": sent_at, "message_id": message_id}
             for login, unit, email, sent_at, message_id in conn.execute(stmt)
@@ -436,14 +473,94 @@ def record_sends(engine: Engine, rows: Sequence[Mapping[str, object]]) -> None:
         return
     t = subscription_sends
     _create_sqlite_file(engine)
-    t.create(engine, checkfirst=True)
-    with engine.begin() as conn:
+    with _bookkeeping(engine, "write the send log"), engine.begin() as conn:
+        t.create(conn, checkfirst=True)
         for row in rows:
             conn.execute(t.delete().where(
                 t.c.login == row["login"], t.c.unit == row["unit"],
                 t.c.fiscal_year == row["fiscal_year"], t.c.as_of == row["as_of"],
             ))
         conn.execute(t.insert(), [dict(row) for row in rows])
+
+
+def read_claims(engine: Engine, fiscal_year: int, as_of: dt.date) -> dict[tuple[str, str], dict[str, str]]:
+    """The subscription mails claimed for one period: ``(login, unit)`` → run_id, claimed_at, claimed_by.
+
+    A claim without its row in the send log is a mail being sent right now by another run,
+    or one whose fate is unknown (its run stopped, or could not write the log): it is never
+    sent again but with ``--force``. Never creates the table.
+    """
+    if not _log_table_present(engine, subscription_claims):
+        return {}
+    t = subscription_claims
+    stmt = sa.select(t.c.login, t.c.unit, t.c.run_id, t.c.claimed_at, t.c.claimed_by).where(
+        t.c.fiscal_year == fiscal_year, t.c.as_of == as_of)
+    with _bookkeeping(engine, "read the subscription claims"), engine.connect() as conn:
+        return {(login, unit): {"run_id": run_id, "claimed_at": at, "claimed_by": by}
+                for login, unit, run_id, at, by in conn.execute(stmt)}
+
+
+def claim_sends(
+    engine: Engine,
+    keys: Sequence[tuple[str, str]],
+    fiscal_year: int,
+    as_of: dt.date,
+    *,
+    run_id: str,
+    claimed_by: str,
+    take_over: Mapping[tuple[str, str], str] | None = None,
+) -> bool:
+    """Claim the sending of one recipient's reports ``(login, unit)`` for a period: all of them, or none.
+
+    One transaction: a row per key, whose primary key refuses a second taker on SQLite and
+    PostgreSQL alike, whatever the process or machine (the loser's transaction is rolled
+    back: it claimed nothing). ``take_over`` (``--force``) maps keys to the run seen holding
+    them: those claims pass to this run only if that run still holds them. Returns whether
+    this run holds every key. Creates the table in a database made before it existed.
+    """
+    t = subscription_claims
+    _create_sqlite_file(engine)
+    if not _log_table_present(engine, t):
+        try:
+            with engine.begin() as conn:
+                t.create(conn, checkfirst=True)
+        except sa.exc.SQLAlchemyError as exc:  # two runs creating it at once: one of them wins, fine
+            if not _log_table_present(engine, t):
+                raise DatabaseError(f"cannot create the subscription claims in the database {shown_url(engine.url)}: "
+                                    f"{one_line(exc)}") from None
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    take_over = take_over or {}
+    try:
+        with _bookkeeping(engine, "claim a subscription mail"), engine.begin() as conn:
+            for login, unit in keys:
+                where = (t.c.login == login, t.c.unit == unit, t.c.fiscal_year == fiscal_year, t.c.as_of == as_of)
+                values = {"run_id": run_id, "claimed_at": now, "claimed_by": claimed_by}
+                held_by = take_over.get((login, unit))
+                # taken over only from the run seen holding it (else: gone, then inserted; or someone else's now)
+                if held_by is not None and conn.execute(
+                        t.update().where(*where, t.c.run_id == held_by).values(**values)).rowcount == 1:
+                    continue
+                try:
+                    conn.execute(t.insert().values(login=login, unit=unit, fiscal_year=fiscal_year, as_of=as_of, **values))
+                except sa.exc.IntegrityError:  # claimed by another run: roll back this one's claims
+                    raise _Lost() from None
+    except _Lost:
+        return False
+    return True
+
+
+class _Lost(Exception):
+    """Another run holds a claim (rolls the claiming transaction back)."""
+
+
+def release_claims(engine: Engine, keys: Sequence[tuple[str, str]], fiscal_year: int, as_of: dt.date, *,
+                   run_id: str) -> None:
+    """Give back this run's claims (after a mail the server definitely refused: a rerun may send it)."""
+    t = subscription_claims
+    with _bookkeeping(engine, "give back a subscription claim"), engine.begin() as conn:
+        for login, unit in keys:
+            conn.execute(t.delete().where(t.c.login == login, t.c.unit == unit, t.c.fiscal_year == fiscal_year,
+                                          t.c.as_of == as_of, t.c.run_id == run_id))
 
 
 # ---------------------------------------------------------------------------
@@ -467,14 +584,11 @@ def read_dashboard_choice(engine: Engine, login: str) -> tuple[str | None, str |
     What comes back is only a wish: the dashboard checks it against the viewer's perimeter
     before using it. Creates nothing (a database that never saved a choice has no table).
     """
-    try:
-        if not sa.inspect(engine).has_table(dashboard_choices.name):
-            return None
-        t = dashboard_choices
-        with engine.connect() as conn:
-            row = conn.execute(sa.select(t.c.unit_id, t.c.collaborator).where(t.c.login == login)).first()
-    except sa.exc.SQLAlchemyError as exc:
-        raise DatabaseError(f"cannot read the database {shown_url(engine.url)}: {one_line(exc)}") from None
+    if not _log_table_present(engine, dashboard_choices):
+        return None
+    t = dashboard_choices
+    with _bookkeeping(engine, "read the dashboard's last choices"), engine.connect() as conn:
+        row = conn.execute(sa.select(t.c.unit_id, t.c.collaborator).where(t.c.login == login)).first()
     return None if row is None else (row[0], row[1])
 
 
@@ -487,18 +601,16 @@ def save_dashboard_choice(engine: Engine, login: str, unit: str | None, collabor
     t = dashboard_choices
     row = {"login": login, "unit_id": unit, "collaborator": collaborator,
            "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-    # another server may create it meanwhile: the upsert below says if it is really missing
-    with contextlib.suppress(sa.exc.SQLAlchemyError):
-        t.create(engine, checkfirst=True)
-    try:
-        if engine.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(t).values(**row)
-        stmt = stmt.on_conflict_do_update(index_elements=[t.c.login],
-                                          set_={k: stmt.excluded[k] for k in ("unit_id", "collaborator", "saved_at")})
-        with engine.begin() as conn:
-            conn.execute(stmt)
-    except sa.exc.SQLAlchemyError as exc:
-        raise DatabaseError(f"cannot write to the database {shown_url(engine.url)}: {one_line(exc)}") from None
+    if not _log_table_present(engine, t):
+        # another server may create it meanwhile: the upsert below says if it is really missing
+        with contextlib.suppress(sa.exc.SQLAlchemyError), engine.begin() as conn:
+            t.create(conn, checkfirst=True)
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(t).values(**row)
+    stmt = stmt.on_conflict_do_update(index_elements=[t.c.login],
+                                      set_={k: stmt.excluded[k] for k in ("unit_id", "collaborator", "saved_at")})
+    with _bookkeeping(engine, "save the dashboard's last choice"), engine.begin() as conn:
+        conn.execute(stmt)

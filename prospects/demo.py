@@ -18,6 +18,7 @@ without the right to validate offers); :func:`run_demo_command` is ``prospects d
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 import time
 import unicodedata
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .fiscal import PeriodError, fiscal_year_range
+from .i18n import shown
 from .schema import TABLE_ORDER, TABLES
 
 if TYPE_CHECKING:
@@ -961,12 +963,39 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
-def run_demo_command(settings: Settings, size: str = "small", seed: int = 42, *, allow_shrink: bool = False) -> int:
+#: ``extract_info.source`` of a demo (what :func:`run_demo_command` records).
+DEMO_SOURCE = re.compile(r"demo size=(?:small|medium|large) seed=\d+")
+
+
+def holds_demo(info: Mapping[str, str]) -> bool:
+    """Whether an extract's ``extract_info`` says it is a demo (its ``source``, as ``demo`` records it).
+
+    A load records its folder (an absolute path) and an import ``import <mapping>``: never
+    this form, whatever the folder is called.
+    """
+    return DEMO_SOURCE.fullmatch(str(info.get("source", ""))) is not None
+
+
+def firm_data_refusal(info: Mapping[str, str], counts: Mapping[str, int]) -> str | None:
+    """Why ``demo`` may not replace this content (``None``: a demo, or no row at all)."""
+    if holds_demo(info) or not any(counts.values()):
+        return None
+    source = shown(info.get("source") or "unknown source", 200)
+    loaded = f", loaded {info['loaded_at']}" if info.get("loaded_at") else ""
+    return (f"this database holds a firm's own data ({source}{loaded}; {counts.get('deals', 0):,} deals, "
+            f"{counts.get('documents', 0):,} documents): `demo` replaces only a demo or an empty database; "
+            "the database is unchanged (--replace-firm-data replaces it with the demo anyway)")
+
+
+def run_demo_command(settings: Settings, size: str = "small", seed: int = 42, *, allow_shrink: bool = False,
+                     replace_firm_data: bool = False) -> int:
     """``prospects demo``: create the schema and replace the whole content with a demo firm.
 
-    A database holding a demo is replaced freely; one holding loaded data only when
-    ``allow_shrink`` or when the demo keeps at least half of each table's rows
-    (:func:`prospects.db.replace_all`).
+    A database holding a demo (:func:`holds_demo`), or no row at all, is replaced freely.
+    One holding anything else — a firm's own data, loaded or imported — is refused
+    (:func:`firm_data_refusal`, checked in the replacing transaction) unless
+    ``replace_firm_data``; that replacement then still obeys the shrink rule
+    (``allow_shrink``, :func:`prospects.db.replace_all`).
 
     Progress goes to stderr for medium and large; the summary (counts per table, fiscal
     years covered, database URL without password) and the logins to try to stdout.
@@ -998,9 +1027,10 @@ def run_demo_command(settings: Settings, size: str = "small", seed: int = 42, *,
         "demo_today": settings.today.isoformat(),
         "fiscal_year_start_month": str(settings.fiscal_year_start_month),
     }
-    replaces_a_demo = db.read_extract_info(engine).get("source", "").startswith("demo ")
+    replaces_a_demo = holds_demo(db.read_extract_info(engine))  # a demo replaces a demo whatever their sizes
     _, store_note = store.replace_content(engine, frames, info, settings=settings, on_table=on_table, progress=progress,
-                                          allow_shrink=allow_shrink or replaces_a_demo)
+                                          allow_shrink=allow_shrink or replaces_a_demo,
+                                          replaceable=None if replace_firm_data else firm_data_refusal)
     progress(f"demo: written in {time.perf_counter() - write_start:.1f} s (database and figure store)")
     if store_note:
         print(f"prospects: {store_note}", file=sys.stderr)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import email.policy
 import html
 import ipaddress
 import mimetypes
@@ -30,7 +31,6 @@ from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
-from pathlib import Path
 
 from . import __version__, i18n
 from .config import ConfigError, MailSettings
@@ -70,7 +70,16 @@ HEADLINE = (("signed_budget", "money"), ("signed_offers", "number"), ("offers_in
 
 
 class MailError(RuntimeError):
-    """A message could not be sent (the reason is the message)."""
+    """A message could not be sent (the reason is the message).
+
+    ``maybe_sent``: the session broke while the message was being handed over, so the
+    server may have taken it; a definite refusal (the server's own error reply, a
+    connection that never opened) is ``False``.
+    """
+
+    def __init__(self, message: str, *, maybe_sent: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
 
 
 def one_line(value: object, limit: int = 200) -> str:
@@ -85,6 +94,32 @@ def is_plain_address(value: object) -> bool:
     return isinstance(value, str) and _ADDRESS_RE.fullmatch(value) is not None
 
 
+def envelope_address(address: str) -> str:
+    """A plain address as it travels: an internationalised domain in its ASCII (IDNA) form.
+
+    A non-ASCII mailbox name stays as it is: it needs SMTPUTF8 (RFC 6531), which
+    :meth:`Mailer.send` asks of the server (and reports when the server lacks it).
+    Raises ``ValueError`` for a domain that has no ASCII form.
+    """
+    local, domain = address.rsplit("@", 1)
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError(f"{address!r}: the domain {domain!r} is not a valid internationalised domain") from None
+    return f"{local}@{domain}"
+
+
+def mailbox(display_name: str, address: str) -> Address:
+    """An address header value: a display name (folded onto one line) and the :func:`envelope_address`.
+
+    The email package writes the display name as encoded words when it is not ASCII and
+    the address as it is: never an encoded word inside the address (RFC 2047, 5).
+    """
+    local, domain = envelope_address(address).rsplit("@", 1)
+    return Address(display_name=one_line(display_name), username=local, domain=domain)
+
+
 def sender_address(sender: str | None) -> Address:
     """``[mail] sender`` (``prospects@firm.fr`` or ``Suivi Business <prospects@firm.fr>``) as an address."""
     if not sender:
@@ -92,8 +127,10 @@ def sender_address(sender: str | None) -> Address:
     name, addr = parseaddr(sender)
     if not is_plain_address(addr) or "\r" in sender or "\n" in sender:
         raise ConfigError(f"[mail] sender = {sender!r} is not an address such as prospects@your-firm.fr")
-    local, domain = addr.rsplit("@", 1)
-    return Address(display_name=one_line(name), username=local, domain=domain)
+    try:
+        return mailbox(name, addr)
+    except ValueError as exc:
+        raise ConfigError(f"[mail] sender: {exc}") from None
 
 
 def _is_loopback(host: str) -> bool:
@@ -124,6 +161,14 @@ def check_settings(settings: MailSettings) -> Address:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file of a mail: its name and the bytes to attach (read once, checked by the caller)."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Section:
     """One report of a mail: its unit, period, headline figures (cents) with N-1, files."""
 
@@ -135,7 +180,7 @@ class Section:
     headline: dict[str, int]
     previous: dict[str, int] | None = None
     previous_as_of: dt.date | None = None
-    attachments: tuple[Path, ...] = field(default_factory=tuple)
+    attachments: tuple[Attachment, ...] = field(default_factory=tuple)
 
 
 def _value(code: str, kind: str, cents_or_count: int | None, locale: str) -> str:
@@ -223,10 +268,12 @@ def compose(
     if not is_plain_address(to_address):
         raise ValueError(f"{to_address!r} is not a plain address (name@domain)")
     loc = locale if locale in TEXT else "fr"
-    msg = EmailMessage()
-    local, domain = to_address.rsplit("@", 1)
+    to = mailbox(to_name, to_address)
+    # a mailbox name beyond ASCII (RFC 6531/6532): the headers are written in UTF-8, as they are sent
+    international = not (sender.addr_spec.isascii() and to.addr_spec.isascii())
+    msg = EmailMessage(policy=email.policy.SMTPUTF8 if international else email.policy.default)
     msg["From"] = sender
-    msg["To"] = Address(display_name=one_line(to_name), username=local, domain=domain)
+    msg["To"] = to
     msg["Subject"] = subject(sections, loc)
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(idstring="prospects", domain=sender.domain or socket.getfqdn())
@@ -234,11 +281,11 @@ def compose(
     msg.set_content(text_body(to_name, sections, loc, extracted))
     msg.add_alternative(html_body(to_name, sections, loc, extracted), subtype="html")
     for s in sections:
-        for path in s.attachments:
-            ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        for file in s.attachments:
+            ctype = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
             maintype, subtype = ctype.split("/", 1)
             params = {"charset": "utf-8"} if maintype == "text" else None  # the HTML reports are UTF-8
-            msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=one_line(path.name),
+            msg.add_attachment(file.data, maintype=maintype, subtype=subtype, filename=one_line(file.name),
                                params=params)
     msg["Content-Language"] = loc  # last: making the message multipart moves Content-* headers into its parts
     return msg
@@ -283,6 +330,56 @@ def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
     smtp.login(user, password)
 
 
+def _text(resp: bytes | str) -> str:
+    return " ".join((resp.decode("utf-8", "replace") if isinstance(resp, bytes) else str(resp)).split())
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What :meth:`Mailer.check` found to work, and only that."""
+
+    where: str
+    security: str  # "none", "starttls" or "ssl"
+    user: str | None  # logged in as this user; None: no login was tried
+    sender: str  # accepted by MAIL FROM
+    recipient: str | None  # accepted by RCPT TO; None: not asked, or refused for that mailbox only
+
+
+#: The sentence of a check, in each language (:func:`checked_sentence`).
+CHECKED_TEXT: dict[str, dict[str, str]] = {
+    "fr": {
+        "sentence": "Serveur SMTP {where} : connexion réussie ; {tls} ; {auth} ; {accepted} ; aucun message envoyé.",
+        "tls_starttls": "TLS (STARTTLS) établi, certificat vérifié",
+        "tls_ssl": "TLS (SSL) établi, certificat vérifié",
+        "tls_none": "sans TLS (security = \"none\")",
+        "auth": "authentification réussie ({user})",
+        "no_auth": "sans authentification (aucun identifiant configuré)",
+        "both": "expéditeur {sender} et destinataire {recipient} acceptés",
+        "sender": "expéditeur {sender} accepté",
+    },
+    "en": {
+        "sentence": "SMTP server {where}: connection succeeded; {tls}; {auth}; {accepted}; no message sent.",
+        "tls_starttls": "TLS (STARTTLS) established, certificate verified",
+        "tls_ssl": "TLS (SSL) established, certificate verified",
+        "tls_none": "no TLS (security = \"none\")",
+        "auth": "login succeeded ({user})",
+        "no_auth": "no login (no credentials set)",
+        "both": "sender {sender} and recipient {recipient} accepted",
+        "sender": "sender {sender} accepted",
+    },
+}
+
+
+def checked_sentence(checked: Checked, locale: str = "fr") -> str:
+    """What a check established, said exactly: TLS and login only when they were tried."""
+    t = CHECKED_TEXT[locale if locale in CHECKED_TEXT else "fr"]
+    accepted = (t["both"].format(sender=checked.sender, recipient=checked.recipient) if checked.recipient
+                else t["sender"].format(sender=checked.sender))
+    return t["sentence"].format(
+        where=checked.where, tls=t[f"tls_{checked.security}"],
+        auth=t["auth"].format(user=one_line(checked.user, 80)) if checked.user else t["no_auth"], accepted=accepted)
+
+
 class Mailer:
     """An SMTP session opened on demand, reopened after a failure; use as a context manager."""
 
@@ -322,10 +419,53 @@ class Mailer:
             raise MailError(f"SMTP server {where}: {_reason(exc)}") from None
         self._smtp = smtp
 
-    def check(self) -> None:
-        """Connect, TLS, log in, and say goodbye: the settings work (the dry run)."""
+    def check(self, recipient: str | None = None) -> Checked:
+        """Connect, TLS, log in as configured, then ask the server to take a mail (``MAIL FROM``, and
+        ``RCPT TO`` for ``recipient``) and withdraw it (``RSET``): nothing is sent.
+
+        A server that wants a login (``530``) or refuses to relay (a ``5.7.x`` reply) is a
+        :class:`MailError` here, before anything is rendered; a recipient refused for
+        another reason (an unknown mailbox) is not: that mail alone will fail. Returns
+        what was checked, for :func:`checked_sentence`.
+        """
+        s = self.settings
+        where = f"{s.host}:{s.port}"
         self.connect()
+        assert self._smtp is not None
+        try:
+            smtputf8 = self._smtp.has_extn("smtputf8")
+            if recipient is not None and not envelope_address(recipient).isascii() and not smtputf8:
+                recipient = None  # that mailbox alone will fail, saying why: not the whole run
+            international = not self.sender.addr_spec.isascii() or (recipient is not None and not recipient.isascii())
+            code, resp = self._smtp.mail(self.sender.addr_spec, ["SMTPUTF8"] if international and smtputf8 else [])
+            if code != 250:
+                raise MailError(f"SMTP server {where} refuses the sender {self.sender.addr_spec}: "
+                                f"{code} {_text(resp)}{self._login_hint(code, resp)}")
+            accepted = None
+            if recipient is not None:
+                code, resp = self._smtp.rcpt(envelope_address(recipient))
+                if code in (250, 251):
+                    accepted = recipient
+                elif code == 530 or _text(resp).startswith("5.7."):
+                    raise MailError(f"SMTP server {where} refuses to take mail for {recipient}: "
+                                    f"{code} {_text(resp)}{self._login_hint(code, resp)}")
+            self._smtp.rset()
+        except (OSError, smtplib.SMTPException, UnicodeError) as exc:
+            self.close()
+            raise MailError(f"SMTP server {where}: {_reason(exc)}") from None
+        except MailError:
+            self.close()
+            raise
         self.close()
+        return Checked(where=where, security=s.security, user=s.user or None, sender=self.sender.addr_spec,
+                       recipient=accepted)
+
+    def _login_hint(self, code: int, resp: bytes | str) -> str:
+        if code == 530 or "auth" in _text(resp).lower():
+            if self.settings.user:
+                return " (the server wants another login)"
+            return " (the server wants a login: set PROSPECTS_SMTP_USER and PROSPECTS_SMTP_PASSWORD)"
+        return ""
 
     def send(self, msg: EmailMessage, to_address: str) -> None:
         """Send one message to one envelope recipient; :class:`MailError` with the reason on failure."""
@@ -333,12 +473,15 @@ class Mailer:
             self.connect()
         assert self._smtp is not None
         try:
-            self._smtp.send_message(msg, from_addr=self.sender.addr_spec, to_addrs=[to_address])
+            self._smtp.send_message(msg, from_addr=self.sender.addr_spec, to_addrs=[envelope_address(to_address)])
         except smtplib.SMTPRecipientsRefused as exc:  # the session is still usable (smtplib sent RSET)
             raise MailError(_reason(exc)) from None
-        except (OSError, smtplib.SMTPException) as exc:
+        except (smtplib.SMTPResponseException, smtplib.SMTPNotSupportedError) as exc:  # the server said no
             self.close()
             raise MailError(_reason(exc)) from None
+        except (OSError, smtplib.SMTPException) as exc:  # the session broke: the server may have the message
+            self.close()
+            raise MailError(_reason(exc), maybe_sent=True) from None
 
     def close(self) -> None:
         """End the session (quietly: it may already be gone)."""

@@ -15,13 +15,17 @@ Two halves:
   it to A4 PDF with headless Chromium, and :func:`write_index` lists every report
   with its headline figures, and every failure with its error.
 
-Files: ``<out>/<fiscal year>/<unit id>-<slug>.{html,pdf}`` and ``<out>/<fiscal year>/index.html``.
+Files: ``<out>/<fiscal year>/<unit id>-<slug>.{html,pdf}`` (:func:`unit_stems`: an id that is
+not plain is never a path as it is), ``<unit id>-<slug>.identity.json`` beside them (who the
+report was computed as, and each file's SHA-256: :func:`rendered_bytes` checks it before a
+file is mailed) and ``<out>/<fiscal year>/index.html``.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import html
 import json
 import os
@@ -264,6 +268,52 @@ def slugify(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
     return slug or "unit"
+
+
+#: A unit id that may stand as it is at the start of a file name: no dot (never ``.`` or
+#: ``..``), no separator, at most 60 characters.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,59}")
+
+
+def short_hash(text: str) -> str:
+    """12 hexadecimal digits of the SHA-256 of the exact text (case and spaces count)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+def path_name(text: str) -> str:
+    """A file or folder name for a login or an id typed by people: its slug and a short hash of it.
+
+    Distinct texts give distinct names by construction (a lossy slug alone never stands for
+    a text: ``jean dupont`` and ``jean-dupont`` differ by their hashes), in lowercase ASCII
+    (logins differing only by case stay apart on a case-insensitive disk), never ``.``,
+    ``..`` or a separator, at most 53 characters.
+    """
+    return f"{slugify(text)[:40].strip('-') or 'x'}-{short_hash(text)}"
+
+
+def unit_stems(units: Iterable[tuple[str, str]], reserved: Iterable[str] = ()) -> dict[str, str]:
+    """The file stem of each unit ``(id, name)`` of one folder: ``<id>-<slug of the name>``.
+
+    An id that is not plain (a dot, a separator, any other character, over 60 characters)
+    never reaches the name as it is: its :func:`path_name` stands for it. Stems are
+    distinct in one folder by construction, case-folded too (a case-insensitive disk):
+    units whose stems would meet each other, or a ``reserved`` stem, get their id's
+    :func:`path_name` instead.
+    """
+    names = dict(units)
+    hashed = {uid: f"{path_name(uid)}-{slugify(name)[:60]}" for uid, name in names.items()}
+    stems = {uid: f"{uid}-{slugify(name)[:60]}" if _PLAIN_ID.fullmatch(uid) else hashed[uid] for uid, name in names.items()}
+    reserved = {r.casefold() for r in reserved}
+    while True:
+        count: dict[str, int] = {}
+        for stem in stems.values():
+            count[stem.casefold()] = count.get(stem.casefold(), 0) + 1
+        meeting = [uid for uid, stem in stems.items() if count[stem.casefold()] > 1 or stem.casefold() in reserved]
+        if not meeting:
+            return stems
+        if all(stems[uid] == hashed[uid] for uid in meeting):  # distinct ids whose hashes meet: never seen
+            raise ValueError(f"units {', '.join(map(repr, meeting))} give the same file name")
+        stems.update({uid: hashed[uid] for uid in meeting})
 
 
 def format_timestamp(value: str | None, locale: str = "fr") -> str:
@@ -524,11 +574,12 @@ class Report:
     def headline(self) -> HeadlineOutput:
         """Machine-readable headline figures (cents), read back by the batch for the index.
 
-        ``previous`` holds the same figures at N-1's as-of date (``previous_as_of``), for
+        ``viewer`` and ``unit`` are the identity the report was computed with: the batch
+        records them with the files (:func:`rendered_bytes` checks them). ``previous`` holds the same figures at N-1's as-of date (``previous_as_of``), for
         the subscription mails.
         """
         prev = self.figures.previous
-        return HeadlineOutput({"unit": self.unit, "fiscal_year": self.period.fiscal_year,
+        return HeadlineOutput({"viewer": self.viewer_login, "unit": self.unit, "fiscal_year": self.period.fiscal_year,
                                "as_of": self.period.as_of.isoformat(), **self.headline_values(),
                                "previous_as_of": prev.period.as_of.isoformat() if prev is not None else None,
                                "previous": headline_values(prev.indicators) if prev is not None else None})
@@ -808,10 +859,11 @@ def plan(
     v = view.viewer
     fn = i18n.FUNCTION_LABELS[loc].get(v.function, v.function)
     jobs = []
+    stems = unit_stems((uid, str(directory.units.at[uid, "name"])) for uid in chosen)
     for uid in chosen:
         name = str(directory.units.at[uid, "name"])
         kind = str(directory.units.at[uid, "kind"])
-        stem = f"{uid}-{slugify(name)}"
+        stem = stems[uid]
         params = {
             "viewer": login,
             "unit": uid,
@@ -893,8 +945,76 @@ def _install(src: Path, dest: Path) -> None:
     os.replace(part, dest)
 
 
+def identity_path(path: Path) -> Path:
+    """Where the identity a report file was rendered with is recorded: ``<stem>.identity.json`` beside it."""
+    return path.with_name(f"{path.stem}.identity.json")
+
+
+def _identity_from(nb) -> dict[str, Any]:
+    """Who the executed notebook computed the report as (its headline output's ``viewer`` and ``unit``)."""
+    for cell in nb.cells:
+        if HEADLINE_TAG in cell.get("metadata", {}).get("tags", []):
+            for output in cell.get("outputs", []):
+                data = output.get("data", {}).get(HEADLINE_MIME)
+                if data is not None:
+                    return {k: data.get(k) for k in ("viewer", "unit", "fiscal_year", "as_of")}
+    return {"viewer": None, "unit": None}
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _record_identity(html_path: Path, identity: dict[str, Any], files: Sequence[Path]) -> None:
+    """Write the identity beside the files, with each file's SHA-256 (atomically)."""
+    record = {**identity, "rendered_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+              "files": {p.name: _sha256(p.read_bytes()) for p in files}}
+    path = identity_path(html_path)
+    part = path.with_name(f".{path.name}.part")
+    part.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(part, path)
+
+
+class NotRenderedAs(ValueError):
+    """A report file whose recorded identity is not the one asked (``reason``: viewer, unit, missing, changed)."""
+
+    def __init__(self, path: Path, reason: str, expected: str | None = None, found: str | None = None) -> None:
+        self.path, self.reason, self.expected, self.found = path, reason, expected, found
+        what = {"viewer": f"rendered as {found}, not {expected}", "unit": f"rendered for unit {found}, not {expected}",
+                "missing": "no record of who it was rendered as", "changed": "changed since it was rendered"}[reason]
+        super().__init__(f"{path.name}: {what}")
+
+
+def rendered_bytes(path: Path, *, viewer: str, unit: str | None) -> bytes:
+    """The bytes of a report file, only if it was rendered as ``viewer`` for ``unit`` and not changed since.
+
+    Reads the identity recorded with the file (:func:`identity_path`, written by
+    :func:`render_unit` from what the notebook itself computed as) and the file once, and
+    compares the file's SHA-256 with the recorded one; raises :class:`NotRenderedAs` otherwise.
+    """
+    try:
+        record = json.loads(identity_path(path).read_text("utf-8"))
+    except (OSError, ValueError):
+        raise NotRenderedAs(path, "missing") from None
+    if not isinstance(record, dict) or not isinstance(record.get("files"), dict):
+        raise NotRenderedAs(path, "missing")
+    if record.get("viewer") != viewer:
+        raise NotRenderedAs(path, "viewer", viewer, str(record.get("viewer")))
+    if (record.get("unit") or None) != (unit or None):
+        raise NotRenderedAs(path, "unit", unit or "-", str(record.get("unit") or "-"))
+    data = path.read_bytes()
+    if record["files"].get(path.name) != _sha256(data):
+        raise NotRenderedAs(path, "changed")
+    return data
+
+
 def render_unit(job: UnitJob) -> UnitResult:
-    """Execute the notebook for one unit, export HTML, print PDF; never raises."""
+    """Execute the notebook for one unit, export HTML, print PDF, record who it was rendered as; never raises.
+
+    Nothing of the unit's id or name reaches a path but through the job's paths (made by
+    :func:`unit_stems`); any failure, a folder that cannot be made included, is the
+    unit's ``error``.
+    """
     import logging
 
     import papermill as pm
@@ -902,10 +1022,10 @@ def render_unit(job: UnitJob) -> UnitResult:
     logging.getLogger("papermill").setLevel(logging.ERROR)
     started = time.perf_counter()
     result = UnitResult(unit=job.unit, name=job.name, kind=job.kind, ok=False)
-    job.html_path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=f"prospects-report-{job.unit}-") as tmp:
-        tmpdir = Path(tmp)
-        try:
+    try:
+        job.html_path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="prospects-report-") as tmp:
+            tmpdir = Path(tmp)
             nb = pm.execute_notebook(
                 str(job.notebook), str(tmpdir / "executed.ipynb"), parameters=job.parameters,
                 kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
@@ -929,12 +1049,15 @@ def render_unit(job: UnitJob) -> UnitResult:
                 result.pdf = job.pdf_path
             _install(html_tmp, job.html_path)
             result.html = job.html_path
+            _record_identity(job.html_path, _identity_from(nb), [p for p in (result.pdf, result.html) if p is not None])
             result.ok = True
-        except Exception as exc:  # one failing unit does not stop the others
-            result.error = _error_text(exc)
-            if result.pdf is not None:  # no half report: a PDF without its HTML is removed
-                result.pdf.unlink(missing_ok=True)
-                result.pdf = None
+    except Exception as exc:  # one failing unit does not stop the others
+        result.ok = False
+        result.error = _error_text(exc)
+        if result.pdf is not None:  # no half report: a PDF without its HTML is removed
+            result.pdf.unlink(missing_ok=True)
+            result.pdf = None
+        result.html = None
     result.seconds = time.perf_counter() - started
     return result
 
@@ -960,8 +1083,11 @@ def render_many(unit_jobs: Sequence[UnitJob], *, workers: int = 1, progress: boo
     try:
         if workers <= 1 or len(unit_jobs) == 1:
             for pos, job in enumerate(unit_jobs):
-                bar.set_postfix_str(job.unit)
-                r = render_unit(job)
+                bar.set_postfix_str(i18n.shown(job.unit, 40))
+                try:
+                    r = render_unit(job)
+                except Exception as exc:  # render_unit never raises; should it, the others still render
+                    r = UnitResult(unit=job.unit, name=job.name, kind=job.kind, ok=False, error=_error_text(exc))
                 results[pos] = r
                 bar.update(1)
                 if on_result:
@@ -980,7 +1106,7 @@ def render_many(unit_jobs: Sequence[UnitJob], *, workers: int = 1, progress: boo
                     except Exception as exc:  # a worker died (BrokenProcessPool…)
                         r = UnitResult(unit=job.unit, name=job.name, kind=job.kind, ok=False, error=_error_text(exc))
                     results[pos] = r
-                    bar.set_postfix_str(job.unit)
+                    bar.set_postfix_str(i18n.shown(job.unit, 40))
                     bar.update(1)
                     if on_result:
                         on_result(r)

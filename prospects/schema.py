@@ -254,3 +254,20 @@ subscription_sends = sa.Table(
     sa.Column("sent_at", sa.Text(), nullable=False),  # ISO timestamp, UTC
     sa.Column("message_id", sa.Text(), nullable=False),
 )
+
+#: Bookkeeping beside the nine tables: who is sending which subscription mail. A run takes
+#: a row per recipient's report and period in one transaction just before the SMTP call
+#: (the primary key makes a second taker fail), keeps it once the mail is accepted (the
+#: send log records it), and gives it back only after a definite refusal: two runs, two
+#: machines or a timer and a manual run never send one mail twice (issue 20.7).
+subscription_claims = sa.Table(
+    "subscription_claims",
+    metadata,
+    sa.Column("login", sa.String(200), primary_key=True),
+    sa.Column("unit", sa.String(200), primary_key=True),
+    sa.Column("fiscal_year", sa.Integer(), primary_key=True),
+    sa.Column("as_of", sa.Date(), primary_key=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("claimed_at", sa.Text(), nullable=False),  # ISO timestamp, UTC
+    sa.Column("claimed_by", sa.Text(), nullable=False),  # host and process of the run
+)

@@ -691,10 +691,11 @@ def replace_content(
     on_table: Callable[[str], None] | None = None,
     progress: Progress | None = None,
     allow_shrink: bool = False,
+    replaceable: Callable[[Mapping[str, str], Mapping[str, int]], str | None] | None = None,
 ) -> tuple[str, str | None]:
     """Replace the database's content (one transaction), then publish its figure store.
 
-    What ``load``, ``import`` and ``demo`` call (``allow_shrink``: see
+    What ``load``, ``import`` and ``demo`` call (``allow_shrink``, ``replaceable``: see
     :func:`prospects.db.replace_all`). The store's build lock is taken before the
     transaction and held until the store is published, so that a process which sees the
     new version stamp waits for this store instead of building its own from the database.
@@ -716,7 +717,8 @@ def replace_content(
             held.enter_context(_locked(folder, progress))
         except (StoreError, OSError) as exc:
             failure = exc
-        stamp = db.replace_all(engine, frames, info, on_table=on_table, allow_shrink=allow_shrink)
+        stamp = db.replace_all(engine, frames, info, on_table=on_table, allow_shrink=allow_shrink,
+                               replaceable=replaceable)
         if failure is not None:
             return stamp, note(failure)
         try:

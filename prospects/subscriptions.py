@@ -23,19 +23,30 @@ Sending (:func:`run_command`, ``prospects report --subscriptions``): each subscr
 not yet sent for the period is rendered by the report machinery of :mod:`prospects.reports`
 (the notebook, papermill, Chromium) with the recipient as the viewer and the unit as the
 filter — never as a service account — then each recipient gets one mail
-(:mod:`prospects.mail`) with all their reports. Failures are listed with their reason and
-do not stop the others. What was sent is logged in the database (``subscription_sends``,
-through :mod:`prospects.db`), so a rerun for the same period skips it unless ``force``.
+(:mod:`prospects.mail`) with all their reports — only files recorded as rendered as them
+(:func:`prospects.reports.rendered_bytes`), from a folder of their own
+(:func:`recipient_folder`). Failures are listed with their reason and do not stop the
+others.
+
+One sender per database and period: just before the SMTP call, the recipient's reports
+are claimed in the database (``subscription_claims``, :func:`prospects.db.claim_sends`, one
+transaction, a primary key): a run that finds them claimed by another — a second run with
+another ``--out``, a manual run while the timer runs, another machine — leaves them to it.
+What was sent is logged (``subscription_sends``), so a rerun for the same period skips it
+unless ``force``. The claim stays once the server took the mail, even if the log then
+cannot be written or the session broke mid-message (the server may have it): never a second
+copy but with ``force``; a definite refusal gives the claim back, for the next run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
-import re
+import os
+import socket
 import sys
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,11 +67,23 @@ TEXT: dict[str, dict[str, str]] = {
         "preview": "aperçu {path}",
         "failed": "échec",
         "render_failed": "rendu en échec",
-        "smtp_ok": "Serveur SMTP {where} : connexion, TLS et authentification réussis (aucun message envoyé).",
         "totals": "{sent} envoyé(s), {already} déjà envoyé(s), {previews} aperçu(s), {failed} échec(s)",
         "none": "Aucun abonnement.",
         "skipped": "sans rapport",
         "no_group": "valide des offres mais n'a aucune unité dans son périmètre (aucun groupe)",
+        "claimed": "non renvoyé : réservé le {when} par un autre envoi ({by}), sans confirmation d'envoi ; "
+                   "s'il n'a pas abouti, --force le renvoie",
+        "claimed_now": "non envoyé : un autre envoi vient de le réserver",
+        "claimed_total": ", {n} réservé(s) par un autre envoi",
+        "claim_failed": "non envoyé : la réservation dans la base a échoué ({reason})",
+        "maybe_sent": "le serveur l'a peut-être reçu : non renvoyé automatiquement (--force pour le renvoyer)",
+        "not_released": "et la réservation n'a pas pu être rendue ({reason}) : --force pour le renvoyer",
+        "log_failed": "accepté par le serveur, mais le journal d'envoi n'a pas pu être écrit ({reason}) ; "
+                      "la réservation dans la base empêche tout second envoi",
+        "not_viewer": "{file} rendu avec les droits de {found}, pas de {expected} : non joint",
+        "not_unit": "{file} rendu pour l'unité {found}, pas {expected} : non joint",
+        "not_missing": "{file} : aucune trace de l'identité avec laquelle il a été rendu : non joint",
+        "not_changed": "{file} modifié depuis son rendu : non joint",
     },
     "en": {
         "heading": "Report subscriptions — fiscal year {fy}, as of {as_of}",
@@ -71,11 +94,23 @@ TEXT: dict[str, dict[str, str]] = {
         "preview": "preview {path}",
         "failed": "failed",
         "render_failed": "rendering failed",
-        "smtp_ok": "SMTP server {where}: connection, TLS and login succeeded (no message sent).",
         "totals": "{sent} sent, {already} already sent, {previews} preview(s), {failed} failed",
         "none": "No subscription.",
         "skipped": "no report",
         "no_group": "validates offers but has no unit in their perimeter (no group)",
+        "claimed": "not sent again: claimed on {when} by another run ({by}), never confirmed sent; "
+                   "if it did not get through, --force sends it",
+        "claimed_now": "not sent: another run has just claimed it",
+        "claimed_total": ", {n} claimed by another run",
+        "claim_failed": "not sent: claiming it in the database failed ({reason})",
+        "maybe_sent": "the server may have received it: not sent again automatically (--force resends)",
+        "not_released": "and its claim could not be given back ({reason}): --force resends",
+        "log_failed": "accepted by the server, but the send log could not be written ({reason}); "
+                      "its claim in the database keeps it from being sent twice",
+        "not_viewer": "{file} rendered as {found}, not {expected}: not attached",
+        "not_unit": "{file} rendered for unit {found}, not {expected}: not attached",
+        "not_missing": "{file}: no record of who it was rendered as: not attached",
+        "not_changed": "{file} changed since it was rendered: not attached",
     },
 }
 
@@ -291,18 +326,36 @@ def list_command(settings: Settings) -> int:
 # prospects report --subscriptions
 
 
-def _safe(name: str) -> str:
-    """A file-name-safe form of a login or unit id (stable, distinct for distinct names)."""
-    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,80}", name):
-        return name
-    return f"{reports.slugify(name)[:60]}-{hashlib.sha1(name.encode('utf-8')).hexdigest()[:8]}"
+#: The stem of a "Mes affaires" report in a recipient's folder (unit stems never take it).
+MINE_STEM = "mes-affaires"
 
 
-def _job(sub: Subscription, period: Period, settings: Settings, folder: Path, notebook: Path,
+def recipient_folder(login: str) -> str:
+    """The folder of one recipient's reports and preview: distinct for every login by construction.
+
+    :func:`prospects.reports.path_name` of the exact login (slug and hash, lowercase):
+    never a lossy slug alone, so ``jean dupont`` and ``jean-dupont…``, or ``Part1`` and
+    ``part1`` on a case-insensitive disk, never share a folder.
+    """
+    return reports.path_name(login)
+
+
+def _stems(subs: Sequence[Subscription]) -> dict[tuple[str, str], str]:
+    """The file stem of each subscription, distinct within each recipient's folder."""
+    out: dict[tuple[str, str], str] = {}
+    by_login: dict[str, list[Subscription]] = {}
+    for sub in subs:
+        by_login.setdefault(sub.login, []).append(sub)
+    for own in by_login.values():
+        stems = reports.unit_stems([(s.unit, s.unit_name) for s in own if s.unit], reserved=[MINE_STEM])
+        out.update({s.key: stems[s.unit] if s.unit else MINE_STEM for s in own})
+    return out
+
+
+def _job(sub: Subscription, stem: str, period: Period, settings: Settings, folder: Path, notebook: Path,
          chromium: str | None, config: str | Path | None) -> reports.UnitJob:
     """The rendering of one subscription, as its recipient (the notebook's ``viewer``)."""
     loc = sub.language
-    stem = f"{_safe(sub.unit)}-{reports.slugify(sub.unit_name)}" if sub.unit else "mes-affaires"
     cfg = config if config is not None else settings.config_file
     params = {
         "viewer": sub.login,  # rendered as the recipient: ACCESS.md applies to them
@@ -316,8 +369,8 @@ def _job(sub: Subscription, period: Period, settings: Settings, folder: Path, no
     }
     return reports.UnitJob(
         unit=sub.unit or "", name=sub.unit_name, kind=sub.unit_kind or "",
-        html_path=folder / _safe(sub.login) / f"{stem}.html",
-        pdf_path=folder / _safe(sub.login) / f"{stem}.pdf" if "pdf" in sub.formats else None,
+        html_path=folder / recipient_folder(sub.login) / f"{stem}.html",
+        pdf_path=folder / recipient_folder(sub.login) / f"{stem}.pdf" if "pdf" in sub.formats else None,
         parameters=params, notebook=notebook, cwd=Path.cwd(), chromium=chromium,
         title=f"{reports.text('title', loc)} — {sub.unit_name} — {i18n.label('fiscal_year', loc)} {period.fiscal_year}",
         locale=loc,
@@ -325,17 +378,46 @@ def _job(sub: Subscription, period: Period, settings: Settings, folder: Path, no
 
 
 def _section(sub: Subscription, period: Period, result: reports.UnitResult) -> mail.Section:
-    files = []
+    """One report of a recipient's mail, its files read once and only if rendered as them (else NotRenderedAs)."""
+    paths = []
     if "pdf" in sub.formats and result.pdf is not None:
-        files.append(result.pdf)
+        paths.append(result.pdf)
     if "html" in sub.formats and result.html is not None:
-        files.append(result.html)
+        paths.append(result.html)
+    files = [mail.Attachment(p.name, reports.rendered_bytes(p, viewer=sub.login, unit=sub.unit)) for p in paths]
     return mail.Section(
         scope=sub.scope(), unit_name=sub.unit_name, fiscal_year=period.fiscal_year, start=period.start,
         as_of=period.as_of, headline=result.headline or {}, previous=result.previous,
         previous_as_of=parse_date(result.previous_as_of) if result.previous_as_of else None,
         attachments=tuple(files),
     )
+
+
+@dataclass(frozen=True)
+class SendLog:
+    """What the database says of one period's mails: sent (the send log) and claimed (being, or maybe, sent)."""
+
+    sent: dict[tuple[str, str], dict[str, str]]
+    claims: dict[tuple[str, str], dict[str, str]]
+
+    @classmethod
+    def read(cls, engine, period: Period) -> SendLog:
+        return cls(db.read_sends(engine, period.fiscal_year, period.as_of),
+                   db.read_claims(engine, period.fiscal_year, period.as_of))
+
+    def due(self, subs: Sequence[Subscription], force: bool) -> list[Subscription]:
+        """What to render and send: neither sent nor claimed by another run (everything with ``force``)."""
+        return [s for s in subs if force or (s.key not in self.sent and s.key not in self.claims)]
+
+    def state(self, key: tuple[str, str], locale: str) -> str | None:
+        """``déjà envoyé le …``, ``non renvoyé : … réservé …``, or ``None`` (nothing recorded)."""
+        t = TEXT[locale]
+        if key in self.sent:
+            return t["already"].format(when=self.sent[key]["sent_at"])
+        if key in self.claims:
+            claim = self.claims[key]
+            return t["claimed"].format(when=claim["claimed_at"], by=mail.one_line(claim["claimed_by"], 120))
+        return None
 
 
 @dataclass
@@ -345,7 +427,7 @@ class Outcome:
     login: str
     address: str
     units: list[str]
-    status: str  # "sent", "preview", "already", "failed", "pending" (dry run)
+    status: str  # "sent", "preview", "already", "claimed" (by another run, not confirmed sent), "failed"
     reason: str | None = None
     detail: str | None = None
 
@@ -380,10 +462,10 @@ def run_command(
         return 3
     period = period_for(settings.today, start_month=settings.fiscal_year_start_month, fiscal_year=fiscal_year,
                         as_of=parse_date(as_of, "--as-of") if as_of is not None else None)
-    sent_before = db.read_sends(firm.engine, period.fiscal_year, period.as_of)
+    log = SendLog.read(firm.engine, period)
     info = firm.extract_info
     mailer = mail.Mailer(settings.mail) if send else None  # checks the mail settings first (ConfigError)
-    due = [s for s in res.subscriptions if force or s.key not in sent_before]
+    due = log.due(res.subscriptions, force)
     nb_path = Path(notebook) if notebook is not None else reports.default_notebook()
     if not nb_path.is_file():
         raise FileNotFoundError(f"report notebook not found: {nb_path}")
@@ -394,8 +476,7 @@ def run_command(
         print(t["dry_run"])
         rows = []
         for s in res.subscriptions:
-            state = (t["already"].format(when=sent_before[s.key]["sent_at"]) if s.key in sent_before and not force
-                     else t["pending"])
+            state = (log.state(s.key, loc) if not force else None) or t["pending"]
             rows.append([s.login, s.full_name, s.email, s.scope(loc), ",".join(s.formats), s.language, state])
         print(_table(rows, ["login", "name", "address", "unit", "formats", "language", "status"]) if rows else t["none"])
         for sk in res.skipped:
@@ -403,16 +484,16 @@ def run_command(
         firm.engine.dispose()
         if mailer is not None:
             try:
-                mailer.check()
+                checked = mailer.check(due[0].email if due else None)
             except mail.MailError as exc:
                 print(f"prospects: {exc}", file=sys.stderr)
                 return 2
-            print(t["smtp_ok"].format(where=f"{settings.mail.host}:{settings.mail.port}"))
+            print(mail.checked_sentence(checked, loc))
         return 0
 
-    if mailer is not None and due:  # an unreachable server is known before an hour of rendering
+    if mailer is not None and due:  # a server out of reach, or wanting a login, is known before an hour of rendering
         try:
-            mailer.check()
+            mailer.check(due[0].email)
         except mail.MailError as exc:
             firm.engine.dispose()
             print(f"prospects: {exc}: nothing rendered or sent", file=sys.stderr)
@@ -422,22 +503,24 @@ def run_command(
     firm.engine.dispose()
     with _single_run(base) as alone:
         if not alone:
-            print(f"prospects: another `report --subscriptions` is under way ({base / '.lock'}): nothing rendered or sent",
+            print(f"prospects: another `report --subscriptions` is using {base} (lock {base / '.lock'}): "
+                  "nothing rendered or sent",
                   file=sys.stderr)
             return 2
         # read the log again under the lock: a run that ended meanwhile may have sent some
-        sent_before = db.read_sends(firm.engine, period.fiscal_year, period.as_of)
-        due = [s for s in res.subscriptions if force or s.key not in sent_before]
-        return _render_and_send(settings, res, due, sent_before, period, folder, mailer, info, firm, jobs=jobs,
-                                notebook=nb_path, chromium=chromium, config=config, progress=progress)
+        log = SendLog.read(firm.engine, period)
+        due = log.due(res.subscriptions, force)
+        return _render_and_send(settings, res, due, log, period, folder, mailer, info, firm, jobs=jobs,
+                                notebook=nb_path, chromium=chromium, config=config, progress=progress, force=force)
 
 
 @contextlib.contextmanager
 def _single_run(base: Path):
-    """Whether this is the only run using ``base`` (an exclusive lock, released on exit, even on a crash).
+    """Whether this is the only run using the folder ``base`` (an exclusive lock, released on exit, even on a crash).
 
-    Two runs at once (a cron retry while the first still renders) could both send the same
-    report: the second is refused instead.
+    Two runs rendering into one folder would replace each other's files while the other
+    checks and attaches them: the second is refused instead. (That no mail goes twice is
+    the claims' work, in the database, whatever the folders: :func:`prospects.db.claim_sends`.)
     """
     import fcntl
 
@@ -454,18 +537,26 @@ def _single_run(base: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription], sent_before, period: Period,
+def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription], log: SendLog, period: Period,
                      folder: Path, mailer: mail.Mailer | None, info: dict[str, str], firm, *, jobs: int,
-                     notebook: Path, chromium: str | None, config, progress: bool) -> int:
-    """Render what is due as each recipient, then one mail per recipient (or a preview); the summary."""
+                     notebook: Path, chromium: str | None, config, progress: bool, force: bool = False) -> int:
+    """Render what is due as each recipient, then one mail per recipient (or a preview); the summary.
+
+    Each mail is claimed in the database just before the SMTP call (:func:`prospects.db.claim_sends`):
+    a recipient another run has claimed meanwhile is left to it. The claim is kept once the
+    server accepted the mail — even when the send log then cannot be written, so that mail
+    is never sent again — and given back after a definite refusal only.
+    """
     loc = settings.locale
     t = TEXT[loc]
     nb_path = notebook
-    unit_jobs = [_job(s, period, settings, folder, nb_path, chromium, config) for s in due]
+    stems = _stems(due)
+    unit_jobs = [_job(s, stems[s.key], period, settings, folder, nb_path, chromium, config) for s in due]
     started = time.perf_counter()
     results = reports.render_many(unit_jobs, workers=max(1, jobs), progress=progress, desc="subscriptions")
     rendered = dict(zip([s.key for s in due], results, strict=True))
     render_seconds = time.perf_counter() - started
+    run_id, me = uuid.uuid4().hex, f"{socket.gethostname()} pid {os.getpid()}"
 
     extracted = reports.format_timestamp(info.get("loaded_at"), loc) if info.get("loaded_at") else None
     outcomes: list[Outcome] = []
@@ -473,41 +564,40 @@ def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription
         for login, subs in res.recipients():
             first = subs[0]
             todo = [s for s in subs if s.key in rendered]
-            done = [s for s in subs if s.key not in rendered]
-            if done:
-                outcomes.append(Outcome(login, first.email, [s.unit or "mine" for s in done], "already",
-                                        detail=t["already"].format(when=sent_before[done[0].key]["sent_at"])))
+            for s in subs:
+                if s.key not in rendered:  # sent, or claimed by another run
+                    status = "already" if s.key in log.sent else "claimed"
+                    outcomes.append(Outcome(login, first.email, [s.unit or "mine"], status, detail=log.state(s.key, loc)))
             if not todo:
                 continue
-            ok = [s for s in todo if rendered[s.key].ok]
+            sections: list[tuple[Subscription, mail.Section]] = []
             for s in todo:
                 if not rendered[s.key].ok:
                     outcomes.append(Outcome(login, first.email, [s.unit or "mine"], "failed",
                                             reason=f"{t['render_failed']}: {rendered[s.key].error}"))
-            if not ok:
+                    continue
+                try:  # a recipient is only ever sent the files rendered as them
+                    sections.append((s, _section(s, period, rendered[s.key])))
+                except reports.NotRenderedAs as exc:
+                    outcomes.append(Outcome(login, first.email, [s.unit or "mine"], "failed",
+                                            reason=_not_rendered_as(exc, loc)))
+            if not sections:
                 continue
+            ok = [s for s, _ in sections]
             msg = mail.compose(
                 sender=mailer.sender if mailer is not None else _preview_sender(settings),
                 to_name=first.full_name, to_address=first.email,
-                sections=[_section(s, period, rendered[s.key]) for s in ok], locale=first.language, extracted=extracted,
+                sections=[section for _, section in sections], locale=first.language, extracted=extracted,
             )
             units = [s.unit or "mine" for s in ok]
             if mailer is None:
-                path = folder / _safe(login) / "message.eml"
+                path = folder / recipient_folder(login) / "message.eml"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(bytes(msg))
                 outcomes.append(Outcome(login, first.email, units, "preview", detail=t["preview"].format(path=path)))
                 continue
-            try:
-                mailer.send(msg, first.email)
-            except mail.MailError as exc:
-                outcomes.append(Outcome(login, first.email, units, "failed", reason=str(exc)))
-                continue
-            stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-            rows = [{"login": s.login, "unit": s.unit or "", "fiscal_year": period.fiscal_year, "as_of": period.as_of,
-                     "email": s.email, "sent_at": stamp, "message_id": str(msg["Message-ID"])} for s in ok]
-            db.record_sends(firm.engine, rows)  # at once: a crash later never resends this one
-            outcomes.append(Outcome(login, first.email, units, "sent"))
+            outcomes.append(_send_one(mailer, msg, first.email, login, ok, units, log, period, firm, run_id, me,
+                                      force, loc))
     finally:
         if mailer is not None:
             mailer.close()
@@ -517,6 +607,49 @@ def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription
         print(line)
     print(f"{len(due)} report(s) rendered in {render_seconds:.1f} s" if due else "0 report(s) to render")
     return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+def _send_one(mailer: mail.Mailer, msg, address: str, login: str, ok: list[Subscription], units: list[str],
+              log: SendLog, period: Period, firm, run_id: str, me: str, force: bool, loc: str) -> Outcome:
+    """Claim one recipient's mail, send it, log it: what became of it (never raises for one recipient's trouble)."""
+    t = TEXT[loc]
+    keys = [s.key for s in ok]
+    fy, as_of = period.fiscal_year, period.as_of
+    take_over = {k: log.claims[k]["run_id"] for k in keys if force and k in log.claims}
+    try:
+        won = db.claim_sends(firm.engine, keys, fy, as_of, run_id=run_id, claimed_by=me, take_over=take_over)
+    except db.DatabaseError as exc:
+        return Outcome(login, address, units, "failed", reason=t["claim_failed"].format(reason=exc))
+    if not won:  # another run claimed it since this one started: it sends it
+        try:
+            now = SendLog(db.read_sends(firm.engine, fy, as_of), db.read_claims(firm.engine, fy, as_of))
+        except db.DatabaseError:
+            now = log
+        detail = now.state(keys[0], loc) or t["claimed_now"]
+        return Outcome(login, address, units, "already" if keys[0] in now.sent else "claimed", detail=detail)
+    try:
+        mailer.send(msg, address)
+    except mail.MailError as exc:
+        if exc.maybe_sent:  # the server may have it: the claim stays, a rerun never sends a second copy
+            return Outcome(login, address, units, "failed", reason=f"{exc} — {t['maybe_sent']}")
+        try:
+            db.release_claims(firm.engine, keys, fy, as_of, run_id=run_id)  # refused: a rerun may send it
+        except db.DatabaseError as release:
+            return Outcome(login, address, units, "failed", reason=f"{exc} — {t['not_released'].format(reason=release)}")
+        return Outcome(login, address, units, "failed", reason=str(exc))
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    rows = [{"login": s.login, "unit": s.unit or "", "fiscal_year": fy, "as_of": as_of, "email": s.email,
+             "sent_at": stamp, "message_id": str(msg["Message-ID"])} for s in ok]
+    try:
+        db.record_sends(firm.engine, rows)  # at once: a crash later never resends this one (nor would the claim)
+    except db.DatabaseError as exc:
+        return Outcome(login, address, units, "failed", reason=t["log_failed"].format(reason=exc))
+    return Outcome(login, address, units, "sent")
+
+
+def _not_rendered_as(exc: reports.NotRenderedAs, locale: str) -> str:
+    """Why a file was not attached, in the run's language."""
+    return TEXT[locale][f"not_{exc.reason}"].format(file=exc.path.name, found=exc.found, expected=exc.expected)
 
 
 def _preview_sender(settings: Settings):
@@ -533,10 +666,13 @@ def summary_lines(outcomes: Sequence[Outcome], locale: str = "fr") -> list[str]:
     width = max((len(o.login) for o in outcomes), default=5)
     lines = []
     for o in outcomes:
-        state = {"sent": t["sent"], "preview": o.detail, "already": o.detail,
+        state = {"sent": t["sent"], "preview": o.detail, "already": o.detail, "claimed": o.detail,
                  "failed": f"{t['failed']}: {o.reason}"}[o.status]
         lines.append(mail.one_line(f"{o.login:<{width}}  {o.address}  {', '.join(o.units)}  {state}", 600))
-    count = {k: sum(o.status == k for o in outcomes) for k in ("sent", "already", "preview", "failed")}
-    lines.append(t["totals"].format(sent=count["sent"], already=count["already"], previews=count["preview"],
-                                    failed=count["failed"]))
+    count = {k: sum(o.status == k for o in outcomes) for k in ("sent", "already", "preview", "failed", "claimed")}
+    totals = t["totals"].format(sent=count["sent"], already=count["already"], previews=count["preview"],
+                                failed=count["failed"])
+    if count["claimed"]:
+        totals += t["claimed_total"].format(n=count["claimed"])
+    lines.append(totals)
     return lines

@@ -48,13 +48,17 @@ class Inbox:
 
 
 @contextlib.contextmanager
-def smtp_server(**kwargs):
-    """``(inbox, port)`` of an SMTP server on 127.0.0.1, stopped on exit."""
+def smtp_server(wrap=None, **kwargs):
+    """``(inbox, port)`` of an SMTP server on 127.0.0.1, stopped on exit.
+
+    ``wrap(inbox)`` gives the handler that stands in front of the inbox (one that delays or
+    drops, say); by default the inbox itself.
+    """
     from aiosmtpd.controller import Controller
 
     inbox = Inbox()
     port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, **kwargs)
+    controller = Controller(inbox if wrap is None else wrap(inbox), hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     try:
         yield inbox, port

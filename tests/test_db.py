@@ -83,6 +83,75 @@ def test_send_log_records_replaces_and_survives_a_load(db_url):
 
 
 # ---------------------------------------------------------------------------
+# one sender per database and period: claims (issue 20.7)
+
+
+def test_a_recipients_sending_is_claimed_once_per_period(db_url):
+    import datetime as dt
+
+    engine = db.make_engine(db_url)
+    day = dt.date(2026, 11, 29)
+    assert db.read_claims(engine, 2026, day) == {}  # no table yet: nothing claimed, nothing created
+    keys = [("part1", "R1"), ("part1", "")]
+    assert db.claim_sends(engine, keys, 2026, day, run_id="run-a", claimed_by="host-a pid 1")
+    assert not db.claim_sends(engine, keys, 2026, day, run_id="run-b", claimed_by="host-b pid 2")
+    # all or nothing: a recipient whose one report is claimed gets no claim for the others
+    assert not db.claim_sends(engine, [("part1", "R2"), ("part1", "R1")], 2026, day, run_id="run-b", claimed_by="b")
+    claims = db.read_claims(engine, 2026, day)
+    assert sorted(claims) == sorted(keys) and {c["run_id"] for c in claims.values()} == {"run-a"}
+    assert claims[("part1", "R1")]["claimed_by"] == "host-a pid 1"
+    assert db.read_claims(engine, 2026, dt.date(2026, 11, 30)) == {}  # another period
+    assert db.claim_sends(engine, keys, 2026, dt.date(2026, 11, 30), run_id="run-b", claimed_by="b")
+    # a definite failure gives the claim back (only the run's own)
+    db.release_claims(engine, keys, 2026, day, run_id="run-b")
+    assert sorted(db.read_claims(engine, 2026, day)) == sorted(keys)
+    db.release_claims(engine, keys, 2026, day, run_id="run-a")
+    assert db.read_claims(engine, 2026, day) == {}
+    assert db.claim_sends(engine, keys, 2026, day, run_id="run-c", claimed_by="c")
+    # --force takes a claim over only from the run it saw holding it
+    assert not db.claim_sends(engine, keys, 2026, day, run_id="run-d", claimed_by="d", take_over={k: "run-a" for k in keys})
+    assert db.claim_sends(engine, keys, 2026, day, run_id="run-d", claimed_by="d", take_over={k: "run-c" for k in keys})
+    assert {c["run_id"] for c in db.read_claims(engine, 2026, day).values()} == {"run-d"}
+    engine.dispose()
+
+
+CLAIMER = """
+import sys, time
+from prospects import db
+import datetime as dt
+url, run, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
+engine = db.make_engine(url)
+engine.connect().close()
+time.sleep(max(0.0, start - time.time()))
+won = [db.claim_sends(engine, [("r%d" % i, "U")], 2026, dt.date(2026, 11, 29), run_id=run, claimed_by=run)
+       for i in range(40)]
+print("".join("1" if w else "0" for w in won))
+"""
+
+
+def test_two_processes_claiming_at_once_never_both_win(db_url):
+    """Two processes claim the same 40 recipients at the same instant: each recipient is won exactly once."""
+    import subprocess
+    import sys
+    import time
+
+    engine = db.make_engine(db_url)
+    db.create_schema(engine)
+    engine.dispose()
+    start = f"{time.time() + 2.0:.3f}"
+    procs = [subprocess.Popen([sys.executable, "-c", CLAIMER, db_url, run, start], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for run in ("run-a", "run-b")]
+    outs = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        outs.append(out.strip())
+    assert all(len(o) == 40 for o in outs)
+    assert all((a == "1") != (b == "1") for a, b in zip(*outs, strict=True)), outs
+    claims = db.read_claims(db.make_engine(db_url), 2026, __import__("datetime").date(2026, 11, 29))
+    assert len(claims) == 40
+
+
 # each viewer's last Organisation / Collaborateurs choice on the dashboard (issue 19)
 
 

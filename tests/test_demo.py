@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -324,16 +325,48 @@ def test_demo_command(db_url, capsys, request):
     engine.dispose()
 
 
-def test_demo_does_not_wipe_a_loaded_firm_unless_asked(sqlite_url, capsys):
-    """A demo replaces a demo freely, but not loaded data it would mostly remove (issue 13)."""
+def test_demo_never_replaces_a_firms_own_data_unless_asked(sqlite_url, capsys, tmp_path):
+    """After a real import (issue 20.3: 15 deals), `demo` refuses, naming the flag; the data stays."""
+    import shutil
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    folder = tmp_path / "examples"
+    shutil.copytree(examples, folder, ignore=shutil.ignore_patterns("*.rejects.csv", "__pycache__"))
+    assert main(["--db", sqlite_url, "--today", "2026-11-29", "import", "--mapping", str(folder / "crm_mapping.toml")]) == 1
+    capsys.readouterr()
+    engine = db.make_engine(sqlite_url)
+    counts, info = db.table_counts(engine), db.read_extract_info(engine)
+    assert 0 < counts["deals"] < 50 and info["source"].startswith("import ")
+    for extra in ([], ["--allow-shrink"], ["--size", "medium"]):  # more rows than the firm's: still refused
+        code = main(["--db", sqlite_url, "--today", "2026-11-29", "demo", *extra])
+        out, err = capsys.readouterr()
+        assert code == 2 and out == "", extra
+        [line] = [x for x in err.splitlines() if x.startswith("prospects:")]  # medium: progress lines before
+        assert line.startswith("prospects: refused: this database holds a firm's own data (")
+        assert f"{counts['deals']:,} deals" in line and info["source"] in line
+        assert "`demo` replaces only a demo or an empty database" in line and "--replace-firm-data" in line
+        assert db.table_counts(engine) == counts and db.read_extract_info(engine) == info
+    assert main(["--db", sqlite_url, "--today", "2026-11-29", "demo", "--replace-firm-data"]) == 0
+    assert db.read_extract_info(engine)["source"] == "demo size=small seed=42"
+    engine.dispose()
+
+
+def test_demo_over_a_loaded_extract_is_refused_and_a_demo_or_an_empty_database_is_replaced(sqlite_url, capsys):
+    """A load's source is its folder: not a demo. A demo, or a database without any row, is replaced freely."""
     firm = demo.generate("small", 42, today=TODAY)
+    engine = db.make_engine(sqlite_url)
+    db.replace_all(engine, firm, {"source": "/srv/extracts/demo size=small seed=42"})  # a folder, whatever its name
+    counts = db.table_counts(engine)
+    code = main(["--db", sqlite_url, "--today", "2026-11-29", "demo", "--seed", "7"])
+    assert code == 2 and "--replace-firm-data" in capsys.readouterr().err
+    assert db.table_counts(engine) == counts
+    # a firm's data much larger than the demo: --replace-firm-data, and the shrink rule still asks --allow-shrink
     lines = firm["document_lines"]
     more = lines.assign(line_no=lines["line_no"] + 1000)
     loaded = {**firm, "document_lines": pd.concat([lines, more, more.head(1).assign(line_no=9999)], ignore_index=True)}
-    engine = db.make_engine(sqlite_url)
-    db.replace_all(engine, loaded, {"source": "/srv/extracts/2026-11-28"})
+    db.replace_all(engine, loaded, {"source": "/srv/extracts/2026-11-28"}, allow_shrink=True)
     counts = db.table_counts(engine)
-    code = main(["--db", sqlite_url, "--today", "2026-11-29", "demo"])
+    code = main(["--db", sqlite_url, "--today", "2026-11-29", "demo", "--replace-firm-data"])
     out, err = capsys.readouterr()
     assert code == 2 and out == ""
     assert err.strip().splitlines() == [
@@ -341,10 +374,13 @@ def test_demo_does_not_wipe_a_loaded_firm_unless_asked(sqlite_url, capsys):
         f"({2 * len(lines) + 1:,} → {len(lines):,}); the database is unchanged (--allow-shrink replaces it anyway)"
     ]
     assert db.table_counts(engine) == counts
-    assert db.read_extract_info(engine)["source"] == "/srv/extracts/2026-11-28"
-    assert main(["--db", sqlite_url, "--today", "2026-11-29", "demo", "--allow-shrink"]) == 0
+    assert main(["--db", sqlite_url, "--today", "2026-11-29", "demo", "--replace-firm-data", "--allow-shrink"]) == 0
     assert db.read_extract_info(engine)["source"] == "demo size=small seed=42"
     # a demo replaces a demo, however much smaller
     db.replace_all(engine, loaded, {"source": "demo size=medium seed=1"}, allow_shrink=True)
     assert main(["--db", sqlite_url, "--today", "2026-11-29", "demo", "--seed", "3"]) == 0
     assert db.read_extract_info(engine)["source"] == "demo size=small seed=3"
+    # a database without any row (a schema, an emptied firm) holds nothing to protect
+    db.replace_all(engine, {}, {"source": "/srv/extracts/empty"}, allow_shrink=True)
+    assert main(["--db", sqlite_url, "--today", "2026-11-29", "demo"]) == 0
+    engine.dispose()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import re
 from pathlib import Path
 
 import pytest
@@ -68,18 +69,62 @@ def test_headline_figures_with_n1_in_french_and_english():
     assert str(en["Subject"]).startswith("Prospects report — ") and en["Content-Language"] == "en"
 
 
-def test_attachments_keep_their_bytes(tmp_path):
-    pdf = tmp_path / "R1-ile-de-france.pdf"
-    pdf.write_bytes(b"%PDF-1.4 fake\x00\xff")
-    page = tmp_path / "R1-ile-de-france.html"
-    page.write_text("<p>Île-de-France — déjà</p>", "utf-8")
+def test_attachments_keep_their_bytes():
+    pdf = mail.Attachment("R1-ile-de-france.pdf", b"%PDF-1.4 fake\x00\xff")
+    page = mail.Attachment("R1-ile-de-france.html", "<p>Île-de-France — déjà</p>".encode())
     section = mail.Section(**{**SECTION.__dict__, "attachments": (pdf, page)})
     msg = mail.compose(sender=SENDER, to_name="Paul", to_address="part1@exemple.fr", sections=[section])
     parsed = email.message_from_bytes(bytes(msg), policy=email.policy.default)
     files = {p.get_filename(): p for p in parsed.iter_attachments()}
     assert files["R1-ile-de-france.pdf"].get_content_type() == "application/pdf"
-    assert files["R1-ile-de-france.pdf"].get_content() == pdf.read_bytes()
+    assert files["R1-ile-de-france.pdf"].get_content() == pdf.data
     assert files["R1-ile-de-france.html"].get_content() == "<p>Île-de-France — déjà</p>"
+
+
+def _header_lines(raw: bytes, name: bytes) -> bytes:
+    """One header as written (its folded lines joined)."""
+    head = raw.split(b"\n\n", 1)[0].replace(b"\r\n", b"\n")
+    return re.search(rb"^" + name + rb":(.*(?:\n[ \t].*)*)", head, re.M).group(1)
+
+
+@pytest.mark.parametrize(("to_address", "written"), [
+    ("zoé@exemple.fr", "zoé@exemple.fr"),  # an internationalised mailbox: SMTPUTF8, the header in UTF-8
+    ("zoe@exémple.fr", "zoe@xn--exmple-cva.fr"),  # an internationalised domain: its ASCII (IDNA) form
+    ("zoe@exemple.fr", "zoe@exemple.fr"),
+])
+def test_addresses_are_never_encoded_words(to_address, written):
+    """Encoded words (RFC 2047) may stand for a display name, never inside an address (issue 20.18)."""
+    sender = mail.sender_address("Suivi Business — Prospects <prospects@exémple.fr>")
+    msg = mail.compose(sender=sender, to_name="Zoé Lefèvre, « Associée »", to_address=to_address, sections=[SECTION])
+    raw = bytes(msg)
+    for name in (b"To", b"From"):
+        header = _header_lines(raw, name)
+        assert b"<" in header and b"=?" not in header.split(b"<", 1)[1], header
+    assert written.encode() in _header_lines(raw, b"To")
+    assert b"prospects@xn--exmple-cva.fr" in _header_lines(raw, b"From")
+    parsed = email.message_from_string(raw.decode("utf-8"), policy=email.policy.default)  # RFC 6532: UTF-8 headers
+    assert parsed["To"].addresses[0].addr_spec == written
+    assert parsed["To"].addresses[0].display_name == "Zoé Lefèvre, « Associée »"
+    assert parsed["From"].addresses[0].display_name == "Suivi Business — Prospects"
+    assert mail.envelope_address(to_address) == written
+
+
+def test_an_internationalised_mailbox_is_sent_with_smtputf8_or_refused_with_a_reason():
+    settings = MailSettings(host="127.0.0.1", sender="prospects@exemple.fr", timeout=10)
+    with smtp_server(enable_SMTPUTF8=True) as (inbox, port):
+        with mail.Mailer(MailSettings(**{**settings.__dict__, "port": port})) as mailer:
+            mailer.send(mail.compose(sender=mailer.sender, to_name="Zoé", to_address="zoé@exemple.fr",
+                                     sections=[SECTION]), "zoé@exemple.fr")
+        [(_frm, to, raw)] = inbox.messages
+        assert to == ["zoé@exemple.fr"]
+        parsed = email.message_from_string(raw.decode("utf-8"), policy=email.policy.default)
+        assert parsed["To"].addresses[0].addr_spec == "zoé@exemple.fr" and b"=?" not in _header_lines(raw, b"To")
+    with smtp_server(enable_SMTPUTF8=False) as (inbox, port), \
+            mail.Mailer(MailSettings(**{**settings.__dict__, "port": port})) as mailer:
+        with pytest.raises(mail.MailError, match="SMTPUTF8"):
+            mailer.send(mail.compose(sender=mailer.sender, to_name="Zoé", to_address="zoé@exemple.fr",
+                                     sections=[SECTION]), "zoé@exemple.fr")
+        assert inbox.take() == []
 
 
 @pytest.mark.parametrize("address", ["a@b", "a b@c.fr", "a@b.fr\r\nBcc: c@d.fr", "Name <a@b.fr>", "a@b.fr,c@d.fr", "", None])
@@ -155,3 +200,20 @@ def test_implicit_tls_with_login(certificate):
         assert [to for _f, to, _m in inbox.take()] == [["part1@exemple.fr"]]
         with pytest.raises(mail.MailError, match="TLS error"):
             _send_one(_settings(port, "ssl", None))
+
+
+def test_the_check_asks_the_server_to_take_a_mail_and_sends_nothing():
+    settings = MailSettings(host="127.0.0.1", sender="prospects@exemple.fr", timeout=10)
+    for utf8 in (True, False):
+        with smtp_server(enable_SMTPUTF8=utf8) as (inbox, port):
+            mailer = mail.Mailer(MailSettings(**{**settings.__dict__, "port": port}))
+            checked = mailer.check("zoé@exemple.fr")
+            # without SMTPUTF8 that mailbox alone will fail when sent: not the whole run
+            assert checked.recipient == ("zoé@exemple.fr" if utf8 else None)
+            assert mailer.check("part1@exemple.fr").recipient == "part1@exemple.fr"
+            inbox.refuse = {"part1@exemple.fr"}  # a mailbox refused: not the server's refusal of everyone
+            assert mailer.check("part1@exemple.fr").recipient is None
+            assert inbox.take() == []
+    assert mail.checked_sentence(checked, "en") == (
+        f"SMTP server 127.0.0.1:{port}: connection succeeded; no TLS (security = \"none\"); no login (no credentials "
+        "set); sender prospects@exemple.fr accepted; no message sent.")

@@ -35,6 +35,7 @@ from prospects.config import load_settings
 from prospects.sample import sample_firm
 
 from .conftest import IN_CI
+from .variants import report_notebook_with, with_unit_ids
 
 TODAY = "2026-11-29"
 NNBSP = "\u202f"
@@ -85,14 +86,8 @@ def by_region(sample_url, tmp_path_factory):
 
 def _failing_notebook(folder: Path, unit: str) -> Path:
     """The real report notebook, plus a cell that raises for ``unit`` right after the parameters."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    pos = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    cell = nbformat.v4.new_code_cell(f'if unit == "{unit}":\n    raise RuntimeError("panne simulée pour {unit}")')
-    cell["id"] = "inject-failure"
-    nb.cells.insert(pos + 1, cell)
-    path = folder / "failing-report.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return report_notebook_with(folder, f'if unit == "{unit}":\n    raise RuntimeError("panne simulée pour {unit}")',
+                                "failing-report.ipynb")
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +147,8 @@ def test_region_batch_succeeds_with_progress_and_summary(by_region):
     assert lines[-1].startswith("2/2 → ") and lines[-1].endswith("index.html")
     assert any(line.startswith("R1 Île-de-France") and BUDGET_R1 in line for line in lines)
     names = sorted(p.name for p in folder.iterdir())
-    expected = ["R1-ile-de-france.html", "R2-hauts-de-france.html", "index.html"]
+    expected = ["R1-ile-de-france.html", "R2-hauts-de-france.html", "index.html",
+                "R1-ile-de-france.identity.json", "R2-hauts-de-france.identity.json"]  # who each was rendered as
     if CHROMIUM:
         expected += ["R1-ile-de-france.pdf", "R2-hauts-de-france.pdf"]
     assert names == sorted(expected)
@@ -341,7 +337,7 @@ def test_report_sections_in_english(sample_url):
     assert "Audit Paris (Team, T1)" in page and "Signed budget" in page and "€18,500" in page
     assert "Metric dictionary" in page and "Prospect indicators for the fiscal year" in page
     assert json.loads(json.dumps(rep.headline()._repr_json_())) == {
-        "unit": "T1", "fiscal_year": 2026, "as_of": "2026-11-29",
+        "viewer": "dir", "unit": "T1", "fiscal_year": 2026, "as_of": "2026-11-29",
         "signed_budget": 1_850_000, "signed_offers": 4, "offers_in_progress": 1, "potential_fees": 500_000,
         # N-1 at the same date, for the subscription mails (X11, signed in N-1, is in A1, not T1)
         "previous_as_of": "2025-11-29",
@@ -381,3 +377,56 @@ def test_slugs_and_timestamps():
     assert reports.format_timestamp("2026-11-29T16:02:49+00:00") == "29/11/2026 16:02 UTC"
     assert reports.format_timestamp("2026-11-29T16:02:49+00:00", "en") == "2026-11-29 16:02 UTC"
     assert reports.format_timestamp(None) == "—"
+
+
+# ---------------------------------------------------------------------------
+# ids never become paths as they are (issue 20.9); who a file was rendered as (20.1)
+
+
+def test_unit_file_names_are_plain_and_distinct_whatever_the_ids():
+    units = [("R1", "Île-de-France"), ("r1", "Île-de-France"), ("../../x", "Évasion"), ("a/b", "Lille"), (".", "Point"),
+             ("..", "Points"), ("A-B", "c"), ("A", "B-c"), ("x" * 200, "Long"), ("C\x00D", "Nul"), ("mes", "affaires")]
+    stems = reports.unit_stems(units, reserved=["mes-affaires"])
+    assert len({s.casefold() for s in stems.values()} | {"mes-affaires"}) == len(units) + 1
+    for uid, stem in stems.items():
+        assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", stem) and len(stem.encode()) <= 120, (uid, stem)
+    assert reports.unit_stems([("R1", "Île-de-France"), ("R2", "Hauts-de-France")]) == {
+        "R1": "R1-ile-de-france", "R2": "R2-hauts-de-france"}  # plain ids stay readable
+    assert stems["R1"] != "R1-ile-de-france"  # r1 beside it: both take the hash of their exact id
+    assert reports.path_name("jean dupont") != reports.path_name("jean-dupont")
+    assert reports.path_name("Part1").casefold() != reports.path_name("part1").casefold()
+
+
+def test_a_batch_of_units_with_hostile_ids_writes_only_inside_its_folder(tmp_path, capsys):
+    """Before: the id reached a temporary folder's name, the whole batch stopped with exit 2."""
+    url = f"sqlite:///{tmp_path / 'firm.db'}"
+    db.replace_all(db.make_engine(url), with_unit_ids(sample_firm(), {"A2": "../../evil", "T2": "a/b"}))
+    out = tmp_path / "work" / "deep" / "reports"
+    code = cli.main(["--db", url, "--today", TODAY, "report", "--as", "dir", "--by", "agency", "--unit", "a/b",
+                     "--format", "html", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.out + captured.err
+    files = sorted(p.relative_to(tmp_path / "work").as_posix() for p in (tmp_path / "work").rglob("*") if p.is_file())
+    [html_file] = [f for f in files if f.endswith(".html") and not f.endswith("index.html")]
+    assert html_file.startswith("deep/reports/2026/") and "/" not in html_file.removeprefix("deep/reports/2026/")
+    assert not html_file.removeprefix("deep/reports/2026/").startswith(".")
+    record = json.loads((tmp_path / "work" / html_file.replace(".html", ".identity.json")).read_text("utf-8"))
+    assert record["viewer"] == "dir" and record["unit"] == "a/b"
+    path = tmp_path / "work" / html_file
+    assert reports.rendered_bytes(path, viewer="dir", unit="a/b") == path.read_bytes()
+
+
+def test_rendered_bytes_refuses_a_file_of_another_viewer_unit_or_content(tmp_path):
+    page = tmp_path / "R1-ile-de-france.html"
+    page.write_text("<p>rendu</p>", "utf-8")
+    with pytest.raises(reports.NotRenderedAs, match="no record"):
+        reports.rendered_bytes(page, viewer="part1", unit="R1")
+    reports._record_identity(page, {"viewer": "part1", "unit": "R1"}, [page])
+    assert reports.rendered_bytes(page, viewer="part1", unit="R1") == b"<p>rendu</p>"
+    with pytest.raises(reports.NotRenderedAs, match="rendered as part1, not Part1"):
+        reports.rendered_bytes(page, viewer="Part1", unit="R1")
+    with pytest.raises(reports.NotRenderedAs, match="rendered for unit R1, not R2"):
+        reports.rendered_bytes(page, viewer="part1", unit="R2")
+    page.write_text("<p>rendu par un autre</p>", "utf-8")
+    with pytest.raises(reports.NotRenderedAs, match="changed since it was rendered"):
+        reports.rendered_bytes(page, viewer="part1", unit="R1")

@@ -71,8 +71,8 @@ def test_load_import_and_demo_publish_the_store_of_what_they_committed(tmp_path,
 
     info = _open(url, today=TODAY).extract_info  # what reports print: the database's own record
     assert info == db.read_extract_info(db.make_engine(url)) and info["loaded_at"] and info["version"] == version
-    # the demo: a new version replaces the old one
-    assert main(["--db", url, "--today", TODAY, "demo"]) == 0
+    # the demo (over the firm's own data: asked for): a new version replaces the old one
+    assert main(["--db", url, "--today", TODAY, "demo", "--replace-firm-data"]) == 0
     second = db.read_version(db.make_engine(url))
     assert second != version and store.current_stamp(folder) == second
     assert [p.name for p in folder.iterdir() if p.is_dir()] == [f"v-{second}"]

@@ -26,6 +26,7 @@ import datetime as dt
 import email
 import email.policy
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -40,6 +41,7 @@ from prospects.sample import sample_firm
 
 from .conftest import IN_CI, free_port
 from .smtp import authenticator, make_certificate, server_context, smtp_server
+from .variants import report_notebook_with, with_unit_ids
 
 TODAY = "2026-11-29"
 SPACES = re.compile(r"[\s\u202f\u00a0]+")
@@ -453,14 +455,20 @@ def test_dry_run_on_the_demo_lists_every_validator_with_their_units(tmp_path):
     assert db.read_sends(firm.engine, 2026, firm.as_viewer(validators["login"].iloc[0]).period().as_of) == {}
 
 
-def test_dry_run_with_send_checks_the_smtp_server_and_sends_nothing(firm_url, tmp_path):
+def test_dry_run_with_send_checks_the_smtp_server_says_exactly_what_and_sends_nothing(fresh_url, tmp_path):
+    """No TLS and no login configured: the dry run says so, never "TLS et authentification réussis" (20.13)."""
+    firm_url = fresh_url
     config = tmp_path / "prospects.toml"
     with smtp_server() as (inbox, port):
         config.write_text(SUBSCRIBED + mail_section(port), "utf-8")
         code, out, err = in_process("--db", firm_url, "--today", TODAY, "--config", str(config), "report",
                                     "--subscriptions", "--dry-run", "--send")
         assert code == 0, err
-        assert f"Serveur SMTP 127.0.0.1:{port} : connexion, TLS et authentification réussis" in out
+        [line] = [x for x in out.splitlines() if x.startswith("Serveur SMTP")]
+        assert line == (f"Serveur SMTP 127.0.0.1:{port} : connexion réussie ; sans TLS (security = \"none\") ; "
+                        "sans authentification (aucun identifiant configuré) ; expéditeur prospects@exemple.fr et "
+                        "destinataire dir@exemple.fr acceptés ; aucun message envoyé.")
+        assert "TLS et authentification" not in out
         assert inbox.take() == []
     closed = free_port()  # nobody listens there
     config.write_text(SUBSCRIBED + mail_section(closed), "utf-8")
@@ -521,7 +529,9 @@ def test_smtp_credentials_reach_the_cli_from_the_environment_only(tmp_path, monk
         monkeypatch.setenv("PROSPECTS_SMTP_PASSWORD", "s3cret é")
         code, out, err = in_process(*argv)
         assert code == 0, err
-        assert f"127.0.0.1:{port} : connexion, TLS et authentification réussis" in out
+        assert (f"127.0.0.1:{port} : connexion réussie ; TLS (STARTTLS) établi, certificat vérifié ; "
+                "authentification réussie (relay-user) ; expéditeur prospects@exemple.fr et destinataire "
+                "dir@exemple.fr acceptés ; aucun message envoyé.") in out
         monkeypatch.setenv("PROSPECTS_SMTP_PASSWORD", "wrong")
         code, out, err = in_process(*argv)
         assert code == 2 and "SMTP authentication failed: 535" in err and "s3cret" not in err + out
@@ -530,18 +540,8 @@ def test_smtp_credentials_reach_the_cli_from_the_environment_only(tmp_path, monk
 
 def _failing_notebook(folder: Path, unit: str) -> Path:
     """The real report notebook, plus a cell that raises for ``unit`` right after the parameters."""
-    import nbformat
-
-    from prospects import reports
-
-    nb = nbformat.read(reports.default_notebook(), as_version=4)
-    pos = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    cell = nbformat.v4.new_code_cell(f'if unit == "{unit}":\n    raise RuntimeError("panne simulée pour {unit}")')
-    cell["id"] = "inject-failure"
-    nb.cells.insert(pos + 1, cell)
-    path = folder / "failing-report.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return report_notebook_with(folder, f'if unit == "{unit}":\n    raise RuntimeError("panne simulée pour {unit}")',
+                                "failing-report.ipynb")
 
 
 def test_without_send_mails_are_previewed_and_a_failed_render_does_not_stop_the_others(fresh_url, tmp_path, monkeypatch):
@@ -558,12 +558,12 @@ def test_without_send_mails_are_previewed_and_a_failed_render_does_not_stop_the_
     assert code == 1, stdout + err
     line = next(x for x in stdout.splitlines() if x.startswith("part1 "))
     assert "échec: rendu en échec: RuntimeError: panne simulée pour R1" in line
-    eml = out / "subscriptions" / "2026" / "2026-11-29" / "man2" / "message.eml"
+    eml = out / "subscriptions" / "2026" / "2026-11-29" / subscriptions.recipient_folder("man2") / "message.eml"
     assert f"aperçu {eml}" in stdout
     msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     assert msg["To"].addresses[0].addr_spec == "man2@exemple.fr"
     assert [p.get_filename() for p in msg.iter_attachments()] == ["mes-affaires.html"]
-    assert not (out / "subscriptions" / "2026" / "2026-11-29" / "part1" / "message.eml").exists()
+    assert not (out / "subscriptions" / "2026" / "2026-11-29" / subscriptions.recipient_folder("part1") / "message.eml").exists()
     assert "0 envoyé(s), 0 déjà envoyé(s), 1 aperçu(s), 1 échec(s)" in stdout
     assert db.read_sends(db.make_engine(fresh_url), 2026, dt.date(2026, 11, 29)) == {}  # a preview is not a send
 
@@ -607,8 +607,12 @@ def test_schedule_files_run_the_same_command_every_monday_at_seven(tmp_path):
     assert proc.returncode == 0 and re.search(r"Next elapse: Mon \d{4}-\d\d-\d\d 07:00:00", proc.stdout), proc.stdout
 
 
-def test_a_second_run_at_the_same_time_is_refused(fresh_url, tmp_path):
-    """A cron retry while the first run still renders must not send the same reports twice."""
+def test_a_second_run_in_the_same_folder_is_refused(fresh_url, tmp_path):
+    """Two runs rendering into one folder would replace each other's files: the second is refused.
+
+    (That no mail goes twice, whatever the folders, is the claims' work: see
+    test_two_runs_at_once_with_different_folders_send_each_mail_once.)
+    """
     import fcntl
 
     config = tmp_path / "prospects.toml"
@@ -620,5 +624,302 @@ def test_a_second_run_at_the_same_time_is_refused(fresh_url, tmp_path):
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the first run
         code, out, err = in_process("--db", fresh_url, "--today", TODAY, "--config", str(config), "report",
                                     "--subscriptions", "--out", str(tmp_path / "out"))
-    assert code == 2 and "another `report --subscriptions` is under way" in err
+    assert code == 2 and f"another `report --subscriptions` is using {base}" in err
     assert not (base / "2026").exists()
+
+
+# ---------------------------------------------------------------------------
+# one recipient's report never reaches another (issue 20.1), ids never become paths (20.9)
+
+
+def _one_slug_logins() -> tuple[str, str]:
+    """A login with a space, and another spelled as the folder name the first one used to get."""
+    import hashlib
+
+    first = "jean dupont"
+    return first, f"jean-dupont-{hashlib.sha1(first.encode()).hexdigest()[:8]}"
+
+
+def firm_with_one_slug_logins() -> dict:
+    """Cabinet Exemple plus two staff members whose logins gave one folder; the first is on the confidential D6."""
+    import pandas as pd
+
+    frames = firm_with_addresses()
+    first, second = _one_slug_logins()
+    people = frames["collaborators"]
+    extra = pd.DataFrame([
+        {**people.iloc[5].to_dict(), "id": "C90", "login": first, "full_name": "Jean Dupont", "email": "jd1@exemple.fr"},
+        {**people.iloc[5].to_dict(), "id": "C91", "login": second, "full_name": "Jean Dupond", "email": "jd2@exemple.fr"},
+    ])
+    frames["collaborators"] = pd.concat([people, extra], ignore_index=True)
+    deals = frames["deals"]
+    deals.loc[deals["id"] == "D6", "client_manager_id"] = "C90"
+    return frames
+
+
+def listed(*entries: tuple[str, str]) -> str:
+    """``[subscriptions]`` with no default, and one HTML subscription per ``(login, unit)``."""
+    items = "".join(f'[[subscriptions.list]]\nlogin = "{login}"\nunit = "{unit}"\nformats = ["html"]\n'
+                    for login, unit in entries)
+    return '[subscriptions]\ndefault = "none"\n' + items
+
+
+def test_two_logins_of_one_slug_each_get_the_report_rendered_as_them(tmp_path):
+    """Before: both rendered into one folder, the second overwrote the first and one preview was lost."""
+    url = f"sqlite:///{tmp_path / 'firm.db'}"
+    db.replace_all(db.make_engine(url), firm_with_one_slug_logins())
+    first, second = _one_slug_logins()
+    config = tmp_path / "prospects.toml"
+    config.write_text(listed((first, "mine"), (second, "mine")), "utf-8")
+    out = tmp_path / "reports"
+    code, stdout, err = in_process("--db", url, "--today", TODAY, "--config", str(config), "report",
+                                   "--subscriptions", "--out", str(out), "--jobs", "2")
+    assert code == 0, stdout + err
+    previews = sorted((out / "subscriptions" / "2026" / "2026-11-29").glob("*/message.eml"))
+    assert len(previews) == 2 and len({p.parent.name.casefold() for p in previews}) == 2
+    seen = {}
+    for eml in previews:
+        msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+        address = msg["To"].addresses[0].addr_spec
+        page = attachments(msg)["mes-affaires.html"]
+        seen[address] = page
+        assert f"aperçu {eml}" in stdout
+    assert set(seen) == {"jd1@exemple.fr", "jd2@exemple.fr"}
+    assert "(jean dupont, " in seen["jd1@exemple.fr"] and "Zeta" in seen["jd1@exemple.fr"]
+    assert f"({second}, " in seen["jd2@exemple.fr"] and "Zeta" not in seen["jd2@exemple.fr"]
+    with smtp_server() as (inbox, port):
+        config.write_text(listed((first, "mine"), (second, "mine")) + mail_section(port), "utf-8")
+        code, stdout, err = in_process("--db", url, "--today", TODAY, "--config", str(config), "report",
+                                       "--subscriptions", "--send", "--out", str(out))
+        assert code == 0, stdout + err
+        got = by_recipient(inbox.take())
+    assert sorted(got) == ["jd1@exemple.fr", "jd2@exemple.fr"]
+    assert "Zeta" in attachments(got["jd1@exemple.fr"][2])["mes-affaires.html"]
+    assert "Zeta" not in attachments(got["jd2@exemple.fr"][2])["mes-affaires.html"]
+
+
+def test_recipient_folders_are_distinct_whatever_the_disk(tmp_path):
+    """Logins differing only by case, or one spelled as another's slug: distinct folders, even case-folded."""
+    first, second = _one_slug_logins()
+    logins = [first, second, "Part1", "part1", "PART1", "../x", "a/b", ".", "..", "é" * 300, "e" * 300]
+    names = [subscriptions.recipient_folder(login) for login in logins]
+    assert len({n.casefold() for n in names}) == len(logins)
+    for name in names:
+        assert name == name.lower() and not name.startswith(".") and len(name.encode()) <= 100
+        assert re.fullmatch(r"[a-z0-9][a-z0-9._-]*", name), name
+
+
+def _notebook_rendering_as(folder: Path, login: str, instead: str) -> Path:
+    """The real report notebook, plus a cell that renders ``login``'s reports as ``instead``."""
+    return report_notebook_with(folder, f'if viewer == "{login}":\n    viewer = "{instead}"', "other-viewer-report.ipynb")
+
+
+def test_a_file_not_rendered_as_its_recipient_is_never_attached(fresh_url, tmp_path, monkeypatch):
+    """The identity the report was rendered with is recorded with the file and checked before attaching."""
+    from prospects import reports
+
+    monkeypatch.setattr(reports, "NOTEBOOK", _notebook_rendering_as(tmp_path, "man2", "part2"))
+    config = tmp_path / "prospects.toml"
+    body_ = ('[subscriptions]\ndefault = "none"\n'
+             '[[subscriptions.list]]\nlogin = "man2"\nunit = "mine"\nformats = ["html"]\n'
+             '[[subscriptions.list]]\nlogin = "staff1"\nunit = "mine"\nformats = ["html"]\n')
+    with smtp_server() as (inbox, port):
+        config.write_text(body_ + mail_section(port), "utf-8")
+        code, stdout, err = in_process("--db", fresh_url, "--today", TODAY, "--config", str(config), "report",
+                                       "--subscriptions", "--send", "--out", str(tmp_path / "out"))
+        got = by_recipient(inbox.take())
+    assert code == 1, stdout + err
+    assert sorted(got) == ["staff1@exemple.fr"]  # man2 got nothing rendered as part2
+    line = next(x for x in stdout.splitlines() if x.startswith("man2 "))
+    assert "échec" in line and "rendu avec les droits de part2, pas de man2" in line
+    assert "1 envoyé(s), 0 déjà envoyé(s), 0 aperçu(s), 1 échec(s)" in stdout
+    assert db.read_sends(db.make_engine(fresh_url), 2026, dt.date(2026, 11, 29)).keys() == {
+        ("staff1", "")}
+
+
+def firm_with_hostile_unit_ids() -> dict:
+    """Cabinet Exemple where Lille's agency is ``../../evil`` and its team ``a/b``."""
+    return with_unit_ids(firm_with_addresses(), {"A2": "../../evil", "T2": "a/b"})
+
+
+HOSTILE_UNITS = listed(("part2", "../../evil"), ("part2", "a/b"), ("dir", "R1"), ("part1", "R1"))
+
+
+def test_unit_ids_never_become_paths_and_one_failing_recipient_does_not_stop_the_others(tmp_path):
+    """Before: the ids reached a temporary folder's name unescaped, the run stopped (exit 2) and nobody got a mail."""
+    import tempfile
+
+    url = f"sqlite:///{tmp_path / 'db' / 'firm.db'}"
+    (tmp_path / "db").mkdir()
+    db.replace_all(db.make_engine(url), firm_with_hostile_unit_ids())
+    work = tmp_path / "work"
+    out = work / "deep" / "out"
+    config = tmp_path / "prospects.toml"
+    temp_before = set(os.listdir(tempfile.gettempdir()))
+    # dir's folder cannot be made (a file stands there): dir fails with the reason, the others are sent
+    blocked = out / "subscriptions" / "2026" / "2026-11-29" / subscriptions.recipient_folder("dir")
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("in the way", "utf-8")
+    with smtp_server() as (inbox, port):
+        config.write_text(HOSTILE_UNITS + mail_section(port), "utf-8")
+        code, stdout, err = in_process("--db", url, "--today", TODAY, "--config", str(config), "report",
+                                       "--subscriptions", "--send", "--out", str(out))
+        got = by_recipient(inbox.take())
+    assert code == 1, stdout + err
+    assert sorted(got) == ["part1@exemple.fr", "part2@exemple.fr"]
+    files = attachments(got["part2@exemple.fr"][2])
+    assert len(files) == 2 and all("/" not in name and not name.startswith(".") for name in files)
+    assert any("Lille" in page for page in files.values())
+    line = next(x for x in stdout.splitlines() if x.startswith("dir "))
+    assert "échec" in line and "R1" in line and str(blocked.name) in line
+    assert "Traceback" not in err
+    # nothing outside --out: not beside it, not in the temporary folder
+    assert sorted(p.relative_to(work).as_posix() for p in work.rglob("*") if "out" not in p.relative_to(work).parts) \
+        == ["deep"]
+    assert not [n for n in set(os.listdir(tempfile.gettempdir())) - temp_before if "evil" in n or n.startswith("b-")]
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert all(out in p.parents for p in written) and not any(".." in p.relative_to(out).parts for p in written)
+
+
+# ---------------------------------------------------------------------------
+# the SMTP check says what it checked, and finds a server that wants a login before rendering (20.13)
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_a_server_requiring_a_login_is_found_before_anything_is_rendered(fresh_url, tmp_path):
+    """Before: every report was rendered, then every mail refused (530), exit 1."""
+    config = tmp_path / "prospects.toml"
+    out = tmp_path / "out"
+    with smtp_server(authenticator=authenticator, auth_required=True, auth_require_tls=False) as (inbox, port):
+        config.write_text(SUBSCRIBED + mail_section(port), "utf-8")
+        for extra in (["--dry-run"], ["--out", str(out)]):
+            code, stdout, err = in_process("--db", fresh_url, "--today", TODAY, "--config", str(config), "report",
+                                           "--subscriptions", "--send", *extra)
+            assert code == 2, stdout + err
+            [line] = err.strip().splitlines()
+            assert f"SMTP server 127.0.0.1:{port}" in line and "530" in line and "PROSPECTS_SMTP_USER" in line
+            assert "Traceback" not in err
+        assert "nothing rendered or sent" in err and not out.exists()
+        assert inbox.take() == []
+
+
+# ---------------------------------------------------------------------------
+# one sender per database and period (20.7), a send log that cannot be written (20.8)
+
+
+TWO_RECIPIENTS = listed(("man2", "mine"), ("part1", "R1"))
+
+
+class SlowInbox:
+    """Delays each DATA a little, so that two runs' sendings overlap."""
+
+    def __init__(self, inbox, seconds: float = 0.5) -> None:
+        self.inbox, self.seconds = inbox, seconds
+
+    async def handle_RCPT(self, *args):
+        return await self.inbox.handle_RCPT(*args)
+
+    async def handle_DATA(self, *args):
+        import asyncio
+
+        await asyncio.sleep(self.seconds)
+        return await self.inbox.handle_DATA(*args)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_two_runs_at_once_with_different_folders_send_each_mail_once(backend, tmp_path, request):
+    """Two `report --subscriptions --send` at the same time (another --out: no common lock) on one database."""
+    url = f"sqlite:///{tmp_path / 'firm.db'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    db.replace_all(db.make_engine(url), firm_with_addresses())
+    with smtp_server(wrap=SlowInbox) as (inbox, port):
+        config = tmp_path / "prospects.toml"
+        config.write_text(TWO_RECIPIENTS + mail_section(port), "utf-8")
+        argv = [sys.executable, "-m", "prospects.cli", "--db", url, "--today", TODAY, "--config", str(config), "report",
+                "--subscriptions", "--send"]
+        procs = [subprocess.Popen([*argv, "--out", str(tmp_path / name)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) for name in ("out-a", "out-b")]
+        results = [p.communicate(timeout=900) for p in procs]
+        mails = inbox.take()
+    for p, (out, err) in zip(procs, results, strict=True):
+        assert p.returncode == 0, out + err
+        assert "Traceback" not in err
+    got = by_recipient(mails)  # fails on a second mail to anyone
+    assert sorted(got) == ["man2@exemple.fr", "part1@exemple.fr"]
+    for login in ("man2", "part1"):
+        lines = [line for out, _ in results for line in out.splitlines() if line.startswith(f"{login} ")]
+        assert len(lines) == 2 and sum(line.endswith(" envoyé") for line in lines) == 1, lines
+    sent = db.read_sends(db.make_engine(url), 2026, dt.date(2026, 11, 29))
+    assert sorted(sent) == [("man2", ""), ("part1", "R1")]
+
+
+def test_a_send_log_that_cannot_be_written_is_that_recipients_failure_and_never_a_second_copy(
+        fresh_url, tmp_path, monkeypatch):
+    """Before: the run stopped (exit 2) after man2's mail, part1 got nothing; the rerun sent man2 a second copy."""
+    config = tmp_path / "prospects.toml"
+    out = tmp_path / "out"
+    real = db.record_sends
+
+    def failing(engine, rows):
+        if any(row["login"] == "man2" for row in rows):
+            raise db.DatabaseError("cannot write the database: disk I/O error")
+        return real(engine, rows)
+
+    with smtp_server() as (inbox, port):
+        config.write_text(TWO_RECIPIENTS + mail_section(port), "utf-8")
+        argv = ["--db", fresh_url, "--today", TODAY, "--config", str(config), "report", "--subscriptions", "--send",
+                "--out", str(out)]
+        monkeypatch.setattr(db, "record_sends", failing)
+        code, stdout, err = in_process(*argv)
+        first = by_recipient(inbox.take())
+        monkeypatch.setattr(db, "record_sends", real)
+        again_code, again, again_err = in_process(*argv)
+        second = inbox.take()
+    assert code == 1, stdout + err
+    assert sorted(first) == ["man2@exemple.fr", "part1@exemple.fr"]
+    line = next(x for x in stdout.splitlines() if x.startswith("man2 "))
+    assert "échec" in line and "accepté par le serveur" in line and "disk I/O error" in line
+    assert "Traceback" not in err
+    assert again_code == 0, again + again_err
+    assert second == []  # never a second copy: man2's claim stands
+    line = next(x for x in again.splitlines() if x.startswith("man2 "))
+    assert "non renvoyé" in line and "--force" in line
+    assert "déjà envoyé le " in next(x for x in again.splitlines() if x.startswith("part1 "))
+
+
+class DropsAfterData:
+    """Takes the message, then drops the connection before saying so: the sender cannot know."""
+
+    def __init__(self, inbox, victim: str) -> None:
+        self.inbox, self.victim = inbox, victim
+
+    async def handle_RCPT(self, *args):
+        return await self.inbox.handle_RCPT(*args)
+
+    async def handle_DATA(self, server, session, envelope):
+        await self.inbox.handle_DATA(server, session, envelope)
+        if self.victim in envelope.rcpt_tos:
+            server.transport.close()
+            return "421 closing"  # never reaches the client
+        return "250 Message accepted for delivery"
+
+
+def test_a_mail_the_server_may_have_taken_is_never_sent_again_by_itself(fresh_url, tmp_path):
+    with smtp_server(wrap=lambda inbox: DropsAfterData(inbox, "man2@exemple.fr")) as (inbox, port):
+        config = tmp_path / "prospects.toml"
+        config.write_text(TWO_RECIPIENTS + mail_section(port), "utf-8")
+        argv = ["--db", fresh_url, "--today", TODAY, "--config", str(config), "report", "--subscriptions", "--send",
+                "--out", str(tmp_path / "out")]
+        code, stdout, err = in_process(*argv)
+        first = by_recipient(inbox.take())
+        again_code, again, _ = in_process(*argv)
+        second = inbox.take()
+        forced_code, forced, _ = in_process(*argv, "--force")
+        third = by_recipient(inbox.take())
+    assert code == 1, stdout + err
+    assert sorted(first) == ["man2@exemple.fr", "part1@exemple.fr"]  # man2's reached the server, unknown to us
+    line = next(x for x in stdout.splitlines() if x.startswith("man2 "))
+    assert "peut-être reçu" in line and "--force" in line
+    assert again_code == 0 and second == []
+    assert "non renvoyé" in next(x for x in again.splitlines() if x.startswith("man2 "))
+    assert "1 réservé(s) par un autre envoi" in again
+    assert forced_code == 1 and sorted(third) == ["man2@exemple.fr", "part1@exemple.fr"]  # --force: on purpose

@@ -76,7 +76,7 @@ def demo_login_table(settings: Settings) -> list[dict]:
 
     firm = open_firm(settings=settings)
     try:
-        if not str(firm.extract_info.get("source", "")).startswith("demo"):
+        if not demo.holds_demo(firm.extract_info):
             return []
         frames = dict(db.read_all(firm.engine, ("org_units", "entities", "collaborators", "groups", "group_units", "group_members")))
     finally:
