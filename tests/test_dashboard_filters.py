@@ -121,3 +121,23 @@ def test_accents_do_not_hide_a_match(firm):
     d = fresh(firm, "dir")
     d.filters.collaborator_box.value = "Paul Associe (part1)"  # typed without the accent
     assert d.collaborator == "part1"
+
+
+def test_the_switch_to_the_perimeter_reaches_an_agency_when_no_region_is_offered(tmp_path):
+    import pandas as pd
+
+    from prospects import db
+    from prospects.api import open_firm
+    from prospects.sample import sample_firm
+
+    frames = sample_firm()
+    members = frames["group_members"]  # man1 joins the Île-de-France group: a manager, capped at his agency
+    frames["group_members"] = pd.concat([members, pd.DataFrame([("G_R1", "C4")], columns=members.columns)],
+                                        ignore_index=True)
+    url = f"sqlite:///{tmp_path / 'agency.db'}"
+    db.replace_all(db.make_engine(url), frames)
+    d = fresh(open_firm(url, today=helpers.TODAY), "man1")
+    assert [v for _, v in d.region.options] == ["__mine__"]  # no region, Paris under "Mes affaires"
+    assert d.filters.perimeter_top() == ("A1", "Paris")
+    d.filters.switch.click()
+    assert d.unit == "A1" and d.filters.agency.value == "A1" and d.region.value == "__mine__"

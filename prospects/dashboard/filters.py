@@ -238,10 +238,15 @@ class Filters:
         return self.fy.value == "previous"
 
     def perimeter_top(self) -> tuple[str, str] | None:
-        """The broadest unit offered (the firm, else the first region): its id and its name in the list."""
+        """The broadest unit offered (the firm, else the first region, else the first agency or
+        team offered under "Mes affaires"): its id and its name in the list."""
         if self.region is None:
             return None
-        return next(((v, label) for label, v in self.region.options if v != MINE), None)
+        for dd, empty in ((self.region, MINE), (self.agency, ALL), (self.team, ALL)):
+            found = next(((v, label) for label, v in dd.options if v != empty), None)
+            if found is not None:
+                return found
+        return None
 
     def say(self, sentence: str, *, back: bool, switch: str | None = None) -> None:
         """The notice under the filters: a sentence, the way back to "Mes affaires", a switch to a unit."""
