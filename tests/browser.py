@@ -510,8 +510,8 @@ def html_text(fragment: str) -> str:
 # ---------------------------------------------------------------------------
 # the dashboard's screens: widths, accessibility, focus (tests/test_dashboard_*browser*.py)
 
-#: The widths every screen is checked at (a phone, a tablet, a small and a common laptop).
-WIDTHS = (390, 768, 1024, 1440)
+#: The widths every screen is checked at (a phone, a tablet, a small and a common laptop, a desktop).
+WIDTHS = (390, 768, 1024, 1440, 1920)
 IDLE = "() => !!document.querySelector('.pr-root') && !document.querySelector('.pr-root.pr-busy')"
 
 
