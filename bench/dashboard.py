@@ -12,10 +12,12 @@ as its firm-wide director, and measures with Playwright:
   and proportional share (``Pss``, ``/proc/PID/smaps_rollup``: the figure store's pages,
   mapped by every kernel, are split between them).
 
-Writes its section of docs/performance.md (unless ``--no-write``); ``--screenshots DIR`` also saves
-``dashboard.png`` and ``drilldown.png`` of the small firm (the README's pictures).
+Every run opens on "Mes affaires", as a first visit: the viewer's remembered choice is
+forgotten before it (the dashboard restores the last Organisation/Collaborateurs choice).
+Writes its section of docs/performance.md (unless ``--no-write``). The README's pictures
+come from ``tests/screenshots.py``.
 
-    .venv/bin/python bench/dashboard.py --sizes small medium --runs 3 --screenshots docs
+    .venv/bin/python bench/dashboard.py --sizes small medium --runs 3
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from docs_section import write_section  # noqa: E402
 
-from tests.browser import CHROMIUM_ARGS, Serve, kernel_id  # noqa: E402  (after the path is set)
+from tests.browser import CHROMIUM_ARGS, Serve, kernel_id, reset_choices  # noqa: E402  (after the path is set)
 
 TODAY = "2026-11-29"
 
@@ -110,12 +112,13 @@ def scope_is(text: str) -> str:
     return f"() => {{ const e = document.querySelector('.pr-scope'); return e && e.textContent.includes({text!r}); }}"
 
 
-def measure_viewer(browser, server: Serve, runs: int) -> dict[str, list[float]]:
+def measure_viewer(browser, server: Serve, runs: int, url: str, login: str) -> dict[str, list[float]]:
     res: dict[str, list[float]] = {
         k: [] for k in ("load", "org", "collab", "fy", "drill", "rows", "by_document", "files", "anon", "pss",
                         "anon_files", "pss_files")
     }
     for _ in range(runs):
+        reset_choices(url, [login])  # a first visit: "Mes affaires"
         ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
         one_run(ctx.new_page(), server, res)
         ctx.close()
@@ -168,44 +171,6 @@ def one_run(page, server: Serve, res: dict[str, list[float]]) -> None:
     anon, pss = private_and_pss_mb(kernel)
     res["anon_files"].append(anon)
     res["pss_files"].append(pss)
-
-
-def screenshots(browser, server: Serve, folder: Path) -> None:
-    # Voilà scrolls inside its own panel, so a "full page" shot is the viewport: make it tall
-    ctx = browser.new_context(viewport={"width": 1360, "height": 1480}, device_scale_factor=1)
-    page = ctx.new_page()
-    first_figures(page, server.url)
-    options = page.locator(".pr-filter-region option")
-    label = options.nth(1).inner_text().replace("\xa0", " ")
-    page.select_option(".pr-filter-region select", label=label)
-    page.wait_for_function(scope_is(label.split(" (")[0]))
-    idle(page)
-    page.screenshot(path=str(folder / "dashboard.png"))
-    trim_white_bottom(folder / "dashboard.png")
-    page.set_viewport_size({"width": 1360, "height": 980})
-    page.click(".pr-cell-signed_budget")
-    page.wait_for_selector(".pr-drill-footer .pr-foot-total")
-    idle(page)
-    page.click(".pr-drill-by button >> nth=1")
-    page.wait_for_selector(".pr-drill-table th[data-col='document_id']")
-    idle(page)
-    page.select_option(".pr-drill-sort select", label="Total (€)")
-    idle(page)
-    page.click(".pr-drill-order button >> nth=1")
-    page.wait_for_function("() => (document.querySelector('.pr-drill-table th.pr-sorted') || {}).textContent?.includes('▼')")
-    idle(page)
-    page.screenshot(path=str(folder / "drilldown.png"))
-    ctx.close()
-
-
-def trim_white_bottom(path: Path, margin: int = 30) -> None:
-    """Cut the empty page below the dashboard (PIL comes with matplotlib)."""
-    from PIL import Image, ImageChops
-
-    im = Image.open(path).convert("RGB")
-    box = ImageChops.difference(im, Image.new("RGB", im.size, (255, 255, 255))).getbbox()
-    if box:
-        im.crop((0, 0, im.size[0], min(im.size[1], box[3] + margin))).save(path, optimize=True)
 
 
 def fmt(values: list[float], unit: str = "s") -> str:
@@ -285,7 +250,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="+", default=["small", "medium"], choices=["small", "medium", "large"])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--screenshots", type=Path, help="save dashboard.png and drilldown.png (small firm) here")
     parser.add_argument("--chromium", default=os.environ.get("PROSPECTS_CHROMIUM", "/usr/bin/chromium"))
     parser.add_argument("--no-write", action="store_true", help="print only, do not touch docs/performance.md")
     args = parser.parse_args()
@@ -303,10 +267,7 @@ def main() -> int:
             for who, login in demo_viewers(url).items():
                 server = start_server(url, login, Path(tmp) / f"serve-{size}-{login}.log")
                 try:
-                    if args.screenshots and size == "small" and who == "regional partner":
-                        args.screenshots.mkdir(parents=True, exist_ok=True)
-                        screenshots(browser, server, args.screenshots)
-                    res = measure_viewer(browser, server, args.runs)
+                    res = measure_viewer(browser, server, args.runs, url, login)
                 finally:
                     server.stop()
                 rows.append((size, who, login, res))

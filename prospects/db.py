@@ -599,3 +599,56 @@ def release_claims(engine: Engine, keys: Sequence[tuple[str, str]], fiscal_year:
         for login, unit in keys:
             conn.execute(t.delete().where(t.c.login == login, t.c.unit == unit, t.c.fiscal_year == fiscal_year,
                                           t.c.as_of == as_of, t.c.run_id == run_id))
+
+
+# ---------------------------------------------------------------------------
+# each viewer's last Organisation / Collaborateurs choice on the dashboard (issue 19)
+
+#: The dashboard's memory of each login's last scope: a table of its own, outside the
+#: contract's tables (a load replaces those, never this), shared by every server on the database.
+dashboard_choices = sa.Table(
+    "dashboard_choices",
+    sa.MetaData(),
+    sa.Column("login", sa.String(200), primary_key=True),
+    sa.Column("unit_id", sa.String(200), nullable=True),  # None: "Mes affaires"
+    sa.Column("collaborator", sa.String(200), nullable=True),  # a login, None: nobody
+    sa.Column("saved_at", sa.Text(), nullable=False),  # ISO timestamp, UTC
+)
+
+
+def read_dashboard_choice(engine: Engine, login: str) -> tuple[str | None, str | None] | None:
+    """The unit and collaborator ``login`` last chose on the dashboard; ``None`` if never.
+
+    What comes back is only a wish: the dashboard checks it against the viewer's perimeter
+    before using it. Creates nothing (a database that never saved a choice has no table).
+    """
+    if not _log_table_present(engine, dashboard_choices):
+        return None
+    t = dashboard_choices
+    with _bookkeeping(engine, "read the dashboard's last choices"), engine.connect() as conn:
+        row = conn.execute(sa.select(t.c.unit_id, t.c.collaborator).where(t.c.login == login)).first()
+    return None if row is None else (row[0], row[1])
+
+
+def save_dashboard_choice(engine: Engine, login: str, unit: str | None, collaborator: str | None) -> None:
+    """Remember ``login``'s choice (``None``, ``None``: "Mes affaires"), replacing the previous one.
+
+    One statement (an upsert), safe when several servers save for the same login at once;
+    creates the table in a database made before it existed.
+    """
+    t = dashboard_choices
+    row = {"login": login, "unit_id": unit, "collaborator": collaborator,
+           "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    if not _log_table_present(engine, t):
+        # another server may create it meanwhile: the upsert below says if it is really missing
+        with contextlib.suppress(sa.exc.SQLAlchemyError), engine.begin() as conn:
+            t.create(conn, checkfirst=True)
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(t).values(**row)
+    stmt = stmt.on_conflict_do_update(index_elements=[t.c.login],
+                                      set_={k: stmt.excluded[k] for k in ("unit_id", "collaborator", "saved_at")})
+    with _bookkeeping(engine, "save the dashboard's last choice"), engine.begin() as conn:
+        conn.execute(stmt)

@@ -116,6 +116,13 @@ LABELS: dict[str, dict[str, str]] = {
         "api.scope_mine": "Mes affaires (celles dont vous êtes associé, manager ou responsable client)",
         "api.scope_excluded": "les affaires confidentielles des groupes dont vous n'êtes pas membre sont exclues",
         "api.scope_collaborator": "affaires où {name} ({login}) est dans l'équipe",
+        "change_up": "en hausse",
+        "change_down": "en baisse",
+        "change_flat": "stable",
+        "change_ns": "non significatif : N-1 nul",
+        "change_ns_short": "n.s.",
+        "points": "pts",
+        "open_detail": "ouvrir le détail",
     },
     "en": {
         "menu": "Business follow-up › Prospects",
@@ -216,6 +223,13 @@ LABELS: dict[str, dict[str, str]] = {
         "api.scope_mine": "My deals (those where you are partner, manager or client manager)",
         "api.scope_excluded": "confidential groups you are not in are excluded",
         "api.scope_collaborator": "deals where {name} ({login}) is on the team",
+        "change_up": "up",
+        "change_down": "down",
+        "change_flat": "unchanged",
+        "change_ns": "not significant: last year was zero",
+        "change_ns_short": "n.s.",
+        "points": "pts",
+        "open_detail": "open the detail",
     },
 }
 

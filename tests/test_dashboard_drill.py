@@ -153,3 +153,39 @@ def test_large_drilldown_shows_the_first_rows_and_prepares_files_on_demand(direc
     director.drill.sort.value = ""  # back to the default order: the files made for it are kept
     assert director.drill.downloads.value == links
 
+
+
+def test_a_column_header_sorts_and_a_second_click_turns_the_order(director):
+    director.region.value = "F"
+    director.open_cell("signed_budget")
+    director.drill.by.value = "document"
+    ids = lambda: re.findall(r'data-col="document_id">(X\d+)<', director.drill.table.value)  # noqa: E731
+    head = lambda col: re.search(rf'<th [^>]*data-col="{col}"[^>]*>', director.drill.table.value).group(0)  # noqa: E731
+    assert "aria-sort" not in director.drill.table.value  # the drill-down's own order
+    assert '<button type="button" class="pr-sort" data-col="total">' in director.drill.table.value
+    director.drill.columns["total"].click()  # what the page's script clicks for the header "Total (€)"
+    assert ids() == ["X13", "X9", "X2", "X1"] and 'aria-sort="ascending"' in head("total")
+    assert director.drill.sort.value == "total" and director.drill.order.value is True  # the select follows
+    director.drill.columns["total"].click()
+    assert ids() == ["X1", "X2", "X9", "X13"] and 'aria-sort="descending"' in head("total")
+    director.drill.columns["deal"].click()  # another column: ascending first
+    assert 'aria-sort="ascending"' in head("deal") and "aria-sort" not in head("total")
+    assert footer(director)["total"] == eur("18 500")  # sorting never changes the footer
+    assert "lines" not in director.drill.columns  # a document's lines are no sort key
+    assert '<th class="" data-col="lines" scope="col">Lignes</th>' in director.drill.table.value
+
+
+def test_a_bar_opens_the_months_signed_budget_and_a_point_its_prospects_won(director):
+    director.region.value = "F"
+    director.open_month("2026-03")  # the bar
+    assert text(director.drill.title.value).startswith("Budget signé — mars 2026")
+    assert footer(director)["total"] == eur("14 500")
+    director.open_month("2026-03", "won_prospects")  # the point of the won line
+    assert text(director.drill.title.value).startswith("Prospects gagnés — mars 2026")
+    assert director.drill.month_kind.value == "won_prospects" and footer(director)["rows"] == "1"
+
+
+def test_the_dialog_is_labelled_by_its_heading(director):
+    director.open_cell("signed_offers")
+    assert '<h2 class="pr-t1" id="pr-drill-heading" tabindex="-1">Offres signées</h2>' in director.drill.title.value
+    assert director.drill.close.description == "Fermer"

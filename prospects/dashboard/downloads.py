@@ -87,7 +87,7 @@ class Downloads:
         xlsx_b64 = base64.b64encode(exports.xlsx_bytes(frame, state.by, loc, order=order, about=about)).decode("ascii")
         return (
             f'<a class="pr-download-csv" download="{stem}.csv" href="data:text/csv;charset=utf-8;base64,{csv_b64}">'
-            f'↓ {esc(lab("download_csv"))}</a>'
+            f'<span aria-hidden="true">↓ </span>{esc(lab("download_csv"))}</a>'
             f'<a class="pr-download-xlsx" download="{stem}.xlsx" href="data:{XLSX_MIME};base64,{xlsx_b64}">'
-            f'↓ {esc(lab("download_xlsx"))}</a>'
+            f'<span aria-hidden="true">↓ </span>{esc(lab("download_xlsx"))}</a>'
         )

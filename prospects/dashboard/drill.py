@@ -23,7 +23,7 @@ from ..dictionary import definition
 from ..drilldown import MONEY_COLUMNS, Rows, display_columns, empty_words, footer_words
 from ..tables import cell_text
 from .labels import Words
-from .widgets import ALL, Shared, boxed, esc, html_block
+from .widgets import ALL, Shared, boxed, bridge, esc, html_block
 
 if TYPE_CHECKING:
     from ..fiscal import Period
@@ -62,44 +62,47 @@ class DrillState:
 class DrillDialog:
     """The drill-down panel over the page; ``backdrop`` is its widget (hidden until opened)."""
 
-    def __init__(self, words: Words, shared: Shared, month_kind: str, *, on_close: Callable[[], None],
+    def __init__(self, words: Words, shared: Shared, *, on_close: Callable[[], None],
                  on_month_kind: Callable[[Any], None], on_by: Callable[[Any], None], on_sort: Callable[[Any], None],
-                 on_prepare: Callable[[], None]):
+                 on_column: Callable[[str], None], on_prepare: Callable[[], None]):
         self.words, self.shared = words, shared
         sh, u, lab = shared, words.ui, words.label
         self.title = html_block("", "pr-drill-title", shared=sh)
-        self.close = w.Button(description=f"{lab('close')} ×", layout=sh.auto, style=sh.button,
+        self.about = html_block("", "pr-drill-about", shared=sh)  # when, what scope, what the rows are
+        self.close = w.Button(description=lab("close"), layout=sh.auto, style=sh.button,
                               _dom_classes=("pr-drill-close",))
         self.close.on_click(lambda _b: on_close())
         self.month_kind = w.ToggleButtons(
             options=[(u("month_fees"), "signed_budget"), (u("month_won"), "won_prospects")],
-            value=month_kind, _dom_classes=("pr-drill-month-kind",),
+            value="signed_budget", _dom_classes=("pr-drill-month-kind",),
         )
         self.month_kind.observe(on_month_kind, names="value")
         self.by = w.ToggleButtons(options=[(lab("by_deal"), "deal"), (lab("by_document"), "document")],
                                   value="deal", _dom_classes=("pr-drill-by",))
         self.by.observe(on_by, names="value")
-        self.sort = w.Dropdown(options=[(u("default_order"), ALL)], value=ALL, layout=w.Layout(width="220px"),
+        # the sort select and its direction stay for touch screens; a column header sorts too
+        self.sort = w.Dropdown(options=[(u("default_order"), ALL)], value=ALL, description=u("sort_by"),
+                               style={"description_width": "initial"}, layout=sh.auto,
                                _dom_classes=("pr-drill-sort",))
         self.sort.observe(on_sort, names="value")
-        self.order = w.ToggleButtons(options=[("↑", True), ("↓", False)], value=True,
-                                     tooltips=[u("ascending"), u("descending")],
-                                     style={"button_width": "38px"}, _dom_classes=("pr-drill-order",))
+        self.order = w.ToggleButtons(options=[(f"↑ {u('ascending')}", True), (f"↓ {u('descending')}", False)], value=True,
+                                     style={"button_width": "auto"}, _dom_classes=("pr-drill-order",))
         self.order.observe(on_sort, names="value")
         self.downloads = html_block("", "pr-dl", shared=sh)
-        self.prepare = w.Button(description="", icon="download", layout=w.Layout(width="auto"),
-                                _dom_classes=("pr-download-prepare",))
+        self.prepare = w.Button(description="", layout=w.Layout(width="auto"), _dom_classes=("pr-download-prepare",))
         self.prepare.on_click(lambda _b: on_prepare())
         self.table = html_block("", "pr-drill-table", shared=sh)
         self.note = html_block(shared=sh)
         self.footer = html_block("", "pr-drill-footer", shared=sh)
-        sort_box = boxed([html_block(f'<span class="pr-note">{esc(u("sort_by"))}</span>', shared=sh), self.sort,
-                          self.order], "pr-sortbox", align_items="center")
-        tools = boxed([self.by, sort_box, self.prepare, self.downloads], "pr-drill-tools", shared=sh)
+        columns = dict.fromkeys([*display_columns("deal", "prospects_without_document"), *display_columns("document")])
+        self.columns = {c: bridge(f"pr-sortcol-{c}", lambda c=c: on_column(c), sh) for c in columns}
+        sort_box = boxed([self.sort, self.order], "pr-sortbox", shared=sh)
+        tools = boxed([self.by, sort_box], "pr-drill-tools", shared=sh)
+        actions = boxed([self.prepare, self.downloads, self.close], "pr-drill-actions", shared=sh)
         self.month_row = boxed([self.month_kind], "pr-drill-month-row")  # a layout of its own: shown or hidden
         self.panel = boxed(
-            [boxed([self.title, self.close], "pr-drill-head", shared=sh), self.month_row, tools,
-             self.table, self.note, self.footer],
+            [boxed([self.title, actions], "pr-drill-head", shared=sh), self.about, self.month_row, tools,
+             self.table, self.note, self.footer, boxed(list(self.columns.values()), "pr-bridges", shared=sh)],
             "pr-drill", vertical=True, shared=sh,
         )
         self.backdrop = boxed([self.panel], "pr-drill-backdrop", vertical=True)
@@ -126,10 +129,9 @@ class DrillDialog:
             what += f" — {state.bucket} {self.words.label('days')}"
         sub = u("period", fy=period.fiscal_year, start=i18n.date(period.start, loc),
                 as_of=i18n.date(period.as_of, loc)) + " · " + scope
-        self.title.value = (
-            f'<div class="pr-t1">{esc(what)}</div><div class="pr-t2">{esc(sub)}</div>'
-            f'<div class="pr-t3">{esc(definition(state.definition_code, loc))}</div>'
-        )
+        self.title.value = f'<h2 class="pr-t1" id="pr-drill-heading" tabindex="-1">{esc(what)}</h2>'
+        self.about.value = (f'<p class="pr-t2">{esc(sub)}</p>'
+                            f'<p class="pr-t3">{esc(definition(state.definition_code, loc))}</p>')
         # only the rows on screen are materialised (text, lines); sorting needs no text but the sorted column's
         head = rows.frame(rows.order(state.column(rows), state.ascending), MAX_ROWS)
         if state.by == "document":
@@ -162,11 +164,17 @@ class DrillDialog:
         heads = []
         for c in cols:
             css = "pr-money" if c in MONEY_COLUMNS else ("pr-int" if c == "documents" else "")
-            mark = ""
+            label = esc(i18n.COLUMN_LABELS[loc][c])
+            if c not in self.columns:  # the lines of a document: not a sort key
+                heads.append(f'<th class="{css}" data-col="{c}" scope="col">{label}</th>')
+                continue
+            mark, sort = "", ""
             if c == state.sort:
                 css += " pr-sorted"
-                mark = " ▲" if state.ascending else " ▼"
-            heads.append(f'<th class="{css}" data-col="{c}">{esc(i18n.COLUMN_LABELS[loc][c])}{mark}</th>')
+                mark = f'<span class="pr-sort-mark" aria-hidden="true"> {"▲" if state.ascending else "▼"}</span>'
+                sort = f' aria-sort="{"ascending" if state.ascending else "descending"}"'
+            heads.append(f'<th class="{css}" data-col="{c}" scope="col"{sort}>'
+                         f'<button type="button" class="pr-sort" data-col="{c}">{label}{mark}</button></th>')
         body = []
         for rec in frame[cols].to_dict("records"):
             cells = []

@@ -45,6 +45,8 @@ from voila.notebook_renderer import NotebookRenderer
 from voila.paths import collect_template_paths
 from voila.utils import ENV_VARIABLE, get_page_config
 
+from .. import i18n
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "page"
 
 #: What a page shows when the dashboard could not be opened (by locale).
@@ -149,7 +151,7 @@ class DashboardPages:
     def texts(self) -> dict[str, str]:
         """The page template's sentences, in the server's language."""
         return {"page_error": PAGE_ERROR[self.locale], "connection_lost": CONNECTION_LOST[self.locale],
-                "loading": LOADING[self.locale]}
+                "loading": LOADING[self.locale], "lang": self.locale, "title": i18n.label("menu", self.locale)}
 
 
 class _Prepared(Exception):
