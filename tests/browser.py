@@ -470,6 +470,38 @@ async def widget_states(port: int, kernel: str, headers: Mapping[str, str], time
         ws.close()
 
 
+async def widget_exchange(port: int, kernel: str, headers: Mapping[str, str], model: str, data: Mapping,
+                          timeout: float = 60) -> list[tuple[str, dict]]:
+    """Send ``data`` to widget ``model`` as the page does (a ``comm_msg``); every message the kernel sends in reply.
+
+    Returns the (channel, message) pairs whose parent is that message, up to the kernel's
+    ``idle`` status for it.
+    """
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    req = HTTPRequest(f"ws://127.0.0.1:{port}/api/kernels/{kernel}/channels?session_id={uuid.uuid4().hex}",
+                      headers=dict(headers), request_timeout=timeout, connect_timeout=timeout)
+    ws = await websocket_connect(req, subprotocols=[V1_PROTOCOL])
+    try:
+        sent = kernel_message("comm_msg", {"comm_id": model, "data": dict(data)})
+        ws.write_message(v1_frame("shell", sent), binary=True)
+        deadline = asyncio.get_running_loop().time() + timeout
+        replies = []
+        while True:
+            frame = await asyncio.wait_for(ws.read_message(), max(0.1, deadline - asyncio.get_running_loop().time()))
+            if frame is None:
+                raise ConnectionError(f"kernel {kernel}: websocket closed before the kernel was idle")
+            channel, msg = v1_parse(frame)
+            if msg["parent_header"].get("msg_id") != sent["header"]["msg_id"]:
+                continue
+            replies.append((channel, msg))
+            if msg["header"]["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
+                return replies
+    finally:
+        ws.close()
+
+
 VALUE = re.compile(r'<div class="pr-value">(.*?)</div>', re.S)
 
 

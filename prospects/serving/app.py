@@ -94,6 +94,7 @@ class ProspectsVoila(Voila):
             env.loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(TEMPLATES)), env.loader])
             env.globals["prospects_locale"] = self.refusal_locale
         settings["allow_remote_access"] = self.allow_remote_hosts
+        settings["prospects_locale"] = self.refusal_locale  # the kernel websocket's short error sentence
         if isinstance(self.identity_provider, HubIdentity):
             settings["hub_auth"] = self.identity_provider.hub_auth  # for the OAuth callback handler
         self.admission = Admission(self.opening_limit or default_limit())
