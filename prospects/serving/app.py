@@ -26,10 +26,12 @@ import jinja2
 from traitlets import Bool, Integer, Unicode
 from voila.app import Voila
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+from voila.static_file_handler import MultiStaticFileHandler, TemplateStaticFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 from .admission import Admission, LoopWatch, default_limit
+from .assets import StaticAssetHandler, TemplateAssetHandler
 from .command import ServeOptions
 from .hub import HubIdentity
 from .identity import (
@@ -71,7 +73,7 @@ SECURITY_HEADERS = {
 
 
 class ProspectsVoila(Voila):
-    """Voilà with the page, kernels, websocket and refusal pages of ``prospects serve``."""
+    """Voilà with the page, kernels, websocket, assets and refusal pages of ``prospects serve``."""
 
     refusal_locale = Unicode("fr", config=True)
     allow_remote_hosts = Bool(True, config=True, help="False: only loopback Host headers (no DNS rebinding)")
@@ -124,18 +126,20 @@ class ProspectsVoila(Voila):
         VoilaShutdownKernelHandler: OwnedShutdownHandler,
         VoilaKernelWebsocketHandler: V1KernelWebsocketHandler,
         TornadoVoilaHandler: DashboardPageHandler,
+        TemplateStaticFileHandler: TemplateAssetHandler,
+        MultiStaticFileHandler: StaticAssetHandler,
     }
 
     def init_handlers(self) -> list:
         handlers, replaced = [], set()
+        extra: dict[type, dict[str, Any]] = {DashboardPageHandler: {"pages": self.pages},
+                                             TemplateAssetHandler: {"templates": (self.voila_configuration.template,)}}
         for entry in super().init_handlers():
             ours = self.REPLACED_HANDLERS.get(entry[1])
             if ours is not None:
                 replaced.add(entry[1])
-                if ours is DashboardPageHandler:
-                    entry = (entry[0], ours, {**entry[2], "pages": self.pages})
-                else:
-                    entry = (entry[0], ours, *entry[2:])
+                kwargs = {**(entry[2] if len(entry) > 2 else {}), **extra.get(ours, {})}
+                entry = (entry[0], ours, kwargs) if kwargs else (entry[0], ours)
             handlers.append(entry)
         missing = [cls.__name__ for cls in self.REPLACED_HANDLERS if cls not in replaced]
         if missing:  # a Voilà this module was not written for: refuse to serve rather than serve unchecked
