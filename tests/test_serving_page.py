@@ -3,7 +3,8 @@
 The server runs the dashboard notebook with one cell added before the display, which
 misbehaves for some viewers of Cabinet Exemple: too slow for ``--cell-timeout`` (part1),
 the kernel dies (staff1), nothing displayed (man1), slow but within the timeout (man2).
-``--opening-limit 1`` makes pages wait for each other, in arrival order.
+``--opening-limit 1`` makes pages wait for each other: in turn between logins, each login's
+pages in arrival order.
 """
 
 from __future__ import annotations
@@ -123,6 +124,21 @@ def test_pages_wait_for_their_turn_in_arrival_order(server):
     kernels = [kernel_id(page) for _, page in results]
     started = [m.group(1) for m in re.finditer(r"new kernel ([0-9a-f-]{36}) for", server.log())]
     assert [started.index(k) for k in kernels] == sorted(started.index(k) for k in kernels)
+
+
+def test_one_logins_pages_do_not_hold_back_another_login(server):
+    """Three slow pages of man2 queued first: dir's page is the next one opened, not the fourth."""
+    already = len(server.log())
+    logins = ["man2", "man2", "man2", "dir"]
+    with concurrent.futures.ThreadPoolExecutor(len(logins)) as pool:
+        futures = []
+        for login in logins:
+            futures.append(pool.submit(_get, server, login))
+            time.sleep(0.3)
+        results = [f.result(timeout=240) for f in futures]
+    assert all(status == 200 for status, _ in results)
+    started = [m.group(1) for m in re.finditer(r"new kernel [0-9a-f-]{36} for (\w+)", server.log()[already:])]
+    assert started == ["man2", "dir", "man2", "man2"]
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,9 @@ executor, in this order, for every page request:
    authenticated login, refuses unknown or inactive logins (403, no kernel, no place in
    the queue), injects the login into the notebook and records it on the request.
 2. **Wait** — the page's head and Voilà's spinner are sent at once; then the page waits
-   for a slot of :class:`prospects.serving.admission.Admission` in arrival order (the browser
-   keeps its request open). A browser that leaves while waiting leaves the queue.
+   for a slot of :class:`prospects.serving.admission.Admission`, in turn between the logins
+   waiting (the browser keeps its request open). A browser that leaves while waiting leaves
+   the queue.
 3. **A kernel** — :meth:`prospects.serving.kernels.OwnedKernelManager.start_kernel` gives the page
    a warm kernel or a new one, owned by that login from then on.
 4. **Run** — Voilà's executor runs the cells; the slot is released after the last one.
@@ -194,8 +195,8 @@ class DashboardRenderer(NotebookRenderer):
 
     # -- called by the page template ----------------------------------------------------
     async def _jinja_kernel_start(self, nb: Any, kernel_id: Any, kernel_future: Any) -> str:
-        """Wait for a slot (in arrival order), then take a kernel for the viewer and connect to it."""
-        waiting = asyncio.ensure_future(self.pages.admission.acquire())
+        """Wait for a slot (in turn between logins), then take a kernel for the viewer and connect to it."""
+        waiting = asyncio.ensure_future(self.pages.admission.acquire(login=self.viewer))
         gone = asyncio.ensure_future(self.left.wait())
         try:
             await asyncio.wait({waiting, gone}, return_when=asyncio.FIRST_COMPLETED)
