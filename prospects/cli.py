@@ -245,7 +245,7 @@ def _view(settings: Settings, args: argparse.Namespace):
     firm = open_firm(settings=settings)
     view = firm.as_viewer(args.user)
     period = view.period(args.fiscal_year, previous=args.previous, as_of=args.as_of)
-    return view, period
+    return firm, view, period
 
 
 def _cmd_indicators(args: argparse.Namespace, settings: Settings) -> int:
@@ -255,7 +255,7 @@ def _cmd_indicators(args: argparse.Namespace, settings: Settings) -> int:
     from .exports import figures_json
     from .tables import ageing_table, beside_table, indicator_table, monthly_table, scope_label
 
-    view, period = _view(settings, args)
+    firm, view, period = _view(settings, args)
     figs = view.figures(unit=args.unit, collaborator=args.collaborator, period=period)
     if args.json:
         doc = figures_json(figs, viewer=view.viewer.login, unit=args.unit, collaborator=args.collaborator)
@@ -267,7 +267,7 @@ def _cmd_indicators(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{lab('menu')} — {view.viewer.full_name} ({fn})")
     print(
         f"{lab('fiscal_year')} {period.fiscal_year} : {i18n.date(period.start, loc)} → {i18n.date(period.end, loc)}, "
-        f"{lab('as_of')} {i18n.date(period.as_of, loc)} — {lab('scope')} : {scope_label(view.firm.directory, args.unit, args.collaborator, loc)}"
+        f"{lab('as_of')} {i18n.date(period.as_of, loc)} — {lab('scope')} : {scope_label(firm.directory, args.unit, args.collaborator, loc)}"
     )
     prev_head = f"{lab('previous')} ({i18n.date(figs.previous.period.as_of, loc)})"
     print()
@@ -307,7 +307,7 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
         if problem:
             print(f"prospects: --output {i18n.shown(args.output, 200)}: {problem}", file=sys.stderr)
             return EXIT_UNUSABLE
-    view, period = _view(settings, args)
+    _, view, period = _view(settings, args)
     try:
         frame = view.drilldown(
             args.indicator, by=args.by, month=args.month, unit=args.unit, collaborator=args.collaborator,
