@@ -26,6 +26,21 @@ def test_demo_login_default_only_for_demo_databases(sample_settings):
     assert command.default_demo_login(logins[:1]) == "d"
     assert command.default_demo_login([]) is None
 
+def test_the_demo_login_table_of_a_demo_database_names_its_people(tmp_path):
+    """The table printed by serve: the demo's logins as prospects.demo chose them, read from the figure store."""
+    import datetime as dt
+
+    from prospects import db, demo
+
+    frames = demo.generate("small", seed=42, today=dt.date(2026, 11, 29))
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    db.replace_all(db.make_engine(url), frames, {"source": "demo size=small seed=42"})
+    logins = command.demo_login_table(load_settings(db=url, today="2026-11-29"))
+    # the same people as `prospects demo` names (the store holds the prospect deals only: counts may differ)
+    assert [(x["login"], x["what"]) for x in logins] == [(x["login"], x["what"]) for x in demo.demo_logins(frames)]
+    assert command.default_demo_login(logins) == next(x["login"] for x in logins if x["what"].startswith("their region"))
+
+
 def _cli(*args, env=None):
     return subprocess.run([sys.executable, "-m", "prospects.cli", *args], capture_output=True, text=True, timeout=60,
                           env={**os.environ, **(env or {})})

@@ -81,7 +81,7 @@ def demo_login_table(settings: Settings) -> list[dict]:
         frames = dict(db.read_all(firm.engine, ("org_units", "entities", "collaborators", "groups", "group_units", "group_members")))
     finally:
         firm.engine.dispose()
-    snap = firm.snapshot()
+    snap = firm._snapshot()
     ids = snap.directory.collaborators.index.to_numpy(dtype=object)
     people = {}
     for name in ("partner", "manager", "client_manager"):
