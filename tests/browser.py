@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -78,7 +79,8 @@ class Serve:
     """A real ``prospects serve`` on a free loopback port; :meth:`start` then :meth:`wait`, :meth:`stop`."""
 
     def __init__(self, db_url: str, log: Path, *args: str, today: str = "2026-11-29",
-                 env: Mapping[str, str] | None = None, port: int | None = None, notebook: Path | None = None):
+                 env: Mapping[str, str] | None = None, port: int | None = None, notebook: Path | None = None,
+                 module: str = "prospects.cli"):
         self.port = port or free_port()
         self.log_path = log
         self.args = ["--db", db_url, "serve", *args, "--no-browser"]
@@ -87,7 +89,8 @@ class Serve:
         self.env = {**os.environ, "PROSPECTS_TODAY": today, "PROSPECTS_LOCALE": "fr", "PYTHONUNBUFFERED": "1", **(env or {})}
         self.env.pop("PROSPECTS_DB", None)
         # another notebook than the dashboard's: tests/serve_notebook.py
-        self.command = ["-m", "tests.serve_notebook", str(notebook)] if notebook else ["-m", "prospects.cli"]
+        # or another module running the same command (tests/serve_plain.py)
+        self.command = ["-m", "tests.serve_notebook", str(notebook)] if notebook else ["-m", module]
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Serve:
@@ -321,6 +324,27 @@ def launch_chromium(playwright):
 
 def chromium_available() -> bool:
     return os.access(CHROMIUM, os.X_OK)
+
+
+@contextlib.contextmanager
+def chromium_session():
+    """Debian's Chromium for a module's tests: skipped loudly when missing, a failure in CI."""
+    import pytest
+    from playwright.sync_api import sync_playwright
+
+    from .conftest import IN_CI
+
+    if not chromium_available():
+        message = "Debian's chromium not found: install it (make system-deps); it is never downloaded"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip("SKIPPING BROWSER TESTS: " + message)
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def eur(amount: str) -> str:

@@ -25,13 +25,11 @@ from prospects.serving.page import CONNECTION_LOST, PAGE_ERROR
 from .browser import (
     ARTIFACTS,
     Serve,
-    chromium_available,
+    chromium_session,
     http_get,
     kernel_id,
-    launch_chromium,
     open_dashboard,
 )
-from .conftest import IN_CI
 
 CELL_TIMEOUT = 4
 MISBEHAVE = """\
@@ -143,17 +141,8 @@ def test_one_logins_pages_do_not_hold_back_another_login(server):
 
 @pytest.fixture(scope="module")
 def chromium():
-    if not chromium_available():
-        message = "Debian's chromium not found: install it (make system-deps); it is never downloaded"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip("SKIPPING BROWSER TESTS: " + message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
+    with chromium_session() as browser:
         yield browser
-        browser.close()
 
 
 def test_the_browser_shows_the_sentence_not_a_blank_page(server, chromium):

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import jinja2
+from jupyter_server.base.handlers import FileFindHandler
+from jupyter_server.utils import url_path_join
 from traitlets import Bool, Integer, Unicode
 from voila.app import Voila
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
@@ -31,7 +33,7 @@ from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 from .admission import Admission, LoopWatch, default_limit
-from .assets import StaticAssetHandler, TemplateAssetHandler
+from .assets import StaticAssetHandler, TemplateAssetHandler, asset_token
 from .command import ServeOptions
 from .hub import HubIdentity
 from .identity import (
@@ -58,6 +60,9 @@ if TYPE_CHECKING:
     from ..config import Settings
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "serve"
+
+#: The only lab extensions the page loads: the widgets and Voilà's widget manager.
+PAGE_EXTENSIONS = ("@jupyter-widgets/jupyterlab-manager", "@voila-dashboards/widgets-manager8")
 
 #: Headers of every Jupyter response (page, API, refusals): no framing by other sites.
 SECURITY_HEADERS = {
@@ -97,6 +102,11 @@ class ProspectsVoila(Voila):
             env.globals["prospects_locale"] = self.refusal_locale
         settings["allow_remote_access"] = self.allow_remote_hosts
         settings["prospects_locale"] = self.refusal_locale  # the kernel websocket's short error sentence
+        # read when the tornado application is built: gzip for the page, its assets and the API (not
+        # images or fonts already compressed), and permessage-deflate on the kernel websocket
+        settings["compress_response"] = True
+        settings["websocket_compression_options"] = {}
+        self.asset_token = asset_token(self.static_paths)  # Voilà's scripts' version: /voila/static/v/<token>/
         if isinstance(self.identity_provider, HubIdentity):
             settings["hub_auth"] = self.identity_provider.hub_auth  # for the OAuth callback handler
         self.admission = Admission(self.opening_limit or default_limit())
@@ -136,10 +146,16 @@ class ProspectsVoila(Voila):
                                              TemplateAssetHandler: {"templates": (self.voila_configuration.template,)}}
         for entry in super().init_handlers():
             ours = self.REPLACED_HANDLERS.get(entry[1])
+            if ours is StaticAssetHandler:  # first Voilà's scripts under their versioned path, cached for good
+                handlers.append((url_path_join(self.server_url, rf"/voila/static/v/{self.asset_token}/(.*)"),
+                                 StaticAssetHandler, {**entry[2], "immutable": True}))
             if ours is not None:
                 replaced.add(entry[1])
                 kwargs = {**(entry[2] if len(entry) > 2 else {}), **extra.get(ours, {})}
                 entry = (entry[0], ours, kwargs) if kwargs else (entry[0], ours)
+            elif entry[1] is FileFindHandler and entry[0].endswith("/voila/labextensions/(.*)"):
+                # an extension's script whose address has its content hash (?v=) is kept by the browser
+                entry = (entry[0], entry[1], {**entry[2], "no_cache_paths": []})
             handlers.append(entry)
         missing = [cls.__name__ for cls in self.REPLACED_HANDLERS if cls not in replaced]
         if missing:  # a Voilà this module was not written for: refuse to serve rather than serve unchecked
@@ -234,6 +250,9 @@ def harden(app: Any, options: ServeOptions, hook: Callable[..., Any]) -> Any:
     vc.file_denylist = [r".*"]
     vc.http_header_envs = []
     vc.prelaunch_hook = hook
+    # the page loads the widget extensions only: no other lab extension installed beside it
+    vc.extension_allowlist = list(PAGE_EXTENSIONS)
+    vc.extension_denylist = []
     vc.multi_kernel_manager_class = OwnedKernelManager  # whose each kernel is; warm pool; held kernels
     # identity: no token, no password, no login form; the identity provider decides
     app.token = None

@@ -12,21 +12,57 @@ not, backslashes, absolute paths, empty segments, control characters) is a 404 b
 any file-system call, and so is any template other than the page's. Tornado's own check
 that the file lies inside its folder still runs after ours. Error pages are the server's
 own (``templates/serve``: French by default, never a traceback).
+
+A page over a slow link (a phone on 4G) pays for every byte and every round trip:
+
+* responses are gzipped (the application's ``compress_response``, :mod:`prospects.serving.app`);
+* Voilà's scripts are served under a versioned path, ``/voila/static/v/<token>/``
+  (:func:`asset_token`: a fingerprint of the files), cached for a year as immutable;
+  the lab extensions' scripts, whose addresses carry their content hash (``?v=``), too;
+* the page's head asks for the scripts it will need before its first figures
+  (:func:`preload_hrefs`, from ``templates/page/preload.json``) while the server still runs
+  the notebook, instead of discovering them one wave after another once the page is whole;
+* nothing comes from another origin (:func:`same_origin`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from jinja2 import TemplateNotFound
+from markupsafe import Markup
 from tornado import web
 from voila.static_file_handler import MultiStaticFileHandler, TemplateStaticFileHandler
 
 log = logging.getLogger("prospects.serve")
 
+#: The scripts the page loads before its first figures (written by ``python -m tests.page_assets``).
+PRELOAD = Path(__file__).resolve().parent.parent / "templates" / "page" / "preload.json"
+#: How long a browser keeps an asset whose address changes with its content.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
 #: Longest asset path accepted (Voilà's longest is under 200 characters).
 MAX_ASSET_PATH = 1024
+#: A stylesheet link or a script element whose address names another origin (``https://…``, ``//…``).
+FOREIGN = re.compile(r"""<(?:link|script)\b[^>]*?\b(?:href|src)\s*=\s*["']?(?:[a-z][a-z0-9+.-]*:)?//[^>]*>(?:\s*</script\s*>)?""",
+                     re.IGNORECASE)
+
+
+def same_origin(html: str) -> Markup:
+    """``html`` without the stylesheets and scripts it would fetch from another origin (a template filter).
+
+    Voilà's lab page links Font Awesome from a public CDN: its CSS and fonts already come
+    with the page's own ``voila-style.js``, so the page loses nothing but a request that
+    fails on an intranet and tells a third party who opens the dashboard.
+    """
+    return Markup(FOREIGN.sub("", str(html)))
 
 
 def asset_path_problem(path: str) -> str | None:
@@ -45,6 +81,60 @@ def asset_path_problem(path: str) -> str | None:
         if segment in ("", ".", ".."):
             return f"a {segment!r} segment" if segment else "an empty segment"
     return None
+
+
+def asset_token(paths: Sequence[str]) -> str:
+    """A fingerprint of the files under ``paths`` (names, sizes, modification times): the version in their address."""
+    digest = hashlib.sha256()
+    for root in paths:
+        for folder, dirs, files in os.walk(root):
+            dirs.sort()
+            for name in sorted(files):
+                try:
+                    stat = os.stat(os.path.join(folder, name))
+                except OSError:
+                    continue
+                rel = os.path.relpath(os.path.join(folder, name), root)
+                digest.update(f"{root}\0{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def _exists(roots: Sequence[str], relative: str) -> bool:
+    return asset_path_problem(relative) is None and any(os.path.isfile(os.path.join(root, relative)) for root in roots)
+
+
+def preload_hrefs(static_url: str, static_paths: Sequence[str], labextensions_url: str,
+                  labextensions_paths: Sequence[str], manifest: Path | None = None) -> list[str]:
+    """The addresses of the scripts the page needs before its first figures, for ``<link rel="preload">``.
+
+    ``manifest`` (``templates/page/preload.json``) names them for one Voilà release: for
+    another release, or a file that is not there, nothing is preloaded (the page then
+    loads its scripts as Voilà does) and the log says why.
+    """
+    from voila import __version__ as voila_version
+
+    manifest = manifest or PRELOAD
+    try:
+        listed = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("prospects serve: no script preloaded: %s: %s", manifest, exc)
+        return []
+    if listed.get("voila") != voila_version:
+        log.warning("prospects serve: no script preloaded: %s lists Voilà %s's scripts, this is Voilà %s "
+                    "(python -m tests.page_assets writes it again)", manifest.name, listed.get("voila"), voila_version)
+        return []
+    hrefs, missing = [], []
+    for url, roots, names in ((static_url, static_paths, listed.get("static", [])),
+                              (labextensions_url, labextensions_paths, listed.get("labextensions", []))):
+        for name in names:
+            if _exists(roots, name.split("?", 1)[0]):
+                hrefs.append(f"{url.rstrip('/')}/{name}")
+            else:
+                missing.append(name)
+    if missing:
+        log.warning("prospects serve: %d scripts of %s not found, not preloaded: %s", len(missing), manifest.name,
+                    ", ".join(missing[:5]))
+    return hrefs
 
 
 class OwnErrorPages(web.RequestHandler):
@@ -89,10 +179,20 @@ class TemplateAssetHandler(OwnErrorPages, TemplateStaticFileHandler):
 
 
 class StaticAssetHandler(OwnErrorPages, MultiStaticFileHandler):
-    """``/voila/static/<file>``: Voilà's own scripts and styles."""
+    """``/voila/static/<file>``: Voilà's own scripts and styles; ``immutable`` under their versioned path."""
+
+    def initialize(self, paths: list[str], default_filename: str | None = None, immutable: bool = False) -> None:
+        self.immutable = immutable
+        super().initialize(paths, default_filename=default_filename)
+
+    def set_extra_headers(self, path: str) -> None:
+        if self.immutable:
+            self.set_header("Cache-Control", IMMUTABLE)
 
     def parse_url_path(self, path: str) -> str:
         problem = asset_path_problem(path)
+        if problem is None and not _exists(self.roots, path):
+            problem = "no such file"  # (Voilà's handler answered 403 for a file in none of its folders)
         if problem is not None:
             refuse_asset(path, problem)
         return super().parse_url_path(path)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from jupyter_server.utils import url_path_join
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 from nbconvert.preprocessors.clearoutput import ClearOutputPreprocessor
 from tornado import web
@@ -45,6 +46,8 @@ from voila.handler import VoilaHandler
 from voila.notebook_renderer import NotebookRenderer
 from voila.paths import collect_template_paths
 from voila.utils import ENV_VARIABLE, get_page_config
+
+from .assets import preload_hrefs, same_origin
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "page"
 
@@ -91,6 +94,7 @@ class DashboardPages:
         self._notebook: Any = None
         self._exporter: VoilaExporter | None = None
         self._page_config: dict | None = None
+        self._assets: dict[str, list[str]] | None = None
         self.served = 0
         self.failed = 0
 
@@ -101,12 +105,25 @@ class DashboardPages:
         return copy.deepcopy(self._notebook)
 
     def page_config(self) -> dict:
-        """Voilà's page configuration (it reads every lab extension's package.json): once."""
+        """Voilà's page configuration (it reads every lab extension's package.json): once.
+
+        Voilà's scripts are loaded from their versioned address (:mod:`prospects.serving.assets`).
+        """
         if self._page_config is None:
             app = self.app
-            self._page_config = get_page_config(base_url=app.base_url, settings=app.app.settings, log=app.log,
-                                                voila_configuration=app.voila_configuration)
+            config = get_page_config(base_url=app.base_url, settings=app.app.settings, log=app.log,
+                                     voila_configuration=app.voila_configuration)
+            config["fullStaticUrl"] = url_path_join(app.base_url, "voila/static/v", app.asset_token)
+            self._page_config = config
         return copy.deepcopy(self._page_config)
+
+    def assets(self) -> dict[str, list[str]]:
+        """What the page's head asks for ahead (``resources.prospects_assets``): the scripts to preload."""
+        if self._assets is None:
+            app, config = self.app, self.page_config()
+            self._assets = {"preload": preload_hrefs(config["fullStaticUrl"], app.static_paths,
+                                                     config["fullLabextensionsUrl"], app.labextensions_path)}
+        return self._assets
 
     def exporter(self) -> VoilaExporter:
         """One exporter (one Jinja environment, templates compiled once) for every page."""
@@ -120,6 +137,7 @@ class DashboardPages:
                 show_margins=vc.show_margins, mathjax_url=f"{app.mathjax_url}?config={app.mathjax_config}",
             )
             exporter.exclude_input = exporter.exclude_output_prompt = exporter.exclude_input_prompt = True
+            exporter.register_filter("same_origin", same_origin)  # templates/page: nothing from another origin
             self._exporter = exporter
         return self._exporter
 
@@ -139,7 +157,8 @@ class DashboardPages:
                    "cell_generator": no_kernel, "progressive_rendering": False}
         resources = {"base_url": self.app.base_url, "theme": self.app.voila_configuration.theme,
                      "template": self.app.voila_configuration.template, "metadata": {"name": "dashboard"},
-                     "page_config": page_config, "prospects": self.texts()}
+                     "page_config": page_config, "prospects": self.texts(),
+                     "prospects_assets": self.assets()}
         try:
             async for _ in self.exporter().generate_from_notebook_node(nb, resources=resources, extra_context=context,
                                                                        page_config=page_config):
@@ -190,7 +209,8 @@ class DashboardRenderer(NotebookRenderer):
         self.page_config["jupyterLabTheme"] = self.theme
         name = os.path.splitext(os.path.basename(self.notebook_path))[0]
         self.resources = {"base_url": self.base_url, "theme": self.theme, "template": self.template_name,
-                          "metadata": {"name": name}, "page_config": self.page_config, "prospects": self.pages.texts()}
+                          "metadata": {"name": name}, "page_config": self.page_config, "prospects": self.pages.texts(),
+                          "prospects_assets": self.pages.assets()}
         self.exporter = self.pages.exporter()
 
     # -- called by the page template ----------------------------------------------------
