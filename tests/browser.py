@@ -80,10 +80,10 @@ class Serve:
 
     def __init__(self, db_url: str, log: Path, *args: str, today: str = "2026-11-29",
                  env: Mapping[str, str] | None = None, port: int | None = None, notebook: Path | None = None,
-                 module: str = "prospects.cli"):
+                 module: str = "prospects.cli", cwd: Path | None = None, open_browser: bool = False):
         self.port = port or free_port()
         self.log_path = log
-        self.args = ["--db", db_url, "serve", *args, "--no-browser"]
+        self.args = ["--db", db_url, "serve", *args, *([] if open_browser else ["--no-browser"])]
         if "--port" not in args:
             self.args += ["--port", str(self.port)]
         self.env = {**os.environ, "PROSPECTS_TODAY": today, "PROSPECTS_LOCALE": "fr", "PYTHONUNBUFFERED": "1", **(env or {})}
@@ -91,12 +91,13 @@ class Serve:
         # another notebook than the dashboard's: tests/serve_notebook.py
         # or another module running the same command (tests/serve_plain.py)
         self.command = ["-m", "tests.serve_notebook", str(notebook)] if notebook else ["-m", module]
+        self.cwd = cwd or ROOT  # another checkout's code with PYTHONPATH (bench/dashboard.py's baseline)
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Serve:
         self._log = self.log_path.open("w")
         self.proc = subprocess.Popen([sys.executable, *self.command, *self.args], stdout=self._log,
-                                     stderr=subprocess.STDOUT, env=self.env, cwd=ROOT)
+                                     stderr=subprocess.STDOUT, env=self.env, cwd=self.cwd)
         return self
 
     def log(self) -> str:

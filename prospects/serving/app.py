@@ -17,7 +17,9 @@ one of the handlers it replaces.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -92,6 +94,18 @@ class ProspectsVoila(Voila):
     def initialize(self, argv: Any = None) -> None:
         super().initialize(argv)
         route_library_logs(self.log)
+        for handler in self.log.handlers:
+            handler.addFilter(quiet_console)
+
+    def launch_browser(self) -> None:
+        """Open the page in the desktop's browser if it has one; else nothing (the banner gives the address)."""
+        import webbrowser
+
+        try:
+            webbrowser.get(self.browser or None)
+        except webbrowser.Error:
+            return
+        super().launch_browser()
 
     def init_settings(self) -> dict:
         settings = super().init_settings()
@@ -186,6 +200,21 @@ class ProspectsVoila(Voila):
         super().stop()
 
 
+#: What Voilà and jupyter_server say that a person starting the dashboard would read as trouble or
+#: noise: the notebook's trust (the page never depends on it), the address again (the banner
+#: gives it), where connection files and static files live, every kernel started or shut down
+#: (the server's own lines say whose), the culling settings, the signal that stops it.
+NOISE = re.compile(
+    r"Notebook .* is not trusted|Voilà is running at:|Using .* to store connection files|Storing connection files in "
+    r"|Serving static files from |Culling kernels |Kernel started: |Kernel shutdown: |Handle signal \d+"
+)
+
+
+def quiet_console(record: logging.LogRecord) -> bool:
+    """Whether a log record reaches the console (a filter of the server's log handlers)."""
+    return not NOISE.match(record.getMessage())
+
+
 def route_library_logs(log: Any) -> None:
     """Voilà's renderer, nbclient's executor and our own modules log to the server's log.
 
@@ -193,8 +222,6 @@ def route_library_logs(log: Any) -> None:
     the ``traitlets`` logger, which has no handler (a cell timeout or a dropped output
     was logged nowhere).
     """
-    import logging
-
     handlers = list(getattr(log, "handlers", []))
     for name, level in (("traitlets", logging.WARNING), ("prospects.serve", logging.INFO)):
         logger = logging.getLogger(name)
