@@ -214,8 +214,23 @@ def phone_visit(context, url: str, origin: str) -> dict[str, float]:
     return out
 
 
+def wait_pool_full(server: Serve, timeout: float = 120.0) -> None:
+    """Until the server's warm-kernel pool is full again (a visit takes one; the refill would compete with the next)."""
+    import re
+
+    size = max(1, min(4, os.cpu_count() or 1))  # serve's default --pool-size
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        log = server.log()
+        ready = len(re.findall(r"warm kernel \S+ ready", log))
+        gone = len(re.findall(r"warm kernel \S+ (for |discarded)", log))
+        if ready - gone >= size:
+            return
+        time.sleep(0.5)
+
+
 def measure_phone(browser, servers: dict[str, Serve], runs: int) -> dict[str, dict[str, list[float]]]:
-    """First visit (cold cache) and second visit (warm) for each server, in turns."""
+    """First visit (cold cache) and second visit (warm) for each server, in turns, each with a full pool."""
     res = {name: {f"{visit}_{k}": [] for visit in ("first", "again")
                   for k in ("seconds", "requests", "cached", "wire", "raw", "foreign")}
            for name in servers}
@@ -224,11 +239,12 @@ def measure_phone(browser, servers: dict[str, Serve], runs: int) -> dict[str, di
             context = browser.new_context(**PHONE)
             try:
                 for visit in ("first", "again"):
+                    for other in servers.values():
+                        wait_pool_full(other)
                     for key, value in phone_visit(context, server.url, server.url.rstrip("/")).items():
                         res[name][f"{visit}_{key}"].append(value)
             finally:
                 context.close()
-            time.sleep(1.0)
     return res
 
 
@@ -253,7 +269,6 @@ def phone_servers(url: str, login: str, baseline: str, folder: Path) -> dict[str
         server.start()
     for server in servers.values():
         server.wait()
-    time.sleep(10)  # the warm kernels of both pools
     return servers
 
 
@@ -421,7 +436,7 @@ def render_phone(args: argparse.Namespace, phone: dict) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", nargs="+", default=["small", "medium"], choices=["small", "medium", "large"])
+    parser.add_argument("--sizes", nargs="*", default=["small", "medium"], choices=["small", "medium", "large"])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--screenshots", type=Path, help="save dashboard.png and drilldown.png (small firm) here")
     parser.add_argument("--chromium", default=os.environ.get("PROSPECTS_CHROMIUM", "/usr/bin/chromium"))
