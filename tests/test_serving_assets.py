@@ -272,3 +272,21 @@ def test_every_preloaded_script_is_used_and_none_is_fetched_twice(chromium, loca
         context.close()
     assert not [m for m in console if "preloaded using link preload but not used" in m]
     assert len(scripts) == len(set(scripts))
+
+
+def test_a_script_sent_gzipped_is_the_file_itself_and_others_get_it_as_it_is(server):
+    import gzip
+
+    static = _page_config(_dechunk_gunzip(raw_get(server.port, "/", GZIP)[2]))["fullStaticUrl"]
+    plain = _unversioned_voila_js(server)
+    first = raw_get(server.port, f"{static}/voila.js", GZIP)
+    again = raw_get(server.port, f"{static}/voila.js", GZIP)
+    assert first[2] == again[2] and int(first[1]["content-length"]) == len(first[2])  # kept, not recompressed
+    assert gzip.decompress(first[2]) == plain and "accept-encoding" in first[1]["vary"].lower()
+    status, headers, body = raw_get(server.port, f"{static}/voila.js", {"Range": "bytes=0-99"})
+    assert status == 206 and body == plain[:100] and "content-encoding" not in headers
+    assert raw_get(server.port, f"{static}/voila.js")[2] == plain  # no gzip asked, none given
+    # an extension's script too
+    listed = json.loads(PRELOAD.read_text())["labextensions"][0]
+    status, headers, body = raw_get(server.port, f"/voila/labextensions/{listed}", GZIP)
+    assert status == 200 and headers["content-encoding"] == "gzip" and int(headers["content-length"]) == len(body)

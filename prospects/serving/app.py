@@ -35,7 +35,7 @@ from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 from .admission import Admission, LoopWatch, default_limit
-from .assets import StaticAssetHandler, TemplateAssetHandler, asset_token
+from .assets import LabExtensionAssetHandler, StaticAssetHandler, TemplateAssetHandler, asset_token
 from .command import ServeOptions
 from .hub import HubIdentity
 from .identity import (
@@ -152,12 +152,17 @@ class ProspectsVoila(Voila):
         TornadoVoilaHandler: DashboardPageHandler,
         TemplateStaticFileHandler: TemplateAssetHandler,
         MultiStaticFileHandler: StaticAssetHandler,
+        FileFindHandler: LabExtensionAssetHandler,
     }
 
     def init_handlers(self) -> list:
         handlers, replaced = [], set()
-        extra: dict[type, dict[str, Any]] = {DashboardPageHandler: {"pages": self.pages},
-                                             TemplateAssetHandler: {"templates": (self.voila_configuration.template,)}}
+        extra: dict[type, dict[str, Any]] = {
+            DashboardPageHandler: {"pages": self.pages},
+            TemplateAssetHandler: {"templates": (self.voila_configuration.template,)},
+            # an extension's script whose address has its content hash (?v=) is kept by the browser
+            LabExtensionAssetHandler: {"no_cache_paths": []},
+        }
         for entry in super().init_handlers():
             ours = self.REPLACED_HANDLERS.get(entry[1])
             if ours is StaticAssetHandler:  # first Voilà's scripts under their versioned path, cached for good
@@ -167,9 +172,6 @@ class ProspectsVoila(Voila):
                 replaced.add(entry[1])
                 kwargs = {**(entry[2] if len(entry) > 2 else {}), **extra.get(ours, {})}
                 entry = (entry[0], ours, kwargs) if kwargs else (entry[0], ours)
-            elif entry[1] is FileFindHandler and entry[0].endswith("/voila/labextensions/(.*)"):
-                # an extension's script whose address has its content hash (?v=) is kept by the browser
-                entry = (entry[0], entry[1], {**entry[2], "no_cache_paths": []})
             handlers.append(entry)
         missing = [cls.__name__ for cls in self.REPLACED_HANDLERS if cls not in replaced]
         if missing:  # a Voilà this module was not written for: refuse to serve rather than serve unchecked

@@ -16,6 +16,7 @@ own (``templates/serve``: French by default, never a traceback).
 A page over a slow link (a phone on 4G) pays for every byte and every round trip:
 
 * responses are gzipped (the application's ``compress_response``, :mod:`prospects.serving.app`);
+  a static file once per server process (:class:`CompressedOnce`), not once per page;
 * Voilà's scripts are served under a versioned path, ``/voila/static/v/<token>/``
   (:func:`asset_token`: a fingerprint of the files), cached for a year as immutable;
   the lab extensions' scripts, whose addresses carry their content hash (``?v=``), too;
@@ -27,6 +28,7 @@ A page over a slow link (a phone on 4G) pays for every byte and every round trip
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
@@ -34,9 +36,10 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from jinja2 import TemplateNotFound
+from jupyter_server.base.handlers import FileFindHandler
 from markupsafe import Markup
 from tornado import web
 from voila.static_file_handler import MultiStaticFileHandler, TemplateStaticFileHandler
@@ -153,13 +156,56 @@ class OwnErrorPages(web.RequestHandler):
         self.finish(template.render(status_code=status_code, message=None))
 
 
+class CompressedOnce(web.StaticFileHandler):
+    """A static file sent gzipped, compressed once per server process and kept in memory.
+
+    The application gzips every response (``compress_response``), in its one event loop:
+    Voilà's 5 MB of scripts, the same for every page, would be compressed again for every
+    browser with an empty cache (about 0.1 s of the server's CPU each). A client that does
+    not accept gzip, or asks for a byte range, gets the file as it is.
+    """
+
+    #: (path, modification time, size) → the gzipped file
+    kept: ClassVar[dict[tuple[str, int, int], bytes]] = {}
+    COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml")
+
+    _gzip: bytes | None = None
+
+    def set_extra_headers(self, path: str) -> None:
+        super().set_extra_headers(path)
+        if ("gzip" in self.request.headers.get("Accept-Encoding", "") and "Range" not in self.request.headers
+                and (self.get_content_type() or "").startswith(self.COMPRESSIBLE)):
+            self._gzip = self.gzipped(self.absolute_path)
+            self.set_header("Content-Encoding", "gzip")  # the application's own gzip then leaves it as it is
+            self.set_header("Vary", "Accept-Encoding")
+            self.get_content = self._kept_content  # type: ignore[method-assign]  (the class's stays for the ETag)
+
+    @classmethod
+    def gzipped(cls, absolute_path: str) -> bytes:
+        """The file gzipped (level 6, no timestamp: the same bytes every time), from memory after the first time."""
+        stat = os.stat(absolute_path)
+        key = (absolute_path, stat.st_mtime_ns, stat.st_size)
+        found = cls.kept.get(key)
+        if found is None:
+            with open(absolute_path, "rb") as handle:
+                found = cls.kept[key] = gzip.compress(handle.read(), compresslevel=6, mtime=0)
+        return found
+
+    def get_content_size(self) -> int:
+        return len(self._gzip) if self._gzip is not None else super().get_content_size()
+
+    def _kept_content(self, abspath: str, start: int | None = None, end: int | None = None) -> bytes:
+        assert self._gzip is not None and start is None and end is None
+        return self._gzip
+
+
 def refuse_asset(path: str, why: str) -> None:
     """Log the refused path (escaped, cut) and answer 404."""
     log.info("prospects serve: no asset %r: %s", path[:200], why)
     raise web.HTTPError(404)
 
 
-class TemplateAssetHandler(OwnErrorPages, TemplateStaticFileHandler):
+class TemplateAssetHandler(OwnErrorPages, CompressedOnce, TemplateStaticFileHandler):
     """``/voila/templates/<template>/static/<file>``: the assets of the page's own template only."""
 
     def initialize(self, templates: tuple[str, ...] = ("lab",)) -> None:
@@ -178,7 +224,7 @@ class TemplateAssetHandler(OwnErrorPages, TemplateStaticFileHandler):
         return super().parse_url_path(path)
 
 
-class StaticAssetHandler(OwnErrorPages, MultiStaticFileHandler):
+class StaticAssetHandler(OwnErrorPages, CompressedOnce, MultiStaticFileHandler):
     """``/voila/static/<file>``: Voilà's own scripts and styles; ``immutable`` under their versioned path."""
 
     def initialize(self, paths: list[str], default_filename: str | None = None, immutable: bool = False) -> None:
@@ -186,6 +232,7 @@ class StaticAssetHandler(OwnErrorPages, MultiStaticFileHandler):
         super().initialize(paths, default_filename=default_filename)
 
     def set_extra_headers(self, path: str) -> None:
+        super().set_extra_headers(path)
         if self.immutable:
             self.set_header("Cache-Control", IMMUTABLE)
 
@@ -193,6 +240,16 @@ class StaticAssetHandler(OwnErrorPages, MultiStaticFileHandler):
         problem = asset_path_problem(path)
         if problem is None and not _exists(self.roots, path):
             problem = "no such file"  # (Voilà's handler answered 403 for a file in none of its folders)
+        if problem is not None:
+            refuse_asset(path, problem)
+        return super().parse_url_path(path)
+
+
+class LabExtensionAssetHandler(CompressedOnce, FileFindHandler):
+    """``/voila/labextensions/<path>``: the widget extensions' scripts (jupyter_server's handler, gzipped once)."""
+
+    def parse_url_path(self, path: str) -> str:
+        problem = asset_path_problem(path)
         if problem is not None:
             refuse_asset(path, problem)
         return super().parse_url_path(path)
