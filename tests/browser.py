@@ -171,6 +171,26 @@ class Serve:
             (ARTIFACTS / keep_log_as).write_text(self.log_path.read_text(errors="replace"))
 
 
+@contextlib.contextmanager
+def sample_server(tmp_path_factory, name: str, *args: str, **kwargs):
+    """A real ``prospects serve ARGS`` of Cabinet Exemple (its own SQLite file) for a module's tests.
+
+    The server's log is kept as ``test-artifacts/serve-NAME.log``; ``db_url`` is its database.
+    """
+    from prospects import db
+    from prospects.sample import sample_firm
+
+    base = tmp_path_factory.mktemp(name)
+    url = f"sqlite:///{base / 'sample.db'}"
+    db.replace_all(db.make_engine(url), sample_firm())
+    server = Serve(url, base / "serve.log", *args, **kwargs).start().wait()
+    server.db_url = url
+    try:
+        yield server
+    finally:
+        server.stop(keep_log_as=f"serve-{name}.log")
+
+
 def nginx_binary() -> str | None:
     return shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
 

@@ -14,11 +14,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from prospects import db
-from prospects.sample import sample_firm
 from prospects.serving.assets import IMMUTABLE, PRELOAD, same_origin
 
-from .browser import FIGURES_SHOWN, Serve, chromium_session, open_dashboard
+from .browser import FIGURES_SHOWN, chromium_session, open_dashboard, sample_server
 from .page_assets import PHONE, record
 
 TRAVERSALS = [
@@ -75,14 +73,8 @@ def raw_get(port: int, path: str, headers: dict[str, str] | None = None) -> tupl
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("assets")
-    url = f"sqlite:///{base / 'sample.db'}"
-    db.replace_all(db.make_engine(url), sample_firm())
-    s = Serve(url, base / "serve.log", "--auth", "header", "--pool-size", "0").start().wait()
-    try:
+    with sample_server(tmp_path_factory, "assets", "--auth", "header", "--pool-size", "0") as s:
         yield s
-    finally:
-        s.stop(keep_log_as="serve-assets.log")
 
 
 SIGNED_IN = {"X-Forwarded-User": "dir"}  # the request comes from a viewer the proxy authenticated
@@ -205,14 +197,8 @@ def chromium():
 @pytest.fixture(scope="module")
 def local(tmp_path_factory):
     """`prospects serve --auth local` as a firm-wide director of Cabinet Exemple (every filter offered)."""
-    base = tmp_path_factory.mktemp("assets-local")
-    url = f"sqlite:///{base / 'sample.db'}"
-    db.replace_all(db.make_engine(url), sample_firm())
-    s = Serve(url, base / "serve.log", "--auth", "local", "--user", "dir").start().wait()
-    try:
+    with sample_server(tmp_path_factory, "assets-local", "--auth", "local", "--user", "dir") as s:
         yield s
-    finally:
-        s.stop(keep_log_as="serve-assets-local.log")
 
 
 @pytest.mark.browser

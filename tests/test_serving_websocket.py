@@ -9,15 +9,13 @@ import time
 
 import pytest
 
-from prospects import db
-from prospects.sample import sample_firm
 from prospects.serving.websocket import KERNEL_ERROR, MAX_FRAME_PARTS, v1_frame_problem
 
 from .browser import (
-    Serve,
     http_get,
     kernel_id,
     kernel_message,
+    sample_server,
     v1_frame,
     widget_exchange,
     widget_states,
@@ -60,14 +58,8 @@ def test_offsets_must_stay_inside_the_frame_in_order():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("websocket")
-    url = f"sqlite:///{base / 'sample.db'}"
-    db.replace_all(db.make_engine(url), sample_firm())
-    s = Serve(url, base / "serve.log", "--auth", "header", "--pool-size", "0").start().wait()
-    try:
+    with sample_server(tmp_path_factory, "websocket", "--auth", "header", "--pool-size", "0") as s:
         yield s
-    finally:
-        s.stop(keep_log_as="serve-websocket.log")
 
 
 def _in_thread(coro):
