@@ -52,7 +52,7 @@ FIGURES_SHOWN = (
 REFUSED_SHOWN = "() => !!document.querySelector('.pr-access-denied')"
 
 
-def wait_port(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60, what: str = "prospects serve") -> None:
+def wait_port(port: int, proc: subprocess.Popen, log: Path, timeout: float = 150, what: str = "prospects serve") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
