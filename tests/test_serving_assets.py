@@ -240,8 +240,11 @@ def test_a_whole_session_asks_nothing_of_another_origin(chromium, local):
 @pytest.mark.browser
 def test_the_preload_list_is_what_the_page_asks_for_by_itself(chromium):
     """Without the list, the page asks for exactly the scripts the list names (else: python -m tests.page_assets)."""
-    recorded = record(chromium)
-    assert recorded == json.loads(PRELOAD.read_text()), "run `python -m tests.page_assets` to write the list again"
+    recorded, listed = record(chromium), json.loads(PRELOAD.read_text())
+    rewrite = "run `python -m tests.page_assets` to write the list again"
+    assert recorded["voila"] == listed["voila"], rewrite
+    for part in ("static", "labextensions"):  # the order the page asks in may vary with the network
+        assert set(recorded[part]) == set(listed[part]), rewrite
 
 
 @pytest.mark.browser
