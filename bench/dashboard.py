@@ -18,10 +18,13 @@ as its firm-wide director, and measures with Playwright:
   figures, requests, bytes on the wire and uncompressed, requests to another origin; then a
   second visit with the browser's cache.
 
-Writes its section of docs/performance.md (unless ``--no-write``); ``--screenshots DIR`` also saves
-``dashboard.png`` and ``drilldown.png`` of the small firm (the README's pictures).
+Writes its sections of docs/performance.md (unless ``--no-write``): the firms' table, and the
+phone's on its own (``--sizes`` with no size measures only the phone; ``--phone-runs 0`` no phone);
+``--screenshots DIR`` also saves ``dashboard.png`` and ``drilldown.png`` of the small firm (the
+README's pictures).
 
     .venv/bin/python bench/dashboard.py --sizes small medium --runs 3 --screenshots docs
+    .venv/bin/python bench/dashboard.py --sizes --phone-runs 5
 """
 
 from __future__ import annotations
@@ -320,7 +323,7 @@ def fmt(values: list[float], unit: str = "s") -> str:
     return f"{med:.2f} s" + (f" ({min(values):.2f}–{max(values):.2f})" if len(values) > 1 else "")
 
 
-def render(args: argparse.Namespace, rows: list, load_before: float, load_after: float, phone: dict | None = None) -> str:
+def render(args: argparse.Namespace, rows: list, load_before: float, load_after: float) -> str:
     """The "Dashboard" section of docs/performance.md."""
     cpu = platform.processor() or platform.machine()
     sizes = " ".join(args.sizes)
@@ -371,8 +374,6 @@ def render(args: argparse.Namespace, rows: list, load_before: float, load_after:
         files = "with the drill-down" if max(res["files"]) == 0 else fmt([f for f in res["files"] if f] or [0.0])
         out.append(f"| {size} | {who} (`{login}`) | {int(statistics.median(res['rows'])):,} | {fmt(res['drill'])} | "
                    f"{fmt(res['by_document'])} | {files} | {fmt(res['anon_files'], 'MB')} / {fmt(res['pss_files'], 'MB')} |")
-    if phone:
-        out += render_phone(args, phone)
     out += [
         "",
         "Before the figure store and the serving work (2026-11-29, this bench then, a new kernel per page reading "
@@ -385,8 +386,8 @@ def render(args: argparse.Namespace, rows: list, load_before: float, load_after:
     return "\n".join(out)
 
 
-def render_phone(args: argparse.Namespace, phone: dict) -> list[str]:
-    """The "phone over 4G" part of the section."""
+def render_phone(args: argparse.Namespace, phone: dict) -> str:
+    """The "A phone over 4G" part of the dashboard's section (written on its own: ``--sizes`` with no size)."""
     res, load = phone["res"], phone["load"]
 
     def mb(values: list[float]) -> str:
@@ -396,7 +397,6 @@ def render_phone(args: argparse.Namespace, phone: dict) -> list[str]:
         return f"{statistics.median(values):.0f}"
 
     out = [
-        "",
         "### A phone over 4G",
         "",
         f"The small firm's regional partner (`{phone['login']}`) on a 390 × 844 px mobile page (Chromium's device "
@@ -431,7 +431,7 @@ def render_phone(args: argparse.Namespace, phone: dict) -> list[str]:
         "two CDN stylesheets fail at once here (no route out); on an intranet that drops them silently they hold "
         "the page until the browser gives up.",
     ]
-    return out
+    return "\n".join(out)
 
 
 def main() -> int:
@@ -481,10 +481,15 @@ def main() -> int:
             phone = {"login": login, "res": res, "load": (before, os.getloadavg()[0])}
             print(f"# phone: {res}", file=sys.stderr)
         browser.close()
-    text = render(args, rows, load_before, os.getloadavg()[0], phone)
-    print(text)
-    if not args.no_write:
-        write_section("dashboard.py", text)
+    texts = {}
+    if rows:
+        texts["dashboard.py"] = render(args, rows, load_before, os.getloadavg()[0])
+    if phone:
+        texts["dashboard.py-phone"] = render_phone(args, phone)
+    for name, text in texts.items():
+        print(text)
+        if not args.no_write:
+            write_section(name, text)
     return 0
 
 
