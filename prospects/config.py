@@ -56,6 +56,12 @@ DEFAULT_FUNCTION_CAPS: Mapping[str, str | None] = MappingProxyType(
 LOCALES = ("fr", "en")
 #: ``prospects import`` refuses a source file bigger than this (megabytes; setting ``import_max_mb``).
 DEFAULT_IMPORT_MAX_MB = 100
+#: A settings file is a few kilobytes (a long subscription list included): anything bigger is not one.
+MAX_CONFIG_BYTES = 1_000_000
+#: A CA bundle (``[mail] ca_file``) is a few hundred kilobytes.
+MAX_CA_FILE_BYTES = 10_000_000
+#: How much of a ``pyproject.toml`` the project folder search reads.
+MAX_PYPROJECT_BYTES = 1_000_000
 
 
 class ConfigError(ValueError):
@@ -109,13 +115,20 @@ def find_project_dir(start: Path | None = None, environ: Mapping[str, str] | Non
     home = (os.environ if environ is None else environ).get("PROSPECTS_HOME")
     if home:
         return Path(home).resolve()
+    from .files import FileRefused, read_limited
+
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / "prospects.toml").is_file():
             return folder
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and 'name = "prospects"' in pyproject.read_text("utf-8"):
-            return folder
+        if pyproject.is_file():
+            try:
+                text = read_limited(pyproject, MAX_PYPROJECT_BYTES)
+            except FileRefused:  # a pipe, a huge or unreadable file: not this project's
+                continue
+            if b'name = "prospects"' in text:
+                return folder
     return here
 
 
@@ -195,14 +208,25 @@ def _check_serve(raw: Any, env: Mapping[str, str], source: str) -> ServeSettings
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
-    """The content of a ``prospects.toml``, with a clear error when it is not valid TOML."""
+    """The content of a ``prospects.toml``, with a clear error when it is not a regular file
+    of at most :data:`MAX_CONFIG_BYTES` holding valid UTF-8 TOML."""
+    from .files import FileRefused, read_limited, shown_path
+
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
+        data = read_limited(path, MAX_CONFIG_BYTES, limit_text="the {limit} a settings file may hold")
+    except FileRefused as exc:
+        if exc.kind == "missing":
+            raise ConfigError(f"config file {shown_path(path)} does not exist") from None
+        raise ConfigError(f"config file {exc}") from None
+    try:
+        return tomllib.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"config file {shown_path(path)}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line})") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path}: {exc}") from None
+        raise ConfigError(f"config file {shown_path(path)}: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"config file {shown_path(path)}: tables or lists nest too deeply to be settings") from None
 
 
 def load_settings(
@@ -413,9 +437,18 @@ def mail_settings(raw: Any, env: Mapping[str, str], src_file: str, project_dir: 
         raise ConfigError(f"{src_file}: [mail] sender = {sender!r} is not an address")
     ca_file = raw.get("ca_file")
     if ca_file is not None:
+        from .files import FileRefused, open_limited
+
+        if not isinstance(ca_file, str) or not ca_file.strip():
+            raise ConfigError(f"{src_file}: [mail] ca_file = {ca_file!r} is not a file path")
         ca_file = Path(ca_file) if Path(ca_file).is_absolute() else project_dir / ca_file
-        if not ca_file.is_file():
-            raise ConfigError(f"{src_file}: [mail] ca_file {ca_file} does not exist")
+        try:
+            with open_limited(ca_file, MAX_CA_FILE_BYTES, limit_text="the {limit} a CA bundle may hold"):
+                pass
+        except FileRefused as exc:
+            if exc.kind == "missing":
+                raise ConfigError(f"{src_file}: [mail] ca_file {exc.path} does not exist") from None
+            raise ConfigError(f"{src_file}: [mail] ca_file {exc}") from None
     timeout = raw.get("timeout", 30)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
         raise ConfigError(f"{src_file}: [mail] timeout = {timeout!r} is not a number of seconds")
