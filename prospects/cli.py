@@ -297,15 +297,15 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
     from . import drilldown as dd
-    from . import exports, i18n
+    from . import exports, files, i18n
 
     if args.format == "xlsx" and args.output is None:
         print("prospects: --format xlsx needs --output FILE", file=sys.stderr)
         return EXIT_UNUSABLE
     if args.output is not None:
-        problem = _unwritable(args.output)
+        problem = files.writable(args.output)
         if problem:
-            print(f"prospects: --output {i18n.shown(args.output, 200)}: {problem}", file=sys.stderr)
+            print(f"prospects: --output {problem}", file=sys.stderr)
             return EXIT_UNUSABLE
     view, period = _view(settings, args)
     try:
@@ -325,9 +325,7 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
     elif args.format == "csv":
         text = exports.to_csv(frame, args.by, None, loc)
     elif args.format == "xlsx":
-        exports.to_xlsx(frame, args.by, args.output, loc)
-        print(f"{len(frame)} {i18n.label('rows', loc)} → {args.output}", file=sys.stderr)
-        return EXIT_OK
+        text = ""
     else:
         shown = exports.table(frame, args.by, loc)
         tot = dd.totals(frame, args.by)
@@ -341,21 +339,19 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
             f"{i18n.label('one_off', loc)} {i18n.money(tot['one_off'], loc)}, "
             f"{i18n.label('total', loc)} {i18n.money(tot['total'], loc)}"
         )
-    if args.output is not None:
-        args.output.write_text(text, encoding="utf-8-sig" if args.format == "csv" else "utf-8")
-        print(f"{len(frame)} {i18n.label('rows', loc)} → {args.output}", file=sys.stderr)
-    else:
+    if args.output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return EXIT_OK
+    try:
+        if args.format == "xlsx":
+            exports.to_xlsx(frame, args.by, args.output, loc)
+        else:
+            files.write_atomically(args.output, text.encode("utf-8-sig" if args.format == "csv" else "utf-8"))
+    except files.FileRefused as exc:
+        print(f"prospects: --output {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    print(f"{len(frame)} {i18n.label('rows', loc)} → {args.output}", file=sys.stderr)
     return EXIT_OK
-
-
-def _unwritable(path: Path) -> str | None:
-    """Why a file cannot be written there (None if it can be tried)."""
-    if path.is_dir():
-        return "is a folder; give a file name"
-    if not path.parent.is_dir():
-        return f"folder {path.parent} does not exist"
-    return None
 
 
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:

@@ -30,6 +30,7 @@ from .i18n import shown
 
 #: How much of a path a message shows (control characters escaped).
 PATH_CHARS = 300
+NUL_IN_PATH = "not a valid path (it holds a NUL character)"
 #: How a refusal names the limit (``{limit}``: the limit in megabytes).
 LIMIT_TEXT = "the limit of {limit}"
 
@@ -77,6 +78,8 @@ def open_limited(path: str | os.PathLike[str], limit: int, *, limit_text: str = 
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except FileNotFoundError:
         raise FileRefused(path, "no such file", "missing") from None
+    except ValueError:  # a NUL character in the path
+        raise FileRefused(path, NUL_IN_PATH, "missing") from None
     except IsADirectoryError:  # pragma: no cover - Linux opens a folder read-only
         raise FileRefused(path, "not a file but a folder", "type") from None
     except OSError as exc:
@@ -115,6 +118,8 @@ def writable(path: str | os.PathLike[str]) -> FileRefused | None:
     path = Path(path)
     try:
         st = path.stat()
+    except ValueError:
+        return FileRefused(path, NUL_IN_PATH, "unwritable")
     except FileNotFoundError:
         if not path.parent.is_dir():
             return FileRefused(path, f"folder {shown_path(path.parent)} does not exist", "unwritable")

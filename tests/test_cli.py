@@ -364,6 +364,14 @@ HOSTILE = [
      ["--output {tmp}: is a folder; give a file name"]),
     ("xlsx-output-is-a-folder", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", "xlsx", "--output", "{tmp}"], 2,
      ["is a folder"]),
+    ("csv-output-dev-full", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", "csv", "--output", "/dev/full"], 2,
+     ["--output /dev/full: not a file but a device or a pipe; give a file name"]),
+    ("xlsx-output-dev-full", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", "xlsx", "--output", "/dev/full"], 2,
+     ["--output /dev/full: not a file but a device or a pipe; give a file name"]),
+    ("xlsx-output-unwritable", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", "xlsx", "--output", "/proc/x.xlsx"], 2,
+     ["--output /proc/x.xlsx: cannot be written ("]),
+    ("json-output-unwritable", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", "json", "--output", "/proc/x.json"], 2,
+     ["--output /proc/x.json: cannot be written ("]),
     ("config-is-a-folder", ["--config", "{tmp}", "indicators", "--user", "dir"], 2, ["config file {tmp}: not a file but a folder"]),
     ("config-is-dev-zero", ["--config", "/dev/zero", "indicators", "--user", "dir"], 2,
      ["config file /dev/zero: not a file but a device or a pipe"]),
@@ -411,3 +419,40 @@ def test_output_piped_into_head_ends_quietly(url, args):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141, err
     assert err == ""
+
+
+def _on_a_full_disk(tmp_path, url, fmt):
+    """`drilldown --output` into a full tmpfs that already holds the file (a real full disk, in a
+    mount namespace of its own): exit code, stderr, the files the folder then holds, the file's content."""
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("unshare") is None:
+        pytest.fail("unshare (util-linux) is needed to mount a small tmpfs")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    script = (
+        'mount -t tmpfs -o size=64k tmpfs "$DISK" || exit 99; printf previous > "$DISK/out"; cat /dev/zero > "$DISK/fill" 2> /dev/null; '
+        '"$@" 2> "$DISK/../err"; echo "exit=$?"; ls -A "$DISK" | tr "\\n" " "; echo; cat "$DISK/out"'
+    )
+    cmd = [sys.executable, "-m", "prospects.cli", "--db", url, "--today", "2026-11-29", "drilldown", "--user", "dir",
+           "--unit", "F", "--indicator", "signed_budget", "--by", "document", "--format", fmt, "--output", str(disk / "out")]
+    proc = subprocess.run(["unshare", "-rm", "sh", "-c", script, "sh", *cmd], capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "DISK": str(disk)})
+    if proc.returncode == 99 or "exit=" not in proc.stdout:
+        pytest.fail(f"cannot mount a tmpfs in a user namespace here: {proc.stderr}")
+    status, listing, content = proc.stdout.split("\n", 2)
+    return int(status.removeprefix("exit=")), (tmp_path / "err").read_text(), listing.split(), content
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "json", "csv"])
+def test_a_full_disk_leaves_the_previous_output_and_no_partial_file(tmp_path, url, fmt):
+    from prospects.api import open_firm
+
+    open_firm(url)  # the figure store is built before the disk is full
+    code, err, listing, content = _on_a_full_disk(tmp_path, url, fmt)
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith(f"prospects: --output {tmp_path}/disk/out: cannot be written ("), err
+    assert "No space left on device" in err and "Traceback" not in err
+    assert sorted(listing) == ["fill", "out"] and content == "previous"
