@@ -305,7 +305,8 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
     if args.output is not None:
         problem = files.writable(args.output)
         if problem:
-            print(f"prospects: --output {problem}", file=sys.stderr)
+            hint = "; give a file name" if problem.kind == "type" else ""
+            print(f"prospects: --output {problem}{hint}", file=sys.stderr)
             return EXIT_UNUSABLE
     view, period = _view(settings, args)
     try:

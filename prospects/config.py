@@ -6,11 +6,12 @@ Resolution order, first match wins, for every setting:
    or a keyword argument of :func:`load_settings`);
 2. the environment: ``PROSPECTS_DB``, ``PROSPECTS_TODAY``, ``PROSPECTS_LOCALE``,
    ``PROSPECTS_FY_START_MONTH``, ``PROSPECTS_CHROMIUM``, ``PROSPECTS_STORE``, ``PROSPECTS_IMPORT_MAX_MB``,
+   ``PROSPECTS_LOAD_MAX_MB``,
    and for ``prospects serve`` ``PROSPECTS_SERVE_POOL_SIZE``, ``PROSPECTS_SERVE_OPENING_LIMIT``,
    ``PROSPECTS_SERVE_KERNELS_PER_LOGIN``, ``PROSPECTS_SERVE_CONNECT_TIMEOUT``;
 3. the config file: ``--config FILE``, else ``prospects.toml`` in the project folder
    if present (keys ``fiscal_year_start_month``, ``locale``, ``db``, ``chromium``,
-   ``store_folder``, ``import_max_mb``, a ``[function_caps]`` table and a ``[serve]`` table:
+   ``store_folder``, ``import_max_mb``, ``load_max_mb``, a ``[function_caps]`` table and a ``[serve]`` table:
    ``pool_size``, ``opening_limit``, ``kernels_per_login``, ``connect_timeout``, see
    :class:`ServeSettings`);
 4. the defaults below.
@@ -56,6 +57,9 @@ DEFAULT_FUNCTION_CAPS: Mapping[str, str | None] = MappingProxyType(
 LOCALES = ("fr", "en")
 #: ``prospects import`` refuses a source file bigger than this (megabytes; setting ``import_max_mb``).
 DEFAULT_IMPORT_MAX_MB = 100
+#: ``prospects load`` refuses a CSV file of the extract bigger than this (megabytes; setting ``load_max_mb``):
+#: about 5.8 million documents in ``documents.csv`` (the large demo's is 172 MB for a million).
+DEFAULT_LOAD_MAX_MB = 1000
 #: A settings file is a few kilobytes (a long subscription list included): anything bigger is not one.
 MAX_CONFIG_BYTES = 1_000_000
 #: A CA bundle (``[mail] ca_file``) is a few hundred kilobytes.
@@ -103,6 +107,7 @@ class Settings:
     subscriptions: SubscriptionSettings = field(default_factory=lambda: SubscriptionSettings())
     mail: MailSettings = field(default_factory=lambda: MailSettings())
     import_max_bytes: int = DEFAULT_IMPORT_MAX_MB * 1_000_000
+    load_max_bytes: int = DEFAULT_LOAD_MAX_MB * 1_000_000
     serve: ServeSettings = field(default_factory=ServeSettings)
 
     def with_(self, **changes: Any) -> Settings:
@@ -171,14 +176,22 @@ def _check_caps(raw: Mapping[str, Any], source: str) -> Mapping[str, str | None]
     return MappingProxyType(caps)
 
 
-def _check_max_mb(value: Any, source: str) -> int:
+def _check_max_mb(key: str, value: Any, source: str) -> int:
     try:
         mb = int(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"import_max_mb ({source}): {value!r} is not a number of megabytes") from None
+        raise ConfigError(f"{key} ({source}): {value!r} is not a number of megabytes") from None
     if isinstance(value, bool) or not 1 <= mb <= 1_000_000:
-        raise ConfigError(f"import_max_mb ({source}): {value!r} is not a number of megabytes from 1 to 1000000")
+        raise ConfigError(f"{key} ({source}): {value!r} is not a number of megabytes from 1 to 1000000")
     return mb
+
+
+def _max_mb(key: str, default: int, env: Mapping[str, str], file_values: Mapping[str, Any], src_file: str) -> int:
+    """A size limit in megabytes: ``PROSPECTS_<KEY>``, else the file's ``key``, else ``default``."""
+    variable = f"PROSPECTS_{key.upper()}"
+    if env.get(variable):
+        return _check_max_mb(key, env[variable], variable)
+    return _check_max_mb(key, file_values.get(key, default), src_file)
 
 
 def _check_locale(value: Any, source: str) -> str:
@@ -254,7 +267,7 @@ def load_settings(
     src_file = f"config file {config_path}" if config_path else "config file"
 
     known = {"fiscal_year_start_month", "locale", "db", "chromium", "function_caps", "store_folder", "import_max_mb",
-             "subscriptions", "mail", "serve"}
+             "load_max_mb", "subscriptions", "mail", "serve"}
     unknown = sorted(set(file_values) - known)
     if unknown:
         raise ConfigError(f"{src_file}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
@@ -291,10 +304,8 @@ def load_settings(
     if store_raw is not None and (not isinstance(store_raw, str) or not store_raw.strip()):
         raise ConfigError(f"store_folder ({src_file}): {store_raw!r} is not a folder path")
     store = (project_dir / store_raw) if store_raw else None
-    if env.get("PROSPECTS_IMPORT_MAX_MB"):
-        max_mb = _check_max_mb(env["PROSPECTS_IMPORT_MAX_MB"], "PROSPECTS_IMPORT_MAX_MB")
-    else:
-        max_mb = _check_max_mb(file_values.get("import_max_mb", DEFAULT_IMPORT_MAX_MB), src_file)
+    import_mb = _max_mb("import_max_mb", DEFAULT_IMPORT_MAX_MB, env, file_values, src_file)
+    load_mb = _max_mb("load_max_mb", DEFAULT_LOAD_MAX_MB, env, file_values, src_file)
     serve = _check_serve(file_values.get("serve", {}), env, src_file)
 
     return Settings(
@@ -308,7 +319,8 @@ def load_settings(
         config_file=config_path,
         serve=serve,
         store_folder=store,
-        import_max_bytes=max_mb * 1_000_000,
+        import_max_bytes=import_mb * 1_000_000,
+        load_max_bytes=load_mb * 1_000_000,
         subscriptions=subscription_settings(file_values.get("subscriptions", {}), src_file),
         mail=mail_settings(file_values.get("mail", {}), env, src_file, project_dir),
     )

@@ -127,10 +127,25 @@ def writable(path: str | os.PathLike[str]) -> FileRefused | None:
     except OSError as exc:
         return FileRefused(path, f"cannot be written ({exc.strerror or exc})", "unwritable")
     if stat.S_ISDIR(st.st_mode):
-        return FileRefused(path, "is a folder; give a file name", "type")
+        return FileRefused(path, "is a folder", "type")
     if not stat.S_ISREG(st.st_mode):
-        return FileRefused(path, "not a file but a device or a pipe; give a file name", "type")
+        return FileRefused(path, "not a file but a device or a pipe", "type")
     return None
+
+
+def not_a_folder(path: str | os.PathLike[str]) -> FileRefused | None:
+    """Why ``path`` cannot be used as a folder although it exists (None for a folder or nothing)."""
+    try:
+        st = os.stat(path)
+    except ValueError:
+        return FileRefused(path, NUL_IN_PATH, "type")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return FileRefused(path, f"cannot be used as a folder ({exc.strerror or exc})", "type")
+    if stat.S_ISDIR(st.st_mode):
+        return None
+    return FileRefused(path, f"not a folder but {'a file' if stat.S_ISREG(st.st_mode) else kind_of(st.st_mode)}", "type")
 
 
 def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:

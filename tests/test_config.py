@@ -141,6 +141,15 @@ def test_import_size_limit_from_file_then_environment(tmp_path):
         load_settings(environ={}, cwd=tmp_path)
 
 
+def test_load_size_limit_from_file_then_environment(tmp_path):
+    assert load_settings(environ={}, cwd=tmp_path).load_max_bytes == 1_000_000_000
+    write(tmp_path, "load_max_mb = 3000\n")
+    assert load_settings(environ={}, cwd=tmp_path).load_max_bytes == 3_000_000_000
+    assert load_settings(environ={"PROSPECTS_LOAD_MAX_MB": "7"}, cwd=tmp_path).load_max_bytes == 7_000_000
+    with pytest.raises(ConfigError, match=r"load_max_mb \(PROSPECTS_LOAD_MAX_MB\): '0' is not a number of megabytes from 1"):
+        load_settings(environ={"PROSPECTS_LOAD_MAX_MB": "0"}, cwd=tmp_path)
+
+
 def test_serve_capacity_from_the_file_then_the_environment_and_checked(tmp_path):
     from prospects.config import ServeSettings
 

@@ -66,8 +66,8 @@ def test_a_written_file_is_whole_or_the_previous_one_stays(tmp_path):
     write_atomically(path, b"first")
     write_atomically(path, b"second")
     assert path.read_bytes() == b"second" and sorted(os.listdir(tmp_path)) == ["out.csv"]
-    assert str(writable(tmp_path)) == f"{tmp_path}: is a folder; give a file name"
-    assert str(writable("/dev/full")) == "/dev/full: not a file but a device or a pipe; give a file name"
+    assert str(writable(tmp_path)) == f"{tmp_path}: is a folder"
+    assert str(writable("/dev/full")) == "/dev/full: not a file but a device or a pipe"
     assert str(writable(tmp_path / "no" / "x")) == f"{tmp_path / 'no' / 'x'}: folder {tmp_path / 'no'} does not exist"
     os.mkfifo(tmp_path / "pipe")
     with pytest.raises(FileRefused, match="not a file but a device or a pipe"):
