@@ -463,12 +463,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: object, code: int) -> int:
-    """One line on stderr (line breaks in the message folded), and the exit code."""
-    try:
-        text = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
-        print(f"prospects: {text}", file=sys.stderr)
-    except BrokenPipeError:  # pragma: no cover - stderr closed too
-        pass
+    """One line on stderr (line breaks in the message folded, control characters escaped), and the exit code."""
+    import contextlib
+
+    from .i18n import message_line
+
+    with contextlib.suppress(BrokenPipeError):  # stderr closed too
+        print(f"prospects: {message_line(message)}", file=sys.stderr)
     return code
 
 

@@ -69,6 +69,7 @@ import pandas as pd
 
 from . import db, files, store
 from .config import DEFAULT_LOAD_MAX_MB
+from .i18n import message_line
 from .schema import (
     MAX_AMOUNT_CENTS,
     MAX_DOCUMENT_CENTS,
@@ -1106,7 +1107,7 @@ def run_load_command(settings: Settings, folder: Path, *, allow_shrink: bool = F
             settings=settings,
         )
     except UnusableExtract as exc:
-        print(f"prospects: unusable extract, nothing loaded: {exc}", file=sys.stderr)
+        print(f"prospects: unusable extract, nothing loaded: {message_line(exc)}", file=sys.stderr)
         return 2
     except sa.exc.SQLAlchemyError as exc:
         print(f"prospects: the database refused the load, nothing loaded: {db.one_line(exc)}", file=sys.stderr)
@@ -1114,7 +1115,7 @@ def run_load_command(settings: Settings, folder: Path, *, allow_shrink: bool = F
     print(f"Loaded {report.folder.resolve()} into {_shown_url(settings.db_url)} in {report.seconds:.1f} s")
     print(format_counts(report.counts))
     for note in report.notes:
-        print(f"note: {note}")
+        print(f"note: {message_line(note)}")
     if report.rejects_path is not None:
         print(f"{report.rejected} rows rejected; reasons in {report.rejects_path.resolve()}")
     elif report.rejected:

@@ -25,7 +25,7 @@ from .importing_cases import (
         (('source = "opps"\n[tables.deals.columns]', 'source = "opportunites"\n[tables.deals.columns]'), "tables.deals.source: 'opportunites' is not a source"),
         (('date = "dd/mm/yyyy"', 'date = "jj/mm/aaaa"'), "defaults.date: 'jj/mm/aaaa' is not a date format"),
         (('delimiter = ";"', 'delimiter = ":"'), "sources.opps.delimiter: expected"),
-        (('delimiter = ";"', 'delimiter = ";"\nencoding = "utf-16"'), "sources.opps.encoding: expected utf-8, utf-8-sig, cp1252 or latin-1"),
+        (('delimiter = ";"', 'delimiter = ";"\nencoding = "utf-32"'), "sources.opps.encoding: expected utf-8, utf-8-sig, cp1252, latin-1, utf-16, utf-16-le or utf-16-be"),
         (('[org]\nfirm = "Cabinet Test"', ""), "builds org units from names: add an [org] section"),
         (('only_if = { status = "abandoned" }', 'only_if = { statut = "abandoned" }'), "only_if.statut: not a column of deals"),
         (('prospect_name = "Client"', 'prospect_name = { template = "{Client" }'), "braces must hold a column name"),

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import db, store
+from ..i18n import escaped, message_line
 from ..loading import UnusableExtract, update_rejects_file
 from ..schema import TABLE_ORDER
 from .mapping import read_mapping
@@ -121,7 +122,7 @@ def run_import_command(
                             allow_shrink=allow_shrink)
                 step("done")
     except UnusableExtract as exc:
-        print(f"prospects: {what}: {exc}", file=sys.stderr)
+        print(f"prospects: {what}: {message_line(exc)}", file=sys.stderr)
         return 2
     except RecursionError:
         print(f"prospects: {what}: {mapping}: the mapping nests too deeply", file=sys.stderr)
@@ -132,5 +133,5 @@ def run_import_command(
     except sa.exc.SQLAlchemyError as exc:
         print(f"prospects: the database refused the import, nothing loaded: {db.one_line(exc)}", file=sys.stderr)
         return 2
-    print(check_report(result) if check else summary(result, settings.db_url))
+    print(escaped(check_report(result) if check else summary(result, settings.db_url), keep="\n"))
     return result.exit_code

@@ -147,7 +147,7 @@ class Parser(SpecReader):
             raise self.fail(f"{key}.delimiter", f"expected \",\", \";\", \"\\t\" (or \"tab\") or \"|\", got {shown_value(delimiter)}")
         encoding = raw.get("encoding", "utf-8")
         if not isinstance(encoding, str) or encoding.lower() not in ENCODINGS:
-            raise self.fail(f"{key}.encoding", f"expected utf-8, utf-8-sig, cp1252 or latin-1, got {shown_value(encoding)}")
+            raise self.fail(f"{key}.encoding", f"expected utf-8, utf-8-sig, cp1252, latin-1, utf-16, utf-16-le or utf-16-be, got {shown_value(encoding)}")
         header_row = raw.get("header_row", 1)
         if not isinstance(header_row, int) or isinstance(header_row, bool) or not 1 <= header_row <= 1_000_000:
             raise self.fail(f"{key}.header_row", f"expected the number of the header line (1 or more), got {shown_value(header_row)}")
