@@ -303,11 +303,9 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
         print("prospects: --format xlsx needs --output FILE", file=sys.stderr)
         return EXIT_UNUSABLE
     if args.output is not None:
-        problem = files.writable(args.output)
+        problem = files.option_target_problem("--output", args.output)
         if problem:
-            hint = "; give a file name" if problem.kind == "type" else ""
-            print(f"prospects: --output {problem}{hint}", file=sys.stderr)
-            return EXIT_UNUSABLE
+            return _fail(problem, EXIT_UNUSABLE)
     view, period = _view(settings, args)
     try:
         frame = view.drilldown(
@@ -349,8 +347,7 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
         else:
             files.write_atomically(args.output, text.encode("utf-8-sig" if args.format == "csv" else "utf-8"))
     except files.FileRefused as exc:
-        print(f"prospects: --output {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _fail(f"--output {exc}", EXIT_UNUSABLE)
     print(f"{len(frame)} {i18n.label('rows', loc)} → {args.output}", file=sys.stderr)
     return EXIT_OK
 

@@ -67,12 +67,14 @@ def _too_big(path: str | os.PathLike[str], size: int | None, limit: int, limit_t
 
 
 @contextlib.contextmanager
-def open_limited(path: str | os.PathLike[str], limit: int, *, limit_text: str = LIMIT_TEXT) -> Iterator[tuple[BinaryIO, int]]:
+def open_limited(path: str | os.PathLike[str], limit: int, *, limit_text: str = LIMIT_TEXT,
+                 what: str = "a file") -> Iterator[tuple[BinaryIO, int]]:
     """An open regular file no bigger than ``limit`` bytes, and its size.
 
     Raises :class:`FileRefused` (nothing read) for a missing, unreadable or non-regular
     file, or one bigger than ``limit``; ``limit_text`` names the limit in that message
-    (``{limit}`` stands for it: ``"the import limit of {limit} (setting import_max_mb)"``).
+    (``{limit}`` stands for it: ``"the import limit of {limit} (setting import_max_mb)"``);
+    ``what`` names what the file should be (``"not a mapping file but a folder"``).
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
@@ -81,13 +83,13 @@ def open_limited(path: str | os.PathLike[str], limit: int, *, limit_text: str = 
     except ValueError:  # a NUL character in the path
         raise FileRefused(path, NUL_IN_PATH, "missing") from None
     except IsADirectoryError:  # pragma: no cover - Linux opens a folder read-only
-        raise FileRefused(path, "not a file but a folder", "type") from None
+        raise FileRefused(path, f"not {what} but a folder", "type") from None
     except OSError as exc:
         raise FileRefused(path, f"cannot be read ({exc.strerror or exc})", "unreadable") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise FileRefused(path, f"not a file but {kind_of(st.st_mode)}", "type")
+            raise FileRefused(path, f"not {what} but {kind_of(st.st_mode)}", "type")
         if st.st_size > limit:
             raise _too_big(path, st.st_size, limit, limit_text)
         os.set_blocking(fd, True)
@@ -99,9 +101,9 @@ def open_limited(path: str | os.PathLike[str], limit: int, *, limit_text: str = 
         yield handle, st.st_size
 
 
-def read_limited(path: str | os.PathLike[str], limit: int, *, limit_text: str = LIMIT_TEXT) -> bytes:
+def read_limited(path: str | os.PathLike[str], limit: int, *, limit_text: str = LIMIT_TEXT, what: str = "a file") -> bytes:
     """The bytes of a regular file no bigger than ``limit`` (see :func:`open_limited`)."""
-    with open_limited(path, limit, limit_text=limit_text) as (handle, size):
+    with open_limited(path, limit, limit_text=limit_text, what=what) as (handle, size):
         try:
             data = handle.read(size + 1)  # one byte more: a file that grew since
             if len(data) > size:
@@ -131,6 +133,14 @@ def writable(path: str | os.PathLike[str]) -> FileRefused | None:
     if not stat.S_ISREG(st.st_mode):
         return FileRefused(path, "not a file but a device or a pipe", "type")
     return None
+
+
+def option_target_problem(option: str, path: str | os.PathLike[str]) -> str | None:
+    """``--output PATH: reason`` when the file an option names cannot be written (None if it can be tried)."""
+    problem = writable(path)
+    if problem is None:
+        return None
+    return f"{option} {problem}{'; give a file name' if problem.kind == 'type' else ''}"
 
 
 def not_a_folder(path: str | os.PathLike[str]) -> FileRefused | None:

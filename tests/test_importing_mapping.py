@@ -116,7 +116,16 @@ def test_the_export_date_comes_from_the_command_line_else_the_mapping(tmp_path):
 
 
 def test_a_mapping_that_is_a_device_or_huge_is_refused(tmp_path):
+    import os
+
     with pytest.raises(im.MappingError, match="not a mapping file"):
         im.read_mapping("/dev/zero")
     with pytest.raises(im.MappingError, match="not a mapping file"):
         im.read_mapping(tmp_path)
+    os.mkfifo(tmp_path / "pipe.toml")
+    with pytest.raises(im.MappingError, match=r"pipe.toml: not a mapping file but a device or a pipe$"):
+        im.read_mapping(tmp_path / "pipe.toml")
+    with open(tmp_path / "huge.toml", "wb") as handle:
+        handle.truncate(50 * 10**9)
+    with pytest.raises(im.MappingError, match=r"huge.toml: 50,000.0 MB, more than the 5.0 MB a mapping file may hold$"):
+        im.read_mapping(tmp_path / "huge.toml")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import db, store
+from .. import db, files, store
 from ..i18n import escaped, message_line
 from ..loading import UnusableExtract, update_rejects_file
 from ..schema import TABLE_ORDER
@@ -111,6 +111,10 @@ def run_import_command(
 
     what = "unusable import" if check else "unusable import, nothing loaded"
     max_bytes = settings.import_max_bytes
+    problem = files.option_target_problem("--rejects", rejects) if rejects is not None else None
+    if problem is not None:
+        print(f"prospects: {message_line(problem)}", file=sys.stderr)
+        return 2
     try:
         m = read_mapping(mapping, export_date=export_date, today=settings.today)
         # reading each source, mapping, checking each table, loading, writing the rejections

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import files
 from ..schema import FUNCTIONS, TABLE_ORDER, TABLES
 from .spec import (
     DEFAULT_CURRENCY,
@@ -360,15 +361,11 @@ def read_mapping(path: str | Path, *, export_date: str | dt.date | None = None, 
     """
     path = Path(path)
     try:
-        if path.exists() and not path.is_file():
-            raise MappingError(f"{path}: not a mapping file (a folder or a device)")
-        if path.stat().st_size > MAX_MAPPING_BYTES:
-            raise MappingError(f"{path}: {path.stat().st_size:,} bytes is too big for a mapping file")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise MappingError(f"{path}: no such mapping file") from None
-    except OSError as exc:
-        raise MappingError(f"{path}: cannot be read ({exc.strerror})") from None
+        data = files.read_limited(path, MAX_MAPPING_BYTES, limit_text="the {limit} a mapping file may hold", what="a mapping file")
+    except files.FileRefused as exc:
+        if exc.kind == "missing":
+            raise MappingError(f"{files.shown_path(path)}: no such mapping file") from None
+        raise MappingError(str(exc)) from None
     try:
         doc = tomllib.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
