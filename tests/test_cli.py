@@ -294,6 +294,8 @@ BAD_DATABASES = {
     "mysql": (lambda _t: "mysql://u@localhost/x", "mysql://u@localhost/x: no database driver for 'mysql'", "sqlite:/// and postgresql://"),
     "unknown-scheme": (lambda _t: "foo://bar/x", "foo://bar/x: no database driver for 'foo'", "sqlite:/// and postgresql://"),
     "unwritable-folder": (lambda _t: "sqlite:////proc/prospects.db", "", "/proc"),
+    "dev-zero": (lambda _t: "sqlite:////dev/zero", "prospects: /dev/zero: not a database file but a device or a pipe"),
+    "a-folder": (lambda t: f"sqlite:///{t}", "not a database file but a folder"),
 }
 COMMANDS = {
     "indicators": ["indicators", "--user", "dir"],
@@ -456,3 +458,49 @@ def test_a_full_disk_leaves_the_previous_output_and_no_partial_file(tmp_path, ur
     assert len(err.splitlines()) == 1 and err.startswith(f"prospects: --output {tmp_path}/disk/out: cannot be written ("), err
     assert "No space left on device" in err and "Traceback" not in err
     assert sorted(listing) == ["fill", "out"] and content == "previous"
+
+
+# ---------------------------------------------------------------------------
+# SQLite URI filenames (issue 20, point 16): read in place, nothing created where the command runs
+
+
+def test_a_sqlite_uri_filename_is_read_in_place_and_creates_nothing(capsys, tmp_path, monkeypatch):
+    import shutil
+
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    db.replace_all(db.make_engine(f"sqlite:///{folder / 'firm.db'}"), sample_firm())
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    for url in (f"sqlite:///file:{folder / 'firm.db'}?mode=ro&uri=true", "sqlite:///file:../data/firm.db?mode=ro&uri=true",
+                f"sqlite:///file://localhost{folder / 'firm.db'}?uri=true"):
+        code, out, err = run(capsys, url, "indicators", "--user", "dir", "--unit", "F", "--json")
+        assert code == 0, err
+        assert json.loads(out)["indicators"]["signed_budget"]["total"] == 18500.0
+        assert list(work.iterdir()) == [], url  # no 'file:' folder, no database, no store here
+    assert (folder / "firm.db.store").is_dir()  # the figure store sits beside the database, as for a path
+    shutil.rmtree(folder / "firm.db.store")
+    missing = folder / "missing.db"
+    for url in (f"sqlite:///file:{missing}?uri=true", f"sqlite:///file:{missing}?mode=ro&uri=true", f"sqlite:///file:{missing}"):
+        code, out, err = run(capsys, url, "indicators", "--user", "dir")
+        assert code == 2 and err.startswith("prospects: no database at "), err
+    beside = {p.name for p in folder.iterdir()} - {"firm.db-wal", "firm.db-shm"}  # SQLite's own, while a connection is open
+    assert beside == {"firm.db"} and list(work.iterdir()) == []
+
+
+def test_a_sqlite_uri_filename_is_written_where_it_says(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "new" / "firm.db"
+    assert main(["--db", f"sqlite:///file:{target}?uri=true", "--today", "2026-11-29", "demo"]) == 0, capsys.readouterr().err
+    assert target.is_file() and (tmp_path / "new" / "firm.db.store").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]
+    capsys.readouterr()
+    code = main(["--db", f"sqlite:///file:{tmp_path / 'ro.db'}?mode=ro&uri=true", "--today", "2026-11-29", "demo"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]
+    code = main(["--db", "sqlite:///file::memory:?uri=true", "indicators", "--user", "dir"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1, err
