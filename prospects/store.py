@@ -447,7 +447,8 @@ def _locked(folder: Path, progress: Progress | None = None) -> Iterator[None]:
         folder.mkdir(parents=True, exist_ok=True)
         handle = open(folder / ".lock", "a+")  # noqa: SIM115 - held for the block
     except OSError as exc:
-        raise StoreError(f"cannot write the figure store in {folder}: {exc.strerror}") from None
+        where = f"{exc.filename}: " if exc.filename and Path(exc.filename) != folder else ""  # the lock, when it is the one at fault
+        raise StoreError(f"cannot write the figure store in {folder}: {where}{exc.strerror}") from None
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

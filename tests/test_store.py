@@ -374,3 +374,14 @@ def test_the_next_page_of_a_running_dashboard_shows_the_new_extract(tmp_path):
             browser.close()
     finally:
         server.stop(keep_log_as="serve-store-reload.log")
+
+
+def test_a_lock_that_is_a_folder_is_named(capsys, tmp_path):
+    """Issue 20, point 18: the message names the lock, not only the store's folder."""
+    url = f"sqlite:///{tmp_path / 'firm.db'}"
+    db.replace_all(db.make_engine(url), sample_firm())
+    folder = tmp_path / "firm.db.store"
+    (folder / ".lock").mkdir(parents=True)
+    code = main(["--db", url, "store", "--rebuild"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.splitlines()[-1] == f"prospects: cannot write the figure store in {folder}: {folder / '.lock'}: Is a directory"
