@@ -125,6 +125,8 @@ def writable(path: str | os.PathLike[str]) -> FileRefused | None:
     except FileNotFoundError:
         if not path.parent.is_dir():
             return FileRefused(path, f"folder {shown_path(path.parent)} does not exist", "unwritable")
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            return FileRefused(path, f"folder {shown_path(path.parent)} cannot be written (Permission denied)", "unwritable")
         return None
     except OSError as exc:
         return FileRefused(path, f"cannot be written ({exc.strerror or exc})", "unwritable")
@@ -132,6 +134,8 @@ def writable(path: str | os.PathLike[str]) -> FileRefused | None:
         return FileRefused(path, "is a folder", "type")
     if not stat.S_ISREG(st.st_mode):
         return FileRefused(path, "not a file but a device or a pipe", "type")
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK | os.X_OK):  # replaced by a rename in its folder
+        return FileRefused(path, "cannot be written (Permission denied)", "unwritable")
     return None
 
 

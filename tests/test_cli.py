@@ -504,3 +504,147 @@ def test_a_sqlite_uri_filename_is_written_where_it_says(capsys, tmp_path, monkey
     code = main(["--db", "sqlite:///file::memory:?uri=true", "indicators", "--user", "dir"])
     err = capsys.readouterr().err
     assert code == 2 and len(err.splitlines()) == 1, err
+
+
+# ---------------------------------------------------------------------------
+# every path a command takes, given something that is not what it should be (issue 20,
+# point 12): one line, exit 2, no traceback, within a bounded address space, never blocked
+
+#: The address space each command of the sweep may use: reading /dev/zero or a 50 GB file
+#: without a limit goes far past it (a reader once grew to 24 GB), every legitimate run stays under.
+SWEEP_MEMORY = 2 * 1024**3
+SWEEP_KINDS = ("device", "folder", "pipe", "sparse", "unreadable")
+SAMPLE_EXTRACT = __import__("pathlib").Path(__file__).parent / "data" / "sample_extract"
+
+
+def _hostile(tmp_path, kind: str, *, name: str = "given", inside: bool = False, write: bool = False):
+    """A path that is /dev/zero (a symlink to it when ``inside`` a folder), a folder, a pipe,
+    50 GB of holes, or unreadable (for a file written: in a folder that cannot be written)."""
+    import os
+
+    base = tmp_path / "hostile"
+    base.mkdir(exist_ok=True)
+    path = base / name
+    if kind == "device" and not inside:
+        return "/dev/zero"
+    if kind == "device":
+        path.symlink_to("/dev/zero")
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "pipe":
+        os.mkfifo(path)
+    elif kind == "sparse":
+        with open(path, "wb") as handle:
+            handle.truncate(50 * 10**9)
+    elif write:  # unwritable: a folder of its owner's, read-only
+        locked = base / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        return str(locked / name)
+    else:
+        path.write_text("x = 1\n")
+        path.chmod(0)
+    return str(path)
+
+
+def _sweep_run(tmp_path, argv: list[str]) -> tuple[int, str]:
+    """The command in a process of its own: address space capped at SWEEP_MEMORY, without
+    root's right to read anything (so that 'unreadable' is), 120 s at most."""
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (SWEEP_MEMORY, SWEEP_MEMORY))
+
+    prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
+    proc = subprocess.run([*prefix, sys.executable, "-m", "prospects.cli", "--today", "2026-11-29", *argv],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path, preexec_fn=cap,
+                          env={**os.environ, "PROSPECTS_PROGRESS": "0"})
+    return proc.returncode, proc.stderr
+
+
+def _sweep_import(tmp_path, source: str | None = None, *, excel: bool = False):
+    """A mapping of the sales example (its CSV, or a workbook read as sheet 'Affaires')."""
+    import openpyxl
+
+    from tests.importing_cases import HEADER, MAPPING, ROWS, setup
+
+    mapping = MAPPING.replace('file = "opps.csv"\ndelimiter = ";"', 'file = "export.xlsx"\nsheet = "Affaires"') if excel else MAPPING
+    path = setup(tmp_path, mapping=mapping)
+    if excel:
+        wb = openpyxl.Workbook()
+        wb.active.title = "Affaires"
+        for line in [HEADER, *ROWS]:
+            wb.active.append(line.split(";"))
+        wb.save(tmp_path / "export.xlsx")
+    return ["--db", f"sqlite:///{tmp_path / 'fresh.db'}", "import", "--mapping", str(path), *([f"opps={source}"] if source else [])]
+
+
+def _sweep_extract(tmp_path, replace_with=None):
+    import shutil
+
+    folder = tmp_path / "extract"
+    shutil.copytree(SAMPLE_EXTRACT, folder)
+    if replace_with is not None:
+        (folder / "deals.csv").unlink()
+        (folder / "deals.csv").symlink_to(replace_with) if replace_with != "dir" else (folder / "deals.csv").mkdir()
+    return folder
+
+
+#: slot → (the command given the path, kinds it is swept with, the command with a good path)
+SWEEP = {
+    "--config": (lambda t, p, url: ["--db", url, "--config", p, "indicators", "--user", "dir", "--unit", "F"], SWEEP_KINDS,
+                 lambda t, url: ["--db", url, "--config", str(_write(t / "good.toml", "locale = 'fr'\n")), "indicators", "--user", "dir"]),
+    "--db": (lambda t, p, url: ["--db", f"sqlite:///{p}", "indicators", "--user", "dir"], SWEEP_KINDS,
+             lambda t, url: ["--db", url, "indicators", "--user", "dir"]),
+    "load DIR": (lambda t, p, url: ["--db", f"sqlite:///{t / 'fresh.db'}", "load", p], SWEEP_KINDS,
+                 lambda t, url: ["--db", f"sqlite:///{t / 'fresh.db'}", "load", str(_sweep_extract(t))]),
+    "load DIR/deals.csv": (lambda t, p, url: ["--db", f"sqlite:///{t / 'fresh.db'}", "load", str(_sweep_extract(t, p))],
+                           ("device", "pipe", "sparse", "unreadable"), None),
+    "import --mapping": (lambda t, p, url: [*_sweep_import(t)[:4], p], SWEEP_KINDS, lambda t, url: _sweep_import(t)),
+    "import SOURCE (CSV)": (lambda t, p, url: _sweep_import(t, p), SWEEP_KINDS, None),
+    "import SOURCE (Excel)": (lambda t, p, url: _sweep_import(t, p, excel=True), SWEEP_KINDS,
+                              lambda t, url: _sweep_import(t, excel=True)),
+    "drilldown --output": (lambda t, p, url: ["--db", url, "drilldown", "--user", "dir", "--indicator", "signed_budget",
+                                              "--format", "xlsx", "--output", p], ("device", "folder", "pipe", "unreadable"),
+                           lambda t, url: ["--db", url, "drilldown", "--user", "dir", "--indicator", "signed_budget",
+                                           "--format", "xlsx", "--output", str(t / "out.xlsx")]),
+    "import --rejects": (lambda t, p, url: [*_sweep_import(t), "--rejects", p], ("device", "folder", "pipe", "unreadable"),
+                         lambda t, url: [*_sweep_import(t), "--rejects", str(t / "rejects.csv")]),
+    "export DIR": (lambda t, p, url: ["--db", url, "export", p], ("device", "pipe", "sparse", "unreadable"),
+                   lambda t, url: ["--db", url, "export", str(t / "export")]),
+    "report --out": (lambda t, p, url: ["--db", url, "report", "--as", "dir", "--format", "html", "--out", p],
+                     ("device", "pipe", "sparse", "unreadable"), None),
+}
+WRITTEN = {"drilldown --output", "import --rejects", "export DIR", "report --out"}
+
+
+def _write(path, text: str):
+    path.write_text(text, "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("slot", SWEEP)
+def test_every_path_a_command_takes_refuses_what_is_not_a_file_in_one_line_and_bounded_memory(tmp_path, url, slot):
+    from concurrent.futures import ThreadPoolExecutor
+
+    command, kinds, good = SWEEP[slot]
+    cases = {}
+    for kind in kinds:
+        folder = tmp_path / kind
+        folder.mkdir()
+        inside = slot == "load DIR/deals.csv"
+        cases[kind] = (folder, command(folder, _hostile(folder, kind, inside=inside, write=slot in WRITTEN), url))
+    with ThreadPoolExecutor(3) as pool:
+        results = dict(zip(cases, pool.map(lambda case: _sweep_run(*case), cases.values()), strict=True))
+    for kind, (code, err) in results.items():
+        assert code == 2, f"{slot} {kind}: exit {code}: {err}"
+        assert len(err.splitlines()) == 1 and err.startswith("prospects: "), f"{slot} {kind}: {err}"
+        assert "Traceback" not in err and "Error:" not in err, f"{slot} {kind}: {err}"
+    if good is not None:  # the same command with a good path runs within the same bound
+        folder = tmp_path / "good"
+        folder.mkdir()
+        code, err = _sweep_run(folder, good(folder, url))
+        assert code in (0, 1), f"{slot} with a good path: exit {code}: {err}"
