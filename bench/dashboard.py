@@ -53,11 +53,11 @@ def make_demo(size: str, folder: Path) -> str:
 
 
 def demo_viewers(url: str) -> dict[str, str]:
-    from prospects import serving
     from prospects.config import load_settings
+    from prospects.serving.command import default_demo_login, demo_login_table
 
-    logins = serving.demo_login_table(load_settings(db=url, today=TODAY))
-    out = {"regional partner": serving.default_demo_login(logins)}
+    logins = demo_login_table(load_settings(db=url, today=TODAY))
+    out = {"regional partner": default_demo_login(logins)}
     director = next((x["login"] for x in logins if x["what"].startswith("the whole firm")), None)
     if director:
         out["firm-wide director"] = director

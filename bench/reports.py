@@ -64,9 +64,10 @@ def main() -> None:
         from prospects.api import open_firm
 
         login = args.login or director_of(url)
-        view = open_firm(url, today=TODAY).as_viewer(login)
+        firm = open_firm(url, today=TODAY)
+        view = firm.as_viewer(login)
         regions = view.filter_options()["units"].query("kind == 'region'")["id"].tolist()
-        counts = {k: len(v) for k, v in view.firm.directory.units.groupby("kind").groups.items()}
+        counts = {k: len(v) for k, v in firm.directory.units.groupby("kind").groups.items()}
         print(f"viewer {login}: {len(regions)} regions; units {counts}", file=sys.stderr)
 
         cases = [

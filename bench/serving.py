@@ -14,7 +14,7 @@ For each round it starts a fresh ``prospects serve --auth header`` on the small 
   each page kernel's (a warm kernel counts from its hand-out: its warming is reported
   apart), divided by N; rounds with ``--pool-size 0`` give the cold cost, N = 1 with the
   pool the warm one;
-* **the event loop's worst stall**: the server's own watch (``prospects.admission.LoopWatch``,
+* **the event loop's worst stall**: the server's own watch (``prospects.serving.admission.LoopWatch``,
   logged when it stops: the whole round, start-up included) and, from outside, the slowest
   answer to a cheap request sent every 0.1 s during the burst;
 * memory: RssAnon and Pss (``/proc/PID/smaps_rollup``) of the server and each page kernel.
@@ -202,7 +202,7 @@ def launch_niced_chromium(playwright, folder: Path, niceness: int):
         return launch_chromium(playwright)
     wrapper = folder / "chromium-niced"
     # Playwright starts the browser in a session of its own: with autogroup scheduling that
-    # session gets the niceness too (as prospects.kernels does for kernels), else nice counts for nothing
+    # session gets the niceness too (as prospects.serving.kernels does for kernels), else nice counts for nothing
     wrapper.write_text("#!/bin/sh\n"
                        f'[ "$(ps -o sid= -p $$ | tr -d " ")" = "$$" ] && echo {int(niceness)} > /proc/self/autogroup 2>/dev/null\n'
                        f'exec nice -n {int(niceness)} {CHROMIUM} "$@"\n')

@@ -11,10 +11,15 @@ Every method scopes through :func:`prospects.scoping.scope_mask` before computin
 
 Rows come from the firm's figure store (:mod:`prospects.store`), memory-mapped and
 shared by every process: opening a firm costs milliseconds whatever its size, and a
-viewer holds positions and masks, not a copy of the rows. The scoped API is the
-boundary for the dashboard, the reports and the command line. A notebook user who
-holds the database URL is trusted with the whole database: ``firm.engine`` reaches
-it directly, outside any scoping.
+viewer holds positions and masks, not a copy of the rows.
+
+The :class:`View` is the boundary, for the dashboard, the reports, the command line and
+notebooks alike: every public method and attribute of a view hands out only what its
+viewer may see (ACCESS.md), and leads to nothing wider (no firm, store, dataset or
+database: those stay behind leading underscores, for the package's own modules). The
+:class:`Firm` is not scoped: whoever holds the database URL is trusted with the whole
+database, and ``firm.engine`` is the deliberately unscoped way in (plain SQLAlchemy,
+outside any scoping) — give people the dashboard or a view, not the URL.
 """
 
 from __future__ import annotations
@@ -54,15 +59,20 @@ class Firm:
     Get one with :func:`open_firm`; become a viewer with :meth:`as_viewer`. The firm
     follows the database: when a load commits a new version, the next call of any view
     reads that version's store (directory, perimeters and rows together, never a mix).
+
+    A firm is not scoped: it is whoever holds the database URL. ``engine`` is the
+    deliberately unscoped way in (the whole database, outside ACCESS.md), ``directory``
+    and ``units`` are the whole organisation, and :meth:`as_viewer` becomes any active
+    login. Hand people a :class:`View`, never the firm.
     """
 
-    engine: Engine
-    settings: Settings
-    _snapshot: store.Snapshot
+    engine: Engine  # deliberately unscoped: the whole database
+    settings: Settings = field(repr=False)
+    _open: store.Snapshot = field(repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _unreachable: bool = field(default=False, repr=False)
 
-    def snapshot(self) -> store.Snapshot:
+    def _snapshot(self) -> store.Snapshot:
         """The version of the figure store that matches the database now.
 
         The database's version stamp decides (one small query, about 0.2 ms on SQLite):
@@ -78,20 +88,20 @@ class Firm:
                 self._unreachable = True
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 log.warning("cannot read the database's version (%s); the figures stay those of version %s",
-                            reason, self._snapshot.stamp)
-            return self._snapshot
+                            reason, self._open.stamp)
+            return self._open
         self._unreachable = False
-        if stamp == self._snapshot.stamp:
-            return self._snapshot
+        if stamp == self._open.stamp:
+            return self._open
         with self._lock:
-            if stamp != self._snapshot.stamp:
-                self._snapshot = store.open_snapshot(self.settings, self.engine)
-            return self._snapshot
+            if stamp != self._open.stamp:
+                self._open = store.open_snapshot(self.settings, self.engine)
+            return self._open
 
     @property
     def directory(self) -> Directory:
         """The organisation, people and groups of the current version."""
-        return self.snapshot().directory
+        return self._snapshot().directory
 
     def as_viewer(self, login: str, *, within: str | None = None) -> View:
         """Become a viewer.
@@ -121,13 +131,13 @@ class Firm:
         >>> me.viewer.perimeter            # org units the filters may use
         """
         view = View(self, login, within=within)
-        view.state()  # refusals now, not at the first figure
+        view._current()  # refusals now, not at the first figure
         return view
 
     @property
     def extract_info(self) -> dict[str, str]:
         """When and from where the data was loaded (``loaded_at``, ``source``, ``version``)."""
-        return dict(self.snapshot().meta.get("source", {}))
+        return dict(self._snapshot().meta.get("source", {}))
 
     @property
     def units(self) -> pd.DataFrame:
@@ -175,35 +185,65 @@ def open_firm(
 
 
 @dataclass(frozen=True, eq=False)
-class ViewState:
-    """A viewer and their rows, both from one version of the store."""
+class _ViewState:
+    """A viewer and their rows, both from one version of the store (internal: the rows
+    cover the viewer's range of the store, more than they may see)."""
 
     snapshot: store.Snapshot
     viewer: Viewer
     dataset: Dataset
 
 
-@dataclass(eq=False)
 class View:
     """What one viewer sees: figures, drill-downs and scoped frames.
 
-    Every method scopes through :func:`prospects.scoping.scope_mask` before computing,
-    and refuses (``AccessDenied``) a ``unit`` or ``collaborator`` filter outside the
-    viewer's perimeter or without the right to filter. Without filters the view is
-    "Mes affaires": the deals on the viewer's team. The rows are positions into the
-    firm's figure store, built once per version of it: changing filters, fiscal year or
-    as-of date reads no row of the database (only its version stamp, to follow a new load).
+    Every public method and attribute hands out only what this viewer may see
+    (ACCESS.md): each scopes through :func:`prospects.scoping.scope_mask` before
+    computing, and refuses (``AccessDenied``) a ``unit`` or ``collaborator`` filter
+    outside the viewer's perimeter or without the right to filter. Without filters the
+    view is "Mes affaires": the deals on the viewer's team. The view is the boundary:
+    it leads to no firm, store, dataset or database (those are internal, behind a
+    leading underscore).
+
+    The rows are positions into the firm's figure store, built once per version of it:
+    changing filters, fiscal year or as-of date reads no row of the database (only its
+    version stamp, to follow a new load).
     """
 
-    firm: Firm
-    login: str
-    within: str | None = None
-    _state: ViewState | None = field(default=None, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    def __init__(self, firm: Firm, login: str, *, within: str | None = None) -> None:
+        self._firm = firm
+        self._login = login
+        self._within = within
+        self._state: _ViewState | None = None
+        self._lock = threading.Lock()
 
-    def state(self) -> ViewState:
-        """The viewer and rows of the store's current version (re-resolved after a new load)."""
-        snap = self.firm.snapshot()
+    def __repr__(self) -> str:
+        within = f", within={self._within!r}" if self._within is not None else ""
+        return f"View(login={self._login!r}{within})"
+
+    @property
+    def login(self) -> str:
+        """The viewer's ``collaborators.login``."""
+        return self._login
+
+    @property
+    def within(self) -> str | None:
+        """The org unit this view is limited to (``as_viewer(..., within=...)``), else None."""
+        return self._within
+
+    @property
+    def viewer(self) -> Viewer:
+        """The signed-in collaborator and their perimeter."""
+        return self._current().viewer
+
+    # -- internal: the store's rows behind the scoped methods ----------------------------
+    def _current(self) -> _ViewState:
+        """The viewer and rows of the store's current version (re-resolved after a new load).
+
+        Internal: the dataset covers the viewer's range of the store, confidential deals
+        of groups they are not in included; only scoped masks may select from it.
+        """
+        snap = self._firm._snapshot()
         state = self._state
         if state is not None and state.snapshot is snap:
             return state
@@ -211,20 +251,32 @@ class View:
             if self._state is not None and self._state.snapshot is snap:
                 return self._state
             directory = snap.directory
-            viewer = resolve_viewer(directory, self.login, self.firm.settings.function_caps)
-            if self.within is not None:
-                if self.within not in directory.units.index:
-                    raise AccessDenied(f"Accès refusé : l'unité « {self.within} » est hors de votre périmètre")
-                check_filters(viewer, directory, Filters(unit=self.within))
-            self._state = ViewState(snap, viewer, for_viewer(snap, viewer, within=self.within))
+            viewer = resolve_viewer(directory, self._login, self._firm.settings.function_caps)
+            if self._within is not None:
+                if self._within not in directory.units.index:
+                    raise AccessDenied(f"Accès refusé : l'unité « {self._within} » est hors de votre périmètre")
+                check_filters(viewer, directory, Filters(unit=self._within))
+            self._state = _ViewState(snap, viewer, for_viewer(snap, viewer, within=self._within))
             return self._state
 
-    @property
-    def viewer(self) -> Viewer:
-        """The signed-in collaborator and their perimeter."""
-        return self.state().viewer
+    def _rows(self) -> Dataset:
+        """Internal: the viewer's dataset (every date; more deals than they may see, see :meth:`_mask`)."""
+        return self._current().dataset
 
-    # -- periods and rows ------------------------------------------------------------
+    def _mask(self, ds: Dataset | None = None, unit: str | None = None, collaborator: str | None = None) -> np.ndarray:
+        """Internal: the scoped deal mask over the dataset's deals (refuses filters outside the perimeter)."""
+        state = self._current()
+        ds = state.dataset if ds is None else ds
+        directory = state.snapshot.directory
+        if self._within is not None and (unit is None or unit not in directory.units.index
+                                         or unit not in directory.subtree(self._within)):
+            raise ValueError(f"this view reads only the deals under {self._within}: filter on a unit of that subtree")
+        return scope_mask(state.viewer, directory, ds, Filters(unit, collaborator))
+
+    def _resolve(self, period: Period | None, fiscal_year: int | None, as_of) -> Period:
+        return period if period is not None else self.period(fiscal_year, as_of=as_of)
+
+    # -- periods -------------------------------------------------------------------------
     def period(self, fiscal_year: int | None = None, *, previous: bool = False, as_of: str | dt.date | None = None) -> Period:
         """The period of a fiscal year (default: the current one) up to its as-of date.
 
@@ -234,7 +286,7 @@ class View:
         >>> me.period(2025)                  # a past FY, as of its last day
         >>> me.period(as_of="2026-06-30")
         """
-        s = self.firm.settings
+        s = self._firm.settings
         return period_for(
             s.today,
             start_month=s.fiscal_year_start_month,
@@ -242,22 +294,6 @@ class View:
             previous=previous,
             as_of=parse_date(as_of, "as-of") if as_of is not None else None,
         )
-
-    def dataset(self, period: Period | None = None) -> Dataset:
-        """The viewer's rows (every date: one dataset serves every period and filter)."""
-        return self.state().dataset
-
-    def mask(self, ds: Dataset | None = None, unit: str | None = None, collaborator: str | None = None) -> np.ndarray:
-        """The scoped deal mask over the dataset's deals (refuses filters outside the perimeter)."""
-        state = self.state()
-        ds = state.dataset if ds is None else ds
-        directory = state.snapshot.directory
-        if self.within is not None and (unit is None or unit not in directory.units.index or unit not in directory.subtree(self.within)):
-            raise ValueError(f"this view reads only the deals under {self.within}: filter on a unit of that subtree")
-        return scope_mask(state.viewer, directory, ds, Filters(unit, collaborator))
-
-    def _resolve(self, period: Period | None, fiscal_year: int | None, as_of) -> Period:
-        return period if period is not None else self.period(fiscal_year, as_of=as_of)
 
     # -- figures ---------------------------------------------------------------------
     def figures(
@@ -292,8 +328,8 @@ class View:
         >>> figs.indicators["signed_budget"]["total"] / 100   # euros
         """
         p = self._resolve(period, fiscal_year, as_of)
-        ds = self.dataset()
-        return figures.compute(ds, self.mask(ds, unit, collaborator), p)
+        ds = self._rows()
+        return figures.compute(ds, self._mask(ds, unit, collaborator), p)
 
     def drilldown(
         self,
@@ -329,11 +365,11 @@ class View:
         >>> me.drilldown("signed_budget", by="document", unit="R-IDF", month="2026-03")
         >>> me.drilldown("offers_in_progress", by="document", bucket=">180")
         """
-        frame = self.drill_rows(indicator, by=by, month=month, bucket=bucket, unit=unit, collaborator=collaborator,
+        frame = self._drill_rows(indicator, by=by, month=month, bucket=bucket, unit=unit, collaborator=collaborator,
                                 fiscal_year=fiscal_year, as_of=as_of, period=period).frame()
         return self.with_lines(frame) if lines and by == "document" else frame
 
-    def drill_rows(
+    def _drill_rows(
         self,
         indicator: str,
         *,
@@ -346,15 +382,16 @@ class View:
         as_of: str | dt.date | None = None,
         period: Period | None = None,
     ) -> drilldown.Rows:
-        """The rows of :meth:`drilldown`, counted, summed and sortable before any text is read.
+        """Internal: the rows of :meth:`drilldown`, counted, summed and sortable before any text is read.
 
-        ``rows.totals()`` is the footer, ``rows.order(column, ascending)`` a sort, and
+        What the dashboard pages through (``Rows`` leads to the viewer's whole dataset, so
+        it stays behind the boundary). ``rows.totals()`` is the footer, ``rows.order(column, ascending)`` a sort, and
         ``rows.frame(order, limit)`` materialises names and titles for those rows only
         (what the dashboard shows a page of).
         """
         p = self._resolve(period, fiscal_year, as_of)
-        ds = self.dataset()
-        sel = figures.selections(ds, self.mask(ds, unit, collaborator), p)
+        ds = self._rows()
+        sel = figures.selections(ds, self._mask(ds, unit, collaborator), p)
         return drilldown.rows_of(ds, sel, indicator, by, month=month, bucket=bucket)
 
     def with_lines(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -364,7 +401,7 @@ class View:
         (``AccessDenied``), whatever frame it comes from.
         """
         ids = pd.unique(frame["document_id"].to_numpy(dtype=object))
-        state = self.state()
+        state = self._current()
         ds = state.dataset
         found = store.find_text(state.snapshot.documents, "id", [str(i) for i in ids])
         pos = ds.doc_positions(found)
@@ -403,8 +440,8 @@ class View:
         year = self.period(fiscal_year)
         if dates is None:
             dates = list(pd.date_range(year.start, year.as_of, freq=freq).date) or [year.as_of]
-        ds = self.dataset()
-        mask = self.mask(ds, unit, collaborator)
+        ds = self._rows()
+        mask = self._mask(ds, unit, collaborator)
         rows = []
         for day in dates:
             p = self.period(year.fiscal_year, as_of=pd.Timestamp(day).date())
@@ -424,7 +461,7 @@ class View:
 
     def filter_options(self) -> dict[str, pd.DataFrame]:
         """What the Organisation and Collaborateurs filters may offer (empty without the right)."""
-        state = self.state()
+        state = self._current()
         return filter_options(state.viewer, state.snapshot.directory)
 
     # -- scoped frames for exploration -----------------------------------------------
@@ -436,8 +473,8 @@ class View:
         ``region``, ``agency``, ``team``, ``partner``, ``manager``, ``client_manager`` names.
         """
         p = period or self.period()
-        ds = self.dataset()
-        pos = np.flatnonzero(self.mask(ds, unit, collaborator) & (ds.deal_created <= day_number(p.as_of)))
+        ds = self._rows()
+        pos = np.flatnonzero(self._mask(ds, unit, collaborator) & (ds.deal_created <= day_number(p.as_of)))
         snap = ds.snapshot
         rows = ds.deal_rows(pos)
         ids = lambda table, codes: _ids(ds.directory, table, codes)  # noqa: E731
@@ -470,8 +507,8 @@ class View:
         of the extract (not as of a date).
         """
         p = period or self.period()
-        ds = self.dataset()
-        m = self.mask(ds, unit, collaborator)[ds.doc_deal] & (ds.doc_created <= day_number(p.as_of))
+        ds = self._rows()
+        m = self._mask(ds, unit, collaborator)[ds.doc_deal] & (ds.doc_created <= day_number(p.as_of))
         pos = np.flatnonzero(m)
         rec, one = ds.doc_recurring[pos].astype(np.int64), ds.doc_one_off[pos].astype(np.int64)
         return pd.DataFrame({
@@ -495,8 +532,8 @@ class View:
     def lines(self, *, unit: str | None = None, collaborator: str | None = None, period: Period | None = None) -> pd.DataFrame:
         """The lines (document_id, line_no, mission, billing, amount_cents) of the scoped documents."""
         p = period or self.period()
-        ds = self.dataset()
-        m = self.mask(ds, unit, collaborator)[ds.doc_deal] & (ds.doc_created <= day_number(p.as_of))
+        ds = self._rows()
+        m = self._mask(ds, unit, collaborator)[ds.doc_deal] & (ds.doc_created <= day_number(p.as_of))
         return ds.lines(np.flatnonzero(m))
 
 

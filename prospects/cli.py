@@ -221,11 +221,11 @@ def _cmd_store(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import os
 
-    from . import serving
+    from .serving import command
 
     if args.locale:
         settings = settings.with_(locale=args.locale)
-    options = serving.ServeOptions(
+    options = command.ServeOptions(
         auth=args.auth, user=args.user, ip=args.ip, port=args.port, open_browser=not args.no_browser,
         cull_idle_timeout=args.cull_idle_timeout, cell_timeout=args.cell_timeout, header_name=args.header_name,
         trusted_proxies=tuple(args.trusted_proxy or ("127.0.0.1", "::1")),
@@ -235,7 +235,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         connect_timeout=settings.serve.connect_timeout if args.connect_timeout is None else args.connect_timeout,
     )
     today_explicit = getattr(args, "today", None) is not None or bool(os.environ.get("PROSPECTS_TODAY"))
-    return serving.run_serve_command(settings, options, today_explicit=today_explicit)
+    return command.run_serve_command(settings, options, today_explicit=today_explicit)
 
 
 def _view(settings: Settings, args: argparse.Namespace):
@@ -245,7 +245,7 @@ def _view(settings: Settings, args: argparse.Namespace):
     firm = open_firm(settings=settings)
     view = firm.as_viewer(args.user)
     period = view.period(args.fiscal_year, previous=args.previous, as_of=args.as_of)
-    return view, period
+    return firm, view, period
 
 
 def _cmd_indicators(args: argparse.Namespace, settings: Settings) -> int:
@@ -255,7 +255,7 @@ def _cmd_indicators(args: argparse.Namespace, settings: Settings) -> int:
     from .exports import figures_json
     from .tables import ageing_table, beside_table, indicator_table, monthly_table, scope_label
 
-    view, period = _view(settings, args)
+    firm, view, period = _view(settings, args)
     figs = view.figures(unit=args.unit, collaborator=args.collaborator, period=period)
     if args.json:
         doc = figures_json(figs, viewer=view.viewer.login, unit=args.unit, collaborator=args.collaborator)
@@ -267,7 +267,7 @@ def _cmd_indicators(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{lab('menu')} — {view.viewer.full_name} ({fn})")
     print(
         f"{lab('fiscal_year')} {period.fiscal_year} : {i18n.date(period.start, loc)} → {i18n.date(period.end, loc)}, "
-        f"{lab('as_of')} {i18n.date(period.as_of, loc)} — {lab('scope')} : {scope_label(view.firm.directory, args.unit, args.collaborator, loc)}"
+        f"{lab('as_of')} {i18n.date(period.as_of, loc)} — {lab('scope')} : {scope_label(firm.directory, args.unit, args.collaborator, loc)}"
     )
     prev_head = f"{lab('previous')} ({i18n.date(figs.previous.period.as_of, loc)})"
     print()
@@ -306,7 +306,7 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
         problem = files.option_target_problem("--output", args.output)
         if problem:
             return _fail(problem, EXIT_UNUSABLE)
-    view, period = _view(settings, args)
+    _, view, period = _view(settings, args)
     try:
         frame = view.drilldown(
             args.indicator, by=args.by, month=args.month, unit=args.unit, collaborator=args.collaborator,

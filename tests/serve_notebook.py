@@ -9,12 +9,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from prospects import cli, serving
+from prospects import cli
+from prospects.serving import app
 
 
 def main() -> int:
     notebook = Path(sys.argv[1]).resolve()
-    serving.dashboard_notebook = lambda settings=None: notebook
+    app.dashboard_notebook = lambda settings=None: notebook
     return cli.main(sys.argv[2:])
 
 

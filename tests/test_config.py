@@ -173,11 +173,12 @@ def test_serve_capacity_from_the_file_then_the_environment_and_checked(tmp_path)
 
 
 def test_serve_flags_win_over_the_settings(tmp_path, monkeypatch):
-    from prospects import cli, serving
+    from prospects import cli
+    from prospects.serving import command
 
     write(tmp_path, "[serve]\npool_size = 3\nopening_limit = 5\n")
     seen = {}
-    monkeypatch.setattr(serving, "run_serve_command", lambda settings, options, today_explicit: seen.update(o=options) or 0)
+    monkeypatch.setattr(command, "run_serve_command", lambda settings, options, today_explicit: seen.update(o=options) or 0)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PROSPECTS_HOME", str(tmp_path))
     assert cli.main(["serve", "--no-browser", "--opening-limit", "2", "--kernels-per-login", "0"]) == 0

@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from prospects import db, serving
+from prospects import db
 from prospects.config import load_settings
 from prospects.sample import sample_firm
 
@@ -501,18 +501,22 @@ def test_hub_mode_needs_the_hub_user_and_its_proof(browser, servers):
         ctx.close()
 
 
-def test_hub_mode_refuses_to_start_without_jupyterhub_user(dbs):
-    options = serving.hub_options(serving.ServeOptions(auth="hub"), environ={})
-    assert "JUPYTERHUB_USER" in serving.check_options(options)
-    options = serving.hub_options(serving.ServeOptions(auth="hub"), environ={
-        "JUPYTERHUB_USER": "part1", "JUPYTERHUB_SERVICE_URL": "http://127.0.0.1:45678/user/part1/",
-        "JUPYTERHUB_SERVICE_PREFIX": "/user/part1/"})
-    assert (options.hub_user, options.ip, options.port, options.base_url) == ("part1", "127.0.0.1", 45678, "/user/part1/")
-    assert serving.check_options(options) is None
-
-
 # ---------------------------------------------------------------------------
 # nginx in front of --auth header (deploy/nginx-prospects.conf)
+
+
+def test_the_documented_nginx_configuration_is_the_shipped_file():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    lines = (root / "deploy" / "nginx-prospects.conf").read_text().splitlines()
+    header = lines.index("")  # the file's header comment, up to the first blank line
+    lines = lines[header + 1:]
+    doc = (root / "docs" / "deployment.md").read_text()
+    block = doc.split("```nginx\n", 1)[1].split("```", 1)[0]
+    assert block.strip() == "\n".join(lines).strip()
+    for option in ("--auth", "--header-name", "--trusted-proxy", "--cull-idle-timeout"):
+        assert option in doc
 
 
 def test_nginx_asks_for_credentials(nginx):

@@ -36,7 +36,7 @@ CASES = [("dir", "F", "signed_budget"), ("dir", "F", "offers_in_progress"), ("pa
 @pytest.mark.parametrize("by", ["deal", "document"])
 def test_lazy_rows_sort_and_sum_like_the_whole_frame(views, login, unit, indicator, by):
     view = views[login]
-    rows = view.drill_rows(indicator, by=by, unit=unit)
+    rows = view._drill_rows(indicator, by=by, unit=unit)
     frame = rows.frame()
     assert frame.equals(view.drilldown(indicator, by=by, unit=unit))
     assert rows.totals() == drilldown.totals(frame, by)
@@ -55,7 +55,7 @@ def test_a_page_materialises_only_its_rows(views, monkeypatch):
     taken = []
     real = dataset.take_text
     monkeypatch.setattr(dataset, "take_text", lambda table, name, pos: taken.append(len(pos)) or real(table, name, pos))
-    rows = views["dir"].drill_rows("signed_budget", by="document", unit="F")
+    rows = views["dir"]._drill_rows("signed_budget", by="document", unit="F")
     rows.order("prospect", False)
     rows.totals()
     assert taken == []  # sorting and summing read no text as Python strings

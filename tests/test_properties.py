@@ -108,7 +108,7 @@ def test_random_firms_reconcile_and_never_leak(tmp_path_factory, tables, today_o
         period = view.period()
         as_of = max(period.start, period.as_of - dt.timedelta(days=as_of_back))
         period = view.period(as_of=as_of)
-        ds = view.dataset(period)
+        ds = view._rows()
         may_see = visible_literally(view.viewer, all_deals)
         # the viewer's rows: every deal they may see, whatever its dates, and no other visible one
         assert set(ds.deal_ids(visible_mask(view.viewer, firm.directory, ds))) == may_see
@@ -160,7 +160,7 @@ def test_figures_match_a_naive_row_by_row_count(tmp_path_factory, tables, today_
     for login in firm.directory.collaborators["login"]:
         view = firm.as_viewer(login)
         period = view.period()
-        ds = view.dataset(period)
+        ds = view._rows()
         # which deals count, from the rows alone (not from what the product read):
         # "Mes affaires", and for a validator the whole firm
         cid = view.viewer.collaborator_id
@@ -170,7 +170,7 @@ def test_figures_match_a_naive_row_by_row_count(tmp_path_factory, tables, today_
             may_see = visible_literally(view.viewer, deals)
             cases.append(("F", {d for d in may_see if under(deals.set_index("id").at[d, "unit_id"], "F")}))
         for unit, counted in cases:
-            mask = view.mask(ds, unit)
+            mask = view._mask(ds, unit)
             assert set(ds.deal_ids(mask)) == counted
             got = figures.compute(ds, mask, period, with_previous=False).indicators
             assert got == naive(deals, docs, lines, counted, period.start, period.as_of)

@@ -115,7 +115,7 @@ def test_every_visible_deal_and_nothing_else_reaches_the_view(firm):
         viewer = resolve_viewer(directory, login)
         expected = visible_literally(viewer, deals)
         view = firm.as_viewer(login)
-        ds = view.dataset()
+        ds = view._rows()
         assert set(ds.deal_ids(visible_mask(view.viewer, firm.directory, ds))) == expected, login
         # what the API hands over: every visible deal of the perimeter, nothing else
         shown = set(view.deals(period=view.period(fiscal_year=2026))["id"])
@@ -127,7 +127,7 @@ def test_every_visible_deal_and_nothing_else_reaches_the_view(firm):
 def test_scope_mask_never_leaks_whatever_the_filters(firm):
     for login in ("dir", "part1", "part2", "man1", "staff1"):
         view = firm.as_viewer(login)
-        ds = view.dataset()
+        ds = view._rows()
         visible = visible_mask(view.viewer, firm.directory, ds)
         candidates = [Filters()] + [Filters(unit=u) for u in view.viewer.perimeter]
         candidates += [Filters(collaborator=c) for c in ("dir", "part1", "man1", "staff1")]

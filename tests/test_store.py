@@ -146,7 +146,7 @@ def test_an_open_firm_never_reads_a_store_of_another_version_than_the_database(t
     # the open firm's next figures are the new extract's (its store built from the database), never the old store's
     after = me.figures(unit="F").indicators
     assert after["signed_budget"]["total"] == 3 * 1_850_000 + 3 * 600_000
-    assert firm.snapshot().stamp == stamp == store.current_stamp(store.store_folder(settings))
+    assert firm._snapshot().stamp == stamp == store.current_stamp(store.store_folder(settings))
     # the database out of reach: the version already open keeps serving (a whole extract), with a warning
     (tmp_path / "p.db").rename(tmp_path / "away.db")
     with caplog.at_level("WARNING", logger="prospects.api"):
@@ -230,7 +230,7 @@ def test_two_processes_opening_a_stale_firm_build_it_once(tmp_path):
     code = (
         "import json, sys; from prospects.api import open_firm; "
         f"f = open_firm({url!r}, today={TODAY!r}); "
-        "print(json.dumps([f.snapshot().stamp, f.as_viewer('dir').figures(unit='F').indicators['signed_offers']]))"
+        "print(json.dumps([f._snapshot().stamp, f.as_viewer('dir').figures(unit='F').indicators['signed_offers']]))"
     )
     procs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True) for _ in range(3)]
     outs = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
@@ -248,23 +248,23 @@ def test_columns_are_mapped_read_only_and_a_wide_viewer_copies_nothing(sample_ur
     import prospects.dataset as dataset
 
     firm = open_firm(sample_url, today=TODAY)
-    snap = firm.snapshot()
+    snap = firm._snapshot()
     decided = snap.col("documents", "decided")
     assert not decided.flags.writeable and not decided.flags.owndata
-    ds = firm.as_viewer("dir").dataset()  # the whole firm: the store's own columns
+    ds = firm.as_viewer("dir")._rows()  # the whole firm: the store's own columns
     assert np.shares_memory(ds.doc_decided, decided) and np.shares_memory(ds.deal_unit, snap.col("deals", "unit"))
-    assert firm.as_viewer("man2").dataset().n_deals == 1  # one deal: a range of one
+    assert firm.as_viewer("man2")._rows().n_deals == 1  # one deal: a range of one
     # a sparse perimeter is gathered (copied): the same figures either way
     in_place = {login: firm.as_viewer(login) for login in ("dir", "man2", "part1", "part2")}
     monkeypatch.setattr(dataset, "DENSE_ENOUGH", 1.01)
     gathered = {login: open_firm(sample_url, today=TODAY).as_viewer(login) for login in in_place}
-    assert not np.shares_memory(gathered["dir"].dataset().doc_decided, decided)
+    assert not np.shares_memory(gathered["dir"]._rows().doc_decided, decided)
     for login, view in in_place.items():
         period = view.period()
         for unit in [None, *sorted(view.viewer.perimeter)]:
             assert view.figures(unit=unit).indicators == gathered[login].figures(unit=unit).indicators
-            assert_reconciles(gathered[login].dataset(), gathered[login].mask(None, unit), period)
-            assert_reconciles(view.dataset(), view.mask(None, unit), period)
+            assert_reconciles(gathered[login]._rows(), gathered[login]._mask(None, unit), period)
+            assert_reconciles(view._rows(), view._mask(None, unit), period)
 
 
 # ---------------------------------------------------------------------------

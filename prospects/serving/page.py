@@ -4,13 +4,13 @@ Imported only when serving (it needs Voilà). It replaces Voilà's page handler
 (``voila.tornado.handler.TornadoVoilaHandler``) and drives Voilà's own renderer and
 executor, in this order, for every page request:
 
-1. **Who** — the prelaunch hook (:func:`prospects.serving.make_prelaunch_hook`) takes the
+1. **Who** — the prelaunch hook (:func:`prospects.serving.identity.make_prelaunch_hook`) takes the
    authenticated login, refuses unknown or inactive logins (403, no kernel, no place in
    the queue), injects the login into the notebook and records it on the request.
 2. **Wait** — the page's head and Voilà's spinner are sent at once; then the page waits
-   for a slot of :class:`prospects.admission.Admission` in arrival order (the browser
+   for a slot of :class:`prospects.serving.admission.Admission` in arrival order (the browser
    keeps its request open). A browser that leaves while waiting leaves the queue.
-3. **A kernel** — :meth:`prospects.kernels.OwnedKernelManager.start_kernel` gives the page
+3. **A kernel** — :meth:`prospects.serving.kernels.OwnedKernelManager.start_kernel` gives the page
    a warm kernel or a new one, owned by that login from then on.
 4. **Run** — Voilà's executor runs the cells; the slot is released after the last one.
    ``iopub_timeout`` is the cell timeout and raises: an output that comes late is waited
@@ -45,7 +45,7 @@ from voila.notebook_renderer import NotebookRenderer
 from voila.paths import collect_template_paths
 from voila.utils import ENV_VARIABLE, get_page_config
 
-TEMPLATES = Path(__file__).resolve().parent / "templates" / "page"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "page"
 
 #: What a page shows when the dashboard could not be opened (by locale).
 PAGE_ERROR = {

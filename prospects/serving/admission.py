@@ -9,7 +9,7 @@ Voilà's executor giving up on outputs that arrive late.
 :class:`Admission` lets at most ``limit`` pages run their notebook at a time (default
 :func:`default_limit`, two per core); the others wait **in arrival order**, their request
 held open (the browser shows Voilà's spinner), never dropped. Background work (refilling
-the warm-kernel pool, :mod:`prospects.kernels`) takes a slot only when no page is waiting.
+the warm-kernel pool, :mod:`prospects.serving.kernels`) takes a slot only when no page is waiting.
 
 :class:`LoopWatch` measures how late the event loop runs a callback scheduled every
 0.1 s: the worst delay is the longest time the server answered nobody. A delay above

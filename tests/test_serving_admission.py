@@ -1,4 +1,4 @@
-"""prospects.admission: pages admitted in arrival order, background work after them, the loop watch."""
+"""prospects.serving.admission: pages admitted in arrival order, background work after them, the loop watch."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from prospects.admission import Admission, LoopWatch, default_limit
+from prospects.serving.admission import Admission, LoopWatch, default_limit
 
 
 def run(coro):

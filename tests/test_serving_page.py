@@ -1,4 +1,4 @@
-"""prospects.voila_page on a real server: a page shows the dashboard or a short French sentence, never nothing.
+"""prospects.serving.page on a real server: a page shows the dashboard or a short French sentence, never nothing.
 
 The server runs the dashboard notebook with one cell added before the display, which
 misbehaves for some viewers of Cabinet Exemple: too slow for ``--cell-timeout`` (part1),
@@ -16,9 +16,10 @@ import time
 import nbformat
 import pytest
 
-from prospects import db, serving
+from prospects import db
 from prospects.sample import sample_firm
-from prospects.voila_page import CONNECTION_LOST, PAGE_ERROR
+from prospects.serving.app import dashboard_notebook
+from prospects.serving.page import CONNECTION_LOST, PAGE_ERROR
 
 from .browser import (
     ARTIFACTS,
@@ -51,7 +52,7 @@ def server(tmp_path_factory):
     base = tmp_path_factory.mktemp("page")
     url = f"sqlite:///{base / 'sample.db'}"
     db.replace_all(db.make_engine(url), sample_firm())
-    nb = nbformat.read(serving.dashboard_notebook(), as_version=4)
+    nb = nbformat.read(dashboard_notebook(), as_version=4)
     at = next(i for i, c in enumerate(nb.cells) if c.source.strip() == "dashboard")
     nb.cells.insert(at, nbformat.v4.new_code_cell(MISBEHAVE % {"within": CELL_TIMEOUT - 1.5}))
     notebook = base / "misbehaving.ipynb"

@@ -1,19 +1,22 @@
 """The kernels of ``prospects serve``: whose each one is, a pool of warm ones, the ones held for nothing.
 
-Imported only when serving (it needs jupyter_server).
+Imported only when serving (it needs jupyter_server and Voilà).
 
 Ownership
 ---------
 A page's kernel belongs to the viewer whose page asked for it (the login the prelaunch
-hook authenticated and checked, :mod:`prospects.serving`): :meth:`OwnedKernelManager.start_kernel`
-takes the owner as an argument and records it before anyone can learn the kernel's id;
-:class:`prospects.voila_app.KernelOwnerAuthorizer` then lets only that identity use it.
-A kernel is never given to a second viewer.
+hook authenticated and checked, :mod:`prospects.serving.identity`):
+:meth:`OwnedKernelManager.start_kernel` takes the owner as an argument and records it
+before anyone can learn the kernel's id; :class:`KernelOwnerAuthorizer` then lets only
+that identity use the kernel's websocket and REST endpoints, and
+:class:`OwnedShutdownHandler` does the same for Voilà's ``/voila/api/shutdown/<id>``. A
+kernel is never given to a second viewer; a kernel id seen by someone else (a shared link,
+a log) opens nothing.
 
 Warm kernels
 ------------
 :class:`WarmPool` keeps ``size`` kernels started ahead of any request, each having run
-``prospects.dashboard.warm_up``: the package imported and the firm opened
+``prospects.dashboard.warm_up`` (:func:`warm_code`): the package imported and the firm opened
 (``prospects.open_firm`` with the server's settings), but no viewer and no viewer data.
 A page request still goes through the prelaunch hook (authentication, the directory
 check, the login injected into the notebook); only then does the page take a warm kernel
@@ -22,9 +25,10 @@ is used once:
 
 * a refused login never reaches the pool (the hook refuses before any kernel);
 * a warm kernel is health-checked (alive, answers within 5 s, still holds what it warmed: a
-  kernel restarted after a crash does not) before it is handed out, and discarded if the settings, the config file, the data or the date changed
-  since it was warmed (``fingerprint``); the dashboard checks the firm again in the kernel;
-* the pool refills after a hand-out one kernel at a time, through :class:`prospects.admission.Admission`
+  kernel restarted after a crash does not) before it is handed out, and discarded if the settings,
+  the config file, the data or the date changed since it was warmed (:class:`PoolFingerprint`);
+  the dashboard checks the firm again in the kernel;
+* the pool refills after a hand-out one kernel at a time, through :class:`prospects.serving.admission.Admission`
   as background work (only when no page waits), and warms at a lower CPU priority still when the
   server may raise it back at hand-out (root, or ``RLIMIT_NICE``);
 * pool kernels have no owner (usable by nobody over HTTP) and are not culled as idle.
@@ -58,10 +62,20 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from tornado import web
 from traitlets import Dict, Float, Integer
+from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+
+from .identity import python_literal
+
+if TYPE_CHECKING:
+    from jupyter_server.auth.identity import User
+
+    from ..config import Settings
 
 #: How long a warm kernel may take to answer its health check before it is discarded.
 HEALTH_TIMEOUT = 5.0
@@ -291,7 +305,7 @@ class WarmPool:
 
     ``fingerprint()`` names what a warm kernel depends on (settings, config file, data,
     date); a kernel warmed under another fingerprint is discarded instead of handed out.
-    ``admission`` is the server's :class:`~prospects.admission.Admission`: warming takes a
+    ``admission`` is the server's :class:`~prospects.serving.admission.Admission`: warming takes a
     slot as background work.
     """
 
@@ -450,3 +464,101 @@ class WarmPool:
     def stats(self) -> dict[str, int]:
         return {"ready": len(self.ready), "warming": len(self.warming), "handed_out": self.handed_out,
                 "discarded": self.discarded}
+
+
+def default_pool_size() -> int:
+    """Warm kernels kept ready by default: one per core, 1 to 4 (each holds about 150 MB)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def warm_code(config: str | None) -> str:
+    """What a pool kernel runs ahead of any viewer (:func:`prospects.dashboard.warm_up`)."""
+    return f"from prospects.dashboard import warm_up\nwarm_up(config={python_literal(config)})"
+
+
+class PoolFingerprint:
+    """What a warm kernel depends on besides the server's environment: the date, the config file, the data.
+
+    A warm kernel warmed under another value is discarded instead of handed out
+    (:class:`WarmPool`). The data part (``extract_info``, rewritten by every load) is read at
+    most every ``data_every`` seconds; the kernel checks it again before reusing what it
+    opened (:func:`prospects.dashboard.dashboard_from_settings`).
+    """
+
+    def __init__(self, settings: Settings, *, today_explicit: bool, data_every: float = 30.0,
+                 clock: Callable[[], Any] | None = None):
+        import datetime as dt
+
+        self.settings = settings
+        self.today_explicit = today_explicit
+        self.data_every = data_every
+        self.clock = clock or dt.date.today
+        self._data: Any = None
+        self._data_at = float("-inf")
+        self._engine: Any = None
+
+    def __call__(self) -> tuple:
+        day = None if self.today_explicit else self.clock()
+        config = self.settings.config_file
+        try:
+            stat = config.stat() if config is not None else None
+            conf = (stat.st_mtime_ns, stat.st_size) if stat is not None else None
+        except OSError:
+            conf = "missing"
+        now = time.monotonic()
+        if now - self._data_at >= self.data_every:
+            self._data, self._data_at = self._read_data(), now
+        return (day, conf, self._data)
+
+    def _read_data(self) -> Any:
+        import sqlalchemy as sa
+
+        from ..db import make_engine, read_extract_info
+
+        try:
+            if self._engine is None:
+                self._engine = make_engine(self.settings.db_url)
+            return tuple(sorted(read_extract_info(self._engine).items()))
+        except sa.exc.SQLAlchemyError:
+            return "unreadable"
+
+
+# ---------------------------------------------------------------------------
+# who may use a kernel
+
+
+def _kernel_id(handler: web.RequestHandler) -> str | None:
+    kid = getattr(handler, "kernel_id", None)  # the websocket handler sets it before authorizing
+    if not kid:
+        kid = (handler.path_kwargs or {}).get("kernel_id")
+    if not kid and handler.path_args:
+        kid = handler.path_args[0]
+    return kid
+
+
+class KernelOwnerAuthorizer(Authorizer):
+    """A kernel is used only by the identity whose page started it; nothing else is exposed."""
+
+    def is_authorized(self, handler: web.RequestHandler, user: User, action: str, resource: str) -> bool:
+        if user is None:
+            return False
+        if resource != "kernels":
+            return True
+        km = handler.settings.get("kernel_manager")
+        owner = km.owner(_kernel_id(handler)) if isinstance(km, OwnedKernelManager) else None
+        allowed = owner is not None and owner == user.username
+        if not allowed:
+            handler.log.warning("prospects serve: %s refused kernel %s (%s)", user.username, _kernel_id(handler), action)
+        return allowed
+
+
+class OwnedShutdownHandler(VoilaShutdownKernelHandler):
+    """Voilà's shutdown call (sent when the tab closes), for the kernel's owner only."""
+
+    @web.authenticated
+    async def post(self, kernel_id: str) -> None:
+        km = self.kernel_manager
+        owner = km.owner(kernel_id) if isinstance(km, OwnedKernelManager) else None
+        if owner is None or owner != self.current_user.username:
+            raise web.HTTPError(403)
+        await super().post(kernel_id)

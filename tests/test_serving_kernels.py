@@ -1,4 +1,4 @@
-"""prospects.kernels on a real ``prospects serve``: warm kernels, ownership, held kernels, the per-login cap.
+"""prospects.serving.kernels on a real ``prospects serve``: warm kernels, ownership, held kernels, the per-login cap.
 
 One server on Cabinet Exemple (prospects.sample), ``--auth header`` from loopback, a pool
 of one warm kernel, a 3 s connect timeout and two kernels per login. Pages are plain GETs
@@ -16,7 +16,9 @@ import time
 import pytest
 
 from prospects import db
+from prospects.config import load_settings
 from prospects.sample import sample_firm
+from prospects.serving.kernels import OwnedKernelManager, PoolFingerprint, WarmPool
 
 from .browser import Serve, cells_in_states, expected_cells, http_get, kernel_id, widget_states
 
@@ -159,7 +161,7 @@ def test_renice_lowers_a_session_leader_and_its_autogroup_never_ours():
     import subprocess
     import sys
 
-    from prospects.kernels import autogroup_renice, renice
+    from prospects.serving.kernels import autogroup_renice, renice
 
     ours = _autogroup_nice(os.getpid())
     leader = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True)
@@ -181,7 +183,7 @@ def test_renice_lowers_a_session_leader_and_its_autogroup_never_ours():
 def test_page_and_pool_kernels_run_below_the_server_in_their_own_sessions(server):
     import os
 
-    from prospects.kernels import KERNEL_NICENESS
+    from prospects.serving.kernels import KERNEL_NICENESS
 
     kernel = _page(server, "dir")
     pid = server.kernel_ids()[kernel]
@@ -190,3 +192,57 @@ def test_page_and_pool_kernels_run_below_the_server_in_their_own_sessions(server
     if _AUTOGROUPS:
         assert _autogroup_nice(pid) == KERNEL_NICENESS
         assert _autogroup_nice(server.proc.pid) == _autogroup_nice(os.getpid())  # the server's own session untouched
+
+
+# ---------------------------------------------------------------------------
+# the pool without a server
+
+
+@pytest.fixture
+def sample_settings(tmp_path):
+    url = f"sqlite:///{tmp_path / 'sample.db'}"  # its own: the test loads it again
+    db.replace_all(db.make_engine(url), sample_firm())
+    return load_settings(db=url, today="2026-11-29")
+
+
+def test_the_pool_fingerprint_changes_with_the_date_the_config_file_and_the_data(sample_settings, tmp_path):
+    import datetime as dt
+    import time
+
+    conf = tmp_path / "prospects.toml"
+    conf.write_text('locale = "fr"\n')
+    day = [dt.date(2026, 11, 29)]
+    fingerprint = PoolFingerprint(sample_settings.with_(config_file=conf), today_explicit=False, data_every=0,
+                                          clock=lambda: day[0])
+    first = fingerprint()
+    assert fingerprint() == first  # nothing changed
+    day[0] = dt.date(2026, 11, 30)  # midnight
+    assert fingerprint() != first
+    second = fingerprint()
+    conf.write_text('locale = "en"\n# edited\n')
+    assert fingerprint() != second
+    third = fingerprint()
+    time.sleep(1.1)  # extract_info's loaded_at counts seconds
+    db.replace_all(db.make_engine(sample_settings.db_url), sample_firm())  # a new load
+    assert fingerprint() != third
+    fixed = PoolFingerprint(sample_settings, today_explicit=True, clock=lambda: day[0])
+    before = fixed()
+    day[0] = dt.date(2026, 12, 1)
+    assert fixed() == before  # --today fixed: the system date does not matter
+
+
+def test_pool_kernels_are_not_culled_as_idle(monkeypatch):
+    from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+
+    culled = []
+
+    async def cull(self, kernel_id):
+        culled.append(kernel_id)
+
+    monkeypatch.setattr(AsyncMappingKernelManager, "cull_kernel_if_idle", cull)
+    km = OwnedKernelManager()
+    WarmPool(km, 1, "", admission=None, fingerprint=lambda: None)
+    km.pool.warming.add("warming-kernel")
+    asyncio.run(km.cull_kernel_if_idle("warming-kernel"))
+    asyncio.run(km.cull_kernel_if_idle("a-page-kernel"))
+    assert culled == ["a-page-kernel"]
