@@ -449,7 +449,7 @@ def mail_settings(raw: Any, env: Mapping[str, str], src_file: str, project_dir: 
         raise ConfigError(f"{src_file}: [mail] sender = {sender!r} is not an address")
     ca_file = raw.get("ca_file")
     if ca_file is not None:
-        from .files import FileRefused, open_limited
+        from .files import FileRefused, open_limited, shown_path
 
         if not isinstance(ca_file, str) or not ca_file.strip():
             raise ConfigError(f"{src_file}: [mail] ca_file = {ca_file!r} is not a file path")
@@ -459,7 +459,7 @@ def mail_settings(raw: Any, env: Mapping[str, str], src_file: str, project_dir: 
                 pass
         except FileRefused as exc:
             if exc.kind == "missing":
-                raise ConfigError(f"{src_file}: [mail] ca_file {exc.path} does not exist") from None
+                raise ConfigError(f"{src_file}: [mail] ca_file {shown_path(ca_file)} does not exist") from None
             raise ConfigError(f"{src_file}: [mail] ca_file {exc}") from None
     timeout = raw.get("timeout", 30)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:

@@ -10,11 +10,13 @@ limit is ever read, even from a file that grows meanwhile. The type is checked o
 descriptor (opened without blocking), so a file swapped for a pipe after a check is
 still refused.
 
-A file a command writes (``drilldown --output``) goes through :func:`write_atomically`:
-an existing target must be a regular file (a device such as ``/dev/full``, a pipe or a
-folder is refused first); the bytes go to a temporary file beside it, renamed over the
-target only once completely written, so a full disk leaves the previous file as it was
-and no half-written one.
+A file a command writes (``drilldown --output``, ``import --rejects``, the CSV files of
+``export``) is checked by :func:`writable` first: an existing target must be a regular
+file (a device such as ``/dev/full``, a pipe or a folder is refused: it would never be
+renamed over), a new one needs a folder that exists and can be written.
+:func:`write_atomically` then writes the bytes to a temporary file beside it, renamed
+over the target only once completely written, so a full disk leaves the previous file as
+it was and no half-written one.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def open_limited(path: str | os.PathLike[str], limit: int, *, limit_text: str = 
     except FileNotFoundError:
         raise FileRefused(path, "no such file", "missing") from None
     except ValueError:  # a NUL character in the path
-        raise FileRefused(path, NUL_IN_PATH, "missing") from None
+        raise FileRefused(path, NUL_IN_PATH, "unreadable") from None
     except IsADirectoryError:  # pragma: no cover - Linux opens a folder read-only
         raise FileRefused(path, f"not {what} but a folder", "type") from None
     except OSError as exc:
