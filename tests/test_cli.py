@@ -366,10 +366,6 @@ HOSTILE = [
      ["--output {tmp}: is a folder; give a file name"]),
     ("xlsx-output-is-a-folder", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", "xlsx", "--output", "{tmp}"], 2,
      ["is a folder"]),
-    ("csv-output-dev-full", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", "csv", "--output", "/dev/full"], 2,
-     ["--output /dev/full: not a file but a device or a pipe; give a file name"]),
-    ("xlsx-output-dev-full", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", "xlsx", "--output", "/dev/full"], 2,
-     ["--output /dev/full: not a file but a device or a pipe; give a file name"]),
     ("xlsx-output-unwritable", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", "xlsx", "--output", "/proc/x.xlsx"], 2,
      ["--output /proc/x.xlsx: cannot be written ("]),
     ("json-output-unwritable", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", "json", "--output", "/proc/x.json"], 2,
@@ -421,6 +417,20 @@ def test_output_piped_into_head_ends_quietly(url, args):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141, err
     assert err == ""
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "xlsx"])
+def test_an_output_that_is_a_device_is_refused_and_never_replaced(capsys, tmp_path, url, fmt):
+    """`--output /dev/full`, through a link of the test's own: a writer that renamed its file
+    over the target would replace the link, never the machine's device."""
+    import os
+
+    device = tmp_path / "full"
+    device.symlink_to("/dev/full")
+    code, out, err = run(capsys, url, "drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", fmt,
+                         "--output", str(device))
+    assert code == 2 and out == "" and err == f"prospects: --output {device}: not a file but a device or a pipe; give a file name\n"
+    assert os.readlink(device) == "/dev/full" and sorted(os.listdir(tmp_path)) == ["full"]
 
 
 def _on_a_full_disk(tmp_path, url, fmt):
@@ -518,15 +528,15 @@ SAMPLE_EXTRACT = __import__("pathlib").Path(__file__).parent / "data" / "sample_
 
 
 def _hostile(tmp_path, kind: str, *, name: str = "given", inside: bool = False, write: bool = False):
-    """A path that is /dev/zero (a symlink to it when ``inside`` a folder), a folder, a pipe,
-    50 GB of holes, or unreadable (for a file written: in a folder that cannot be written)."""
+    """A path that is /dev/zero (a symlink to it when ``inside`` a folder or written to), a folder,
+    a pipe, 50 GB of holes, or unreadable (for a file written: in a folder that cannot be written)."""
     import os
 
     base = tmp_path / "hostile"
     base.mkdir(exist_ok=True)
     path = base / name
-    if kind == "device" and not inside:
-        return "/dev/zero"
+    if kind == "device" and not inside and not write:
+        return "/dev/zero"  # read from: written to only through a link of the test's own (a rename replaces the link)
     if kind == "device":
         path.symlink_to("/dev/zero")
     elif kind == "folder":
