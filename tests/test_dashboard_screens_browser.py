@@ -123,7 +123,7 @@ def test_the_busy_pill_stays_on_the_screen(opened, width):
       const r = document.querySelector('.pr-busy-text').getBoundingClientRect();
       return {left: r.left, right: r.right};
     }""")
-    assert 0 <= box["left"] and box["right"] <= width - 10, box
+    assert box["left"] >= 0 and box["right"] <= width - 10, box
     assert not outside_viewport(page)
 
 
