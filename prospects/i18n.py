@@ -1,4 +1,4 @@
-"""Formatting and labels: French by default (shared/spec/README.md), English by setting.
+"""Formatting and labels: French by default (the labels of the product's glossary), English by setting.
 
 Amounts are given in cents and shown in euros: ``12 345 €`` in French (narrow no-break
 space U+202F as thousands separator), ``€12,345`` in English. Dates ``29/11/2026``
