@@ -3,7 +3,8 @@
 ``python -m tests.page_assets`` serves Cabinet Exemple without the preload list
 (tests/serve_plain.py), opens the page in Debian's Chromium at 390 px and writes the
 scripts it asked for before its first figures, in order, to
-``prospects/templates/page/preload.json`` (read by :func:`prospects.serving.assets.preload_hrefs`).
+``prospects/templates/page/preload.json`` (read by :func:`prospects.serving.assets.page_scripts`:
+the page loads these scripts in one bundle).
 Run it after a Voilà upgrade; tests/test_serving_assets.py fails until the list matches.
 Not a test module: nothing here is collected.
 """
