@@ -24,6 +24,8 @@ from prospects.serving.assets import PRELOAD
 from .browser import FIGURES_SHOWN, LOAD_TIMEOUT, Serve, launch_chromium
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
+#: Chromium's network emulation of a phone on 4G (bytes per second).
+FOUR_G = {"offline": False, "latency": 150, "downloadThroughput": 9_000_000 / 8, "uploadThroughput": 9_000_000 / 8}
 
 
 def scripts_before_first_figures(browser, url: str, headers: dict[str, str] | None = None) -> list[str]:

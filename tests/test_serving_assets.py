@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from prospects.serving.assets import IMMUTABLE, PRELOAD, same_origin
+from prospects.serving.assets import IMMUTABLE, PRELOAD, accepted_encoding, same_origin
 
 from .browser import FIGURES_SHOWN, chromium_session, open_dashboard, sample_server
-from .page_assets import PHONE, record
+from .page_assets import FOUR_G, PHONE, record
 
 TRAVERSALS = [
     "/voila/templates/lab/static/../../../etc/passwd",
@@ -181,6 +181,8 @@ def test_the_bundle_holds_every_listed_chunk_and_ends_with_voilas_runtime(server
     """One request for the 85 scripts the page needs (each chunk in its own function: strict stays strict)."""
     import gzip
 
+    import brotli
+
     page = _dechunk_gunzip(raw_get(server.port, "/", GZIP)[2])
     href = re.findall(r'<link rel="preload" as="script" href="([^"]+)">', page)[0]
     status, headers, body = raw_get(server.port, href, GZIP)
@@ -198,6 +200,9 @@ def test_the_bundle_holds_every_listed_chunk_and_ends_with_voilas_runtime(server
         content = content.split(b"\n//# sourceMappingURL=")[0]
         assert b"(function () {\n" + content in bundle
     assert len(body) < 0.3 * len(bundle)
+    status, headers, smaller = raw_get(server.port, href, {**SIGNED_IN, "Accept-Encoding": "gzip, deflate, br, zstd"})
+    assert status == 200 and headers["content-encoding"] == "br" and brotli.decompress(smaller) == bundle
+    assert len(smaller) < 0.85 * len(body)  # what brotli saves on the wire
     # another name under the same address is no script at all
     assert raw_get(server.port, href.rsplit("/", 1)[0] + "/page-0000000000000000.js", GZIP)[0] == 404
 
@@ -337,6 +342,49 @@ def test_the_page_asks_for_nine_things_before_its_first_figures(chromium, local)
     assert len(http) <= 9, "\n".join(url for _, url in http)
     scripts = [url for kind, url in http if kind == "script" and "/api/" not in url]
     assert sorted(scripts) == sorted([*preloads, next(u for u in scripts if "voila-style.js" in u)])
+
+
+@pytest.mark.browser
+def test_the_kernels_model_is_asked_for_once_while_the_scripts_still_download(chromium, local):
+    """The page asks for its kernel's model as soon as it names the kernel, not after its scripts have run."""
+    slow = {**FOUR_G, "downloadThroughput": 2_000_000 / 8}  # slower than 4G: the bundle takes seconds
+    context = chromium.new_context(**PHONE)
+    sent: dict[str, tuple[str, float]] = {}
+    done: dict[str, float] = {}
+    try:
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", slow)
+        cdp.on("Network.requestWillBeSent", lambda e: sent.setdefault(e["requestId"], (e["request"]["url"], e["timestamp"])))
+        cdp.on("Network.loadingFinished", lambda e: done.__setitem__(e["requestId"], e["timestamp"]))
+        page.goto(local.url, wait_until="commit")
+        page.wait_for_function(FIGURES_SHOWN, polling=50)
+    finally:
+        context.close()
+    kernel = [t for url, t in sent.values() if re.fullmatch(r"/api/kernels/[0-9a-f-]{36}", urlsplit(url).path)]
+    bundle = [rid for rid, (url, _) in sent.items() if re.search(r"/page-[0-9a-f]{16}\.js$", url)]
+    assert len(kernel) == 1 and len(bundle) == 1, sent  # the early answer was the one used
+    assert kernel[0] < done[bundle[0]]
+
+
+def test_a_browser_that_offers_brotli_gets_it_and_one_that_refuses_both_gets_the_file(server):
+    import brotli
+
+    static = _page_config(_dechunk_gunzip(raw_get(server.port, "/", GZIP)[2]))["fullStaticUrl"]
+    plain = _unversioned_voila_js(server)
+    status, headers, body = raw_get(server.port, f"{static}/voila.js", {"Accept-Encoding": "gzip, deflate, br"})
+    assert status == 200 and headers["content-encoding"] == "br" and brotli.decompress(body) == plain
+    status, headers, body = raw_get(server.port, f"{static}/voila.js", {"Accept-Encoding": "identity"})
+    assert status == 200 and "content-encoding" not in headers and body == plain
+
+
+@pytest.mark.parametrize(("header", "chosen"), [
+    ("gzip, deflate, br, zstd", "br"), ("gzip", "gzip"), ("br;q=0, gzip", "gzip"), ("BR;Q=0.5", "br"),
+    ("identity", None), ("", None), ("gzip;q=0", None), ("gzip;q=oops", None),
+])
+def test_the_encoding_is_the_best_the_browser_accepts(header, chosen):
+    assert accepted_encoding(header) == chosen
 
 
 def test_a_script_sent_gzipped_is_the_file_itself_and_others_get_it_as_it_is(server):
