@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from prospects.serving.assets import IMMUTABLE, PRELOAD, accepted_encoding, same_origin
+from prospects.serving.assets import IMMUTABLE, PRELOAD, accepted_encoding, is_entry, same_origin
 
 from .browser import FIGURES_SHOWN, chromium_session, open_dashboard, sample_server
 from .page_assets import FOUR_G, PHONE, record
@@ -137,7 +137,7 @@ def test_the_page_and_its_scripts_are_gzipped_and_voilas_scripts_cached_for_good
 
 def _entries(listed: dict) -> list[str]:
     """The extensions' entry scripts of the preload list (Voilà loads them by their address)."""
-    return [n for n in listed["labextensions"] if n.split("/")[-1].startswith("remoteEntry.")]
+    return [n for n in listed["labextensions"] if is_entry(n)]
 
 
 def test_the_page_preloads_its_bundle_and_the_extensions_entries_and_each_one_is_there(server):

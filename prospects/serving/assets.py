@@ -22,7 +22,7 @@ A page over a slow link (a phone on 4G) pays for every byte and every round trip
   (:func:`asset_token`: a fingerprint of the files), cached for a year as immutable;
   the lab extensions' scripts, whose addresses carry their content hash (``?v=``), too;
 * the scripts the page needs before its first figures (``templates/page/preload.json``) come
-  in one bundle (:func:`page_bundle`, :class:`PageBundleHandler`) instead of 87 requests, each a
+  in one bundle (:func:`page_bundle`, :class:`PageBundleHandler`) instead of 85 requests, each a
   round trip on one of the browser's six connections;
 * the page's head asks for that bundle and the extensions' entry scripts (:func:`page_scripts`)
   while the server still runs the notebook, instead of once the page is whole;
@@ -163,6 +163,11 @@ class PageScripts:
         return self.main if self.bundle is not None else None
 
 
+def is_entry(name: str) -> bool:
+    """Whether ``name`` is a widget extension's entry script (``…/remoteEntry.<hash>.js``), which Voilà loads by its address."""
+    return os.path.basename(name.split("?", 1)[0]).startswith("remoteEntry.")
+
+
 def page_bundle(static_paths: Sequence[str], labextensions_paths: Sequence[str], listed: dict) -> bytes | None:
     """The scripts of the preload list in one script: their chunks first, then Voilà's entry (``None`` if one is missing).
 
@@ -179,7 +184,7 @@ def page_bundle(static_paths: Sequence[str], labextensions_paths: Sequence[str],
     for roots, names in ((labextensions_paths, listed.get("labextensions", [])), (static_paths, listed.get("static", []))):
         for name in names:
             relative = name.split("?", 1)[0]
-            if os.path.basename(relative).startswith("remoteEntry."):
+            if is_entry(relative):
                 continue
             found = _find(roots, relative)
             if found is None:
@@ -211,7 +216,7 @@ def page_scripts(static_url: str, static_paths: Sequence[str], labextensions_url
     bundle = page_bundle(static_paths, labextensions_paths, listed)
     if bundle is not None:
         name = f"page-{hashlib.sha256(bundle).hexdigest()[:16]}.js"
-        entries = [n for n in listed.get("labextensions", []) if os.path.basename(n.split("?", 1)[0]).startswith("remoteEntry.")]
+        entries = [n for n in listed.get("labextensions", []) if is_entry(n)]
         listed = {"static": [name], "labextensions": entries}
         return PageScripts(name, _hrefs(static_url, static_paths, labextensions_url, labextensions_paths, listed,
                                         also={name}), bundle, {e: encoded(bundle, e) for e in ENCODINGS})
