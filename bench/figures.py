@@ -20,8 +20,17 @@ their PSS against one alone. Then the store's build time against writing the SQL
 database, both from the same frames (what ``load`` and ``demo`` do), and the rebuild
 from the database (``prospects store --rebuild``).
 
-Results go to the section "## Figures" of docs/performance.md (between markers) and to
-standard output. Run: ``python bench/figures.py [--sizes medium large] [--runs 3]``.
+Then what the store's checks cost (issue 20): opening the current version with every check
+an opening makes against the same opening without them (the mapping alone, as before the
+checks: the check functions replaced by plain reads in that process); the first firm-wide
+figures with them; what every opening does *not* do (every file's sha256, Arrow's full
+validation of every column) and ``prospects store --check``, which does; and building a
+version with its checksums against without.
+
+Results go to the sections "## Figures" and "## Figure store: what is checked" of
+docs/performance.md (between markers) and to standard output. Run:
+``python bench/figures.py [--sizes medium large] [--runs 3]``; ``--only checks`` measures
+and writes the second section alone.
 """
 
 from __future__ import annotations
@@ -137,6 +146,98 @@ def worker(args: argparse.Namespace) -> None:
         after_all=proc_memory(),
     )
     print(json.dumps(result), flush=True)
+
+
+# ---------------------------------------------------------------------------
+# the store's checks: one opening in a fresh process
+
+
+def checks_worker(args: argparse.Namespace) -> None:
+    """Time one opening of the current version (``--checks KIND``) in this fresh process."""
+    import pyarrow as pa
+
+    from prospects import store
+    from prospects.config import load_settings
+
+    _warm_libraries()
+    folder = store.store_folder(load_settings(db=args.db, today=TODAY))
+    path = folder / f"v-{store.current_stamp(folder)}"
+    result: dict[str, object] = {"kind": args.checks}
+    if args.checks == "unchecked":  # the opening as it was before the checks: read meta.json, map the files
+        store._read_meta = lambda p: json.loads((p / "meta.json").read_text(encoding="utf-8"))
+        store._verify_files = lambda *a, **k: []
+        store._map_table = lambda p, name, rows, full: pa.ipc.open_file(pa.memory_map(str(p / f"{name}.arrow"), "r")).read_all()
+    if args.checks in ("unchecked", "checked"):
+        t, cpu = time.perf_counter(), time.process_time()
+        store.open_version(path)
+        result["open"], result["open_cpu"] = time.perf_counter() - t, time.process_time() - cpu
+    elif args.checks == "figures":
+        import prospects.api as api
+
+        t, cpu = time.perf_counter(), time.process_time()
+        api.open_firm(args.db, today=TODAY).as_viewer(args.login).figures(unit=args.unit)
+        result["first_figures"], result["first_figures_cpu"] = time.perf_counter() - t, time.process_time() - cpu
+    elif args.checks == "full":
+        meta = store._read_meta(path)
+        stats = {name: os.stat(path / name) for name in store.FILES}
+        t = time.perf_counter()
+        store._verify_files(path, meta, stats, full=True)
+        result["sha256"] = time.perf_counter() - t
+        tables = {name: store._map_table(path, name, meta["counts"][name], full=False) for name in store._SCHEMAS}
+        t = time.perf_counter()
+        for table in tables.values():
+            table.validate(full=True)
+        result["full_validation"] = time.perf_counter() - t
+        result["bytes"] = sum(st.st_size for st in stats.values())
+    print(json.dumps(result), flush=True)
+
+
+def store_checks(size: str, url: str, login: str, unit: str, runs: int) -> dict:
+    """The checks' cost on one demo firm: fresh processes, alternating, ``runs`` of each."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--db", url, "--login", login, "--unit", unit]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def one(kind: str) -> dict:
+        out = subprocess.run([*cmd, "--checks", kind], env=env, check=True, capture_output=True, text=True,
+                             cwd=tempfile.gettempdir())
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    subprocess.run([sys.executable, "-m", "prospects.cli", "--db", url, "store"], env=env, check=True,
+                   capture_output=True, cwd=ROOT)  # the current version in this format, built if need be
+    out: dict[str, list] = {"unchecked": [], "checked": [], "figures": [], "full": [], "check_command": []}
+    for _ in range(runs):
+        for kind in ("unchecked", "checked", "figures"):
+            out[kind].append(one(kind))
+    out["full"] = [one("full") for _ in range(max(1, runs // 2))]
+    for _ in range(max(1, runs // 2)):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "prospects.cli", "--db", url, "store", "--check"], env=env, check=True,
+                       capture_output=True, cwd=ROOT)
+        out["check_command"].append(time.perf_counter() - t)
+    out["build"] = build_with_and_without_checksums(size, 1 if size == "large" else runs)
+    return out
+
+
+def build_with_and_without_checksums(size: str, runs: int) -> dict:
+    """Building a version from a load's frames: with its files' sha256 (as now) and without (as before)."""
+    sys.path.insert(0, str(ROOT))
+    from prospects import demo, store
+
+    frames = demo.generate(size, 42, today=dt.date.fromisoformat(TODAY))
+    tmp = Path(tempfile.mkdtemp(prefix="bench-checks-", dir=ROOT / "data"))
+    real = store._Summed.write
+    times: dict[str, list[float]] = {"with": [], "without": []}
+    try:
+        for i in range(runs):
+            for way in ("without", "with"):
+                store._Summed.write = real if way == "with" else (lambda self, data: self.raw.write(data))
+                t = time.perf_counter()
+                store.write_version(tmp / f"{way}{i}", frames, f"bench{i}")
+                times[way].append(time.perf_counter() - t)
+    finally:
+        store._Summed.write = real
+        shutil.rmtree(tmp, ignore_errors=True)
+    return times
 
 
 # ---------------------------------------------------------------------------
@@ -272,9 +373,28 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=8, help="viewers in processes at once (default 8)")
     parser.add_argument("--baseline", default=BASELINE, help=f"git ref of the SQL way (default {BASELINE})")
     parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
+    parser.add_argument("--only", choices=("all", "checks"), default="all",
+                        help="checks: only what the store's checks cost (its own section)")
+    parser.add_argument("--checks", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args)
+        if args.checks:
+            checks_worker(args)
+        else:
+            worker(args)
+        return
+    if args.only == "checks":
+        load_before = loadavg()
+        checks = {}
+        for size in args.sizes:
+            url = ensure_demo(size)
+            login, unit, _ = widest_viewer(url)
+            print(f"== {size}: the store's checks (load {loadavg()})", file=sys.stderr)
+            checks[size] = store_checks(size, url, login, unit, args.runs)
+        text = render_checks(checks, args, load_before, loadavg())
+        print(text)
+        if not args.no_write:
+            write_section("figures.py-checks", text)
         return
 
     load_before = loadavg()
@@ -310,13 +430,16 @@ def main() -> None:
             print(f"   {n} at once: store PSS {r['store_many']['pss_sum']:.0f} MB; sql ({n_sql}) {r['sql_many']['pss_sum']:.0f} MB", file=sys.stderr)
             r["build"] = build_times(size, url, args.runs)
             print(f"   build: sqlite {med(r['build']['sqlite_write']):.1f} s, store {med(r['build']['store_build']):.1f} s", file=sys.stderr)
+            r["checks"] = store_checks(size, url, login, unit, args.runs)
             results[size] = r
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     text = render(results, args, load_before, loadavg())
-    print(text)
+    checks_text = render_checks({size: r["checks"] for size, r in results.items()}, args, load_before, loadavg())
+    print(text + "\n\n" + checks_text)
     if not args.no_write:
         write_section("figures.py", text)
+        write_section("figures.py-checks", checks_text)
         json_path = ROOT / "docs" / "bench-figures.json"
         json_path.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
 
@@ -424,6 +547,61 @@ def render(results: dict, args: argparse.Namespace, load_before: str, load_after
         "of its rows. The pages of the store a process touches count in its PSS as shared file pages, split between the "
         "processes that map them.",
     ]
+    return "\n".join(lines)
+
+
+def render_checks(results: dict, args: argparse.Namespace, load_before: str, load_after: str) -> str:
+    lines = [
+        "## Figure store: what is checked",
+        "",
+        f"`python bench/figures.py --only checks --sizes {' '.join(args.sizes)} --runs {args.runs}` (or the whole bench) on "
+        f"{dt.date.today().isoformat()}: {os.cpu_count()} cores, load average {load_before} before and {load_after} after "
+        "(the machine is shared). Each measure in a fresh process with the package imported, the store's pages in the "
+        "page cache (as for every opening but the first after a load); medians, (min–max); for the openings and the "
+        "first figures, the process's own CPU time too (what a quiet machine's wall time comes close to).",
+        "",
+        "**At every opening** (`store.open_version`): meta.json read bounded, its seal (sha256 of the manifest), its "
+        "stamp that of the folder and of the database, its format; each file's size and identity (inode, mtime, ctime) "
+        "as written — its bytes against its sha256 only when the identity changed; each file's columns and types, row "
+        "count, Arrow's validation of lengths and buffers (`Table.validate()`), full for the directory tables and for "
+        "the dictionary columns (indices within their dictionary). *Without the checks*: the same opening with meta.json "
+        "read as is and the files only mapped (what an opening did before them), in the same run.",
+        "",
+        "**Not at every opening, by `prospects store --check`**: every file's sha256 (all its bytes read) and Arrow's "
+        "full validation of every column (offsets, UTF-8 of every name and title), and the row counts against the "
+        "database. A file changed in place, truncated, copied or replaced has another identity: the opening then reads "
+        "it whole against its sha256, so no change made through the file system is mapped unchecked.",
+        "",
+        "| firm | store on disk | opening without the checks: wall / CPU | opening with them: wall / CPU | the checks' cost "
+        "(CPU) | first firm-wide figures with them: wall / CPU | every file's sha256 | Arrow's full validation "
+        "| `prospects store --check` | building a version: without / with checksums |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for size, c in results.items():
+        unchecked = [x["open"] * 1000 for x in c["unchecked"]]
+        checked = [x["open"] * 1000 for x in c["checked"]]
+        unchecked_cpu = [x["open_cpu"] * 1000 for x in c["unchecked"]]
+        checked_cpu = [x["open_cpu"] * 1000 for x in c["checked"]]
+        lines.append(
+            f"| {size} | {c['full'][0]['bytes'] / 1e6:,.0f} MB | {spread(unchecked, '{:.0f}')} / {med(unchecked_cpu):.0f} ms "
+            f"| {spread(checked, '{:.0f}')} / {med(checked_cpu):.0f} ms | {med(checked_cpu) - med(unchecked_cpu):.0f} ms "
+            f"| {spread([x['first_figures'] for x in c['figures']])} / {med([x['first_figures_cpu'] for x in c['figures']]):.2f} s "
+            f"| {spread([x['sha256'] for x in c['full']])} s "
+            f"| {spread([x['full_validation'] for x in c['full']])} s | {spread(c['check_command'], '{:.1f}')} s "
+            f"| {spread(c['build']['without'], '{:.1f}')} s / {spread(c['build']['with'], '{:.1f}')} s |"
+        )
+    if "large" in results:
+        c = results["large"]
+        first = med([x["first_figures"] for x in c["figures"]])
+        first_cpu = med([x["first_figures_cpu"] for x in c["figures"]])
+        full = med([x["sha256"] for x in c["full"]]) + med([x["full_validation"] for x in c["full"]])
+        lines += [
+            "",
+            f"Target on the large firm: first firm-wide figures ≤ 0.2 s with the checks: **{first:.2f} s** wall at this "
+            f"load average, **{first_cpu:.2f} s** of the process's CPU. Summing and "
+            f"fully validating every file at each opening would add **{full:.2f} s**: that is `prospects store --check`'s "
+            "work (run it from monitoring, after a load or a restore), not every opening's.",
+        ]
     return "\n".join(lines)
 
 

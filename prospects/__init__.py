@@ -6,6 +6,7 @@ The public surface, for notebooks and scripts::
     firm = prospects.open_firm("sqlite:///data/prospects.db")
     me = firm.as_viewer("mbrun")
     figs = me.figures(unit="R-IDF")
+    table = me.metrics(["signed_budget", "win_rate"], by="agency", unit="perimeter", compare="N-1")
     rows = me.drilldown("signed_budget", by="document", unit="R-IDF")
     prospects.monthly_chart(figs.monthly)
 
@@ -23,6 +24,9 @@ _EXPORTS = {
     "open_firm": "api",
     "Firm": "api",
     "View": "api",
+    "ArgumentError": "api",
+    "Notice": "api",
+    "Scope": "api",
     "monthly_chart": "charts",
     "Settings": "config",
     "load_settings": "config",
@@ -40,11 +44,14 @@ _EXPORTS = {
 __all__ = [
     "METRICS",
     "AccessDenied",
+    "ArgumentError",
     "Figures",
     "Filters",
     "Firm",
+    "Notice",
     "Period",
     "PeriodError",
+    "Scope",
     "Settings",
     "View",
     "Viewer",
@@ -57,7 +64,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .api import Firm, View, open_firm
+    from .api import ArgumentError, Firm, Notice, Scope, View, open_firm
     from .charts import monthly_chart
     from .config import Settings, load_settings
     from .dictionary import METRICS, definition

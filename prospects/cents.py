@@ -1,7 +1,7 @@
 """Exact sums of cents that never wrap.
 
 Amounts are int64 cents, each line at most :data:`prospects.schema.MAX_AMOUNT_CENTS`
-and each document at most :data:`prospects.schema.MAX_DOCUMENT_CENTS` (DATA.md); a sum
+and each document at most :data:`prospects.schema.MAX_DOCUMENT_CENTS` (docs/data.md); a sum
 over many documents can still pass int64's 9.2e18 (about 922,000 lines at the bound),
 where numpy wraps silently to a negative number. These functions sum int64 arrays
 exactly: the plain numpy sum when the result cannot overflow (always, in practice), else
@@ -13,6 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 INT64_MAX = int(np.iinfo(np.int64).max)
+#: Minor units per major unit of the firm's currency: cents per euro. The one place amounts
+#: turn into the currency's units (:func:`major`), so that a currency setting can follow.
+MINOR_PER_MAJOR = 100
 _LOW = np.int64(0xFFFFFFFF)
 
 
@@ -59,6 +62,16 @@ def add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return _narrowed(np.array([int(x) + int(y) for x, y in zip(a, b, strict=True)], dtype=object))
 
 
+#: The largest integer float64 holds exactly, with every integer below it (2**53 cents:
+#: about 90 trillion euros).
+FLOAT_EXACT = 2**53
+
+
+def fits_float(*arrays: np.ndarray) -> bool:
+    """Whether every value (integers, cents) converts to float64 exactly."""
+    return all(np.asarray(a).dtype != object and _magnitude(np.asarray(a)) <= FLOAT_EXACT for a in arrays)
+
+
 def _magnitude(v: np.ndarray) -> int:
     return 0 if len(v) == 0 else max(abs(int(v.max())), abs(int(v.min())))
 
@@ -68,3 +81,13 @@ def _narrowed(exact: np.ndarray) -> np.ndarray:
     if all(-INT64_MAX - 1 <= x <= INT64_MAX for x in exact):
         return exact.astype(np.int64)
     return exact
+
+
+def major(values: np.ndarray) -> np.ndarray:
+    """Cents as amounts of the currency (euros), float64: the nearest double to each exact
+    amount (exact to the cent below 2**53 cents), for analysis and plotting — never summed
+    back into cents."""
+    v = np.asarray(values)
+    if v.dtype == object:
+        return np.array([int(x) / MINOR_PER_MAJOR for x in v], dtype=np.float64)
+    return v.astype(np.float64) / MINOR_PER_MAJOR

@@ -1,4 +1,4 @@
-"""The ``prospects`` command line (shared/spec/CLI.md).
+"""The ``prospects`` command line (docs/cli.md).
 
 Each sub-command is a thin handler: parse, resolve settings, call one package function,
 print. Exit codes: 0 ok, 1 partial (rows rejected, a unit failed), 2 unusable input or
@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-shrink", action="store_true", help="with --replace-firm-data: replace it even if more than half of a table's rows would go (refused otherwise)")
     p.set_defaults(handler=_cmd_demo)
 
-    p = sub.add_parser("load", parents=[common], help="load a canonical CSV extract (DATA.md), atomically")
+    p = sub.add_parser("load", parents=[common], help="load a canonical CSV extract (docs/data.md), atomically")
     p.add_argument("folder", metavar="DIR", type=Path, help="folder holding one <table>.csv per table")
     p.add_argument("--allow-shrink", action="store_true", help="load even if more than half of a table's rows would go (refused otherwise)")
     p.set_defaults(handler=_cmd_load)
@@ -66,12 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-shrink", action="store_true", help="import even if more than half of a table's rows would go (refused otherwise)")
     p.add_argument("--export-date", metavar="YYYY-MM-DD", help="the date of the export, for the mapping's { export_date = true } (default: the mapping's [defaults] export_date; 'today')")
     p.add_argument("sources", metavar="SOURCE", nargs="*", help="files to read instead of the mapping's: NAME=PATH, or a PATH replacing the file of the same name (default: the files named in the mapping)")
+    p.add_argument("--from-folder", metavar="DIR", type=Path, help="the nightly import: the newest complete export (a file, or a folder of files) dropped in DIR, then moved to DIR/imported/; nothing new: exit 0, one line")
+    p.add_argument("--keep", metavar="N", type=int, help="with --from-folder: exports kept in DIR/imported/ (and skipped/, failed/) (default: 7)")
+    p.add_argument("--settle", metavar="SECONDS", type=float, help="with --from-folder: an export is complete once unchanged this long (default: 120)")
+    p.add_argument("--done-marker", action="store_true", help="with --from-folder: an export is complete only once NAME.done stands beside it, whatever its age")
     p.set_defaults(handler=_cmd_import)
 
-    p = sub.add_parser("store", parents=[common], help="check the figure store of the database, build it when stale (load, import and demo write it)")
+    p = sub.add_parser("store", parents=[common], help="check the figure store of the database in full (every file's checksum, row counts against the database), build it when missing, stale or damaged (load, import and demo write it)")
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--rebuild", action="store_true", help="rebuild it from the database even if it is up to date")
-    mode.add_argument("--check", action="store_true", help="only check: exit 1 if it is missing or stale, build nothing")
+    mode.add_argument("--rebuild", action="store_true", help="rebuild it from the database whatever state it is in (without checking it first)")
+    mode.add_argument("--check", action="store_true", help="only check: exit 1 and one line if it is missing, stale or damaged, build nothing")
     p.set_defaults(handler=_cmd_store)
 
     p = sub.add_parser("serve", parents=[common], help="serve the Voilà dashboard (hardened; 127.0.0.1 by default)")
@@ -105,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("indicators", parents=[common], help="the indicator table and the chart data for a viewer")
     add_view_options(p)
-    p.add_argument("--json", action="store_true", help="print the JSON document of CLI.md")
+    p.add_argument("--json", action="store_true", help="print the JSON document of docs/cli.md")
     p.set_defaults(handler=_cmd_indicators)
 
     p = sub.add_parser("drilldown", parents=[common], help="the rows behind one cell or one bar")
@@ -118,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_drilldown)
 
     p = sub.add_parser("report", parents=[common], help="papermill snapshots, one per unit (HTML and A4 PDF), plus an index page; or the subscriptions, each as its recipient")
-    p.add_argument("--as", dest="login", metavar="LOGIN", help="render as this viewer (collaborators.login); ACCESS.md applies (required without --subscriptions)")
+    p.add_argument("--as", dest="login", metavar="LOGIN", help="render as this viewer (collaborators.login); docs/access.md applies (required without --subscriptions)")
     p.add_argument("--by", choices=("region", "agency"), default="region", help="one report per unit of this kind in the viewer's perimeter (default: region)")
     p.add_argument("--unit", metavar="ID", nargs="+", action="extend", help="these org units instead (region, agency or team of the perimeter)")
     p.add_argument("--fiscal-year", type=int, metavar="Y", help="fiscal year (labelled by the year it ends; default: current)")
@@ -173,9 +177,24 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from . import importing
 
-    return importing.run_import_command(
-        settings, args.mapping, args.sources, check=args.check, rejects=args.rejects, allow_shrink=args.allow_shrink,
-        export_date=args.export_date,
+    if args.from_folder is None:
+        given = [flag for flag, on in (("--keep", args.keep is not None), ("--settle", args.settle is not None), ("--done-marker", args.done_marker)) if on]
+        if given:
+            print(f"prospects: {', '.join(given)}: only with --from-folder DIR", file=sys.stderr)
+            return EXIT_UNUSABLE
+        return importing.run_import_command(
+            settings, args.mapping, args.sources, check=args.check, rejects=args.rejects, allow_shrink=args.allow_shrink,
+            export_date=args.export_date,
+        )
+    if args.sources:
+        print("prospects: give SOURCE files or --from-folder DIR, not both", file=sys.stderr)
+        return EXIT_UNUSABLE
+    from .importing import drop
+
+    return importing.run_from_folder(
+        settings, args.mapping, args.from_folder, check=args.check, rejects=args.rejects, allow_shrink=args.allow_shrink,
+        export_date=args.export_date, keep=drop.DEFAULT_KEEP if args.keep is None else args.keep,
+        settle=drop.DEFAULT_SETTLE if args.settle is None else args.settle, done_marker=args.done_marker,
     )
 
 
@@ -186,29 +205,19 @@ def _cmd_store(args: argparse.Namespace, settings: Settings) -> int:
 
     engine = db.make_engine(settings.db_url)
     folder = store.store_folder(settings)
-    stamp = db.read_version(engine)
-    current = store.current_stamp(folder)
-    snap, problem = None, None
-    if current is None:
-        problem = "missing"
-    elif current != stamp:
-        problem = f"stale (database version {stamp}, store {current})"
-    else:
-        try:
-            snap = store.open_current(folder)
-        except store.StoreError as exc:
-            problem = f"unreadable ({exc})"
-        if snap is None and problem is None:
-            problem = "missing"
+    snap, problem = (None, None) if args.rebuild else store.inspect(settings, engine)
+    verified = f"checksums of the {len(store.FILES)} files verified, row counts match the database"
     if args.check:
         if snap is not None:
             print(store.describe(snap))
+            print(verified)
             print("up to date with the database")
             return EXIT_OK
         print(f"prospects: the figure store in {folder} is {problem}: run `prospects store`", file=sys.stderr)
         return EXIT_PARTIAL
     if snap is not None and not args.rebuild:
         print(store.describe(snap))
+        print(verified)
         print("up to date with the database")
         return EXIT_OK
     if problem:
@@ -299,17 +308,17 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
     from . import drilldown as dd
-    from . import exports, i18n
+    from . import exports, files, i18n
+    from .tables import scope_label
 
     if args.format == "xlsx" and args.output is None:
         print("prospects: --format xlsx needs --output FILE", file=sys.stderr)
         return EXIT_UNUSABLE
     if args.output is not None:
-        problem = _unwritable(args.output)
+        problem = files.option_target_problem("--output", args.output)
         if problem:
-            print(f"prospects: --output {i18n.shown(args.output, 200)}: {problem}", file=sys.stderr)
-            return EXIT_UNUSABLE
-    _, view, period = _view(settings, args)
+            return _fail(problem, EXIT_UNUSABLE)
+    firm, view, period = _view(settings, args)
     try:
         frame = view.drilldown(
             args.indicator, by=args.by, month=args.month, unit=args.unit, collaborator=args.collaborator,
@@ -319,45 +328,52 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
         print(f"prospects: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     loc = settings.locale
+    words = dd.footer_words(args.indicator, month=args.month, locale=loc)
     if args.format == "json":
         doc = {"indicator": args.indicator, "by": args.by, "rows": exports.records(frame, args.by)}
         if args.month:
             doc["month"] = args.month
+        doc["amounts"] = words
         text = json.dumps(doc, ensure_ascii=False, indent=2)
     elif args.format == "csv":
         text = exports.to_csv(frame, args.by, None, loc)
     elif args.format == "xlsx":
-        exports.to_xlsx(frame, args.by, args.output, loc)
-        print(f"{len(frame)} {i18n.label('rows', loc)} → {args.output}", file=sys.stderr)
-        return EXIT_OK
+        text = ""
     else:
-        shown = exports.table(frame, args.by, loc)
-        tot = dd.totals(frame, args.by)
-        import pandas as pd
-
-        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250):
-            text = shown.to_string(index=False) if len(shown) else "(0)"
-        text += (
-            f"\n\n{tot['rows']} {i18n.label('rows', loc)}, {tot['documents']} {i18n.label('documents', loc)} — "
-            f"{i18n.label('recurring', loc)} {i18n.money(tot['recurring'], loc)}, "
-            f"{i18n.label('one_off', loc)} {i18n.money(tot['one_off'], loc)}, "
-            f"{i18n.label('total', loc)} {i18n.money(tot['total'], loc)}"
-        )
-    if args.output is not None:
-        args.output.write_text(text, encoding="utf-8-sig" if args.format == "csv" else "utf-8")
-        print(f"{len(frame)} {i18n.label('rows', loc)} → {args.output}", file=sys.stderr)
-    else:
+        text = _drill_text(frame, args, loc, words)
+    if args.output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return EXIT_OK
+    try:
+        if args.format == "xlsx":
+            scope = scope_label(firm.directory, args.unit, args.collaborator, loc)
+            about = exports.about_rows(args.indicator, args.by, month=args.month, period=period, scope=scope, locale=loc)
+            exports.to_xlsx(frame, args.by, args.output, loc, about=about)
+        else:
+            files.write_atomically(args.output, text.encode("utf-8-sig" if args.format == "csv" else "utf-8"))
+    except files.FileRefused as exc:
+        return _fail(f"--output {exc}", EXIT_UNUSABLE)
+    print(f"{len(frame)} {i18n.label('rows', loc)} → {args.output}", file=sys.stderr)
     return EXIT_OK
 
 
-def _unwritable(path: Path) -> str | None:
-    """Why a file cannot be written there (None if it can be tried)."""
-    if path.is_dir():
-        return "is a folder; give a file name"
-    if not path.parent.is_dir():
-        return f"folder {path.parent} does not exist"
-    return None
+def _drill_text(frame, args: argparse.Namespace, loc: str, words: str) -> str:
+    """The ``--format table`` drill-down: the rows as on screen, then the footer and what its amounts are."""
+    import pandas as pd
+
+    from . import drilldown as dd
+    from . import i18n
+    from .tables import drill_table
+
+    shown = drill_table(frame, args.by, loc)
+    with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250):
+        text = shown.to_string(index=False) if len(shown) else dd.empty_words(args.indicator, args.by, locale=loc)
+    t = dd.totals(frame, args.by)
+    count = i18n.counted(t["documents"], "document", loc)
+    if args.by == "deal":
+        count = f"{i18n.counted(t['rows'], 'deal', loc)} · {count}"
+    money = ", ".join(f"{i18n.label(m, loc)} {i18n.money(t[m], loc)}" for m in dd.MONEY_COLUMNS)
+    return f"{text}\n\n{count} — {money}\n{i18n.DRILL_WORDS[loc]['amounts']}{i18n.colon(loc)}{words}"
 
 
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
@@ -468,12 +484,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: object, code: int) -> int:
-    """One line on stderr (line breaks in the message folded), and the exit code."""
-    try:
-        text = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
-        print(f"prospects: {text}", file=sys.stderr)
-    except BrokenPipeError:  # pragma: no cover - stderr closed too
-        pass
+    """One line on stderr (line breaks in the message folded, control characters escaped), and the exit code."""
+    import contextlib
+
+    from .i18n import message_line
+
+    with contextlib.suppress(BrokenPipeError):  # stderr closed too
+        print(f"prospects: {message_line(message)}", file=sys.stderr)
     return code
 
 

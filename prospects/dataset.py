@@ -10,12 +10,13 @@ only (:meth:`Dataset.deal_text`, :meth:`Dataset.doc_text`, :meth:`Dataset.displa
 A dataset may hold more deals than the viewer may see (the store's range covering
 their perimeter): every figure, drill-down and frame applies
 :func:`prospects.scoping.scope_mask` first. Filters never rebuild it: they are masks
-over its deals. It covers every date: no period is pruned (METRICS.md counts, say, a
+over its deals. It covers every date: no period is pruned (docs/metrics.md counts, say, a
 document signed this year on a deal abandoned last year).
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,6 +125,17 @@ class Dataset:
         """A text column (``id``, ``doc_type``, ``template``, ``title``) of some documents."""
         return take_text(self.snapshot.documents, column, self.doc_rows(positions))
 
+    def doc_categories(self, column: str, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A repetitive text column (``doc_type``, ``template``) of some documents as codes.
+
+        ``(codes, values)``: ``values[codes]`` is each document's text; codes are ranks of
+        the texts sorted case-insensitively (-1 for null). Read from the store's own
+        dictionary encoding (one integer per document, shared per version of the store),
+        without a Python string per document.
+        """
+        codes, values = _categories(self.snapshot, column)
+        return codes[self.doc_rows(positions)], values
+
     def deal_id_rank(self, positions: np.ndarray) -> np.ndarray:
         """Sort keys equivalent to the deals' ids (ranks of the ids in sorted order)."""
         return self.snapshot.col("deals", "id_rank")[self.deal_rows(positions)]
@@ -141,10 +153,17 @@ class Dataset:
         return take_arrow(self.snapshot.documents, column, self.doc_rows(positions))
 
     def unit_level_codes(self, level: str) -> np.ndarray:
-        """For each unit code, the code of its ancestor-or-self at ``level`` (-1 when above it)."""
-        units = self.directory.units
-        ancestor = units["code"].reindex(units[level].to_numpy(dtype=object)).to_numpy()
-        return np.where(pd.isna(ancestor), -1, ancestor).astype(np.int64)
+        """For each unit code, the code of its ancestor-or-self at ``level`` (-1 when above it).
+
+        Computed once per directory and level (a few hundred units), then shared (read-only).
+        """
+        directory = self.directory
+        cache = _LEVEL_CODES.setdefault(directory, {})
+        if level not in cache:
+            units = directory.units
+            ancestor = units["code"].reindex(units[level].to_numpy(dtype=object)).to_numpy()
+            cache[level] = _frozen(np.where(pd.isna(ancestor), -1, ancestor).astype(np.int64))
+        return cache[level]
 
     def deal_ids(self, mask: np.ndarray | None = None) -> np.ndarray:
         """The ids of the deals of ``mask`` (all when None)."""
@@ -210,6 +229,33 @@ class Dataset:
             "amount_cents": snap.col("lines", "amount")[line_rows].astype(np.int64),
         })
         return out.sort_values(["document_id", "line_no"], kind="stable", ignore_index=True)
+
+
+def _categories(snap: Snapshot, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """A dictionary-encoded text column of the store's documents: a code per document (ranks
+    of the sorted texts, -1 for null) and the sorted texts. Once per snapshot and column."""
+    cache = _CATEGORIES.setdefault(snap, {})
+    if column not in cache:
+        col = snap.documents.column(column)
+        if col.num_chunks == 1:
+            arr = col.chunk(0)
+        else:  # several chunks may hold several dictionaries: one of them all
+            arr = pa.concat_arrays([c.dictionary_decode() if pa.types.is_dictionary(c.type) else c for c in col.chunks])
+        if not pa.types.is_dictionary(arr.type):
+            arr = arr.dictionary_encode()
+        values = np.asarray(arr.dictionary.to_pylist(), dtype=object)
+        indices = arr.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        order = np.argsort(np.array([str(v).casefold() for v in values], dtype=object), kind="stable")
+        rank = np.empty(len(values) + 1, dtype=np.int64)
+        rank[order] = np.arange(len(values))
+        rank[-1] = -1  # index -1 (null) stays -1
+        cache[column] = (_frozen(rank[indices]), values[order])
+    return cache[column]
+
+
+#: :func:`_categories` per snapshot, and :meth:`Dataset.unit_level_codes` per directory (freed with them).
+_CATEGORIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_LEVEL_CODES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _lookup(values: np.ndarray, codes: np.ndarray) -> np.ndarray:

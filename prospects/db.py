@@ -6,7 +6,7 @@ canonical frames, and the one consistent read of everything from which the figur
 is built (:func:`read_consistent`). Viewers never read rows from here: they read the
 figure store (:mod:`prospects.store`).
 
-Canonical frames (the third form of DATA.md): text, id and enum columns are ``object``
+Canonical frames (the third form of docs/data.md): text, id and enum columns are ``object``
 (``str`` or ``None``), dates are ``datetime64[s]`` (``NaT`` for null), booleans are
 ``bool`` and integers ``int64``.
 """
@@ -19,7 +19,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlencode
 
 import pandas as pd
 import sqlalchemy as sa
@@ -61,11 +61,40 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(getattr(exc, "orig", None) or exc).split())
 
 
-def _sqlite_file(url: sa.engine.URL) -> Path | None:
-    """The file of a SQLite URL (None for an in-memory database)."""
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+#: Query keys of a SQLite URL that are arguments of ``sqlite3.connect``, not of the URI filename.
+_CONNECT_KEYS = {"uri", "timeout", "check_same_thread", "isolation_level", "detect_types", "cached_statements"}
+
+
+def _sqlite_uri(url: sa.engine.URL) -> bool:
+    """Whether a SQLite URL names its database by a URI filename (``sqlite:///file:PATH?mode=ro&uri=true``)."""
+    return str(url.query.get("uri", "")).lower() in ("true", "1") and (url.database or "").startswith("file:")
+
+
+def sqlite_path(url: sa.engine.URL) -> Path | None:
+    """The file of a SQLite URL, plain path or URI filename (``file:PATH``, ``file://localhost/PATH``,
+    percent-decoded); None for an in-memory database or another backend."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
-    return Path(url.database)
+    if not _sqlite_uri(url):
+        return Path(url.database)
+    path = url.database.removeprefix("file:")
+    if path.startswith("//"):
+        authority, _, rest = path[2:].partition("/")
+        if authority not in ("", "localhost"):
+            return None  # SQLite refuses it: the connection says so
+        path = "/" + rest
+    path = unquote(path)
+    if not path or path == ":memory:" or url.query.get("mode") == "memory":
+        return None
+    return Path(path)
+
+
+def _sqlite_target(url: sa.engine.URL, path: Path) -> str:
+    """The URI ``sqlite3.connect`` opens for a database file: the URL's own URI parameters,
+    and ``mode=rw`` unless it gives a mode, so that opening never creates the file."""
+    params = {k: v for k, v in url.query.items() if k not in _CONNECT_KEYS and isinstance(v, str)} if _sqlite_uri(url) else {}
+    params.setdefault("mode", "rw")
+    return f"file:{quote(str(path.absolute()))}?{urlencode(params)}"
 
 
 def make_engine(url: str) -> Engine:
@@ -82,13 +111,15 @@ def make_engine(url: str) -> Engine:
         raise DatabaseError(f"{url!r} is not a database URL (e.g. sqlite:///data/prospects.db)") from None
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    path = _sqlite_file(parsed)
+    path = sqlite_path(parsed)
+    if path is not None:
+        _check_regular(path)
     try:
         if path is None and parsed.get_backend_name() != "sqlite":
             return sa.create_engine(parsed, pool_pre_ping=True)
         options: dict = {"connect_args": {"timeout": 60, "check_same_thread": False}}
         if path is not None:
-            target = f"file:{quote(str(path.absolute()))}?mode=rw"
+            target = _sqlite_target(parsed, path)
             # check_same_thread off: a firm may be used from several threads (each view call checks the version stamp)
             options = {"creator": lambda: sqlite3.connect(target, uri=True, timeout=60, check_same_thread=False)}
         engine = sa.create_engine(parsed, **options)
@@ -108,10 +139,25 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _check_regular(path: Path) -> None:
+    """A SQLite database that exists is a regular file (not /dev/zero, a pipe or a folder)."""
+    import stat
+
+    from .files import kind_of, shown_path
+
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):  # missing (created by a write, refused by a read), or unreachable: said later
+        return
+    if not stat.S_ISREG(mode):
+        raise DatabaseError(f"{shown_path(path)}: not a database file but {kind_of(mode)}")
+
+
 def _create_sqlite_file(engine: Engine) -> None:
-    """Create a missing SQLite file and its folder (writes only), with a clear error."""
-    path = _sqlite_file(engine.url)
-    if path is None or path.exists():
+    """Create a missing SQLite file and its folder (writes only), with a clear error
+    (never for a URL that says ``mode=ro``: opening it then says it cannot)."""
+    path = sqlite_path(engine.url)
+    if path is None or path.exists() or engine.url.query.get("mode") == "ro":
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,7 +193,7 @@ def create_schema(engine: Engine) -> None:
 def has_schema(engine: Engine) -> bool:
     """Whether the tables exist (False for a missing SQLite file, which is not created);
     a database that cannot be opened raises :class:`DatabaseError`."""
-    path = _sqlite_file(engine.url)
+    path = sqlite_path(engine.url)
     if path is not None and not path.exists():
         return False
     try:
@@ -346,7 +392,7 @@ def read_all(engine: Engine, tables: Iterable[str] = TABLE_ORDER) -> dict[str, p
 def require_schema(engine: Engine) -> None:
     """Refuse, in one line, a database that is missing or has no prospects tables (creates nothing)."""
     if not has_schema(engine):
-        path = _sqlite_file(engine.url)
+        path = sqlite_path(engine.url)
         if path is not None and not path.exists():
             raise DatabaseError(f"no database at {path}: check --db, or create it with `prospects demo` or `prospects load DIR`")
         raise DatabaseError("the database has no prospects tables: run `prospects demo` or `prospects load DIR` first")
@@ -396,28 +442,66 @@ def _version_of(info: Mapping[str, str]) -> str:
     return "loaded-" + "".join(ch for ch in info.get("loaded_at", "never") if ch.isalnum())
 
 
-def read_consistent(engine: Engine) -> tuple[str, dict[str, pd.DataFrame], dict[str, str]]:
-    """Every table, the extract info and its version stamp, from one snapshot of the database.
+@contextlib.contextmanager
+def _one_snapshot(engine: Engine) -> Iterator[sa.Connection]:
+    """A connection whose reads all see one snapshot of the database.
 
     SQLite: one read transaction (WAL mode: writers do not disturb it); PostgreSQL:
     ``REPEATABLE READ``. A load committing meanwhile is either wholly in or wholly out.
     """
-    require_schema(engine)
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         elif conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN")
         try:
-            info = {k: v for k, v in conn.execute(sa.select(extract_info.c.key, extract_info.c.value))}
-            frames = {}
-            for name in TABLE_ORDER:
-                t = SQL_TABLES[name]
-                stmt = _select_text(name).order_by(*[t.c[k] for k in TABLES[name].key])
-                frames[name] = _typed(_frame(conn, stmt, TABLES[name].column_names), name)
+            yield conn
         finally:
             conn.rollback()
+
+
+def read_consistent(engine: Engine) -> tuple[str, dict[str, pd.DataFrame], dict[str, str]]:
+    """Every table, the extract info and its version stamp, from one snapshot of the database."""
+    require_schema(engine)
+    with _one_snapshot(engine) as conn:
+        info = {k: v for k, v in conn.execute(sa.select(extract_info.c.key, extract_info.c.value))}
+        frames = {}
+        for name in TABLE_ORDER:
+            t = SQL_TABLES[name]
+            stmt = _select_text(name).order_by(*[t.c[k] for k in TABLES[name].key])
+            frames[name] = _typed(_frame(conn, stmt, TABLES[name].column_names), name)
     return _version_of(info), frames, info
+
+
+def store_counts(engine: Engine) -> tuple[str, dict[str, int]]:
+    """The version stamp and the rows a figure store of it holds, from one snapshot of the database.
+
+    ``deals``: prospect deals; ``documents`` and ``lines``: theirs; every other table
+    (the directory) whole. What ``prospects store --check`` compares with the store.
+    """
+    require_schema(engine)
+    deals, documents, lines = SQL_TABLES["deals"], SQL_TABLES["documents"], SQL_TABLES["document_lines"]
+    prospect = deals.c.kind == "prospect"
+    of_deals = deals.join(documents, documents.c.deal_id == deals.c.id)
+    lines_counted: sa.Executable = sa.select(sa.func.count()).select_from(
+        of_deals.join(lines, lines.c.document_id == documents.c.id)).where(prospect)
+    if engine.dialect.name == "sqlite":
+        # from the deals through the indexes on deal_id and document_id (CROSS JOIN keeps that order in SQLite),
+        # not one lookup of a document by its text id per line: 3 times faster on a million documents
+        lines_counted = sa.text("SELECT count(*) FROM deals CROSS JOIN documents CROSS JOIN document_lines "
+                                "WHERE documents.deal_id = deals.id AND document_lines.document_id = documents.id "
+                                "AND deals.kind = 'prospect'")
+    counted = {
+        "deals": sa.select(sa.func.count()).select_from(deals).where(prospect),
+        "documents": sa.select(sa.func.count()).select_from(of_deals).where(prospect),
+        "lines": lines_counted,
+        **{name: sa.select(sa.func.count()).select_from(SQL_TABLES[name])
+           for name in TABLE_ORDER if name not in ("deals", "documents", "document_lines")},
+    }
+    with _one_snapshot(engine) as conn:
+        info = {k: v for k, v in conn.execute(sa.select(extract_info.c.key, extract_info.c.value))}
+        counts = {name: int(conn.execute(stmt).scalar_one()) for name, stmt in counted.items()}
+    return _version_of(info), counts
 
 
 # ---------------------------------------------------------------------------
@@ -435,7 +519,7 @@ def _bookkeeping(engine: Engine, what: str) -> Iterator[None]:
 
 def _log_table_present(engine: Engine, table: sa.Table) -> bool:
     """Whether a bookkeeping table exists (a missing SQLite file: no; never creates anything)."""
-    path = _sqlite_file(engine.url)
+    path = sqlite_path(engine.url)
     if path is not None and not path.exists():
         return False
     try:
@@ -561,3 +645,56 @@ def release_claims(engine: Engine, keys: Sequence[tuple[str, str]], fiscal_year:
         for login, unit in keys:
             conn.execute(t.delete().where(t.c.login == login, t.c.unit == unit, t.c.fiscal_year == fiscal_year,
                                           t.c.as_of == as_of, t.c.run_id == run_id))
+
+
+# ---------------------------------------------------------------------------
+# each viewer's last Organisation / Collaborateurs choice on the dashboard (issue 19)
+
+#: The dashboard's memory of each login's last scope: a table of its own, outside the
+#: contract's tables (a load replaces those, never this), shared by every server on the database.
+dashboard_choices = sa.Table(
+    "dashboard_choices",
+    sa.MetaData(),
+    sa.Column("login", sa.String(200), primary_key=True),
+    sa.Column("unit_id", sa.String(200), nullable=True),  # None: "Mes affaires"
+    sa.Column("collaborator", sa.String(200), nullable=True),  # a login, None: nobody
+    sa.Column("saved_at", sa.Text(), nullable=False),  # ISO timestamp, UTC
+)
+
+
+def read_dashboard_choice(engine: Engine, login: str) -> tuple[str | None, str | None] | None:
+    """The unit and collaborator ``login`` last chose on the dashboard; ``None`` if never.
+
+    What comes back is only a wish: the dashboard checks it against the viewer's perimeter
+    before using it. Creates nothing (a database that never saved a choice has no table).
+    """
+    if not _log_table_present(engine, dashboard_choices):
+        return None
+    t = dashboard_choices
+    with _bookkeeping(engine, "read the dashboard's last choices"), engine.connect() as conn:
+        row = conn.execute(sa.select(t.c.unit_id, t.c.collaborator).where(t.c.login == login)).first()
+    return None if row is None else (row[0], row[1])
+
+
+def save_dashboard_choice(engine: Engine, login: str, unit: str | None, collaborator: str | None) -> None:
+    """Remember ``login``'s choice (``None``, ``None``: "Mes affaires"), replacing the previous one.
+
+    One statement (an upsert), safe when several servers save for the same login at once;
+    creates the table in a database made before it existed.
+    """
+    t = dashboard_choices
+    row = {"login": login, "unit_id": unit, "collaborator": collaborator,
+           "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    if not _log_table_present(engine, t):
+        # another server may create it meanwhile: the upsert below says if it is really missing
+        with contextlib.suppress(sa.exc.SQLAlchemyError), engine.begin() as conn:
+            t.create(conn, checkfirst=True)
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(t).values(**row)
+    stmt = stmt.on_conflict_do_update(index_elements=[t.c.login],
+                                      set_={k: stmt.excluded[k] for k in ("unit_id", "collaborator", "saved_at")})
+    with _bookkeeping(engine, "save the dashboard's last choice"), engine.begin() as conn:
+        conn.execute(stmt)

@@ -1,8 +1,19 @@
 """Drill-down exports: JSON records, CSV and Excel with the locale's column headers.
 
-The same rows as the drill-down frame; amounts converted exactly from cents to euros.
-French CSV uses ``;`` and a decimal comma (what French Excel opens directly) and a
-UTF-8 BOM; English CSV uses ``,`` and a decimal point.
+The same rows as the drill-down, in the order asked (``order``: row positions, such as
+:meth:`prospects.drilldown.Rows.order` gives for the dashboard's current sort) and with
+the columns in the order shown on screen (:func:`prospects.drilldown.display_columns`);
+amounts converted exactly from cents to euros.
+
+* CSV: French uses ``;``, a decimal comma in every amount (the lines' included) and a
+  UTF-8 BOM (what French Excel opens directly); English uses ``,`` and a decimal point.
+  Amounts have two decimals; dates are ISO (``2026-03-15``).
+* Excel (XlsxWriter, constant memory): dates are date cells (``dd/mm/yyyy`` in French),
+  amounts number cells with a euro format in the locale (:data:`MONEY_FORMAT`; Excel
+  shows its own separators), a frozen header row, filters on, widths from the content;
+  statuses and billing in the viewer's language (*Signée*, *Récurrent*…); the lines on
+  a second sheet; an optional *À propos* sheet says which figure, when and what the
+  amounts are (:func:`about_rows`).
 
 The files cannot attack their reader (CSV/formula injection): a deal, prospect or
 document text such as ``=HYPERLINK(…)`` is written as text, never as a formula. In Excel
@@ -18,26 +29,60 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .drilldown import MONEY_COLUMNS, columns
+from . import files, i18n
+from .drilldown import (
+    DATE_COLUMNS,
+    MONEY_COLUMNS,
+    STATUS_COLUMNS,
+    columns,
+    display_columns,
+    footer_words,
+)
+from .fiscal import Period
 from .i18n import COLUMN_LABELS, STATUS_LABELS, euros, euros_json
+
+#: Excel number formats of an amount in euros (Excel shows the separators of its own locale:
+#: ``12 000,00 €`` in French, ``€12,000.00`` in English) and of a date.
+MONEY_FORMAT = {"fr": '#,##0.00\\ "€"', "en": '"€"#,##0.00'}
+DATE_FORMAT = {"fr": "dd/mm/yyyy", "en": "yyyy-mm-dd"}
+#: Sheet names.
+SHEETS = {
+    "fr": {"deal": "Par affaire", "document": "Par document", "lines": "Lignes", "about": "À propos"},
+    "en": {"deal": "By deal", "document": "By document", "lines": "Lines", "about": "About"},
+}
+LINE_HEADS = {"fr": ("Id document", "Mission", "Nature", "Montant (€)"),
+              "en": ("Document id", "Mission", "Billing", "Amount (€)")}
+#: Column widths in characters: at least, at most, and how many rows are measured.
+MIN_WIDTH, MAX_WIDTH, MEASURED_ROWS = 8, 60, 2000
 
 
 def _iso(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
 
 
-DATE_COLUMNS = ("created_on", "sent_on", "decided_on")
+def _columns(frame: pd.DataFrame, by: str) -> list[str]:
+    """The view's columns the frame has (a prospect without document adds its history), in docs/metrics.md's order."""
+    every = columns(by, "prospects_without_document")
+    return [c for c in every if c in frame]
+
+
+def _ordered(frame: pd.DataFrame, order: Sequence[int] | np.ndarray | None) -> pd.DataFrame:
+    """The frame's rows in ``order`` (row positions), or as they are."""
+    if order is None:
+        return frame
+    return frame.iloc[np.asarray(order, dtype=np.int64)].reset_index(drop=True)
 
 
 def records(frame: pd.DataFrame, by: str) -> list[dict[str, Any]]:
     """JSON-ready rows: amounts in euros, dates ISO, ``lines`` with euro amounts."""
-    cols = [*columns(by), *(["lines"] if "lines" in frame else [])]
+    cols = [*_columns(frame, by), *(["lines"] if "lines" in frame else [])]
     out = []
     for row in frame[cols].to_dict("records"):
         for c in MONEY_COLUMNS:
@@ -56,21 +101,35 @@ def records(frame: pd.DataFrame, by: str) -> list[dict[str, Any]]:
     return out
 
 
-def table(frame: pd.DataFrame, by: str, locale: str = "fr") -> pd.DataFrame:
-    """The drill-down with the locale's headers, statuses and euro amounts (Decimal-exact)."""
-    cols = list(columns(by))
-    out = frame[cols].copy()
+def _amount_text(cents: int, locale: str) -> str:
+    """An amount of a text cell (the lines): exact, two decimals, the locale's decimal mark."""
+    value = f"{euros(cents):.2f}"
+    return value.replace(".", ",") if locale == "fr" else value
+
+
+def table(frame: pd.DataFrame, by: str, locale: str = "fr", *,
+          order: Sequence[int] | np.ndarray | None = None) -> pd.DataFrame:
+    """The drill-down as exported: on-screen column order, the locale's headers and statuses,
+    euro amounts (Decimal-exact, as floats), dates as ``datetime64`` (NaT when empty), rows in ``order``.
+
+    A ``lines`` column becomes one text per document: ``mission (récurrent) 12000,00; …``.
+    """
+    frame = _ordered(frame, order)
+    cols = display_columns(by, present=[*_columns(frame, by), *(["lines"] if "lines" in frame else [])])
+    out = frame[[c for c in cols if c != "lines"]].copy()
     for c in MONEY_COLUMNS:
         out[c] = [float(euros(v)) for v in out[c]]
     for c in DATE_COLUMNS:
         if c in out:
-            out[c] = [pd.Timestamp(v).date() if not pd.isna(v) else None for v in out[c]]
-    if "status" in out:
-        out["status"] = out["status"].map(STATUS_LABELS[locale]).fillna(out["status"])
+            out[c] = pd.to_datetime(out[c]).astype("datetime64[s]")
+    names = STATUS_LABELS[locale]
+    for c in STATUS_COLUMNS:
+        if c in out:
+            out[c] = pd.Series([None if v is None else names.get(v, v) for v in out[c]], index=out.index, dtype=object)
     if "lines" in frame:
-        names = STATUS_LABELS[locale]
         out["lines"] = [
-            "; ".join(f"{ln['mission']} ({names[ln['billing']].lower()}) {float(euros(ln['amount_cents'])):.2f}" for ln in lines)
+            "; ".join(f"{ln['mission']} ({names[ln['billing']].lower()}) {_amount_text(ln['amount_cents'], locale)}"
+                      for ln in lines)
             for lines in frame["lines"]
         ]
     return out.rename(columns=COLUMN_LABELS[locale])
@@ -104,91 +163,151 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def to_csv(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase | None = None, locale: str = "fr") -> str | None:
-    """Write (or return, when ``target`` is None) the drill-down as CSV (formulas neutralised)."""
+def to_csv(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase | None = None, locale: str = "fr", *,
+           order: Sequence[int] | np.ndarray | None = None) -> str | None:
+    """Write (or return, when ``target`` is None) the drill-down as CSV (formulas neutralised);
+    a path is written whole or not at all (:func:`prospects.files.write_atomically`)."""
     sep, dec = (";", ",") if locale == "fr" else (",", ".")
-    text = neutralised(table(frame, by, locale)).to_csv(index=False, sep=sep, decimal=dec)
+    text = neutralised(table(frame, by, locale, order=order)).to_csv(
+        index=False, sep=sep, decimal=dec, float_format="%.2f", date_format="%Y-%m-%d")
     if target is None:
         return text
     if isinstance(target, str | Path):
-        Path(target).write_text(text, encoding="utf-8-sig")
+        files.write_atomically(target, text.encode("utf-8-sig"))
     else:
         target.write(text)
     return None
 
 
-def to_xlsx(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase, locale: str = "fr") -> None:
-    """Write the drill-down as an Excel workbook (a second sheet holds the lines, if any).
+def about_rows(indicator: str, by: str, *, month: str | None = None, bucket: str | None = None,
+               period: Period | None = None, scope: str | None = None, locale: str = "fr") -> list[tuple[str, str]]:
+    """What a drill-down file holds, as (label, value) lines for its *À propos* sheet:
+    the figure (and month or age bucket), the view, the period, the scope and what the amounts are."""
+    lab = i18n.DRILL_WORDS[locale]
+    figure = i18n.label(indicator, locale)
+    if month is not None:
+        figure += f" — {i18n.month(month, locale)}"
+    if bucket is not None:
+        figure += f" — {bucket} {i18n.label('days', locale)}"
+    out = [(lab["figure"], figure), (lab["view"], i18n.label("by_deal" if by == "deal" else "by_document", locale))]
+    if period is not None:
+        out.append((i18n.label("period", locale), f"{i18n.date(period.start, locale)} → {i18n.date(period.as_of, locale)}"))
+    if scope:
+        out.append((i18n.label("scope", locale), scope))
+    out.append((lab["amounts"], footer_words(indicator, month=month, bucket=bucket, locale=locale)))
+    return out
+
+
+def to_xlsx(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase, locale: str = "fr", *,
+            order: Sequence[int] | np.ndarray | None = None, about: Sequence[tuple[str, str]] | None = None) -> None:
+    """Write the drill-down as an Excel workbook: the rows, their lines (if any) on a second
+    sheet in the same order, and ``about`` (see :func:`about_rows`) on a last sheet.
 
     Written row by row with XlsxWriter in constant memory (a drill-down of 130,000 rows
-    does not hold a workbook in memory), every text cell as a string, never a formula.
+    does not hold a workbook's cells in memory, only its compressed bytes), every text cell
+    as a string, never a formula. A path is written whole or not at all
+    (:func:`prospects.files.write_atomically`: a device, a pipe, a full disk or a folder that
+    cannot be written raise :class:`prospects.files.FileRefused` and leave no partial file).
     """
     import xlsxwriter
 
-    sheet = "Par affaire" if by == "deal" else "Par document"
-    if locale == "en":
-        sheet = "By deal" if by == "deal" else "By document"
+    if isinstance(target, str | Path):
+        files.write_atomically(target, xlsx_bytes(frame, by, locale, order=order, about=about))
+        return
+    frame = _ordered(frame, order)
+    names = SHEETS[locale]
     book = xlsxwriter.Workbook(target, {"constant_memory": True, "strings_to_formulas": False,
                                         "strings_to_urls": False, "strings_to_numbers": False})
     try:
-        write_sheet(book, table(frame.drop(columns=["lines"], errors="ignore"), by, locale), sheet, locale)
+        shown = table(frame.drop(columns=["lines"], errors="ignore"), by, locale)
+        money = [COLUMN_LABELS[locale][c] for c in MONEY_COLUMNS]
+        write_sheet(book, shown, names[by], locale, money=money)
         if "lines" in frame:
+            billing = STATUS_LABELS[locale]
             rows = [
-                {"document_id": d, "mission": ln["mission"], "billing": ln["billing"], "amount": float(euros(ln["amount_cents"]))}
+                (d, ln["mission"], billing[ln["billing"]], float(euros(ln["amount_cents"])))
                 for d, lines in zip(frame["document_id"], frame["lines"], strict=True)
                 for ln in lines
             ]
-            lines = pd.DataFrame(rows, columns=["document_id", "mission", "billing", "amount"])
-            heads = {"fr": ["Id document", "Mission", "Nature", "Montant (€)"], "en": ["Document id", "Mission", "Billing", "Amount (€)"]}
-            lines.columns = heads[locale]
-            write_sheet(book, lines, "Lignes" if locale == "fr" else "Lines", locale)
+            lines = pd.DataFrame(rows, columns=list(LINE_HEADS[locale])).astype({LINE_HEADS[locale][3]: "float64"})
+            write_sheet(book, lines, names["lines"], locale, money=[LINE_HEADS[locale][3]])
+        if about:
+            write_sheet(book, pd.DataFrame(list(about), columns=["label", "value"]), names["about"], locale, header=False)
     finally:
         book.close()
 
 
-def write_sheet(book: Any, frame: pd.DataFrame, name: str, locale: str = "fr") -> None:
-    """One sheet of an XlsxWriter workbook: a bold header row, then one row per row.
+def _width(name: str, values: pd.Series, kind: str) -> int:
+    """A column's width in characters: its header and its longest value among the first rows."""
+    if kind == "date":
+        longest = 10
+    elif kind in ("money", "number"):
+        sample = values.iloc[:MEASURED_ROWS].dropna()
+        biggest = float(sample.abs().max()) if len(sample) else 0.0
+        longest = len(f"{biggest:,.2f}") + (3 if kind == "money" else 0)
+    else:
+        sample = values.iloc[:MEASURED_ROWS].dropna()
+        longest = int(sample.astype(str).str.len().max()) if len(sample) else 0
+    return int(min(MAX_WIDTH, max(MIN_WIDTH, len(str(name)), longest) + 2))
+
+
+def write_sheet(book: Any, frame: pd.DataFrame, name: str, locale: str = "fr", *, money: Sequence[str] = (),
+                header: bool = True) -> None:
+    """One sheet of an XlsxWriter workbook: a bold, frozen header row with filters, then one row per row.
 
     Text is always a string cell (the workbook does not turn strings into formulas); text
     that looks like a formula also gets Excel's quote prefix, so editing it keeps it text.
-    Numbers are number cells (negative ones included); dates are dates; empty is blank.
+    Numbers are number cells (negative ones included; the ``money`` columns with the
+    locale's euro format); dates are date cells; empty is blank. Widths follow the content.
     """
     ws = book.add_worksheet(name)
     bold = book.add_format({"bold": True})
     quoted = book.add_format({"quote_prefix": True})
-    day = book.add_format({"num_format": "dd/mm/yyyy" if locale == "fr" else "yyyy-mm-dd"})
-    ws.write_row(0, 0, [str(c) for c in frame.columns], bold)
+    day = book.add_format({"num_format": DATE_FORMAT[locale]})
+    euro = book.add_format({"num_format": MONEY_FORMAT[locale]})
+    first = 1 if header else 0
     writers = []
     for j, col in enumerate(frame.columns):
         values = frame[col]
-        ws.set_column(j, j, min(40, max(10, len(str(col)) + 2)))
-        if _is_text(values):
-            risky = formula_like(values)
-            writers.append(("text", values.to_numpy(dtype=object), risky))
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            kind, data = "date", [None if pd.isna(v) else v.to_pydatetime() for v in values]
+        elif _is_text(values):
+            kind, data = "text", values.to_numpy(dtype=object)
         elif pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-            writers.append(("number", values.to_numpy(), None))
+            kind, data = ("money" if col in money else "number"), values.to_numpy()
         else:
-            writers.append(("other", values.to_numpy(dtype=object), None))
+            kind, data = "other", values.to_numpy(dtype=object)
+        risky = formula_like(values) if kind == "text" else None
+        writers.append((kind, data, risky))
+        ws.set_column(j, j, _width(col if header else "", values, kind))
+    if header:
+        ws.write_row(0, 0, [str(c) for c in frame.columns], bold)
+        ws.freeze_panes(1, 0)
+        if len(frame.columns):
+            ws.autofilter(0, 0, len(frame), len(frame.columns) - 1)
     for i in range(len(frame)):
-        r = i + 1
+        r = i + first
         for j, (kind, values, risky) in enumerate(writers):
             v = values[i]
             if v is None or (not isinstance(v, str) and pd.isna(v)):
                 continue
             if kind == "text":
                 ws.write_string(r, j, str(v), quoted if risky[i] else None)
+            elif kind == "money":
+                ws.write_number(r, j, float(v), euro)
             elif kind == "number":
                 ws.write_number(r, j, float(v))
-            elif isinstance(v, dt.date):
+            elif kind == "date" or isinstance(v, dt.date):
                 ws.write_datetime(r, j, v, day)
             else:
                 ws.write_string(r, j, str(v))
 
 
-def xlsx_bytes(frame: pd.DataFrame, by: str, locale: str = "fr") -> bytes:
+def xlsx_bytes(frame: pd.DataFrame, by: str, locale: str = "fr", *, order: Sequence[int] | np.ndarray | None = None,
+               about: Sequence[tuple[str, str]] | None = None) -> bytes:
     """The Excel workbook as bytes (for a download button)."""
     buf = io.BytesIO()
-    to_xlsx(frame, by, buf, locale)
+    to_xlsx(frame, by, buf, locale, order=order, about=about)
     return buf.getvalue()
 
 
@@ -207,7 +326,7 @@ def _indicators_json(ind) -> dict[str, Any]:
 
 
 def figures_json(figs, *, viewer: str, unit: str | None, collaborator: str | None) -> dict[str, Any]:
-    """The ``indicators --json`` document of CLI.md (amounts in euros, exact from cents)."""
+    """The ``indicators --json`` document of docs/cli.md (amounts in euros, exact from cents)."""
     p = figs.period
     doc: dict[str, Any] = {
         "viewer": viewer,

@@ -1,4 +1,4 @@
-"""Every figure of METRICS.md, as pure vectorised functions.
+"""Every figure of docs/metrics.md, as pure vectorised functions.
 
 :func:`selections` is the single definition of which deals and documents make each
 cell of the indicator table at an as-of date; the indicators (:func:`compute`) are
@@ -50,7 +50,7 @@ class Selection:
 
 
 def selections(ds: Dataset, deal_mask: np.ndarray, period: Period) -> Selection:
-    """The rows of every cell at ``period.as_of`` (METRICS.md, "States at a date D").
+    """The rows of every cell at ``period.as_of`` (docs/metrics.md: each state is read at the as-of date).
 
     Only the window of the dataset between the first and the last deal of the mask is
     looked at (a region's deals are one range of the store): the masks returned cover
@@ -142,17 +142,44 @@ def _sum_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class Figures:
-    """The indicator table, the figures beside it, the chart data, and N-1 at the same date."""
+    """The indicator table, the figures beside it, the chart data, and N-1 at the same date.
+
+    ``monthly`` is indexed by the month (a ``pandas.Period``, so that ``figs.monthly.plot()``
+    reads in months) and keeps the ``month`` label ``YYYY-MM`` the front ends show.
+    :meth:`to_frame` gives the indicators as one frame (N, N-1, Δ, Δ %); ``scope`` says what
+    they cover (set by :meth:`prospects.api.View.figures`); in Jupyter they show as a table.
+    """
 
     period: Period
     indicators: Mapping[str, object]  # counts (int), fees (dict of cents), ratios (float | None)
     monthly: pd.DataFrame  # month, won_prospects, recurring, one_off, total (cents)
     ageing: pd.DataFrame  # bucket, offers, recurring, one_off, total (cents)
     previous: Figures | None = None
+    scope: object | None = None  # a prospects.api.Scope: who, which units, what is left out
+    locale: str = "fr"
+
+    def to_frame(self, compare: str | None = None) -> pd.DataFrame:
+        """The indicators as a frame: rows (metric, component), column ``N`` — and with
+        ``compare="N-1"`` columns ``N-1`` (at the same point), ``Δ`` and ``Δ %`` (percent
+        of N-1). Counts and cents (exact below 2**53), rates as fractions, days."""
+        from .analysis import figures_frame
+
+        return figures_frame(self, compare)
+
+    def __repr__(self) -> str:
+        p = self.period
+        where = f" · {self.scope}" if self.scope is not None else ""
+        prev = f" · N-1 as of {self.previous.period.as_of.isoformat()}" if self.previous is not None else ""
+        return f"<Figures FY {p.fiscal_year} as of {p.as_of.isoformat()}{where}{prev}>"
+
+    def _repr_html_(self) -> str:
+        from .tables import figures_html
+
+        return figures_html(self)
 
 
 def compute(ds: Dataset, deal_mask: np.ndarray, period: Period, *, with_previous: bool = True) -> Figures:
-    """All figures of METRICS.md for the deals in ``deal_mask`` over ``period``."""
+    """All figures of docs/metrics.md for the deals in ``deal_mask`` over ``period``."""
     sel = selections(ds, deal_mask, period)
     # positions, not masks: taking by index is several times faster than boolean indexing
     signed = np.flatnonzero(sel.documents["signed_offers"])
@@ -161,8 +188,9 @@ def compute(ds: Dataset, deal_mask: np.ndarray, period: Period, *, with_previous
     converted = np.flatnonzero(sel.deals["converted_prospects"])
     n_signed, n_refused = len(signed), len(refused)
     signed_fees, refused_fees = _fees(ds, signed), _fees(ds, refused)
-    by_value_den = signed_fees["total"] + refused_fees["total"]
-    days_to_sign = ds.doc_days_to_decide[signed]
+    by_count, by_value = win_rates(np.array([n_signed]), np.array([n_refused]), np.array([signed_fees["total"]]),
+                                   np.array([refused_fees["total"]]))
+    median = medians_by(np.zeros(len(signed), dtype=np.int64), ds.doc_days_to_decide[signed], 1)[0]
     indicators = {
         "prospects_without_document": int(np.count_nonzero(sel.deals["prospects_without_document"])),
         "offers_in_progress": len(in_progress),
@@ -172,11 +200,8 @@ def compute(ds: Dataset, deal_mask: np.ndarray, period: Period, *, with_previous
         "refused_offers": n_refused,
         "abandoned_prospects": int(np.count_nonzero(sel.deals["abandoned_prospects"])),
         "converted_prospects": len(converted),
-        "win_rate": {
-            "by_count": n_signed / (n_signed + n_refused) if n_signed + n_refused else None,
-            "by_value": signed_fees["total"] / by_value_den if by_value_den else None,
-        },
-        "median_days_to_sign": float(np.median(days_to_sign)) if len(days_to_sign) else None,
+        "win_rate": {"by_count": _none_if_nan(by_count[0]), "by_value": _none_if_nan(by_value[0])},
+        "median_days_to_sign": _none_if_nan(median),
     }
     months = period.months()
     won_idx = month_index(period, ds.deal_converted_month[converted])
@@ -190,7 +215,8 @@ def compute(ds: Dataset, deal_mask: np.ndarray, period: Period, *, with_previous
             "recurring": rec,
             "one_off": one,
             "total": cents.add(rec, one),
-        }
+        },
+        index=pd.PeriodIndex(months, freq="M", name="period"),
     )
     bucket = ageing_positions(ds, period, in_progress)
     n_buckets = len(AGEING_BUCKETS)
@@ -220,7 +246,67 @@ def ageing_bucket_mask(ds: Dataset, sel: Selection, bucket: str) -> np.ndarray:
     return out
 
 
+def offer_ages(ds: Dataset, as_of: int, idx: np.ndarray) -> np.ndarray:
+    """Age in days at the day number ``as_of`` of the documents at positions ``idx``: days
+    since sent (else created), never below 0 (docs/metrics.md, "ageing")."""
+    return np.maximum(as_of - ds.doc_sent_or_created[idx].astype(np.int64), 0)
+
+
 def ageing_positions(ds: Dataset, period: Period, idx: np.ndarray) -> np.ndarray:
-    """Ageing bucket at as-of of the documents at positions ``idx``: days since sent (else created)."""
-    age = day_number(period.as_of) - ds.doc_sent_or_created[idx].astype(np.int64)
-    return np.searchsorted(np.array([b[0] for b in AGEING_BUCKETS[1:]]), np.maximum(age, 0), side="right")
+    """Ageing bucket at as-of of the documents at positions ``idx`` (:func:`offer_ages`)."""
+    age = offer_ages(ds, day_number(period.as_of), idx)
+    return np.searchsorted(np.array([b[0] for b in AGEING_BUCKETS[1:]]), age, side="right")
+
+
+# -- ratios and medians, per group: the one definition of the rates and the median --------
+
+
+def ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """``part / whole`` element-wise as float64, NaN where ``whole`` is 0 (an empty rate).
+
+    Counts and cents divide exactly as Python integers would (correctly rounded), also
+    when they pass what float64 holds exactly (sums of cents beyond 2**53).
+    """
+    part, whole = np.asarray(part), np.asarray(whole)
+    out = np.full(len(whole), np.nan)
+    ok = np.asarray(whole != 0, dtype=bool)
+    if cents.fits_float(part, whole):
+        out[ok] = part[ok].astype(np.float64) / whole[ok].astype(np.float64)
+    else:
+        out[ok] = [int(a) / int(b) for a, b in zip(part[ok], whole[ok], strict=True)]
+    return out
+
+
+def win_rates(n_signed: np.ndarray, n_refused: np.ndarray, signed_total: np.ndarray,
+              refused_total: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Win rate by count and by value per group (docs/metrics.md): signed / (signed + refused).
+
+    Arrays of counts and of cents (one entry per group) in, float64 rates out (NaN when
+    nothing was decided). The refusal rate is the same with refused on top.
+    """
+    return (ratio(n_signed, cents.add(n_signed, n_refused)),
+            ratio(signed_total, cents.add(signed_total, refused_total)))
+
+
+def medians_by(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """The median of ``values`` per bucket ``index`` (0 … n-1), NaN for an empty bucket.
+
+    One sort for every bucket (no loop per bucket): as :func:`numpy.median`, the middle
+    value, or the mean of the two middle values.
+    """
+    index = np.asarray(index, dtype=np.int64)
+    values = np.asarray(values)
+    order = np.lexsort((values, index))
+    ordered = values[order].astype(np.float64)
+    count = np.bincount(index, minlength=n)
+    start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
+    out = np.full(n, np.nan)
+    has = count > 0
+    lo = start[has] + (count[has] - 1) // 2
+    hi = start[has] + count[has] // 2
+    out[has] = (ordered[lo] + ordered[hi]) / 2
+    return out
+
+
+def _none_if_nan(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)

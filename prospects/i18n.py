@@ -1,4 +1,4 @@
-"""Formatting and labels: French by default (shared/spec/README.md), English by setting.
+"""Formatting and labels: French by default (the labels of the product's glossary), English by setting.
 
 Amounts are given in cents and shown in euros: ``12 345 €`` in French (narrow no-break
 space U+202F as thousands separator), ``€12,345`` in English. Dates ``29/11/2026``
@@ -8,6 +8,7 @@ space U+202F as thousands separator), ``€12,345`` in English. Dates ``29/11/20
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pandas as pd
@@ -62,8 +63,67 @@ LABELS: dict[str, dict[str, str]] = {
         "none": "—",
         "close": "Fermer",
         "rows": "lignes",
+        "deal": "affaire",
+        "deals": "affaires",
+        "document": "document",
         "documents": "documents",
         "bucket": "Ancienneté (jours)",
+        "decided_offers": "Offres décidées",
+        "refused_fees": "Honoraires refusés",
+        "refusal_rate.by_count": "Taux de refus (en nombre)",
+        "refusal_rate.by_value": "Taux de refus (en valeur)",
+        "aged_offers": "Offres en cours anciennes (plus de N jours)",
+        # the Python API's sentences (prospects.api): str.format placeholders
+        "api.no_login": "Accès refusé : aucun identifiant",
+        "api.unknown_login": "Accès refusé : identifiant inconnu « {login} »",
+        "api.inactive_login": "Accès refusé : le collaborateur « {login} » est inactif",
+        "api.no_filters": "Accès refusé : les filtres Organisation et Collaborateurs sont réservés aux personnes habilitées à valider des offres",
+        "api.no_perimeter": "Accès refusé : « {unit} » demande un périmètre, et le vôtre est vide ; seules vos affaires sont disponibles (unit=None)",
+        "api.unit_outside": "Accès refusé : l'unité « {unit} » est hors de votre périmètre",
+        "api.collaborator_outside": "Accès refusé : le collaborateur « {login} » est hors de votre périmètre",
+        "api.documents_outside": "Accès refusé : {count} document(s) hors de votre périmètre",
+        "api.did_you_mean": " ; vouliez-vous dire {options} ?",
+        "api.within": "cette vue ne lit que les affaires sous « {unit} » : filtrez sur une unité de ce sous-arbre",
+        "api.type": "{name} attend {expected} ; reçu {got}",
+        "api.expect.int": "un entier, par exemple {name}=2025",
+        "api.expect.ints": "une liste d'entiers, par exemple {name}=[2024, 2025, 2026]",
+        "api.expect.date": "une date (datetime.date ou texte AAAA-MM-JJ), par exemple {name}=\"2026-06-30\"",
+        "api.expect.text": "un texte, par exemple {name}={example}",
+        "api.expect.texts": "un texte ou une liste de textes, par exemple {name}={example}",
+        "api.expect.bool": "True ou False",
+        "api.expect.period": "une période de view.period(…)",
+        "api.expect.frame": "un DataFrame de view.drilldown(…, by=\"document\")",
+        "api.expect.threshold": "un nombre de jours entier positif ou nul, par exemple « aged_offers>90 »",
+        "api.unknown_metric": "indicateur inconnu « {metric} »",
+        "api.metric_list": " ; indicateurs : {options}",
+        "api.needs_threshold": "« {metric} » demande un seuil en jours, par exemple « {example} »",
+        "api.unknown_component": "« {metric} » : composante inconnue ; composantes : {components}",
+        "api.unknown_dimension": "dimension inconnue « {by} » ; dimensions : {options}",
+        "api.repeated_dimension": "une dimension est répétée dans by : {by}",
+        "api.deal_metric_by_document": "« {metric} » compte des affaires : il ne se découpe pas par {by}, une dimension des documents",
+        "api.unknown_freq": "freq « {freq} » inconnue : None (l'exercice entier), \"M\" (mois) ou \"Q\" (trimestres de l'exercice)",
+        "api.unknown_compare": "compare « {compare} » inconnu : None ou \"N-1\"",
+        "api.no_previous": "ces chiffres ont été calculés sans N-1 : pas de comparaison possible",
+        "api.years_and_compare": "donnez fiscal_years, ou bien fiscal_year et compare, pas les deux",
+        "api.years_and_as_of": "as_of vaut pour un seul exercice : ne le donnez pas avec fiscal_years",
+        "api.unknown_indicator": "indicateur de détail inconnu « {indicator} » ; indicateurs : {options}",
+        "api.unknown_view": "vue « {by} » inconnue : \"deal\" (Par affaire) ou \"document\" (Par document)",
+        "api.unknown_bucket": "tranche d'ancienneté « {bucket} » inconnue ; tranches : {options}",
+        "api.unknown_month": "le mois {month} n'est pas dans l'exercice {fiscal_year} jusqu'au {as_of} ({first} … {last})",
+        "api.month_cells": "« {indicator} » n'a pas de barres par mois ; indicateurs par mois : {options}",
+        "api.empty_mine": "Mes affaires est vide pour {login} (aucune affaire dont vous êtes associé, manager ou responsable client) : pour votre périmètre, passez unit=\"perimeter\"{firm}",
+        "api.empty_mine_firm": " (ou unit=\"firm\" pour tout le cabinet)",
+        "api.demo_today": "cette base est une démonstration construite pour le {day} : les chiffres sont à cette date (passez today=… pour en choisir une autre)",
+        "api.scope_mine": "Mes affaires (celles dont vous êtes associé, manager ou responsable client)",
+        "api.scope_excluded": "les affaires confidentielles des groupes dont vous n'êtes pas membre sont exclues",
+        "api.scope_collaborator": "affaires où {name} ({login}) est dans l'équipe",
+        "change_up": "en hausse",
+        "change_down": "en baisse",
+        "change_flat": "stable",
+        "change_ns": "non significatif : N-1 nul",
+        "change_ns_short": "n.s.",
+        "points": "pts",
+        "open_detail": "ouvrir le détail",
     },
     "en": {
         "menu": "Business follow-up › Prospects",
@@ -110,8 +170,67 @@ LABELS: dict[str, dict[str, str]] = {
         "none": "—",
         "close": "Close",
         "rows": "rows",
+        "deal": "deal",
+        "deals": "deals",
+        "document": "document",
         "documents": "documents",
         "bucket": "Age (days)",
+        "decided_offers": "Decided offers",
+        "refused_fees": "Refused fees",
+        "refusal_rate.by_count": "Refusal rate (by count)",
+        "refusal_rate.by_value": "Refusal rate (by value)",
+        "aged_offers": "Aged offers in progress (over N days)",
+        # the Python API's sentences (prospects.api): str.format placeholders
+        "api.no_login": "Access denied: no login",
+        "api.unknown_login": "Access denied: unknown login '{login}'",
+        "api.inactive_login": "Access denied: collaborator '{login}' is inactive",
+        "api.no_filters": "Access denied: the Organisation and Collaborators filters are for people who may validate offers",
+        "api.no_perimeter": "Access denied: '{unit}' needs a perimeter and yours is empty; only your own deals are available (unit=None)",
+        "api.unit_outside": "Access denied: unit '{unit}' is outside your perimeter",
+        "api.collaborator_outside": "Access denied: collaborator '{login}' is outside your perimeter",
+        "api.documents_outside": "Access denied: {count} document(s) outside your perimeter",
+        "api.did_you_mean": "; did you mean {options}?",
+        "api.within": "this view reads only the deals under '{unit}': filter on a unit of that subtree",
+        "api.type": "{name} expects {expected}; got {got}",
+        "api.expect.int": "an integer, e.g. {name}=2025",
+        "api.expect.ints": "a list of integers, e.g. {name}=[2024, 2025, 2026]",
+        "api.expect.date": "a date (datetime.date or YYYY-MM-DD text), e.g. {name}=\"2026-06-30\"",
+        "api.expect.text": "a text, e.g. {name}={example}",
+        "api.expect.texts": "a text or a list of texts, e.g. {name}={example}",
+        "api.expect.bool": "True or False",
+        "api.expect.period": "a period from view.period(…)",
+        "api.expect.frame": "a DataFrame from view.drilldown(…, by=\"document\")",
+        "api.expect.threshold": "a whole number of days, zero or more, e.g. 'aged_offers>90'",
+        "api.unknown_metric": "unknown metric '{metric}'",
+        "api.metric_list": "; metrics: {options}",
+        "api.needs_threshold": "'{metric}' needs a threshold in days, e.g. '{example}'",
+        "api.unknown_component": "'{metric}': unknown component; components: {components}",
+        "api.unknown_dimension": "unknown dimension '{by}'; dimensions: {options}",
+        "api.repeated_dimension": "a dimension is repeated in by: {by}",
+        "api.deal_metric_by_document": "'{metric}' counts deals: it cannot be cut by {by}, a dimension of documents",
+        "api.unknown_freq": "unknown freq '{freq}': None (the whole fiscal year), \"M\" (months) or \"Q\" (fiscal quarters)",
+        "api.unknown_compare": "unknown compare '{compare}': None or \"N-1\"",
+        "api.no_previous": "these figures were computed without N-1: nothing to compare with",
+        "api.years_and_compare": "give fiscal_years, or fiscal_year and compare, not both",
+        "api.years_and_as_of": "as_of is for one fiscal year: do not give it with fiscal_years",
+        "api.unknown_indicator": "unknown drill-down indicator '{indicator}'; indicators: {options}",
+        "api.unknown_view": "unknown view '{by}': \"deal\" (By deal) or \"document\" (By document)",
+        "api.unknown_bucket": "unknown ageing bucket '{bucket}'; buckets: {options}",
+        "api.unknown_month": "month {month} is not in fiscal year {fiscal_year} up to {as_of} ({first} … {last})",
+        "api.month_cells": "'{indicator}' has no monthly bars; monthly indicators: {options}",
+        "api.empty_mine": "My deals is empty for {login} (no deal where you are partner, manager or client manager): for your perimeter, pass unit=\"perimeter\"{firm}",
+        "api.empty_mine_firm": " (or unit=\"firm\" for the whole firm)",
+        "api.demo_today": "this database is a demo built for {day}: figures are as of that date (pass today=… to choose another)",
+        "api.scope_mine": "My deals (those where you are partner, manager or client manager)",
+        "api.scope_excluded": "confidential groups you are not in are excluded",
+        "api.scope_collaborator": "deals where {name} ({login}) is on the team",
+        "change_up": "up",
+        "change_down": "down",
+        "change_flat": "unchanged",
+        "change_ns": "not significant: last year was zero",
+        "change_ns_short": "n.s.",
+        "points": "pts",
+        "open_detail": "open the detail",
     },
 }
 
@@ -125,6 +244,8 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
         "total": "Total (€)", "document_id": "Id document", "doc_type": "Type de document",
         "template": "Modèle", "title": "Titre", "status": "Statut", "created_on": "Créé le",
         "sent_on": "Envoyé le", "decided_on": "Décidé le", "lines": "Lignes",
+        "deal_created_on": "Affaire créée le", "last_decision": "Dernière décision",
+        "last_decision_on": "Date de la dernière décision",
     },
     "en": {
         "deal_id": "Deal id", "deal": "Deal", "prospect": "Prospect", "region": "Region",
@@ -134,6 +255,43 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
         "total": "Total (€)", "document_id": "Document id", "doc_type": "Document type",
         "template": "Template", "title": "Title", "status": "Status", "created_on": "Created on",
         "sent_on": "Sent on", "decided_on": "Decided on", "lines": "Lines",
+        "deal_created_on": "Deal created on", "last_decision": "Latest decision",
+        "last_decision_on": "Latest decision on",
+    },
+}
+
+#: What a drill-down's amounts are (its footer) and what an empty view says: see
+#: :func:`prospects.drilldown.footer_words` and :func:`prospects.drilldown.empty_words`.
+DRILL_WORDS: dict[str, dict[str, str]] = {
+    "fr": {
+        "signed_by_deals": "honoraires signés de ces affaires (leurs offres signées jusqu'à la date d'arrêté)",
+        "at_stake": "honoraires en jeu à l'abandon (offres non décidées à la date d'abandon)",
+        "no_offer": "aucun honoraire (ces affaires n'ont aucune offre en cours)",
+        "in_progress": "honoraires des offres en cours à la date d'arrêté",
+        "in_progress_bucket": "honoraires des offres en cours, ancienneté {bucket} jours",
+        "signed": "honoraires des offres signées sur la période",
+        "signed_month": "honoraires des offres signées en {month}",
+        "refused": "honoraires des offres refusées sur la période",
+        "amounts": "Montants",
+        "figure": "Chiffre",
+        "view": "Vue",
+        "empty": "Aucune ligne pour ce chiffre.",
+        "empty_no_offer": "Aucun document : ces affaires n'ont aucune offre en cours à la date d'arrêté.",
+    },
+    "en": {
+        "signed_by_deals": "fees signed on these deals (their offers signed up to the as-of date)",
+        "at_stake": "fees at stake when abandoned (offers undecided on the abandonment date)",
+        "no_offer": "no fees (these deals have no offer in progress)",
+        "in_progress": "fees of the offers in progress at the as-of date",
+        "in_progress_bucket": "fees of the offers in progress, aged {bucket} days",
+        "signed": "fees of the offers signed in the period",
+        "signed_month": "fees of the offers signed in {month}",
+        "refused": "fees of the offers refused in the period",
+        "amounts": "Amounts",
+        "figure": "Figure",
+        "view": "View",
+        "empty": "No row for this figure.",
+        "empty_no_offer": "No document: these deals have no offer in progress at the as-of date.",
     },
 }
 
@@ -155,11 +313,37 @@ def label(key: str, locale: str = "fr") -> str:
     return LABELS[locale][key]
 
 
+def sentence(key: str, locale: str = "fr", **values: object) -> str:
+    """A sentence of :data:`LABELS` in a locale, its ``{placeholders}`` filled with ``values``.
+
+    Values typed by someone must already be :func:`shown` (escaped, cut).
+    """
+    return LABELS[locale][key].format(**values)
+def colon(locale: str = "fr") -> str:
+    """`` : `` in French typography (a no-break space before), ``: `` in English."""
+    return "\u00a0: " if locale == "fr" else ": "
+
+
 def shown(value: object, limit: int = 60) -> str:
     """A value typed by someone, fit for a one-line message: control characters (line
     breaks included) escaped, at most ``limit`` characters (then ``…``)."""
     text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(value))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+#: Characters never written raw to a terminal: C0 and C1 controls, DEL, bidirectional overrides.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def escaped(text: str, keep: str = "") -> str:
+    """``text`` with every control character written as its escape (a NUL as ``\\x00``, ESC
+    as ``\\x1b``), except those in ``keep``; letters, accents and spaces (U+202F included) stay."""
+    return _CONTROL.sub(lambda m: m.group() if m.group() in keep else m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def message_line(message: object) -> str:
+    """A message on one line: its line breaks folded into spaces, other control characters escaped."""
+    return escaped(" ".join(part.strip() for part in str(message).splitlines() if part.strip()))
 
 
 def euros(cents: int) -> Decimal:
@@ -205,6 +389,12 @@ def number(value: int | None, locale: str = "fr") -> str:
     if value is None:
         return LABELS[locale]["none"]
     return _group(str(int(value)), NNBSP if locale == "fr" else ",")
+
+
+def counted(value: int, noun: str, locale: str = "fr") -> str:
+    """``3 affaires``, ``1 document``, ``0 document`` (French: singular below 2) / ``0 documents`` (English)."""
+    singular = value < 2 if locale == "fr" else value == 1
+    return f"{number(value, locale)} {LABELS[locale][noun if singular else noun + 's']}"
 
 
 def percent(ratio: float | None, locale: str = "fr") -> str:

@@ -1,4 +1,4 @@
-"""Loading and exporting the canonical CSV extract (shared/spec/DATA.md).
+"""Loading and exporting the canonical CSV extract (docs/data.md).
 
 Three steps, each usable on its own:
 
@@ -13,7 +13,7 @@ Three steps, each usable on its own:
 :func:`write_extract` / :func:`export_extract` write the canonical extract back, so
 that load → export → load gives identical tables.
 
-Rejection rules (beyond the per-column rules of DATA.md):
+Rejection rules (beyond the per-column rules of docs/data.md):
 
 * a row breaking several rules appears once per broken rule in the rejections, but
   is counted once;
@@ -62,12 +62,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from . import db, store
+from . import db, files, store
+from .config import DEFAULT_LOAD_MAX_MB
+from .i18n import message_line
 from .schema import (
     MAX_AMOUNT_CENTS,
     MAX_DOCUMENT_CENTS,
@@ -101,6 +103,8 @@ _INT_RE = r"[+-]?0*[0-9]{1,18}"
 _ANY_INT_RE = r"[+-]?[0-9]+"
 #: Extracts bigger than this (bytes) report progress on stderr.
 PROGRESS_MIN_BYTES = 10_000_000
+#: Default size limit of one CSV file of an extract (setting ``load_max_mb``).
+DEFAULT_LOAD_MAX_BYTES = DEFAULT_LOAD_MAX_MB * 1_000_000
 
 
 class UnusableExtract(ValueError):
@@ -646,7 +650,7 @@ def validate_tables(
     progress: Progress | None = None,
     function_caps: Mapping[str, str | None] | None = None,
 ) -> Validated:
-    """Apply every rule of DATA.md to the nine tables given as text.
+    """Apply every rule of docs/data.md to the nine tables given as text.
 
     ``raw[table]`` holds the values as read (strings; ``None``, NaN or ``""`` for
     empty); ``line_numbers[table]`` the line of each row in its source (default: row
@@ -719,29 +723,35 @@ def validate_tables(
     return Validated(MappingProxyType(frames), rejects, MappingProxyType(counts), tuple(notes))
 
 
+#: At most this many validators named per reason of an empty perimeter, then a count.
+NAMED_PER_REASON = 10
+
+
 def directory_warnings(
     frames: Mapping[str, pd.DataFrame], function_caps: Mapping[str, str | None] | None = None
 ) -> list[str]:
-    """Rows that load but will not behave as the firm probably means (ACCESS.md), by name.
+    """Rows that load but will not behave as the firm probably means (docs/access.md), by name.
 
-    * an active validator whose home unit sits above their function's cap level has no
-      perimeter (the cap is a maximum breadth, never widened);
+    * an active validator whose perimeter is empty sees only their own deals: in no group,
+      in groups covering no unit, a function capped at none, a home unit above the cap
+      level, groups covering nothing under it (:func:`prospects.scoping.empty_perimeters`);
     * logins that differ only by surrounding spaces or case are distinct collaborators,
       though an identity provider hands over one spelling only.
     """
     from .config import DEFAULT_FUNCTION_CAPS
     from .i18n import shown
-    from .scoping import home_above_cap
+    from .scoping import NO_PERIMETER, build_directory, empty_perimeters
 
     caps = DEFAULT_FUNCTION_CAPS if function_caps is None else function_caps
     people = frames["collaborators"]
     out = []
-    for r in home_above_cap(frames["org_units"], people, caps).itertuples():
-        out.append(
-            f"collaborator {shown(r.id)} '{shown(r.login)}' ({shown(r.full_name)}): {r.function} capped at {r.cap} level "
-            f"but home unit {shown(r.unit_id)} is {_A_KIND[r.home_kind]}, above it: no perimeter, only their own deals; "
-            "fix their home unit or function"
-        )
+    empty = empty_perimeters(build_directory(frames), caps) if len(people) else pd.DataFrame(columns=["why"])
+    for why in NO_PERIMETER:
+        chosen = empty[empty["why"] == why]
+        for r in chosen.head(NAMED_PER_REASON).itertuples():
+            out.append(f"collaborator {shown(r.id)} '{shown(r.login)}' ({shown(r.full_name)}): " + _no_perimeter(r, shown))
+        if len(chosen) > NAMED_PER_REASON:
+            out.append(f"… and {len(chosen) - NAMED_PER_REASON} more validators with no perimeter for the same reason ({_NO_PERIMETER_SHORT[why]})")
     folded = people["login"].astype(str).str.strip().str.casefold()
     clash = folded.duplicated(keep=False).to_numpy()
     for _, group in people[clash].groupby(folded[clash], sort=True):
@@ -751,6 +761,28 @@ def directory_warnings(
             "they are distinct people to prospects, but a sign-in hands over one spelling only"
         )
     return out
+
+
+_NO_PERIMETER_SHORT = {
+    "cap_none": "a function capped at none", "no_group": "in no group", "groups_without_units": "groups covering no unit",
+    "home_above_cap": "home unit above the cap level", "outside_cap": "groups covering nothing under the cap",
+}
+
+
+def _no_perimeter(r: Any, shown: Callable[[object], str]) -> str:
+    """Why one validator has no perimeter, and what fixes it."""
+    only = "no perimeter, only their own deals; "
+    if r.why == "cap_none":
+        return f"validates offers but the function cap of {r.function} is none: {only}change their function or the setting function_caps"
+    if r.why == "no_group":
+        return f"validates offers but is in no group: {only}add them to a group covering the units they answer for (group_members, group_units)"
+    if r.why == "groups_without_units":
+        return f"validates offers but their groups ({shown(r.groups)}) cover no unit: {only}give the groups their units (group_units)"
+    if r.why == "home_above_cap":
+        return (f"{r.function} capped at {r.cap} level but home unit {shown(r.unit_id)} is {_A_KIND[r.home_kind]}, above it: "
+                f"{only}fix their home unit or function")
+    return (f"{r.function} capped at {r.cap} level ({shown(r.cap_unit)}) but their groups ({shown(r.groups)}) cover nothing in it: "
+            f"{only}fix their groups, home unit or function")
 
 
 def _sorted_rejects(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -773,15 +805,18 @@ def _sorted_rejects(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
 _BAD_LINE = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
 
 
-def _read_csv(path: Path, table: str) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
-    """One file as text: the frame, the line of each row, and the rejected bad lines."""
+def _read_csv(path: Path, table: str, max_bytes: int = DEFAULT_LOAD_MAX_BYTES) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """One file as text: the frame, the line of each row, and the rejected bad lines.
+
+    The file must be a regular file of at most ``max_bytes`` (setting ``load_max_mb``).
+    """
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        names = ", ".join(f"{t}.csv" for t in TABLE_ORDER)
-        raise UnusableExtract(f"{path}: file missing (an extract holds {names})") from None
-    except OSError as exc:
-        raise UnusableExtract(f"{path}: cannot be read ({exc.strerror})") from None
+        data = files.read_limited(path, max_bytes, limit_text="the load limit of {limit} (setting load_max_mb)")
+    except files.FileRefused as exc:
+        if exc.kind == "missing":
+            names = ", ".join(f"{t}.csv" for t in TABLE_ORDER)
+            raise UnusableExtract(f"{files.shown_path(path)}: file missing (an extract holds {names})") from None
+        raise UnusableExtract(str(exc)) from None
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     try:
         body.decode("utf-8")
@@ -862,21 +897,26 @@ def _read_csv(path: Path, table: str) -> tuple[pd.DataFrame, np.ndarray, pd.Data
 
 
 def read_extract(
-    folder: Path, *, progress: Progress | None = None, function_caps: Mapping[str, str | None] | None = None
+    folder: Path, *, progress: Progress | None = None, function_caps: Mapping[str, str | None] | None = None,
+    max_bytes: int = DEFAULT_LOAD_MAX_BYTES,
 ) -> Validated:
     """Read and validate the canonical CSV extract in ``folder`` (one ``<table>.csv`` each).
 
-    ``function_caps``: the settings' caps, for the warnings of :func:`directory_warnings`.
+    ``function_caps``: the settings' caps, for the warnings of :func:`directory_warnings`;
+    ``max_bytes``: the size limit of each file (setting ``load_max_mb``).
     """
     folder = Path(folder)
+    problem = files.not_a_folder(folder)
+    if problem is not None:
+        raise UnusableExtract(str(problem))
     if not folder.is_dir():
-        raise UnusableExtract(f"{folder}: no such folder")
+        raise UnusableExtract(f"{files.shown_path(folder)}: no such folder")
     raw, lines, labels, bad_parts = {}, {}, {}, []
     for table in TABLE_ORDER:
         path = folder / f"{table}.csv"
         if progress:
             progress(f"reading {path.name}")
-        frame, table_lines, bad = _read_csv(path, table)
+        frame, table_lines, bad = _read_csv(path, table, max_bytes)
         raw[table], lines[table], labels[table] = frame, table_lines, str(path)
         if len(bad):
             bad_parts.append(bad)
@@ -909,6 +949,9 @@ def escape_nul(frame: pd.DataFrame) -> pd.DataFrame:
 def write_rejects(rejects: pd.DataFrame, path: Path, columns: Sequence[str] = REJECT_COLUMNS) -> None:
     """The rejections as a CSV a person can open (UTF-8 with BOM for spreadsheets; NUL escaped)."""
     path = Path(path)
+    problem = files.writable(path)
+    if problem is not None:  # never renamed over a device, a pipe or a folder
+        raise problem
     tmp = path.with_name(path.name + ".tmp")
     escape_nul(rejects.loc[:, list(columns)]).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
     os.replace(tmp, path)
@@ -927,7 +970,9 @@ def update_rejects_file(rejects: pd.DataFrame, path: Path, columns: Sequence[str
         if path.exists():
             path.unlink()
     except OSError as exc:
-        return None, f"could not write {path}: {exc.strerror}"
+        return None, f"could not write {files.shown_path(path)}: {exc.strerror}"
+    except files.FileRefused as exc:
+        return None, f"could not write {exc}"
     return None, None
 
 
@@ -951,7 +996,8 @@ def load_extract(
     """
     start = time.monotonic()
     folder = Path(folder)
-    validated = read_extract(folder, progress=progress, function_caps=function_caps)
+    max_bytes = settings.load_max_bytes if settings is not None else DEFAULT_LOAD_MAX_BYTES
+    validated = read_extract(folder, progress=progress, function_caps=function_caps, max_bytes=max_bytes)
     counts = validated.counts
     info = {
         "source": str(folder.resolve()),
@@ -999,9 +1045,20 @@ def _csv_frame(frame: pd.DataFrame, table: str) -> pd.DataFrame:
 
 
 def write_extract(frames: Mapping[str, pd.DataFrame], folder: Path) -> dict[str, int]:
-    """Write canonical frames as the canonical CSV extract; returns the rows written per table."""
+    """Write canonical frames as the canonical CSV extract; returns the rows written per table.
+
+    Raises :class:`prospects.files.FileRefused` before writing anything when ``folder``
+    is not a folder or one of its ``<table>.csv`` is not a regular file.
+    """
     folder = Path(folder)
+    problem = files.not_a_folder(folder)
+    if problem is not None:
+        raise problem
     folder.mkdir(parents=True, exist_ok=True)
+    for table in TABLE_ORDER:
+        problem = files.writable(folder / f"{table}.csv")
+        if problem is not None:
+            raise problem
     written = {}
     for table in TABLE_ORDER:
         frame = frames[table]
@@ -1078,7 +1135,7 @@ def run_load_command(settings: Settings, folder: Path, *, allow_shrink: bool = F
             settings=settings,
         )
     except UnusableExtract as exc:
-        print(f"prospects: unusable extract, nothing loaded: {exc}", file=sys.stderr)
+        print(f"prospects: unusable extract, nothing loaded: {message_line(exc)}", file=sys.stderr)
         return 2
     except sa.exc.SQLAlchemyError as exc:
         print(f"prospects: the database refused the load, nothing loaded: {db.one_line(exc)}", file=sys.stderr)
@@ -1086,7 +1143,7 @@ def run_load_command(settings: Settings, folder: Path, *, allow_shrink: bool = F
     print(f"Loaded {report.folder.resolve()} into {_shown_url(settings.db_url)} in {report.seconds:.1f} s")
     print(format_counts(report.counts))
     for note in report.notes:
-        print(f"note: {note}")
+        print(f"note: {message_line(note)}")
     if report.rejects_path is not None:
         print(f"{report.rejected} rows rejected; reasons in {report.rejects_path.resolve()}")
     elif report.rejected:
@@ -1102,8 +1159,13 @@ def run_export_command(settings: Settings, folder: Path) -> int:
     engine = db.make_engine(settings.db_url)
     try:
         written = export_extract(engine, folder)
+    except files.FileRefused as exc:
+        where = "" if exc.path == folder else f"{exc.path}: "
+        print(f"prospects: cannot write the extract to {files.shown_path(folder)}: {where}{exc.reason}", file=sys.stderr)
+        return 2
     except OSError as exc:
-        print(f"prospects: cannot write the extract to {folder}: {exc.strerror or exc}", file=sys.stderr)
+        where = f"{files.shown_path(exc.filename)}: " if exc.filename else ""
+        print(f"prospects: cannot write the extract to {files.shown_path(folder)}: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     print(f"Exported {_shown_url(settings.db_url)} to {folder.resolve()}")
     width = max(len(t) for t in written)

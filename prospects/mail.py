@@ -36,7 +36,7 @@ from . import __version__, i18n
 from .config import ConfigError, MailSettings
 from .schema import PLAIN_ADDRESS
 
-#: A plain address, ``name@domain`` (DATA.md, collaborators.email; the one pattern of :mod:`prospects.schema`).
+#: A plain address, ``name@domain`` (docs/data.md, collaborators.email; the one pattern of :mod:`prospects.schema`).
 _ADDRESS_RE = re.compile(PLAIN_ADDRESS)
 
 #: Mail labels (the figures' names come from :mod:`prospects.i18n`).
@@ -48,6 +48,7 @@ TEXT: dict[str, dict[str, str]] = {
         "period": "Période : du {start} au {as_of} (exercice {fy}), arrêté au {as_of}",
         "compared": "Comparé à N-1 au {date}",
         "n1": "N-1",
+        "indicator": "Indicateur",
         "attached": "En pièce jointe : {files}",
         "extracted": "Données extraites le {date}.",
         "footer": "Message envoyé automatiquement par prospects {version} (abonnement aux rapports). Pour changer d'abonnement, adressez-vous à l'administrateur de Suivi Business › Prospects.",
@@ -59,6 +60,7 @@ TEXT: dict[str, dict[str, str]] = {
         "period": "Period: {start} to {as_of} (fiscal year {fy}), as of {as_of}",
         "compared": "Compared with last year as of {date}",
         "n1": "Last year",
+        "indicator": "Figure",
         "attached": "Attached: {files}",
         "extracted": "Data extracted on {date}.",
         "footer": "Sent automatically by prospects {version} (report subscription). To change your subscription, ask the administrator of Suivi Business › Prospects.",
@@ -90,7 +92,7 @@ def one_line(value: object, limit: int = 200) -> str:
 
 
 def is_plain_address(value: object) -> bool:
-    """Whether ``value`` is a plain ``name@domain`` address (DATA.md)."""
+    """Whether ``value`` is a plain ``name@domain`` address (docs/data.md)."""
     return isinstance(value, str) and _ADDRESS_RE.fullmatch(value) is not None
 
 
@@ -225,32 +227,48 @@ def text_body(name: str, sections: Sequence[Section], locale: str, extracted: st
     return "\n".join(lines) + "\n"
 
 
+#: Inline styles of the HTML body (mail clients drop <style> blocks and ignore most CSS): it
+#: reads on a 390 px phone as on a laptop — text wraps, even a long file name, and the
+#: figures' table takes the width it has, at most 600 px.
+_BODY_STYLE = ("margin:0;padding:12px;font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:1.45;"
+               "color:#1b1b1b;background:#ffffff;overflow-wrap:break-word;word-wrap:break-word;word-break:break-word")
+_TABLE_STYLE = "border-collapse:collapse;width:100%;max-width:600px"
+_CELL_STYLE = "padding:6px 8px;border-bottom:1px solid #dde4ec"
+_NUM_STYLE = f"{_CELL_STYLE};text-align:right;white-space:nowrap"
+
+
 def html_body(name: str, sections: Sequence[Section], locale: str, extracted: str | None) -> str:
-    """The HTML body: the same content, every value escaped."""
+    """The HTML body: the same content, every value escaped, readable on a phone (inline styles)."""
     t = TEXT[locale]
     e = html.escape
     parts = [f"<p>{e(t['greeting'].format(name=one_line(name)))}</p>", f"<p>{e(t['intro'])}</p>"]
     for s in sections:
         rows = "".join(
-            f"<tr><td>{e(label)}</td><td style=\"text-align:right\">{e(value)}</td>"
-            + (f"<td style=\"text-align:right\">{e(prev)}</td>" if prev is not None else "") + "</tr>"
+            f'<tr><td style="{_CELL_STYLE}">{e(label)}</td><td style="{_NUM_STYLE}">{e(value)}</td>'
+            + (f'<td style="{_NUM_STYLE}">{e(prev)}</td>' if prev is not None else "") + "</tr>"
             for label, value, prev in _figure_rows(s, locale)
         )
-        head_prev = (f"<th style=\"text-align:right\">{e(t['n1'])} ({e(i18n.date(s.previous_as_of, locale))})</th>"
+        head_prev = (f'<th scope="col" style="{_NUM_STYLE}">{e(t["n1"])} ({e(i18n.date(s.previous_as_of, locale))})</th>'
                      if s.previous is not None and s.previous_as_of is not None else "")
         period = t["period"].format(start=i18n.date(s.start, locale), as_of=i18n.date(s.as_of, locale), fy=s.fiscal_year)
         files = (f"<p>{e(t['attached'].format(files=', '.join(p.name for p in s.attachments)))}</p>"
                  if s.attachments else "")
         parts.append(
-            f"<h3>{e(one_line(s.scope))}</h3><p>{e(period)}</p>"
-            f"<table cellpadding=\"4\" style=\"border-collapse:collapse\"><thead><tr><th></th>"
-            f"<th style=\"text-align:right\">{e(i18n.date(s.as_of, locale))}</th>{head_prev}</tr></thead>"
+            f'<h2 style="font-size:17px;margin:18px 0 4px;color:#1f4e79">{e(one_line(s.scope))}</h2><p>{e(period)}</p>'
+            f'<table role="table" style="{_TABLE_STYLE}" width="100%"><thead><tr>'
+            f'<th scope="col" style="{_CELL_STYLE};text-align:left">{e(t["indicator"])}</th>'
+            f'<th scope="col" style="{_NUM_STYLE}">{e(i18n.date(s.as_of, locale))}</th>{head_prev}</tr></thead>'
             f"<tbody>{rows}</tbody></table>{files}"
         )
     if extracted:
         parts.append(f"<p>{e(t['extracted'].format(date=extracted))}</p>")
-    parts.append(f"<p style=\"color:#666;font-size:small\">{e(t['footer'].format(version=__version__))}</p>")
-    return f"<!DOCTYPE html><html lang=\"{e(locale)}\"><head><meta charset=\"utf-8\"></head><body>{''.join(parts)}</body></html>\n"
+    parts.append(f'<p style="color:#555;font-size:13px">{e(t["footer"].format(version=__version__))}</p>')
+    return (
+        f'<!DOCTYPE html><html lang="{e(locale)}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{e(subject(sections, locale))}</title></head>"
+        f'<body style="{_BODY_STYLE}">{"".join(parts)}</body></html>\n'
+    )
 
 
 def compose(

@@ -4,7 +4,7 @@ Two halves:
 
 * **Rendering** (runs inside the notebook's kernel): :func:`build` computes one
   :class:`Report` as a named viewer with a unit filter, through :mod:`prospects.api`,
-  so ACCESS.md applies exactly as in the dashboard; its methods return self-contained
+  so docs/access.md applies exactly as in the dashboard; its methods return self-contained
   HTML sections (cover page, indicator table with N-1, monthly chart, ageing, top
   offers, metric dictionary) that ``notebooks/report.ipynb`` only displays.
 * **Batch** (runs in the ``prospects report`` process): :func:`plan` resolves the
@@ -49,6 +49,7 @@ from .dictionary import METRICS, PREAMBLE
 from .exports import FORMULA_TRIGGERS
 from .figures import Figures
 from .fiscal import Period
+from .i18n import colon
 
 #: Kinds of org unit a batch can be cut by (``--by``).
 BY_KINDS = ("region", "agency")
@@ -95,6 +96,9 @@ TEXT: dict[str, dict[str, str]] = {
         "top_all": "{total} offre(s), par honoraires totaux décroissants.",
         "no_offer": "Aucune offre.",
         "age": "Ancienneté",
+        "deal_col": "Prospect — affaire",
+        "offer": "Offre",
+        "total_row": "Total",
         "dictionary": "Dictionnaire des indicateurs",
         "label": "Libellé",
         "definition": "Définition",
@@ -144,6 +148,9 @@ TEXT: dict[str, dict[str, str]] = {
         "top_all": "{total} offer(s), largest total fees first.",
         "no_offer": "No offer.",
         "age": "Age",
+        "deal_col": "Prospect — deal",
+        "offer": "Offer",
+        "total_row": "Total",
         "dictionary": "Metric dictionary",
         "label": "Label",
         "definition": "Definition",
@@ -174,36 +181,43 @@ HEADLINE = (
 
 #: Print and screen stylesheet of the reports and the index: A4, no web font, no URL.
 CSS = """
-@page { size: A4; margin: 14mm 13mm 16mm 13mm; }
+@page { size: A4; margin: 14mm 13mm 16mm 13mm;
+  @bottom-right { content: counter(page) " / " counter(pages); font: 8pt "DejaVu Sans", Arial, sans-serif; color: #5a6a7a; } }
 * { -webkit-print-color-adjust: exact; print-color-adjust: exact; box-sizing: border-box; }
 html { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-size: 10pt; color: #1b1b1b; }
-body { margin: 0; background: #fff; }
+body { margin: 0; background: #fff; overflow-wrap: break-word; }
 main { max-width: 190mm; margin: 0 auto; padding: 6mm 0; }
-.cell, .output_wrapper, .output, .output_area, .output_subarea { margin: 0; padding: 0; border: 0; }
+.cell, .output_wrapper, .output, .output_area, .output_subarea { margin: 0; padding: 0; border: 0; min-width: 0; }
 h1 { font-size: 20pt; margin: 0 0 4mm; color: #1f4e79; }
 h2 { font-size: 13pt; margin: 7mm 0 2.5mm; color: #1f4e79; border-bottom: 1px solid #c9d6e3; padding-bottom: 1mm; }
 h3 { font-size: 11pt; margin: 5mm 0 2mm; }
 p { margin: 1.5mm 0; line-height: 1.35; }
 .pr-menu { font-size: 9pt; color: #5a6a7a; letter-spacing: .02em; margin-bottom: 2mm; }
-.pr-cover { break-after: page; page-break-after: always; padding-top: 18mm; }
-.pr-cover dl { display: grid; grid-template-columns: 52mm 1fr; gap: 2mm 5mm; margin: 8mm 0; }
+.pr-cover { padding-top: 2mm; }
+.pr-cover dl { display: grid; grid-template-columns: 46mm 1fr; gap: 1mm 5mm; margin: 4mm 0; font-size: 9pt; }
 .pr-cover dt { color: #5a6a7a; }
 .pr-cover dd { margin: 0; font-weight: 600; }
 .pr-note { font-size: 9pt; color: #444; }
 .pr-small { font-size: 8.5pt; color: #5a6a7a; }
-.pr-keys { display: grid; grid-template-columns: repeat(4, 1fr); gap: 3mm; margin: 6mm 0; }
+.pr-keys { display: grid; grid-template-columns: repeat(4, 1fr); gap: 3mm; margin: 3mm 0 4mm; }
 .pr-key { border: 1px solid #c9d6e3; border-radius: 2mm; padding: 3mm; }
 .pr-key .pr-k { font-size: 8.5pt; color: #5a6a7a; }
 .pr-key .pr-v { font-size: 15pt; font-weight: 700; color: #1f4e79; margin-top: 1mm; white-space: nowrap; }
 .pr-key .pr-p { font-size: 8pt; color: #5a6a7a; margin-top: 1mm; }
+.pr-scroll { max-width: 100%; overflow-x: auto; }
+.pr-scroll:focus-visible { outline: 2px solid #1f4e79; outline-offset: 2px; }
 table.pr-table { border-collapse: collapse; width: 100%; margin: 2mm 0 3mm; font-size: 9pt; }
 table.pr-table th, table.pr-table td { border-bottom: 1px solid #dde4ec; padding: 1.3mm 2mm; text-align: left; vertical-align: top; }
 table.pr-table th { background: #eef3f8; font-weight: 600; }
 table.pr-table td.num, table.pr-table th.num { text-align: right; white-space: nowrap; }
 table.pr-table tr { break-inside: avoid; page-break-inside: avoid; }
 table.pr-table tr.pr-sub td:first-child { padding-left: 7mm; color: #444; }
+table.pr-table tfoot td { font-weight: 700; border-top: 1.5px solid #1f4e79; border-bottom: 0; }
 table.pr-compact { font-size: 8pt; }
 table.pr-compact td, table.pr-compact th { padding: .8mm 1.6mm; }
+table.pr-top { table-layout: fixed; min-width: 150mm; }
+table.pr-top td { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+table.pr-table.pr-top th { white-space: normal; overflow-wrap: normal; vertical-align: bottom; }
 .pr-chart img { width: 100%; height: auto; display: block; }
 .pr-section { break-inside: auto; }
 .pr-keep { break-inside: avoid; page-break-inside: avoid; }
@@ -211,6 +225,16 @@ table.pr-compact td, table.pr-compact th { padding: .8mm 1.6mm; }
 .pr-failed { color: #9b1c1c; }
 .pr-ok { color: #1d6b3a; }
 a { color: #1f4e79; }
+@media screen and (max-width: 640px) {
+  main { padding: 4mm 3.5mm; }
+  h1 { font-size: 16pt; }
+  .pr-cover dl { grid-template-columns: 1fr; gap: 0; }
+  .pr-cover dd { margin-bottom: 1.5mm; }
+  .pr-keys { grid-template-columns: repeat(2, 1fr); gap: 2mm; }
+  .pr-key .pr-v { font-size: 13pt; }
+  table.pr-table th.num { white-space: normal; }
+}
+@media print { .pr-scroll { overflow: visible; } table.pr-top { min-width: 0; } }
 """
 
 
@@ -251,11 +275,6 @@ def _e(value: object) -> str:
 def text(key: str, locale: str = "fr") -> str:
     """A report label."""
     return TEXT[locale][key]
-
-
-def colon(locale: str = "fr") -> str:
-    """`` : `` in French typography, ``: `` in English."""
-    return "\u00a0: " if locale == "fr" else ": "
 
 
 def kind_label(kind: str, locale: str = "fr") -> str:
@@ -355,19 +374,42 @@ def _as_text(value: object) -> str:
     return ""
 
 
-def _table(headers: Sequence[tuple[str, bool]], rows: Iterable[Sequence[str]], *, cls: str = "pr-table",
-           row_classes: Sequence[str] | None = None) -> str:
-    """An HTML table; ``headers`` are (label, numeric) pairs; cells are plain text (escaped here)."""
+def _table(headers: Sequence[tuple[str, bool]], rows: Iterable[Sequence[str]], *, label: str, cls: str = "pr-table",
+           row_classes: Sequence[str] | None = None, foot: Sequence[str] | None = None,
+           widths: Sequence[int] | None = None, clip: bool = False) -> str:
+    """An HTML table in a box that scrolls sideways on a narrow screen (a region named ``label``
+    that the keyboard can reach and scroll); ``headers`` are (label, numeric) pairs; cells are
+    plain text (escaped here); ``foot`` a totals row; ``widths`` the columns' shares (%); with
+    ``clip``, text cells are one line cut with an ellipsis, the whole text in their title."""
     head = "".join(f'<th class="num">{_e(h)}</th>' if num else f"<th>{_e(h)}</th>" for h, num in headers)
+    cols = "".join(f'<col style="width:{w}%">' for w in widths) if widths else ""
+
+    def cell(v: str, num: bool) -> str:
+        if num:
+            return f'<td class="num">{_e(v)}</td>'
+        if clip and v:
+            return f'<td class="pr-clip" title="{_e(v)}"{_as_text(v)}>{_e(v)}</td>'
+        return f"<td{_as_text(v)}>{_e(v)}</td>"
+
     body = []
     for i, row in enumerate(rows):
         rc = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
-        cells = "".join(
-            f'<td class="num">{_e(v)}</td>' if num else f"<td{_as_text(v)}>{_e(v)}</td>"
-            for v, (_h, num) in zip(row, headers, strict=True)
-        )
-        body.append(f"<tr{rc}>{cells}</tr>")
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+        body.append(f"<tr{rc}>{''.join(cell(v, num) for v, (_h, num) in zip(row, headers, strict=True))}</tr>")
+    tfoot = ""
+    if foot is not None:
+        tfoot = f"<tfoot><tr>{''.join(cell(v, num) for v, (_h, num) in zip(foot, headers, strict=True))}</tr></tfoot>"
+    return (f'<div class="pr-scroll" role="region" tabindex="0" aria-label="{_e(label)}"><table class="{cls}">{f"<colgroup>{cols}</colgroup>" if cols else ""}'
+            f'<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody>{tfoot}</table></div>')
+
+
+def deal_label(prospect: str | None, deal: str | None) -> str:
+    """The client and the deal in one text, the client named once: the deal's name when it
+    already names the client (``Adam SAS – Social``), else ``client — deal``."""
+    if not prospect or not deal:
+        return prospect or deal or ""
+    from .drilldown import fold
+
+    return deal if fold(prospect) in fold(deal) else f"{prospect} — {deal}"
 
 
 # ---------------------------------------------------------------------------
@@ -478,9 +520,11 @@ class Report:
         headers = [(self._t("indicator"), False), (cur, True), (prev, True)]
         main = indicator_table(figs, self.locale)
         classes = ["pr-sub" if part in ("recurring", "one_off") else "" for part in main["part"]]
-        table = _table(headers, main[["label", "value", "previous"]].map(str.strip).itertuples(index=False), row_classes=classes)
+        table = _table(headers, main[["label", "value", "previous"]].map(str.strip).itertuples(index=False),
+                       row_classes=classes, label=self._l("table"))
         beside = beside_table(figs, self.locale)
-        table2 = _table([(self._t("beside"), False), (cur, True), (prev, True)], beside[["label", "value", "previous"]].itertuples(index=False))
+        table2 = _table([(self._t("beside"), False), (cur, True), (prev, True)],
+                        beside[["label", "value", "previous"]].itertuples(index=False), label=self._t("beside"))
         return Html(
             f'<section class="pr-section pr-keep"><h2>{_e(self._l("table"))}</h2>{table}{table2}</section>',
             "indicators",
@@ -489,7 +533,7 @@ class Report:
     def chart(self) -> Html:
         """The monthly chart (the dashboard's plotting function), embedded as an SVG image, and its data."""
         from .charts import monthly_chart, to_svg
-        from .tables import monthly_table
+        from .tables import monthly_table, monthly_totals
 
         fig = monthly_chart(self.figures.monthly, self.locale, title=False)
         svg = to_svg(fig).encode("utf-8")
@@ -497,8 +541,11 @@ class Report:
         m = monthly_table(self.figures, self.locale)
         headers = [(self._l("month"), False), (self._l("won_prospects"), True), (self._l("recurring").capitalize(), True),
                    (self._l("one_off").capitalize(), True), (self._l("total").capitalize(), True)]
+        t = monthly_totals(self.figures)
+        foot = [self._t("total_row"), i18n.number(t["won_prospects"], self.locale),
+                *(i18n.money(t[c], self.locale) for c in ("recurring", "one_off", "total"))]
         table = _table(headers, m[["month", "won_prospects", "recurring", "one_off", "total"]].itertuples(index=False),
-                       cls="pr-table pr-compact")
+                       cls="pr-table pr-compact", foot=foot, label=self._t("monthly_data"))
         return Html(
             f'<section class="pr-section"><div class="pr-keep"><h2>{_e(self._l("chart"))}</h2>'
             f'<div class="pr-chart">{img}</div></div>'
@@ -508,37 +555,38 @@ class Report:
 
     def ageing(self) -> Html:
         """The offers in progress at the as-of date by age bucket: count and fees."""
-        from .tables import ageing_table
+        from .tables import ageing_table, ageing_totals
 
         a = ageing_table(self.figures, self.locale)
         headers = [(self._l("bucket"), False), (self._l("offers_in_progress"), True), (self._t("ageing_total"), True)]
         rows = [(b.replace(" " + self._l("days"), ""), o, t) for b, o, t in a[["bucket", "offers", "total"]].itertuples(index=False)]
+        t = ageing_totals(self.figures)
+        foot = [self._t("total_row"), i18n.number(t["offers"], self.locale), i18n.money(t["total"], self.locale)]
         return Html(
-            f'<section class="pr-section pr-keep"><h2>{_e(self._l("ageing"))}</h2>{_table(headers, rows)}</section>',
+            f'<section class="pr-section pr-keep"><h2>{_e(self._l("ageing"))}</h2>{_table(headers, rows, foot=foot, label=self._l("ageing"))}</section>',
             "ageing",
         )
 
     def _top_table(self, frame: pd.DataFrame, signed: bool) -> str:
+        """The largest offers, one line each: the client named once, long texts cut with an ellipsis."""
         if frame.empty:
             return f'<p class="pr-note">{_e(self._t("no_offer"))}</p>'
         sort_cols = ["total", "document_id"]
         top = frame.sort_values(sort_cols, ascending=[False, True], kind="stable").head(self.top)
         cols = i18n.COLUMN_LABELS[self.locale]
         a = self.period.as_of
-        headers = [(cols["prospect"], False), (cols["deal"], False), (cols["doc_type"], False), (cols["partner"], False)]
+        headers = [(self._t("deal_col"), False), (self._t("offer"), False), (cols["partner"], False)]
         if signed:
-            headers += [(cols["decided_on"], False), (cols["recurring"], True), (cols["one_off"], True), (cols["total"], True)]
+            headers += [(cols["decided_on"], False), (cols["total"], True)]
+            widths = [38, 25, 14, 12, 11]
         else:
             headers += [(cols["sent_on"], False), (f"{self._t('age')} ({self._l('days')})", True), (cols["total"], True)]
+            widths = [32, 21, 14, 12, 9, 12]
         rows = []
         for r in top.to_dict("records"):
-            kind = r["doc_type"] or ""
-            if r.get("template"):
-                kind = f"{kind} — {r['template']}"
-            base = [r["prospect"] or "", r["deal"] or "", kind, r["partner"] or ""]
+            base = [deal_label(r["prospect"], r["deal"]), r.get("template") or r["doc_type"] or "", r["partner"] or ""]
             if signed:
-                base += [self._d(r["decided_on"]), i18n.money(r["recurring"], self.locale),
-                         i18n.money(r["one_off"], self.locale), i18n.money(r["total"], self.locale)]
+                base += [self._d(r["decided_on"]), i18n.money(r["total"], self.locale)]
             else:
                 start = r["sent_on"] if not pd.isna(r["sent_on"]) else r["created_on"]
                 age = (pd.Timestamp(a) - pd.Timestamp(start)).days
@@ -547,7 +595,9 @@ class Report:
         total = i18n.number(len(frame), self.locale)
         note = (self._t("top_all", total=total) if len(top) == len(frame)
                 else self._t("top_note", shown=i18n.number(len(top), self.locale), total=total))
-        return _table(headers, rows, cls="pr-table pr-compact") + f'<p class="pr-small">{_e(note)}</p>'
+        title = self._t("top_signed" if signed else "top_in_progress")
+        return (_table(headers, rows, cls="pr-table pr-compact pr-top", widths=widths, clip=True, label=title)
+                + f'<p class="pr-small">{_e(note)}</p>')
 
     def top_offers(self) -> Html:
         """The largest signed offers of the period and the largest offers in progress at the as-of date."""
@@ -560,7 +610,7 @@ class Report:
     def dictionary(self) -> Html:
         """The metric dictionary page (prospects.dictionary, the single source)."""
         rows = [(m.label(self.locale), m.definition(self.locale)) for m in METRICS]
-        table = _table([(self._t("label"), False), (self._t("definition"), False)], rows)
+        table = _table([(self._t("label"), False), (self._t("definition"), False)], rows, label=self._t("dictionary"))
         return Html(
             f'<section class="pr-dictionary"><h2>{_e(self._t("dictionary"))}</h2>'
             f'<p class="pr-note">{_e(PREAMBLE[self.locale])}</p>{table}</section>',
@@ -641,6 +691,7 @@ _TEMPLATE = """{%- extends 'classic/base.html.j2' -%}
 <html lang="{{ resources.language_code }}">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="prospects {{ resources.prospects_version }}">
 <title>{{ resources.report_title | e }}</title>
 <style>{{ resources.report_css }}</style>
@@ -823,7 +874,7 @@ def plan(
     filter), ``PeriodError``, :class:`ChromiumMissing` or :class:`NothingToRender`.
     Writes nothing.
     """
-    from .scoping import AccessDenied, Filters, check_filters
+    from .scoping import AccessDenied, Filters, check_filters, outside_perimeter
 
     settings = firm.settings
     loc = locale or settings.locale
@@ -837,8 +888,8 @@ def plan(
     if units:
         chosen = list(dict.fromkeys(units))
         for uid in chosen:
-            if uid not in directory.units.index:
-                raise AccessDenied(f"Accès refusé : l'unité « {i18n.shown(uid)} » est hors de votre périmètre")
+            if uid not in directory.units.index:  # the same sentence as a unit outside the perimeter
+                raise outside_perimeter(view.viewer, directory, f"l'unité « {i18n.shown(uid)} »")
             check_filters(view.viewer, directory, Filters(unit=uid))
         by_kind = None
     else:
@@ -917,7 +968,8 @@ def _error_text(exc: BaseException) -> str:
 
 
 def _kernel_manager_class():
-    """A kernel manager whose kernel is always this Python (``sys.executable``) with ipykernel.
+    """A kernel manager whose kernel is always this Python (``sys.executable``) with ipykernel,
+    shut down without the interrupt jupyter_client sends first (see the method's comment).
 
     Whatever ``python3`` kernelspec comes first in the Jupyter path (a user-level one made
     by another Python, say), the report runs on the interpreter that has this package.
@@ -926,6 +978,17 @@ def _kernel_manager_class():
     from jupyter_client.manager import KernelManager
 
     class ProjectKernelManager(KernelManager):
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client's shutdown_kernel interrupts the kernel (SIGINT) before asking it to
+            # shut down. A report's kernel has run every cell by then (or timed out: the shutdown
+            # request still stops it, else it is killed): a SIGINT landing while it handles its
+            # last messages only makes ipykernel log "KeyboardInterrupt caught in kernel" on our
+            # stderr, in the middle of the progress bar. nbclient's own interrupts (interrupt_kernel)
+            # are untouched.
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
         @property
         def kernel_spec(self) -> KernelSpec:
             if self._kernel_spec is None:
@@ -943,6 +1006,22 @@ def _install(src: Path, dest: Path) -> None:
     part = dest.with_name(f".{dest.name}.part")
     shutil.copyfile(src, part)
     os.replace(part, dest)
+
+
+def run_notebook(notebook: Path, output: Path, parameters: dict[str, Any], cwd: Path):
+    """Execute a notebook with papermill in a kernel of this Python, quietly; the executed notebook."""
+    import logging
+
+    import papermill as pm
+
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+    return pm.execute_notebook(
+        str(notebook), str(output), parameters=parameters,
+        kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
+        request_save_on_cell_execute=False, cwd=str(cwd), execution_timeout=CELL_TIMEOUT,
+        kernel_manager_class=_kernel_manager_class(),
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel chatter on our stderr
+    )
 
 
 def identity_path(path: Path) -> Path:
@@ -1015,24 +1094,13 @@ def render_unit(job: UnitJob) -> UnitResult:
     :func:`unit_stems`); any failure, a folder that cannot be made included, is the
     unit's ``error``.
     """
-    import logging
-
-    import papermill as pm
-
-    logging.getLogger("papermill").setLevel(logging.ERROR)
     started = time.perf_counter()
     result = UnitResult(unit=job.unit, name=job.name, kind=job.kind, ok=False)
     try:
         job.html_path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="prospects-report-") as tmp:
             tmpdir = Path(tmp)
-            nb = pm.execute_notebook(
-                str(job.notebook), str(tmpdir / "executed.ipynb"), parameters=job.parameters,
-                kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
-                request_save_on_cell_execute=False, cwd=str(job.cwd), execution_timeout=CELL_TIMEOUT,
-                kernel_manager_class=_kernel_manager_class(),
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel chatter on our stderr
-            )
+            nb = run_notebook(job.notebook, tmpdir / "executed.ipynb", job.parameters, job.cwd)
             result.headline = _headline_from(nb)
             result.previous, result.previous_as_of = _previous_from(nb)
             lap = time.perf_counter()
@@ -1155,12 +1223,13 @@ def index_html(batch: Batch, results: Sequence[UnitResult], rendered_at: dt.date
     intro = t["index_intro"].format(viewer=batch.viewer_label, as_of=i18n.date(batch.as_of, loc), rendered=rendered)
     return (
         f'<!DOCTYPE html>\n<html lang="{loc}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta name="generator" content="prospects {_e(__version__)}"><title>{_e(title)}</title>'
         f"<style>{CSS}</style></head><body><main>"
         f'<div class="pr-menu">{_e(i18n.label("menu", loc))}</div><h1>{_e(title)}</h1>'
         f"<p>{_e(intro)}</p><p class=\"pr-small\">{' — '.join(info)}</p>{warn}"
-        f'<table class="pr-table"><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-        "</main></body></html>\n"
+        f'<div class="pr-scroll" role="region" tabindex="0" aria-label="{_e(title)}"><table class="pr-table"><thead><tr>{ths}</tr></thead><tbody>{"".join(rows)}</tbody>'
+        "</table></div></main></body></html>\n"
     )
 
 

@@ -1,4 +1,4 @@
-"""Who sees which deals (shared/spec/ACCESS.md).
+"""Who sees which deals (docs/access.md).
 
 :func:`scope_mask` is the one function that decides which deals a viewer sees, with
 the filters applied; every figure, drill-down, export and report goes through it before
@@ -12,8 +12,10 @@ they belong to) ∩ (subtree of the ancestor of their home unit at the level cap
 their function). The cap is a maximum breadth, never widened: when the home unit sits
 above the cap level (a manager capped at agency whose home unit is a region or the firm),
 there is no ancestor at that level and the perimeter is empty (the collaborator sees their
-own deals only; :func:`home_above_cap` names them so that loads can warn). A function
-capped at ``None`` has an empty perimeter.
+own deals only). A function capped at ``None`` has an empty perimeter.
+:func:`empty_perimeters` names every validator whose perimeter is empty, and why (no
+group, groups covering no unit, a function cap), so that loads, imports and the
+subscriptions list can warn; a refusal says why too (:func:`outside_perimeter`).
 """
 
 from __future__ import annotations
@@ -171,6 +173,10 @@ class Viewer:
     can_validate_offers: bool
     perimeter: frozenset[str] = field(default_factory=frozenset)
     groups: frozenset[str] = field(default_factory=frozenset)
+    #: a validator with an empty perimeter: why (one of :data:`NO_PERIMETER`), and the level
+    #: their function caps them at (for :func:`outside_perimeter`)
+    no_perimeter: str = ""
+    cap: str = ""
 
     @property
     def has_filters(self) -> bool:
@@ -195,8 +201,9 @@ def resolve_viewer(
     groups = frozenset(directory.group_members.loc[directory.group_members["collaborator_id"] == cid, "group_id"])
     perimeter: frozenset[str] = frozenset()
     can_validate = bool(row["can_validate_offers"])
+    why, cap = "", ""
     if can_validate:
-        perimeter = _perimeter(directory, row, groups, function_caps)
+        perimeter, why, cap = _perimeter(directory, row, groups, function_caps)
     return Viewer(
         login=login,
         collaborator_id=cid,
@@ -206,41 +213,86 @@ def resolve_viewer(
         can_validate_offers=can_validate,
         perimeter=perimeter,
         groups=groups,
+        no_perimeter=why,
+        cap=cap,
     )
 
 
-def _perimeter(directory: Directory, row: pd.Series, groups: frozenset[str], caps: Mapping[str, str | None]) -> frozenset[str]:
+def _perimeter(directory: Directory, row: pd.Series, groups: frozenset[str], caps: Mapping[str, str | None]) -> tuple[frozenset[str], str, str]:
+    """A validator's perimeter, why it is empty ("" when it is not, else one of
+    :data:`NO_PERIMETER`) and their function's cap level ("" for none)."""
+    ranges, why, cap = _perimeter_ranges(directory, row, groups, caps)
+    units = directory.units.index
+    return frozenset().union(*(units[lo:hi] for lo, hi in ranges)), why, cap
+
+
+def _perimeter_ranges(
+    directory: Directory, row: pd.Series, groups: frozenset[str], caps: Mapping[str, str | None],
+    grants: Mapping[str, list[str]] | None = None,
+) -> tuple[list[tuple[int, int]], str, str]:
+    """THE perimeter rule, on unit code ranges: (granted subtrees) ∩ (the subtree of the
+    home unit's ancestor at the cap level). Subtrees are code ranges that nest or are
+    disjoint, so each granted range meets the capped one in a range. Returns those ranges,
+    why there are none ("" when there are) and the cap level ("" for none). ``grants``:
+    the units of each group, when the caller has them at hand."""
     cap = caps.get(str(row["function"]))
-    if cap is None or not groups:
-        return frozenset()
+    if cap is None:
+        return [], "cap_none", ""
     units = directory.units
     top = units.at[str(row["unit_id"]), cap]
     if not isinstance(top, str):  # home above the cap level: no ancestor there, the cap is never widened
-        return frozenset()
-    capped = directory.subtree(top)
-    granted_ids = directory.group_units.loc[directory.group_units["group_id"].isin(groups), "unit_id"]
-    granted: set[str] = set()
-    for uid in granted_ids.unique():
-        if uid in units.index:
-            granted |= directory.subtree(uid)
-    return frozenset(granted & capped)
+        return [], "home_above_cap", cap
+    if not groups:
+        return [], "no_group", cap
+    if grants is None:
+        granted_ids = directory.group_units.loc[directory.group_units["group_id"].isin(groups), "unit_id"].unique()
+    else:
+        granted_ids = list(dict.fromkeys(u for g in groups for u in grants.get(g, ())))
+    granted = [directory.subtree_codes(uid) for uid in granted_ids if uid in units.index]
+    if not granted:
+        return [], "groups_without_units", cap
+    clo, chi = directory.subtree_codes(top)
+    ranges = [(max(lo, clo), min(hi, chi)) for lo, hi in granted if max(lo, clo) < min(hi, chi)]
+    return ranges, "" if ranges else "outside_cap", cap
 
 
-def home_above_cap(
-    org_units: pd.DataFrame, collaborators: pd.DataFrame, caps: Mapping[str, str | None] = DEFAULT_FUNCTION_CAPS
+#: Why an active validator's perimeter is empty (docs/access.md), in the order it is told:
+#: their function has no cap level; their home unit sits above their cap level (the
+#: function and home unit first: no group fixes those); they are in no group; their
+#: groups cover no unit; their groups cover nothing under their cap.
+NO_PERIMETER = ("cap_none", "home_above_cap", "no_group", "groups_without_units", "outside_cap")
+
+
+def empty_perimeters(
+    directory: Directory, caps: Mapping[str, str | None] = DEFAULT_FUNCTION_CAPS
 ) -> pd.DataFrame:
-    """Active validators whose home unit sits above their function's cap level.
+    """Active validators whose perimeter is empty — they see their own deals only — and why.
 
-    Canonical ``org_units`` and ``collaborators`` frames in; the collaborators' rows out,
-    with ``home_kind`` and ``cap`` added. Their perimeter is empty (the cap is never
-    widened): ``load`` and ``import`` warn about them by name.
+    The collaborators' rows with ``why`` (the first of :data:`NO_PERIMETER` that holds),
+    ``cap`` (their function's level, None for none), ``home_kind``, ``cap_unit`` (the
+    ancestor of their home unit at that level, None when above it) and ``groups`` (their
+    group ids, ", "-joined). The perimeter is the one :func:`resolve_viewer` computes (the
+    same rule, :func:`_perimeter_ranges`, which says why it is empty). ``load``,
+    ``import`` and ``prospects subscriptions`` list them.
     """
-    depth = {k: i for i, k in enumerate(LEVELS)}
-    home_kind = collaborators["unit_id"].map(org_units.set_index("id")["kind"])
-    cap = collaborators["function"].map(lambda f: caps.get(f))
-    above = home_kind.map(depth) < cap.map(lambda c: depth.get(c, -1))
-    chosen = above & collaborators["can_validate_offers"].astype(bool) & collaborators["active"].astype(bool)
-    return collaborators[chosen.to_numpy(dtype=bool)].assign(home_kind=home_kind[chosen], cap=cap[chosen])
+    people = directory.collaborators
+    v = people[people["can_validate_offers"].astype(bool) & people["active"].astype(bool)]
+    members = directory.group_members
+    groups_of = members.groupby("collaborator_id")["group_id"].agg(frozenset).to_dict()
+    grants = directory.group_units.groupby("group_id")["unit_id"].agg(list).to_dict()
+    units = directory.units
+    rows = []
+    for cid, row in v.iterrows():
+        groups = groups_of.get(cid, frozenset())
+        ranges, why, cap = _perimeter_ranges(directory, row, groups, caps, grants)
+        if ranges:
+            continue
+        home = str(row["unit_id"])
+        top = units.at[home, cap] if cap and home in units.index else None
+        rows.append({"id": cid, "why": why, "cap": cap or None, "home_kind": units.at[home, "kind"] if home in units.index else None,
+                     "cap_unit": top if isinstance(top, str) else None, "groups": ", ".join(sorted(groups))})
+    extra = pd.DataFrame(rows, columns=["id", "why", "cap", "home_kind", "cap_unit", "groups"]).set_index("id")
+    return v.loc[extra.index].assign(**{c: extra[c] for c in extra.columns})
 
 
 @dataclass(frozen=True)
@@ -256,18 +308,49 @@ class Filters:
         return self.unit is None and self.collaborator is None
 
 
+#: Why a viewer's perimeter is empty, said to them (:data:`NO_PERIMETER`).
+_EMPTY_BECAUSE = {
+    "cap_none": "votre fonction ({function}) ne donne aucun périmètre",
+    "no_group": "vous n'êtes membre d'aucun groupe",
+    "groups_without_units": "vos groupes ne couvrent aucune unité",
+    "home_above_cap": "votre fonction ({function}) s'arrête à {a_level} et votre unité de rattachement est au-dessus",
+    "outside_cap": "vos groupes ne couvrent rien dans votre {level}, où votre fonction ({function}) vous limite",
+}
+_LEVEL = {"firm": ("cabinet", "un cabinet"), "region": ("région", "une région"), "agency": ("agence", "une agence"),
+          "team": ("équipe", "une équipe")}
+
+
+def outside_perimeter(viewer: Viewer, directory: Directory, what: str) -> AccessDenied:
+    """The refusal of ``what`` (« l'unité « R2 » », already escaped) outside the viewer's
+    perimeter, saying why in one line and naming only what the viewer may see: why their
+    perimeter is empty, or the top units it covers. Never anything about ``what`` itself,
+    so that an existing unit and a made-up id get the same sentence."""
+    from .i18n import FUNCTION_LABELS
+
+    if viewer.perimeter:
+        units = directory.units
+        tops = sorted((u for u in viewer.perimeter if units.at[u, "parent_id"] not in viewer.perimeter),
+                      key=lambda u: (int(units.at[u, "depth"]), str(units.at[u, "name"]), u))
+        names = ", ".join(shown(units.at[u, "name"], 40) for u in tops[:3]) + (", …" if len(tops) > 3 else "")
+        return AccessDenied(f"Accès refusé : {what} est hors de votre périmètre, qui couvre : {names}")
+    level, a_level = _LEVEL.get(viewer.cap, (viewer.cap, viewer.cap))
+    because = _EMPTY_BECAUSE.get(viewer.no_perimeter, "")
+    because = because.format(function=FUNCTION_LABELS["fr"].get(viewer.function, viewer.function), level=level, a_level=a_level)
+    return AccessDenied(f"Accès refusé : {what} est hors de votre périmètre, qui est vide" + (f" : {because}" if because else ""))
+
+
 def check_filters(viewer: Viewer, directory: Directory, filters: Filters) -> None:
-    """Refuse filters without the right or outside the viewer's perimeter."""
+    """Refuse filters without the right or outside the viewer's perimeter (saying why, :func:`outside_perimeter`)."""
     if filters.is_mine:
         return
     if not viewer.can_validate_offers:
         raise AccessDenied("Accès refusé : les filtres Organisation et Collaborateurs sont réservés aux personnes habilitées à valider des offres")
     if filters.unit is not None and filters.unit not in viewer.perimeter:
-        raise AccessDenied(f"Accès refusé : l'unité « {shown(filters.unit)} » est hors de votre périmètre")
+        raise outside_perimeter(viewer, directory, f"l'unité « {shown(filters.unit)} »")
     if filters.collaborator is not None:
         cid = directory.login_to_id(filters.collaborator)
         if cid is None or directory.collaborators.at[cid, "unit_id"] not in viewer.perimeter:
-            raise AccessDenied(f"Accès refusé : le collaborateur « {shown(filters.collaborator)} » est hors de votre périmètre")
+            raise outside_perimeter(viewer, directory, f"le collaborateur « {shown(filters.collaborator)} »")
 
 
 #: Masks already computed, per deals object (a viewer's dataset) and viewer: the rule is a
@@ -291,7 +374,7 @@ def _memo(deals: DealCodes, key: tuple, compute) -> np.ndarray:
 
 
 def visible_mask(viewer: Viewer, directory: Directory, deals: DealCodes) -> np.ndarray:
-    """``visible(u, d)`` of ACCESS.md for every deal (integer comparisons on codes; read-only)."""
+    """``visible(u, d)`` of docs/access.md for every deal (integer comparisons on codes; read-only)."""
     return _memo(deals, ("visible", viewer, id(directory)), lambda: _visible(viewer, directory, deals))
 
 

@@ -9,10 +9,13 @@ the firm, and nothing is parsed or copied when a viewer opens the dashboard.
 Layout of a store folder (beside a SQLite file: ``<file>.store/``; for PostgreSQL in
 the ``store_folder`` setting, default ``<project>/data/store/<database>-<hash>/``)::
 
-    CURRENT          the version readers open (written beside, then renamed)
+    CURRENT          the version readers open (written beside, then renamed; read as
+                     at most 256 bytes naming a version, never followed as a link)
     .lock            held while a version is built (other builders wait)
     v-<stamp>/       one complete version (written in tmp-…/, then renamed)
-        meta.json    format, stamp, counts, build time, the extract's origin
+        meta.json    format, stamp, counts, build time, the extract's origin, and the
+                     manifest: each file's size, sha256 and identity (inode, mtime,
+                     ctime) once written; sealed by the sha256 of all that
         deals.arrow, documents.arrow, lines.arrow
         org_units.arrow, entities.arrow, collaborators.arrow, groups.arrow,
         group_units.arrow, group_members.arrow
@@ -21,6 +24,22 @@ the ``store_folder`` setting, default ``<project>/data/store/<database>-<hash>/`
 (``extract_info.version``): a store whose stamp differs from the database's is never
 opened (:func:`open_snapshot` rebuilds it, or waits for the rebuild another process
 started). A crash while building leaves the previous version or none, never a torn one.
+
+Files are created read-only and never written again: a new extract, a rebuild or a
+repair is a new folder, renamed into place, and the old one is unlinked (a process that
+still maps it keeps reading it whole). Every opening checks what it maps
+(:func:`open_version`: the manifest's seal and stamp, each file's size and identity —
+its bytes against its sha256 when the identity changed —, columns, types, row counts
+and Arrow's validation); anything wrong is built again from the database.
+``prospects store --check`` (:func:`inspect`) also sums every file and compares the
+row counts with the database. A process that keeps a version open checks before each
+use that its files are still those it opened (:meth:`Snapshot.unchanged`).
+
+A process that needs the version another process is writing (it holds ``.lock``, where
+it wrote its pid and what it does) waits for it at most ``store_wait_seconds``, then
+stops with one line naming that process; it never reads another version meanwhile. A
+build first drops the stale versions (a disk with room for one version takes the new
+one), and every failure to write names the folder.
 
 What the files hold (prospect deals only: client deals never count):
 
@@ -46,9 +65,11 @@ import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
+import stat
 import sys
 import time
 import weakref
@@ -67,7 +88,7 @@ from .config import Settings
 from .schema import TABLES
 from .scoping import Directory, build_directory
 
-FORMAT = 1
+FORMAT = 2  # 2: meta.json lists every file's size, sha256 and identity, and is sealed by its own sha256
 NEVER = np.iinfo(np.int32).max  # day number of a date that is null ("never happened")
 DOC_STATUS = {"in_progress": 0, "signed": 1, "refused": 2, "cancelled": 3}
 DOC_STATUS_NAMES = np.array(list(DOC_STATUS), dtype=object)
@@ -76,6 +97,7 @@ BILLING = {"recurring": 0, "one_off": 1}
 BILLING_NAMES = np.array(list(BILLING), dtype=object)
 DIRECTORY_TABLES = ("org_units", "entities", "collaborators", "groups", "group_units", "group_members")
 _EPOCH = np.datetime64("1970-01-01", "D")
+log = logging.getLogger(__name__)
 _INT64_MAX = np.iinfo(np.int64).max
 
 Progress = Callable[[str], None]
@@ -83,6 +105,10 @@ Progress = Callable[[str], None]
 
 class StoreError(RuntimeError):
     """The figure store cannot be built or opened (one line saying what and where)."""
+
+
+class StoreDamaged(StoreError):
+    """A version whose files are not what was written, or not what this version reads (which file, how)."""
 
 
 # ---------------------------------------------------------------------------
@@ -128,9 +154,12 @@ def store_folder(settings: Settings) -> Path:
     except sa.exc.ArgumentError:
         raise StoreError(f"{settings.db_url!r} is not a database URL") from None
     if url.get_backend_name() == "sqlite":
-        if not url.database or url.database == ":memory:":
+        from .db import sqlite_path
+
+        path = sqlite_path(url)  # a plain path or a URI filename (file:PATH?mode=ro&uri=true)
+        if path is None:
             raise StoreError("an in-memory SQLite database has no figure store: use a database file (sqlite:///path/prospects.db)")
-        return Path(url.database).absolute().with_name(Path(url.database).name + ".store")
+        return path.absolute().with_name(path.name + ".store")
     base = settings.store_folder or settings.project_dir / "data" / "store"
     plain = url.render_as_string(hide_password=True)
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{url.get_backend_name()}-{url.host or 'local'}-{url.port or ''}-{url.database or ''}")
@@ -323,15 +352,63 @@ def _directory_table(name: str, frame: pd.DataFrame) -> pa.Table:
     return pa.table(cols)
 
 
-def _write_table(path: Path, table: pa.Table) -> None:
-    """One IPC file holding one record batch (so every column is one zero-copy chunk)."""
+class _Summed:
+    """A file being written, and the sha256 of every byte that went into it."""
+
+    def __init__(self, raw) -> None:
+        self.raw, self.sha256, self.size, self.closed = raw, hashlib.sha256(), 0, False
+
+    def write(self, data) -> int:
+        self.sha256.update(data)
+        self.size += len(data)
+        return self.raw.write(data)
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _identity(info: os.stat_result) -> list[int]:
+    """What changes whenever a file is written, truncated, replaced or copied: inode, mtime, ctime."""
+    return [info.st_ino, info.st_mtime_ns, info.st_ctime_ns]
+
+
+def _entry(info: os.stat_result, sha256: str) -> dict[str, object]:
+    """A file's line of the manifest: size, checksum and identity once written."""
+    return {"bytes": info.st_size, "sha256": sha256, "written": _identity(info)}
+
+
+def _create(path: Path):
+    """A new file, read-only for everybody from the start (written through this handle only)."""
+    return open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444), "wb")
+
+
+def _write_table(path: Path, table: pa.Table) -> dict[str, object]:
+    """One IPC file holding one record batch (so every column is one zero-copy chunk); its manifest entry."""
     batch = table.combine_chunks().to_batches(max_chunksize=None)
     batch = batch[0] if batch else pa.RecordBatch.from_pylist([], schema=table.schema)
-    with open(path, "wb") as handle:
-        with pa.ipc.new_file(handle, table.schema) as writer:
+    with _create(path) as handle:
+        summed = _Summed(handle)
+        with pa.ipc.new_file(summed, table.schema) as writer:
             writer.write_batch(batch)
         handle.flush()
         os.fsync(handle.fileno())
+        return _entry(os.fstat(handle.fileno()), summed.sha256.hexdigest())
+
+
+def _digest(meta: Mapping[str, object]) -> str:
+    """The seal of meta.json: the sha256 of everything else in it, in one canonical form."""
+    rest = {k: v for k, v in meta.items() if k != "sha256"}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True, ensure_ascii=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _sealed(meta: Mapping[str, object]) -> dict[str, object]:
+    return {**meta, "sha256": _digest(meta)}
 
 
 def _fsync_dir(path: Path) -> None:
@@ -350,6 +427,7 @@ def write_version(folder: Path, frames: Mapping[str, pd.DataFrame], stamp: str, 
     no partial version behind under that name. An existing ``v-<stamp>`` is kept (another
     process built the same version), unless ``replace``: it is then swapped out.
     """
+    checked_stamp(stamp)
     start = time.monotonic()
     if progress:
         progress("figure store: building the columns")
@@ -361,17 +439,24 @@ def write_version(folder: Path, frames: Mapping[str, pd.DataFrame], stamp: str, 
     try:
         if progress:
             progress("figure store: writing the files")
+        files = {}
         for name, table in tables.items():
-            _write_table(tmp / f"{name}.arrow", table)
-        meta = {
+            if not table.schema.equals(_SCHEMAS[name]):  # pragma: no cover - build_tables and _SCHEMAS disagree
+                raise StoreError(f"{name}: the columns built are not those of format {FORMAT}")
+            files[f"{name}.arrow"] = _write_table(tmp / f"{name}.arrow", table)
+        meta = _sealed({
             "format": FORMAT,
             "stamp": stamp,
             "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "build_seconds": round(time.monotonic() - start, 3),
             "counts": {name: table.num_rows for name, table in tables.items()},
-            "source": dict(info or {}),
-        }
-        (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+            "source": {str(k): str(v) for k, v in (info or {}).items()},
+            "files": files,
+        })
+        with _create(tmp / "meta.json") as handle:
+            handle.write(json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
         _fsync_dir(tmp)
         final = folder / f"v-{stamp}"
         if replace and final.exists():
@@ -393,26 +478,84 @@ def write_version(folder: Path, frames: Mapping[str, pd.DataFrame], stamp: str, 
 
 def _set_current(folder: Path, stamp: str) -> None:
     tmp = folder / f"CURRENT.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="ascii") as handle:
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    with open(fd, "w", encoding="ascii") as handle:
         handle.write(stamp + "\n")
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(tmp, folder / "CURRENT")
+    current = folder / "CURRENT"
+    if current.is_dir() and not current.is_symlink():  # a directory in its place: renaming over it would fail
+        shutil.rmtree(current)
+    os.replace(tmp, current)  # a symlink or any other file in its place is replaced, never followed
     _fsync_dir(folder)
 
 
-def current_stamp(folder: Path) -> str | None:
-    """The version readers open (None when there is none)."""
+#: What a version stamp may look like: what ``load`` writes (hex) or derives (``loaded-…``).
+_STAMP = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+_POINTER_MAX = 256  # bytes read of CURRENT, at most
+
+
+def checked_stamp(stamp: str) -> str:
+    """The database's version stamp, refused when it could not name a version folder."""
+    if not isinstance(stamp, str) or not _STAMP.fullmatch(stamp):
+        raise StoreError(f"the database's version stamp {str(stamp)[:60]!r} is not one that prospects writes; load the data again")
+    return stamp
+
+
+def read_pointer(folder: Path) -> tuple[str | None, str | None]:
+    """The version CURRENT names, and why it cannot be used when it names none.
+
+    Read without following a symbolic link, never blocking (a fifo), at most
+    ``_POINTER_MAX`` bytes, and only a version stamp is accepted: ``(stamp, None)``,
+    ``(None, None)`` when there is no CURRENT, ``(None, reason)`` when it is garbage.
+    """
+    path = folder / "CURRENT"
     try:
-        return (folder / "CURRENT").read_text(encoding="ascii").strip() or None
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except (FileNotFoundError, NotADirectoryError):
-        return None
+        return None, None
+    except OSError as exc:
+        if path.is_symlink():
+            return None, f"{path} is a symbolic link, not a file"
+        return None, f"{path} cannot be read ({exc.strerror})"
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None, f"{path} is {_file_kind(info.st_mode)}, not a file"
+        data = os.read(fd, _POINTER_MAX + 1)
+    except OSError as exc:
+        return None, f"{path} cannot be read ({exc.strerror})"
+    finally:
+        os.close(fd)
+    text = data.decode("ascii", errors="replace").strip()
+    if len(data) > _POINTER_MAX or not _STAMP.fullmatch(text):
+        return None, f"{path} does not name a version ({info.st_size:,} bytes)"
+    return text, None
 
 
-def _remove_old(folder: Path, keep: str) -> None:
-    """Other versions and leftovers of crashed builds (open mappings stay valid)."""
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a fifo"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def current_stamp(folder: Path) -> str | None:
+    """The version readers open (None when there is none, or when CURRENT is not a valid pointer)."""
+    return read_pointer(folder)[0]
+
+
+def _remove_old(folder: Path, keep: str | None) -> None:
+    """Versions other than ``v-<keep>`` and leftovers of crashed builds (open mappings stay valid)."""
     for entry in folder.iterdir():
-        if entry.name == f"v-{keep}" or not entry.is_dir():
+        if entry.name == f"v-{keep}" or not entry.is_dir() or entry.is_symlink():
             continue
         if entry.name.startswith("v-"):
             shutil.rmtree(entry, ignore_errors=True)
@@ -423,6 +566,30 @@ def _remove_old(folder: Path, keep: str) -> None:
     for entry in folder.glob("CURRENT.tmp-*"):
         with contextlib.suppress(OSError):
             entry.unlink()
+
+
+def _drop_stale(folder: Path, keep: str | None) -> None:
+    """Before a build, under the lock: CURRENT unless it names ``keep``, every other version, dead builds' leftovers.
+
+    So that a disk with room for one version takes the new one. A stale version is never
+    read (its stamp is not the database's); a reader that finds no CURRENT waits for the
+    lock, then opens what this build publishes; a process that maps a dropped version
+    keeps its mapping.
+    """
+    if keep is None or current_stamp(folder) != keep:
+        pointer = folder / "CURRENT"
+        if pointer.is_dir() and not pointer.is_symlink():
+            shutil.rmtree(pointer)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                pointer.unlink()
+    _remove_old(folder, keep)
+
+
+def _write_error(folder: Path, exc: OSError) -> StoreError:
+    """A failure to write the store, naming its folder (and what to do when the disk is full)."""
+    advice = "; free some space on its disk, then run `prospects store`" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+    return StoreError(f"cannot write the figure store in {folder}: {exc.strerror or exc}{advice}")
 
 
 def _alive(pid: int) -> bool:
@@ -437,24 +604,109 @@ def _alive(pid: int) -> bool:
     return True
 
 
+#: Holders of a folder's lock that this process already waited for in vain: asked again, it says so at once.
+_GAVE_UP: dict[str, str] = {}
+_WAIT = 120.0  # seconds, when no settings say (store_wait_seconds)
+
+
 @contextlib.contextmanager
-def _locked(folder: Path, progress: Progress | None = None) -> Iterator[None]:
-    """Hold the folder's build lock (waiting, with a word, if another process holds it)."""
+def _locked(folder: Path, progress: Progress | None = None, *, wait: float = _WAIT,
+            what: str = "a build of the figure store") -> Iterator[None]:
+    """Hold the folder's build lock: waiting for another holder at most ``wait`` seconds, with a word, then one line.
+
+    The holder writes its process id and ``what`` in the lock file, so that a process
+    waiting for it can say who it waits for (and whether it is stopped).
+    """
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle = open(folder / ".lock", "a+")  # noqa: SIM115 - held for the block
     except OSError as exc:
-        raise StoreError(f"cannot write the figure store in {folder}: {exc.strerror}") from None
+        where = f"{exc.filename}: " if exc.filename and Path(exc.filename) != folder else ""  # the lock, when it is the one at fault
+        raise StoreError(f"cannot write the figure store in {folder}: {where}{exc.strerror}") from None
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if progress:
-                progress("figure store: waiting for the build another process started")
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        _acquire(handle, folder, progress, wait)
+        with contextlib.suppress(OSError):  # a full disk: the lock holds all the same, unnamed
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()} {time.time():.6f} {what}\n")
+            handle.flush()
         yield
     finally:
         handle.close()  # releases the lock
+
+
+def _acquire(handle, folder: Path, progress: Progress | None, wait: float) -> None:
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return
+    except BlockingIOError:
+        pass
+    holder = _lock_holder(folder)
+    if holder is not None and _GAVE_UP.get(str(folder)) == holder:
+        wait = 0.0  # waited for this very holder already: no second wait
+    start = time.monotonic()
+    said = False
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _GAVE_UP.pop(str(folder), None)
+            return
+        except BlockingIOError:
+            pass
+        waited = time.monotonic() - start
+        if waited >= wait:
+            holder = _lock_holder(folder)
+            if holder is not None:
+                _GAVE_UP[str(folder)] = holder
+            raise StoreError(f"figure store {folder}: gave up after {wait:.0f} s waiting for {_who(holder)}, which holds "
+                             f"its lock{_stopped(holder)}; store_wait_seconds sets how long to wait")
+        if not said and waited >= min(1.0, wait / 2):
+            said = True
+            message = f"figure store {folder}: waiting for {_who(holder)} to finish (at most {wait:.0f} s)"
+            if progress:
+                progress(message)
+            else:
+                log.warning("%s", message)
+        time.sleep(min(0.1, max(0.0, wait - waited)))
+
+
+def _lock_holder(folder: Path) -> str | None:
+    """What the holder of the folder's lock wrote in it ("pid time what"), read bounded; None when unknown."""
+    try:
+        fd = os.open(folder / ".lock", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        text = os.read(fd, 512).decode("ascii", errors="replace").strip()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    parts = text.split(" ", 2)
+    if len(parts) != 3 or not parts[0].isdigit() or not text.isprintable():
+        return None
+    return text
+
+
+def _who(holder: str | None) -> str:
+    if holder is None:
+        return "another process"
+    pid, _, what = holder.split(" ", 2)
+    return f"process {pid} ({what[:80]})"
+
+
+def _stopped(holder: str | None) -> str:
+    """", which is stopped (…)" when the holder's process is stopped (Ctrl-Z, SIGSTOP): what to do about it."""
+    if holder is None:
+        return ""
+    pid = holder.split(" ", 1)[0]
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
+    if state in ("T", "t"):
+        return f" and is stopped (Ctrl-Z or SIGSTOP: `kill -CONT {pid}` resumes it)"
+    return ""
 
 
 def publish(folder: Path, frames: Mapping[str, pd.DataFrame], stamp: str, info: Mapping[str, str] | None = None,
@@ -466,22 +718,19 @@ def publish(folder: Path, frames: Mapping[str, pd.DataFrame], stamp: str, info: 
 
 def _publish_locked(folder: Path, frames: Mapping[str, pd.DataFrame], stamp: str, info: Mapping[str, str] | None,
                     progress: Progress | None) -> Path:
-    if current_stamp(folder) != stamp or not (folder / f"v-{stamp}" / "meta.json").is_file():
-        path = write_version(folder, frames, stamp, info, progress)
-        _set_current(folder, stamp)
-    else:
-        path = folder / f"v-{stamp}"
+    with contextlib.suppress(StoreDamaged, FileNotFoundError):
+        if (snap := open_current(folder, stamp)) is not None:  # published already (the same frames, the same stamp)
+            _remove_old(folder, stamp)
+            return snap.path
+    _drop_stale(folder, None)
+    path = write_version(folder, frames, stamp, info, progress, replace=True)
+    _set_current(folder, stamp)
     _remove_old(folder, stamp)
     return path
 
 
 # ---------------------------------------------------------------------------
 # reading
-
-
-def _mapped(path: Path) -> pa.Table:
-    source = pa.memory_map(str(path), "r")  # stays mapped as long as the table lives
-    return pa.ipc.open_file(source).read_all()
 
 
 def _array(table: pa.Table, name: str) -> pa.Array:
@@ -546,6 +795,18 @@ class Snapshot:
     documents: pa.Table
     lines: pa.Table
     cols: Mapping[str, np.ndarray]  # "deals.unit", "documents.decided", … as read-only numpy views
+    opened: tuple = ()  # the files' identity when opened (see :meth:`unchanged`)
+
+    def unchanged(self) -> bool:
+        """Whether every file is still the one opened and checked (inode, size, times; about 20 µs).
+
+        A process that keeps a version open asks before each use: a file written into after
+        the opening shows through the mapping, so it is opened (checked) again instead.
+        """
+        try:
+            return _opened(self.path, _stat_files(self.path)) == self.opened
+        except OSError:
+            return False
 
     @property
     def n_deals(self) -> int:
@@ -559,44 +820,170 @@ class Snapshot:
         return self.cols[f"{table}.{name}"]
 
 
-_OPEN: weakref.WeakValueDictionary[str, Snapshot] = weakref.WeakValueDictionary()
+_OPEN: weakref.WeakValueDictionary[tuple, Snapshot] = weakref.WeakValueDictionary()
 
-#: The columns each file must hold (what :func:`build_tables` writes).
-_COLUMNS = {
-    "deals": ("id", "id_rank", "name", "prospect_name", "abandon_reason", "unit", "partner", "manager", "client_manager",
-              "group", "status", "created", "abandoned", "converted", "converted_month", "doc_start", "doc_end"),
-    "documents": ("id", "id_rank", "doc_type", "template", "title", "deal", "status", "created", "sent", "decided",
-                  "sent_or_created", "decided_month", "days_to_decide", "signatory", "entity", "recurring", "one_off",
-                  "line_start", "line_end"),
-    "lines": ("document", "line_no", "mission", "billing", "amount"),
-    **{name: tuple(TABLES[name].column_names) for name in DIRECTORY_TABLES},
+_TEXT, _CODES = pa.large_string(), pa.dictionary(pa.int32(), pa.large_string())
+_I8, _I32, _I64 = pa.int8(), pa.int32(), pa.int64()
+_DIRECTORY_TYPES = {"bool": pa.bool_(), "int": _I64, "date": _I32}
+
+#: The columns of each file and their types: what :func:`build_tables` writes, what a reader accepts.
+_SCHEMAS = {
+    "deals": pa.schema([
+        ("id", _TEXT), ("id_rank", _I32), ("name", _TEXT), ("prospect_name", _TEXT), ("abandon_reason", _CODES),
+        ("unit", _I32), ("partner", _I32), ("manager", _I32), ("client_manager", _I32), ("group", _I32),
+        ("status", _I8), ("created", _I32), ("abandoned", _I32), ("converted", _I32), ("converted_month", _I32),
+        ("doc_start", _I64), ("doc_end", _I64),
+    ]),
+    "documents": pa.schema([
+        ("id", _TEXT), ("id_rank", _I32), ("doc_type", _CODES), ("template", _CODES), ("title", _TEXT),
+        ("deal", _I32), ("status", _I8), ("created", _I32), ("sent", _I32), ("decided", _I32),
+        ("sent_or_created", _I32), ("decided_month", _I32), ("days_to_decide", _I32), ("signatory", _I32),
+        ("entity", _I32), ("recurring", _I64), ("one_off", _I64), ("line_start", _I64), ("line_end", _I64),
+    ]),
+    "lines": pa.schema([("document", _I32), ("line_no", _I64), ("mission", _CODES), ("billing", _I8), ("amount", _I64)]),
+    **{name: pa.schema([(col.name, _DIRECTORY_TYPES.get(col.type, _TEXT)) for col in TABLES[name].columns])
+       for name in DIRECTORY_TABLES},
 }
+#: The files of a version besides meta.json, each listed in its manifest.
+FILES = tuple(f"{name}.arrow" for name in _SCHEMAS)
+_META_MAX = 1 << 20  # bytes of meta.json read, at most
 
 
-def open_version(path: Path) -> Snapshot:
-    """Map one version folder (shared within the process: opened once per build of it)."""
-    key = f"{path}:{os.stat(path / 'meta.json').st_ino}"  # FileNotFoundError when replaced: callers retry
-    snap = _OPEN.get(key)
+def _damaged(path: Path, what: str) -> StoreDamaged:
+    return StoreDamaged(f"figure store {path}: {what}")
+
+
+def _read_meta(path: Path) -> dict:
+    """meta.json of a version, read bounded and checked: its seal, format, stamp and manifest."""
+    where = path / "meta.json"
+    fd = os.open(where, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)  # FileNotFoundError: callers retry
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _damaged(path, f"meta.json is {_file_kind(info.st_mode)}, not a file")
+        data = os.read(fd, _META_MAX + 1)
+    except OSError as exc:
+        raise _damaged(path, f"meta.json cannot be read ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+    if len(data) > _META_MAX:
+        raise _damaged(path, f"meta.json is too big to be a manifest ({info.st_size:,} bytes)")
+    try:
+        meta = json.loads(data.decode("utf-8"))
+    except ValueError:
+        raise _damaged(path, "meta.json is not the manifest written with the files (not JSON)") from None
+    if not isinstance(meta, dict):
+        raise _damaged(path, "meta.json is not the manifest written with the files")
+    if meta.get("format") != FORMAT:
+        raise _damaged(path, f"written in format {str(meta.get('format'))[:20]!r}; this version of prospects reads format {FORMAT}")
+    if meta.get("sha256") != _digest(meta):
+        raise _damaged(path, "meta.json does not match its own checksum (changed after it was written)")
+    if meta.get("stamp") != path.name.removeprefix("v-"):
+        raise _damaged(path, f"meta.json has the version stamp {str(meta.get('stamp'))[:60]!r}, not the folder's "
+                             "(a folder of another database or version, copied or renamed)")
+    files, counts = meta.get("files"), meta.get("counts")
+    if (not isinstance(files, dict) or sorted(files) != sorted(FILES) or not isinstance(counts, dict)
+            or not all(isinstance(counts.get(name), int) for name in _SCHEMAS)):
+        raise _damaged(path, f"meta.json does not list the files of format {FORMAT}")
+    return meta
+
+
+def _checksum(path: Path) -> str:
+    """The sha256 of a file's bytes (read through, never mapped)."""
+    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _verify_files(path: Path, meta: Mapping, stats: Mapping[str, os.stat_result], *, full: bool) -> list[str]:
+    """Each file against the manifest: its size always; its bytes (sha256) when its identity changed, or ``full``.
+
+    A file written in place, truncated, replaced or copied has another inode, mtime or
+    ctime than when it was written (the ctime cannot be set back): only then, or for
+    ``store --check``, is it read whole. Returns the files read whole because their
+    identity changed (their bytes found intact).
+    """
+    changed = []
+    for name in FILES:
+        entry, info = meta["files"][name], stats[name]
+        entry = entry if isinstance(entry, dict) else {}
+        if not stat.S_ISREG(info.st_mode):
+            raise _damaged(path, f"{name} is {_file_kind(info.st_mode)}, not a file")
+        if info.st_size != (written := entry.get("bytes")):
+            shown = f"{written:,}" if isinstance(written, int) else "?"
+            raise _damaged(path, f"{name} has {info.st_size:,} bytes, not the {shown} written (changed after it was written)")
+        same = _identity(info) == entry.get("written")
+        if full or not same:
+            try:
+                summed = _checksum(path / name)
+            except FileNotFoundError:
+                raise
+            except OSError as exc:
+                raise _damaged(path, f"{name} cannot be read ({exc.strerror})") from None
+            if summed != entry.get("sha256"):
+                raise _damaged(path, f"{name} does not match its checksum (changed after it was written)")
+            if not same:
+                changed.append(name)
+    return changed
+
+
+def _map_table(path: Path, name: str, rows: int, *, full: bool) -> pa.Table:
+    """One file mapped, and Arrow's own validation of it (see :func:`open_version` for how far)."""
+    try:
+        table = pa.ipc.open_file(pa.memory_map(str(path / f"{name}.arrow"), "r")).read_all()
+        if not table.schema.equals(_SCHEMAS[name]):
+            expected = {f.name: f.type for f in _SCHEMAS[name]}
+            found = {f.name: f.type for f in table.schema}
+            odd = [n for n in expected if found.get(n) != expected[n]] + [n for n in found if n not in expected]
+            raise _damaged(path, f"{name}.arrow: columns {', '.join(odd[:5])} are not those of format {FORMAT}")
+        if table.num_rows != rows:
+            raise _damaged(path, f"{name}.arrow holds {table.num_rows:,} rows, not the {rows:,} written")
+        table.validate(full=full or name in DIRECTORY_TABLES)
+        if not full:  # dictionary indices within their dictionary (a few ms): never a read out of bounds
+            for field in table.schema:
+                if pa.types.is_dictionary(field.type):
+                    table.column(field.name).validate(full=True)
+    except FileNotFoundError:
+        raise
+    except (OSError, pa.ArrowException) as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise _damaged(path, f"{name}.arrow is not valid ({reason})") from None
+    return table
+
+
+def _stat_files(path: Path) -> dict[str, os.stat_result]:
+    """meta.json and every file of a version, as they are now (``FileNotFoundError`` when one is gone)."""
+    return {name: os.stat(path / name, follow_symlinks=False) for name in ("meta.json", *FILES)}
+
+
+def _opened(path: Path, stats: Mapping[str, os.stat_result]) -> tuple:
+    return (str(path), *(v for info in stats.values() for v in (*_identity(info), info.st_size)))
+
+
+def open_version(path: Path, *, full: bool = False) -> Snapshot:
+    """Map one version folder, checked; shared within the process (opened once per build of it).
+
+    At every opening (cheap: about a millisecond whatever the size, see
+    docs/performance.md): meta.json bounded and sealed, its stamp that of the folder, its
+    format this one; each file's size, and its identity (inode, mtime, ctime) as written —
+    else its bytes against its sha256; each file's columns and types, its row count, and
+    Arrow's validation of lengths and buffers (full for the small directory tables, and of
+    the dictionary indices). With ``full`` (``prospects store --check``): every file's
+    sha256 and Arrow's full validation (offsets, UTF-8) of every column.
+    A file missing raises ``FileNotFoundError`` (replaced meanwhile: callers retry);
+    anything else wrong :class:`StoreDamaged`.
+    """
+    stats = _stat_files(path)
+    key = _opened(path, stats)
+    snap = None if full else _OPEN.get(key)
     if snap is not None:
         return snap
-    try:
-        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise
-    except (OSError, ValueError) as exc:
-        raise StoreError(f"figure store {path}: unreadable meta.json ({exc}); run `prospects store --rebuild`") from None
-    if meta.get("format") != FORMAT:
-        raise StoreError(f"figure store {path}: format {meta.get('format')} (this version reads {FORMAT}); run `prospects store --rebuild`")
-    try:
-        tables = {name: _mapped(path / f"{name}.arrow") for name in ("deals", "documents", "lines", *DIRECTORY_TABLES)}
-    except FileNotFoundError:
-        raise
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise StoreError(f"figure store {path}: a file cannot be read ({exc}); run `prospects store --rebuild`") from None
-    for name, columns in _COLUMNS.items():
-        missing = sorted(set(columns) - set(tables[name].schema.names))
-        if missing:
-            raise StoreError(f"figure store {path}: {name}.arrow lacks {', '.join(missing)}; run `prospects store --rebuild`")
+    meta = _read_meta(path)
+    changed = _verify_files(path, meta, stats, full=full)
+    tables = {name: _map_table(path, name, meta["counts"][name], full=full) for name in _SCHEMAS}
+    if changed:
+        log.warning("figure store %s: %s changed on disk since written (copied, touched or its mode changed) but "
+                    "the bytes match their checksums: each opening reads them whole until `prospects store "
+                    "--rebuild` writes them anew", path, ", ".join(changed))
     directory = build_directory({name: _frame(tables[name]) for name in DIRECTORY_TABLES})
     cols = {}
     for table in ("deals", "documents", "lines"):
@@ -604,61 +991,118 @@ def open_version(path: Path) -> Snapshot:
             if pa.types.is_integer(field.type):
                 cols[f"{table}.{field.name}"] = _np(tables[table], field.name)
     snap = Snapshot(str(meta["stamp"]), path, MappingProxyType(meta), directory, tables["deals"], tables["documents"],
-                    tables["lines"], MappingProxyType(cols))
+                    tables["lines"], MappingProxyType(cols), opened=key)
     _OPEN[key] = snap
     return snap
 
 
-def open_current(folder: Path) -> Snapshot | None:
-    """The current version of a folder (None when there is none)."""
+def open_current(folder: Path, stamp: str | None = None) -> Snapshot | None:
+    """The current version of a folder (None when there is none, or when it is not ``stamp``)."""
     for _attempt in range(5):
-        stamp = current_stamp(folder)
-        if stamp is None:
+        current = current_stamp(folder)
+        if current is None or (stamp is not None and current != stamp):
             return None
         try:
-            return open_version(folder / f"v-{stamp}")
+            return open_version(folder / f"v-{current}")
         except FileNotFoundError:  # replaced between reading CURRENT and opening: read it again
             time.sleep(0.05)
     return None
 
 
 def open_snapshot(settings: Settings, engine: sa.Engine, progress: Progress | None = None) -> Snapshot:
-    """The store of the database's current version: opened, or rebuilt first when stale.
+    """The store of the database's current version: opened, or rebuilt first when stale or damaged.
 
     The database's version stamp decides: a store of another version is never read. When
-    it is stale or missing, it is rebuilt from one consistent read of the database (or,
-    if another process is already rebuilding it, this one waits for it).
+    it is stale, missing or damaged (see :func:`open_version`), it is rebuilt from one
+    consistent read of the database (or, if another process is already rebuilding it, this
+    one waits for it).
     """
     from . import db
 
     folder = store_folder(settings)
-    stamp = db.read_version(engine)
-    snap = open_current(folder) if current_stamp(folder) == stamp else None
-    if snap is not None:
-        return snap
+    stamp = checked_stamp(db.read_version(engine))
+    current, garbage = read_pointer(folder)
+    if garbage:
+        log.warning("figure store %s: %s; building it again", folder, garbage)
+    if current == stamp:
+        try:
+            snap = open_current(folder, stamp)
+        except StoreDamaged as exc:
+            log.warning("%s; building it again from the database", exc)
+        else:
+            if snap is not None:
+                return snap
     return rebuild(settings, engine, progress=progress, only_if_stale=True)
 
 
 def rebuild(settings: Settings, engine: sa.Engine, *, progress: Progress | None = None, only_if_stale: bool = False) -> Snapshot:
-    """Build the store from the database (one consistent read) and make it current."""
+    """Build the store from the database (one consistent read) and make it current.
+
+    ``only_if_stale``: unless, once this process holds the build lock, the current version
+    is the database's and opens whole (another process built it meanwhile).
+    """
     from . import db
 
     folder = store_folder(settings)
-    with _locked(folder, progress):
+    with _locked(folder, progress, wait=settings.store_wait_seconds, what="a rebuild of the figure store"):
         if only_if_stale:  # someone may have built it while we waited for the lock
-            stamp = db.read_version(engine)
-            if current_stamp(folder) == stamp and (snap := open_current(folder)) is not None:
-                return snap
+            stamp = checked_stamp(db.read_version(engine))
+            with contextlib.suppress(StoreDamaged):
+                if (snap := open_current(folder, stamp)) is not None:
+                    return snap
         if progress:
             progress("figure store: reading the database")
         stamp, frames, info = db.read_consistent(engine)
-        write_version(folder, frames, stamp, info, progress, replace=not only_if_stale)
-        _set_current(folder, stamp)
-        _remove_old(folder, stamp)
-    snap = open_current(folder)
+        checked_stamp(stamp)
+        keep = None  # a whole version of this stamp stays until the new one replaces it; anything else goes first
+        with contextlib.suppress(StoreDamaged, FileNotFoundError):
+            keep = stamp if open_current(folder, stamp) is not None else None
+        try:
+            _drop_stale(folder, keep)
+            write_version(folder, frames, stamp, info, progress, replace=True)
+            _set_current(folder, stamp)
+            _remove_old(folder, stamp)
+        except OSError as exc:
+            raise _write_error(folder, exc) from None
+    snap = open_current(folder, stamp)
     if snap is None:  # pragma: no cover - we just wrote it
         raise StoreError(f"figure store {folder}: the version just built cannot be opened")
     return snap
+
+
+def inspect(settings: Settings, engine: sa.Engine) -> tuple[Snapshot | None, str | None]:
+    """The current version checked in full (``prospects store --check``): ``(snapshot, None)`` or ``(None, what is wrong)``.
+
+    Beyond what every opening checks: every file's sha256, Arrow's full validation of
+    every column, and the row counts against the database (prospect deals, their
+    documents and lines, the directory tables), read in one snapshot with its stamp.
+    """
+    from . import db
+
+    folder = store_folder(settings)
+    stamp = checked_stamp(db.read_version(engine))
+    current, garbage = read_pointer(folder)
+    if garbage:
+        return None, f"unusable ({garbage})"
+    if current is None:
+        return None, "missing"
+    if current != stamp:
+        return None, f"stale (database version {stamp}, store {current})"
+    try:
+        snap = open_version(folder / f"v-{stamp}", full=True)
+    except FileNotFoundError as exc:
+        return None, f"missing ({exc.filename} not found)"
+    except StoreDamaged as exc:
+        return None, f"damaged ({exc})"
+    counted, counts = db.store_counts(engine)
+    if counted != stamp:
+        return None, f"stale (a load committed version {counted} during the check)"
+    held = snap.meta["counts"]
+    differ = [f"{name} {counts[name]:,} in the database, {held.get(name, 0):,} in the store"
+              for name in counts if counts[name] != held.get(name)]
+    if differ:
+        return None, f"out of step with the database under the same version stamp (row counts: {'; '.join(differ)})"
+    return snap, None
 
 
 def describe(snap: Snapshot) -> str:
@@ -705,16 +1149,21 @@ def replace_content(
     """
     from . import db
 
+    folder: Path | None = None
+
     def note(exc: Exception) -> str:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return f"the figure store could not be written ({reason}); it will be built when the firm is next read"
+        text = str(exc)
+        if isinstance(exc, OSError):
+            text = f"the figure store in {folder} could not be written ({exc.strerror or exc})"
+        return f"{text}; it will be built when the firm is next read"
 
     info = {"loaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **(info or {})}
     with contextlib.ExitStack() as held:
         failure: Exception | None = None
         try:
-            folder = store_folder(settings if settings is not None else settings_for(engine))
-            held.enter_context(_locked(folder, progress))
+            settings = settings if settings is not None else settings_for(engine)
+            folder = store_folder(settings)
+            held.enter_context(_locked(folder, progress, wait=settings.store_wait_seconds, what="a load"))
         except (StoreError, OSError) as exc:
             failure = exc
         stamp = db.replace_all(engine, frames, info, on_table=on_table, allow_shrink=allow_shrink,

@@ -1,12 +1,13 @@
 """Report subscriptions: every recipient gets the reports of their own perimeter, rendered as them.
 
 Who gets what (:func:`resolve`) comes from ``[subscriptions]`` in ``prospects.toml``
-(:mod:`prospects.config`) checked against the data under ACCESS.md:
+(:mod:`prospects.config`) checked against the data under docs/access.md:
 
 * ``default = "validators"`` (the default): every active collaborator with the right to
   validate offers, unless listed in ``exclude``, gets the report of the top unit of their
   perimeter (one per top unit when the perimeter is several subtrees); a validator whose
-  perimeter is empty (no group) is listed as skipped. ``"none"``: only the list.
+  perimeter is empty is listed as skipped, with why (in no group, groups covering no unit,
+  a function cap). ``"none"``: only the list.
 * each ``[[subscriptions.list]]`` entry adds a subscription: ``unit`` is a unit id,
   ``"perimeter"`` (the top unit(s) of the recipient's perimeter) or ``"mine"`` ("Mes
   affaires", for anyone); ``formats`` (``["pdf"]`` by default, ``"html"`` too) and
@@ -70,7 +71,12 @@ TEXT: dict[str, dict[str, str]] = {
         "totals": "{sent} envoyé(s), {already} déjà envoyé(s), {previews} aperçu(s), {failed} échec(s)",
         "none": "Aucun abonnement.",
         "skipped": "sans rapport",
-        "no_group": "valide des offres mais n'a aucune unité dans son périmètre (aucun groupe)",
+        "no_perimeter": "aucune unité dans son périmètre, ses seules affaires : {why}",
+        "cap_none": "la limite de la fonction {function} est « aucune » (réglage function_caps)",
+        "home_above_cap": "son unité de rattachement est au-dessus de la limite de sa fonction ({function} : {level})",
+        "no_group": "membre d'aucun groupe",
+        "groups_without_units": "ses groupes ne couvrent aucune unité",
+        "outside_cap": "ses groupes ne couvrent rien dans la limite de sa fonction ({function} : {level})",
         "claimed": "non renvoyé : réservé le {when} par un autre envoi ({by}), sans confirmation d'envoi ; "
                    "s'il n'a pas abouti, --force le renvoie",
         "claimed_now": "non envoyé : un autre envoi vient de le réserver",
@@ -97,7 +103,12 @@ TEXT: dict[str, dict[str, str]] = {
         "totals": "{sent} sent, {already} already sent, {previews} preview(s), {failed} failed",
         "none": "No subscription.",
         "skipped": "no report",
-        "no_group": "validates offers but has no unit in their perimeter (no group)",
+        "no_perimeter": "no unit in their perimeter, only their own deals: {why}",
+        "cap_none": "the function cap of {function} is none (setting function_caps)",
+        "home_above_cap": "their home unit is above their function's cap ({function}: {level})",
+        "no_group": "in no group",
+        "groups_without_units": "their groups cover no unit",
+        "outside_cap": "their groups cover nothing within their function's cap ({function}: {level})",
         "claimed": "not sent again: claimed on {when} by another run ({by}), never confirmed sent; "
                    "if it did not get through, --force sends it",
         "claimed_now": "not sent: another run has just claimed it",
@@ -167,6 +178,14 @@ class Resolution:
         return list(out.items())
 
 
+def why_no_perimeter(viewer: Viewer, locale: str) -> str:
+    """Why a validator's perimeter is empty (:func:`prospects.scoping.empty_perimeters`), in words."""
+    text = TEXT[locale]
+    level = reports.kind_label(viewer.cap, locale) if viewer.cap else ""
+    function = i18n.FUNCTION_LABELS[locale].get(viewer.function, viewer.function)
+    return text.get(viewer.no_perimeter, "").format(function=function, level=level)
+
+
 def top_units(directory: Directory, perimeter: frozenset[str]) -> list[str]:
     """The units of a perimeter whose parent is outside it (the tops of its subtrees), by level then name."""
     units = directory.units
@@ -175,7 +194,7 @@ def top_units(directory: Directory, perimeter: frozenset[str]) -> list[str]:
 
 
 def resolve(directory: Directory, settings: Settings) -> Resolution:
-    """Check ``[subscriptions]`` against the data (ACCESS.md) and list who gets what."""
+    """Check ``[subscriptions]`` against the data (docs/access.md) and list who gets what."""
     conf = settings.subscriptions
     caps = settings.function_caps
     people = directory.collaborators
@@ -212,7 +231,8 @@ def resolve(directory: Directory, settings: Settings) -> Resolution:
             viewer = resolve_viewer(directory, login, caps)
             tops = top_units(directory, viewer.perimeter)
             if not tops:
-                res.skipped.append(Skipped(login, viewer.full_name, TEXT[settings.locale]["no_group"]))
+                why = why_no_perimeter(viewer, settings.locale)
+                res.skipped.append(Skipped(login, viewer.full_name, TEXT[settings.locale]["no_perimeter"].format(why=why)))
                 continue
             problem = address_problem(viewer)
             if problem:
@@ -258,18 +278,18 @@ def _entry(directory, settings, entry: SubscriptionEntry, make, address_problem)
     if entry.unit == "perimeter":
         tops = top_units(directory, viewer.perimeter) if viewer.can_validate_offers else []
         if not tops:
-            why = "does not validate offers" if not viewer.can_validate_offers else "has no group"
+            why = "does not validate offers" if not viewer.can_validate_offers else why_no_perimeter(viewer, "en")
             return f"{entry.login} has no unit in their perimeter ({why}): subscribe them to unit = \"mine\"", []
         return None, [make(viewer, u, entry.formats, entry.language, origin) for u in tops]
     if entry.unit not in directory.units.index:
         return f"unknown unit « {entry.unit} » (a unit id, \"perimeter\" or \"mine\")", []
     if not viewer.can_validate_offers:
-        return (f"{entry.login} may not filter by unit (no right to validate offers, ACCESS.md): "
+        return (f"{entry.login} may not filter by unit (no right to validate offers, docs/access.md): "
                 "only unit = \"mine\" (their own deals)"), []
     try:
         check_filters(viewer, directory, Filters(unit=entry.unit))
     except AccessDenied:
-        return f"unit « {entry.unit} » is outside the perimeter of {entry.login} (ACCESS.md)", []
+        return f"unit « {entry.unit} » is outside the perimeter of {entry.login} (docs/access.md)", []
     return None, [make(viewer, entry.unit, entry.formats, entry.language, origin)]
 
 
@@ -358,7 +378,7 @@ def _job(sub: Subscription, stem: str, period: Period, settings: Settings, folde
     loc = sub.language
     cfg = config if config is not None else settings.config_file
     params = {
-        "viewer": sub.login,  # rendered as the recipient: ACCESS.md applies to them
+        "viewer": sub.login,  # rendered as the recipient: docs/access.md applies to them
         "unit": sub.unit,
         "fiscal_year": period.fiscal_year,
         "as_of": period.as_of.isoformat(),
@@ -522,19 +542,11 @@ def _single_run(base: Path):
     checks and attaches them: the second is refused instead. (That no mail goes twice is
     the claims' work, in the database, whatever the folders: :func:`prospects.db.claim_sends`.)
     """
-    import fcntl
+    from .locking import only_run
 
     base.mkdir(parents=True, exist_ok=True)
-    with open(base / ".lock", "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with only_run(base / ".lock") as alone:
+        yield alone
 
 
 def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription], log: SendLog, period: Period,

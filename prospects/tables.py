@@ -1,18 +1,98 @@
-"""The indicator table as rows of labels and formatted values, for every front end.
+"""The indicator table and the drill-downs as rows of labels and formatted values, for every front end.
 
 The CLI, the dashboard and the reports all show the same table: this module turns
 :class:`~prospects.figures.Figures` into labelled rows (current and N-1 at the same
-date) in the locale's formats, with each figure's definition from the dictionary.
+date, and the change between them: :func:`change`) in the locale's formats, with each
+figure's definition from the dictionary. :func:`cell_text` and :func:`drill_table` show a
+drill-down's values as people read them (the dashboard's table, the CLI's), in the
+on-screen column order.
 """
 
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
 import pandas as pd
 
-from . import i18n
+from . import cents, i18n
 from .dictionary import definition
+from .drilldown import DATE_COLUMNS, MONEY_COLUMNS, STATUS_COLUMNS, display_columns
 from .figures import Figures
 from .scoping import Directory
+
+MINUS = "\u2212"
+#: Whether a rise of a figure is good news (True), bad news (False) or neither (None): the tone
+#: of its change against N-1 (shown with an arrow and words too, never by colour alone).
+GOOD_WHEN_UP: dict[str, bool | None] = {
+    "prospects_without_document": None,
+    "offers_in_progress": True,
+    "potential_fees": True,
+    "signed_offers": True,
+    "signed_budget": True,
+    "refused_offers": False,
+    "abandoned_prospects": False,
+    "converted_prospects": True,
+    "win_rate.by_count": True,
+    "win_rate.by_value": True,
+    "median_days_to_sign": False,
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """A figure's change against N-1, as shown: ``+300 %`` ▲ "en hausse"."""
+
+    direction: str  # "up", "down", "flat" or "ns" (not significant: no N-1 or N-1 is zero)
+    text: str  # "+300 %", "−50 %", "0 %", "+5 pts", "n.s."
+    arrow: str  # "▲", "▼", "=" or ""
+    words: str  # "en hausse", "en baisse", "stable", "non significatif : N-1 nul"
+    tone: str  # "better", "worse" or "neutral"
+
+
+def _rounded(value: Decimal) -> int:
+    """Rounded to a whole number, halves away from zero."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def change(current: float | None, previous: float | None, locale: str = "fr", *, points: bool = False,
+           lower_is_better: bool | None = False) -> Change:
+    """The change from ``previous`` (N-1 at the same date) to ``current``.
+
+    In percent of N-1 (``n.s.`` when N-1 is 0 or missing), or with ``points`` in percentage
+    points between two rates (0–1). ``lower_is_better`` gives the tone: a rise is worse
+    news (True), better news (False) or neither (None).
+    """
+    lab = i18n.LABELS[locale]
+    sep = i18n.NNBSP if locale == "fr" else ("" if not points else " ")
+    if current is None or previous is None or pd.isna(current) or pd.isna(previous) or (not points and previous == 0):
+        return Change("ns", lab["change_ns_short"], "", lab["change_ns"], "neutral")
+    diff = Decimal(str(current)) - Decimal(str(previous))
+    amount = _rounded(diff * 100) if points else _rounded(diff * 100 / Decimal(str(previous)))
+    unit = lab["points"] if points else "%"
+    if amount == 0:
+        return Change("flat", f"0{sep}{unit}", "=", lab["change_flat"], "neutral")
+    up = amount > 0
+    sign = "+" if up else MINUS
+    number = i18n.number(abs(amount), locale)
+    tone = "neutral" if lower_is_better is None else ("better" if up != lower_is_better else "worse")
+    return Change("up" if up else "down", f"{sign}{number}{sep}{unit}", "▲" if up else "▼",
+                  lab["change_up" if up else "change_down"], tone)
+
+
+def _lower_is_better(code: str) -> bool | None:
+    good = GOOD_WHEN_UP.get(code)
+    return None if good is None else not good
+
+
+def _change(figs: Figures, code: str, part: str | None, locale: str) -> Change:
+    now = figs.indicators[code]
+    then = figs.previous.indicators[code] if figs.previous else None
+    if part is not None:
+        now, then = now[part], (then[part] if then is not None else None)
+    return change(now, then, locale, lower_is_better=_lower_is_better(code))
 
 
 def _value(figs: Figures, code: str, part: str | None, locale: str) -> str:
@@ -37,7 +117,7 @@ TABLE_LINES = (
 
 
 def indicator_table(figs: Figures, locale: str = "fr") -> pd.DataFrame:
-    """Rows: code, part, label, value, previous, definition (formatted for ``locale``)."""
+    """Rows: code, part, label, value, previous, change (a :class:`Change`), definition (formatted for ``locale``)."""
     rows = []
     for code, part in TABLE_LINES:
         text = i18n.label(code, locale)
@@ -50,6 +130,7 @@ def indicator_table(figs: Figures, locale: str = "fr") -> pd.DataFrame:
                 "label": text,
                 "value": _value(figs, code, part, locale),
                 "previous": _value(figs.previous, code, part, locale) if figs.previous else "",
+                "change": _change(figs, code, part, locale),
                 "definition": definition(code, locale),
             }
         )
@@ -57,20 +138,28 @@ def indicator_table(figs: Figures, locale: str = "fr") -> pd.DataFrame:
 
 
 def beside_table(figs: Figures, locale: str = "fr") -> pd.DataFrame:
-    """The figures shown beside the table: converted prospects, win rates, median days to sign."""
+    """The figures shown beside the table: converted prospects, win rates, median days to sign
+    (code, label, value, previous, change, definition)."""
     ind, prev = figs.indicators, (figs.previous.indicators if figs.previous else None)
+    rates = {
+        c: (ind["win_rate"][c.split(".")[1]], prev["win_rate"][c.split(".")[1]] if prev else None)
+        for c in ("win_rate.by_count", "win_rate.by_value")
+    }
     lines = [
         ("converted_prospects", i18n.number(ind["converted_prospects"], locale),
-         i18n.number(prev["converted_prospects"], locale) if prev else ""),
-        ("win_rate.by_count", i18n.percent(ind["win_rate"]["by_count"], locale),
-         i18n.percent(prev["win_rate"]["by_count"], locale) if prev else ""),
-        ("win_rate.by_value", i18n.percent(ind["win_rate"]["by_value"], locale),
-         i18n.percent(prev["win_rate"]["by_value"], locale) if prev else ""),
+         i18n.number(prev["converted_prospects"], locale) if prev else "",
+         change(ind["converted_prospects"], prev["converted_prospects"] if prev else None, locale,
+                lower_is_better=_lower_is_better("converted_prospects"))),
+        *[(c, i18n.percent(now, locale), i18n.percent(then, locale) if prev else "",
+           change(now, then, locale, points=True, lower_is_better=_lower_is_better(c))) for c, (now, then) in rates.items()],
         ("median_days_to_sign", i18n.days(ind["median_days_to_sign"], locale),
-         i18n.days(prev["median_days_to_sign"], locale) if prev else ""),
+         i18n.days(prev["median_days_to_sign"], locale) if prev else "",
+         change(ind["median_days_to_sign"], prev["median_days_to_sign"] if prev else None, locale,
+                lower_is_better=_lower_is_better("median_days_to_sign"))),
     ]
     return pd.DataFrame(
-        [{"code": c, "label": i18n.label(c, locale), "value": v, "previous": p, "definition": definition(c, locale)} for c, v, p in lines]
+        [{"code": c, "label": i18n.label(c, locale), "value": v, "previous": p, "change": ch,
+          "definition": definition(c, locale)} for c, v, p, ch in lines]
     )
 
 
@@ -100,6 +189,18 @@ def monthly_table(figs: Figures, locale: str = "fr") -> pd.DataFrame:
     )
 
 
+def monthly_totals(figs: Figures) -> dict[str, int]:
+    """The chart's months added up, exactly (cents): they equal the converted prospects and the signed budget."""
+    m = figs.monthly
+    return {c: cents.total(m[c].to_numpy()) for c in ("won_prospects", "recurring", "one_off", "total")}
+
+
+def ageing_totals(figs: Figures) -> dict[str, int]:
+    """The ageing buckets added up, exactly (cents): they equal the offers in progress and the potential fees."""
+    a = figs.ageing
+    return {c: cents.total(a[c].to_numpy()) for c in ("offers", "recurring", "one_off", "total")}
+
+
 def scope_label(directory: Directory, unit: str | None, collaborator: str | None, locale: str = "fr") -> str:
     """What the figures cover, as shown to people: unit and/or collaborator names, else "Mes affaires"."""
     parts = []
@@ -109,3 +210,45 @@ def scope_label(directory: Directory, unit: str | None, collaborator: str | None
         cid = directory.login_to_id(collaborator)
         parts.append(str(directory.collaborators.at[cid, "full_name"]) if cid else collaborator)
     return " · ".join(parts) or i18n.label("mine", locale)
+
+
+def figures_html(figs: Figures) -> str:
+    """The indicator table of ``figs`` in the figures' language, for Jupyter (escaped)."""
+    loc = figs.locale
+    rows = pd.concat([indicator_table(figs, loc)[["label", "value", "previous"]],
+                      beside_table(figs, loc)[["label", "value", "previous"]]], ignore_index=True)
+    p = figs.period
+    head = [i18n.label("table", loc), f"{i18n.label('fiscal_year', loc)} {p.fiscal_year}",
+            f"{i18n.date(p.start, loc)} → {i18n.date(p.as_of, loc)}"]
+    prev_head = i18n.label("previous", loc)
+    if figs.previous is not None:
+        prev_head += f" ({i18n.date(figs.previous.period.as_of, loc)})"
+    rows.columns = ["", f"{i18n.label('fiscal_year', loc)} {p.fiscal_year}", prev_head]
+    caption = html.escape(" · ".join(head) + (f" — {figs.scope}" if figs.scope is not None else ""))
+    return f'<div class="prospects-figures"><p>{caption}</p>{rows.to_html(index=False, escape=True, border=0)}</div>'
+def cell_text(column: str, value: Any, locale: str = "fr") -> str:
+    """One value of a drill-down as shown: amounts in euros, counts grouped, dates and statuses
+    in the locale, the lines as ``mission (récurrent) 12 000 €; …``, nothing for an empty value."""
+    if column == "lines":
+        names = i18n.STATUS_LABELS[locale]
+        return "; ".join(
+            f"{ln['mission']} ({names[ln['billing']].lower()}) {i18n.money(ln['amount_cents'], locale)}" for ln in value
+        )
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if column in MONEY_COLUMNS:
+        return i18n.money(value, locale)
+    if column == "documents":
+        return i18n.number(value, locale)
+    if column in DATE_COLUMNS:
+        return i18n.date(pd.Timestamp(value), locale)
+    if column in STATUS_COLUMNS:
+        return i18n.STATUS_LABELS[locale].get(value, value)
+    return str(value)
+
+
+def drill_table(frame: pd.DataFrame, by: str, locale: str = "fr") -> pd.DataFrame:
+    """A drill-down frame as text: the on-screen column order, the locale's headers and values."""
+    cols = display_columns(by, present=list(frame.columns))
+    labels = i18n.COLUMN_LABELS[locale]
+    return pd.DataFrame({labels[c]: [cell_text(c, v, locale) for v in frame[c]] for c in cols}, dtype=object)

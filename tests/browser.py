@@ -3,8 +3,11 @@
 * :class:`Serve` starts a real ``prospects serve`` on a free loopback port (any ``--auth``);
 * :class:`Nginx` starts Debian's nginx on loopback with ``deploy/nginx-prospects.conf``
   (the documented file, its addresses and paths replaced) in front of one;
-* :func:`launch_chromium` starts Debian's Chromium (never downloaded);
-* :func:`open_dashboard`, :func:`cells`, :func:`expected_cells`, :func:`open_many` read it.
+* :func:`launch_chromium` starts Debian's Chromium (never downloaded), :func:`chromium` is
+  the same as a module fixture, :func:`serving` starts one server per viewer;
+* :func:`open_dashboard`, :func:`cells`, :func:`expected_cells`, :func:`open_many` read it;
+* :func:`axe_violations` (axe-core, shipped inside axe-playwright-python), :func:`outside_viewport`,
+  :func:`sideways_scroll` and :func:`focus_shows` check a screen for every width and person.
 
 Not a test module: nothing here is collected.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -27,7 +31,10 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 from .conftest import free_port
 
@@ -51,7 +58,7 @@ FIGURES_SHOWN = (
 REFUSED_SHOWN = "() => !!document.querySelector('.pr-access-denied')"
 
 
-def wait_port(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60, what: str = "prospects serve") -> None:
+def wait_port(port: int, proc: subprocess.Popen, log: Path, timeout: float = 150, what: str = "prospects serve") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -78,22 +85,25 @@ class Serve:
     """A real ``prospects serve`` on a free loopback port; :meth:`start` then :meth:`wait`, :meth:`stop`."""
 
     def __init__(self, db_url: str, log: Path, *args: str, today: str = "2026-11-29",
-                 env: Mapping[str, str] | None = None, port: int | None = None, notebook: Path | None = None):
+                 env: Mapping[str, str] | None = None, port: int | None = None, notebook: Path | None = None,
+                 module: str = "prospects.cli", cwd: Path | None = None, open_browser: bool = False):
         self.port = port or free_port()
         self.log_path = log
-        self.args = ["--db", db_url, "serve", *args, "--no-browser"]
+        self.args = ["--db", db_url, "serve", *args, *([] if open_browser else ["--no-browser"])]
         if "--port" not in args:
             self.args += ["--port", str(self.port)]
         self.env = {**os.environ, "PROSPECTS_TODAY": today, "PROSPECTS_LOCALE": "fr", "PYTHONUNBUFFERED": "1", **(env or {})}
         self.env.pop("PROSPECTS_DB", None)
         # another notebook than the dashboard's: tests/serve_notebook.py
-        self.command = ["-m", "tests.serve_notebook", str(notebook)] if notebook else ["-m", "prospects.cli"]
+        # or another module running the same command (tests/serve_plain.py)
+        self.command = ["-m", "tests.serve_notebook", str(notebook)] if notebook else ["-m", module]
+        self.cwd = cwd or ROOT  # another checkout's code with PYTHONPATH (bench/dashboard.py's baseline)
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Serve:
         self._log = self.log_path.open("w")
         self.proc = subprocess.Popen([sys.executable, *self.command, *self.args], stdout=self._log,
-                                     stderr=subprocess.STDOUT, env=self.env, cwd=ROOT)
+                                     stderr=subprocess.STDOUT, env=self.env, cwd=self.cwd)
         return self
 
     def log(self) -> str:
@@ -123,9 +133,9 @@ class Serve:
                 out[found.group(1)] = pid
         return out
 
-    def wait(self) -> Serve:
+    def wait(self, timeout: float = 60) -> Serve:
         assert self.proc is not None
-        wait_port(self.port, self.proc, self.log_path)
+        wait_port(self.port, self.proc, self.log_path, timeout=timeout)
         return self
 
     @property
@@ -165,6 +175,26 @@ class Serve:
         if keep_log_as:
             ARTIFACTS.mkdir(exist_ok=True)
             (ARTIFACTS / keep_log_as).write_text(self.log_path.read_text(errors="replace"))
+
+
+@contextlib.contextmanager
+def sample_server(tmp_path_factory, name: str, *args: str, **kwargs):
+    """A real ``prospects serve ARGS`` of Cabinet Exemple (its own SQLite file) for a module's tests.
+
+    The server's log is kept as ``test-artifacts/serve-NAME.log``; ``db_url`` is its database.
+    """
+    from prospects import db
+    from prospects.sample import sample_firm
+
+    base = tmp_path_factory.mktemp(name)
+    url = f"sqlite:///{base / 'sample.db'}"
+    db.replace_all(db.make_engine(url), sample_firm())
+    server = Serve(url, base / "serve.log", *args, **kwargs).start().wait()
+    server.db_url = url
+    try:
+        yield server
+    finally:
+        server.stop(keep_log_as=f"serve-{name}.log")
 
 
 def nginx_binary() -> str | None:
@@ -323,6 +353,27 @@ def chromium_available() -> bool:
     return os.access(CHROMIUM, os.X_OK)
 
 
+@contextlib.contextmanager
+def chromium_session():
+    """Debian's Chromium for a module's tests: skipped loudly when missing, a failure in CI."""
+    import pytest
+    from playwright.sync_api import sync_playwright
+
+    from .conftest import IN_CI
+
+    if not chromium_available():
+        message = "Debian's chromium not found: install it (make system-deps); it is never downloaded"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip("SKIPPING BROWSER TESTS: " + message)
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def eur(amount: str) -> str:
     return amount.replace(" ", NNBSP) + NNBSP + "€"
 
@@ -340,14 +391,22 @@ def cells(page) -> dict[str, str]:
 
 
 def expected_cells(db_url: str, login: str, today: str = "2026-11-29") -> dict[str, str]:
-    """What the dashboard must show first ("Mes affaires", current fiscal year), from the package API."""
-    from prospects import i18n
+    """What the dashboard must show first, from the package API: the current fiscal year of
+    the viewer's remembered Organisation/Collaborateurs choice when their perimeter still
+    allows it (``db.read_dashboard_choice``), else "Mes affaires"."""
+    from prospects import db, i18n
     from prospects.api import open_firm
     from prospects.config import load_settings
+    from prospects.scoping import AccessDenied
 
     firm = open_firm(settings=load_settings(db=db_url, today=today))
     try:
-        ind = firm.as_viewer(login).figures().indicators
+        view = firm.as_viewer(login)
+        unit, collaborator = db.read_dashboard_choice(firm.engine, login) or (None, None)
+        try:
+            ind = view.figures(unit=unit, collaborator=collaborator).indicators
+        except AccessDenied:  # a choice no longer allowed: the dashboard falls back to "Mes affaires"
+            ind = view.figures().indicators
     finally:
         firm.engine.dispose()
     out = {}
@@ -470,6 +529,38 @@ async def widget_states(port: int, kernel: str, headers: Mapping[str, str], time
         ws.close()
 
 
+async def widget_exchange(port: int, kernel: str, headers: Mapping[str, str], model: str, data: Mapping,
+                          timeout: float = 60) -> list[tuple[str, dict]]:
+    """Send ``data`` to widget ``model`` as the page does (a ``comm_msg``); every message the kernel sends in reply.
+
+    Returns the (channel, message) pairs whose parent is that message, up to the kernel's
+    ``idle`` status for it.
+    """
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    req = HTTPRequest(f"ws://127.0.0.1:{port}/api/kernels/{kernel}/channels?session_id={uuid.uuid4().hex}",
+                      headers=dict(headers), request_timeout=timeout, connect_timeout=timeout)
+    ws = await websocket_connect(req, subprotocols=[V1_PROTOCOL])
+    try:
+        sent = kernel_message("comm_msg", {"comm_id": model, "data": dict(data)})
+        ws.write_message(v1_frame("shell", sent), binary=True)
+        deadline = asyncio.get_running_loop().time() + timeout
+        replies = []
+        while True:
+            frame = await asyncio.wait_for(ws.read_message(), max(0.1, deadline - asyncio.get_running_loop().time()))
+            if frame is None:
+                raise ConnectionError(f"kernel {kernel}: websocket closed before the kernel was idle")
+            channel, msg = v1_parse(frame)
+            if msg["parent_header"].get("msg_id") != sent["header"]["msg_id"]:
+                continue
+            replies.append((channel, msg))
+            if msg["header"]["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
+                return replies
+    finally:
+        ws.close()
+
+
 VALUE = re.compile(r'<div class="pr-value">(.*?)</div>', re.S)
 
 
@@ -491,3 +582,170 @@ def html_text(fragment: str) -> str:
     import html
 
     return html.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
+
+
+# ---------------------------------------------------------------------------
+# the dashboard's screens: widths, accessibility, focus (tests/test_dashboard_*browser*.py)
+
+#: The widths every screen is checked at (a phone, a tablet, a small and a common laptop, a desktop).
+WIDTHS = (390, 768, 1024, 1440, 1920)
+IDLE = "() => !!document.querySelector('.pr-root') && !document.querySelector('.pr-root.pr-busy')"
+
+
+def idle(page) -> None:
+    """Wait until no dashboard callback is running (the busy class is gone, the figures fully shown again)."""
+    page.wait_for_function(IDLE)
+    page.wait_for_function("() => !document.querySelector('.pr-body') || "
+                           "getComputedStyle(document.querySelector('.pr-body')).opacity === '1'")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium for a test module (never downloaded). Outside CI the module skips,
+    loudly, when it is missing; in CI (``CI=true``) that is a failure."""
+    from playwright.sync_api import sync_playwright
+
+    from .conftest import IN_CI
+
+    if not chromium_available():
+        message = "Debian's chromium not found: install it (make system-deps); it is never downloaded"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip("SKIPPING BROWSER TESTS: " + message)
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory):
+    """Cabinet Exemple (prospects.sample) in a SQLite file of the test module's own (the
+    dashboard writes its viewers' last choices there): its URL and its folder."""
+    from prospects import db
+    from prospects.sample import sample_firm
+
+    base = tmp_path_factory.mktemp("serve")
+    url = f"sqlite:///{base / 'sample.db'}"
+    db.replace_all(db.make_engine(url), sample_firm())
+    return url, base
+
+
+@contextmanager
+def serving(db_url: str, folder: Path, viewers: Mapping[str, tuple[str, str]], today: str = "2026-11-29"):
+    """Real ``prospects serve --auth local --user LOGIN`` servers, started together: ``name`` →
+    (login, locale) in, ``name`` → :class:`Serve` out; their logs kept in test-artifacts/."""
+    started = {
+        name: Serve(db_url, folder / f"serve-{name}.log", "--auth", "local", "--user", login, today=today,
+                    env={"PROSPECTS_LOCALE": locale})
+        for name, (login, locale) in viewers.items()
+    }
+    try:
+        for server in started.values():
+            server.start()
+        for server in started.values():
+            server.wait(timeout=180)  # several servers start at once, on a machine that may be busy
+        yield started
+    finally:
+        for name, server in started.items():
+            server.stop(keep_log_as=f"serve-{name}.log")
+
+
+def reset_choices(db_url: str, logins: Iterable[str]) -> None:
+    """Forget the viewers' remembered Organisation/Collaborateurs choices: their next page opens on "Mes affaires"."""
+    from prospects import db
+
+    engine = db.make_engine(db_url)
+    try:
+        for login in logins:
+            db.save_dashboard_choice(engine, login, None, None)
+    finally:
+        engine.dispose()
+
+
+def axe_violations(page, impacts: Iterable[str] = ("critical", "serious"), context: str | None = None) -> list[dict]:
+    """axe-core's violations of these impacts on the page as it is (axe-core ships inside
+    axe-playwright-python: nothing is fetched)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, context=context)
+    return [v for v in results.response["violations"] if v["impact"] in set(impacts)]
+
+
+def axe_report(violations: list[dict]) -> str:
+    """The violations, one line per element, for an assertion message."""
+    lines = []
+    for v in violations:
+        for node in v["nodes"]:
+            summary = " ".join(node.get("failureSummary", "").split())
+            lines.append(f"{v['impact']} {v['id']}: {', '.join(map(str, node['target']))} — {summary[:300]}")
+    return "\n".join(lines)
+
+
+#: Elements wider than the screen that are fine: inside a box that scrolls sideways on purpose.
+OUTSIDE_VIEWPORT = """() => {
+  const width = document.documentElement.clientWidth;
+  const clipped = (el) => {
+    for (let a = el.parentElement; a; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if (['auto', 'scroll', 'hidden', 'clip'].includes(s.overflowX)) {
+        const r = a.getBoundingClientRect();
+        if (r.left >= -1 && r.right <= width + 1) { return true; }
+      }
+      if (s.position === 'fixed') { break; }
+    }
+    return false;
+  };
+  const out = [];
+  for (const el of document.querySelectorAll('.pr-root *')) {
+    const r = el.getBoundingClientRect();
+    if (!r.width || !r.height || getComputedStyle(el).visibility === 'hidden') { continue; }
+    if ((r.left < -1 || r.right > width + 1) && !clipped(el)) {
+      out.push((el.tagName + '.' + String(el.className && el.className.baseVal !== undefined ? el.className.baseVal : el.className)
+               .trim().split(/\\s+/).slice(-2).join('.')) + ` [${Math.round(r.left)}, ${Math.round(r.right)}]`);
+    }
+  }
+  return out;
+}"""
+
+SIDEWAYS_SCROLL = """() => {
+  const found = [];
+  for (const el of [document.documentElement, document.body, ...document.querySelectorAll('#rendered_cells, .pr-root, .pr-root *')]) {
+    const s = getComputedStyle(el);
+    const scrolls = el === document.documentElement || el === document.body || ['auto', 'scroll'].includes(s.overflowX);
+    if (scrolls && el.scrollWidth > el.clientWidth + 1 && !el.matches('.pr-chart-scroll, .pr-table-wrap')) {
+      found.push(`${el.tagName}#${el.id}.${String(el.className).split(' ').slice(-1)} ${el.scrollWidth}>${el.clientWidth}`);
+    }
+  }
+  return found;
+}"""
+
+
+def outside_viewport(page) -> list[str]:
+    """Elements of the dashboard whose box reaches outside the screen sideways (cut off),
+    except inside boxes that scroll sideways on purpose (the chart, a drill-down's table)."""
+    return page.evaluate(OUTSIDE_VIEWPORT)
+
+
+def sideways_scroll(page) -> list[str]:
+    """Boxes that scroll sideways (the page included), except the chart and a drill-down's table."""
+    return page.evaluate(SIDEWAYS_SCROLL)
+
+
+def focus_shows(page, selector: str, pad: int = 6) -> bool:
+    """Whether focusing the element changes what is drawn around it (a visible focus indicator):
+    its surroundings are captured before and after ``focus()`` and compared."""
+    element = page.locator(selector).first
+    element.scroll_into_view_if_needed()
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    box = element.bounding_box()
+    view = page.viewport_size
+    clip = {"x": max(0, box["x"] - pad), "y": max(0, box["y"] - pad)}
+    clip["width"] = min(view["width"] - clip["x"], box["width"] + 2 * pad)
+    clip["height"] = min(view["height"] - clip["y"], box["height"] + 2 * pad)
+    before = page.screenshot(clip=clip)
+    page.keyboard.press("Shift")  # focus-visible follows keyboard use
+    element.focus()
+    page.wait_for_timeout(100)
+    after = page.screenshot(clip=clip)
+    return before != after

@@ -70,8 +70,15 @@ def all_html(widget: w.Widget) -> str:
 
 
 @pytest.fixture(scope="module")
-def firm_url(sample_url):
-    return sample_url
+def firm_url(tmp_path_factory):
+    """Cabinet Exemple in a database of this module's own: the dashboard writes each viewer's
+    last choice there (db.save_dashboard_choice), the session's shared sample stays read-only."""
+    from prospects import db
+    from prospects.sample import sample_firm
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('dashboard') / 'sample.db'}"
+    db.replace_all(db.make_engine(url), sample_firm())
+    return url
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +86,17 @@ def firm(firm_url):
     return open_firm(firm_url, today=TODAY)
 
 
+def fresh(firm, login: str, locale: str = "fr") -> Dashboard:
+    """The dashboard of ``login`` as on a first visit (no remembered choice: "Mes affaires")."""
+    from prospects import db
+
+    db.save_dashboard_choice(firm.engine, login, None, None)
+    return Dashboard(firm, login, locale)
+
+
 @pytest.fixture
 def director(firm):
-    d = Dashboard(firm, "dir")
+    d = fresh(firm, "dir")
     assert d.message.value == ""
     return d
 

@@ -24,6 +24,7 @@ from .dashboard_helpers import (
     classes,
     eur,
     footer,
+    fresh,
     previous,
     shown,
     span,
@@ -71,10 +72,12 @@ def test_firm_wide_figures_with_previous_year_and_definitions(director):
     assert over == f">180 jours 1 {eur('5 000')}"
     chart = director.chart.svg.value  # inline SVG: a bar per month, its amounts in its tooltip
     assert chart.startswith("<svg") and chart.count('class="pr-bar"') == 11
-    assert re.search(r'data-month="2026-03"><title>mars 2026 : Récurrent [^<]*, Exceptionnel [^<]*, Prospects gagnés \d', chart)
-    assert list(director.chart.months) == [f"2026-{m:02d}" for m in range(1, 12)]
-    assert director.chart.months["2026-03"].description == "mars 2026"
-    assert eur("14 500") in director.chart.months["2026-03"].tooltip
+    assert re.search(r'data-month="2026-03" role="button"[^>]*><title>mars 2026 : Budget signé 14\u202f500\u202f€ \(récurrent', chart)
+    assert re.search(r'class="pr-point" data-month="2026-03" role="button"[^>]*><title>mars 2026 : Prospects gagnés 1<', chart)
+    # each bar and point opens its month through a button of its own, never shown
+    assert list(director.chart.months) == list(director.chart.won) == [f"2026-{m:02d}" for m in range(1, 12)]
+    assert director.chart.months["2026-03"]._dom_classes == ("pr-bridge", "pr-month-2026-03")
+    assert director.chart.won["2026-03"]._dom_classes == ("pr-bridge", "pr-won-2026-03")
 
 
 # ---------------------------------------------------------------------------
@@ -111,7 +114,7 @@ def test_unknown_or_inactive_login_gets_access_denied_and_no_data(firm, login, r
 
 
 def test_filters_outside_the_perimeter_are_refused_whatever_the_widget_state(firm):
-    d = Dashboard(firm, "part1")
+    d = fresh(firm, "part1")
     before = shown(d)
     d.filters.collaborator_box.value = "Marc Manager (man2)"  # not offered: ignored
     assert d.collaborator is None
@@ -148,11 +151,12 @@ def test_busy_state_while_computing(director, monkeypatch):
 
 
 def test_filters_and_fiscal_years_never_query_the_database(firm, monkeypatch):
-    """Every filter, drill-down and the N-1 switch compute from the figure store."""
+    """Every filter, drill-down and the N-1 switch compute from the figure store; the only
+    database access is the viewer's choice, saved (one small write) when it changes."""
     import prospects.api as api
     import prospects.db as db
 
-    d = Dashboard(firm, "dir")
+    d = fresh(firm, "dir")
     builds = []
     real = api.for_viewer
     monkeypatch.setattr(api, "for_viewer", lambda *a, **k: builds.append(1) or real(*a, **k))
@@ -160,20 +164,26 @@ def test_filters_and_fiscal_years_never_query_the_database(firm, monkeypatch):
     def no_sql(*_a, **_k):
         raise AssertionError("the database was queried after the dashboard opened")
 
+    saved = []
+    stamp = db.read_version(firm.engine)
+    monkeypatch.setattr(db, "read_version", lambda _engine: stamp)  # the version stamp: a view's one small read
     monkeypatch.setattr(firm.engine, "connect", no_sql)
     monkeypatch.setattr(db, "read_consistent", no_sql)
+    monkeypatch.setattr(db, "save_dashboard_choice", lambda _engine, *choice: saved.append(choice))
     d.region.value = "F"
+    assert shown(d) == FIRM_WIDE
     d.region.value = "R1"
     d.filters.collaborator_box.value = "Marie Manager (man1)"
     d.open_cell("signed_budget")
     d.set_fiscal_year("previous")
     d.set_fiscal_year("current")
     assert builds == []  # the viewer's rows were built once, at opening
-    assert d.status.value == ""
+    assert d.status.value == "" and d.message.value == ""
+    assert saved == [("dir", "F", None), ("dir", "R1", None), ("dir", "R1", "man1")]
 
 
 def test_english(firm):
-    d = Dashboard(firm, "dir", locale="en")
+    d = fresh(firm, "dir", locale="en")
     d.region.value = "F"
     head = text(d.header.value)
     assert "Business follow-up › Prospects" in head and "Director" in head and "2026-11-29" in head
@@ -190,3 +200,76 @@ def test_the_stylesheet_is_a_file_shipped_with_the_package(director):
     css = files("prospects.dashboard").joinpath("dashboard.css").read_text(encoding="utf-8")
     assert ".pr-root" in css and "<style" not in css
     assert director.style.value == f"<style>\n{css}</style>\n"  # the page gets the file as it is
+
+
+# ---------------------------------------------------------------------------
+# the scope: an empty "Mes affaires", the way back, the choice remembered per login
+
+
+def test_an_empty_my_deals_says_so_and_switches_to_the_perimeter_in_one_click(firm):
+    d = fresh(firm, "dir")  # a firm-wide director on no deal's team
+    assert d.region.value == "__mine__" and set(shown(d).values()) == {"0", eur("0")}  # own deals first, as the seed says
+    f = d.filters
+    assert text(f.notice.value) == "Vous n'êtes dans l'équipe d'aucune affaire de l'exercice : « Mes affaires » est vide."
+    assert f.switch.layout.display is None and f.switch.description == "Voir Cabinet Exemple (tout le cabinet)"
+    assert f.back.layout.display == "none"
+    f.switch.click()
+    assert d.unit == "F" and d.region.value == "F" and shown(d) == FIRM_WIDE
+    assert f.switch.layout.display == "none" and f.notice.value == ""
+    assert f.back.layout.display is None and f.back.description == "Revenir à Mes affaires"
+    d.filters.collaborator_box.value = "Marie Manager (man1)"
+    f.back.click()  # the visible way back: no unit, nobody
+    assert (d.unit, d.collaborator, d.region.value, d.filters.collaborator_box.value) == (None, None, "__mine__", "")
+    assert f.switch.layout.display is None and f.back.layout.display == "none"
+
+
+def test_someone_on_deals_gets_no_switch(firm):
+    d = fresh(firm, "part1")
+    assert d.filters.notice.value == "" and d.filters.switch.layout.display == "none"
+
+
+def test_the_last_choice_is_remembered_per_login_and_rechecked_at_every_open(firm):
+    from prospects import db
+
+    d = fresh(firm, "part1")
+    d.region.value = "R1"
+    d.filters.agency.value = "A1"
+    d.filters.collaborator_box.value = "Marie Manager (man1)"
+    assert db.read_dashboard_choice(firm.engine, "part1") == ("A1", "man1")
+    again = Dashboard(firm, "part1")  # the next visit
+    assert (again.unit, again.collaborator) == ("A1", "man1")
+    assert (again.region.value, again.filters.agency.value) == ("R1", "A1")
+    assert again.filters.collaborator_box.value == "Marie Manager (man1)"
+    assert text(again.filters.notice.value) == "Votre dernier choix est rétabli : Paris · Marie Manager."
+    assert shown(again) == shown(d) and again.filters.back.layout.display is None
+    assert db.read_dashboard_choice(firm.engine, "dir") != ("A1", "man1")  # per login
+
+
+def test_a_remembered_choice_outside_the_perimeter_falls_back_to_my_deals_and_says_so(firm):
+    from prospects import db
+
+    for forged in (("R2", None), (None, "man2"), ("x'); DROP TABLE deals; --", None), ("F", "nobody")):
+        db.save_dashboard_choice(firm.engine, "part1", *forged)  # R2 and man2 are outside part1's perimeter
+        d = Dashboard(firm, "part1")
+        assert (d.unit, d.collaborator, d.region.value) == (None, None, "__mine__")
+        assert text(d.filters.notice.value) == "Votre dernier choix n'est plus dans votre périmètre : retour à « Mes affaires »."
+        assert d.message.value == ""
+        assert db.read_dashboard_choice(firm.engine, "part1") == (None, None)  # said once, then forgotten
+        assert text(Dashboard(firm, "part1").filters.notice.value) == ""
+
+
+def test_a_database_that_cannot_keep_choices_never_stops_the_dashboard(firm, monkeypatch, caplog):
+    from prospects import db
+
+    def refused(*_a, **_k):
+        raise db.DatabaseError("cannot write to the database: read-only")
+
+    from prospects.dashboard.app import log
+
+    monkeypatch.setattr(log, "propagate", True)  # a kernel's logger writes to stderr only; here, to caplog too
+    monkeypatch.setattr(db, "save_dashboard_choice", refused)
+    monkeypatch.setattr(db, "read_dashboard_choice", refused)
+    d = Dashboard(firm, "dir")
+    d.region.value = "F"
+    assert shown(d) == FIRM_WIDE and d.message.value == ""
+    assert "could not be saved" in caplog.text and "could not be read" in caplog.text

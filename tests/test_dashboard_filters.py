@@ -4,10 +4,8 @@
 
 from __future__ import annotations
 
-from prospects.dashboard import Dashboard
-
 from . import dashboard_helpers as helpers
-from .dashboard_helpers import FIRM_WIDE, eur, shown, text, value
+from .dashboard_helpers import FIRM_WIDE, eur, fresh, shown, text, value
 
 director = helpers.director  # a fixture
 firm = helpers.firm  # a fixture
@@ -15,7 +13,7 @@ firm_url = helpers.firm_url  # a fixture
 
 
 def test_region_cascade_limited_to_the_perimeter(firm):
-    d = Dashboard(firm, "part1")
+    d = fresh(firm, "part1")
     assert [v for _, v in d.region.options] == ["__mine__", "R1"]  # no firm, no R2
     assert set(d.filters.collaborator_box.options) == {
         "Gaston Parti (gone)", "Marie Manager (man1)", "Paul Associé (part1)", "Sophie Collaboratrice (staff1)",
@@ -76,3 +74,70 @@ def test_fiscal_year_switch(director):
     }
     director.set_fiscal_year("current")
     assert shown(director) == FIRM_WIDE
+
+
+def test_filters_that_can_do_nothing_are_not_shown_and_one_sentence_says_why(firm):
+    d = fresh(firm, "man1")  # a validator in no group: an empty perimeter
+    assert d.region is None and d.filters.collaborator_box is None
+    assert {"pr-filter-region", "pr-filter-collaborator"}.isdisjoint(helpers.classes(d.widget))
+    assert "pr-filter-fy" in helpers.classes(d.widget)
+    note = text(d.filters.note.value)
+    assert note.startswith("Les filtres Organisation et Collaborateurs ne vous sont pas proposés")
+    assert "aucun périmètre" in note
+    assert text(fresh(firm, "part1").filters.note.value) == ""  # a perimeter: no sentence
+
+
+def test_agency_and_team_lists_with_nothing_to_choose_are_hidden(director):
+    # "Mes affaires" of a firm-wide director: every agency sits under a region offered above
+    assert director.filters.agency.layout.display == "none" and director.filters.team.layout.display == "none"
+    director.region.value = "R1"
+    assert director.filters.agency.layout.display is None  # Paris
+    assert director.filters.team.layout.display == "none"  # no team until an agency is chosen
+    director.filters.agency.value = "A1"
+    assert director.filters.team.layout.display is None
+
+
+def test_collaborators_say_how_many_match_and_never_keep_an_old_choice_silently(director):
+    box = director.filters.collaborator_box
+    director.region.value = "F"
+    box.value = "Marie Manager (man1)"
+    assert director.collaborator == "man1" and shown(director)["signed_offers"] == "3"
+    box.value = "Mar"  # another name being typed: Marie's figures are not kept behind it
+    assert director.collaborator is None and shown(director) == FIRM_WIDE
+    assert text(director.filters.collaborator_hint.value) == "2 collaborateurs correspondent à « Mar » : choisissez dans la liste."
+    assert "Marie Manager" not in text(director.tiles.period_html.value)
+    box.value = "zzz"
+    assert text(director.filters.collaborator_hint.value) == "Aucun collaborateur ne correspond à « zzz »."
+    assert 'role="status"' in director.filters.collaborator_hint.value  # read out by screen readers
+    box.value = "sophie"
+    assert text(director.filters.collaborator_hint.value) == "1 collaborateur correspond à « sophie » : choisissez-le dans la liste."
+    box.value = "  marie MANAGER (man1) "  # the same name, case and spaces aside
+    assert director.collaborator == "man1" and director.filters.collaborator_hint.value == ""
+    box.value = "helene <b>"  # typed text is shown escaped
+    assert "&lt;b&gt;" in director.filters.collaborator_hint.value
+
+
+def test_accents_do_not_hide_a_match(firm):
+    d = fresh(firm, "dir")
+    d.filters.collaborator_box.value = "Paul Associe (part1)"  # typed without the accent
+    assert d.collaborator == "part1"
+
+
+def test_the_switch_to_the_perimeter_reaches_an_agency_when_no_region_is_offered(tmp_path):
+    import pandas as pd
+
+    from prospects import db
+    from prospects.api import open_firm
+    from prospects.sample import sample_firm
+
+    frames = sample_firm()
+    members = frames["group_members"]  # man1 joins the Île-de-France group: a manager, capped at his agency
+    frames["group_members"] = pd.concat([members, pd.DataFrame([("G_R1", "C4")], columns=members.columns)],
+                                        ignore_index=True)
+    url = f"sqlite:///{tmp_path / 'agency.db'}"
+    db.replace_all(db.make_engine(url), frames)
+    d = fresh(open_firm(url, today=helpers.TODAY), "man1")
+    assert [v for _, v in d.region.options] == ["__mine__"]  # no region, Paris under "Mes affaires"
+    assert d.filters.perimeter_top() == ("A1", "Paris")
+    d.filters.switch.click()
+    assert d.unit == "A1" and d.filters.agency.value == "A1" and d.region.value == "__mine__"

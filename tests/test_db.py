@@ -150,3 +150,36 @@ def test_two_processes_claiming_at_once_never_both_win(db_url):
     assert all((a == "1") != (b == "1") for a, b in zip(*outs, strict=True)), outs
     claims = db.read_claims(db.make_engine(db_url), 2026, __import__("datetime").date(2026, 11, 29))
     assert len(claims) == 40
+
+
+# each viewer's last Organisation / Collaborateurs choice on the dashboard (issue 19)
+
+
+def test_dashboard_choices_are_kept_per_login_and_survive_a_load(db_url):
+    from prospects.sample import sample_firm
+
+    engine = db.make_engine(db_url)
+    db.replace_all(engine, sample_firm())
+    assert db.read_dashboard_choice(engine, "dir") is None  # never chosen: nothing, and no table created
+    assert "dashboard_choices" not in sa.inspect(engine).get_table_names()
+    db.save_dashboard_choice(engine, "dir", "R1", None)
+    db.save_dashboard_choice(engine, "part1", None, "man1")
+    assert db.read_dashboard_choice(engine, "dir") == ("R1", None)
+    assert db.read_dashboard_choice(engine, "part1") == (None, "man1")
+    db.save_dashboard_choice(engine, "dir", "A1", "man1")  # a new choice replaces the old one
+    assert db.read_dashboard_choice(engine, "dir") == ("A1", "man1")
+    other = db.make_engine(db_url)  # another server on the same database sees it and may replace it
+    assert db.read_dashboard_choice(other, "dir") == ("A1", "man1")
+    db.save_dashboard_choice(other, "dir", None, None)  # back to "Mes affaires"
+    assert db.read_dashboard_choice(engine, "dir") == (None, None)
+    db.replace_all(engine, sample_firm())  # a load replaces the data, never the choices
+    assert db.read_dashboard_choice(engine, "part1") == (None, "man1")
+
+
+def test_a_dashboard_choice_is_data_never_sql(db_url):
+    engine = db.make_engine(db_url)
+    db.create_schema(engine)
+    hostile = "x'); DROP TABLE collaborators; --"
+    db.save_dashboard_choice(engine, hostile, hostile, hostile)
+    assert db.read_dashboard_choice(engine, hostile) == (hostile, hostile)
+    assert db.has_schema(engine)

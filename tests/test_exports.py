@@ -68,7 +68,7 @@ def test_cli_drilldown_csv_and_xlsx_write_formulas_as_text(capsys, hostile_url, 
     head = rows[0]
     x1 = next(r for r in rows if r[0] == "X1")
     assert x1[head.index("Titre")] == "'-2+3" and x1[head.index("Modèle")] == "'\tTab"
-    assert x1[head.index("Total (€)")] == "14500,0"  # numbers untouched
+    assert x1[head.index("Total (€)")] == "14500,00"  # numbers untouched (two decimals)
     assert main([*args, "--format", "csv", "--output", str(tmp_path / "d.csv")]) == 0
     _assert_csv_neutralised((tmp_path / "d.csv").read_text("utf-8-sig"), ";")
     target = tmp_path / "d.xlsx"
@@ -105,10 +105,12 @@ def test_dashboard_downloads_write_formulas_as_text(hostile_url):
 def test_report_tables_mark_formula_like_text_as_text_for_excel(hostile_url):
     rep = reports.build("dir", "R1", today=TODAY, db_url=hostile_url)
     page = str(rep.top_offers())
-    cell = re.search(r"<td([^>]*)>=HYPERLINK\(&quot;http://x\?&quot;&amp;A1,&quot;Click&quot;\)</td>", page)
-    assert cell and cell.group(1) == " style=\"mso-number-format:'\\@'\""
-    assert re.search(r"<td style=\"mso-number-format:'\\@'\">@SUM\(A1:A9\)</td>", page)
-    assert "<td>Paul Associé</td>" in page  # ordinary text unchanged
+    # the client and the deal share a cell (the client named once): it starts with the formula
+    cell = re.search(r"<td([^>]*)>=HYPERLINK\(&quot;http://x\?&quot;&amp;A1,&quot;Click&quot;\) — =cmd[^<]*</td>", page)
+    assert cell and " style=\"mso-number-format:'\\@'\"" in cell.group(1)
+    cell = re.search(r"<td([^>]*)>@SUM\(A1:A9\) — Juridique Eta</td>", page)
+    assert cell and " style=\"mso-number-format:'\\@'\"" in cell.group(1)
+    assert '<td class="pr-clip" title="Paul Associé">Paul Associé</td>' in page  # ordinary text unchanged
 
 
 def test_negative_numbers_stay_numbers_and_text_that_looks_like_one_is_neutralised():
@@ -142,3 +144,108 @@ def test_the_canonical_export_is_verbatim_it_must_round_trip(capsys, hostile_url
     capsys.readouterr()
     deals = pd.read_csv(tmp_path / "out" / "deals.csv", dtype=str, keep_default_na=False)
     assert deals.loc[deals["id"] == "D1", "prospect_name"].item() == HYPERLINK
+
+
+# ---------------------------------------------------------------------------
+# Spreadsheets a person can use at once (issue 19.5): the on-screen order, typed and
+# formatted Excel cells, French values, consistent CSV decimals.
+
+import datetime as dt  # noqa: E402
+
+from openpyxl.utils import get_column_letter  # noqa: E402
+
+from prospects import drilldown, i18n  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def director(sample_url):
+    return open_firm(sample_url, today=TODAY).as_viewer("dir")
+
+
+def _signed_by_document(director):
+    rows = director._drill_rows("signed_budget", by="document", unit="F")
+    return rows, director.with_lines(rows.frame())
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_excel_cells_are_typed_formatted_filtered_and_in_the_screen_order(director, locale):
+    rows, frame = _signed_by_document(director)
+    order = rows.order("total", False)  # the dashboard's current sort: largest total first
+    book = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(frame, "document", locale, order=order)))
+    sheet = book["Par document" if locale == "fr" else "By document"]
+    labels = i18n.COLUMN_LABELS[locale]
+    shown = drilldown.display_columns("document")
+    head = [c.value for c in sheet[1]]
+    assert head == [labels[c] for c in shown]  # the on-screen order, lines on their own sheet
+    body = list(sheet.iter_rows(min_row=2))
+    assert [r[0].value for r in body] == ["X1", "X2", "X9", "X13"]  # 14 500, 3 000, 800, 200 €
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(head))}{len(body) + 1}"
+    x1 = dict(zip(shown, body[0], strict=True))
+    money = exports.MONEY_FORMAT[locale]
+    assert money == ('#,##0.00\\ "€"' if locale == "fr" else '"€"#,##0.00')
+    for c in ("recurring", "one_off", "total"):
+        assert x1[c].data_type == "n" and x1[c].number_format == money
+    assert (x1["total"].value, x1["recurring"].value, x1["one_off"].value) == (14500, 12000, 2500)
+    for c, day in (("created_on", dt.datetime(2026, 2, 5)), ("sent_on", dt.datetime(2026, 2, 10)),
+                   ("decided_on", dt.datetime(2026, 3, 15))):
+        assert x1[c].is_date and x1[c].value == day
+        assert x1[c].number_format == ("dd/mm/yyyy" if locale == "fr" else "yyyy-mm-dd")
+    x2 = dict(zip(shown, body[1], strict=True))
+    assert x2["sent_on"].value is None  # no date: an empty cell, not a text
+    assert x1["status"].value == ("Signée" if locale == "fr" else "Signed")
+    for j, name in enumerate(head, start=1):
+        width = sheet.column_dimensions[get_column_letter(j)].width
+        assert len(name) <= width <= 60, (name, width)
+    widest = max(len(str(r[head.index(labels["template"])].value or "")) for r in body)
+    assert sheet.column_dimensions[get_column_letter(head.index(labels["template"]) + 1)].width >= widest
+    lines = book["Lignes" if locale == "fr" else "Lines"]
+    assert lines.freeze_panes == "A2" and lines.auto_filter.ref.startswith("A1:")
+    line_rows = list(lines.iter_rows(min_row=2))
+    assert [r[0].value for r in line_rows][:2] == ["X1", "X1"]  # the documents' order
+    billing = {r[2].value for r in line_rows}
+    assert billing == ({"Récurrent", "Exceptionnel"} if locale == "fr" else {"Recurring", "One-off"})
+    assert all(r[3].data_type == "n" and r[3].number_format == money for r in line_rows)
+
+
+def test_a_prospect_without_document_exports_its_history_as_dates_and_french_words(director, tmp_path):
+    frame = director.drilldown("prospects_without_document", by="deal", unit="F")
+    about = exports.about_rows("prospects_without_document", "deal", period=director.period(), locale="fr")
+    target = tmp_path / "p.xlsx"
+    exports.to_xlsx(frame, "deal", target, "fr", about=about)
+    book = openpyxl.load_workbook(target)
+    sheet = book["Par affaire"]
+    head = [c.value for c in sheet[1]]
+    assert head[:7] == ["Id affaire", "Affaire", "Prospect", "Affaire créée le", "Dernière décision",
+                        "Date de la dernière décision", "Documents"]
+    created = sheet.cell(row=2, column=4)
+    assert created.is_date and created.value == dt.datetime(2026, 6, 1) and created.number_format == "dd/mm/yyyy"
+    facts = {r[0].value: r[1].value for r in book["À propos"].iter_rows()}
+    assert facts["Chiffre"] == "Prospect sans document"
+    assert facts["Montants"] == drilldown.footer_words("prospects_without_document", locale="fr")
+    assert facts["Période"] == "01/01/2026 → 29/11/2026"
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_csv_decimals_are_the_same_everywhere_in_a_file(director, locale):
+    rows, frame = _signed_by_document(director)
+    text = exports.to_csv(frame, "document", None, locale, order=rows.order("total", False))
+    sep = ";" if locale == "fr" else ","
+    table = list(csv.reader(io.StringIO(text), delimiter=sep))
+    head, body = table[0], table[1:]
+    labels = i18n.COLUMN_LABELS[locale]
+    assert head == [labels[c] for c in drilldown.display_columns("document")] + [labels["lines"]]
+    assert [r[0] for r in body] == ["X1", "X2", "X9", "X13"]
+    x1 = dict(zip(head, body[0], strict=True))
+    if locale == "fr":
+        assert (x1["Total (€)"], x1["Récurrent (€)"], x1["Exceptionnel (€)"]) == ("14500,00", "12000,00", "2500,00")
+        assert x1["Lignes"] == "Commissariat aux comptes (récurrent) 12000,00; Commissariat aux comptes (exceptionnel) 2500,00"
+        assert x1["Statut"] == "Signée" and x1["Décidé le"] == "2026-03-15"
+    else:
+        assert (x1["Total (€)"], x1["Recurring (€)"]) == ("14500.00", "12000.00")
+        assert x1["Lines"] == "Commissariat aux comptes (recurring) 12000.00; Commissariat aux comptes (one-off) 2500.00"
+    # every amount of the file, in its own cells and inside the lines' text, has the same decimal mark
+    mark = "," if locale == "fr" else "."
+    amounts = [f for r in body for f in r if re.fullmatch(r"-?\d+[.,]\d+", f)]
+    amounts += [a for r in body for a in re.findall(r"\) (-?\d+[.,]\d+)", r[-1])]
+    assert len(amounts) == 4 * 3 + 5 and all(a[-3] == mark and len(a.split(mark)[1]) == 2 for a in amounts)

@@ -1,4 +1,4 @@
-"""Hand-computed figures on Cabinet Exemple (prospects.sample), every rule of METRICS.md.
+"""Hand-computed figures on Cabinet Exemple (prospects.sample), every rule of docs/metrics.md.
 
 The expected numbers below were worked out by hand from the rows of prospects/sample.py;
 each comment says which rows make the figure.
@@ -11,7 +11,6 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from prospects import drilldown
 from prospects.api import open_firm
 from prospects.dataset import day_number
 
@@ -187,22 +186,24 @@ def test_by_deal_signatory_is_the_most_recent_document(director):
     assert rows.loc["D1", "total"] == 1_750_000
 
 
-def test_deal_cell_document_view_is_the_history(director):
+def test_deal_cell_document_view_is_what_was_at_stake(director):
+    # docs/metrics.md, "Deal cells": D4's documents undecided when it was abandoned (10/09/2026):
+    # X5 (in progress) only; X6 was cancelled on 01/04 and no longer at stake
     deals = director.drilldown("abandoned_prospects", by="deal", unit="F")
     docs = director.drilldown("abandoned_prospects", by="document", unit="F")
     assert deals["deal_id"].tolist() == ["D4"]
-    assert sorted(docs["document_id"]) == ["X5", "X6"]
-    assert deals.loc[0, "documents"] == 2 and deals.loc[0, "signatory"] == "Pierre Associé"  # X5 (05/03) most recent
+    assert sorted(docs["document_id"]) == ["X5"]
+    assert deals.loc[0, "documents"] == 1 and deals.loc[0, "signatory"] == "Pierre Associé"  # X5's
     assert deals.loc[0, "region"] == "Hauts-de-France" and deals.loc[0, "agency"] == "Lille" and deals.loc[0, "team"] is None
 
 
 def test_month_drilldown_outside_period_is_refused(director):
-    with pytest.raises(ValueError, match="not in fiscal year"):
+    with pytest.raises(ValueError, match="n'est pas dans l'exercice 2026"):
         director.drilldown("signed_budget", by="document", unit="F", month="2026-12")
 
 
 def test_unknown_indicator(director):
-    with pytest.raises(drilldown.DrilldownError, match="unknown indicator"):
+    with pytest.raises(ValueError, match="indicateur de détail inconnu « nope »"):
         director.drilldown("nope", unit="F")
 
 
@@ -224,7 +225,7 @@ def test_day_numbers():
 def test_offers_decided_this_year_on_a_deal_abandoned_two_years_ago(firm_url):
     """D12 (Lille, confidential G_LILLE) was abandoned on 30/06/2024 and came back in 2026:
     X14 signed on 10/04/2026 (6 000 € recurring), X15 refused on 15/06/2026 (700 € one-off).
-    METRICS.md counts both; the deal is converted in 2026 and was abandoned in FY 2024."""
+    docs/metrics.md counts both; the deal is converted in 2026 and was abandoned in FY 2024."""
     part2 = open_firm(firm_url, today=TODAY).as_viewer("part2")
     f = part2.figures(unit="R2")
     ind = f.indicators
@@ -252,3 +253,21 @@ def test_offers_decided_this_year_on_a_deal_abandoned_two_years_ago(firm_url):
     for as_of in ("2026-11-29", "2026-04-10", "2026-04-09", "2024-06-30"):
         period = part2.period(as_of=as_of) if as_of.startswith("2026") else part2.period(2024, as_of=as_of)
         assert_reconciles(part2._rows(), part2._mask(part2._rows(), "R2"), period)
+
+
+def test_rates_and_medians_per_group_are_those_of_one_group():
+    """The grouped rate and median (figures.ratio, win_rates, medians_by) agree with Python and numpy."""
+    import numpy as np
+
+    from prospects.figures import medians_by, ratio, win_rates
+
+    index = np.array([2, 0, 2, 2, 0, 3, 3, 3, 3])
+    values = np.array([5, 1, 9, 7, 4, 10, 2, 8, 6])
+    got = medians_by(index, values, 5)
+    assert got[0] == np.median([1, 4]) and got[2] == np.median([5, 9, 7]) and got[3] == np.median([10, 2, 8, 6])
+    assert np.isnan(got[1]) and np.isnan(got[4])
+    assert np.isnan(medians_by(np.zeros(0, dtype=np.int64), np.zeros(0), 1)[0])
+    big = np.array([3 * 10**18, 2**62], dtype=object)  # sums of cents past float64's exact integers
+    assert list(ratio(big, np.array([7 * 10**18, 2**63], dtype=object))) == [3 * 10**18 / (7 * 10**18), 0.5]
+    by_count, by_value = win_rates(np.array([3, 0]), np.array([1, 0]), np.array([300, 0]), np.array([100, 0]))
+    assert by_count[0] == 0.75 and by_value[0] == 0.75 and np.isnan(by_count[1]) and np.isnan(by_value[1])

@@ -156,7 +156,7 @@ def test_example_check_is_a_dry_run_that_shows_everything(capsys, sqlite_url, ex
     assert not db.has_schema(db.make_engine(sqlite_url))
 
 
-@pytest.mark.parametrize("name", ["crm_mapping.toml", "sales_mapping.toml"])
+@pytest.mark.parametrize("name", ["crm_mapping.toml", "sales_mapping.toml", "dynamics_mapping.toml"])
 def test_docs_show_the_example_mappings_verbatim(name):
     doc = DOC.read_text("utf-8")
     block = doc.split(f"The mapping, `examples/{name}`:\n\n```toml\n", 1)[1].split("\n```", 1)[0]
@@ -260,7 +260,7 @@ def test_sales_example_directory_groups_and_dates(sales):
 
 
 def test_import_warns_by_name_about_validators_above_their_cap_and_look_alike_logins(capsys, sqlite_url, example):
-    """ACCESS.md (issue 13): the same warnings as `load`, from validate_tables' notes."""
+    """docs/access.md (issue 13): the same warnings as `load`, from validate_tables' notes."""
     path = example.with_name("crm_export_2025.xlsx")
     book = openpyxl.load_workbook(path)
     team = book["Équipe"]
@@ -273,3 +273,126 @@ def test_import_warns_by_name_about_validators_above_their_cap_and_look_alike_lo
     assert "note: collaborator E08 'rregion' (Rémi RÉGION): manager capped at agency level but home unit " in "\n".join(notes)
     assert any("is a region, above it: no perimeter" in n and "E08" in n for n in notes)
     assert any("E02 'jdupont' and E09 'JDupont': logins differ only by surrounding spaces or case" in n for n in notes)
+
+
+# ---------------------------------------------------------------------------
+# a Dynamics-style export: no ids, US dates, the outcome over two columns, dollars (issue 21)
+
+
+@pytest.fixture
+def dynamics(example) -> Path:
+    return example.with_name("dynamics_mapping.toml")
+
+
+def test_the_dynamics_generator_reproduces_the_committed_files(tmp_path):
+    spec = importlib.util.spec_from_file_location("make_dynamics_export", EXAMPLES / "make_dynamics_export.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for path in module.main(tmp_path):
+        assert path.read_bytes() == (EXAMPLES / path.name).read_bytes(), path.name
+    text = (EXAMPLES / "dynamics_opportunities.csv").read_text("utf-8-sig")
+    header = text.splitlines()[0]
+    assert "Topic" in header and not any(word in header.lower() for word in ("id", "guid", "number"))  # no id column
+    assert "3/2/2026 4:15 PM" in text and '"$14,500.00"' in text and "Advisory â€“ Transactions" in text and "PayrollÂ\u00a0Services" in text
+
+
+def test_dynamics_example_import_gives_the_directors_figures_computed_by_hand(capsys, db_url, dynamics):
+    code, out, err = run(capsys, "--db", db_url, "--today", "2026-11-29", "import", "--mapping", dynamics)
+    assert code == 1, err  # "Fabrikam payroll" was typed 31/12/2026: no date in M/D/YYYY
+    assert "opportunities        18 =       17 +        1" in out
+    assert "bad date    deals.created_on ← Created On: '31/12/2026' (1 row)" in out
+    # Robert Fox left: his three opportunities stay, he is made from his name with a login in the directory's convention
+    assert "not found   deals.manager_id ← Owner → users: 'Robert Fox' (3 rows)" in out
+    assert "note: logins of the 1 person made from names follow the directory's convention first.last@contoso.com" in out
+    assert "no perimeter" not in out  # the side sheet gives every validator theirs
+
+    firm = open_firm(db_url, today="2026-11-29")
+    figs = firm.as_viewer("olivia.grant@contoso.com").figures(unit="contoso.advisory")  # the managing director
+    ind = figs.indicators
+    # In progress at 29/11/2026 (Open at Propose or Close; the estimated revenue): Tailspin payroll
+    # outsourcing 6,400.00 (recurring: "PayrollÂ Services" is payroll), Northwind tax compliance 7,200.00
+    # (recurring), Litware M&A support 45,000.00 (one-off, "Advisory â€“ Transactions"), Fabrikam
+    # transaction advisory 18,000.00 (one-off, proposed in 2025, still open).
+    assert ind["offers_in_progress"] == 4
+    assert ind["potential_fees"] == {"recurring": 1_360_000, "one_off": 6_300_000, "total": 7_660_000}
+    # Won in 2026 (the actual revenue): Litware payroll 01/20 9,600 (Robert Fox's), Northwind annual audit
+    # 03/02 14,500, Fabrikam tax compliance 04/15 8,250, Wide World payroll 05/28 3,150, Blue Yonder
+    # transaction advisory 08/25 19,500 (one-off; its account is not in the accounts view), Alpine Ski
+    # House tax 09/10 5,500 (closed at 11:05 AM: the time is ignored).
+    assert ind["signed_offers"] == 6 and ind["converted_prospects"] == 6
+    assert ind["signed_budget"] == {"recurring": 4_100_000, "one_off": 1_950_000, "total": 6_050_000}
+    # Lost after a proposal: refused and abandoned — Wide World due diligence (05/20, 22,000) and Fabrikam
+    # due diligence (no close date: modified 07/08, 12,000).
+    assert ind["refused_offers"] == 2
+    # Abandoned in 2026: those two, and lost before any proposal: Coho Winery tax review (no close
+    # date: 02/20) and Tailspin café franchise review (04/04).
+    assert ind["abandoned_prospects"] == 4
+    # Open without a proposal (Qualify, Develop): Alpine Ski House advisory, Coho Winery audit.
+    assert ind["prospects_without_document"] == 2
+    assert ind["win_rate"] == {"by_count": 0.75, "by_value": pytest.approx(6_050_000 / (6_050_000 + 2_200_000 + 1_200_000))}
+    # Days from creation (no sent date in the export) to close: 78, 49, 71, 57, 55, 87 → median (57 + 71) / 2.
+    assert ind["median_days_to_sign"] == 64.0
+    monthly = figs.monthly.set_index("month")
+    won = monthly.loc[monthly["won_prospects"] > 0]
+    assert won["total"].to_dict() == {"2026-01": 960_000, "2026-03": 1_450_000, "2026-04": 825_000, "2026-05": 315_000,
+                                      "2026-08": 1_950_000, "2026-09": 550_000}
+    # N-1 at 29/11/2025: Northwind annual audit 2025 signed 03/15/2025 (14,000; 64 days); Litware payroll
+    # (created 11/3/2025, 9,600) and Fabrikam transaction advisory (11/5/2025, 18,000) in progress.
+    prev = figs.previous.indicators
+    assert prev["signed_budget"] == {"recurring": 1_400_000, "one_off": 0, "total": 1_400_000}
+    assert prev["offers_in_progress"] == 2 and prev["potential_fees"] == {"recurring": 960_000, "one_off": 1_800_000, "total": 2_760_000}
+    assert (prev["refused_offers"], prev["abandoned_prospects"], prev["prospects_without_document"], prev["median_days_to_sign"]) == (0, 0, 0, 64.0)
+
+    # Henry Walsh, partner, East: New York (Northwind), Boston (Fabrikam), NY Tax (Alpine Ski House), and
+    # the Tailspin payroll outsourcing — Tailspin has no territory, its owner Lucas Reed none either: his
+    # manager Liam Chen's, New York.
+    east = firm.as_viewer("henry.walsh@contoso.com").figures(unit="east").indicators
+    assert (east["signed_offers"], east["signed_budget"]["total"]) == (3, 2_825_000)
+    assert (east["offers_in_progress"], east["potential_fees"]["total"]) == (3, 3_160_000)
+    assert (east["refused_offers"], east["abandoned_prospects"], east["prospects_without_document"]) == (1, 1, 1)
+    # the side sheet narrows Liam Chen (senior manager, New York) to NY Audit; Lucas Reed sees his own deal
+    assert firm.as_viewer("liam.chen@contoso.com").viewer.perimeter == {"ny.audit"}
+    assert firm.as_viewer("lucas.reed@contoso.com").figures().indicators["offers_in_progress"] == 1
+
+
+def test_dynamics_example_ids_units_people_and_products(dynamics):
+    result = im.prepare(dynamics)
+    assert_reconciled(result)
+    f = result.validated.frames
+    units = f["org_units"].set_index("id")
+    assert units["kind"].to_dict() == {"contoso.advisory": "firm", "east": "region", "west": "region", "new.york": "agency",
+                                       "boston": "agency", "san.francisco": "agency", "ny.audit": "team", "ny.tax": "team"}
+    deals = f["deals"].set_index("name")
+    assert deals["id"].str.fullmatch(r"[0-9a-f]{12}").all() and deals["id"].is_unique
+    assert deals.loc["Tailspin payroll outsourcing", "unit_id"] == "new.york"  # account, owner: none; the owner's manager's
+    assert deals.loc["Litware payroll", ["unit_id", "client_manager_id", "manager_id"]].tolist() == ["contoso.advisory", "robert.fox", None]
+    assert deals.loc["Blue Yonder transaction advisory", "unit_id"] == "san.francisco"  # no account row: the owner's
+    assert deals.loc["Northwind tax compliance", "client_manager_id"] == "emma.brooks@contoso.com"  # " Emma  Brooks "
+    assert deals.loc["Alpine Ski House advisory", "manager_id"] == "henry.walsh@contoso.com"  # "liam chen"'s manager
+    assert deals.loc["Coho Winery tax review", ["status", "abandoned_on", "abandon_reason"]].tolist() == ["abandoned", pd.Timestamp("2026-02-20"), "Canceled"]
+    people = f["collaborators"].set_index("id")
+    assert people.loc["lucas.reed@contoso.com", "unit_id"] == "new.york"  # no territory: his manager's
+    assert people.loc["robert.fox", ["login", "function", "can_validate_offers", "email"]].tolist() == ["robert.fox@contoso.com", "staff", False, None]
+    assert not people.loc["ethan.ward@contoso.com", "active"]
+    lines = f["document_lines"]
+    assert sorted(set(lines["mission"])) == ["Advisory – Transactions", "Annual Audit", "Due Diligence", "Payroll Services", "Tax Compliance"]
+    # the same export again, reordered: the same ids (a hash of topic, account and creation date)
+    again = im.prepare(dynamics)
+    assert again.validated.frames["deals"]["id"].tolist() == f["deals"]["id"].tolist()
+
+
+def test_without_the_side_sheet_the_dynamics_management_is_told_it_sees_only_its_own_deals(capsys, sqlite_url, dynamics):
+    """The issue's story: no groups mapped, the director saw his own deals only and `--unit <firm>` was refused without why."""
+    text = dynamics.read_text("utf-8")
+    text = text.split("[tables.groups]")[0] + "[tables.deals]" + text.split("[tables.deals]", 1)[1]
+    dynamics.write_text(text.replace('[sources.perimeters]\nfile = "dynamics_perimeters.csv"  # kept by the firm: the export has no groups\n', ""), "utf-8")
+    code, out, err = run(capsys, "--db", sqlite_url, "--today", "2026-11-29", "import", "--mapping", dynamics, "--check")
+    assert code == 1, err
+    named = [line for line in out.splitlines() if "validates offers but is in no group: no perimeter, only their own deals" in line]
+    assert [n.split("'")[1] for n in named] == ["ava.patel@contoso.com", "henry.walsh@contoso.com", "liam.chen@contoso.com",
+                                                "maya.ortiz@contoso.com", "noah.kim@contoso.com", "olivia.grant@contoso.com"]
+    assert run(capsys, "--db", sqlite_url, "--today", "2026-11-29", "import", "--mapping", dynamics)[0] == 1
+    code, out, err = run(capsys, "--db", sqlite_url, "--today", "2026-11-29", "indicators", "--user", "olivia.grant@contoso.com",
+                         "--unit", "contoso.advisory")
+    assert code == 3 and err.strip() == ("prospects: Accès refusé : l'unité « contoso.advisory » est hors de votre périmètre, "
+                                         "qui est vide : vous n'êtes membre d'aucun groupe")

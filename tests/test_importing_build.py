@@ -270,3 +270,37 @@ def test_a_line_may_depend_on_a_conditional_column_of_its_own(tmp_path):
     # condition (not a "Tenue" mission), so the line's condition does not hold → no line
     assert column(result, "document_lines", "amount_cents", "document_id") == {"D1": 100_000}
     assert result.rejected == 0
+
+
+# ---------------------------------------------------------------------------
+# the org tree from a table with parents (issue 21 point 3)
+
+TERRITORIES = "Territory Name,Parent Territory\nContoso Advisory,\nEast,Contoso Advisory\nNew York,East\nNY Audit,New York\nWest,Contoso Advisory\nNY Audit Pod,NY Audit\nOrphan,Nowhere\n"
+TREE = '''
+[sources.territories]
+file = "territories.csv"
+
+[tables.org_units]
+source = "territories"
+[tables.org_units.columns]
+id = { column = "Territory Name", slug = true }
+name = "Territory Name"
+parent_id = { column = "Parent Territory", slug = true }
+'''
+
+
+def test_the_kind_of_a_unit_comes_from_its_depth_when_the_table_has_none(tmp_path):
+    (tmp_path / "territories.csv").write_text(TERRITORIES, "utf-8")
+    mapping = MAPPING.split("[org]")[0] + TREE + "[maps" + MAPPING.split("[maps", 1)[1]
+    mapping = mapping.replace('unit_id = { unit = { region = "Région", agency = "Agence" } }', 'unit_id = { value = "new.york" }')
+    mapping = mapping.replace('partner_id = { person = "Associé" }\nmanager_id = { person = "Manager" }\n', "").replace('signatory_id = { person = "Associé" }\n', "")
+    result = im.prepare(setup(tmp_path, mapping=mapping))
+    units = frames(result)["org_units"].set_index("id")
+    assert units["kind"].to_dict() == {"contoso.advisory": "firm", "east": "region", "new.york": "agency", "ny.audit": "team", "west": "region"}
+    assert units.loc["ny.audit", "parent_id"] == "new.york"
+    bad = rejects(result, table="org_units").set_index("value")
+    assert bad.loc["ny.audit.pod", "reason"] == "'NY Audit Pod' sits below a team: the organisation has four levels (firm, region, agency, team)"
+    assert rejects(result, table="org_units", row=8)["reason"].tolist() == [  # a parent not in the table: no depth either
+        "kind is required but empty", "parent_id 'nowhere' does not exist in org_units"]
+    assert dict(result.built.described["org_units"])["kind"] == "by depth in the tree (not mapped): the root firm, then region, agency, team"
+    assert set(column(result, "deals", "unit_id").values()) == {"new.york"}

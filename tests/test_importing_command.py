@@ -34,6 +34,21 @@ def test_rejects_file_next_to_the_mapping_or_given_and_stale_one_removed(capsys,
     assert code == 0 and "No row rejected." in out and not default.exists()
 
 
+@pytest.mark.parametrize("kind", ["pipe", "folder"])
+def test_a_rejects_target_that_is_not_a_file_is_refused_before_anything_is_imported(capsys, sqlite_url, tmp_path, kind):
+    import os
+    import stat
+
+    path = setup(tmp_path, [ROWS[0], ROWS[1].replace("En cours", "Gelé")])
+    target = tmp_path / "rejects"
+    os.mkfifo(target) if kind == "pipe" else target.mkdir()
+    code, out, err = run(capsys, "--db", sqlite_url, "import", "--mapping", path, "--rejects", target)
+    what = "not a file but a device or a pipe" if kind == "pipe" else "is a folder"
+    assert code == 2 and out == "" and err == f"prospects: --rejects {target}: {what}; give a file name\n"
+    assert (stat.S_ISFIFO if kind == "pipe" else stat.S_ISDIR)(os.stat(target).st_mode)  # never renamed over
+    assert not db.has_schema(db.make_engine(sqlite_url))
+
+
 def test_the_rejects_file_never_holds_a_raw_nul(capsys, sqlite_url, tmp_path):
     """Whatever a source holds, the rejects file is written through loading's writer (NUL escaped)."""
     path = setup(tmp_path, [ROWS[0], ROWS[1].replace("En cours", "En\x00cours")])
@@ -179,3 +194,36 @@ def test_a_progress_bar_on_stderr_when_asked_or_on_a_terminal_after_a_few_second
     monkeypatch.setenv("PROSPECTS_PROGRESS", "0")
     monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
     assert run(capsys, "--db", sqlite_url, "import", "--mapping", path)[2] == ""
+
+
+# ---------------------------------------------------------------------------
+# an export without groups: the validators left with their own deals only (issue 21 point 1)
+
+
+def test_check_and_import_name_the_validators_without_perimeter_then_the_docs_give_them_one(capsys, sqlite_url, tmp_path):
+    from prospects.api import open_firm
+
+    from .importing_cases import doc_example
+
+    path = setup(tmp_path)
+    no_group = "validates offers but is in no group: no perimeter, only their own deals"
+    for args in (("--check",), ()):
+        code, out, err = run(capsys, "--db", sqlite_url, "import", "--mapping", path, *args)
+        assert code == 0, err
+        notes = [line for line in out.splitlines() if line.startswith("note: ")]
+        assert [n.split(":")[1].strip() for n in notes if no_group in n] == [
+            "collaborator jean.dupont 'jean.dupont' (Jean Dupont)",
+            "collaborator marie.curie 'marie.curie' (Marie Curie)",
+            "collaborator paul.roux 'paul.roux' (Paul Roux)",
+        ], out
+    with pytest.raises(Exception, match="hors de votre périmètre, qui est vide : vous n'êtes membre d'aucun groupe"):
+        open_firm(sqlite_url, today="2026-11-29").as_viewer("jean.dupont").figures(unit="R-nord")
+    # docs/import.md: one firm-wide group of every partner and manager named; their function caps do the rest
+    setup(tmp_path, mapping=MAPPING + "\n" + doc_example("management-perimeter"))
+    code, out, err = run(capsys, "--db", sqlite_url, "import", "--mapping", path)
+    assert code == 0, err
+    assert "no perimeter" not in out
+    firm = open_firm(sqlite_url, today="2026-11-29")
+    assert firm.as_viewer("jean.dupont").viewer.perimeter == {"R-nord", "A-nord.lille"}  # a partner: his region
+    assert firm.as_viewer("paul.roux").viewer.perimeter == {"A-nord.lille"}  # a manager: his agency
+    assert firm.as_viewer("jean.dupont").figures(unit="R-nord").indicators["signed_offers"] == 1

@@ -25,7 +25,7 @@ from .importing_cases import (
         (('source = "opps"\n[tables.deals.columns]', 'source = "opportunites"\n[tables.deals.columns]'), "tables.deals.source: 'opportunites' is not a source"),
         (('date = "dd/mm/yyyy"', 'date = "jj/mm/aaaa"'), "defaults.date: 'jj/mm/aaaa' is not a date format"),
         (('delimiter = ";"', 'delimiter = ":"'), "sources.opps.delimiter: expected"),
-        (('delimiter = ";"', 'delimiter = ";"\nencoding = "utf-16"'), "sources.opps.encoding: expected utf-8, utf-8-sig, cp1252 or latin-1"),
+        (('delimiter = ";"', 'delimiter = ";"\nencoding = "utf-32"'), "sources.opps.encoding: expected utf-8, utf-8-sig, cp1252, latin-1, utf-16, utf-16-le or utf-16-be"),
         (('[org]\nfirm = "Cabinet Test"', ""), "builds org units from names: add an [org] section"),
         (('only_if = { status = "abandoned" }', 'only_if = { statut = "abandoned" }'), "only_if.statut: not a column of deals"),
         (('prospect_name = "Client"', 'prospect_name = { template = "{Client" }'), "braces must hold a column name"),
@@ -89,6 +89,17 @@ def test_a_strptime_date_format_must_read_back_a_date(tmp_path, fmt):
     assert im.read_mapping(setup(tmp_path, mapping=MAPPING.replace('date = "dd/mm/yyyy"', 'date = ["%d.%m.%Y", "%Y%m%d"]')))
 
 
+@pytest.mark.parametrize("fmt", ["jj/mm/aaaa", "m/d", "mm/dd/yyyy/mm", "d/m/yyyy hh", "mm/dd/yyyy 14:00", "mmm d yyyy"])
+def test_a_date_format_that_reads_no_date_says_what_is_accepted(tmp_path, fmt):
+    with pytest.raises(im.MappingError) as caught:
+        im.read_mapping(setup(tmp_path, mapping=MAPPING.replace('date = "dd/mm/yyyy"', f'date = "{fmt}"')))
+    message = str(caught.value)
+    assert f"defaults.date: '{fmt}' is not a date format" in message
+    for accepted in ('"m/d/yyyy"', '"dd/mm/yyyy"', "hh:mm", '"iso"', '"excel"', "%"):
+        assert accepted in message, message
+    assert "\n" not in message
+
+
 def test_value_specs_nest_a_bounded_depth(tmp_path):
     spec = '"Associé"'
     for _ in range(13):
@@ -106,7 +117,7 @@ def test_the_export_date_comes_from_the_command_line_else_the_mapping(tmp_path):
     assert im.read_mapping(path).export_date.isoformat() == "2026-11-29"
     assert im.read_mapping(path, export_date="2026-12-31").export_date_from == "--export-date"
     spec = im.read_mapping(path, export_date="2026-12-31").tables["deals"].columns["created_on"]
-    assert spec.default == "2026-12-31" and spec.export_days == 0
+    assert spec.default.value == "2026-12-31" and spec.default.export_days == 0
     import datetime as dt
 
     today = im.read_mapping(path, export_date="today", today=dt.date(2027, 1, 5))
@@ -116,7 +127,16 @@ def test_the_export_date_comes_from_the_command_line_else_the_mapping(tmp_path):
 
 
 def test_a_mapping_that_is_a_device_or_huge_is_refused(tmp_path):
+    import os
+
     with pytest.raises(im.MappingError, match="not a mapping file"):
         im.read_mapping("/dev/zero")
     with pytest.raises(im.MappingError, match="not a mapping file"):
         im.read_mapping(tmp_path)
+    os.mkfifo(tmp_path / "pipe.toml")
+    with pytest.raises(im.MappingError, match=r"pipe.toml: not a mapping file but a device or a pipe$"):
+        im.read_mapping(tmp_path / "pipe.toml")
+    with open(tmp_path / "huge.toml", "wb") as handle:
+        handle.truncate(50 * 10**9)
+    with pytest.raises(im.MappingError, match=r"huge.toml: 50,000.0 MB, more than the 5.0 MB a mapping file may hold$"):
+        im.read_mapping(tmp_path / "huge.toml")

@@ -62,7 +62,7 @@ def test_an_agency_named_alone_must_be_in_the_tree(tmp_path):
     assert dict(zip(bad["row"], bad["reason"], strict=True)) == {
         4: "agency 'Nice' is in several places of the organisation tree: name its region too",
         5: "agency 'Nice' is in several places of the organisation tree: name its region too",
-        6: "unit_id is required but empty",  # no agency given
+        6: "unit_id is required but empty (Agence: empty)",  # no agency given
         7: "agency 'Roubaix' is not in the organisation tree",
     }
     assert column(result, "deals", "unit_id") == {"D1": "A-nord.lille", "D2": "A-nord.lille"}
@@ -177,3 +177,51 @@ def test_a_home_unit_from_a_spec_in_people(tmp_path):
     assert "R-est" in set(frames(result)["org_units"]["id"])
     assert people["email"].to_dict() == {"jean.dupont": "jean.dupont@cabinet.fr", "marie.curie": "marie.curie@cabinet.fr", "paul.roux": "paul.roux@cabinet.fr"}
     assert [(i.value, i.rejected) for i in result.issues()] == [("Paul Roux", False)]  # listed, kept by the rule
+
+
+# ---------------------------------------------------------------------------
+# logins of people made from names follow the directory's convention (issue 21 point 8)
+
+
+def _login_directory(tmp_path, logins: dict[str, str]) -> str:
+    team = "Agent,Manager,Bureau,Mail,Login\n" + "".join(f"{name},Anne Martin,Nord,,{login}\n" for name, login in logins.items())
+    return directory_mapping(tmp_path, team).replace('login = { column = "Agent", slug = true }', 'login = "Login"')
+
+
+def test_people_made_from_names_get_e_mail_logins_when_the_directory_has_them(tmp_path):
+    mapping = _login_directory(tmp_path, {"Jean Dupont": "jean.dupont@contoso.com", "Marie Curie": "Marie.Curie@contoso.com", "Paul Roux": "p.roux@contoso.com"})
+    rows = [ROWS[0], ROWS[3].replace("Marie Curie", "Zoé Nouvelle-Vague"), ROWS[4].replace("Jean Dupont", "Léo Faure")]
+    result = im.prepare(setup(tmp_path, rows, mapping))
+    assert result.rejected == 0, result.rejects.to_string()
+    people = frames(result)["collaborators"].set_index("id")
+    assert people.loc[["zoe.nouvelle.vague", "leo.faure"], "login"].tolist() == ["zoe.nouvelle.vague@contoso.com", "leo.faure@contoso.com"]
+    assert people.loc["leo.faure", "email"] is None  # a login is no address: nothing is sent to a guess
+    # the directory: three agents (e-mail logins), their manager anne.martin and the literal row "direction"
+    note = next(n for n in result.notes if "logins" in n)
+    assert note == ("logins of the 2 people made from names follow the directory's convention first.last@contoso.com "
+                    "(of its 5 logins, 3 are first.last, 3 at contoso.com): zoe.nouvelle.vague@contoso.com, leo.faure@contoso.com")
+    assert "← the directory's convention first.last@contoso.com" in im.check_report(result)
+
+
+def test_people_made_from_names_follow_an_initial_and_surname_convention_without_clashes(tmp_path):
+    mapping = _login_directory(tmp_path, {"Jean Dupont": "jdupont", "Marie Curie": "mcurie", "Paul Roux": "proux"})
+    rows = [ROWS[0], ROWS[3].replace("Marie Curie", "Julie Dupont"), ROWS[4].replace("Jean Dupont", "Léo Faure")]
+    result = im.prepare(setup(tmp_path, rows, mapping))
+    assert result.rejected == 0, result.rejects.to_string()
+    logins = frames(result)["collaborators"].set_index("full_name")["login"]
+    assert logins["Léo Faure"] == "lfaure"
+    assert logins["Julie Dupont"] == "jdupont2"  # jdupont is Jean Dupont's
+    note = next(n for n in result.notes if "logins" in n)
+    assert note == ("logins of the 2 people made from names follow the directory's convention flast "
+                    "(of its 5 logins, 3 are flast): jdupont2 (jdupont is taken), lfaure")
+
+
+def test_without_a_convention_the_import_says_what_it_chose(tmp_path):
+    mapping = _login_directory(tmp_path, {"Jean Dupont": "u1042", "Marie Curie": "u2077", "Paul Roux": "u3001"})
+    rows = [ROWS[0], ROWS[3].replace("Marie Curie", "Zoé Nouvelle")]
+    result = im.prepare(setup(tmp_path, rows, mapping))
+    assert frames(result)["collaborators"].set_index("id").loc["zoe.nouvelle", "login"] == "zoe.nouvelle"
+    note = next(n for n in result.notes if "logins" in n)
+    assert note == ("the directory's logins follow no convention of the names found (of its 5 logins, at most 1 "
+                    "is first.last, flast, f.last, firstlast, first_last, first-last, last.first or lastf): "
+                    "people made from names get first.last logins: zoe.nouvelle")

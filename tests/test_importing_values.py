@@ -14,6 +14,7 @@ from .importing_cases import (
     MAPPING,
     ROWS,
     column,
+    doc_example,
     rejects,
     setup,
 )
@@ -40,7 +41,7 @@ def test_a_template_of_empty_fields_is_empty(tmp_path):
     rows = [*ROWS[:4], "D5;Juridique Eps;;Nord;;Jean Dupont;;Abandonné;01/03/2026;20/03/2026;"]
     result = im.prepare(setup(tmp_path, rows, mapping))
     assert column(result, "deals", "prospect_name")["D1"] == "Alpha SAS Paul Roux"
-    assert rejects(result, table="deals", column="prospect_name")["reason"].tolist() == ["prospect_name is required but empty"]
+    assert rejects(result, table="deals", column="prospect_name")["reason"].tolist() == ["prospect_name is required but empty (Client, Manager: empty)"]
     assert rejects(result, table="deals")["row"].tolist() == [6]
 
 
@@ -91,6 +92,14 @@ def test_enum_without_map_must_hold_contract_values(tmp_path):
         ('["dd/mm/yyyy", "excel"]', "46355", "2026-11-29"),
         ('["dd/mm/yyyy", "excel"]', "46355,5", "2026-11-29"),
         ('"%Y%m%d"', "20261129", "2026-11-29"),
+        # US exports (issue 21): single-letter day and month, a time written in the format (ignored)
+        ('"m/d/yyyy"', "3/4/2026", "2026-03-04"),
+        ('"m/d/yyyy"', "12/31/2026", "2026-12-31"),
+        ('"M/D/YYYY"', "3/14/2026 2:05 PM", "2026-03-14"),
+        ('"mm/dd/yyyy hh:mm"', "03/14/2026 14:05", "2026-03-14"),
+        ('"mm/dd/yyyy hh:mm"', "3/14/2026", "2026-03-14"),  # the time may be missing
+        ('"m/d/yyyy h:mm am/pm"', "11/29/2026 11:59:58 p.m.", "2026-11-29"),
+        ('"dd.mm.yyyy hh:mm:ss"', "29.11.2026 08:00:01", "2026-11-29"),
     ],
 )
 def test_date_formats(tmp_path, formats, text, expected):
@@ -111,7 +120,7 @@ def test_date_formats(tmp_path, formats, text, expected):
         ("0,07", "7"),
         ("12,", "1200"),
         ("1 234,500", "123450"),
-        ("100 000 000 000,00", "10000000000000"),  # the bound of DATA.md, exactly
+        ("100 000 000 000,00", "10000000000000"),  # the bound of docs/data.md, exactly
         ("-15,00 €", "-1500"),
         ("0", "0"),
     ],
@@ -170,3 +179,123 @@ def test_lookup_miss_and_ambiguous_lookup_are_rejected(tmp_path):
         "Associé 'Zoé Inconnue' not found in people (Nom)",
     ]
     assert [(i.kind, i.value, i.rows) for i in result.issues()] == [("ambiguous", "Marie Curie", 1), ("not found", "Zoé Inconnue", 1)]
+
+
+# ---------------------------------------------------------------------------
+# fallbacks: a default is a value or a value spec, chained (issue 21 point 4)
+
+
+def test_a_default_is_a_value_spec_chained(tmp_path):
+    rows = [r + ";" + extra for r, extra in zip(ROWS, ["Lettre;LM v1", ";PC v2", ";", "Offre;", ";"], strict=True)]
+    mapping = MAPPING.replace(
+        'doc_type = { value = "Proposition" }',
+        'doc_type = { column = "Type", default = { column = "Modèle", default = "Proposition" } }',
+    ).replace('prospect_name = "Client"', 'prospect_name = { column = "Nobody", default = { template = "{Client} ({Région})" } }')
+    result = im.prepare(setup(tmp_path, rows, mapping, header=HEADER + ";Type;Modèle;Nobody"))
+    assert result.rejected == 0, result.rejects.to_string()
+    assert column(result, "documents", "doc_type") == {"D1": "Lettre", "D2": "PC v2", "D4": "Offre"}
+    assert column(result, "deals", "prospect_name")["D1"] == "Alpha SAS (Nord)"
+    described = dict(result.built.described["documents"])
+    assert described["doc_type"] == "column 'Type', default column 'Modèle', default 'Proposition'"
+
+
+def test_a_default_applies_where_a_lookup_comes_back_empty_and_its_failures_only_where_used(tmp_path):
+    (tmp_path / "people.csv").write_text("Nom,Code,Note\nJean Dupont,C1,\nMarie Curie,,Curie\n", "utf-8")
+    mapping = MAPPING.replace("[org]", '[sources.people]\nfile = "people.csv"\n\n[org]')
+    mapping = mapping.replace('created_on = "Créée le"\nabandoned_on', 'created_on = { column = "Créée le", default = { column = "Décidée le" } }\nabandoned_on')
+    mapping = mapping.replace(
+        'abandoned_on = {',
+        'abandon_reason = { lookup = "people", match = "Associé", key = "Nom", value = "Code", on_miss = "empty", '
+        'default = { lookup = "people", match = "Associé", key = "Nom", value = "Note", on_miss = "empty", default = "?" } }\n'
+        'abandoned_on = {',
+    )
+    rows = [
+        ROWS[0].replace("20/02/2026", "pas une date"),  # the default is not needed: its bad date is no failure of deals
+        ROWS[1].replace("15/01/2026", ""),  # no creation date, no decision date either: rejected as required
+        ROWS[2].replace("01/02/2026", "").replace("jean  DUPONT", "Zoé Inconnue") + "",
+        ROWS[3].replace("01/03/2026", ""),  # creation date from the decision date
+    ]
+    rows[2] = rows[2].replace(";;À qualifier;;;", ";;À qualifier;;pas une date;")
+    result = im.prepare(setup(tmp_path, rows, mapping))
+    assert column(result, "deals", "abandon_reason") == {"D1": "C1", "D4": "Curie"}  # found, empty → the next lookup
+    assert column(result, "deals", "created_on")["D4"] == pd.Timestamp("2026-04-15")
+    bad = rejects(result, table="deals")
+    assert bad[["row", "column", "value"]].values.tolist() == [[3, "created_on", None], [4, "created_on", "pas une date"]]
+    assert "Décidée le 'pas une date' is not a date" in bad["reason"].iloc[1]
+    assert column(result, "deals", "created_on")["D1"] == pd.Timestamp("2026-01-10")  # row 2: its default unread
+    kept = [i for i in result.issues() if not i.rejected]
+    assert [(i.target, i.value) for i in kept] == [("deals.abandon_reason", "Zoé Inconnue")] * 1
+
+
+def test_a_default_spec_cannot_be_conditional(tmp_path):
+    mapping = MAPPING.replace('prospect_name = "Client"', 'prospect_name = { column = "Client", default = { column = "Affaire", only_if = { status = "open" } } }')
+    with pytest.raises(im.MappingError, match=r"tables\.deals\.columns\.prospect_name\.default\.only_if: only a column of a target table can be conditional"):
+        im.read_mapping(setup(tmp_path, mapping=mapping))
+
+
+def test_docs_fallback_chain_own_region_else_the_managers_else_the_firm(tmp_path):
+    example = doc_example("fallback-chain")
+    sources, column_line = example.split("# in [tables.deals.columns]", 1)
+    column_line = column_line.split("\n", 1)[1]
+    (tmp_path / "people.csv").write_text("Nom,Région,Manager\nJean Dupont,Nord,\nMarie Curie,,Jean Dupont\nPaul Roux,,\n", "utf-8")
+    mapping = MAPPING.replace("[org]", sources + "\n[org]").replace('unit_id = { unit = { region = "Région", agency = "Agence" } }\n', column_line)
+    rows = [ROWS[0], ROWS[1], ROWS[3].replace("Marie Curie", "Zoé Inconnue"), ROWS[4].replace("Jean Dupont", "Paul Roux")]
+    result = im.prepare(setup(tmp_path, rows, mapping))
+    assert result.rejected == 0, result.rejects.to_string()
+    # D1: Jean Dupont's own region; D2: Marie Curie has none, her manager Jean Dupont's;
+    # D4: not in the sheet (listed, kept), nor a manager: the firm; D5: Paul Roux, neither
+    assert column(result, "deals", "unit_id") == {"D1": "R-nord", "D2": "R-nord", "D4": "FIRM", "D5": "FIRM"}
+    assert set(result.validated.frames["org_units"]["id"]) == {"FIRM", "R-nord"}
+    assert [(i.target, i.value) for i in result.issues() if not i.rejected] == [("deals.unit_id", "Zoé Inconnue")]
+
+
+# ---------------------------------------------------------------------------
+# exports without ids: an id from a hash of named columns (issue 21 point 2)
+
+NO_ID_HEADER = HEADER.replace("Réf;", "", 1)
+
+
+def _without_ids(rows):
+    return [r.split(";", 1)[1] for r in rows]
+
+
+def _hash_mapping() -> str:
+    example = doc_example("hash-ids")
+    return MAPPING.replace('id = "Réf"\nname', example.split("# [tables.deals.columns]\n", 1)[1].split("\n# [tables.documents.columns]", 1)[0] + "\nname").replace(
+        'id = "Réf"\ndeal_id = "Réf"', example.split("# [tables.documents.columns]\n", 1)[1].rstrip("\n"))
+
+
+def test_ids_from_a_hash_of_named_columns_are_short_and_stable_across_re_exports(tmp_path):
+    mapping = _hash_mapping()
+    first = im.prepare(setup(tmp_path, _without_ids(ROWS), mapping, header=NO_ID_HEADER))
+    assert first.rejected == 0, first.rejects.to_string()
+    ids = column(first, "deals", "name")
+    assert all(len(i) == 12 and set(i) <= set("0123456789abcdef") for i in ids)
+    # the next export: another order, statuses moved on, amounts changed, spaces and case as a CRM may print them
+    later = [ROWS[3], ROWS[0].replace("Tenue Alpha", " tenue  ALPHA "), ROWS[4], ROWS[2].replace("À qualifier", "En cours"), ROWS[1].replace("2 500 €", "3 000 €")]
+    (tmp_path / "next").mkdir()
+    second = im.prepare(setup(tmp_path / "next", _without_ids(later), mapping, header=NO_ID_HEADER))
+    assert second.rejected == 0, second.rejects.to_string()
+    by_name = {n.strip().lower().replace("  ", " "): i for i, n in column(second, "deals", "name").items()}
+    assert {n.lower(): i for i, n in ids.items()} == by_name
+    assert set(column(second, "documents", "deal_id", "deal_id")) <= set(ids)  # documents point at the same ids
+    described = dict(first.built.described["deals"])
+    assert described["id"] == "hash of column 'Affaire', column 'Client', column 'Créée le' (12 hex digits)"
+
+
+def test_rows_alike_in_every_hashed_column_are_rejected_naming_both(tmp_path):
+    rows = _without_ids([ROWS[0], ROWS[1], ROWS[1].replace("En cours", "Gagné").replace(";;2 500", ";20/02/2026;2 500")])
+    result = im.prepare(setup(tmp_path, rows, _hash_mapping(), header=NO_ID_HEADER))
+    bad = rejects(result, table="deals", column="id")
+    assert bad["row"].tolist() == [3, 4]
+    reason = bad["reason"].iloc[0]
+    assert "is used by 2 rows (" in reason and "opps.csv row 3, " in reason and "opps.csv row 4)" in reason
+    assert "rows alike in Affaire, Client, Créée le: add a column that tells them apart to the hash" in reason
+    assert result.source_counts["opps"] == im.SourceCount(3, 1, 2, 0)
+
+
+def test_a_hash_needs_columns(tmp_path):
+    for spec, message in (('{ hash = [] }', "expected a column name or a list of value specs"), ('{ hash = "Affaire", map = "statut" }', "unknown key")):
+        mapping = MAPPING.replace('name = "Affaire"', f"name = {spec}")
+        with pytest.raises(im.MappingError, match=message):
+            im.read_mapping(setup(tmp_path, mapping=mapping))

@@ -217,3 +217,47 @@ def test_the_check_asks_the_server_to_take_a_mail_and_sends_nothing():
     assert mail.checked_sentence(checked, "en") == (
         f"SMTP server 127.0.0.1:{port}: connection succeeded; no TLS (security = \"none\"); no login (no credentials "
         "set); sender prospects@exemple.fr accepted; no message sent.")
+
+
+# ---------------------------------------------------------------------------
+# the HTML body on a phone and a laptop (issue 19.2), in Chromium
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [390, 1440])
+def test_html_body_fits_a_phone_and_a_laptop(tmp_path, width):
+    from .browser import CHROMIUM as BROWSER
+    from .browser import CHROMIUM_ARGS, axe_report, axe_violations, chromium_available
+    from .conftest import IN_CI
+
+    if not chromium_available():
+        if IN_CI:
+            pytest.fail("Debian's chromium not found")
+        pytest.skip("SKIPPING BROWSER TESTS: Debian's chromium not found")
+    from playwright.sync_api import sync_playwright
+
+    long_scope = mail.Section(
+        scope="Expertise comptable – Paris La Défense et Hauts-de-Seine Nord (Équipe, T-LADEFENSE-EC-NORD)",
+        unit_name="Expertise comptable – Paris La Défense", fiscal_year=2026, start=dt.date(2026, 1, 1),
+        as_of=dt.date(2026, 11, 29),
+        headline={"signed_budget": 123_456_789_00, "signed_offers": 12_345, "offers_in_progress": 678,
+                  "potential_fees": 98_765_432_10},
+        previous={"signed_budget": 99_999_999_99, "signed_offers": 9_999, "offers_in_progress": 0, "potential_fees": 0},
+        previous_as_of=dt.date(2025, 11, 29),
+        attachments=(tmp_path / "T-LADEFENSE-EC-NORD-expertise-comptable-paris-la-defense-et-hauts-de-seine-nord.pdf",),
+    )
+    page_file = tmp_path / "mail.html"
+    page_file.write_text(mail.html_body("Marie-Amélie de La Rochefoucauld-Montbel", [long_scope, SECTION], "fr",
+                                        "29/11/2026 16:02 UTC"), encoding="utf-8")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=BROWSER, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
+            page.goto(page_file.resolve().as_uri())
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            assert page.evaluate("""() => [...document.querySelectorAll('table')]
+                                        .every(t => t.getBoundingClientRect().right <= innerWidth + 1)""")
+            found = axe_violations(page)
+            assert not found, axe_report(found)
+        finally:
+            browser.close()

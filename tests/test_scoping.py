@@ -1,7 +1,8 @@
-"""ACCESS.md on Cabinet Exemple: who sees which deals, filters, refusals."""
+"""docs/access.md on Cabinet Exemple: who sees which deals, filters, refusals."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from prospects.api import open_firm
@@ -10,6 +11,7 @@ from prospects.scoping import (
     AccessDenied,
     Filters,
     build_directory,
+    check_filters,
     resolve_viewer,
     scope_mask,
     visible_mask,
@@ -107,7 +109,7 @@ def test_filter_options(firm):
 
 
 def test_every_visible_deal_and_nothing_else_reaches_the_view(firm):
-    """The vectorised rule on store codes equals ACCESS.md read literally on the rows."""
+    """The vectorised rule on store codes equals docs/access.md read literally on the rows."""
     tables = sample_firm()
     directory = build_directory(tables)
     deals = tables["deals"]
@@ -155,8 +157,8 @@ def _with_people(*rows: tuple) -> dict:
 
 
 def test_a_function_cap_is_a_maximum_breadth_never_widened():
-    """ACCESS.md: a home unit above the cap level gives no perimeter, only one's own deals."""
-    from prospects.scoping import home_above_cap
+    """docs/access.md: a home unit above the cap level gives no perimeter, only one's own deals."""
+    from prospects.scoping import empty_perimeters
 
     tables = _with_people(
         ("C8", "manreg", "Régis Manager", "manager", "R1", "E1", True, True),  # capped at agency, home a region
@@ -178,9 +180,90 @@ def test_a_function_cap_is_a_maximum_breadth_never_widened():
     assert resolve_viewer(directory, "partfirm", caps).perimeter == {"F", "R1", "R2", "A1", "A2", "T1", "T2"}
     assert resolve_viewer(directory, "manreg", caps).perimeter == {"R1", "A1", "T1"}
     assert resolve_viewer(directory, "manfirm", caps).perimeter == frozenset()
-    # the ones a load warns about: active validators above their cap
-    named = home_above_cap(tables["org_units"], tables["collaborators"])
-    assert list(named["login"]) == ["manreg", "manfirm", "partfirm"]
-    assert list(named["cap"]) == ["agency", "agency", "region"]
-    assert list(named["home_kind"]) == ["region", "firm", "firm"]
-    assert list(home_above_cap(tables["org_units"], tables["collaborators"], caps)["login"]) == ["manfirm"]
+    # the ones a load warns about: active validators above their cap (and man1, in no group)
+    named = empty_perimeters(directory).set_index("login")
+    above = named[named["why"] == "home_above_cap"]
+    assert sorted(above.index) == ["manfirm", "manreg", "partfirm"]
+    assert above.loc[["manreg", "manfirm", "partfirm"], "cap"].tolist() == ["agency", "agency", "region"]
+    assert above.loc[["manreg", "manfirm", "partfirm"], "home_kind"].tolist() == ["region", "firm", "firm"]
+    assert list(empty_perimeters(directory, caps).query("why == 'home_above_cap'")["login"]) == ["manfirm"]
+
+
+# ---------------------------------------------------------------------------
+# validators whose perimeter is only their own deals, and why (issue 21 point 1)
+
+
+def _no_perimeter_cases():
+    from prospects.sample import frame
+
+    tables = _with_people(
+        ("C8", "manreg", "Régis Manager", "manager", "R1", "E1", True, True),  # capped at agency, home a region
+        ("C12", "stafval", "Sam Valideur", "staff", "T1", None, True, True),  # staff: capped at none
+        ("C13", "partvide", "Vera Associée", "partner", "A1", "E1", True, True),  # in a group covering nothing
+        ("C14", "manlille", "Léo Manager", "manager", "A2", "E2", True, True),  # groups cover R1 only, capped at Lille
+        ("C15", "manok", "Olga Manager", "manager", "A1", "E1", True, True),  # in G_FIRM: her agency
+    )
+    members = tables["group_members"]
+    members = members[~members["collaborator_id"].isin(["C13", "C14"])]  # _with_people put everyone in G_FIRM
+    tables["groups"] = pd.concat([tables["groups"], frame("groups", [("G_VIDE", "Groupe vide")])], ignore_index=True)
+    tables["group_members"] = pd.concat([members, frame("group_members", [("G_VIDE", "C13"), ("G_R1", "C14")])], ignore_index=True)
+    return tables
+
+
+def test_every_validator_without_perimeter_is_named_with_why():
+    from prospects.scoping import empty_perimeters
+
+    tables = _no_perimeter_cases()
+    directory = build_directory(tables)
+    empty = empty_perimeters(directory).set_index("login")
+    assert empty["why"].to_dict() == {
+        "man1": "no_group", "manreg": "home_above_cap", "stafval": "cap_none", "partvide": "groups_without_units", "manlille": "outside_cap",
+    }
+    assert empty.loc["manreg", ["cap", "home_kind"]].tolist() == ["agency", "region"]
+    assert empty.loc["manlille", "cap_unit"] == "A2" and empty.loc["partvide", "groups"] == "G_VIDE"
+    # the same people as resolve_viewer: listed exactly when the perimeter is empty
+    people = directory.collaborators
+    for login in people.loc[people["can_validate_offers"] & people["active"], "login"]:
+        assert (login in empty.index) == (resolve_viewer(directory, login).perimeter == frozenset()), login
+    caps = {"director": "firm", "partner": "firm", "manager": "region", "staff": None}
+    assert "manreg" not in set(empty_perimeters(directory, caps)["login"])
+
+
+@pytest.mark.parametrize(
+    ("login", "filters", "message"),
+    [
+        ("man1", {"unit": "T1"}, "Accès refusé : l'unité « T1 » est hors de votre périmètre, qui est vide : vous n'êtes membre d'aucun groupe"),
+        ("stafval", {"unit": "T1"}, "Accès refusé : l'unité « T1 » est hors de votre périmètre, qui est vide : votre fonction (Collaborateur) ne donne aucun périmètre"),
+        ("partvide", {"unit": "A1"}, "Accès refusé : l'unité « A1 » est hors de votre périmètre, qui est vide : vos groupes ne couvrent aucune unité"),
+        ("manreg", {"unit": "R1"}, "Accès refusé : l'unité « R1 » est hors de votre périmètre, qui est vide : votre fonction (Manager) s'arrête à une agence et votre unité de rattachement est au-dessus"),
+        ("manlille", {"unit": "R1"}, "Accès refusé : l'unité « R1 » est hors de votre périmètre, qui est vide : vos groupes ne couvrent rien dans votre agence, où votre fonction (Manager) vous limite"),
+        ("part1", {"unit": "F"}, "Accès refusé : l'unité « F » est hors de votre périmètre, qui couvre : Île-de-France"),
+        ("part2", {"unit": "R1"}, "Accès refusé : l'unité « R1 » est hors de votre périmètre, qui couvre : Hauts-de-France"),
+        ("part1", {"collaborator": "man2"}, "Accès refusé : le collaborateur « man2 » est hors de votre périmètre, qui couvre : Île-de-France"),
+        ("man1", {"collaborator": "part1"}, "Accès refusé : le collaborateur « part1 » est hors de votre périmètre, qui est vide : vous n'êtes membre d'aucun groupe"),
+    ],
+)
+def test_a_refusal_says_why_the_unit_is_outside_in_one_line(login, filters, message):
+    tables = _no_perimeter_cases()
+    directory = build_directory(tables)
+    viewer = resolve_viewer(directory, login)
+    with pytest.raises(AccessDenied) as caught:
+        check_filters(viewer, directory, Filters(**filters))
+    assert str(caught.value) == message
+
+
+def test_a_refusal_never_tells_an_existing_unit_from_an_unknown_one(firm):
+    """The reason is about the viewer's perimeter only: the same sentence for R2 and for a made-up id."""
+    messages = {}
+    for unit in ("R2", "NOPE", "R2\nforged"):
+        with pytest.raises(AccessDenied) as caught:
+            firm.as_viewer("part1").figures(unit=unit)
+        messages[unit] = str(caught.value)
+        with pytest.raises(AccessDenied) as within:
+            firm.as_viewer("part1", within=unit).figures()
+        assert str(within.value) == messages[unit]
+    # the suggestions depend on what was typed only, and name only the viewer's own units
+    reasons = {unit: m.split(" ; vouliez-vous dire")[0] for unit, m in messages.items()}
+    assert messages["R2"].endswith("vouliez-vous dire R1 (Île-de-France) ?")
+    assert reasons["NOPE"] == reasons["R2"].replace("« R2 »", "« NOPE »")
+    assert reasons["R2\nforged"] == reasons["R2"].replace("« R2 »", "« R2\\nforged »") and "\n" not in messages["R2\nforged"]

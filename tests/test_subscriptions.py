@@ -33,6 +33,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from prospects import cli, db, subscriptions
@@ -203,7 +204,7 @@ def test_french_mail_shows_unit_period_as_of_and_headline_figures_with_n1(scenar
                      "Offres signées : 4 (N-1 : 1)", "Offres en cours : 1 (", "Honoraires potentiels : 5 000 € (",
                      "En pièce jointe : F-cabinet-exemple.pdf"):
         assert expected in text, expected
-    assert "Budget signé</td><td style=\"text-align:right\">18 500 €</td><td style=\"text-align:right\">4 000 €" in body(msg, "html")
+    assert re.search(r'Budget signé</td><td style="[^"]*">18 500 €</td><td style="[^"]*">4 000 €', body(msg, "html"))
     pdfs = attachments(msg)
     assert list(pdfs) == ["F-cabinet-exemple.pdf"]
     pdf = pdf_text(pdfs["F-cabinet-exemple.pdf"], folder, "dir.pdf")
@@ -361,12 +362,12 @@ def test_refused_subscriptions_are_each_named_and_exit_3(no_address_for_staff1, 
     assert len(problems) == 8, err
     for expected in (
         "exclude: unknown login « nobody »",
-        "#1 (man2 → A2): man2 may not filter by unit (no right to validate offers, ACCESS.md)",
+        "#1 (man2 → A2): man2 may not filter by unit (no right to validate offers, docs/access.md)",
         "#2 (part1 → R2): unit « R2 » is outside the perimeter of part1",
         "#3 (ghost → mine): unknown login « ghost »",
         "#4 (gone → mine): « gone » is inactive",
         "#5 (staff1 → mine): staff1 (Sophie Collaboratrice) has no e-mail address",
-        "#6 (man1 → perimeter): man1 has no unit in their perimeter (has no group)",
+        "#6 (man1 → perimeter): man1 has no unit in their perimeter (in no group)",
         "#7 (dir → R9): unknown unit « R9 »",
     ):
         assert any(expected in p for p in problems), expected
@@ -417,8 +418,32 @@ def test_listing_shows_who_receives_what(firm_url, tmp_path):
     assert "Île-de-France (Région, R1)" in rows["part1"] and "part1@exemple.fr" in rows["part1"]
     assert "Hauts-de-France (Région, R2)" in rows["part2"] and " en " in rows["part2"] and "list #1" in rows["part2"]
     assert "Mes affaires" in rows["man2"] and "pdf,html" in rows["man2"]
-    assert "man1 (Marie Manager): sans rapport" in out
+    assert "man1 (Marie Manager): sans rapport — aucune unité dans son périmètre, ses seules affaires : membre d'aucun groupe" in out
     assert "4 report(s) for 4 recipient(s)" in out
+
+
+def test_listing_says_why_a_validator_has_no_perimeter(tmp_path):
+    """Issue 21: a group without units and a function cap are told apart from "no group", in the locale."""
+    firm_url = f"sqlite:///{tmp_path / 'firm.db'}"
+    engine = db.make_engine(firm_url)
+    frames = firm_with_addresses()
+    people = frames["collaborators"]
+    people.loc[people["login"] == "man2", "can_validate_offers"] = True  # in no group
+    staff = people["login"] == "staff1"
+    people.loc[staff, "can_validate_offers"] = True  # staff: capped at none
+    frames["groups"] = pd.concat([frames["groups"], pd.DataFrame({"id": ["G_VIDE"], "name": ["Vide"]})], ignore_index=True)
+    frames["group_members"] = pd.concat([frames["group_members"], pd.DataFrame({"group_id": ["G_VIDE"], "collaborator_id": ["C4"]})],
+                                        ignore_index=True)  # man1, in a group covering nothing
+    db.replace_all(engine, frames)
+    config = tmp_path / "prospects.toml"
+    config.write_text('[subscriptions]\nexclude = ["man2", "staff1"]\n', "utf-8")
+    code, out, err = in_process("--db", firm_url, "--today", TODAY, "--config", str(config), "subscriptions")
+    assert "man1 (Marie Manager): sans rapport — aucune unité dans son périmètre, ses seules affaires : ses groupes ne couvrent aucune unité" in out
+    config.write_text('locale = "en"\n[subscriptions]\nexclude = ["man1"]\n', "utf-8")
+    code, out, err = in_process("--db", firm_url, "--today", TODAY, "--config", str(config), "subscriptions")
+    man2 = next(line for line in out.splitlines() if line.startswith("man2 ("))  # his name is a forged one, folded
+    assert man2.endswith("): no report — no unit in their perimeter, only their own deals: in no group")
+    assert "staff1 (Sophie Collaboratrice): no report — no unit in their perimeter, only their own deals: the function cap of Staff is none (setting function_caps)" in out
 
 
 def test_dry_run_on_the_demo_lists_every_validator_with_their_units(tmp_path):

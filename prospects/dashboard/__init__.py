@@ -24,6 +24,11 @@ One module per part of the screen, and a thin app that wires them:
 * ``widgets.py`` (building blocks), ``labels.py`` (the controls' words) and ``dashboard.css``
   (the stylesheet, shipped as package data).
 
+What ipywidgets cannot do — roles, the dialog's focus, the chart's keyboard, a click on an
+SVG bar or a column header — is done by a small script the page carries itself
+(``prospects/templates/page/dashboard.js``), which only clicks the dashboard's own buttons
+(``pr-bridge``, never shown): the kernel decides what a click opens.
+
 Opening a page is cheap by construction (``prospects serve`` opens thirty at once on Monday
 morning): the figures and the chart (inline SVG, :func:`prospects.charts.monthly_svg`, no
 matplotlib) come with the first view, the drill-down panel is built the first time a figure
@@ -38,11 +43,13 @@ view refuses anything else anyway.
 Key widgets carry stable CSS classes for browser tests and styling: ``pr-root``,
 ``pr-header``, ``pr-viewer``, ``pr-asof``, ``pr-status``, ``pr-message``,
 ``pr-filter-fy``, ``pr-filter-region``, ``pr-filter-agency``, ``pr-filter-team``,
-``pr-filter-collaborator``, ``pr-cell-<code>`` (the seven cells and
-``converted_prospects``), ``pr-bucket-<slug>``, ``pr-chart``, ``pr-month-<YYYY-MM>``,
-``pr-drill``, ``pr-drill-title``, ``pr-drill-by``, ``pr-drill-sort``,
-``pr-drill-order``, ``pr-drill-table``, ``pr-drill-footer``, ``pr-drill-close``,
-``pr-download-csv``, ``pr-download-xlsx``.
+``pr-filter-collaborator``, ``pr-collab-hint``, ``pr-notice``, ``pr-back-to-mine``,
+``pr-switch-perimeter``, ``pr-cell-<code>`` (the seven cells and ``converted_prospects``),
+``pr-bucket-<slug>``, ``pr-chart`` (with ``pr-bar`` and ``pr-point`` per ``data-month``),
+``pr-month-<YYYY-MM>`` and ``pr-won-<YYYY-MM>`` (their buttons), ``pr-drill``,
+``pr-drill-title``, ``pr-drill-by``, ``pr-drill-sort``, ``pr-drill-order``,
+``pr-drill-table`` (``pr-sort`` headers, ``pr-sortcol-<column>`` their buttons),
+``pr-drill-footer``, ``pr-drill-close``, ``pr-download-csv``, ``pr-download-xlsx``.
 """
 
 from .app import Dashboard, build_dashboard

@@ -1,15 +1,18 @@
-"""The dashboard of one viewer: the parts wired together, the busy state, errors and refusals.
+"""The dashboard of one viewer: the parts wired together, the busy state, errors and refusals,
+and the scope: the viewer's last Organisation / Collaborateurs choice, remembered by login.
 
 Nothing is computed here: a filter change asks the view again (:meth:`prospects.api.View.figures`,
 scoped by :func:`prospects.scoping.scope_mask`) and hands the figures to each part; a click
-asks :meth:`~prospects.api.View.drill_rows` and hands the rows to the drill-down dialog.
+asks the view's drill-down rows and hands them to the drill-down dialog. The remembered
+choice is read and written through :mod:`prospects.db` (``dashboard_choices``) by the
+server's login, and used only if the filters offer it today.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import wraps
@@ -17,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from .. import i18n
+from .. import db, i18n
+from ..figures import TABLE_CELLS
 from ..scoping import AccessDenied
 from ..tables import scope_label
 from .chart import Chart
@@ -63,7 +67,8 @@ class Dashboard:
         self.drill_rows: Rows | None = None
         self.drill: DrillDialog | None = None  # built the first time a figure is opened
         self._frames: OrderedDict[tuple, Rows] = OrderedDict()
-        self.month_kind = "signed_budget"  # what a month's button opens: its signed budget or its won prospects
+        self._saved: tuple[str | None, str | None] | None = None  # the choice the database holds
+        self._note = ""  # a sentence for the next refresh (a restored or a lost choice)
         self._shared = sh = Shared()
         self.style = html_block(stylesheet(), shared=sh)
         self.header = html_block("", "pr-header-html", shared=sh)
@@ -115,9 +120,10 @@ class Dashboard:
         """Open the drill-down of a cell, as a click does."""
         self.cells[code].click()
 
-    def open_month(self, month: str) -> None:
-        """Open the drill-down of a month of the chart, as a click does."""
-        self.chart.months[month].click()
+    def open_month(self, month: str, kind: str = "signed_budget") -> None:
+        """Open the drill-down of a month of the chart, as a click on its bar (``signed_budget``)
+        or on its point of the won line (``won_prospects``) does."""
+        (self.chart.won if kind == "won_prospects" else self.chart.months)[month].click()
 
     def open_bucket(self, bucket: str) -> None:
         """Open the drill-down of an ageing bucket, as a click does."""
@@ -180,8 +186,8 @@ class Dashboard:
 
     # -- layout -------------------------------------------------------------------
     def _header_html(self, period: Period | None) -> str:
+        """The page's banner: its title (the page's one ``h1``), who is looking, as of when."""
         lab, loc = self.words.label, self.locale
-        menu = esc(lab("menu")).replace("›", "<span>›</span>")
         who = ""
         if self.view is not None:
             v = self.view.viewer
@@ -189,14 +195,11 @@ class Dashboard:
             asof = f'{esc(lab("as_of"))} {esc(i18n.date(period.as_of, loc))}' if period else ""
             firm = esc(self.firm.directory.firm_name)
             who = (
-                f'<div class="pr-who"><b class="pr-viewer">{esc(v.full_name)}</b> · '
+                f'<p class="pr-who"><b class="pr-viewer">{esc(v.full_name)}</b> · '
                 f'<span class="pr-function">{esc(fn)}</span><br>'
-                f'<span class="pr-firm">{firm}</span> · <span class="pr-asof">{asof}</span></div>'
+                f'<span class="pr-firm">{firm}</span> · <span class="pr-asof">{asof}</span></p>'
             )
-        return (
-            '<div style="display:flex;justify-content:space-between;align-items:center;gap:16px">'
-            f'<div class="pr-title">{menu}</div>{who}</div>'
-        )
+        return f'<header class="pr-banner"><h1 class="pr-title">{esc(lab("menu"))}</h1>{who}</header>'
 
     def _header_box(self) -> w.Box:
         return boxed([self.header], "pr-header", vertical=True, shared=self._shared)
@@ -205,29 +208,29 @@ class Dashboard:
         assert self.view is not None
         sh, words = self._shared, self.words
         self.filters = Filters(self.view, words, sh, on_fy=self._guard(self._on_fy), on_org=self._guard(self._on_org),
-                               on_collaborator=self._guard(self._on_collaborator))
+                               on_collaborator=self._guard(self._on_collaborator),
+                               on_back=self._guard(self._back_to_mine), on_switch=self._guard(self._switch_to_perimeter))
         self.tiles = Tiles(words, sh, lambda code: self._guard(self._open)(DrillState(code)))
         self.conversion = Conversion(
             words, sh, lambda code: self._guard(self._open)(DrillState(code)),
             lambda b: self._guard(self._open)(DrillState("offers_in_progress", bucket=b)),
         )
-        self.chart = Chart(words, sh, lambda m: self._guard(self._open)(DrillState(self.month_kind, month=m)))
+        self.chart = Chart(words, sh, lambda kind, m: self._guard(self._open)(DrillState(kind, month=m)))
         self.downloads = Downloads(words, self.view.with_lines)
         # the drill-down dialog (an overlay) is built the first time a figure is clicked
-        body = boxed(
-            [boxed([self.tiles.box, self.conversion.box], "pr-top", flex_flow="row wrap", align_items="stretch"),
-             self.chart.box],
-            "pr-body", vertical=True, shared=sh,
-        )
+        body = boxed([boxed([self.tiles.box, self.conversion.box], "pr-top", shared=sh), self.chart.box],
+                     "pr-body", vertical=True, shared=sh)
         top = boxed([self.filters.box, self.status, self.message], "pr-controls", vertical=True, shared=sh)
         self.root.children = (self.style, self._header_box(), top, body)
+        self._restore_choice()
 
     def _build_drill(self) -> DrillDialog:
         if self.drill is None:
             self.drill = DrillDialog(
-                self.words, self._shared, self.month_kind, on_close=self.close_drill,
+                self.words, self._shared, on_close=self.close_drill,
                 on_month_kind=self._guard(self._on_month_kind), on_by=self._guard(self._on_by),
-                on_sort=self._guard(self._on_sort), on_prepare=self._guard(self._prepare_downloads),
+                on_sort=self._guard(self._on_sort), on_column=self._guard(self._on_sort_column),
+                on_prepare=self._guard(self._prepare_downloads),
             )
             self.root.children = (*self.root.children, self.drill.backdrop)
         return self.drill
@@ -240,21 +243,40 @@ class Dashboard:
         self.filters.cascade()
         self.unit = self.filters.chosen_unit()
         self._refresh()
+        self._remember()
 
     def _on_collaborator(self, _change: Any = None) -> None:
         login = self.filters.typed_collaborator()
-        if login is TYPING:
-            return  # still typing: nothing chosen yet
+        if login is TYPING:  # a name that is no one's (yet): never keep the previous person's figures
+            login = None
         if login == self.collaborator:
             return
         self.collaborator = login  # type: ignore[assignment]
         self._refresh()
+        self._remember()
+
+    def _back_to_mine(self) -> None:
+        """"Mes affaires" again: no unit, nobody."""
+        self.filters.set_unit(None)
+        self.filters.set_collaborator(None)
+        self.unit = self.collaborator = None
+        self._refresh()
+        self._remember()
+
+    def _switch_to_perimeter(self) -> None:
+        """From an empty "Mes affaires" to the broadest unit of the perimeter, in one click."""
+        top = self.filters.perimeter_top()
+        if top is None:
+            return
+        self.filters.set_unit(top[0])
+        self.unit = self.filters.chosen_unit()
+        self._refresh()
+        self._remember()
 
     def _on_month_kind(self, _change: Any = None) -> None:
         assert self.drill is not None
-        self.month_kind = self.drill.month_kind.value
         if self.drill_state is not None and self.drill_state.month is not None:
-            self._show_drill(replace(self.drill_state, indicator=self.month_kind, sort=None))
+            self._show_drill(replace(self.drill_state, indicator=self.drill.month_kind.value, sort=None))
 
     def _on_by(self, _change: Any = None) -> None:
         if self.drill is not None and self.drill_state is not None:
@@ -264,6 +286,14 @@ class Dashboard:
         if self.drill is not None and self.drill_state is not None:
             self._show_drill(replace(self.drill_state, sort=self.drill.sort.value or None,
                                      ascending=self.drill.order.value))
+
+    def _on_sort_column(self, column: str) -> None:
+        """A column header: sort by it, or the other way round if it is already the sort."""
+        state = self.drill_state
+        if state is None:
+            return
+        ascending = not state.ascending if state.sort == column else True
+        self._show_drill(replace(state, sort=column, ascending=ascending))
 
     def _open(self, state: DrillState) -> None:
         self._show_drill(state)
@@ -290,6 +320,7 @@ class Dashboard:
         self.tiles.show(figs, period_html)
         self.conversion.show(figs)
         self.chart.show(figs, (figs.period, self.unit, self.collaborator))
+        self._say_scope(figs)
         if self.drill_state is not None:
             state = self.drill_state
             if state.month is not None and state.month not in set(figs.monthly["month"]):
@@ -299,6 +330,63 @@ class Dashboard:
 
     def _scope_label(self) -> str:
         return scope_label(self.firm.directory, self.unit, self.collaborator, self.locale)
+
+    # -- the scope: remembered per login, said under the filters -----------------------------
+    def _restore_choice(self) -> None:
+        """The viewer's last Organisation / Collaborateurs choice, if still in their perimeter.
+
+        Read from the database by login (the server's, never the page's) and checked against
+        what the filters offer now; a choice no longer allowed falls back to "Mes affaires"
+        and says so.
+        """
+        assert self.view is not None
+        f = self.filters
+        if f.region is None and f.collaborator_box is None:
+            return
+        try:
+            saved = db.read_dashboard_choice(self.firm.engine, self.view.viewer.login)
+        except db.DatabaseError as exc:
+            log.warning("the last choice of %s could not be read: %s", self.view.viewer.login, exc)
+            return
+        self._saved = saved
+        if saved is None or saved == (None, None):
+            return
+        unit, collaborator = saved
+        units = set(f.units.index) if f.units is not None else set()
+        if (unit is not None and unit not in units) or (collaborator is not None and collaborator not in f.people.values()):
+            self._note = self.words.ui("choice_gone")
+            self._remember()
+            return
+        f.set_unit(unit)
+        f.set_collaborator(collaborator)
+        self.unit, self.collaborator = f.chosen_unit(), collaborator
+        self._note = self.words.ui("restored", scope=self._scope_label())
+
+    def _remember(self) -> None:
+        """Save the viewer's choice for their next visit (a failure is logged, never shown)."""
+        assert self.view is not None
+        choice = (self.unit, self.collaborator)
+        if choice == self._saved:
+            return
+        try:
+            db.save_dashboard_choice(self.firm.engine, self.view.viewer.login, *choice)
+            self._saved = choice
+        except db.DatabaseError as exc:
+            log.warning("the choice of %s could not be saved: %s", self.view.viewer.login, exc)
+
+    def _say_scope(self, figs: Figures) -> None:
+        """Under the filters: what was restored, an empty "Mes affaires" and the switch to the
+        perimeter, the way back to "Mes affaires"."""
+        f = self.filters
+        if f.region is None and f.collaborator_box is None:
+            return
+        scoped = self.unit is not None or self.collaborator is not None
+        note, self._note = self._note, ""
+        switch = None
+        top = f.perimeter_top()
+        if not note and not scoped and top is not None and _nothing(figs):
+            note, switch = self.words.ui("own_empty"), top[1]
+        f.say(note, back=scoped, switch=switch)
 
     # -- drill-down ---------------------------------------------------------------------
     def _rows(self, state: DrillState) -> Rows:
@@ -329,6 +417,12 @@ class Dashboard:
             return
         links = self.downloads.links(self.drill_rows, self.drill_state, self.period.as_of)
         self.drill.show_links(links, len(self.drill_rows))
+
+
+def _nothing(figs: Figures) -> bool:
+    """Whether every figure of the table is zero (an empty scope)."""
+    ind = figs.indicators
+    return all((ind[c]["total"] if isinstance(ind[c], Mapping) else ind[c]) == 0 for c in TABLE_CELLS)
 
 
 def build_dashboard(firm: Firm, login: str | None, locale: str = "fr") -> w.Box:

@@ -1,6 +1,11 @@
 """The chart card "Nombre de prospects transformés par date": the SVG chart of
-:func:`prospects.charts.monthly_svg` (drawn inline, no matplotlib) and a button per month that
-opens the month's drill-down.
+:func:`prospects.charts.monthly_svg` (drawn inline, no matplotlib, at its natural width in a
+container that scrolls on narrow screens), whose bars and points open their month's drill-down.
+
+A bar or a point of the SVG cannot speak to the kernel: each month has two buttons never
+shown (:func:`~prospects.dashboard.widgets.bridge`), ``pr-month-<YYYY-MM>`` (the month's
+signed budget) and ``pr-won-<YYYY-MM>`` (its prospects won), that the page's script clicks
+for the bar or point clicked (or pressed with a keyboard).
 """
 
 from __future__ import annotations
@@ -11,11 +16,10 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
-from .. import charts, i18n
+from .. import charts
 from ..dictionary import definition
-from ..tables import monthly_table
 from .labels import Words
-from .widgets import Shared, boxed, esc, html_block
+from .widgets import Shared, boxed, bridge, esc, html_block
 
 if TYPE_CHECKING:
     from ..figures import Figures
@@ -25,56 +29,42 @@ KEPT_CHARTS = 24
 
 
 class Chart:
-    """The chart card; ``months`` maps ``YYYY-MM`` to its button."""
+    """The chart card; ``months`` and ``won`` map ``YYYY-MM`` to the month's two buttons."""
 
-    def __init__(self, words: Words, shared: Shared, open_month: Callable[[str], None]):
+    def __init__(self, words: Words, shared: Shared, open_month: Callable[[str, str], None]):
         self.words, self.shared, self._open_month = words, shared, open_month
         sh, lab = shared, words.label
         self.svg = html_block("", "pr-chart", shared=sh)
         self.months: dict[str, w.Button] = {}
-        self.months_box = boxed([], "pr-months", shared=sh)
+        self.won: dict[str, w.Button] = {}
+        self.bridges = boxed([], "pr-bridges", shared=sh)
         self._drawn: OrderedDict[Hashable, str] = OrderedDict()
         self.box = boxed(
             [
                 html_block(
-                    f'<div class="pr-card-title" title="{esc(definition("won_prospects", words.locale))}">'
-                    f'{esc(lab("chart"))}</div>',
+                    f'<h2 class="pr-card-title" title="{esc(definition("won_prospects", words.locale))}">'
+                    f'{esc(lab("chart"))}</h2>',
                     shared=sh,
                 ),
-                self.svg,
-                html_block(f'<div class="pr-hint">{esc(words.ui("months"))}</div>', shared=sh),
-                self.months_box,
+                boxed([self.svg], "pr-chart-scroll", shared=sh),
+                html_block(f'<p class="pr-hint">{esc(words.ui("chart_hint"))}</p>', shared=sh),
+                self.bridges,
             ],
             "pr-card", "pr-chart-card", vertical=True, shared=sh,
         )
 
     def show(self, figs: Figures, key: Hashable) -> None:
-        """The chart and month buttons of ``figs``; ``key`` names the filters (charts are kept per key)."""
-        loc, sh = self.words.locale, self.shared
+        """The chart of ``figs``; ``key`` names the filters (charts are kept per key)."""
         svg = self._drawn.get(key)
         if svg is None:
-            svg = charts.monthly_svg(figs.monthly, loc)
+            svg = charts.monthly_svg(figs.monthly, self.words.locale)
             self._drawn[key] = svg
             while len(self._drawn) > KEPT_CHARTS:
                 self._drawn.popitem(last=False)
         self.svg.value = svg
-        table = monthly_table(figs, loc)
         months = list(figs.monthly["month"])
-        new = months != list(self.months)
-        if new:
-            self.months = {}
-        for m, r, won in zip(months, table.itertuples(index=False), figs.monthly["won_prospects"], strict=True):
-            tip = self.words.ui("month_tip", month=r.month, won=r.won_prospects, total=r.total, recurring=r.recurring,
-                                one_off=r.one_off)
-            classes = (f"pr-month-{m}", "pr-has") if r.total != i18n.money(0, loc) or int(won) else (f"pr-month-{m}",)
-            if new:  # everything at creation: one message per button
-                b = w.Button(description=r.month, tooltip=tip, layout=sh.auto, style=sh.button, _dom_classes=classes)
-                b.on_click(lambda _b, m=m: self._open_month(m))
-                self.months[m] = b
-                continue
-            b = self.months[m]  # the same months, other figures: only what changed is sent
-            b.description, b.tooltip = r.month, tip
-            if tuple(b._dom_classes) != classes:
-                b._dom_classes = classes
-        if new:
-            self.months_box.children = list(self.months.values())
+        if months != list(self.months):  # another fiscal year: its months' buttons
+            sh = self.shared
+            self.months = {m: bridge(f"pr-month-{m}", lambda m=m: self._open_month("signed_budget", m), sh) for m in months}
+            self.won = {m: bridge(f"pr-won-{m}", lambda m=m: self._open_month("won_prospects", m), sh) for m in months}
+            self.bridges.children = [*self.months.values(), *self.won.values()]

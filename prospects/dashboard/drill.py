@@ -1,9 +1,11 @@
 """The drill-down dialog: what is behind a figure, a month or an ageing bucket.
 
 *Par affaire* / *Par document*, a table of the first :data:`MAX_ROWS` rows (sortable by any
-column), a footer whose count and totals are those of every row (from
-:meth:`prospects.drilldown.Rows.totals`), and the CSV / Excel downloads
-(:mod:`prospects.dashboard.downloads`). Only the rows on screen are materialised as text.
+column, in the package's on-screen order :func:`prospects.drilldown.display_columns`), a
+footer whose count and totals are those of every row (from
+:meth:`prospects.drilldown.Rows.totals`) and which says what its amounts are
+(:func:`prospects.drilldown.footer_words`), and the CSV / Excel downloads in the order on
+screen (:mod:`prospects.dashboard.downloads`). Only the rows on screen are materialised as text.
 The panel is built the first time something is opened: opening a page stays cheap.
 """
 
@@ -18,10 +20,10 @@ import pandas as pd
 
 from .. import i18n
 from ..dictionary import definition
-from ..drilldown import Rows
-from ..drilldown import columns as drill_columns
+from ..drilldown import MONEY_COLUMNS, Rows, display_columns, empty_words, footer_words
+from ..tables import cell_text
 from .labels import Words
-from .widgets import ALL, Shared, boxed, esc, html_block
+from .widgets import ALL, Shared, boxed, bridge, esc, html_block
 
 if TYPE_CHECKING:
     from ..fiscal import Period
@@ -45,6 +47,10 @@ class DrillState:
     def key(self) -> tuple:
         return (self.indicator, self.month, self.bucket, self.by)
 
+    def column(self, rows: Rows) -> str | None:
+        """The column sorted by, if ``rows`` have it (else the drill-down's own order)."""
+        return self.sort if self.sort in rows.columns else None
+
     @property
     def definition_code(self) -> str:
         """The dictionary entry that says what these rows are."""
@@ -53,63 +59,50 @@ class DrillState:
         return self.indicator
 
 
-#: On-screen column order: what identifies the row, then the amounts, then the people and places
-#: (every column of METRICS.md is shown; the exports keep METRICS.md's order).
-_FIRST = {
-    "deal": ("deal_id", "deal", "prospect", "documents", "recurring", "one_off", "total"),
-    "document": ("document_id", "deal", "prospect", "status", "decided_on", "recurring", "one_off", "total",
-                 "doc_type", "template", "title", "created_on", "sent_on", "deal_id"),
-}
-
-
-def display_columns(by: str) -> list[str]:
-    """The drill-down's columns in their on-screen order (``by`` is ``deal`` or ``document``)."""
-    cols = list(drill_columns(by))
-    first = [c for c in _FIRST[by] if c in cols]
-    return first + [c for c in cols if c not in first]
-
-
 class DrillDialog:
     """The drill-down panel over the page; ``backdrop`` is its widget (hidden until opened)."""
 
-    def __init__(self, words: Words, shared: Shared, month_kind: str, *, on_close: Callable[[], None],
+    def __init__(self, words: Words, shared: Shared, *, on_close: Callable[[], None],
                  on_month_kind: Callable[[Any], None], on_by: Callable[[Any], None], on_sort: Callable[[Any], None],
-                 on_prepare: Callable[[], None]):
+                 on_column: Callable[[str], None], on_prepare: Callable[[], None]):
         self.words, self.shared = words, shared
         sh, u, lab = shared, words.ui, words.label
         self.title = html_block("", "pr-drill-title", shared=sh)
-        self.close = w.Button(description=f"{lab('close')} ×", layout=sh.auto, style=sh.button,
+        self.about = html_block("", "pr-drill-about", shared=sh)  # when, what scope, what the rows are
+        self.close = w.Button(description=lab("close"), layout=sh.auto, style=sh.button,
                               _dom_classes=("pr-drill-close",))
         self.close.on_click(lambda _b: on_close())
         self.month_kind = w.ToggleButtons(
             options=[(u("month_fees"), "signed_budget"), (u("month_won"), "won_prospects")],
-            value=month_kind, _dom_classes=("pr-drill-month-kind",),
+            value="signed_budget", _dom_classes=("pr-drill-month-kind",),
         )
         self.month_kind.observe(on_month_kind, names="value")
         self.by = w.ToggleButtons(options=[(lab("by_deal"), "deal"), (lab("by_document"), "document")],
                                   value="deal", _dom_classes=("pr-drill-by",))
         self.by.observe(on_by, names="value")
-        self.sort = w.Dropdown(options=[(u("default_order"), ALL)], value=ALL, layout=w.Layout(width="220px"),
+        # the sort select and its direction stay for touch screens; a column header sorts too
+        self.sort = w.Dropdown(options=[(u("default_order"), ALL)], value=ALL, description=u("sort_by"),
+                               style={"description_width": "initial"}, layout=sh.auto,
                                _dom_classes=("pr-drill-sort",))
         self.sort.observe(on_sort, names="value")
-        self.order = w.ToggleButtons(options=[("↑", True), ("↓", False)], value=True,
-                                     tooltips=[u("ascending"), u("descending")],
-                                     style={"button_width": "38px"}, _dom_classes=("pr-drill-order",))
+        self.order = w.ToggleButtons(options=[(f"↑ {u('ascending')}", True), (f"↓ {u('descending')}", False)], value=True,
+                                     style={"button_width": "auto"}, _dom_classes=("pr-drill-order",))
         self.order.observe(on_sort, names="value")
         self.downloads = html_block("", "pr-dl", shared=sh)
-        self.prepare = w.Button(description="", icon="download", layout=w.Layout(width="auto"),
-                                _dom_classes=("pr-download-prepare",))
+        self.prepare = w.Button(description="", layout=w.Layout(width="auto"), _dom_classes=("pr-download-prepare",))
         self.prepare.on_click(lambda _b: on_prepare())
         self.table = html_block("", "pr-drill-table", shared=sh)
         self.note = html_block(shared=sh)
         self.footer = html_block("", "pr-drill-footer", shared=sh)
-        sort_box = boxed([html_block(f'<span class="pr-note">{esc(u("sort_by"))}</span>', shared=sh), self.sort,
-                          self.order], "pr-sortbox", align_items="center")
-        tools = boxed([self.by, sort_box, self.prepare, self.downloads], "pr-drill-tools", shared=sh)
+        columns = dict.fromkeys([*display_columns("deal", "prospects_without_document"), *display_columns("document")])
+        self.columns = {c: bridge(f"pr-sortcol-{c}", lambda c=c: on_column(c), sh) for c in columns}
+        sort_box = boxed([self.sort, self.order], "pr-sortbox", shared=sh)
+        tools = boxed([self.by, sort_box], "pr-drill-tools", shared=sh)
+        actions = boxed([self.prepare, self.downloads, self.close], "pr-drill-actions", shared=sh)
         self.month_row = boxed([self.month_kind], "pr-drill-month-row")  # a layout of its own: shown or hidden
         self.panel = boxed(
-            [boxed([self.title, self.close], "pr-drill-head", shared=sh), self.month_row, tools,
-             self.table, self.note, self.footer],
+            [boxed([self.title, actions], "pr-drill-head", shared=sh), self.about, self.month_row, tools,
+             self.table, self.note, self.footer, boxed(list(self.columns.values()), "pr-bridges", shared=sh)],
             "pr-drill", vertical=True, shared=sh,
         )
         self.backdrop = boxed([self.panel], "pr-drill-backdrop", vertical=True)
@@ -119,7 +112,7 @@ class DrillDialog:
              with_lines: Callable[[pd.DataFrame], pd.DataFrame], links: str | None) -> None:
         """Show ``rows`` as ``state`` says; ``links`` are the downloads, ``None`` until prepared."""
         u, loc = self.words.ui, self.words.locale
-        cols = display_columns(state.by)
+        cols = display_columns(state.by, state.indicator)
         with self.shared.quiet():  # controls mirror the state without re-triggering callbacks
             self.by.value = state.by
             if state.month is not None:
@@ -136,13 +129,11 @@ class DrillDialog:
             what += f" — {state.bucket} {self.words.label('days')}"
         sub = u("period", fy=period.fiscal_year, start=i18n.date(period.start, loc),
                 as_of=i18n.date(period.as_of, loc)) + " · " + scope
-        self.title.value = (
-            f'<div class="pr-t1">{esc(what)}</div><div class="pr-t2">{esc(sub)}</div>'
-            f'<div class="pr-t3">{esc(definition(state.definition_code, loc))}</div>'
-        )
+        self.title.value = f'<h2 class="pr-t1" id="pr-drill-heading" tabindex="-1">{esc(what)}</h2>'
+        self.about.value = (f'<p class="pr-t2">{esc(sub)}</p>'
+                            f'<p class="pr-t3">{esc(definition(state.definition_code, loc))}</p>')
         # only the rows on screen are materialised (text, lines); sorting needs no text but the sorted column's
-        sort = state.sort if state.sort in cols else None
-        head = rows.frame(rows.order(sort, state.ascending), MAX_ROWS)
+        head = rows.frame(rows.order(state.column(rows), state.ascending), MAX_ROWS)
         if state.by == "document":
             head = with_lines(head)
         self.table.value = self.table_html(head, state)
@@ -167,39 +158,29 @@ class DrillDialog:
     def table_html(self, frame: pd.DataFrame, state: DrillState) -> str:
         """The rows of ``frame`` as an HTML table (headers marked with the sort)."""
         loc = self.words.locale
-        cols = display_columns(state.by) + (["lines"] if "lines" in frame.columns else [])
+        cols = display_columns(state.by, present=list(frame.columns))
         if frame.empty:
-            return f'<div class="pr-note" style="padding:10px">{esc(self.words.ui("no_rows"))}</div>'
+            return f'<div class="pr-note" style="padding:10px">{esc(empty_words(state.indicator, state.by, locale=loc))}</div>'
         heads = []
         for c in cols:
-            css = "pr-money" if c in ("recurring", "one_off", "total") else ("pr-int" if c == "documents" else "")
-            mark = ""
+            css = "pr-money" if c in MONEY_COLUMNS else ("pr-int" if c == "documents" else "")
+            label = esc(i18n.COLUMN_LABELS[loc][c])
+            if c not in self.columns:  # the lines of a document: not a sort key
+                heads.append(f'<th class="{css}" data-col="{c}" scope="col">{label}</th>')
+                continue
+            mark, sort = "", ""
             if c == state.sort:
                 css += " pr-sorted"
-                mark = " ▲" if state.ascending else " ▼"
-            heads.append(f'<th class="{css}" data-col="{c}">{esc(i18n.COLUMN_LABELS[loc][c])}{mark}</th>')
+                mark = f'<span class="pr-sort-mark" aria-hidden="true"> {"▲" if state.ascending else "▼"}</span>'
+                sort = f' aria-sort="{"ascending" if state.ascending else "descending"}"'
+            heads.append(f'<th class="{css}" data-col="{c}" scope="col"{sort}>'
+                         f'<button type="button" class="pr-sort" data-col="{c}">{label}{mark}</button></th>')
         body = []
-        statuses = i18n.STATUS_LABELS[loc]
         for rec in frame[cols].to_dict("records"):
             cells = []
             for c in cols:
-                v = rec[c]
-                css = ""
-                if c in ("recurring", "one_off", "total"):
-                    text, css = i18n.money(v, loc), "pr-money"
-                elif c == "documents":
-                    text, css = i18n.number(v, loc), "pr-int"
-                elif c in ("created_on", "sent_on", "decided_on"):
-                    text = i18n.date(v, loc)
-                elif c == "status":
-                    text = statuses.get(v, v)
-                elif c == "lines":
-                    text = "; ".join(
-                        f"{ln['mission']} ({statuses[ln['billing']].lower()}) {i18n.money(ln['amount_cents'], loc)}" for ln in v
-                    )
-                    css = "pr-clip"
-                else:
-                    text = "" if v is None or (not isinstance(v, str) and pd.isna(v)) else v
+                text = cell_text(c, rec[c], loc)
+                css = "pr-money" if c in MONEY_COLUMNS else "pr-int" if c == "documents" else "pr-clip" if c == "lines" else ""
                 tip = f' title="{esc(text)}"' if css == "pr-clip" else ""
                 cells.append(f'<td class="{css}" data-col="{c}"{tip}>{esc(text)}</td>')
             body.append("<tr>" + "".join(cells) + "</tr>")
@@ -225,4 +206,7 @@ class DrillDialog:
             )
         else:
             count = f'<b class="pr-foot-rows pr-foot-documents">{esc(i18n.number(t["rows"], loc))}</b> {esc(docs)}'
-        return f"<div>{count} · {money}</div>"
+        words = footer_words(state.indicator, month=state.month, bucket=state.bucket, locale=loc)
+        what = f"{i18n.DRILL_WORDS[loc]['amounts']}{i18n.colon(loc)}{words}"
+        return f'<div>{count} · {money}</div><div class="pr-foot-words">{esc(what)}</div>'
+

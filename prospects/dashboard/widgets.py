@@ -80,16 +80,35 @@ def html_block(value: str = "", *classes: str, shared: Shared | None = None) -> 
 
 
 class Clickable:
-    """A rich HTML block made clickable by a transparent button laid over it (with the tooltip)."""
+    """A rich HTML block made clickable by a button laid over it.
 
-    def __init__(self, css: tuple[str, ...], description: str, tooltip: str, on_click: Callable[[], None],
+    The block is what the eye reads (hidden from assistive technologies); the button, which
+    is transparent but shows the keyboard focus, carries the accessible name (the figure, its
+    value and its change against N-1: :meth:`show`) and the definition as its tooltip.
+    """
+
+    def __init__(self, css: tuple[str, ...], name: str, tooltip: str, on_click: Callable[[], None],
                  shared: Shared):
         self.html = html_block(shared=shared)
-        self.button = w.Button(description=description, tooltip=tooltip, layout=shared.layout, style=shared.button,
+        self.button = w.Button(description=name, tooltip=tooltip, layout=shared.layout, style=shared.button,
                                _dom_classes=("pr-hit",))
         self.button.on_click(lambda _b: on_click())
         self.box = w.Box([self.html, self.button], layout=shared.layout, _dom_classes=css)
 
+    def show(self, block: str, name: str) -> None:
+        """What the block shows (HTML, hidden from screen readers) and what the button says."""
+        self.html.value = f'<div aria-hidden="true">{block}</div>'
+        self.button.description = name
+
     def click(self) -> None:
         """Simulate a click (tests, keyboard shortcuts)."""
         self.button.click()
+
+
+def bridge(css: str, on_click: Callable[[], None], shared: Shared) -> w.Button:
+    """A button never shown (``pr-bridge``) that the page's script clicks for an element drawn
+    in HTML (a bar of the chart, a column header): which widget was clicked is all the
+    browser says; what it opens is decided here."""
+    button = w.Button(layout=shared.layout, style=shared.button, _dom_classes=("pr-bridge", css))
+    button.on_click(lambda _b: on_click())
+    return button

@@ -35,6 +35,8 @@ from .spec import (
 )
 from .values import BAD, Val, as_str, norm, quoted
 
+#: ``org_units.kind`` by depth in the tree, when not mapped.
+TREE_KINDS = ("firm", "region", "agency", "team")
 #: Kinds of failure that reject the whole target row with this reason alone.
 ROW_LEVEL = frozenset({"no document"})
 OVERRIDE_COLUMNS = ["table", "line", "column", "value", "reason", "kind", "source_column"]
@@ -124,12 +126,33 @@ class TableBuilder:
         cells = join(name, parts)
         if ts.merge:
             cells = self.merge(name, cells)
+        if name == "org_units" and not any("kind" in p.columns for p in ts.parts):
+            self.kinds_by_depth(cells)
         if name == "document_lines" and not any("line_no" in p.columns for p in ts.parts):
             doc = cells.values["document_id"]
             cells.values["line_no"] = as_str((doc.groupby(doc.fillna(BAD)).cumcount() + 1).astype("str"))
             cells.errors["line_no"] = Val.of(cells.values["line_no"])
         self.explain_table(ts)
         return cells
+
+    def kinds_by_depth(self, cells: Cells) -> None:
+        """``org_units.kind`` not mapped: each unit's depth in the tree gives it — the root
+        (no parent) the firm, then region, agency, team; a unit below a team is rejected.
+        A kind given by a literal row stays."""
+        ids, parents = cells.values["id"], cells.values["parent_id"]
+        depth = pd.Series(np.where(parents.isna() & ids.notna(), 0, -1), index=ids.index)
+        for level in range(1, len(TREE_KINDS) + 1):
+            known = pd.Series(depth.to_numpy(), index=ids.to_numpy())
+            known = known[~known.index.duplicated() & known.index.notna()]
+            above = parents.map(known)
+            depth[(depth < 0) & (above == level - 1).to_numpy()] = level
+        kind = as_str(depth.map(dict(enumerate(TREE_KINDS))))
+        kind = kind.fillna(cells.values["kind"]) if "kind" in cells.values else kind
+        val = Val.of(kind)
+        val.fail((depth == len(TREE_KINDS)).to_numpy(), "'" + cells.values["name"].fillna(ids).astype(str)
+                 + "' sits below a team: the organisation has four levels (firm, region, agency, team)", "org", ids)
+        cells.values["kind"], cells.errors["kind"] = val.v, val
+        self.explain.source_columns[("org_units", "kind", -1)] = "(depth in the tree)"
 
     def part_pieces(self, name: str, part: PartSpec) -> list[Piece]:
         """The rows of one part, one piece per source: the rows its ``only_if`` keeps, one per
@@ -191,6 +214,8 @@ class TableBuilder:
             if prefix:
                 described.append((prefix.rstrip(": "), f"rows of {' and '.join(part.sources)}"))
             described += [(("  " if prefix else "") + col, describe(cs)) for col, cs in part.columns.items()]
+            if name == "org_units" and i == 0 and "kind" not in part.columns:
+                described.append(("kind", "by depth in the tree (not mapped): the root firm, then region, agency, team"))
             how = (
                 ("one row per distinct " + ", ".join(describe(d) for d in part.distinct) + " of ") if part.distinct
                 else "one row per distinct key of " if ts.merge else "one row per row of "
@@ -399,7 +424,7 @@ class TableBuilder:
                 for c in cols[1:]:
                     value = value + ", " + sub[c].astype(str)
                 label = " with ".join(f"{c} '" + sub[c].astype(str) + "'" for c in cols) if len(cols) > 1 else f"{cols[0]} '" + value + "'"
-                what = "ids must be unique" if cols == ("id",) else f"{cols[0]}s must be unique" if len(cols) == 1 else "each combination must be unique"
+                what = "ids must be unique" + self.hash_hint(table) if cols == ("id",) else f"{cols[0]}s must be unique" if len(cols) == 1 else "each combination must be unique"
                 if cols == spec.key and table in self.disagree:
                     differ = pd.Series(sub["_line"].map(self.disagree[table]).fillna("").to_numpy(), index=sub.index)
                     listing = listing + np.where(differ != "", "; they differ in " + differ, "")
@@ -409,6 +434,15 @@ class TableBuilder:
                     "kind": "duplicate", "source_column": [self.explain.source_columns.get((table, cols[0], -1), "") for _ in range(len(sub))],
                 }))
         return out
+
+
+    def hash_hint(self, table: str) -> str:
+        """What to do when ids made by ``{ hash = [...] }`` repeat: the rows are alike in every hashed column."""
+        ts = self.m.tables.get(table)
+        hashed = [p.columns["id"] for p in (ts.parts if ts else ()) if p.columns.get("id") is not None and p.columns["id"].kind == "hash"]
+        if not hashed:
+            return ""
+        return f" (rows alike in {spec_columns(hashed[0])}: add a column that tells them apart to the hash)"
 
 
 def where_rows(source: pd.Series, row: pd.Series, sources: Mapping[str, Source]) -> pd.Series:

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import db, store
+from .. import db, files, store
+from ..i18n import escaped, message_line
 from ..loading import UnusableExtract, update_rejects_file
 from ..schema import TABLE_ORDER
 from .mapping import read_mapping
@@ -95,6 +96,68 @@ def progress_bar(steps: int) -> Iterator[Callable[[str], None]]:
         bar.close()
 
 
+class ImportFailed(Exception):
+    """Nothing was loaded; ``line`` says what and where (one line), ``stage`` whose fault it is:
+    ``"mapping"`` (the mapping file), ``"export"`` (a source file or its content, a
+    refused shrink), ``"changing"`` (a source changed while it was read: still being
+    written), ``"database"`` (the database refused or cannot be reached)."""
+
+    def __init__(self, line: str, stage: str):
+        super().__init__(line)
+        self.line = line
+        self.stage = stage
+
+
+class SourceChanged(UnusableExtract):
+    """A source file changed while it was read (``before_load`` of :func:`import_command`)."""
+
+
+def import_command(
+    settings: Settings,
+    mapping: str | Path,
+    sources: Sequence[str | Path] = (),
+    *,
+    check: bool = False,
+    rejects: str | Path | None = None,
+    export_date: str | None = None,
+    allow_shrink: bool = False,
+    before_load: Callable[[], None] | None = None,
+) -> ImportResult:
+    """Read the mapping, map and validate the sources, then (unless ``check``) call
+    ``before_load`` — which may raise :class:`SourceChanged` — and load; raises
+    :class:`ImportFailed` when nothing is loaded."""
+    import sqlalchemy as sa
+
+    what = "unusable import" if check else "unusable import, nothing loaded"
+    stage = "mapping"
+    try:
+        m = read_mapping(mapping, export_date=export_date, today=settings.today)
+        stage = "export"
+        # reading each source, mapping, checking each table, loading, writing the rejections
+        with progress_bar(len(m.sources) + 1 + len(TABLE_ORDER) + (0 if check else 2)) as step:
+            result = prepare(m, sources, max_bytes=settings.import_max_bytes, progress=step, function_caps=settings.function_caps)
+            if not check:
+                if before_load is not None:
+                    before_load()
+                step("loading")
+                import_into(db.make_engine(settings.db_url), result, Path(rejects) if rejects else None, settings=settings,
+                            allow_shrink=allow_shrink)
+                step("done")
+    except SourceChanged as exc:
+        raise ImportFailed(f"prospects: nothing loaded: {exc}", "changing") from None
+    except UnusableExtract as exc:
+        raise ImportFailed(f"prospects: {what}: {message_line(exc)}", stage) from None
+    except RecursionError:
+        raise ImportFailed(f"prospects: {what}: {mapping}: the mapping nests too deeply", "mapping") from None
+    except MemoryError:
+        raise ImportFailed(f"prospects: {what}: not enough memory for these sources (lower the setting import_max_mb to refuse such files early)", "export") from None
+    except db.ShrinkRefused as exc:
+        raise ImportFailed(f"prospects: {exc}", "export") from None
+    except sa.exc.SQLAlchemyError as exc:
+        raise ImportFailed(f"prospects: the database refused the import, nothing loaded: {db.one_line(exc)}", "database") from None
+    return result
+
+
 def run_import_command(
     settings: Settings,
     mapping: str | Path,
@@ -106,31 +169,15 @@ def run_import_command(
     allow_shrink: bool = False,
 ) -> int:
     """``prospects import``: exit 0 nothing rejected, 1 rows rejected, 2 unusable."""
-    import sqlalchemy as sa
-
-    what = "unusable import" if check else "unusable import, nothing loaded"
-    max_bytes = settings.import_max_bytes
+    problem = files.option_target_problem("--rejects", rejects) if rejects is not None else None
+    if problem is not None:
+        print(f"prospects: {message_line(problem)}", file=sys.stderr)
+        return 2
     try:
-        m = read_mapping(mapping, export_date=export_date, today=settings.today)
-        # reading each source, mapping, checking each table, loading, writing the rejections
-        with progress_bar(len(m.sources) + 1 + len(TABLE_ORDER) + (0 if check else 2)) as step:
-            result = prepare(m, sources, max_bytes=max_bytes, progress=step, function_caps=settings.function_caps)
-            if not check:
-                step("loading")
-                import_into(db.make_engine(settings.db_url), result, Path(rejects) if rejects else None, settings=settings,
-                            allow_shrink=allow_shrink)
-                step("done")
-    except UnusableExtract as exc:
-        print(f"prospects: {what}: {exc}", file=sys.stderr)
+        result = import_command(settings, mapping, sources, check=check, rejects=rejects, export_date=export_date,
+                                allow_shrink=allow_shrink)
+    except ImportFailed as exc:
+        print(exc.line, file=sys.stderr)
         return 2
-    except RecursionError:
-        print(f"prospects: {what}: {mapping}: the mapping nests too deeply", file=sys.stderr)
-        return 2
-    except MemoryError:
-        print(f"prospects: {what}: not enough memory for these sources (lower the setting import_max_mb to refuse such files early)", file=sys.stderr)
-        return 2
-    except sa.exc.SQLAlchemyError as exc:
-        print(f"prospects: the database refused the import, nothing loaded: {db.one_line(exc)}", file=sys.stderr)
-        return 2
-    print(check_report(result) if check else summary(result, settings.db_url))
+    print(escaped(check_report(result) if check else summary(result, settings.db_url), keep="\n"))
     return result.exit_code

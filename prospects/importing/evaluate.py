@@ -15,12 +15,13 @@ import numpy as np
 import pandas as pd
 
 from ..schema import DEAL_STATUSES, DOC_STATUSES
-from .spec import Condition, ImportMapping, MappingError, Spec, spec_columns
+from .spec import Condition, ImportMapping, MappingError, Spec, describe, spec_columns
 from .values import (
     Val,
     as_str,
     blank,
     distinct,
+    hash_ids,
     norm,
     norm_one,
     parse_dates,
@@ -42,6 +43,7 @@ class Evaluator:
         self.m = mapping
         self.sources = sources
         self.cache: dict[tuple[int, str], Val] = {}
+        self.hashes: dict[tuple[tuple[str, ...], str], Val] = {}  # hashed values' descriptions, source → ids
         self.names: Names  # set by the builder (the two call each other)
 
     # -- reading columns -------------------------------------------------------------
@@ -121,6 +123,8 @@ class Evaluator:
             val = Val.of(acc.where(present & (acc != "").to_numpy()))
         elif spec.kind == "lookup":
             val = self.lookup(spec, src)
+        elif spec.kind == "hash":
+            val = self.hash(spec, src)
         elif spec.kind == "unit":
             return self.names.unit(spec, src)
         elif spec.kind in ("person", "entity"):
@@ -128,6 +132,18 @@ class Evaluator:
         else:  # pragma: no cover - closed set
             raise AssertionError(spec.kind)
         return self.finish(spec, src, val)
+
+    def hash(self, spec: Spec, src: Source) -> Val:
+        """An id from the values of the hashed specs (see :func:`.values.hash_ids`); empty when all are.
+        Computed once per source for the same hashed values (a deal's id and its document's ``deal_id``)."""
+        key = (tuple(describe(s) for s in spec.hashed), src.name)
+        if key not in self.hashes:
+            parts = [self.eval(s, src) for s in spec.hashed]
+            out = Val.of(hash_ids([p.v for p in parts]))
+            for p in parts:
+                out.take(p)
+            self.hashes[key] = out
+        return self.hashes[key].copy()
 
     def lookup(self, spec: Spec, src: Source) -> Val:
         from .values import look_up
@@ -181,8 +197,22 @@ class Evaluator:
             full = pd.Series(np.nan, index=v.index, dtype="str")
             full[todo] = reason.to_numpy()
             out.fail(bad, f"{label} " + quoted(raw) + " " + full, "bad amount", raw)
-        if spec.default is not None:
-            v = v.where(present, project(target, (spec.default,)) if target.special else spec.default)
         out.v = as_str(v)
         out.raw = raw
+        self.fill_default(spec, src, out, ~present)
         return out
+
+    def fill_default(self, spec: Spec, src: Source, out: Val, empty: np.ndarray) -> None:
+        """Where ``empty``, the value of the spec's ``default``: a constant (the target value
+        itself), or a value spec over the same rows — whose failures and notes count only
+        on the rows it fills, and whose own default comes next (a chain)."""
+        d = spec.default
+        if d is None or not empty.any():
+            return
+        if d.constant:
+            fill = Val.of(as_str(project(spec.target, (d.value,)) if spec.target.special else d.value, src.n))
+        else:
+            fill = self.eval(d, src).copy()
+            fill.clear(~empty)
+        out.v = as_str(out.v.where(~empty, fill.v))
+        out.take(fill)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import files
 from ..schema import FUNCTIONS, TABLE_ORDER, TABLES
 from .spec import (
     DEFAULT_CURRENCY,
@@ -39,6 +40,7 @@ from .spec import (
     TableSpec,
     table_specs,
     target_of,
+    with_defaults,
 )
 from .valuespec import LOOKUP_KEYS, SpecReader, shown_value
 
@@ -55,7 +57,7 @@ _ROLE_COLUMNS = (*ROLE_ORDER, "collaborator_id")
 #: A mapping file is a few kilobytes; anything this big is not one.
 MAX_MAPPING_BYTES = 5_000_000
 #: Columns that are not filled from a source when not mapped.
-_OPTIONAL_REQUIRED = {("collaborators", "active"), ("document_lines", "line_no")}
+_OPTIONAL_REQUIRED = {("collaborators", "active"), ("document_lines", "line_no"), ("org_units", "kind")}
 
 
 class Parser(SpecReader):
@@ -147,7 +149,7 @@ class Parser(SpecReader):
             raise self.fail(f"{key}.delimiter", f"expected \",\", \";\", \"\\t\" (or \"tab\") or \"|\", got {shown_value(delimiter)}")
         encoding = raw.get("encoding", "utf-8")
         if not isinstance(encoding, str) or encoding.lower() not in ENCODINGS:
-            raise self.fail(f"{key}.encoding", f"expected utf-8, utf-8-sig, cp1252 or latin-1, got {shown_value(encoding)}")
+            raise self.fail(f"{key}.encoding", f"expected utf-8, utf-8-sig, cp1252, latin-1, utf-16, utf-16-le or utf-16-be, got {shown_value(encoding)}")
         header_row = raw.get("header_row", 1)
         if not isinstance(header_row, int) or isinstance(header_row, bool) or not 1 <= header_row <= 1_000_000:
             raise self.fail(f"{key}.header_row", f"expected the number of the header line (1 or more), got {shown_value(header_row)}")
@@ -281,16 +283,16 @@ class Parser(SpecReader):
         self.known(cols, _PEOPLE_COLUMNS, "people.columns")
         specs = {c: self.spec(v, f"people.columns.{c}", target_of("collaborators", c), None) for c, v in cols.items()}
         for c, s in specs.items():
-            if s.kind == "person":
+            if any(d.kind == "person" for d in with_defaults(s)):
                 raise self.fail(f"people.columns.{c}", "'person' cannot be used in [people]: these are the people made from names")
         return PeopleSpec(specs, roles, tuple(validators))
 
     # -- whole-mapping checks ------------------------------------------------------
     def check_whole(self, m: ImportMapping) -> None:
-        specs = [(t, c, s) for t, ts in m.tables.items() for c, s in table_specs(ts)]
+        specs = [(t, c, d) for t, ts in m.tables.items() for c, s in table_specs(ts) for d in with_defaults(s)]
         units = [s for *_, s in specs if s.kind == "unit"]
         if m.people is not None:
-            units += [s for s in m.people.columns.values() if s.kind == "unit"]
+            units += [d for s in m.people.columns.values() for d in with_defaults(s) if d.kind == "unit"]
         if units and m.org is None:
             raise self.fail(units[0].key, "builds org units from names: add an [org] section naming the firm")
         if m.org is not None and "org_units" in m.tables:
@@ -360,15 +362,11 @@ def read_mapping(path: str | Path, *, export_date: str | dt.date | None = None, 
     """
     path = Path(path)
     try:
-        if path.exists() and not path.is_file():
-            raise MappingError(f"{path}: not a mapping file (a folder or a device)")
-        if path.stat().st_size > MAX_MAPPING_BYTES:
-            raise MappingError(f"{path}: {path.stat().st_size:,} bytes is too big for a mapping file")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise MappingError(f"{path}: no such mapping file") from None
-    except OSError as exc:
-        raise MappingError(f"{path}: cannot be read ({exc.strerror})") from None
+        data = files.read_limited(path, MAX_MAPPING_BYTES, limit_text="the {limit} a mapping file may hold", what="a mapping file")
+    except files.FileRefused as exc:
+        if exc.kind == "missing":
+            raise MappingError(f"{files.shown_path(path)}: no such mapping file") from None
+        raise MappingError(str(exc)) from None
     try:
         doc = tomllib.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:

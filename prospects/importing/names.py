@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..schema import TABLES
 from .cells import GENERATED, Cells, Explained, Piece, concat
+from .logins import infer, make_logins
 from .spec import (
     DEFAULT_ROLES,
     DEFAULT_VALIDATORS,
@@ -29,6 +30,7 @@ from .spec import (
     describe,
     spec_columns,
     table_specs,
+    with_defaults,
 )
 from .values import BAD, Val, as_str, hash_id, norm, quoted, slugs
 
@@ -53,6 +55,7 @@ class Names:
         self.entities: dict[str, dict[str, Any]] = {}
         self.named_in: dict[str, dict[str, None]] = {}  # person/entity → target columns naming them
         self.directory: pd.Series | None = None  # normalised full name → collaborator id ("\x00…" when several)
+        self.directory_logins: pd.DataFrame | None = None  # the directory's full names and logins (usable rows)
 
     @property
     def hashed(self) -> bool:
@@ -83,8 +86,7 @@ class Names:
                 gap |= gap_i
         usable = out.ok_mask() & present[:, 0]
         if not usable.any():
-            if spec.default is not None:
-                out.v = out.v.where(present.any(axis=1) | ~out.ok_mask(), spec.default)
+            self.ev.fill_default(spec, src, out, ~present.any(axis=1) & out.ok_mask())
             return out
         key = slug[levels[0]].where(pd.Series(usable))
         shown = names[levels[0]].fillna("")
@@ -119,8 +121,7 @@ class Names:
         if failures:
             reasons = key.map(failures)
             out.fail(usable & reasons.notna().to_numpy(), reasons.astype("str"), "org", shown)
-        if spec.default is not None:
-            out.v = out.v.where(present.any(axis=1) | ~out.ok_mask(), spec.default)
+        self.ev.fill_default(spec, src, out, ~present.any(axis=1) & out.ok_mask())
         return out
 
     def add_path(self, path: tuple[str, ...], names: list[str], src: Source, row: int, start: int) -> None:
@@ -146,7 +147,7 @@ class Names:
             if ts.lines:
                 groups.append(([s for _col, s in table_specs(ts)], ts.line_sources))
             for group, names in groups:
-                specs += [(spec, sources[s]) for spec in group if spec.kind == "unit" for s in names]
+                specs += [(u, sources[s]) for spec in group for u in with_defaults(spec) if u.kind == "unit" for s in names]
         for spec, src in sorted(specs, key=lambda p: LEVELS.index(next(iter(p[0].levels)))):
             self.resolve_units(spec, src, grow=True)
             self.ev.cache.pop((id(spec), src.name), None)
@@ -170,8 +171,7 @@ class Names:
         slug = slugs(todo)
         ids = self.register(self.people if what == "person" else self.entities, todo, slug, src, spec.target.column, what)
         out.v = as_str(found.fillna(as_str(slug.map(ids))))
-        if spec.default is not None:
-            out.v = out.v.where(inner.v.notna(), spec.default)
+        self.ev.fill_default(spec, src, out, inner.v.isna().to_numpy())
         return out
 
     def register(self, registry: dict[str, dict[str, Any]], names: pd.Series, slug: pd.Series, src: Source, role: str, what: str) -> dict[str, str]:
@@ -180,13 +180,11 @@ class Names:
         for rec in seen.itertuples(index=False):
             entry = registry.get(rec.slug)
             if entry is None:
-                if what == "person":
-                    login = rec.slug.replace("-", ".")
-                    uid = "C-" + hash_id(rec.slug) if self.hashed else login
+                if what == "person":  # the login comes later (.logins: the directory's convention)
+                    uid = "C-" + hash_id(rec.slug) if self.hashed else rec.slug.replace("-", ".")
                 else:
-                    login = ""
                     uid = "E-" + (hash_id(rec.slug) if self.hashed else rec.slug)
-                registry[rec.slug] = {"id": uid, "login": login, "name": rec.name, "role": role, "rank": rank, "_source": src.name, "_row": int(rec.row)}
+                registry[rec.slug] = {"id": uid, "name": rec.name, "role": role, "rank": rank, "_source": src.name, "_row": int(rec.row)}
             elif rank < entry["rank"]:
                 entry["role"], entry["rank"] = role, rank
         return {k: v["id"] for k, v in registry.items()}
@@ -197,6 +195,9 @@ class Names:
         frame = pd.DataFrame({"name": norm(cells.values["full_name"]), "id": cells.values["id"]})[ok].dropna()
         ids = frame.drop_duplicates().groupby("name", sort=False)["id"].agg(lambda s: s.iloc[0] if len(s) == 1 else BAD + ", ".join(s.iloc[:3]))
         self.directory = ids
+        usable = ok & cells.errors["login"].ok_mask()
+        people = pd.DataFrame({"name": cells.values["full_name"], "login": cells.values["login"]})[usable].dropna()
+        self.directory_logins = people
 
     # -- their rows ------------------------------------------------------------------
     def people_cells(self, frames: Mapping[str, pd.DataFrame]) -> Cells | None:
@@ -206,9 +207,10 @@ class Names:
         reg = list(self.people.values())
         n = len(reg)
         ids = as_str([p["id"] for p in reg])
+        login_rule, logins = self.logins(as_str([p["name"] for p in reg]))
         virtual = {
             "id": ids,
-            "login": as_str([p["login"] for p in reg]),
+            "login": as_str(logins),
             "name": as_str([p["name"] for p in reg]),
             "role": as_str([p["role"] for p in reg]),
             "unit_id": self.home_units(ids, frames),
@@ -217,7 +219,7 @@ class Names:
         from .sources import Source
 
         src = Source(SourceSpec("[people]", None, None, ",", "utf-8", 1, ",", ()), "[people]", tuple(virtual), virtual, np.arange(1, n + 1))
-        for s in spec.columns.values():
+        for s in (u for col in spec.columns.values() for u in with_defaults(col)):
             if s.kind == "unit":  # a home unit from a spec adds the units it names
                 self.ev.cache[(id(s), src.name)] = self.resolve_units(s, src, grow=True)
         vals = {c: self.ev.eval(s, src) for c, s in spec.columns.items()}
@@ -245,7 +247,7 @@ class Names:
         cells.source = np.array([p["_source"] for p in reg], dtype=object)
         cells.row = np.array([p["_row"] for p in reg], dtype="int64")
         rules = {
-            "id": "generated from the name", "login": "generated from the name (jean.dupont)", "full_name": "the name as first written",
+            "id": "generated from the name", "login": login_rule, "full_name": "the name as first written",
             "function": "rule by role: " + ", ".join(f"{k} → {v}" for k, v in spec.roles.items()),
             "unit_id": "the unit of most of their deals", "entity_id": "empty",
             "can_validate_offers": "true for " + ", ".join(spec.validators), "active": "true", "email": "empty",
@@ -267,6 +269,26 @@ class Names:
             shown = ", ".join(p["name"] for p in reg[:10]) + (", …" if n > 10 else "")
             self.explain.notes.append(f"{n} {'person' if n == 1 else 'people'} named in {named} but not in the directory, made from their names: {shown}")
         return cells
+
+    def logins(self, names: pd.Series) -> tuple[str, list[str]]:
+        """The logins of the people made from names (:mod:`.logins`): the directory's
+        convention when it has one, else first.last; a note says which and why."""
+        if self.directory_logins is None:
+            return "generated from the name (jean.dupont)", make_logins(names, None, ())[0]
+        d = self.directory_logins
+        conv = infer(d["name"], d["login"])
+        logins, shown = make_logins(names, conv, d["login"].tolist())
+        n = len(names)
+        listed = ", ".join(shown[:10]) + (", …" if n > 10 else "")
+        if conv.found:
+            self.explain.notes.append(
+                f"logins of the {n} {'person' if n == 1 else 'people'} made from names follow the directory's convention "
+                f"{conv.pattern} ({conv.why()}): {listed}")
+            return f"the directory's convention {conv.pattern}", logins
+        self.explain.notes.append(
+            f"the directory's logins follow no convention of the names found ({conv.why()}): people made from names get "
+            f"{conv.pattern} logins: {listed}")
+        return f"{conv.pattern} (the directory's logins follow no convention of the names)", logins
 
     def home_units(self, ids: pd.Series, frames: Mapping[str, pd.DataFrame]) -> pd.Series:
         """Each generated person's home unit: the unit of most of the deals they work on."""

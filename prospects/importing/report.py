@@ -8,12 +8,15 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from ..i18n import escaped
 from ..loading import format_counts
 from ..schema import TABLE_ORDER
 from .build import MappingIssue
 from .result import ImportResult
 from .values import BAD
 
+#: A rejection because of a rejected parent: the parent table, then its id.
+_PARENT = r"^(parent rejected: \w+) (.*)$"
 KEPT_EMPTY = "Values not found, kept empty or at their default (on_miss = \"empty\": not a rejection):"
 
 
@@ -40,7 +43,7 @@ def format_issues(issues: Sequence[MappingIssue], limit: int | None = None) -> s
     shown = issues if limit is None else issues[:limit]
     for i in shown:
         plural = "row" if i.rows == 1 else "rows"
-        lines.append(f"  {i.kind:<11} {i.target} ← {i.source_column}: '{i.value}' ({i.rows} {plural}) — {i.reason}")
+        lines.append(f"  {i.kind:<11} {i.target} ← {i.source_column}: '{escaped(str(i.value))}' ({i.rows} {plural}) — {i.reason}")
     if limit is not None and len(issues) > limit:
         lines.append(f"  … and {len(issues) - limit} more (see the rejects file)")
     return "\n".join(lines)
@@ -73,9 +76,12 @@ def check_report(result: ImportResult, sample: int = 5) -> str:
                 out.append("  first rows (✗ = could not be mapped):")
                 out += ["    " + line for line in shown.to_string(index=False).splitlines()]
     issues = [i for i in result.issues() if i.rejected]
-    out += ["", "Values it could not map" + (" (their rows would be rejected)" if issues else ": none")]
     if issues:
-        out.append(format_issues(issues))
+        out += ["", "Values it could not map (their rows would be rejected)", format_issues(issues)]
+    elif len(result.rejects):
+        out += ["", "Every value was mapped; the rows below break the rules of the data contract (docs/data.md)"]
+    else:
+        out += ["", "Values it could not map: none"]
     kept = [i for i in result.issues() if not i.rejected]
     if kept:
         out += ["", KEPT_EMPTY, format_issues(kept)]
@@ -83,8 +89,14 @@ def check_report(result: ImportResult, sample: int = 5) -> str:
     rej = result.rejects
     if len(rej):
         out += ["", f"Rejections ({len(rej)}), by reason:"]
-        reasons = rej.assign(table=rej["table"].fillna("(read)"), column=rej["column"].fillna(""))
-        for (t, c, r), g in reasons.groupby(["table", "column", "reason"], sort=False):
+        # "parent rejected: deals A-2611" once per parent table, naming the first parents
+        parent = rej["reason"].str.extract(_PARENT, expand=True)
+        reasons = rej.assign(table=rej["table"].fillna("(read)"), column=rej["column"].fillna(""),
+                             _reason=parent[0].fillna(rej["reason"]), _id=parent[1])
+        for (t, c, r), g in reasons.groupby(["table", "column", "_reason"], sort=False):
+            if g["_id"].notna().any():
+                ids = list(dict.fromkeys(g["_id"]))
+                r = f"{r} {', '.join(ids[:3])}{', …' if len(ids) > 3 else ''}"
             out.append(f"  {t}.{c} × {len(g)}: {r} ({g['file'].iloc[0]} row {g['row'].iloc[0]})")
     for note in result.notes:
         out.append(f"note: {note}")

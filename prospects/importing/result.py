@@ -25,8 +25,8 @@ from .build import ROW_LEVEL, Built, MappingIssue, build
 from .cells import GENERATED
 from .mapping import read_mapping
 from .sources import source_files
-from .spec import ImportMapping
-from .values import BAD
+from .spec import ImportMapping, Spec, describe_conditions, spec_columns
+from .values import BAD, blank, norm_one
 
 SOURCE_REJECT_COLUMNS = ("source", "file", "row", "table", "column", "source_column", "value", "reason")
 
@@ -138,9 +138,11 @@ def source_rejects(built: Built, validated: Validated) -> pd.DataFrame:
                      for c, k in zip(g["column"], part, strict=True)],
                     index=g.index,
                 )
+            rows = pd.Series(p["row"].to_numpy()[pos], index=g.index)
+            reason = g["reason"] if own else g["reason"] + _why_empty(built, table, g, src, rows, part)
             parts.append(pd.DataFrame({
-                "source": src, "row": p["row"].to_numpy()[pos], "table": table, "column": g["column"],
-                "source_column": scol, "value": g["value"], "reason": g["reason"],
+                "source": src, "row": rows, "table": table, "column": g["column"],
+                "source_column": scol, "value": g["value"], "reason": reason,
             }))
     merged = built.merged
     if merged is not None and len(merged):
@@ -176,6 +178,50 @@ def source_rejects(built: Built, validated: Validated) -> pd.DataFrame:
         out[c] = s.where(s.isna(), s.astype(str).str.replace(BAD, "", regex=False)).where(s.notna(), None)
     out["row"] = out["row"].astype("int64")
     return out.loc[:, list(SOURCE_REJECT_COLUMNS)]
+
+
+def _spec_of(m: ImportMapping, table: str, column: str, source: str, entry: int) -> Spec | None:
+    """The spec that made a column of a row of ``source`` (``entry``: its lines entry)."""
+    ts = m.tables.get(table)
+    if ts is None:
+        return None
+    if ts.lines:
+        if column == "document_id":
+            return ts.document_id
+        return ts.lines[entry].specs.get(column) if 0 <= entry < len(ts.lines) else None
+    part = next((p for p in ts.parts if source in p.sources), None)
+    return part.columns.get(column) if part is not None else None
+
+
+def _why_empty(built: Built, table: str, g: pd.DataFrame, source: pd.Series, rows: pd.Series, entry: np.ndarray) -> pd.Series:
+    """For rules broken by an empty value (``decided_on is required when status is refused``):
+    which source column was empty — or, for a value emptied by its ``only_if``, what it held."""
+    out = pd.Series("", index=g.index, dtype=object)
+    empty = g["value"].isna().to_numpy() & g["column"].notna().to_numpy()
+    if not empty.any():
+        return out
+    keys = pd.DataFrame({"column": g["column"], "source": source, "entry": entry}, index=g.index)[empty]
+    for (col, sname, k), idx in keys.groupby(["column", "source", "entry"], sort=False).groups.items():
+        spec = _spec_of(built.mapping, table, col, sname, int(k))
+        src = built.sources.get(sname)
+        if spec is None or src is None or spec.kind == "value":
+            continue
+        label = spec_columns(spec)
+        if not spec.only_if:
+            out[idx] = f" ({label}: empty)"
+            continue
+        if spec.kind != "column":
+            out[idx] = f" ({label}: empty, or only_if {describe_conditions(spec.only_if)} does not hold)"
+            continue
+        pos = np.searchsorted(src.rows, rows[idx].to_numpy())
+        held = pd.Series(np.nan, index=range(len(pos)), dtype="str")
+        for name in spec.columns:  # the first non-empty, as the spec reads them
+            normed = norm_one(name)
+            if normed in src.columns:
+                held = held.fillna(blank(src.columns[normed].iloc[pos].reset_index(drop=True)))
+        cond = describe_conditions(spec.only_if)
+        out[idx] = np.where(held.isna(), f" ({label}: empty)", f" ({label} holds '" + held.fillna("") + f"' but only_if {cond} does not hold)")
+    return out
 
 
 def source_counts(built: Built, validated: Validated, rejects: pd.DataFrame) -> dict[str, SourceCount]:

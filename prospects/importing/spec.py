@@ -27,12 +27,16 @@ ENCODINGS = {
     "utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8-sig",
     "cp1252": "cp1252", "windows-1252": "cp1252",
     "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1",
+    "utf-16": "utf-16", "utf16": "utf-16", "utf-16-le": "utf-16-le", "utf-16le": "utf-16-le",
+    "utf-16-be": "utf-16-be", "utf-16be": "utf-16-be",
 }
 DELIMITERS = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "|": "|"}
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 DEFAULT_DATES = ("dd/mm/yyyy",)
 DEFAULT_CURRENCY = ("€", "EUR")
 STATUS_WORDS = (*DEAL_STATUSES, *DOC_STATUSES, NO_DOCUMENT)
+#: Length of the ids ``{ hash = [...] }`` makes (hex digits: 48 bits, see docs/import.md).
+HASH_DIGITS = 12
 #: Virtual columns of the people generated from names ([people] specs read them).
 PEOPLE_FIELDS = ("id", "login", "name", "role", "unit_id")
 
@@ -113,7 +117,7 @@ class Spec:
     """How one value is made from the rows of a source."""
 
     key: str  # mapping key, for messages
-    kind: str  # column, value, template, lookup, unit, person, entity
+    kind: str  # column, value, template, lookup, unit, person, entity, hash
     target: Target = TEXT
     columns: tuple[str, ...] = ()
     value: str | None = None
@@ -124,8 +128,9 @@ class Spec:
     lookup_value: Spec | None = None
     on_miss: str = "reject"
     levels: Mapping[str, Spec] = field(default_factory=dict)
+    hashed: tuple[Spec, ...] = ()  # hash: the values hashed, in order
     inner: Spec | None = None
-    default: str | None = None
+    default: Spec | None = None  # where this spec gives nothing: a constant, or a value spec (chained)
     map: ValueMap | None = None
     otherwise: str | None = None
     keep_unmapped: bool = False
@@ -133,7 +138,8 @@ class Spec:
     money: str = "euros"
     slug: bool = False
     only_if: tuple[Condition, ...] = ()
-    export_days: int | None = None  # a value or default from the export date, plus these days
+    export_days: int | None = None  # a value from the export date, plus these days
+    constant: bool = False  # a default written as a bare value: the target value itself, not mapped
 
 
 @dataclass(frozen=True)
@@ -244,8 +250,22 @@ def table_specs(ts: TableSpec) -> list[tuple[str, Spec]]:
     return out
 
 
+def with_defaults(spec: Spec) -> list[Spec]:
+    """A spec and the specs of its chain of defaults, in order."""
+    out = [spec]
+    while out[-1].default is not None:
+        out.append(out[-1].default)
+    return out
+
+
 def spec_columns(spec: Spec) -> str:
-    """The source columns a spec reads, for the rejects file."""
+    """The source columns a spec reads (then those of its default), for the rejects file."""
+    own = _own_columns(spec)
+    d = spec.default
+    return own if d is None or d.constant else f"{own}, else {spec_columns(d)}"
+
+
+def _own_columns(spec: Spec) -> str:
     if spec.kind == "column":
         return " or ".join(spec.columns)
     if spec.kind == "value":
@@ -258,6 +278,8 @@ def spec_columns(spec: Spec) -> str:
         return ", ".join(dict.fromkeys(spec_columns(s) for s in spec.levels.values()))
     if spec.kind in ("person", "entity"):
         return spec_columns(spec.inner)
+    if spec.kind == "hash":
+        return ", ".join(dict.fromkeys(spec_columns(s) for s in spec.hashed))
     return ""
 
 
@@ -279,6 +301,8 @@ def describe(spec: Spec) -> str:
         base = f"lookup {describe(spec.match)} in {spec.lookup_source} by {describe(spec.lookup_key)}, taking {describe(spec.lookup_value)}"
         if spec.on_miss == "empty":
             base += " (empty when not found)"
+    elif spec.kind == "hash":
+        base = "hash of " + ", ".join(describe(s) for s in spec.hashed) + f" ({HASH_DIGITS} hex digits)"
     elif spec.kind == "unit":
         base = "org unit from " + " / ".join(f"{lvl} {describe(s)}" for lvl, s in spec.levels.items())
     else:
@@ -295,10 +319,8 @@ def describe(spec: Spec) -> str:
         base += f", amount in {spec.money}"
     if spec.slug:
         base += ", as a slug"
-    if spec.default is not None and spec.export_days is not None and spec.kind != "value":
-        base += f", default the export date{_days(spec.export_days)} ({spec.default})"
-    elif spec.default is not None:
-        base += f", default '{spec.default}'"
+    if spec.default is not None:
+        base += ", default " + (f"'{spec.default.value}'" if spec.default.constant else describe(spec.default))
     if spec.only_if:
         base += ", only if " + describe_conditions(spec.only_if)
     return base

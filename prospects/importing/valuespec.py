@@ -34,9 +34,19 @@ from .spec import (
 )
 from .values import norm_one
 
-BASES = ("column", "value", "template", "lookup", "unit", "person", "entity", "export_date")
+#: Columns one template may name ("{Prénom} {Nom}" names two).
+MAX_TEMPLATE_COLUMNS = 100
+BASES = ("column", "value", "template", "lookup", "unit", "person", "entity", "export_date", "hash")
 MODIFIERS = {"default", "map", "otherwise", "keep_unmapped", "date", "money", "slug", "only_if"}
 LOOKUP_KEYS = {"match", "key", "value", "on_miss"}
+#: What a date format may be, for the message refusing one.
+DATE_FORMS = (
+    "write the day d or dd, the month m or mm, the year yyyy or yy, with separators (\"m/d/yyyy\", \"dd/mm/yyyy\", "
+    "\"dd.mm.yy\"), optionally followed by a time (\"mm/dd/yyyy hh:mm\", \"m/d/yyyy h:mm:ss am/pm\": times are ignored); "
+    "or \"iso\", \"excel\", or a strptime format with % (\"%Y%m%d\")"
+)
+#: The time a date format may show after a space: read, never used.
+_TIME_FORMAT = re.compile(r"h{1,2}:mm(?::ss)?(?:\s*(?:am/pm|tt))?")
 #: Value specs nest (a lookup's match is a lookup, …) at most this deep.
 MAX_NESTING = 12
 
@@ -130,10 +140,16 @@ class SpecReader:
             if not _strptime_gives_dates(label):
                 raise self.fail(key, f"'{label}' is not a date format: a strptime format must read back a day, a month and a year (e.g. \"%Y%m%d\", \"%d.%m.%Y\")")
             return DateFormat(label, "strptime", label, "")
-        tokens = re.findall(r"yyyy|yy|mm|dd|[^a-z]", low)
-        if "".join(tokens) != low or not {"dd", "mm"} <= set(tokens) or not ({"yyyy", "yy"} & set(tokens)):
-            raise self.fail(key, f"'{label}' is not a date format (use dd, mm, yyyy or yy and separators, \"iso\" or \"excel\")")
+        date_part, _, time_part = low.partition(" ")
+        tokens = re.findall(r"yyyy|yy|mm|dd|m|d|[^a-z]", date_part)
+        kinds = [{"yyyy": "y", "yy": "y", "mm": "m", "m": "m", "dd": "d", "d": "d"}.get(t, "") for t in tokens]
+        if (
+            "".join(tokens) != date_part or sorted(k for k in kinds if k) != ["d", "m", "y"]
+            or (time_part and not _TIME_FORMAT.fullmatch(time_part.strip()))
+        ):
+            raise self.fail(key, f"'{label}' is not a date format: {DATE_FORMS}")
         conv = {"yyyy": ("%Y", r"\d{4}"), "yy": ("%y", r"\d{2}"), "mm": ("%m", r"\d{1,2}"), "dd": ("%d", r"\d{1,2}")}
+        conv |= {"m": conv["mm"], "d": conv["dd"]}
         fmt = "".join(conv[t][0] if t in conv else t.replace("%", "%%") for t in tokens)
         regex = "".join(conv[t][1] if t in conv else re.escape(t) for t in tokens)
         return DateFormat(label, "strptime", fmt, regex)
@@ -167,7 +183,7 @@ class SpecReader:
         if len(bases) != 1:
             raise self.fail(key, f"give exactly one of {', '.join(BASES)} (got {', '.join(bases) or 'none'})")
         base = bases[0]
-        allowed = {base, *MODIFIERS} | (LOOKUP_KEYS if base == "lookup" else set())
+        allowed = {base, "default"} if base == "hash" else {base, *MODIFIERS} | (LOOKUP_KEYS if base == "lookup" else set())
         self.known(raw, allowed, key)
         spec = Spec(key, base, target)
         if base == "column":
@@ -187,6 +203,13 @@ class SpecReader:
             spec.parts = self.template(raw["template"], f"{key}.template")
         elif base == "lookup":
             self.lookup(spec, raw, key, depth)
+        elif base == "hash":
+            items = raw["hash"] if isinstance(raw["hash"], list) else [raw["hash"]]
+            if not items or not all(isinstance(i, str | dict) for i in items):
+                raise self.fail(f"{key}.hash", "expected a column name or a list of value specs, e.g. hash = [\"Name\", \"Account\", \"Created On\"]")
+            if target.kind not in ("id", "text"):
+                raise self.fail(f"{key}.hash", f"a hash makes ids: it fits a text column, not {target.name}")
+            spec.hashed = tuple(self.spec(item, f"{key}.hash[{i}]", TEXT, None, depth + 1) for i, item in enumerate(items, 1))
         elif base == "unit":
             self.unit(spec, raw["unit"], f"{key}.unit", depth)
         elif base in ("person", "entity"):
@@ -194,7 +217,7 @@ class SpecReader:
             if target.kind != "id" or TABLES[target.table].column(target.column).ref != ref:
                 raise self.fail(f"{key}.{base}", f"'{base}' makes {ref} ids: it fits a column referencing {ref}, not {target.name}")
             spec.inner = self.spec(raw[base], f"{key}.{base}", TEXT, None, depth + 1)
-        self.modifiers(spec, raw, key, table)
+        self.modifiers(spec, raw, key, table, depth)
         return spec
 
     def template(self, raw: Any, key: str) -> tuple[tuple[str, str | None], ...]:
@@ -212,10 +235,12 @@ class SpecReader:
                 parts.append((literal, m.group(1).strip()))
                 literal = ""
             else:
-                raise self.fail(key, f"'{text}': braces must hold a column name, e.g. \"{{Prénom}} {{Nom}}\" ({{{{ and }}}} for a brace)")
+                raise self.fail(key, f"{shown_value(text)}: braces must hold a column name, e.g. \"{{Prénom}} {{Nom}}\" ({{{{ and }}}} for a brace)")
         parts.append((literal + text[pos:], None))
+        if len(parts) - 1 > MAX_TEMPLATE_COLUMNS:
+            raise self.fail(key, f"names {len(parts) - 1:,} columns; a template names at most {MAX_TEMPLATE_COLUMNS}")
         if all(c is None for _, c in parts):
-            raise self.fail(key, f"'{text}' names no column: use {{ value = ... }} for a constant")
+            raise self.fail(key, f"{shown_value(text)} names no column: use {{ value = ... }} for a constant")
         return tuple(parts)
 
     def lookup(self, spec: Spec, raw: dict[str, Any], key: str, depth: int) -> None:
@@ -258,18 +283,17 @@ class SpecReader:
             raise self.fail(key, f"levels must follow each other (region, agency, team); got {', '.join(given)}")
         spec.levels = {lvl: self.spec(raw[lvl], f"{key}.{lvl}", TEXT, None, depth + 1) for lvl in given}
 
-    def modifiers(self, spec: Spec, raw: dict[str, Any], key: str, table: str | None) -> None:
+    def modifiers(self, spec: Spec, raw: dict[str, Any], key: str, table: str | None, depth: int) -> None:
         target = spec.target
         structural = spec.kind in ("unit", "person", "entity")
         if "default" in raw:
             default = raw["default"]
-            if isinstance(default, dict) and set(default) == {"export_date"}:
-                if target.kind != "date":
-                    raise self.fail(f"{key}.default.export_date", f"the export date fits a date column, not {target.name}")
-                spec.default, spec.export_days = self.export_value(default["export_date"], f"{key}.default.export_date")
-            else:
-                spec.default = self.text(default, f"{key}.default")
-                self.allowed_value(spec.default, target, f"{key}.default")
+            if isinstance(default, dict):  # a value spec, with its own modifiers and default: a chain
+                spec.default = self.spec(default, f"{key}.default", target, None, depth + 1)
+            else:  # a bare value is the target value itself (a string here is no column name)
+                text = self.text(default, f"{key}.default")
+                self.allowed_value(text, target, f"{key}.default")
+                spec.default = Spec(f"{key}.default", "value", target, value=text, constant=True)
         for mod in ("map", "otherwise", "keep_unmapped", "date", "money", "slug"):
             if mod in raw and structural:
                 raise self.fail(f"{key}.{mod}", f"put '{mod}' inside the {spec.kind} spec (it applies to the name)")

@@ -1,0 +1,31 @@
+"""frame.money: the amounts of any prospects frame in euros, exact from cents, the frame left as it was."""
+
+from __future__ import annotations
+
+import pytest
+
+from prospects import money  # noqa: F401 - the accessor, as prospects.api registers it
+from prospects.api import open_firm
+
+from .test_analysis import TODAY, value
+
+
+@pytest.fixture(scope="module")
+def firm(sample_url):
+    return open_firm(sample_url, today=TODAY)
+
+
+def test_money_accessor_turns_cents_into_euros(firm):
+    part1 = firm.as_viewer("part1")
+    m = part1.metrics(["signed_budget", "signed_offers", "win_rate.by_value"], unit="R1")
+    euros = m.money.euros()
+    assert m.money.columns == ["value"]
+    assert value(euros, "signed_budget", "total") == 18_500.0 and value(euros, "signed_offers", "count") == 4
+    assert value(euros, "win_rate", "by_value") == value(m, "win_rate", "by_value")
+    assert value(m, "signed_budget", "total") == 1_850_000  # the original keeps its cents
+    docs = part1.documents(unit="R1")
+    assert docs.money.columns == ["recurring", "one_off", "total"]
+    assert docs.money.euros()["total"].sum() == pytest.approx(docs["total"].sum() / 100)
+    assert euros.money.euros().equals(euros)  # already in euros: unchanged
+    lines = part1.lines(unit="R1")
+    assert lines.money.euros()["amount_cents"].iloc[0] == lines["amount_cents"].iloc[0] / 100
