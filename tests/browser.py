@@ -288,6 +288,37 @@ class Nginx:
                     (ARTIFACTS / f"nginx-{self.folder.name}-{name}").write_text(p.read_text(errors="replace"))
 
 
+def documented_upstream_policy() -> str:
+    """The sticky policy line of docs/deployment.md's ``upstream`` block ("Beyond one machine")."""
+    doc = (ROOT / "docs" / "deployment.md").read_text()
+    block = next(b for b in (part.split("```", 1)[0] for part in doc.split("```nginx\n")[1:])
+                 if b.strip().startswith("upstream prospects_dashboard"))
+    lines = [line.split("#", 1)[0].strip() for line in block.splitlines()]
+    policies = [line for line in lines if line and not line.startswith(("upstream", "server", "}"))]
+    assert len(policies) == 1, policies
+    return policies[0]
+
+
+class StickyNginx(Nginx):
+    """``deploy/nginx-prospects.conf`` in front of several servers, sticky by login.
+
+    The documented file's one ``server`` line becomes the ``upstream`` block of
+    docs/deployment.md ("Beyond one machine"): its policy line as written, then one
+    ``server`` line per port.
+    """
+
+    def __init__(self, folder: Path, upstream_ports: Iterable[int], users: Mapping[str, str]):
+        self.upstream_ports = list(upstream_ports)
+        super().__init__(folder, self.upstream_ports[0], users)
+
+    def config_text(self) -> str:
+        one = f"server 127.0.0.1:{self.upstream_port};"
+        text = super().config_text()
+        assert text.count(one) == 1
+        block = "\n    ".join([documented_upstream_policy(), *(f"server 127.0.0.1:{p};" for p in self.upstream_ports)])
+        return text.replace(one, block)
+
+
 class HeaderProxy(Nginx):
     """nginx on loopback setting a fixed ``X-Forwarded-User`` per port: a trusted proxy per login.
 
