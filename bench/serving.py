@@ -418,8 +418,9 @@ def hub_lines(hubs: list[dict]) -> list[str]:
     people = [p for r in hubs for p in r["per_person"]]
     server_pss = [p["server"].get("Pss", 0) for p in people]
     server_anon = [p["server"].get("Anonymous", 0) for p in people]
-    kernel_pss = [sum(k.get("Pss", 0) for k in p["kernels"]) for p in people]
-    kernel_anon = [sum(k.get("Anonymous", 0) for k in p["kernels"]) for p in people]
+    # one kernel per open page: the page of the first sign-in, closed, keeps its kernel until the idle cull
+    kernel_pss = [k.get("Pss", 0) for p in people for k in p["kernels"]]
+    kernel_anon = [k.get("Anonymous", 0) for p in people for k in p["kernels"]]
     hub_pss = [r["shared"]["hub"].get("Pss", 0) + r["shared"]["proxy"].get("Pss", 0) for r in hubs]
     hub_anon = [r["shared"]["hub"].get("Anonymous", 0) + r["shared"]["proxy"].get("Anonymous", 0) for r in hubs]
     served = ", ".join(f"{r['correct']}/{n}" for r in hubs)
@@ -434,8 +435,8 @@ def hub_lines(hubs: list[dict]) -> list[str]:
         f"| server running (a new page: kernel and page) | {med(again):.1f} s | {max(again):.1f} s |",
         "",
         f"Memory per person (`/proc/PID/smaps_rollup`, medians): their server {med(server_pss):.0f} MB Pss "
-        f"({med(server_anon):.0f} MB anonymous) and their kernel {med(kernel_pss):.0f} MB Pss ({med(kernel_anon):.0f} MB "
-        f"anonymous); the Hub and its proxy, shared by everyone: {med(hub_pss):.0f} MB Pss ({med(hub_anon):.0f} MB anonymous).",
+        f"({med(server_anon):.0f} MB anonymous) and a kernel per open page {med(kernel_pss):.0f} MB Pss "
+        f"({med(kernel_anon):.0f} MB anonymous); the Hub and its proxy, shared by everyone: {med(hub_pss):.0f} MB Pss ({med(hub_anon):.0f} MB anonymous).",
         "",
     ]
 

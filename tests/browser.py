@@ -197,6 +197,18 @@ def sample_server(tmp_path_factory, name: str, *args: str, **kwargs):
         server.stop(keep_log_as=f"serve-{name}.log")
 
 
+def require_package(ok: bool, what: str, tests: str) -> None:
+    """Go on if ``ok``; else skip the module's tests loudly, or fail them in CI (``CI=true``)."""
+    from .conftest import IN_CI
+
+    if ok:
+        return
+    message = f"{what} not found: install Debian's package (make system-deps); nothing is ever downloaded"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(f"SKIPPING {tests} TESTS: {message}")
+
+
 def nginx_binary() -> str | None:
     return shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
 

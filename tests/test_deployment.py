@@ -46,9 +46,9 @@ from .browser import (
     nginx_binary,
     open_dashboard,
     open_many,
+    require_package,
     widget_states,
 )
-from .conftest import IN_CI
 
 pytestmark = pytest.mark.browser
 
@@ -57,12 +57,7 @@ LOAD_VIEWERS = 8
 
 
 def _require(ok: bool, what: str) -> None:
-    if ok:
-        return
-    message = f"{what} not found: install Debian's package (make system-deps); nothing is ever downloaded"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip("SKIPPING DEPLOYMENT TESTS: " + message)
+    require_package(ok, what, "DEPLOYMENT")
 
 
 # ---------------------------------------------------------------------------

@@ -21,17 +21,19 @@ from prospects import db
 from prospects.sample import sample_firm
 from prospects.serving.page import CONNECTION_LOST
 
+from . import browser
 from .browser import (
     ARTIFACTS,
     cells,
     chromium_available,
     eur,
     expected_cells,
-    launch_chromium,
     open_dashboard,
 )
 from .conftest import IN_CI
 from .hub import Hub, hub_available, sign_in
+
+chromium = browser.chromium  # a fixture: Debian's Chromium for this module
 
 pytestmark = pytest.mark.browser
 
@@ -70,25 +72,15 @@ def hub(sample_db, tmp_path_factory):
         h.stop(keep_log_as="hub.log")
 
 
-@pytest.fixture(scope="module")
-def browser(hub):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
+def _context(chromium):
+    return chromium.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
 
 
-def _context(browser):
-    return browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
-
-
-def _signed_in(browser, hub: Hub, login: str):
+def _signed_in(chromium, hub: Hub, login: str):
     """A browser context of ``login`` signed in at the Hub, its dashboard open; (context, page, seconds)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    ctx = _context(browser)
+    ctx = _context(chromium)
     page = ctx.new_page()
     start = sign_in(page, hub, login)
     deadline = time.monotonic() + 180
@@ -127,10 +119,10 @@ def _get(url: str, headers: dict | None = None) -> tuple[int, str, str]:
 # ---------------------------------------------------------------------------
 
 
-def test_people_sign_in_at_the_hub_and_each_sees_their_own_figures(browser, hub, sample_db):
+def test_people_sign_in_at_the_hub_and_each_sees_their_own_figures(chromium, hub, sample_db):
     from playwright.sync_api import expect
 
-    first, page1, took1 = _signed_in(browser, hub, "dir")
+    first, page1, took1 = _signed_in(chromium, hub, "dir")
     second = None
     try:
         assert "Claire Directrice" in page1.inner_text(".pr-header")
@@ -140,7 +132,7 @@ def test_people_sign_in_at_the_hub_and_each_sees_their_own_figures(browser, hub,
         expect(page1.locator(".pr-cell-signed_budget .pr-value")).to_have_text(eur("18 500"))
         ARTIFACTS.mkdir(exist_ok=True)
         page1.screenshot(path=str(ARTIFACTS / "hub-dir.png"))
-        second, page2, took2 = _signed_in(browser, hub, "staff1")
+        second, page2, took2 = _signed_in(chromium, hub, "staff1")
         assert "Sophie Collaboratrice" in page2.inner_text(".pr-header")
         assert cells(page2) == expected_cells(sample_db, "staff1")
         assert page2.locator(".pr-filter-region").count() == 0  # own deals only
@@ -155,9 +147,9 @@ def test_people_sign_in_at_the_hub_and_each_sees_their_own_figures(browser, hub,
             second.close()
 
 
-def test_a_persons_url_of_another_persons_server_is_refused(browser, hub, sample_db):
-    a, page_a, _ = _signed_in(browser, hub, "dir")
-    b, page_b, _ = _signed_in(browser, hub, "staff1")
+def test_a_persons_url_of_another_persons_server_is_refused(chromium, hub, sample_db):
+    a, page_a, _ = _signed_in(chromium, hub, "dir")
+    b, page_b, _ = _signed_in(chromium, hub, "staff1")
     try:
         for page, other in ((page_a, "staff1"), (page_b, "dir")):
             response = page.goto(f"{hub.url}user/{other}/", timeout=60_000)
@@ -196,9 +188,9 @@ def test_the_server_needs_the_hubs_proof_of_its_owner(hub):
     assert status == 200 and "jupyter-config-data" in body
 
 
-def test_someone_the_directory_does_not_know_is_refused_at_the_hub(browser, hub):
+def test_someone_the_directory_does_not_know_is_refused_at_the_hub(chromium, hub):
     for login in ("nobody", "gone"):
-        ctx = _context(browser)
+        ctx = _context(chromium)
         page = ctx.new_page()
         try:
             sign_in(page, hub, login)
@@ -210,7 +202,7 @@ def test_someone_the_directory_does_not_know_is_refused_at_the_hub(browser, hub)
             ctx.close()
         assert login not in hub.servers()
     # a wrong password does not sign in either
-    ctx = _context(browser)
+    ctx = _context(chromium)
     page = ctx.new_page()
     try:
         sign_in(page, hub, "part1", password="not-the-password")
@@ -220,7 +212,7 @@ def test_someone_the_directory_does_not_know_is_refused_at_the_hub(browser, hub)
         ctx.close()
 
 
-def test_the_hubs_idle_culler_stops_an_idle_server_and_keeps_a_busy_one(browser, hub):
+def test_the_hubs_idle_culler_stops_an_idle_server_and_keeps_a_busy_one(chromium, hub):
     """staff1 closes the tab (nothing reaches the server any more), dir keeps working: staff1's server stops.
 
     A tab left open is not idle for the Hub: its websocket pings every 30 s through the proxy. Its
@@ -228,8 +220,8 @@ def test_the_hubs_idle_culler_stops_an_idle_server_and_keeps_a_busy_one(browser,
     """
     from playwright.sync_api import expect
 
-    idle, _, _ = _signed_in(browser, hub, "staff1")
-    busy, busy_page, _ = _signed_in(browser, hub, "dir")
+    idle, _, _ = _signed_in(chromium, hub, "staff1")
+    busy, busy_page, _ = _signed_in(chromium, hub, "dir")
     try:
         assert {"staff1", "dir"} <= set(hub.servers())
         idle.close()
@@ -258,8 +250,8 @@ def test_the_hubs_idle_culler_stops_an_idle_server_and_keeps_a_busy_one(browser,
         busy.close()
 
 
-def test_signing_out_of_the_hub_ends_access_to_the_server(browser, hub):
-    ctx, page, _ = _signed_in(browser, hub, "dir")
+def test_signing_out_of_the_hub_ends_access_to_the_server(chromium, hub):
+    ctx, page, _ = _signed_in(chromium, hub, "dir")
     try:
         assert {c["name"] for c in ctx.cookies()} >= {"jupyterhub-user-dir"}, "the server's OAuth cookie"
         assert "dir" in hub.servers() and hub.kernels("dir")

@@ -20,6 +20,7 @@ from prospects import db, demo, store
 from prospects.config import load_settings
 from prospects.serving.page import CONNECTION_LOST
 
+from . import browser
 from .browser import (
     ARTIFACTS,
     FIGURES_SHOWN,
@@ -30,13 +31,14 @@ from .browser import (
     chromium_available,
     expected_cells,
     kernel_id,
-    launch_chromium,
     load_logins,
     nginx_binary,
     open_dashboard,
     open_many,
+    require_package,
 )
-from .conftest import IN_CI
+
+chromium = browser.chromium  # a fixture: Debian's Chromium for this module
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -45,12 +47,7 @@ FIRST = 6  # people signing in at once; more come, a few at a time, until both s
 
 
 def _require(ok: bool, what: str) -> None:
-    if ok:
-        return
-    message = f"{what} not found: install Debian's package (make system-deps); nothing is ever downloaded"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip("SKIPPING TWO-SERVER TESTS: " + message)
+    require_package(ok, what, "TWO-SERVER")
 
 
 @pytest.fixture(scope="module")
@@ -104,16 +101,6 @@ def site(shared_db, tmp_path_factory):
                 s.stop(keep_log_as=f"serve-two-servers-{i}.log")
 
 
-@pytest.fixture(scope="module")
-def browser(site):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
-
-
 def _owner(site, page) -> int:
     """The index of the server whose kernel this page talks to (the kernel id of its HTML)."""
     kernel = kernel_id(page.content())
@@ -129,13 +116,13 @@ def _tripled(frames: dict) -> dict:
     return frames
 
 
-def test_two_servers_behind_nginx_share_people_loads_and_a_failure(browser, site, shared_db):
+def test_two_servers_behind_nginx_share_people_loads_and_a_failure(chromium, site, shared_db):
     from playwright.sync_api import expect
 
     people: dict[str, tuple] = {}  # login → (context, page, server index)
 
     def sign_in(logins: list[str]) -> None:
-        contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR", ignore_https_errors=True,
+        contexts = [chromium.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR", ignore_https_errors=True,
                                         http_credentials={"username": u, "password": site.users[u]}) for u in logins]
         pages = [c.new_page() for c in contexts]
         open_many(pages, site.url, timeout=240)
