@@ -216,7 +216,7 @@ def test_the_hubs_idle_culler_stops_an_idle_server_and_keeps_a_busy_one(chromium
     """staff1 closes the tab (nothing reaches the server any more), dir keeps working: staff1's server stops.
 
     A tab left open is not idle for the Hub: its websocket pings every 30 s through the proxy. Its
-    kernel is culled after ``--cull-idle-timeout`` (the same idle time), and its server then.
+    kernel is culled after ``--cull-idle-timeout`` (the same idle time) by the server itself.
     """
     from playwright.sync_api import expect
 
