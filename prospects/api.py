@@ -665,8 +665,9 @@ class View:
         units = self._units(unit)
         figs = figures.compute(ds, self._scoped(ds, units, collaborator), p)
         scope = self._scope(units, collaborator)
-        previous = dataclasses.replace(figs.previous, scope=scope, locale=self._locale) if figs.previous else None
-        return dataclasses.replace(figs, scope=scope, locale=self._locale, previous=previous)
+        words = {"scope": scope, "locale": self._locale, "currency": self._firm.settings.currency}
+        previous = dataclasses.replace(figs.previous, **words) if figs.previous else None
+        return dataclasses.replace(figs, **words, previous=previous)
 
     @_one_version
     def metrics(

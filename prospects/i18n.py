@@ -15,7 +15,7 @@ import datetime as dt
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 
 import pandas as pd
 
@@ -354,14 +354,14 @@ def check_currency(code: object) -> str:
     return text
 
 
-@lru_cache(maxsize=None)
+@cache
 def _known_currency(text: str) -> bool:
     from babel.numbers import get_currency_name
 
     return len(text) == 3 and text.isascii() and text.isalpha() and get_currency_name(text, locale="en_US") != text
 
 
-@lru_cache(maxsize=None)
+@cache
 def minor_digits(currency: str) -> int:
     """How many decimals the currency's minor unit has (CLDR): 2 for EUR, USD, CHF; 0 for JPY.
 
@@ -407,7 +407,7 @@ def _spaced(side: str, symbol: str, space: str, before: bool) -> str:
     return at + symbol + rest
 
 
-@lru_cache(maxsize=None)
+@cache
 def money_shape(locale: str, currency: str) -> MoneyShape:
     """The CLDR pattern of ``currency`` amounts in ``locale`` (see :class:`MoneyShape`).
 
@@ -469,8 +469,8 @@ def excel_money_format(locale: str, currency: str) -> str:
     puts it and its decimals (Excel shows its own separators): ``#,##0.00" €"``, ``"$"#,##0.00``, ``"¥"#,##0``."""
     shape = money_shape(locale, currency)
     body = "#,##0" + ("." + "0" * shape.digits if shape.digits else "")
-    quoted = (lambda t: f'"{t}"' if t else "")
-    return f"{quoted(shape.prefix[0])}{body}{quoted(shape.suffix[0])}"
+    before, after = shape.prefix[0], shape.suffix[0]
+    return (f'"{before}"' if before else "") + body + (f'"{after}"' if after else "")
 
 
 def column_labels(locale: str, currency: str) -> dict[str, str]:
@@ -530,15 +530,15 @@ def days(value: float | None, locale: str = "fr") -> str:
 #: ``stale_after_days`` setting, a plain warning.
 FRESHNESS_WORDS: dict[str, dict[str, str]] = {
     "fr": {
-        "data_of": "données du {date}",
-        "data_of_at": "données du {date} à {time}",
+        "data_of": "données du {when}",
+        "at": "{date} à {time}",
         "unknown": "date des données inconnue",
         "stale": "Données anciennes : extraites il y a {days} jours (au-delà de {limit} jours, elles sont signalées)",
         "extract": "Données",
     },
     "en": {
-        "data_of": "data of {date}",
-        "data_of_at": "data of {date} at {time}",
+        "data_of": "data of {when}",
+        "at": "{date} at {time}",
         "unknown": "date of the data unknown",
         "stale": "Old data: extracted {days} days ago (data older than {limit} days is flagged)",
         "extract": "Data",
@@ -546,15 +546,21 @@ FRESHNESS_WORDS: dict[str, dict[str, str]] = {
 }
 
 
-def data_date(moment: dt.datetime | dt.date | None, locale: str = "fr") -> str:
+def moment(when: dt.datetime | dt.date | None, locale: str = "fr") -> str:
+    """A date, with its time when it has one: ``03/12/2026 à 02:10`` / ``2026-12-03 at 02:10``; ``—`` when unknown."""
+    if when is None:
+        return LABELS[locale]["none"]
+    if isinstance(when, dt.datetime):
+        return FRESHNESS_WORDS[locale]["at"].format(date=date(when.date(), locale), time=f"{when:%H:%M}")
+    return date(when, locale)
+
+
+def data_date(when: dt.datetime | dt.date | None, locale: str = "fr") -> str:
     """When the data was extracted: ``données du 03/12/2026 à 02:10`` (a time when known) /
     ``data of 2026-12-03 at 02:10``."""
-    words = FRESHNESS_WORDS[locale]
-    if moment is None:
-        return words["unknown"]
-    if isinstance(moment, dt.datetime):
-        return words["data_of_at"].format(date=date(moment.date(), locale), time=f"{moment:%H:%M}")
-    return words["data_of"].format(date=date(moment, locale))
+    if when is None:
+        return FRESHNESS_WORDS[locale]["unknown"]
+    return FRESHNESS_WORDS[locale]["data_of"].format(when=moment(when, locale))
 
 
 def stale_warning(age_days: int, limit: int, locale: str = "fr") -> str:

@@ -56,7 +56,7 @@ class Dashboard:
 
     def __init__(self, firm: Firm, login: str | None, locale: str = "fr"):
         self.firm = firm
-        self.words = Words(locale)
+        self.words = Words(locale, firm.settings.currency)
         self.locale = self.words.locale
         self.view: View | None = None
         self.figs: Figures | None = None
