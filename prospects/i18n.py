@@ -473,6 +473,13 @@ def excel_money_format(locale: str, currency: str) -> str:
     return (f'"{before}"' if before else "") + body + (f'"{after}"' if after else "")
 
 
+def currency_marks(currency: str) -> tuple[str, ...]:
+    """What marks an amount of ``currency`` in a CRM's export: its CLDR symbols (French, English) and its code
+    (``("€", "EUR")``, ``("$US", "$", "USD")``, ``("JPY", "¥")``)."""
+    code = check_currency(currency)
+    return tuple(dict.fromkeys((currency_symbol("fr", code), currency_symbol("en", code), code)))
+
+
 def column_labels(locale: str, currency: str) -> dict[str, str]:
     """The drill-down's column headers in ``locale``, the amounts' with the currency's symbol (``Total (€)``)."""
     symbol = currency_symbol(locale, currency)
