@@ -43,6 +43,8 @@ def import_into(engine: Any, result: ImportResult, rejects_path: Path | None = N
         "rows_loaded": str(sum(c.loaded for c in counts.values())),
         "rows_rejected": str(result.validated.rejected),
     }
+    if m.export_date is not None:  # the extract's date the dashboard, reports and mails show (prospects.freshness)
+        info["export_date"] = m.export_date.isoformat()
     _, store_note = store.replace_content(engine, result.validated.frames, info, settings=settings, allow_shrink=allow_shrink)
     path = Path(rejects_path) if rejects_path is not None else default_rejects_path(m.path)
     written, rejects_note = update_rejects_file(result.rejects, path, SOURCE_REJECT_COLUMNS)
