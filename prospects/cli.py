@@ -1,4 +1,4 @@
-"""The ``prospects`` command line (shared/spec/CLI.md).
+"""The ``prospects`` command line (docs/cli.md).
 
 Each sub-command is a thin handler: parse, resolve settings, call one package function,
 print. Exit codes: 0 ok, 1 partial (rows rejected, a unit failed), 2 unusable input or
@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-shrink", action="store_true", help="with --replace-firm-data: replace it even if more than half of a table's rows would go (refused otherwise)")
     p.set_defaults(handler=_cmd_demo)
 
-    p = sub.add_parser("load", parents=[common], help="load a canonical CSV extract (DATA.md), atomically")
+    p = sub.add_parser("load", parents=[common], help="load a canonical CSV extract (docs/data.md), atomically")
     p.add_argument("folder", metavar="DIR", type=Path, help="folder holding one <table>.csv per table")
     p.add_argument("--allow-shrink", action="store_true", help="load even if more than half of a table's rows would go (refused otherwise)")
     p.set_defaults(handler=_cmd_load)
@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("indicators", parents=[common], help="the indicator table and the chart data for a viewer")
     add_view_options(p)
-    p.add_argument("--json", action="store_true", help="print the JSON document of CLI.md")
+    p.add_argument("--json", action="store_true", help="print the JSON document of docs/cli.md")
     p.set_defaults(handler=_cmd_indicators)
 
     p = sub.add_parser("drilldown", parents=[common], help="the rows behind one cell or one bar")
@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_drilldown)
 
     p = sub.add_parser("report", parents=[common], help="papermill snapshots, one per unit (HTML and A4 PDF), plus an index page; or the subscriptions, each as its recipient")
-    p.add_argument("--as", dest="login", metavar="LOGIN", help="render as this viewer (collaborators.login); ACCESS.md applies (required without --subscriptions)")
+    p.add_argument("--as", dest="login", metavar="LOGIN", help="render as this viewer (collaborators.login); docs/access.md applies (required without --subscriptions)")
     p.add_argument("--by", choices=("region", "agency"), default="region", help="one report per unit of this kind in the viewer's perimeter (default: region)")
     p.add_argument("--unit", metavar="ID", nargs="+", action="extend", help="these org units instead (region, agency or team of the perimeter)")
     p.add_argument("--fiscal-year", type=int, metavar="Y", help="fiscal year (labelled by the year it ends; default: current)")
@@ -308,17 +308,16 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
     from . import drilldown as dd
-    from . import exports, i18n
+    from . import exports, files, i18n
     from .tables import scope_label
 
     if args.format == "xlsx" and args.output is None:
         print("prospects: --format xlsx needs --output FILE", file=sys.stderr)
         return EXIT_UNUSABLE
     if args.output is not None:
-        problem = _unwritable(args.output)
+        problem = files.option_target_problem("--output", args.output)
         if problem:
-            print(f"prospects: --output {i18n.shown(args.output, 200)}: {problem}", file=sys.stderr)
-            return EXIT_UNUSABLE
+            return _fail(problem, EXIT_UNUSABLE)
     firm, view, period = _view(settings, args)
     try:
         frame = view.drilldown(
@@ -340,18 +339,22 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
     elif args.format == "csv":
         text = exports.to_csv(frame, args.by, None, loc, currency=settings.currency)
     elif args.format == "xlsx":
-        scope = scope_label(firm.directory, args.unit, args.collaborator, loc)
-        about = exports.about_rows(args.indicator, args.by, month=args.month, period=period, scope=scope, locale=loc)
-        exports.to_xlsx(frame, args.by, args.output, loc, currency=settings.currency, about=about)
-        print(f"{len(frame)} {i18n.label('rows', loc)} → {args.output}", file=sys.stderr)
-        return EXIT_OK
+        text = ""
     else:
         text = _drill_text(frame, args, loc, settings.currency, words)
-    if args.output is not None:
-        args.output.write_text(text, encoding="utf-8-sig" if args.format == "csv" else "utf-8")
-        print(f"{len(frame)} {i18n.label('rows', loc)} → {args.output}", file=sys.stderr)
-    else:
+    if args.output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return EXIT_OK
+    try:
+        if args.format == "xlsx":
+            scope = scope_label(firm.directory, args.unit, args.collaborator, loc)
+            about = exports.about_rows(args.indicator, args.by, month=args.month, period=period, scope=scope, locale=loc)
+            exports.to_xlsx(frame, args.by, args.output, loc, currency=settings.currency, about=about)
+        else:
+            files.write_atomically(args.output, text.encode("utf-8-sig" if args.format == "csv" else "utf-8"))
+    except files.FileRefused as exc:
+        return _fail(f"--output {exc}", EXIT_UNUSABLE)
+    print(f"{len(frame)} {i18n.label('rows', loc)} → {args.output}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -372,15 +375,6 @@ def _drill_text(frame, args: argparse.Namespace, loc: str, currency: str, words:
         count = f"{i18n.counted(t['rows'], 'deal', loc)} · {count}"
     money = ", ".join(f"{i18n.label(m, loc)} {i18n.money(t[m], loc, currency)}" for m in dd.MONEY_COLUMNS)
     return f"{text}\n\n{count} — {money}\n{i18n.DRILL_WORDS[loc]['amounts']}{i18n.colon(loc)}{words}"
-
-
-def _unwritable(path: Path) -> str | None:
-    """Why a file cannot be written there (None if it can be tried)."""
-    if path.is_dir():
-        return "is a folder; give a file name"
-    if not path.parent.is_dir():
-        return f"folder {path.parent} does not exist"
-    return None
 
 
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
@@ -491,12 +485,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: object, code: int) -> int:
-    """One line on stderr (line breaks in the message folded), and the exit code."""
-    try:
-        text = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
-        print(f"prospects: {text}", file=sys.stderr)
-    except BrokenPipeError:  # pragma: no cover - stderr closed too
-        pass
+    """One line on stderr (line breaks in the message folded, control characters escaped), and the exit code."""
+    import contextlib
+
+    from .i18n import message_line
+
+    with contextlib.suppress(BrokenPipeError):  # stderr closed too
+        print(f"prospects: {message_line(message)}", file=sys.stderr)
     return code
 
 

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import i18n
+from . import files, i18n
 from .drilldown import (
     DATE_COLUMNS,
     MONEY_COLUMNS,
@@ -68,7 +68,7 @@ def _iso(value: Any) -> str | None:
 
 
 def _columns(frame: pd.DataFrame, by: str) -> list[str]:
-    """The view's columns the frame has (a prospect without document adds its history), in METRICS.md's order."""
+    """The view's columns the frame has (a prospect without document adds its history), in docs/metrics.md's order."""
     every = columns(by, "prospects_without_document")
     return [c for c in every if c in frame]
 
@@ -166,14 +166,15 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
 def to_csv(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase | None = None, locale: str = "fr", *,
            currency: str, order: Sequence[int] | np.ndarray | None = None) -> str | None:
     """Write (or return, when ``target`` is None) the drill-down as CSV (formulas neutralised),
-    amounts with the decimals of ``currency``."""
+    amounts with the decimals of ``currency``; a path is written whole or not at all
+    (:func:`prospects.files.write_atomically`)."""
     sep, dec = (";", ",") if locale == "fr" else (",", ".")
     text = neutralised(table(frame, by, locale, currency=currency, order=order)).to_csv(
         index=False, sep=sep, decimal=dec, float_format=f"%.{i18n.minor_digits(currency)}f", date_format="%Y-%m-%d")
     if target is None:
         return text
     if isinstance(target, str | Path):
-        Path(target).write_text(text, encoding="utf-8-sig")
+        files.write_atomically(target, text.encode("utf-8-sig"))
     else:
         target.write(text)
     return None
@@ -204,10 +205,16 @@ def to_xlsx(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase, locale
     sheet in the same order, and ``about`` (see :func:`about_rows`) on a last sheet.
 
     Written row by row with XlsxWriter in constant memory (a drill-down of 130,000 rows
-    does not hold a workbook in memory), every text cell as a string, never a formula.
+    does not hold a workbook's cells in memory, only its compressed bytes), every text cell
+    as a string, never a formula. A path is written whole or not at all
+    (:func:`prospects.files.write_atomically`: a device, a pipe, a full disk or a folder that
+    cannot be written raise :class:`prospects.files.FileRefused` and leave no partial file).
     """
     import xlsxwriter
 
+    if isinstance(target, str | Path):
+        files.write_atomically(target, xlsx_bytes(frame, by, locale, currency=currency, order=order, about=about))
+        return
     frame = _ordered(frame, order)
     names = SHEETS[locale]
     book = xlsxwriter.Workbook(target, {"constant_memory": True, "strings_to_formulas": False,

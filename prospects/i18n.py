@@ -1,4 +1,4 @@
-"""Formatting and labels: French by default (shared/spec/README.md), English by setting.
+"""Formatting and labels: French by default (the labels of the product's glossary), English by setting.
 
 Amounts are given in integer minor units (the ``_cents`` columns) and shown in the firm's
 currency (setting ``currency``, an ISO 4217 code), every caller passing it: :func:`money`
@@ -12,6 +12,7 @@ space U+202F as thousands separator and before the symbol) and ``€12,345``, ``
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
@@ -335,6 +336,21 @@ def shown(value: object, limit: int = 60) -> str:
     breaks included) escaped, at most ``limit`` characters (then ``…``)."""
     text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(value))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+#: Characters never written raw to a terminal: C0 and C1 controls, DEL, bidirectional overrides.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def escaped(text: str, keep: str = "") -> str:
+    """``text`` with every control character written as its escape (a NUL as ``\\x00``, ESC
+    as ``\\x1b``), except those in ``keep``; letters, accents and spaces (U+202F included) stay."""
+    return _CONTROL.sub(lambda m: m.group() if m.group() in keep else m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def message_line(message: object) -> str:
+    """A message on one line: its line breaks folded into spaces, other control characters escaped."""
+    return escaped(" ".join(part.strip() for part in str(message).splitlines() if part.strip()))
 
 
 #: The currency of a firm that says none (setting ``currency``).

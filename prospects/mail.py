@@ -37,7 +37,7 @@ from .config import ConfigError, MailSettings
 from .freshness import Freshness
 from .schema import PLAIN_ADDRESS
 
-#: A plain address, ``name@domain`` (DATA.md, collaborators.email; the one pattern of :mod:`prospects.schema`).
+#: A plain address, ``name@domain`` (docs/data.md, collaborators.email; the one pattern of :mod:`prospects.schema`).
 _ADDRESS_RE = re.compile(PLAIN_ADDRESS)
 
 #: Mail labels (the figures' names come from :mod:`prospects.i18n`).
@@ -95,7 +95,7 @@ def one_line(value: object, limit: int = 200) -> str:
 
 
 def is_plain_address(value: object) -> bool:
-    """Whether ``value`` is a plain ``name@domain`` address (DATA.md)."""
+    """Whether ``value`` is a plain ``name@domain`` address (docs/data.md)."""
     return isinstance(value, str) and _ADDRESS_RE.fullmatch(value) is not None
 
 

@@ -1,7 +1,7 @@
 """Report subscriptions: every recipient gets the reports of their own perimeter, rendered as them.
 
 Who gets what (:func:`resolve`) comes from ``[subscriptions]`` in ``prospects.toml``
-(:mod:`prospects.config`) checked against the data under ACCESS.md:
+(:mod:`prospects.config`) checked against the data under docs/access.md:
 
 * ``default = "validators"`` (the default): every active collaborator with the right to
   validate offers, unless listed in ``exclude``, gets the report of the top unit of their
@@ -195,7 +195,7 @@ def top_units(directory: Directory, perimeter: frozenset[str]) -> list[str]:
 
 
 def resolve(directory: Directory, settings: Settings) -> Resolution:
-    """Check ``[subscriptions]`` against the data (ACCESS.md) and list who gets what."""
+    """Check ``[subscriptions]`` against the data (docs/access.md) and list who gets what."""
     conf = settings.subscriptions
     caps = settings.function_caps
     people = directory.collaborators
@@ -285,12 +285,12 @@ def _entry(directory, settings, entry: SubscriptionEntry, make, address_problem)
     if entry.unit not in directory.units.index:
         return f"unknown unit « {entry.unit} » (a unit id, \"perimeter\" or \"mine\")", []
     if not viewer.can_validate_offers:
-        return (f"{entry.login} may not filter by unit (no right to validate offers, ACCESS.md): "
+        return (f"{entry.login} may not filter by unit (no right to validate offers, docs/access.md): "
                 "only unit = \"mine\" (their own deals)"), []
     try:
         check_filters(viewer, directory, Filters(unit=entry.unit))
     except AccessDenied:
-        return f"unit « {entry.unit} » is outside the perimeter of {entry.login} (ACCESS.md)", []
+        return f"unit « {entry.unit} » is outside the perimeter of {entry.login} (docs/access.md)", []
     return None, [make(viewer, entry.unit, entry.formats, entry.language, origin)]
 
 
@@ -379,7 +379,7 @@ def _job(sub: Subscription, stem: str, period: Period, settings: Settings, folde
     loc = sub.language
     cfg = config if config is not None else settings.config_file
     params = {
-        "viewer": sub.login,  # rendered as the recipient: ACCESS.md applies to them
+        "viewer": sub.login,  # rendered as the recipient: docs/access.md applies to them
         "unit": sub.unit,
         "fiscal_year": period.fiscal_year,
         "as_of": period.as_of.isoformat(),

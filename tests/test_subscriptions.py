@@ -363,7 +363,7 @@ def test_refused_subscriptions_are_each_named_and_exit_3(no_address_for_staff1, 
     assert len(problems) == 8, err
     for expected in (
         "exclude: unknown login « nobody »",
-        "#1 (man2 → A2): man2 may not filter by unit (no right to validate offers, ACCESS.md)",
+        "#1 (man2 → A2): man2 may not filter by unit (no right to validate offers, docs/access.md)",
         "#2 (part1 → R2): unit « R2 » is outside the perimeter of part1",
         "#3 (ghost → mine): unknown login « ghost »",
         "#4 (gone → mine): « gone » is inactive",
