@@ -103,6 +103,7 @@ class Scope:
     collaborator_name: str | None
     confidential_excluded: bool
     locale: str = "fr"
+    currency: str = "EUR"  # the firm's (setting currency): what the amounts' cents are minor units of
 
     @property
     def mine(self) -> bool:
@@ -551,7 +552,7 @@ class View:
             cname = str(directory.collaborators.at[cid, "full_name"]) if cid else None
         mine = not units and collaborator is None
         return Scope(v.login, v.full_name, v.function, tuple(units or ()), names, collaborator, cname,
-                     confidential_excluded=not mine, locale=self._locale)
+                     confidential_excluded=not mine, locale=self._locale, currency=self._firm.settings.currency)
 
     def _scoped(self, ds: Dataset, units: list[str] | None, collaborator: str | None) -> np.ndarray:
         """The deal mask of some units (their union; None: Mes affaires) and collaborator.
