@@ -230,7 +230,7 @@ def test_index_lists_every_region_with_headline_figures(by_region):
 
 
 @pytest.mark.browser
-def test_pdf_is_an_a4_pdf_with_the_unit_and_its_signed_budget(by_region):
+def test_pdf_is_an_a4_pdf_with_the_unit_and_its_signed_budget(by_region, sample_url):
     need_chromium()
     from pypdf import PdfReader
 
@@ -246,6 +246,11 @@ def test_pdf_is_an_a4_pdf_with_the_unit_and_its_signed_budget(by_region):
     assert "Île-de-France" in flat and "Cabinet Exemple" in flat
     assert "18 500 €" in flat
     assert "Dictionnaire des indicateurs" in flat
+    from prospects.freshness import extract_moment
+
+    when = i18n.moment(extract_moment(db.read_extract_info(db.make_engine(sample_url))), "fr")
+    first = re.sub(r"[\s\u202f\u00a0]+", " ", reader.pages[0].extract_text())
+    assert f"Données extraites le {when}" in first  # the cover's extract date (issue 21 point 10)
     if shutil.which("pdftotext"):  # poppler agrees
         out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert "18 500 €" in re.sub(r"[\s\u202f\u00a0]+", " ", out)
