@@ -508,6 +508,7 @@ def test_a_dollar_firm_with_old_data_sees_dollars_and_a_plain_warning(chromium, 
         assert page.inner_text(".pr-cell-signed_budget .pr-split-recurring").strip() == "$15,200"
         assert page.inner_text(".pr-cell-potential_fees .pr-value").strip() == "$5,000"
         assert "€" not in page.inner_text(".pr-root")
+        idle(page)  # not while the page is dimmed by "Calcul en cours…"
         found = axe_violations(page)
         assert not found, f"axe-core found critical/serious violations:\n{axe_report(found)}"
         ARTIFACTS.mkdir(exist_ok=True)
