@@ -511,6 +511,11 @@ def test_a_dollar_firm_with_old_data_sees_dollars_and_a_plain_warning(chromium, 
         idle(page)  # not while the page is dimmed by "Calcul en cours…"
         found = axe_violations(page)
         assert not found, f"axe-core found critical/serious violations:\n{axe_report(found)}"
+        page.set_viewport_size({"width": 390, "height": 900})  # a phone: the warning wraps, nothing scrolls sideways
+        idle(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        box = stale.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "dashboard-usd-old-data.png"), full_page=True)
     finally:
