@@ -103,6 +103,7 @@ class Scope:
     collaborator_name: str | None
     confidential_excluded: bool
     locale: str = "fr"
+    currency: str = "EUR"  # the firm's (setting currency): what the amounts' cents are minor units of
 
     @property
     def mine(self) -> bool:
@@ -551,7 +552,7 @@ class View:
             cname = str(directory.collaborators.at[cid, "full_name"]) if cid else None
         mine = not units and collaborator is None
         return Scope(v.login, v.full_name, v.function, tuple(units or ()), names, collaborator, cname,
-                     confidential_excluded=not mine, locale=self._locale)
+                     confidential_excluded=not mine, locale=self._locale, currency=self._firm.settings.currency)
 
     def _scoped(self, ds: Dataset, units: list[str] | None, collaborator: str | None) -> np.ndarray:
         """The deal mask of some units (their union; None: Mes affaires) and collaborator.
@@ -665,8 +666,9 @@ class View:
         units = self._units(unit)
         figs = figures.compute(ds, self._scoped(ds, units, collaborator), p)
         scope = self._scope(units, collaborator)
-        previous = dataclasses.replace(figs.previous, scope=scope, locale=self._locale) if figs.previous else None
-        return dataclasses.replace(figs, scope=scope, locale=self._locale, previous=previous)
+        words = {"scope": scope, "locale": self._locale, "currency": self._firm.settings.currency}
+        previous = dataclasses.replace(figs.previous, **words) if figs.previous else None
+        return dataclasses.replace(figs, **words, previous=previous)
 
     @_one_version
     def metrics(

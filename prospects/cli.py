@@ -330,17 +330,18 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
     loc = settings.locale
     words = dd.footer_words(args.indicator, month=args.month, locale=loc)
     if args.format == "json":
-        doc = {"indicator": args.indicator, "by": args.by, "rows": exports.records(frame, args.by)}
+        doc = {"indicator": args.indicator, "by": args.by, "currency": settings.currency,
+               "rows": exports.records(frame, args.by, settings.currency)}
         if args.month:
             doc["month"] = args.month
         doc["amounts"] = words
         text = json.dumps(doc, ensure_ascii=False, indent=2)
     elif args.format == "csv":
-        text = exports.to_csv(frame, args.by, None, loc)
+        text = exports.to_csv(frame, args.by, None, loc, currency=settings.currency)
     elif args.format == "xlsx":
         text = ""
     else:
-        text = _drill_text(frame, args, loc, words)
+        text = _drill_text(frame, args, loc, settings.currency, words)
     if args.output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return EXIT_OK
@@ -348,7 +349,7 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
         if args.format == "xlsx":
             scope = scope_label(firm.directory, args.unit, args.collaborator, loc)
             about = exports.about_rows(args.indicator, args.by, month=args.month, period=period, scope=scope, locale=loc)
-            exports.to_xlsx(frame, args.by, args.output, loc, about=about)
+            exports.to_xlsx(frame, args.by, args.output, loc, currency=settings.currency, about=about)
         else:
             files.write_atomically(args.output, text.encode("utf-8-sig" if args.format == "csv" else "utf-8"))
     except files.FileRefused as exc:
@@ -357,7 +358,7 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _drill_text(frame, args: argparse.Namespace, loc: str, words: str) -> str:
+def _drill_text(frame, args: argparse.Namespace, loc: str, currency: str, words: str) -> str:
     """The ``--format table`` drill-down: the rows as on screen, then the footer and what its amounts are."""
     import pandas as pd
 
@@ -365,14 +366,14 @@ def _drill_text(frame, args: argparse.Namespace, loc: str, words: str) -> str:
     from . import i18n
     from .tables import drill_table
 
-    shown = drill_table(frame, args.by, loc)
+    shown = drill_table(frame, args.by, loc, currency)
     with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250):
         text = shown.to_string(index=False) if len(shown) else dd.empty_words(args.indicator, args.by, locale=loc)
     t = dd.totals(frame, args.by)
     count = i18n.counted(t["documents"], "document", loc)
     if args.by == "deal":
         count = f"{i18n.counted(t['rows'], 'deal', loc)} · {count}"
-    money = ", ".join(f"{i18n.label(m, loc)} {i18n.money(t[m], loc)}" for m in dd.MONEY_COLUMNS)
+    money = ", ".join(f"{i18n.label(m, loc)} {i18n.money(t[m], loc, currency)}" for m in dd.MONEY_COLUMNS)
     return f"{text}\n\n{count} — {money}\n{i18n.DRILL_WORDS[loc]['amounts']}{i18n.colon(loc)}{words}"
 
 

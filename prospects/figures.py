@@ -157,6 +157,7 @@ class Figures:
     previous: Figures | None = None
     scope: object | None = None  # a prospects.api.Scope: who, which units, what is left out
     locale: str = "fr"
+    currency: str = "EUR"  # the firm's currency (set by the view from the settings): the amounts' minor units
 
     def to_frame(self, compare: str | None = None) -> pd.DataFrame:
         """The indicators as a frame: rows (metric, component), column ``N`` — and with

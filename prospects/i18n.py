@@ -1,15 +1,22 @@
 """Formatting and labels: French by default (the labels of the product's glossary), English by setting.
 
-Amounts are given in cents and shown in euros: ``12 345 €`` in French (narrow no-break
-space U+202F as thousands separator), ``€12,345`` in English. Dates ``29/11/2026``
-(fr) or ``2026-11-29`` (en); months ``janv. 2026`` (fr) or ``Jan 2026`` (en).
+Amounts are given in integer minor units (the ``_cents`` columns) and shown in the firm's
+currency (setting ``currency``, an ISO 4217 code), every caller passing it: :func:`money`
+reads the symbol, the pattern, the separators and the number of decimals from Babel's
+CLDR data, e.g. ``12 345 €``, ``12 345 $US``, ``12 345 CHF`` in French (narrow no-break
+space U+202F as thousands separator and before the symbol) and ``€12,345``, ``$12,345``,
+``CHF 12,345`` in English. Dates ``29/11/2026`` (fr) or ``2026-11-29`` (en); months
+``janv. 2026`` (fr) or ``Jan 2026`` (en).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
 import pandas as pd
 
@@ -240,8 +247,8 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
         "deal_id": "Id affaire", "deal": "Affaire", "prospect": "Prospect", "region": "Région",
         "agency": "Agence", "team": "Équipe", "partner": "Associé", "manager": "Manager",
         "client_manager": "Responsable client", "signatory": "Signataire", "signatory_entity": "Entité",
-        "documents": "Documents", "recurring": "Récurrent (€)", "one_off": "Exceptionnel (€)",
-        "total": "Total (€)", "document_id": "Id document", "doc_type": "Type de document",
+        "documents": "Documents", "recurring": "Récurrent ({symbol})", "one_off": "Exceptionnel ({symbol})",
+        "total": "Total ({symbol})", "document_id": "Id document", "doc_type": "Type de document",
         "template": "Modèle", "title": "Titre", "status": "Statut", "created_on": "Créé le",
         "sent_on": "Envoyé le", "decided_on": "Décidé le", "lines": "Lignes",
         "deal_created_on": "Affaire créée le", "last_decision": "Dernière décision",
@@ -251,8 +258,8 @@ COLUMN_LABELS: dict[str, dict[str, str]] = {
         "deal_id": "Deal id", "deal": "Deal", "prospect": "Prospect", "region": "Region",
         "agency": "Agency", "team": "Team", "partner": "Partner", "manager": "Manager",
         "client_manager": "Client manager", "signatory": "Signatory", "signatory_entity": "Entity",
-        "documents": "Documents", "recurring": "Recurring (€)", "one_off": "One-off (€)",
-        "total": "Total (€)", "document_id": "Document id", "doc_type": "Document type",
+        "documents": "Documents", "recurring": "Recurring ({symbol})", "one_off": "One-off ({symbol})",
+        "total": "Total ({symbol})", "document_id": "Document id", "doc_type": "Document type",
         "template": "Template", "title": "Title", "status": "Status", "created_on": "Created on",
         "sent_on": "Sent on", "decided_on": "Decided on", "lines": "Lines",
         "deal_created_on": "Deal created on", "last_decision": "Latest decision",
@@ -346,14 +353,101 @@ def message_line(message: object) -> str:
     return escaped(" ".join(part.strip() for part in str(message).splitlines() if part.strip()))
 
 
-def euros(cents: int) -> Decimal:
-    """Cents as an exact Decimal amount of euros."""
-    return Decimal(int(cents)) / 100
+#: The currency of a firm that says none (setting ``currency``).
+DEFAULT_CURRENCY = "EUR"
+_CLDR_LOCALES = {"fr": "fr_FR", "en": "en_US"}
 
 
-def euros_json(cents: int) -> float:
-    """Cents as a JSON number of euros with at most two decimals (exact decimal, then float)."""
-    return float(euros(cents))
+class CurrencyError(ValueError):
+    """A currency code that is not an ISO 4217 code CLDR knows."""
+
+
+def check_currency(code: object) -> str:
+    """An ISO 4217 code (``EUR``, ``USD``, ``CHF``, ``JPY``…), upper case; else :class:`CurrencyError`."""
+    text = code.strip().upper() if isinstance(code, str) else ""
+    if not _known_currency(text):
+        raise CurrencyError(f"{shown(code)!r} is not an ISO 4217 currency code (e.g. EUR, USD, GBP, CHF, JPY)")
+    return text
+
+
+@cache
+def _known_currency(text: str) -> bool:
+    from babel.numbers import get_currency_name
+
+    return len(text) == 3 and text.isascii() and text.isalpha() and get_currency_name(text, locale="en_US") != text
+
+
+@cache
+def minor_digits(currency: str) -> int:
+    """How many decimals the currency's minor unit has (CLDR): 2 for EUR, USD, CHF; 0 for JPY.
+
+    The ``_cents`` columns hold minor units: hundredths of a euro, dollar or franc, whole yen.
+    """
+    from babel.numbers import get_currency_precision
+
+    return int(get_currency_precision(check_currency(currency)))
+
+
+def major(cents: int, currency: str) -> Decimal:
+    """Minor units as an exact Decimal amount of the currency (``1234550`` → ``12345.50`` euros, ``12345`` yen)."""
+    return Decimal(int(cents)).scaleb(-minor_digits(currency))
+
+
+def major_json(cents: int, currency: str) -> float:
+    """Minor units as a JSON number of the currency, at most its decimals (exact decimal, then float)."""
+    return float(major(cents, currency))
+
+
+@dataclass(frozen=True)
+class MoneyShape:
+    """How a locale writes amounts of a currency (from CLDR): what goes before and after the
+    digits (positive, negative), the separators and the number of decimals."""
+
+    prefix: tuple[str, str]
+    suffix: tuple[str, str]
+    group: str
+    decimal: str
+    digits: int
+    symbol: str
+
+
+def _spaced(side: str, symbol: str, space: str, before: bool) -> str:
+    """CLDR's currency spacing: a symbol ending (or starting) with a letter next to the digits gets a space."""
+    if "¤" not in side:
+        return side
+    at, rest = side.split("¤", 1)
+    edge = symbol[-1] if before else symbol[0]
+    touching = (rest == "") if before else (at == "" or at in "-")
+    if touching and unicodedata.category(edge)[0] not in "SZ":
+        symbol = symbol + space if before else space + symbol
+    return at + symbol + rest
+
+
+@cache
+def money_shape(locale: str, currency: str) -> MoneyShape:
+    """The CLDR pattern of ``currency`` amounts in ``locale`` (see :class:`MoneyShape`).
+
+    French keeps the spec's narrow no-break space (U+202F) wherever CLDR puts a space in
+    an amount: between thousands and before the symbol.
+    """
+    from babel import Locale
+    from babel.numbers import get_currency_symbol
+
+    code = check_currency(currency)
+    cldr = Locale.parse(_CLDR_LOCALES[locale])
+    pattern = cldr.currency_formats["standard"]
+    symbol = get_currency_symbol(code, locale=cldr)
+    space = NNBSP if locale == "fr" else "\u00a0"
+    fix = (lambda t: t.replace("\u00a0", NNBSP).replace(" ", NNBSP)) if locale == "fr" else (lambda t: t)
+    prefix = tuple(fix(_spaced(p, symbol, space, True)) for p in pattern.prefix)
+    suffix = tuple(fix(_spaced(p, symbol, space, False)) for p in pattern.suffix)
+    group = fix(cldr.number_symbols["latn"]["group"])
+    return MoneyShape(prefix, suffix, group, cldr.number_symbols["latn"]["decimal"], minor_digits(code), symbol)  # type: ignore[arg-type]
+
+
+def currency_symbol(locale: str, currency: str) -> str:
+    """The symbol of ``currency`` in ``locale`` (CLDR): ``€``, ``$US`` (fr) / ``$`` (en), ``CHF``, ``¥``…"""
+    return money_shape(locale, currency).symbol
 
 
 def _group(digits: str, sep: str) -> str:
@@ -365,23 +459,47 @@ def _group(digits: str, sep: str) -> str:
     return sep.join(out)
 
 
-def money(cents: int | None, locale: str = "fr", *, decimals: bool = False) -> str:
-    """``12 345 €`` (fr) / ``€12,345`` (en); whole euros unless ``decimals``."""
+def money(cents: int | None, locale: str, currency: str, *, decimals: bool = False) -> str:
+    """Minor units of ``currency`` as shown in ``locale``: ``12 345 €`` (fr) / ``€12,345`` (en),
+    ``12 345 $US`` / ``$12,345``, ``¥12,345``; whole units (half up) unless ``decimals``
+    (then the currency's CLDR decimals: ``12 345,50 €``; yen have none)."""
     if cents is None or pd.isna(cents):
         return LABELS[locale]["none"]
+    shape = money_shape(locale, currency)
     cents = int(cents)
-    sign = "-" if cents < 0 else ""
+    negative = cents < 0
     cents = abs(cents)
-    if decimals:
-        whole, frac = divmod(cents, 100)
-        dec_sep = "," if locale == "fr" else "."
-        tail = f"{dec_sep}{frac:02d}"
+    unit = 10 ** shape.digits
+    if decimals and shape.digits:
+        whole, frac = divmod(cents, unit)
+        tail = f"{shape.decimal}{frac:0{shape.digits}d}"
     else:
-        whole = (cents + 50) // 100  # round half up, in integers
+        whole = (cents + unit // 2) // unit  # round half up, in integers
         tail = ""
-    if locale == "fr":
-        return f"{sign}{_group(str(whole), NNBSP)}{tail}{NNBSP}€"
-    return f"{sign}€{_group(str(whole), ',')}{tail}"
+        negative = negative and whole > 0
+    return f"{shape.prefix[negative]}{_group(str(whole), shape.group)}{tail}{shape.suffix[negative]}"
+
+
+def excel_money_format(locale: str, currency: str) -> str:
+    """The Excel number format of an amount of ``currency``: its CLDR symbol where ``locale``
+    puts it and its decimals (Excel shows its own separators): ``#,##0.00" €"``, ``"$"#,##0.00``, ``"¥"#,##0``."""
+    shape = money_shape(locale, currency)
+    body = "#,##0" + ("." + "0" * shape.digits if shape.digits else "")
+    before, after = shape.prefix[0], shape.suffix[0]
+    return (f'"{before}"' if before else "") + body + (f'"{after}"' if after else "")
+
+
+def currency_marks(currency: str) -> tuple[str, ...]:
+    """What marks an amount of ``currency`` in a CRM's export: its CLDR symbols (French, English) and its code
+    (``("€", "EUR")``, ``("$US", "$", "USD")``, ``("JPY", "¥")``)."""
+    code = check_currency(currency)
+    return tuple(dict.fromkeys((currency_symbol("fr", code), currency_symbol("en", code), code)))
+
+
+def column_labels(locale: str, currency: str) -> dict[str, str]:
+    """The drill-down's column headers in ``locale``, the amounts' with the currency's symbol (``Total (€)``)."""
+    symbol = currency_symbol(locale, currency)
+    return {k: v.replace("{symbol}", symbol) for k, v in COLUMN_LABELS[locale].items()}
 
 
 def number(value: int | None, locale: str = "fr") -> str:
@@ -429,3 +547,45 @@ def days(value: float | None, locale: str = "fr") -> str:
     if locale == "fr":
         shown = shown.replace(".", ",")
     return f"{shown} {LABELS[locale]['days']}"
+
+
+#: How fresh the data is (:mod:`prospects.freshness`): the extract's date and, past the
+#: ``stale_after_days`` setting, a plain warning.
+FRESHNESS_WORDS: dict[str, dict[str, str]] = {
+    "fr": {
+        "data_of": "données du {when}",
+        "at": "{date} à {time}",
+        "unknown": "date des données inconnue",
+        "stale": "Données anciennes : extraites il y a {days} jours (au-delà de {limit} jours, elles sont signalées)",
+        "extract": "Données",
+    },
+    "en": {
+        "data_of": "data of {when}",
+        "at": "{date} at {time}",
+        "unknown": "date of the data unknown",
+        "stale": "Old data: extracted {days} days ago (data older than {limit} days is flagged)",
+        "extract": "Data",
+    },
+}
+
+
+def moment(when: dt.datetime | dt.date | None, locale: str = "fr") -> str:
+    """A date, with its time when it has one: ``03/12/2026 à 02:10`` / ``2026-12-03 at 02:10``; ``—`` when unknown."""
+    if when is None:
+        return LABELS[locale]["none"]
+    if isinstance(when, dt.datetime):
+        return FRESHNESS_WORDS[locale]["at"].format(date=date(when.date(), locale), time=f"{when:%H:%M}")
+    return date(when, locale)
+
+
+def data_date(when: dt.datetime | dt.date | None, locale: str = "fr") -> str:
+    """When the data was extracted: ``données du 03/12/2026 à 02:10`` (a time when known) /
+    ``data of 2026-12-03 at 02:10``."""
+    if when is None:
+        return FRESHNESS_WORDS[locale]["unknown"]
+    return FRESHNESS_WORDS[locale]["data_of"].format(when=moment(when, locale))
+
+
+def stale_warning(age_days: int, limit: int, locale: str = "fr") -> str:
+    """The plain sentence saying the data is old."""
+    return FRESHNESS_WORDS[locale]["stale"].format(days=number(age_days, locale), limit=number(limit, locale))

@@ -55,6 +55,7 @@ from pathlib import Path
 from . import db, i18n, mail, reports
 from .config import ConfigError, Settings, SubscriptionEntry, parse_date
 from .fiscal import Period, period_for
+from .freshness import freshness
 from .scoping import AccessDenied, Directory, Filters, Viewer, check_filters, resolve_viewer
 
 #: Labels of the command's output.
@@ -570,7 +571,7 @@ def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription
     render_seconds = time.perf_counter() - started
     run_id, me = uuid.uuid4().hex, f"{socket.gethostname()} pid {os.getpid()}"
 
-    extracted = reports.format_timestamp(info.get("loaded_at"), loc) if info.get("loaded_at") else None
+    fresh = freshness(info, settings.today, settings.stale_after_days)
     outcomes: list[Outcome] = []
     try:
         for login, subs in res.recipients():
@@ -599,7 +600,8 @@ def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription
             msg = mail.compose(
                 sender=mailer.sender if mailer is not None else _preview_sender(settings),
                 to_name=first.full_name, to_address=first.email,
-                sections=[section for _, section in sections], locale=first.language, extracted=extracted,
+                sections=[section for _, section in sections], locale=first.language, currency=settings.currency,
+                freshness=fresh,
             )
             units = [s.unit or "mine" for s in ok]
             if mailer is None:

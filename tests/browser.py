@@ -455,7 +455,7 @@ def expected_cells(db_url: str, login: str, today: str = "2026-11-29") -> dict[s
     out = {}
     for code in CELLS:
         value = ind[code]
-        out[code] = i18n.money(value["total"], "fr") if isinstance(value, Mapping) else i18n.number(value, "fr")
+        out[code] = i18n.money(value["total"], "fr", "EUR") if isinstance(value, Mapping) else i18n.number(value, "fr")
     return out
 
 

@@ -25,6 +25,7 @@ import contextlib
 import datetime as dt
 import email
 import email.policy
+import html
 import io
 import os
 import re
@@ -948,3 +949,30 @@ def test_a_mail_the_server_may_have_taken_is_never_sent_again_by_itself(fresh_ur
     assert "non renvoyé" in next(x for x in again.splitlines() if x.startswith("man2 "))
     assert "1 réservé(s) par un autre envoi" in again
     assert forced_code == 1 and sorted(third) == ["man2@exemple.fr", "part1@exemple.fr"]  # --force: on purpose
+
+
+# ---------------------------------------------------------------------------
+# the firm's currency and the extract's date (issue 21, points 6 and 10)
+
+
+def test_old_data_still_goes_out_and_the_mail_says_so_in_the_firms_currency(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    db.replace_all(db.make_engine(url), firm_with_addresses(), info={"source": "import crm.toml", "export_date": "2026-11-20"})
+    config = tmp_path / "prospects.toml"
+    config.write_text('currency = "CHF"\nstale_after_days = 5\n[subscriptions]\ndefault = "none"\n'
+                      '[[subscriptions.list]]\nlogin = "part1"\nunit = "R1"\nformats = ["html"]\n', "utf-8")
+    out = tmp_path / "reports"
+    code, stdout, err = in_process("--db", url, "--today", TODAY, "--config", str(config), "report",
+                                   "--subscriptions", "--out", str(out))
+    assert code == 0, stdout + err
+    eml = out / "subscriptions" / "2026" / "2026-11-29" / subscriptions.recipient_folder("part1") / "message.eml"
+    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    text = body(msg)
+    assert "⚠ Données anciennes : extraites il y a 9 jours (au-delà de 5 jours, elles sont signalées)." in text
+    assert "Données extraites le 20/11/2026." in text
+    assert "Budget signé : 18 500 CHF (N-1 : 4 000 CHF)" in text and "€" not in text
+    assert "Données anciennes : extraites il y a 9 jours" in body(msg, "html")
+    [page] = attachments(msg).values()
+    report = flat(html.unescape(page.decode("utf-8") if isinstance(page, bytes) else page))
+    assert "Données extraites le</dt><dd>20/11/2026" in report and 'class="pr-stale"' in report
+    assert "18 500 CHF" in report and "€" not in report.split("<style>")[0] + report.split("</style>")[-1]
