@@ -14,11 +14,21 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import ConfigError, Settings, load_settings
+from .i18n import Said
+
+if TYPE_CHECKING:
+    from .i18n import Phrase
 
 EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE, EXIT_REFUSED = 0, 1, 2, 3
+
+
+class UsageError(Said, ValueError):
+    """A viewer's command used wrongly (a ``--as-of`` that is no date…): one sentence of the
+    catalog, said in the settings' language (exit 2)."""
 #: The reader of the output went away (``prospects … | head``): like a command killed by SIGPIPE.
 EXIT_BROKEN_PIPE = 141
 
@@ -249,10 +259,25 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return command.run_serve_command(settings, options, today_explicit=today_explicit)
 
 
+def _check_date(option: str, value: str | None) -> None:
+    """Refuse a ``--as-of`` that is not a ``YYYY-MM-DD`` date (:class:`UsageError`)."""
+    import datetime as dt
+
+    from .i18n import shown
+
+    if value is None:
+        return
+    try:
+        dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError("cli.date", option=option, value=shown(value)) from None
+
+
 def _view(settings: Settings, args: argparse.Namespace):
     """Open the database, become the viewer and resolve the period (refusals raise)."""
     from .api import open_firm
 
+    _check_date("--as-of", args.as_of)
     firm = open_firm(settings=settings)
     view = firm.as_viewer(args.user)
     period = view.period(args.fiscal_year, previous=args.previous, as_of=args.as_of)
@@ -312,13 +337,11 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
     from .tables import scope_label
 
     if args.format == "xlsx" and args.output is None:
-        print("prospects: --format xlsx needs --output FILE", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _refuse("cli.xlsx_output", settings.locale)
     if args.output is not None:
         problem = _unwritable(args.output)
         if problem:
-            print(f"prospects: --output {i18n.shown(args.output, 200)}: {problem}", file=sys.stderr)
-            return EXIT_UNUSABLE
+            return _refuse("cli.output", settings.locale, path=i18n.shown(args.output, 200), problem=problem)
     firm, view, period = _view(settings, args)
     try:
         frame = view.drilldown(
@@ -326,8 +349,7 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
             period=period, lines=args.by == "document" and args.format != "table",
         )
     except (dd.DrilldownError, ValueError) as exc:
-        print(f"prospects: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _fail(exc, EXIT_UNUSABLE, settings.locale)
     loc = settings.locale
     words = dd.footer_words(args.indicator, month=args.month, locale=loc)
     if args.format == "json":
@@ -373,12 +395,14 @@ def _drill_text(frame, args: argparse.Namespace, loc: str, words: str) -> str:
     return f"{text}\n\n{count} — {money}\n{i18n.DRILL_WORDS[loc]['amounts']}{i18n.colon(loc)}{words}"
 
 
-def _unwritable(path: Path) -> str | None:
+def _unwritable(path: Path) -> Phrase | None:
     """Why a file cannot be written there (None if it can be tried)."""
+    from .i18n import Phrase, shown
+
     if path.is_dir():
-        return "is a folder; give a file name"
+        return Phrase.of("cli.is_folder")
     if not path.parent.is_dir():
-        return f"folder {path.parent} does not exist"
+        return Phrase.of("cli.no_folder", folder=shown(path.parent, 200))
     return None
 
 
@@ -387,17 +411,18 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.subscriptions or args.send or args.dry_run or args.force:
         return _cmd_report_subscriptions(args, settings)
+    loc = settings.locale
     if not args.login:
-        print("prospects: report needs --as LOGIN (or --subscriptions)", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _refuse("cli.report_as", loc)
     args.format = args.format or "html,pdf"
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     if not formats or any(f not in reports.FORMATS for f in formats):
-        print(f"prospects: --format {args.format}: expected html, pdf or html,pdf", file=sys.stderr)
-        return EXIT_UNUSABLE
+        from .i18n import shown
+
+        return _refuse("cli.formats", loc, formats=shown(args.format))
     if args.jobs < 1:
-        print("prospects: --jobs must be at least 1", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _refuse("cli.jobs", loc)
+    _check_date("--as-of", args.as_of)
     try:
         return reports.run_command(
             settings, args.login, by=args.by, units=args.unit, fiscal_year=args.fiscal_year, as_of=args.as_of,
@@ -405,8 +430,7 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
             notebook=reports.NOTEBOOK,
         )
     except (reports.ChromiumMissing, reports.NothingToRender, FileNotFoundError) as exc:
-        print(f"prospects: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _fail(exc, EXIT_UNUSABLE, loc)
 
 
 # ---------------------------------------------------------------------------
@@ -425,18 +449,16 @@ def add_subscription_options(p: argparse.ArgumentParser) -> None:
 def _cmd_report_subscriptions(args: argparse.Namespace, settings: Settings) -> int:
     from . import reports, subscriptions
 
+    loc = settings.locale
     if not args.subscriptions:
-        print("prospects: --send, --dry-run and --force go with --subscriptions", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _refuse("cli.with_subscriptions", loc)
     clashes = [flag for flag, given in (("--as", args.login), ("--unit", args.unit), ("--format", args.format),
                                         ("--by", args.by != "region")) if given]
     if clashes:
-        print(f"prospects: {', '.join(clashes)}: not with --subscriptions (each report is rendered as its recipient, "
-              "for the unit and formats of the subscription)", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _refuse("cli.not_with_subscriptions", loc, options=", ".join(clashes))
     if args.jobs < 1:
-        print("prospects: --jobs must be at least 1", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _refuse("cli.jobs", loc)
+    _check_date("--as-of", args.as_of)
     try:
         return subscriptions.run_command(
             settings, send=args.send, dry_run=args.dry_run, force=args.force, jobs=args.jobs,
@@ -444,8 +466,7 @@ def _cmd_report_subscriptions(args: argparse.Namespace, settings: Settings) -> i
             notebook=reports.NOTEBOOK,
         )
     except (reports.ChromiumMissing, FileNotFoundError) as exc:
-        print(f"prospects: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _fail(exc, EXIT_UNUSABLE, loc)
 
 
 def _cmd_subscriptions(args: argparse.Namespace, settings: Settings) -> int:
@@ -477,9 +498,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _drop_stdout()
         return EXIT_BROKEN_PIPE
     except AccessDenied as exc:
-        return _fail(exc, EXIT_REFUSED)
-    except (PeriodError, ConfigError, DatabaseError, StoreError) as exc:
-        return _fail(exc, EXIT_UNUSABLE)
+        return _fail(exc, EXIT_REFUSED, settings.locale)
+    except (UsageError, PeriodError, ConfigError, DatabaseError, StoreError) as exc:
+        return _fail(exc, EXIT_UNUSABLE, settings.locale)
     except sa.exc.SQLAlchemyError as exc:
         return _fail(f"the database {shown_url(settings.db_url)} failed: {one_line(exc)}", EXIT_UNUSABLE)
     except OSError as exc:  # a file or folder that cannot be read or written
@@ -489,10 +510,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("interrupted", 130)
 
 
-def _fail(message: object, code: int) -> int:
-    """One line on stderr (line breaks in the message folded), and the exit code."""
+def _refuse(key: str, locale: str, **values: object) -> int:
+    """A usage error of a viewer's command: one line of the catalog in the settings' language, exit 2."""
+    from .i18n import sentence
+
+    return _fail(sentence(key, locale, **values), EXIT_UNUSABLE)
+
+
+def _fail(message: object, code: int, locale: str = "fr") -> int:
+    """One line on stderr (line breaks in the message folded), and the exit code. An error of
+    the catalog (:class:`~prospects.i18n.Said`) is said in ``locale``, the settings' language."""
     try:
-        text = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+        said = message.say(locale) if isinstance(message, Said) else str(message)
+        text = " ".join(part.strip() for part in said.splitlines() if part.strip())
         print(f"prospects: {text}", file=sys.stderr)
     except BrokenPipeError:  # pragma: no cover - stderr closed too
         pass

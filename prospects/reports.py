@@ -744,19 +744,16 @@ def export_html(nb, title: str, locale: str = "fr") -> str:
     return body
 
 
-class ChromiumMissing(RuntimeError):
-    """Headless Chromium is not where the settings say."""
+class ChromiumMissing(i18n.Said, RuntimeError):
+    """Headless Chromium is not where the settings say (a sentence of the catalog,
+    :class:`~prospects.i18n.Said`)."""
 
 
 def chromium_path(configured: str) -> str:
     """The Chromium executable, or a clear :class:`ChromiumMissing` error (no download, ever)."""
     found = shutil.which(configured) if not os.path.isabs(configured) else (configured if os.access(configured, os.X_OK) else None)
     if not found:
-        raise ChromiumMissing(
-            f"Chromium not found at {configured!r}: PDF reports need Debian's chromium package "
-            "(apt-get install chromium), or set its path with PROSPECTS_CHROMIUM or `chromium = ...` in "
-            "prospects.toml; or ask for --format html only"
-        )
+        raise ChromiumMissing("report.no_chromium", path=i18n.shown(configured, 200))
     return found
 
 
@@ -850,8 +847,9 @@ class Batch:
     by: str | None
 
 
-class NothingToRender(ValueError):
-    """The viewer's perimeter holds no unit of the asked kind."""
+class NothingToRender(i18n.Said, ValueError):
+    """The viewer's perimeter holds no unit of the asked kind (a sentence of the catalog,
+    :class:`~prospects.i18n.Said`)."""
 
 
 def plan(
@@ -889,17 +887,17 @@ def plan(
         chosen = list(dict.fromkeys(units))
         for uid in chosen:
             if uid not in directory.units.index:  # the same sentence as a unit outside the perimeter
-                raise outside_perimeter(view.viewer, directory, f"l'unité « {i18n.shown(uid)} »")
+                raise outside_perimeter(view.viewer, directory, i18n.Phrase.of("access.the_unit", unit=i18n.shown(uid)))
             check_filters(view.viewer, directory, Filters(unit=uid))
         by_kind = None
     else:
         if not view.viewer.can_validate_offers or not view.viewer.perimeter:
-            raise AccessDenied(f"Accès refusé : « {i18n.shown(login)} » n'a aucune unité dans son périmètre (rapports par {by} impossibles)")
+            raise AccessDenied("access.no_unit_for_reports", login=i18n.shown(login), kind=i18n.Term(i18n.LEVEL_LABELS, by))
         opts = view.filter_options()["units"]
         names = {str(u): str(n) for u, n, k in zip(opts["id"], opts["name"], opts["kind"], strict=True) if k == by}
         chosen = sorted(names, key=lambda u: (slugify(names[u]), u))  # by name, accents aside
         if not chosen:
-            raise NothingToRender(f"no {by} in the perimeter of {login}: try --by agency or --unit ID")
+            raise NothingToRender("report.nothing", kind=i18n.Term(i18n.LEVEL_LABELS, by), login=i18n.shown(login))
         by_kind = by
     period = view.period(fiscal_year, as_of=as_of)
     chromium = chromium_path(settings.chromium) if "pdf" in formats else None
