@@ -1132,11 +1132,13 @@ def run(batch: Batch, *, jobs: int = 1, progress: bool = True,
         on_result: Callable[[UnitResult], None] | None = None) -> list[UnitResult]:
     """Render every unit of a batch (``jobs`` worker processes); results in the batch's order."""
     batch.folder.mkdir(parents=True, exist_ok=True)
-    return render_many(batch.jobs, workers=jobs, progress=progress, on_result=on_result)
+    return render_many(batch.jobs, workers=jobs, progress=progress, on_result=on_result,
+                       desc=i18n.label("report.progress", batch.locale), unit=i18n.label("report.unit", batch.locale))
 
 
 def render_many(unit_jobs: Sequence[UnitJob], *, workers: int = 1, progress: bool = True,
-                on_result: Callable[[UnitResult], None] | None = None, desc: str = "reports") -> list[UnitResult]:
+                on_result: Callable[[UnitResult], None] | None = None, desc: str = "reports",
+                unit: str = "report") -> list[UnitResult]:
     """Render any list of jobs (``workers`` processes); results in the jobs' order, never raises.
 
     Several jobs may share a unit (subscriptions: two recipients of the same region).
@@ -1144,7 +1146,7 @@ def render_many(unit_jobs: Sequence[UnitJob], *, workers: int = 1, progress: boo
     from tqdm import tqdm
 
     results: dict[int, UnitResult] = {}
-    bar = tqdm(total=len(unit_jobs), desc=desc, unit="unit", file=sys.stderr, disable=not progress,
+    bar = tqdm(total=len(unit_jobs), desc=desc, unit=unit, file=sys.stderr, disable=not progress,
                dynamic_ncols=True)
     try:
         if workers <= 1 or len(unit_jobs) == 1:
@@ -1251,13 +1253,19 @@ def summary_lines(batch: Batch, results: Sequence[UnitResult], index: Path) -> l
         if r.ok:
             files = ", ".join(str(p) for p in (r.html, r.pdf) if p is not None)
             budget = format_headline("signed_budget", r.headline["signed_budget"], loc) if r.headline else ""
-            stages = ", ".join(f"{k} {v:.1f}" for k, v in r.stages.items())
-            lines.append(f"{label:<{width}}  {t['ok']:<6} {budget:>14}  {files}  ({r.seconds:.1f} s: {stages})")
+            stages = ", ".join(f"{i18n.label('report.stage.' + k, loc)} {_seconds(v, loc)}" for k, v in r.stages.items())
+            lines.append(f"{label:<{width}}  {t['ok']:<6} {budget:>14}  {files}  ({_seconds(r.seconds, loc)} s{colon(loc)}{stages})")
         else:
             lines.append(f"{label:<{width}}  {t['failed']:<6} {r.error}")
     ok = sum(r.ok for r in results)
     lines.append(f"{ok}/{len(results)} → {index}")
     return lines
+
+
+def _seconds(value: float, locale: str) -> str:
+    """``8,2`` (fr) / ``8.2`` (en)."""
+    text = f"{value:.1f}"
+    return text.replace(".", ",") if locale == "fr" else text
 
 
 def run_command(

@@ -585,7 +585,8 @@ def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription
     stems = _stems(due)
     unit_jobs = [_job(s, stems[s.key], period, settings, folder, nb_path, chromium, config) for s in due]
     started = time.perf_counter()
-    results = reports.render_many(unit_jobs, workers=max(1, jobs), progress=progress, desc="subscriptions")
+    results = reports.render_many(unit_jobs, workers=max(1, jobs), progress=progress, desc=i18n.label("subs.progress", loc),
+                                  unit=i18n.label("report.unit", loc))
     rendered = dict(zip([s.key for s in due], results, strict=True))
     render_seconds = time.perf_counter() - started
     run_id, me = uuid.uuid4().hex, f"{socket.gethostname()} pid {os.getpid()}"
