@@ -512,13 +512,17 @@ class Said(Exception):
     (``exc.in_locale(...)``), so that ``str(exc)`` is then in that language. Without a
     stamp, ``str(exc)`` is French, the product's default. A sentence already said
     where the locale was known (the API's own refusals) is carried as it is
-    (:meth:`already_said`).
+    (:meth:`already_said`), and so is a text that is no key of the catalog (the English of
+    an operator's command, ``demo``'s fiscal-year check).
     """
 
     def __init__(self, key: str, /, **values: object) -> None:
         super().__init__(key)
-        self.phrase: Phrase | None = Phrase(key, values)
-        self.text = ""
+        known = key in LABELS["fr"]
+        # a text that is no key of the catalog is taken as already said (an operator's
+        # command raising in its own language, English): never a KeyError instead of the error
+        self.phrase: Phrase | None = Phrase(key, values) if known else None
+        self.text = "" if known else key
         self.locale = "fr"
 
     @classmethod

@@ -103,9 +103,9 @@ def test_refusals_exit_3_with_one_line_and_no_data(capsys, url, args):
 
 def test_bad_period_exits_2(capsys, url):
     code, out, err = run(capsys, url, "indicators", "--user", "dir", "--fiscal-year", "2030")
-    assert code == 2 and out == "" and "after today" in err
+    assert code == 2 and out == "" and "après aujourd'hui" in err
     code, _, err = run(capsys, url, "indicators", "--user", "dir", "--as-of", "2025-05-01")
-    assert code == 2 and "outside fiscal year" in err
+    assert code == 2 and "hors de l'exercice" in err
 
 
 def test_drilldown_json_by_document(capsys, url):
@@ -375,20 +375,20 @@ def test_writes_create_the_folder_or_say_why_not(capsys, tmp_path):
 
 HOSTILE = [
     # (what, arguments, exit code, words on the one line of stderr)
-    ("today-year-1", ["--today", "0001-01-01", "indicators", "--user", "dir"], 2, ["fiscal year 1", "from 2 to 9999"]),
-    ("today-year-1-drilldown", ["--today", "0001-01-01", "drilldown", "--user", "dir", "--indicator", "signed_budget"], 2, ["fiscal year 1"]),
+    ("today-year-1", ["--today", "0001-01-01", "indicators", "--user", "dir"], 2, ["dans l'exercice 1 :", "de 2 à 9999"]),
+    ("today-year-1-drilldown", ["--today", "0001-01-01", "drilldown", "--user", "dir", "--indicator", "signed_budget"], 2, ["dans l'exercice 1 :"]),
     ("today-year-1-demo", ["--today", "0001-01-01", "demo"], 2, ["fiscal year 1", "fiscal year 3 to 9999"]),
-    ("fiscal-year-0", ["indicators", "--user", "dir", "--fiscal-year", "0"], 2, ["fiscal year 0:"]),
-    ("fiscal-year-negative", ["indicators", "--user", "dir", "--fiscal-year", "-5"], 2, ["fiscal year -5:"]),
-    ("fiscal-year-huge", ["indicators", "--user", "dir", "--fiscal-year", "99999999999999999999"], 2, ["fiscal year 99999999999999999999:"]),
-    ("fiscal-year-0-report", ["report", "--as", "dir", "--fiscal-year", "0", "--out", "{tmp}/r"], 2, ["fiscal year 0:"]),
+    ("fiscal-year-0", ["indicators", "--user", "dir", "--fiscal-year", "0"], 2, ["exercice 0 :"]),
+    ("fiscal-year-negative", ["indicators", "--user", "dir", "--fiscal-year", "-5"], 2, ["exercice -5 :"]),
+    ("fiscal-year-huge", ["indicators", "--user", "dir", "--fiscal-year", "99999999999999999999"], 2, ["exercice 99999999999999999999 :"]),
+    ("fiscal-year-0-report", ["report", "--as", "dir", "--fiscal-year", "0", "--out", "{tmp}/r"], 2, ["exercice 0 :"]),
     ("seed-negative", ["demo", "--seed", "-1"], 2, ["--seed -1: expected a whole number, 0 or more"]),
     ("output-missing-folder", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--output", "{tmp}/nope/x.csv"], 2,
-     ["--output {tmp}/nope/x.csv: folder {tmp}/nope does not exist"]),
+     ["--output {tmp}/nope/x.csv : le dossier {tmp}/nope n'existe pas"]),
     ("output-is-a-folder", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--output", "{tmp}"], 2,
-     ["--output {tmp}: is a folder; give a file name"]),
+     ["--output {tmp} : c'est un dossier ; donnez un nom de fichier"]),
     ("xlsx-output-is-a-folder", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", "xlsx", "--output", "{tmp}"], 2,
-     ["is a folder"]),
+     ["c'est un dossier"]),
     ("login-with-a-newline", ["indicators", "--user", "dir\nInjected: line"], 3, ["« dir\\nInjected: line »"]),
     ("login-10000-characters", ["indicators", "--user", "x" * 10_000], 3, ["« " + "x" * 59 + "… »"]),
     ("unit-with-a-newline", ["indicators", "--user", "dir", "--unit", "F\n" + "y" * 500], 3, ["« F\\n" + "y" * 56 + "… »"]),

@@ -311,10 +311,10 @@ def test_refused_before_any_work(sample_url, tmp_path, capsys, args, message):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--as", "dir", "--fiscal-year", "2027"], "after today"),
+        (["--as", "dir", "--fiscal-year", "2027"], "après aujourd'hui"),
         (["--as", "dir", "--format", "docx"], "--format"),
         (["--as", "dir", "--jobs", "0"], "--jobs"),
-        (["--as", "part1", "--by", "agency", "--format", "pdf"], "Chromium not found"),
+        (["--as", "part1", "--by", "agency", "--format", "pdf"], "Chromium introuvable"),
     ],
 )
 def test_unusable_requests_exit_2_without_files(sample_url, tmp_path, capsys, monkeypatch, args, message):
