@@ -3,6 +3,14 @@
 Amounts are given in cents and shown in euros: ``12 345 €`` in French (narrow no-break
 space U+202F as thousands separator), ``€12,345`` in English. Dates ``29/11/2026``
 (fr) or ``2026-11-29`` (en); months ``janv. 2026`` (fr) or ``Jan 2026`` (en).
+
+Sentences: :data:`LABELS` is the one catalog of what people read, keyed, with named
+``{placeholders}``, in both languages (:func:`sentence` says one in a locale). Errors a
+viewer meets carry a key and values rather than a text (:class:`Said`): the pure
+functions that raise them (periods, scoping, figures, drill-downs) know no locale, and
+the command line, the API's views and the dashboard say them in the settings' or the
+session's locale. A value may itself be a :class:`Phrase` or a :class:`Term` (a code
+shown as its label: « région », « Associé »), said in the same locale.
 """
 
 from __future__ import annotations
