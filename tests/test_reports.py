@@ -141,7 +141,7 @@ def test_notebook_is_thin_committed_without_outputs_and_typed():
 def test_region_batch_succeeds_with_progress_and_summary(by_region):
     proc, folder = by_region
     assert proc.returncode == 0, proc.stderr
-    assert "reports" in proc.stderr and "2/2" in proc.stderr  # the tqdm bar, on stderr
+    assert "rapports" in proc.stderr and "2/2" in proc.stderr  # the tqdm bar, on stderr, in the settings' language
     assert "WARNING" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr  # no kernel chatter
     lines = proc.stdout.strip().splitlines()
     assert lines[-1].startswith("2/2 → ") and lines[-1].endswith("index.html")
