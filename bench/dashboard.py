@@ -10,14 +10,22 @@ as its firm-wide director, and measures with Playwright:
   (computed from the figure store like any filter), a drill-down opening;
 * the memory of the viewer's kernel process after those interactions: private (``RssAnon``)
   and proportional share (``Pss``, ``/proc/PID/smaps_rollup``: the figure store's pages,
-  mapped by every kernel, are split between them).
+  mapped by every kernel, are split between them);
+* a phone over 4G (the small firm's regional partner): a 390 px mobile page in Chromium with
+  its network emulated (9 Mbit/s, 150 ms latency), served by ``prospects serve`` itself, by
+  this checkout and by ``--baseline`` (the code before the page's assets work, run from a
+  ``git archive`` of that commit with the same virtual environment) in turns: time to the first
+  figures, requests, bytes on the wire and uncompressed, requests to another origin; then a
+  second visit with the browser's cache.
 
 Every run opens on "Mes affaires", as a first visit: the viewer's remembered choice is
 forgotten before it (the dashboard restores the last Organisation/Collaborateurs choice).
-Writes its section of docs/performance.md (unless ``--no-write``). The README's pictures
-come from ``tests/screenshots.py``.
+Writes its sections of docs/performance.md (unless ``--no-write``): the firms' table, and the
+phone's on its own (``--sizes`` with no size measures only the phone; ``--phone-runs 0`` no phone).
+The README's pictures come from ``tests/screenshots.py``.
 
     .venv/bin/python bench/dashboard.py --sizes small medium --runs 3
+    .venv/bin/python bench/dashboard.py --sizes --phone-runs 5
 """
 
 from __future__ import annotations
@@ -38,9 +46,14 @@ sys.path.insert(0, str(ROOT))
 
 from docs_section import write_section  # noqa: E402
 
-from tests.browser import CHROMIUM_ARGS, Serve, kernel_id, reset_choices  # noqa: E402  (after the path is set)
+from tests.browser import CHROMIUM_ARGS, FIGURES_SHOWN, Serve, kernel_id, reset_choices  # noqa: E402  (after the path is set)
+from tests.page_assets import PHONE  # noqa: E402
 
 TODAY = "2026-11-29"
+#: The page before issue 19.6 (CDN stylesheets, no compression, no cache headers, no preloading).
+BASELINE = "286ac57"
+#: Chromium's network emulation of a phone on 4G (bytes per second).
+FOUR_G = {"offline": False, "latency": 150, "downloadThroughput": 9_000_000 / 8, "uploadThroughput": 9_000_000 / 8}
 
 
 def make_demo(size: str, folder: Path) -> str:
@@ -173,6 +186,97 @@ def one_run(page, server: Serve, res: dict[str, list[float]]) -> None:
     res["pss_files"].append(pss)
 
 
+# ---------------------------------------------------------------------------
+# a phone over 4G
+
+
+def phone_visit(context, url: str, origin: str) -> dict[str, float]:
+    """One visit in ``context`` (its cache as it is): seconds to the first figures and what crossed the network."""
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", FOUR_G)
+    asked: dict[str, str] = {}
+    wire: dict[str, int] = {}
+    raw: dict[str, int] = {}
+    cdp.on("Network.requestWillBeSent", lambda e: asked.setdefault(e["requestId"], e["request"]["url"]))
+    cdp.on("Network.loadingFinished", lambda e: wire.__setitem__(e["requestId"], e["encodedDataLength"]))
+    cdp.on("Network.dataReceived", lambda e: raw.__setitem__(e["requestId"], raw.get(e["requestId"], 0) + e["dataLength"]))
+    cached: set[str] = set()
+    cdp.on("Network.requestServedFromCache", lambda e: cached.add(e["requestId"]))
+    cdp.on("Network.responseReceived",
+           lambda e: cached.add(e["requestId"]) if e["response"].get("fromDiskCache") or e["response"].get("fromPrefetchCache") else None)
+    start = time.perf_counter()
+    page.goto(url, wait_until="commit", timeout=180_000)
+    page.wait_for_function(FIGURES_SHOWN, timeout=180_000, polling=50)
+    seconds = time.perf_counter() - start
+    loaded = [i for i, u in asked.items() if not u.startswith(("data:", "blob:"))]
+    network = [i for i in loaded if i not in cached]  # what went to a server (a 304 included)
+    out = {"seconds": seconds, "requests": len(network), "cached": len(loaded) - len(network),
+           "wire": sum(wire.get(i, 0) for i in network) / 1e6, "raw": sum(raw.get(i, 0) for i in loaded) / 1e6,
+           "foreign": sum(1 for i in network if not asked[i].startswith(origin))}
+    page.close()
+    return out
+
+
+def wait_pool_full(server: Serve, timeout: float = 120.0) -> None:
+    """Until the server's warm-kernel pool is full again (a visit takes one; the refill would compete with the next)."""
+    import re
+
+    size = max(1, min(4, os.cpu_count() or 1))  # serve's default --pool-size
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        log = server.log()
+        ready = len(re.findall(r"warm kernel \S+ ready", log))
+        gone = len(re.findall(r"warm kernel \S+ (for |discarded)", log))
+        if ready - gone >= size:
+            return
+        time.sleep(0.5)
+
+
+def measure_phone(browser, servers: dict[str, Serve], runs: int) -> dict[str, dict[str, list[float]]]:
+    """First visit (cold cache) and second visit (warm) for each server, in turns, each with a full pool."""
+    res = {name: {f"{visit}_{k}": [] for visit in ("first", "again")
+                  for k in ("seconds", "requests", "cached", "wire", "raw", "foreign")}
+           for name in servers}
+    for _ in range(runs):
+        for name, server in servers.items():
+            context = browser.new_context(**PHONE)
+            try:
+                for visit in ("first", "again"):
+                    for other in servers.values():
+                        wait_pool_full(other)
+                    for key, value in phone_visit(context, server.url, server.url.rstrip("/")).items():
+                        res[name][f"{visit}_{key}"].append(value)
+            finally:
+                context.close()
+    return res
+
+
+def baseline_checkout(rev: str, folder: Path) -> Path:
+    """The project's files at ``rev`` (``git archive``), to be run with this virtual environment."""
+    target = folder / f"baseline-{rev}"
+    target.mkdir()
+    archive = subprocess.run(["git", "archive", rev], cwd=ROOT, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def phone_servers(url: str, login: str, baseline: str, folder: Path) -> dict[str, Serve]:
+    """This checkout's ``prospects serve`` and the baseline's, both listening."""
+    old = baseline_checkout(baseline, folder)
+    servers = {
+        "before": Serve(url, folder / "serve-phone-before.log", "--user", login, today=TODAY, cwd=old,
+                        env={"PROSPECTS_LOCALE": "fr", "PYTHONPATH": str(old)}),
+        "now": Serve(url, folder / "serve-phone-now.log", "--user", login, today=TODAY, env={"PROSPECTS_LOCALE": "fr"}),
+    }
+    for server in servers.values():
+        server.start()
+    for server in servers.values():
+        server.wait()
+    return servers
+
+
 def fmt(values: list[float], unit: str = "s") -> str:
     values = [v for v in values if v == v]
     if not values:
@@ -246,12 +350,62 @@ def render(args: argparse.Namespace, rows: list, load_before: float, load_after:
     return "\n".join(out)
 
 
+def render_phone(args: argparse.Namespace, phone: dict) -> str:
+    """The "A phone over 4G" part of the dashboard's section (written on its own: ``--sizes`` with no size)."""
+    res, load = phone["res"], phone["load"]
+
+    def mb(values: list[float]) -> str:
+        return f"{statistics.median(values):.2f} MB"
+
+    def count(values: list[float]) -> str:
+        return f"{statistics.median(values):.0f}"
+
+    out = [
+        "### A phone over 4G",
+        "",
+        f"The small firm's regional partner (`{phone['login']}`) on a 390 × 844 px mobile page (Chromium's device "
+        "emulation, touch, 3× pixels) whose network Chromium emulates as 4G: 9 Mbit/s down and up, 150 ms latency "
+        "(`Network.emulateNetworkConditions`), served by `prospects serve` itself on loopback (no proxy in front). "
+        f"*Before*: commit `{args.baseline}` (the page before its assets work: Voilà's lab page as it comes), run "
+        "from a `git archive` of it with the same virtual environment; *now*: this checkout. Both servers run at "
+        f"once, the visits in turns, {args.phone_runs} runs each (median, min–max); load average {load[0]:.1f} before and "
+        f"{load[1]:.1f} after. First visit: a new browser context (empty cache); second visit: the same context, "
+        "a new page. From `page.goto` to the seven figures on screen and nothing busy; requests and bytes are the "
+        "HTTP ones up to that moment, not the kernel websocket's messages: requests sent to a server (a `304` "
+        "included) and those the browser's cache answered; bytes on the wire (`Network.loadingFinished`, headers "
+        "included) and the content they carry uncompressed, cache included (`Network.dataReceived`).",
+        "",
+        "| page | visit | first figures | requests | from the cache | on the wire | content | to another origin |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, label in (("before", f"before (`{args.baseline}`)"), ("now", "now")):
+        for visit, what in (("first", "first (empty cache)"), ("again", "second (cache)")):
+            r = res[name]
+            out.append(f"| {label} | {what} | {fmt(r[visit + '_seconds'])} | {count(r[visit + '_requests'])} | "
+                       f"{count(r[visit + '_cached'])} | {mb(r[visit + '_wire'])} | {mb(r[visit + '_raw'])} | "
+                       f"{count(r[visit + '_foreign'])} |")
+    out += [
+        "",
+        "What changed (`prospects/serving/assets.py`): gzip for the page, its scripts and styles and the API, "
+        "permessage-deflate on the kernel websocket; no stylesheet from a CDN (Font Awesome comes with Voilà's own "
+        "`voila-style.js`); only the widget extensions loaded; Voilà's scripts under a versioned address cached "
+        "for a year as immutable, the extensions' content-hashed ones too; and the page's head preloads the "
+        "scripts it needs before its first figures (`templates/page/preload.json`), so they download while the "
+        "server still runs the notebook instead of one wave after another once the page is whole. Before, the "
+        "two CDN stylesheets fail at once here (no route out); on an intranet that drops them silently they hold "
+        "the page until the browser gives up.",
+    ]
+    return "\n".join(out)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", nargs="+", default=["small", "medium"], choices=["small", "medium", "large"])
+    parser.add_argument("--sizes", nargs="*", default=["small", "medium"], choices=["small", "medium", "large"])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--chromium", default=os.environ.get("PROSPECTS_CHROMIUM", "/usr/bin/chromium"))
     parser.add_argument("--no-write", action="store_true", help="print only, do not touch docs/performance.md")
+    parser.add_argument("--phone-runs", type=int, default=5, help="visits of the phone over 4G (0: none)")
+    parser.add_argument("--baseline", default=BASELINE, help="the commit the phone is compared with")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from playwright.sync_api import sync_playwright
@@ -260,9 +414,10 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+        urls: dict[str, str] = {}
         for size in args.sizes:
             t = time.perf_counter()
-            url = make_demo(size, Path(tmp))
+            url = urls[size] = make_demo(size, Path(tmp))
             print(f"# demo {size}: {time.perf_counter() - t:.1f} s", file=sys.stderr)
             for who, login in demo_viewers(url).items():
                 server = start_server(url, login, Path(tmp) / f"serve-{size}-{login}.log")
@@ -272,11 +427,29 @@ def main() -> int:
                     server.stop()
                 rows.append((size, who, login, res))
                 print(f"# {size} {who} {login}: " + ", ".join(f"{k} {v}" for k, v in res.items()), file=sys.stderr)
+        phone = None
+        if args.phone_runs > 0:
+            url = urls.get("small") or make_demo("small", Path(tmp))
+            login = demo_viewers(url)["regional partner"]
+            before = os.getloadavg()[0]
+            servers = phone_servers(url, login, args.baseline, Path(tmp))
+            try:
+                res = measure_phone(browser, servers, args.phone_runs)
+            finally:
+                for server in servers.values():
+                    server.stop()
+            phone = {"login": login, "res": res, "load": (before, os.getloadavg()[0])}
+            print(f"# phone: {res}", file=sys.stderr)
         browser.close()
-    text = render(args, rows, load_before, os.getloadavg()[0])
-    print(text)
-    if not args.no_write:
-        write_section("dashboard.py", text)
+    texts = {}
+    if rows:
+        texts["dashboard.py"] = render(args, rows, load_before, os.getloadavg()[0])
+    if phone:
+        texts["dashboard.py-phone"] = render_phone(args, phone)
+    for name, text in texts.items():
+        print(text)
+        if not args.no_write:
+            write_section(name, text)
     return 0
 
 

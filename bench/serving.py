@@ -358,7 +358,7 @@ def markdown(args: argparse.Namespace, gets: list[dict], cold: list[dict], warm:
         "per page; the event loop stalled 5–9 s; 16 browsers: no page ever showed figures.",
         "",
         "Reading: " + ("every page is served and right at every size" if all_served else "NOT every page was served: see the tables")
-        + "; pages queue in arrival order "
+        + "; pages queue in turn between logins (one page per login here: in arrival order) "
         f"({max(2, 2 * (os.cpu_count() or 1))} run at once), so the completion time grows with the number of "
         "pages ahead while the CPU per page stays flat. The event loop's worst stall (the server's own watch, or a "
         f"cheap request of the probe, whichever is worse) was {worst(gets + cold + warm):.2f} s in the GET rounds and "

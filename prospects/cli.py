@@ -14,14 +14,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import ConfigError, Settings, load_settings
 from .i18n import Said
-
-if TYPE_CHECKING:
-    from .i18n import Phrase
 
 EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE, EXIT_REFUSED = 0, 1, 2, 3
 
@@ -333,15 +329,15 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
     from . import drilldown as dd
-    from . import exports, i18n
+    from . import exports, files, i18n
     from .tables import scope_label
 
     if args.format == "xlsx" and args.output is None:
         return _refuse("cli.xlsx_output", settings.locale)
     if args.output is not None:
-        problem = _unwritable(args.output)
+        problem = files.option_target_problem("--output", args.output)
         if problem:
-            return _refuse("cli.output", settings.locale, path=i18n.shown(args.output, 200), problem=problem)
+            return _fail(problem, EXIT_UNUSABLE)
     firm, view, period = _view(settings, args)
     try:
         frame = view.drilldown(
@@ -361,18 +357,22 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
     elif args.format == "csv":
         text = exports.to_csv(frame, args.by, None, loc)
     elif args.format == "xlsx":
-        scope = scope_label(firm.directory, args.unit, args.collaborator, loc)
-        about = exports.about_rows(args.indicator, args.by, month=args.month, period=period, scope=scope, locale=loc)
-        exports.to_xlsx(frame, args.by, args.output, loc, about=about)
-        print(f"{len(frame)} {i18n.label('rows', loc)} → {args.output}", file=sys.stderr)
-        return EXIT_OK
+        text = ""
     else:
         text = _drill_text(frame, args, loc, words)
-    if args.output is not None:
-        args.output.write_text(text, encoding="utf-8-sig" if args.format == "csv" else "utf-8")
-        print(f"{len(frame)} {i18n.label('rows', loc)} → {args.output}", file=sys.stderr)
-    else:
+    if args.output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return EXIT_OK
+    try:
+        if args.format == "xlsx":
+            scope = scope_label(firm.directory, args.unit, args.collaborator, loc)
+            about = exports.about_rows(args.indicator, args.by, month=args.month, period=period, scope=scope, locale=loc)
+            exports.to_xlsx(frame, args.by, args.output, loc, about=about)
+        else:
+            files.write_atomically(args.output, text.encode("utf-8-sig" if args.format == "csv" else "utf-8"))
+    except files.FileRefused as exc:
+        return _fail(f"--output {exc}", EXIT_UNUSABLE)
+    print(f"{len(frame)} {i18n.label('rows', loc)} → {args.output}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -393,17 +393,6 @@ def _drill_text(frame, args: argparse.Namespace, loc: str, words: str) -> str:
         count = f"{i18n.counted(t['rows'], 'deal', loc)} · {count}"
     money = ", ".join(f"{i18n.label(m, loc)} {i18n.money(t[m], loc)}" for m in dd.MONEY_COLUMNS)
     return f"{text}\n\n{count} — {money}\n{i18n.DRILL_WORDS[loc]['amounts']}{i18n.colon(loc)}{words}"
-
-
-def _unwritable(path: Path) -> Phrase | None:
-    """Why a file cannot be written there (None if it can be tried)."""
-    from .i18n import Phrase, shown
-
-    if path.is_dir():
-        return Phrase.of("cli.is_folder")
-    if not path.parent.is_dir():
-        return Phrase.of("cli.no_folder", folder=shown(path.parent, 200))
-    return None
 
 
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
@@ -518,14 +507,16 @@ def _refuse(key: str, locale: str, **values: object) -> int:
 
 
 def _fail(message: object, code: int, locale: str = "fr") -> int:
-    """One line on stderr (line breaks in the message folded), and the exit code. An error of
-    the catalog (:class:`~prospects.i18n.Said`) is said in ``locale``, the settings' language."""
-    try:
-        said = message.say(locale) if isinstance(message, Said) else str(message)
-        text = " ".join(part.strip() for part in said.splitlines() if part.strip())
-        print(f"prospects: {text}", file=sys.stderr)
-    except BrokenPipeError:  # pragma: no cover - stderr closed too
-        pass
+    """One line on stderr (line breaks in the message folded, control characters escaped), and the
+    exit code. An error of the catalog (:class:`~prospects.i18n.Said`) is said in ``locale``, the
+    settings' language."""
+    import contextlib
+
+    from .i18n import message_line
+
+    said = message.say(locale) if isinstance(message, Said) else message
+    with contextlib.suppress(BrokenPipeError):  # stderr closed too
+        print(f"prospects: {message_line(said)}", file=sys.stderr)
     return code
 
 

@@ -6,12 +6,12 @@ Resolution order, first match wins, for every setting:
    or a keyword argument of :func:`load_settings`);
 2. the environment: ``PROSPECTS_DB``, ``PROSPECTS_TODAY``, ``PROSPECTS_LOCALE``,
    ``PROSPECTS_FY_START_MONTH``, ``PROSPECTS_CHROMIUM``, ``PROSPECTS_STORE``, ``PROSPECTS_STORE_WAIT``,
-   ``PROSPECTS_IMPORT_MAX_MB``,
+   ``PROSPECTS_IMPORT_MAX_MB``, ``PROSPECTS_LOAD_MAX_MB``,
    and for ``prospects serve`` ``PROSPECTS_SERVE_POOL_SIZE``, ``PROSPECTS_SERVE_OPENING_LIMIT``,
    ``PROSPECTS_SERVE_KERNELS_PER_LOGIN``, ``PROSPECTS_SERVE_CONNECT_TIMEOUT``;
 3. the config file: ``--config FILE``, else ``prospects.toml`` in the project folder
    if present (keys ``fiscal_year_start_month``, ``locale``, ``db``, ``chromium``,
-   ``store_folder``, ``store_wait_seconds``, ``import_max_mb``, a ``[function_caps]`` table and a ``[serve]`` table:
+   ``store_folder``, ``store_wait_seconds``, ``import_max_mb``, ``load_max_mb``, a ``[function_caps]`` table and a ``[serve]`` table:
    ``pool_size``, ``opening_limit``, ``kernels_per_login``, ``connect_timeout``, see
    :class:`ServeSettings`);
 4. the defaults below.
@@ -61,6 +61,15 @@ LOCALES = ("fr", "en")
 DEFAULT_IMPORT_MAX_MB = 100
 #: Seconds a process waits for another one writing the figure store (setting ``store_wait_seconds``).
 DEFAULT_STORE_WAIT_SECONDS = 120
+#: ``prospects load`` refuses a CSV file of the extract bigger than this (megabytes; setting ``load_max_mb``):
+#: about 5.8 million documents in ``documents.csv`` (the large demo's is 172 MB for a million).
+DEFAULT_LOAD_MAX_MB = 1000
+#: A settings file is a few kilobytes (a long subscription list included): anything bigger is not one.
+MAX_CONFIG_BYTES = 1_000_000
+#: A CA bundle (``[mail] ca_file``) is a few hundred kilobytes.
+MAX_CA_FILE_BYTES = 10_000_000
+#: How much of a ``pyproject.toml`` the project folder search reads.
+MAX_PYPROJECT_BYTES = 1_000_000
 
 
 class ConfigError(ValueError):
@@ -103,6 +112,7 @@ class Settings:
     subscriptions: SubscriptionSettings = field(default_factory=lambda: SubscriptionSettings())
     mail: MailSettings = field(default_factory=lambda: MailSettings())
     import_max_bytes: int = DEFAULT_IMPORT_MAX_MB * 1_000_000
+    load_max_bytes: int = DEFAULT_LOAD_MAX_MB * 1_000_000
     serve: ServeSettings = field(default_factory=ServeSettings)
 
     def with_(self, **changes: Any) -> Settings:
@@ -115,13 +125,20 @@ def find_project_dir(start: Path | None = None, environ: Mapping[str, str] | Non
     home = (os.environ if environ is None else environ).get("PROSPECTS_HOME")
     if home:
         return Path(home).resolve()
+    from .files import FileRefused, read_limited
+
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / "prospects.toml").is_file():
             return folder
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and 'name = "prospects"' in pyproject.read_text("utf-8"):
-            return folder
+        if pyproject.is_file():
+            try:
+                text = read_limited(pyproject, MAX_PYPROJECT_BYTES)
+            except FileRefused:  # a pipe, a huge or unreadable file: not this project's
+                continue
+            if b'name = "prospects"' in text:
+                return folder
     return here
 
 
@@ -164,13 +181,13 @@ def _check_caps(raw: Mapping[str, Any], source: str) -> Mapping[str, str | None]
     return MappingProxyType(caps)
 
 
-def _check_max_mb(value: Any, source: str) -> int:
+def _check_max_mb(key: str, value: Any, source: str) -> int:
     try:
         mb = int(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"import_max_mb ({source}): {value!r} is not a number of megabytes") from None
+        raise ConfigError(f"{key} ({source}): {value!r} is not a number of megabytes") from None
     if isinstance(value, bool) or not 1 <= mb <= 1_000_000:
-        raise ConfigError(f"import_max_mb ({source}): {value!r} is not a number of megabytes from 1 to 1000000")
+        raise ConfigError(f"{key} ({source}): {value!r} is not a number of megabytes from 1 to 1000000")
     return mb
 
 
@@ -182,6 +199,14 @@ def _check_store_wait(value: Any, source: str) -> float:
     if isinstance(value, bool) or not 0 <= seconds <= 86_400:
         raise ConfigError(f"store_wait_seconds ({source}): {value!r} is not a number of seconds from 0 to 86400")
     return seconds
+
+
+def _max_mb(key: str, default: int, env: Mapping[str, str], file_values: Mapping[str, Any], src_file: str) -> int:
+    """A size limit in megabytes: ``PROSPECTS_<KEY>``, else the file's ``key``, else ``default``."""
+    variable = f"PROSPECTS_{key.upper()}"
+    if env.get(variable):
+        return _check_max_mb(key, env[variable], variable)
+    return _check_max_mb(key, file_values.get(key, default), src_file)
 
 
 def _check_locale(value: Any, source: str) -> str:
@@ -211,14 +236,25 @@ def _check_serve(raw: Any, env: Mapping[str, str], source: str) -> ServeSettings
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
-    """The content of a ``prospects.toml``, with a clear error when it is not valid TOML."""
+    """The content of a ``prospects.toml``, with a clear error when it is not a regular file
+    of at most :data:`MAX_CONFIG_BYTES` holding valid UTF-8 TOML."""
+    from .files import FileRefused, read_limited, shown_path
+
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
+        data = read_limited(path, MAX_CONFIG_BYTES, limit_text="the {limit} a settings file may hold")
+    except FileRefused as exc:
+        if exc.kind == "missing":
+            raise ConfigError(f"config file {shown_path(path)} does not exist") from None
+        raise ConfigError(f"config file {exc}") from None
+    try:
+        return tomllib.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"config file {shown_path(path)}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line})") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path}: {exc}") from None
+        raise ConfigError(f"config file {shown_path(path)}: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"config file {shown_path(path)}: tables or lists nest too deeply to be settings") from None
 
 
 def load_settings(
@@ -246,7 +282,7 @@ def load_settings(
     src_file = f"config file {config_path}" if config_path else "config file"
 
     known = {"fiscal_year_start_month", "locale", "db", "chromium", "function_caps", "store_folder", "store_wait_seconds",
-             "import_max_mb", "subscriptions", "mail", "serve"}
+             "import_max_mb", "load_max_mb", "subscriptions", "mail", "serve"}
     unknown = sorted(set(file_values) - known)
     if unknown:
         raise ConfigError(f"{src_file}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
@@ -287,10 +323,8 @@ def load_settings(
         store_wait = _check_store_wait(env["PROSPECTS_STORE_WAIT"], "PROSPECTS_STORE_WAIT")
     else:
         store_wait = _check_store_wait(file_values.get("store_wait_seconds", DEFAULT_STORE_WAIT_SECONDS), src_file)
-    if env.get("PROSPECTS_IMPORT_MAX_MB"):
-        max_mb = _check_max_mb(env["PROSPECTS_IMPORT_MAX_MB"], "PROSPECTS_IMPORT_MAX_MB")
-    else:
-        max_mb = _check_max_mb(file_values.get("import_max_mb", DEFAULT_IMPORT_MAX_MB), src_file)
+    import_mb = _max_mb("import_max_mb", DEFAULT_IMPORT_MAX_MB, env, file_values, src_file)
+    load_mb = _max_mb("load_max_mb", DEFAULT_LOAD_MAX_MB, env, file_values, src_file)
     serve = _check_serve(file_values.get("serve", {}), env, src_file)
 
     return Settings(
@@ -305,7 +339,8 @@ def load_settings(
         serve=serve,
         store_folder=store,
         store_wait_seconds=store_wait,
-        import_max_bytes=max_mb * 1_000_000,
+        import_max_bytes=import_mb * 1_000_000,
+        load_max_bytes=load_mb * 1_000_000,
         subscriptions=subscription_settings(file_values.get("subscriptions", {}), src_file),
         mail=mail_settings(file_values.get("mail", {}), env, src_file, project_dir),
     )
@@ -434,9 +469,18 @@ def mail_settings(raw: Any, env: Mapping[str, str], src_file: str, project_dir: 
         raise ConfigError(f"{src_file}: [mail] sender = {sender!r} is not an address")
     ca_file = raw.get("ca_file")
     if ca_file is not None:
+        from .files import FileRefused, open_limited, shown_path
+
+        if not isinstance(ca_file, str) or not ca_file.strip():
+            raise ConfigError(f"{src_file}: [mail] ca_file = {ca_file!r} is not a file path")
         ca_file = Path(ca_file) if Path(ca_file).is_absolute() else project_dir / ca_file
-        if not ca_file.is_file():
-            raise ConfigError(f"{src_file}: [mail] ca_file {ca_file} does not exist")
+        try:
+            with open_limited(ca_file, MAX_CA_FILE_BYTES, limit_text="the {limit} a CA bundle may hold"):
+                pass
+        except FileRefused as exc:
+            if exc.kind == "missing":
+                raise ConfigError(f"{src_file}: [mail] ca_file {shown_path(ca_file)} does not exist") from None
+            raise ConfigError(f"{src_file}: [mail] ca_file {exc}") from None
     timeout = raw.get("timeout", 30)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
         raise ConfigError(f"{src_file}: [mail] timeout = {timeout!r} is not a number of seconds")

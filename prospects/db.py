@@ -19,7 +19,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlencode
 
 import pandas as pd
 import sqlalchemy as sa
@@ -61,11 +61,40 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(getattr(exc, "orig", None) or exc).split())
 
 
-def _sqlite_file(url: sa.engine.URL) -> Path | None:
-    """The file of a SQLite URL (None for an in-memory database)."""
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+#: Query keys of a SQLite URL that are arguments of ``sqlite3.connect``, not of the URI filename.
+_CONNECT_KEYS = {"uri", "timeout", "check_same_thread", "isolation_level", "detect_types", "cached_statements"}
+
+
+def _sqlite_uri(url: sa.engine.URL) -> bool:
+    """Whether a SQLite URL names its database by a URI filename (``sqlite:///file:PATH?mode=ro&uri=true``)."""
+    return str(url.query.get("uri", "")).lower() in ("true", "1") and (url.database or "").startswith("file:")
+
+
+def sqlite_path(url: sa.engine.URL) -> Path | None:
+    """The file of a SQLite URL, plain path or URI filename (``file:PATH``, ``file://localhost/PATH``,
+    percent-decoded); None for an in-memory database or another backend."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
-    return Path(url.database)
+    if not _sqlite_uri(url):
+        return Path(url.database)
+    path = url.database.removeprefix("file:")
+    if path.startswith("//"):
+        authority, _, rest = path[2:].partition("/")
+        if authority not in ("", "localhost"):
+            return None  # SQLite refuses it: the connection says so
+        path = "/" + rest
+    path = unquote(path)
+    if not path or path == ":memory:" or url.query.get("mode") == "memory":
+        return None
+    return Path(path)
+
+
+def _sqlite_target(url: sa.engine.URL, path: Path) -> str:
+    """The URI ``sqlite3.connect`` opens for a database file: the URL's own URI parameters,
+    and ``mode=rw`` unless it gives a mode, so that opening never creates the file."""
+    params = {k: v for k, v in url.query.items() if k not in _CONNECT_KEYS and isinstance(v, str)} if _sqlite_uri(url) else {}
+    params.setdefault("mode", "rw")
+    return f"file:{quote(str(path.absolute()))}?{urlencode(params)}"
 
 
 def make_engine(url: str) -> Engine:
@@ -82,13 +111,15 @@ def make_engine(url: str) -> Engine:
         raise DatabaseError(f"{url!r} is not a database URL (e.g. sqlite:///data/prospects.db)") from None
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    path = _sqlite_file(parsed)
+    path = sqlite_path(parsed)
+    if path is not None:
+        _check_regular(path)
     try:
         if path is None and parsed.get_backend_name() != "sqlite":
             return sa.create_engine(parsed, pool_pre_ping=True)
         options: dict = {"connect_args": {"timeout": 60, "check_same_thread": False}}
         if path is not None:
-            target = f"file:{quote(str(path.absolute()))}?mode=rw"
+            target = _sqlite_target(parsed, path)
             # check_same_thread off: a firm may be used from several threads (each view call checks the version stamp)
             options = {"creator": lambda: sqlite3.connect(target, uri=True, timeout=60, check_same_thread=False)}
         engine = sa.create_engine(parsed, **options)
@@ -108,10 +139,25 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _check_regular(path: Path) -> None:
+    """A SQLite database that exists is a regular file (not /dev/zero, a pipe or a folder)."""
+    import stat
+
+    from .files import kind_of, shown_path
+
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):  # missing (created by a write, refused by a read), or unreachable: said later
+        return
+    if not stat.S_ISREG(mode):
+        raise DatabaseError(f"{shown_path(path)}: not a database file but {kind_of(mode)}")
+
+
 def _create_sqlite_file(engine: Engine) -> None:
-    """Create a missing SQLite file and its folder (writes only), with a clear error."""
-    path = _sqlite_file(engine.url)
-    if path is None or path.exists():
+    """Create a missing SQLite file and its folder (writes only), with a clear error
+    (never for a URL that says ``mode=ro``: opening it then says it cannot)."""
+    path = sqlite_path(engine.url)
+    if path is None or path.exists() or engine.url.query.get("mode") == "ro":
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,7 +193,7 @@ def create_schema(engine: Engine) -> None:
 def has_schema(engine: Engine) -> bool:
     """Whether the tables exist (False for a missing SQLite file, which is not created);
     a database that cannot be opened raises :class:`DatabaseError`."""
-    path = _sqlite_file(engine.url)
+    path = sqlite_path(engine.url)
     if path is not None and not path.exists():
         return False
     try:
@@ -346,7 +392,7 @@ def read_all(engine: Engine, tables: Iterable[str] = TABLE_ORDER) -> dict[str, p
 def require_schema(engine: Engine) -> None:
     """Refuse, in one line, a database that is missing or has no prospects tables (creates nothing)."""
     if not has_schema(engine):
-        path = _sqlite_file(engine.url)
+        path = sqlite_path(engine.url)
         if path is not None and not path.exists():
             raise DatabaseError(f"no database at {path}: check --db, or create it with `prospects demo` or `prospects load DIR`")
         raise DatabaseError("the database has no prospects tables: run `prospects demo` or `prospects load DIR` first")
@@ -473,7 +519,7 @@ def _bookkeeping(engine: Engine, what: str) -> Iterator[None]:
 
 def _log_table_present(engine: Engine, table: sa.Table) -> bool:
     """Whether a bookkeeping table exists (a missing SQLite file: no; never creates anything)."""
-    path = _sqlite_file(engine.url)
+    path = sqlite_path(engine.url)
     if path is not None and not path.exists():
         return False
     try:

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import i18n
+from . import files, i18n
 from .drilldown import (
     DATE_COLUMNS,
     MONEY_COLUMNS,
@@ -165,14 +165,15 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
 
 def to_csv(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase | None = None, locale: str = "fr", *,
            order: Sequence[int] | np.ndarray | None = None) -> str | None:
-    """Write (or return, when ``target`` is None) the drill-down as CSV (formulas neutralised)."""
+    """Write (or return, when ``target`` is None) the drill-down as CSV (formulas neutralised);
+    a path is written whole or not at all (:func:`prospects.files.write_atomically`)."""
     sep, dec = (";", ",") if locale == "fr" else (",", ".")
     text = neutralised(table(frame, by, locale, order=order)).to_csv(
         index=False, sep=sep, decimal=dec, float_format="%.2f", date_format="%Y-%m-%d")
     if target is None:
         return text
     if isinstance(target, str | Path):
-        Path(target).write_text(text, encoding="utf-8-sig")
+        files.write_atomically(target, text.encode("utf-8-sig"))
     else:
         target.write(text)
     return None
@@ -203,10 +204,16 @@ def to_xlsx(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase, locale
     sheet in the same order, and ``about`` (see :func:`about_rows`) on a last sheet.
 
     Written row by row with XlsxWriter in constant memory (a drill-down of 130,000 rows
-    does not hold a workbook in memory), every text cell as a string, never a formula.
+    does not hold a workbook's cells in memory, only its compressed bytes), every text cell
+    as a string, never a formula. A path is written whole or not at all
+    (:func:`prospects.files.write_atomically`: a device, a pipe, a full disk or a folder that
+    cannot be written raise :class:`prospects.files.FileRefused` and leave no partial file).
     """
     import xlsxwriter
 
+    if isinstance(target, str | Path):
+        files.write_atomically(target, xlsx_bytes(frame, by, locale, order=order, about=about))
+        return
     frame = _ordered(frame, order)
     names = SHEETS[locale]
     book = xlsxwriter.Workbook(target, {"constant_memory": True, "strings_to_formulas": False,

@@ -16,6 +16,7 @@ shown as its label: « région », « Associé »), said in the same locale.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -153,9 +154,6 @@ LABELS: dict[str, dict[str, str]] = {
         "report.nothing": "aucune {kind} dans le périmètre de {login} : essayez --by agency ou --unit ID",
         "report.no_chromium": "Chromium introuvable à « {path} » : les rapports PDF demandent le paquet chromium de Debian (apt-get install chromium), ou son chemin dans PROSPECTS_CHROMIUM ou `chromium = ...` de prospects.toml ; ou bien demandez --format html seulement",
         "cli.xlsx_output": "--format xlsx demande --output FICHIER",
-        "cli.output": "--output {path} : {problem}",
-        "cli.is_folder": "c'est un dossier ; donnez un nom de fichier",
-        "cli.no_folder": "le dossier {folder} n'existe pas",
         "cli.report_as": "report demande --as IDENTIFIANT (ou --subscriptions)",
         "cli.formats": "--format {formats} : attendu html, pdf ou html,pdf",
         "cli.jobs": "--jobs doit valoir au moins 1",
@@ -323,9 +321,6 @@ LABELS: dict[str, dict[str, str]] = {
         "report.nothing": "no {kind} in the perimeter of {login}: try --by agency or --unit ID",
         "report.no_chromium": "Chromium not found at '{path}': PDF reports need Debian's chromium package (apt-get install chromium), or set its path with PROSPECTS_CHROMIUM or `chromium = ...` in prospects.toml; or ask for --format html only",
         "cli.xlsx_output": "--format xlsx needs --output FILE",
-        "cli.output": "--output {path}: {problem}",
-        "cli.is_folder": "is a folder; give a file name",
-        "cli.no_folder": "folder {folder} does not exist",
         "cli.report_as": "report needs --as LOGIN (or --subscriptions)",
         "cli.formats": "--format {formats}: expected html, pdf or html,pdf",
         "cli.jobs": "--jobs must be at least 1",
@@ -574,6 +569,21 @@ def shown(value: object, limit: int = 60) -> str:
     breaks included) escaped, at most ``limit`` characters (then ``…``)."""
     text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(value))
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+#: Characters never written raw to a terminal: C0 and C1 controls, DEL, bidirectional overrides.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def escaped(text: str, keep: str = "") -> str:
+    """``text`` with every control character written as its escape (a NUL as ``\\x00``, ESC
+    as ``\\x1b``), except those in ``keep``; letters, accents and spaces (U+202F included) stay."""
+    return _CONTROL.sub(lambda m: m.group() if m.group() in keep else m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def message_line(message: object) -> str:
+    """A message on one line: its line breaks folded into spaces, other control characters escaped."""
+    return escaped(" ".join(part.strip() for part in str(message).splitlines() if part.strip()))
 
 
 def euros(cents: int) -> Decimal:

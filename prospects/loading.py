@@ -67,7 +67,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from . import db, store
+from . import db, files, store
+from .config import DEFAULT_LOAD_MAX_MB
+from .i18n import message_line
 from .schema import (
     MAX_AMOUNT_CENTS,
     MAX_DOCUMENT_CENTS,
@@ -101,6 +103,8 @@ _INT_RE = r"[+-]?0*[0-9]{1,18}"
 _ANY_INT_RE = r"[+-]?[0-9]+"
 #: Extracts bigger than this (bytes) report progress on stderr.
 PROGRESS_MIN_BYTES = 10_000_000
+#: Default size limit of one CSV file of an extract (setting ``load_max_mb``).
+DEFAULT_LOAD_MAX_BYTES = DEFAULT_LOAD_MAX_MB * 1_000_000
 
 
 class UnusableExtract(ValueError):
@@ -801,15 +805,18 @@ def _sorted_rejects(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
 _BAD_LINE = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
 
 
-def _read_csv(path: Path, table: str) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
-    """One file as text: the frame, the line of each row, and the rejected bad lines."""
+def _read_csv(path: Path, table: str, max_bytes: int = DEFAULT_LOAD_MAX_BYTES) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """One file as text: the frame, the line of each row, and the rejected bad lines.
+
+    The file must be a regular file of at most ``max_bytes`` (setting ``load_max_mb``).
+    """
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        names = ", ".join(f"{t}.csv" for t in TABLE_ORDER)
-        raise UnusableExtract(f"{path}: file missing (an extract holds {names})") from None
-    except OSError as exc:
-        raise UnusableExtract(f"{path}: cannot be read ({exc.strerror})") from None
+        data = files.read_limited(path, max_bytes, limit_text="the load limit of {limit} (setting load_max_mb)")
+    except files.FileRefused as exc:
+        if exc.kind == "missing":
+            names = ", ".join(f"{t}.csv" for t in TABLE_ORDER)
+            raise UnusableExtract(f"{files.shown_path(path)}: file missing (an extract holds {names})") from None
+        raise UnusableExtract(str(exc)) from None
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     try:
         body.decode("utf-8")
@@ -890,21 +897,26 @@ def _read_csv(path: Path, table: str) -> tuple[pd.DataFrame, np.ndarray, pd.Data
 
 
 def read_extract(
-    folder: Path, *, progress: Progress | None = None, function_caps: Mapping[str, str | None] | None = None
+    folder: Path, *, progress: Progress | None = None, function_caps: Mapping[str, str | None] | None = None,
+    max_bytes: int = DEFAULT_LOAD_MAX_BYTES,
 ) -> Validated:
     """Read and validate the canonical CSV extract in ``folder`` (one ``<table>.csv`` each).
 
-    ``function_caps``: the settings' caps, for the warnings of :func:`directory_warnings`.
+    ``function_caps``: the settings' caps, for the warnings of :func:`directory_warnings`;
+    ``max_bytes``: the size limit of each file (setting ``load_max_mb``).
     """
     folder = Path(folder)
+    problem = files.not_a_folder(folder)
+    if problem is not None:
+        raise UnusableExtract(str(problem))
     if not folder.is_dir():
-        raise UnusableExtract(f"{folder}: no such folder")
+        raise UnusableExtract(f"{files.shown_path(folder)}: no such folder")
     raw, lines, labels, bad_parts = {}, {}, {}, []
     for table in TABLE_ORDER:
         path = folder / f"{table}.csv"
         if progress:
             progress(f"reading {path.name}")
-        frame, table_lines, bad = _read_csv(path, table)
+        frame, table_lines, bad = _read_csv(path, table, max_bytes)
         raw[table], lines[table], labels[table] = frame, table_lines, str(path)
         if len(bad):
             bad_parts.append(bad)
@@ -937,6 +949,9 @@ def escape_nul(frame: pd.DataFrame) -> pd.DataFrame:
 def write_rejects(rejects: pd.DataFrame, path: Path, columns: Sequence[str] = REJECT_COLUMNS) -> None:
     """The rejections as a CSV a person can open (UTF-8 with BOM for spreadsheets; NUL escaped)."""
     path = Path(path)
+    problem = files.writable(path)
+    if problem is not None:  # never renamed over a device, a pipe or a folder
+        raise problem
     tmp = path.with_name(path.name + ".tmp")
     escape_nul(rejects.loc[:, list(columns)]).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
     os.replace(tmp, path)
@@ -955,7 +970,9 @@ def update_rejects_file(rejects: pd.DataFrame, path: Path, columns: Sequence[str
         if path.exists():
             path.unlink()
     except OSError as exc:
-        return None, f"could not write {path}: {exc.strerror}"
+        return None, f"could not write {files.shown_path(path)}: {exc.strerror}"
+    except files.FileRefused as exc:
+        return None, f"could not write {exc}"
     return None, None
 
 
@@ -979,7 +996,8 @@ def load_extract(
     """
     start = time.monotonic()
     folder = Path(folder)
-    validated = read_extract(folder, progress=progress, function_caps=function_caps)
+    max_bytes = settings.load_max_bytes if settings is not None else DEFAULT_LOAD_MAX_BYTES
+    validated = read_extract(folder, progress=progress, function_caps=function_caps, max_bytes=max_bytes)
     counts = validated.counts
     info = {
         "source": str(folder.resolve()),
@@ -1027,9 +1045,20 @@ def _csv_frame(frame: pd.DataFrame, table: str) -> pd.DataFrame:
 
 
 def write_extract(frames: Mapping[str, pd.DataFrame], folder: Path) -> dict[str, int]:
-    """Write canonical frames as the canonical CSV extract; returns the rows written per table."""
+    """Write canonical frames as the canonical CSV extract; returns the rows written per table.
+
+    Raises :class:`prospects.files.FileRefused` before writing anything when ``folder``
+    is not a folder or one of its ``<table>.csv`` is not a regular file.
+    """
     folder = Path(folder)
+    problem = files.not_a_folder(folder)
+    if problem is not None:
+        raise problem
     folder.mkdir(parents=True, exist_ok=True)
+    for table in TABLE_ORDER:
+        problem = files.writable(folder / f"{table}.csv")
+        if problem is not None:
+            raise problem
     written = {}
     for table in TABLE_ORDER:
         frame = frames[table]
@@ -1106,7 +1135,7 @@ def run_load_command(settings: Settings, folder: Path, *, allow_shrink: bool = F
             settings=settings,
         )
     except UnusableExtract as exc:
-        print(f"prospects: unusable extract, nothing loaded: {exc}", file=sys.stderr)
+        print(f"prospects: unusable extract, nothing loaded: {message_line(exc)}", file=sys.stderr)
         return 2
     except sa.exc.SQLAlchemyError as exc:
         print(f"prospects: the database refused the load, nothing loaded: {db.one_line(exc)}", file=sys.stderr)
@@ -1114,7 +1143,7 @@ def run_load_command(settings: Settings, folder: Path, *, allow_shrink: bool = F
     print(f"Loaded {report.folder.resolve()} into {_shown_url(settings.db_url)} in {report.seconds:.1f} s")
     print(format_counts(report.counts))
     for note in report.notes:
-        print(f"note: {note}")
+        print(f"note: {message_line(note)}")
     if report.rejects_path is not None:
         print(f"{report.rejected} rows rejected; reasons in {report.rejects_path.resolve()}")
     elif report.rejected:
@@ -1130,8 +1159,13 @@ def run_export_command(settings: Settings, folder: Path) -> int:
     engine = db.make_engine(settings.db_url)
     try:
         written = export_extract(engine, folder)
+    except files.FileRefused as exc:
+        where = "" if exc.path == folder else f"{exc.path}: "
+        print(f"prospects: cannot write the extract to {files.shown_path(folder)}: {where}{exc.reason}", file=sys.stderr)
+        return 2
     except OSError as exc:
-        print(f"prospects: cannot write the extract to {folder}: {exc.strerror or exc}", file=sys.stderr)
+        where = f"{files.shown_path(exc.filename)}: " if exc.filename else ""
+        print(f"prospects: cannot write the extract to {files.shown_path(folder)}: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     print(f"Exported {_shown_url(settings.db_url)} to {folder.resolve()}")
     width = max(len(t) for t in written)

@@ -154,9 +154,12 @@ def store_folder(settings: Settings) -> Path:
     except sa.exc.ArgumentError:
         raise StoreError(f"{settings.db_url!r} is not a database URL") from None
     if url.get_backend_name() == "sqlite":
-        if not url.database or url.database == ":memory:":
+        from .db import sqlite_path
+
+        path = sqlite_path(url)  # a plain path or a URI filename (file:PATH?mode=ro&uri=true)
+        if path is None:
             raise StoreError("an in-memory SQLite database has no figure store: use a database file (sqlite:///path/prospects.db)")
-        return Path(url.database).absolute().with_name(Path(url.database).name + ".store")
+        return path.absolute().with_name(path.name + ".store")
     base = settings.store_folder or settings.project_dir / "data" / "store"
     plain = url.render_as_string(hide_password=True)
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{url.get_backend_name()}-{url.host or 'local'}-{url.port or ''}-{url.database or ''}")
@@ -618,7 +621,8 @@ def _locked(folder: Path, progress: Progress | None = None, *, wait: float = _WA
         folder.mkdir(parents=True, exist_ok=True)
         handle = open(folder / ".lock", "a+")  # noqa: SIM115 - held for the block
     except OSError as exc:
-        raise StoreError(f"cannot open the lock of the figure store, {folder / '.lock'}: {exc.strerror}") from None
+        where = f"{exc.filename}: " if exc.filename and Path(exc.filename) != folder else ""  # the lock, when it is the one at fault
+        raise StoreError(f"cannot write the figure store in {folder}: {where}{exc.strerror}") from None
     try:
         _acquire(handle, folder, progress, wait)
         with contextlib.suppress(OSError):  # a full disk: the lock holds all the same, unnamed

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -57,7 +58,7 @@ FIGURES_SHOWN = (
 REFUSED_SHOWN = "() => !!document.querySelector('.pr-access-denied')"
 
 
-def wait_port(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60, what: str = "prospects serve") -> None:
+def wait_port(port: int, proc: subprocess.Popen, log: Path, timeout: float = 150, what: str = "prospects serve") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -84,22 +85,25 @@ class Serve:
     """A real ``prospects serve`` on a free loopback port; :meth:`start` then :meth:`wait`, :meth:`stop`."""
 
     def __init__(self, db_url: str, log: Path, *args: str, today: str = "2026-11-29",
-                 env: Mapping[str, str] | None = None, port: int | None = None, notebook: Path | None = None):
+                 env: Mapping[str, str] | None = None, port: int | None = None, notebook: Path | None = None,
+                 module: str = "prospects.cli", cwd: Path | None = None, open_browser: bool = False):
         self.port = port or free_port()
         self.log_path = log
-        self.args = ["--db", db_url, "serve", *args, "--no-browser"]
+        self.args = ["--db", db_url, "serve", *args, *([] if open_browser else ["--no-browser"])]
         if "--port" not in args:
             self.args += ["--port", str(self.port)]
         self.env = {**os.environ, "PROSPECTS_TODAY": today, "PROSPECTS_LOCALE": "fr", "PYTHONUNBUFFERED": "1", **(env or {})}
         self.env.pop("PROSPECTS_DB", None)
         # another notebook than the dashboard's: tests/serve_notebook.py
-        self.command = ["-m", "tests.serve_notebook", str(notebook)] if notebook else ["-m", "prospects.cli"]
+        # or another module running the same command (tests/serve_plain.py)
+        self.command = ["-m", "tests.serve_notebook", str(notebook)] if notebook else ["-m", module]
+        self.cwd = cwd or ROOT  # another checkout's code with PYTHONPATH (bench/dashboard.py's baseline)
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Serve:
         self._log = self.log_path.open("w")
         self.proc = subprocess.Popen([sys.executable, *self.command, *self.args], stdout=self._log,
-                                     stderr=subprocess.STDOUT, env=self.env, cwd=ROOT)
+                                     stderr=subprocess.STDOUT, env=self.env, cwd=self.cwd)
         return self
 
     def log(self) -> str:
@@ -171,6 +175,26 @@ class Serve:
         if keep_log_as:
             ARTIFACTS.mkdir(exist_ok=True)
             (ARTIFACTS / keep_log_as).write_text(self.log_path.read_text(errors="replace"))
+
+
+@contextlib.contextmanager
+def sample_server(tmp_path_factory, name: str, *args: str, **kwargs):
+    """A real ``prospects serve ARGS`` of Cabinet Exemple (its own SQLite file) for a module's tests.
+
+    The server's log is kept as ``test-artifacts/serve-NAME.log``; ``db_url`` is its database.
+    """
+    from prospects import db
+    from prospects.sample import sample_firm
+
+    base = tmp_path_factory.mktemp(name)
+    url = f"sqlite:///{base / 'sample.db'}"
+    db.replace_all(db.make_engine(url), sample_firm())
+    server = Serve(url, base / "serve.log", *args, **kwargs).start().wait()
+    server.db_url = url
+    try:
+        yield server
+    finally:
+        server.stop(keep_log_as=f"serve-{name}.log")
 
 
 def nginx_binary() -> str | None:
@@ -329,6 +353,27 @@ def chromium_available() -> bool:
     return os.access(CHROMIUM, os.X_OK)
 
 
+@contextlib.contextmanager
+def chromium_session():
+    """Debian's Chromium for a module's tests: skipped loudly when missing, a failure in CI."""
+    import pytest
+    from playwright.sync_api import sync_playwright
+
+    from .conftest import IN_CI
+
+    if not chromium_available():
+        message = "Debian's chromium not found: install it (make system-deps); it is never downloaded"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip("SKIPPING BROWSER TESTS: " + message)
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def eur(amount: str) -> str:
     return amount.replace(" ", NNBSP) + NNBSP + "€"
 
@@ -480,6 +525,38 @@ async def widget_states(port: int, kernel: str, headers: Mapping[str, str], time
             data = msg["content"].get("data", {}) if msg["header"]["msg_type"] == "comm_msg" else {}
             if msg["content"].get("comm_id") == comm and data.get("method") == "update_states":
                 return {model: entry["state"] for model, entry in data["states"].items()}
+    finally:
+        ws.close()
+
+
+async def widget_exchange(port: int, kernel: str, headers: Mapping[str, str], model: str, data: Mapping,
+                          timeout: float = 60) -> list[tuple[str, dict]]:
+    """Send ``data`` to widget ``model`` as the page does (a ``comm_msg``); every message the kernel sends in reply.
+
+    Returns the (channel, message) pairs whose parent is that message, up to the kernel's
+    ``idle`` status for it.
+    """
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    req = HTTPRequest(f"ws://127.0.0.1:{port}/api/kernels/{kernel}/channels?session_id={uuid.uuid4().hex}",
+                      headers=dict(headers), request_timeout=timeout, connect_timeout=timeout)
+    ws = await websocket_connect(req, subprotocols=[V1_PROTOCOL])
+    try:
+        sent = kernel_message("comm_msg", {"comm_id": model, "data": dict(data)})
+        ws.write_message(v1_frame("shell", sent), binary=True)
+        deadline = asyncio.get_running_loop().time() + timeout
+        replies = []
+        while True:
+            frame = await asyncio.wait_for(ws.read_message(), max(0.1, deadline - asyncio.get_running_loop().time()))
+            if frame is None:
+                raise ConnectionError(f"kernel {kernel}: websocket closed before the kernel was idle")
+            channel, msg = v1_parse(frame)
+            if msg["parent_header"].get("msg_id") != sent["header"]["msg_id"]:
+                continue
+            replies.append((channel, msg))
+            if msg["header"]["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
+                return replies
     finally:
         ws.close()
 

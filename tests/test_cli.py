@@ -319,6 +319,8 @@ BAD_DATABASES = {
     "mysql": (lambda _t: "mysql://u@localhost/x", "mysql://u@localhost/x: no database driver for 'mysql'", "sqlite:/// and postgresql://"),
     "unknown-scheme": (lambda _t: "foo://bar/x", "foo://bar/x: no database driver for 'foo'", "sqlite:/// and postgresql://"),
     "unwritable-folder": (lambda _t: "sqlite:////proc/prospects.db", "", "/proc"),
+    "dev-zero": (lambda _t: "sqlite:////dev/zero", "prospects: /dev/zero: not a database file but a device or a pipe"),
+    "a-folder": (lambda t: f"sqlite:///{t}", "not a database file but a folder"),
 }
 COMMANDS = {
     "indicators": ["indicators", "--user", "dir"],
@@ -384,11 +386,18 @@ HOSTILE = [
     ("fiscal-year-0-report", ["report", "--as", "dir", "--fiscal-year", "0", "--out", "{tmp}/r"], 2, ["exercice 0 :"]),
     ("seed-negative", ["demo", "--seed", "-1"], 2, ["--seed -1: expected a whole number, 0 or more"]),
     ("output-missing-folder", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--output", "{tmp}/nope/x.csv"], 2,
-     ["--output {tmp}/nope/x.csv : le dossier {tmp}/nope n'existe pas"]),
+     ["--output {tmp}/nope/x.csv: folder {tmp}/nope does not exist"]),
     ("output-is-a-folder", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--output", "{tmp}"], 2,
-     ["--output {tmp} : c'est un dossier ; donnez un nom de fichier"]),
+     ["--output {tmp}: is a folder; give a file name"]),
     ("xlsx-output-is-a-folder", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", "xlsx", "--output", "{tmp}"], 2,
-     ["c'est un dossier"]),
+     ["is a folder"]),
+    ("xlsx-output-unwritable", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", "xlsx", "--output", "/proc/x.xlsx"], 2,
+     ["--output /proc/x.xlsx: cannot be written ("]),
+    ("json-output-unwritable", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", "json", "--output", "/proc/x.json"], 2,
+     ["--output /proc/x.json: cannot be written ("]),
+    ("config-is-a-folder", ["--config", "{tmp}", "indicators", "--user", "dir"], 2, ["config file {tmp}: not a file but a folder"]),
+    ("config-is-dev-zero", ["--config", "/dev/zero", "indicators", "--user", "dir"], 2,
+     ["config file /dev/zero: not a file but a device or a pipe"]),
     ("login-with-a-newline", ["indicators", "--user", "dir\nInjected: line"], 3, ["« dir\\nInjected: line »"]),
     ("login-10000-characters", ["indicators", "--user", "x" * 10_000], 3, ["« " + "x" * 59 + "… »"]),
     ("unit-with-a-newline", ["indicators", "--user", "dir", "--unit", "F\n" + "y" * 500], 3, ["« F\\n" + "y" * 56 + "… »"]),
@@ -433,3 +442,244 @@ def test_output_piped_into_head_ends_quietly(url, args):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141, err
     assert err == ""
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "xlsx"])
+def test_an_output_that_is_a_device_is_refused_and_never_replaced(capsys, tmp_path, url, fmt):
+    """`--output /dev/full`, through a link of the test's own: a writer that renamed its file
+    over the target would replace the link, never the machine's device."""
+    import os
+
+    device = tmp_path / "full"
+    device.symlink_to("/dev/full")
+    code, out, err = run(capsys, url, "drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", fmt,
+                         "--output", str(device))
+    assert code == 2 and out == "" and err == f"prospects: --output {device}: not a file but a device or a pipe; give a file name\n"
+    assert os.readlink(device) == "/dev/full" and sorted(os.listdir(tmp_path)) == ["full"]
+
+
+def _on_a_full_disk(tmp_path, url, fmt):
+    """`drilldown --output` into a full tmpfs that already holds the file (a real full disk, in a
+    mount namespace of its own): exit code, stderr, the files the folder then holds, the file's content."""
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("unshare") is None:
+        pytest.fail("unshare (util-linux) is needed to mount a small tmpfs")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    script = (
+        'mount -t tmpfs -o size=64k tmpfs "$DISK" || exit 99; printf previous > "$DISK/out"; cat /dev/zero > "$DISK/fill" 2> /dev/null; '
+        '"$@" 2> "$DISK/../err"; echo "exit=$?"; ls -A "$DISK" | tr "\\n" " "; echo; cat "$DISK/out"'
+    )
+    cmd = [sys.executable, "-m", "prospects.cli", "--db", url, "--today", "2026-11-29", "drilldown", "--user", "dir",
+           "--unit", "F", "--indicator", "signed_budget", "--by", "document", "--format", fmt, "--output", str(disk / "out")]
+    proc = subprocess.run(["unshare", "-rm", "sh", "-c", script, "sh", *cmd], capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "DISK": str(disk)})
+    if proc.returncode == 99 or "exit=" not in proc.stdout:
+        pytest.fail(f"cannot mount a tmpfs in a user namespace here: {proc.stderr}")
+    status, listing, content = proc.stdout.split("\n", 2)
+    return int(status.removeprefix("exit=")), (tmp_path / "err").read_text(), listing.split(), content
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "json", "csv"])
+def test_a_full_disk_leaves_the_previous_output_and_no_partial_file(tmp_path, url, fmt):
+    from prospects.api import open_firm
+
+    open_firm(url)  # the figure store is built before the disk is full
+    code, err, listing, content = _on_a_full_disk(tmp_path, url, fmt)
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith(f"prospects: --output {tmp_path}/disk/out: cannot be written ("), err
+    assert "No space left on device" in err and "Traceback" not in err
+    assert sorted(listing) == ["fill", "out"] and content == "previous"
+
+
+# ---------------------------------------------------------------------------
+# SQLite URI filenames (issue 20, point 16): read in place, nothing created where the command runs
+
+
+def test_a_sqlite_uri_filename_is_read_in_place_and_creates_nothing(capsys, tmp_path, monkeypatch):
+    import shutil
+
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    db.replace_all(db.make_engine(f"sqlite:///{folder / 'firm.db'}"), sample_firm())
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    for url in (f"sqlite:///file:{folder / 'firm.db'}?mode=ro&uri=true", "sqlite:///file:../data/firm.db?mode=ro&uri=true",
+                f"sqlite:///file://localhost{folder / 'firm.db'}?uri=true"):
+        code, out, err = run(capsys, url, "indicators", "--user", "dir", "--unit", "F", "--json")
+        assert code == 0, err
+        assert json.loads(out)["indicators"]["signed_budget"]["total"] == 18500.0
+        assert list(work.iterdir()) == [], url  # no 'file:' folder, no database, no store here
+    assert (folder / "firm.db.store").is_dir()  # the figure store sits beside the database, as for a path
+    shutil.rmtree(folder / "firm.db.store")
+    missing = folder / "missing.db"
+    for url in (f"sqlite:///file:{missing}?uri=true", f"sqlite:///file:{missing}?mode=ro&uri=true", f"sqlite:///file:{missing}"):
+        code, out, err = run(capsys, url, "indicators", "--user", "dir")
+        assert code == 2 and err.startswith("prospects: no database at "), err
+    beside = {p.name for p in folder.iterdir()} - {"firm.db-wal", "firm.db-shm"}  # SQLite's own, while a connection is open
+    assert beside == {"firm.db"} and list(work.iterdir()) == []
+
+
+def test_a_sqlite_uri_filename_is_written_where_it_says(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "new" / "firm.db"
+    assert main(["--db", f"sqlite:///file:{target}?uri=true", "--today", "2026-11-29", "demo"]) == 0, capsys.readouterr().err
+    assert target.is_file() and (tmp_path / "new" / "firm.db.store").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]
+    capsys.readouterr()
+    code = main(["--db", f"sqlite:///file:{tmp_path / 'ro.db'}?mode=ro&uri=true", "--today", "2026-11-29", "demo"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]
+    code = main(["--db", "sqlite:///file::memory:?uri=true", "indicators", "--user", "dir"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1, err
+
+
+# ---------------------------------------------------------------------------
+# every path a command takes, given something that is not what it should be (issue 20,
+# point 12): one line, exit 2, no traceback, within a bounded address space, never blocked
+
+#: The address space each command of the sweep may use: reading /dev/zero or a 50 GB file
+#: without a limit goes far past it (a reader once grew to 24 GB), every legitimate run stays under.
+SWEEP_MEMORY = 2 * 1024**3
+SWEEP_KINDS = ("device", "folder", "pipe", "sparse", "unreadable")
+SAMPLE_EXTRACT = __import__("pathlib").Path(__file__).parent / "data" / "sample_extract"
+
+
+def _hostile(tmp_path, kind: str, *, name: str = "given", inside: bool = False, write: bool = False):
+    """A path that is /dev/zero (a symlink to it when ``inside`` a folder or written to), a folder,
+    a pipe, 50 GB of holes, or unreadable (for a file written: in a folder that cannot be written)."""
+    import os
+
+    base = tmp_path / "hostile"
+    base.mkdir(exist_ok=True)
+    path = base / name
+    if kind == "device" and not inside and not write:
+        return "/dev/zero"  # read from: written to only through a link of the test's own (a rename replaces the link)
+    if kind == "device":
+        path.symlink_to("/dev/zero")
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "pipe":
+        os.mkfifo(path)
+    elif kind == "sparse":
+        with open(path, "wb") as handle:
+            handle.truncate(50 * 10**9)
+    elif write:  # unwritable: a folder of its owner's, read-only
+        locked = base / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        return str(locked / name)
+    else:
+        path.write_text("x = 1\n")
+        path.chmod(0)
+    return str(path)
+
+
+def _sweep_run(tmp_path, argv: list[str]) -> tuple[int, str]:
+    """The command in a process of its own: address space capped at SWEEP_MEMORY, without
+    root's right to read anything (so that 'unreadable' is), 120 s at most."""
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (SWEEP_MEMORY, SWEEP_MEMORY))
+
+    prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
+    proc = subprocess.run([*prefix, sys.executable, "-m", "prospects.cli", "--today", "2026-11-29", *argv],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path, preexec_fn=cap,
+                          env={**os.environ, "PROSPECTS_PROGRESS": "0"})
+    return proc.returncode, proc.stderr
+
+
+def _sweep_import(tmp_path, source: str | None = None, *, excel: bool = False):
+    """A mapping of the sales example (its CSV, or a workbook read as sheet 'Affaires')."""
+    import openpyxl
+
+    from tests.importing_cases import HEADER, MAPPING, ROWS, setup
+
+    mapping = MAPPING.replace('file = "opps.csv"\ndelimiter = ";"', 'file = "export.xlsx"\nsheet = "Affaires"') if excel else MAPPING
+    path = setup(tmp_path, mapping=mapping)
+    if excel:
+        wb = openpyxl.Workbook()
+        wb.active.title = "Affaires"
+        for line in [HEADER, *ROWS]:
+            wb.active.append(line.split(";"))
+        wb.save(tmp_path / "export.xlsx")
+    return ["--db", f"sqlite:///{tmp_path / 'fresh.db'}", "import", "--mapping", str(path), *([f"opps={source}"] if source else [])]
+
+
+def _sweep_extract(tmp_path, replace_with=None):
+    import shutil
+
+    folder = tmp_path / "extract"
+    shutil.copytree(SAMPLE_EXTRACT, folder)
+    if replace_with is not None:
+        (folder / "deals.csv").unlink()
+        (folder / "deals.csv").symlink_to(replace_with) if replace_with != "dir" else (folder / "deals.csv").mkdir()
+    return folder
+
+
+#: slot → (the command given the path, kinds it is swept with, the command with a good path)
+SWEEP = {
+    "--config": (lambda t, p, url: ["--db", url, "--config", p, "indicators", "--user", "dir", "--unit", "F"], SWEEP_KINDS,
+                 lambda t, url: ["--db", url, "--config", str(_write(t / "good.toml", "locale = 'fr'\n")), "indicators", "--user", "dir"]),
+    "--db": (lambda t, p, url: ["--db", f"sqlite:///{p}", "indicators", "--user", "dir"], SWEEP_KINDS,
+             lambda t, url: ["--db", url, "indicators", "--user", "dir"]),
+    "load DIR": (lambda t, p, url: ["--db", f"sqlite:///{t / 'fresh.db'}", "load", p], SWEEP_KINDS,
+                 lambda t, url: ["--db", f"sqlite:///{t / 'fresh.db'}", "load", str(_sweep_extract(t))]),
+    "load DIR/deals.csv": (lambda t, p, url: ["--db", f"sqlite:///{t / 'fresh.db'}", "load", str(_sweep_extract(t, p))],
+                           ("device", "pipe", "sparse", "unreadable"), None),
+    "import --mapping": (lambda t, p, url: [*_sweep_import(t)[:4], p], SWEEP_KINDS, lambda t, url: _sweep_import(t)),
+    "import SOURCE (CSV)": (lambda t, p, url: _sweep_import(t, p), SWEEP_KINDS, None),
+    "import SOURCE (Excel)": (lambda t, p, url: _sweep_import(t, p, excel=True), SWEEP_KINDS,
+                              lambda t, url: _sweep_import(t, excel=True)),
+    "drilldown --output": (lambda t, p, url: ["--db", url, "drilldown", "--user", "dir", "--indicator", "signed_budget",
+                                              "--format", "xlsx", "--output", p], ("device", "folder", "pipe", "unreadable"),
+                           lambda t, url: ["--db", url, "drilldown", "--user", "dir", "--indicator", "signed_budget",
+                                           "--format", "xlsx", "--output", str(t / "out.xlsx")]),
+    "import --rejects": (lambda t, p, url: [*_sweep_import(t), "--rejects", p], ("device", "folder", "pipe", "unreadable"),
+                         lambda t, url: [*_sweep_import(t), "--rejects", str(t / "rejects.csv")]),
+    "export DIR": (lambda t, p, url: ["--db", url, "export", p], ("device", "pipe", "sparse", "unreadable"),
+                   lambda t, url: ["--db", url, "export", str(t / "export")]),
+    "report --out": (lambda t, p, url: ["--db", url, "report", "--as", "dir", "--format", "html", "--out", p],
+                     ("device", "pipe", "sparse", "unreadable"), None),
+}
+WRITTEN = {"drilldown --output", "import --rejects", "export DIR", "report --out"}
+
+
+def _write(path, text: str):
+    path.write_text(text, "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("slot", SWEEP)
+def test_every_path_a_command_takes_refuses_what_is_not_a_file_in_one_line_and_bounded_memory(tmp_path, url, slot):
+    from concurrent.futures import ThreadPoolExecutor
+
+    command, kinds, good = SWEEP[slot]
+    cases = {}
+    for kind in kinds:
+        folder = tmp_path / kind
+        folder.mkdir()
+        inside = slot == "load DIR/deals.csv"
+        cases[kind] = (folder, command(folder, _hostile(folder, kind, inside=inside, write=slot in WRITTEN), url))
+    with ThreadPoolExecutor(3) as pool:
+        results = dict(zip(cases, pool.map(lambda case: _sweep_run(*case), cases.values()), strict=True))
+    for kind, (code, err) in results.items():
+        assert code == 2, f"{slot} {kind}: exit {code}: {err}"
+        assert len(err.splitlines()) == 1 and err.startswith("prospects: "), f"{slot} {kind}: {err}"
+        assert "Traceback" not in err and "Error:" not in err, f"{slot} {kind}: {err}"
+    if good is not None:  # the same command with a good path runs within the same bound
+        folder = tmp_path / "good"
+        folder.mkdir()
+        code, err = _sweep_run(folder, good(folder, url))
+        assert code in (0, 1), f"{slot} with a good path: exit {code}: {err}"

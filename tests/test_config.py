@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from prospects.config import DEFAULT_FUNCTION_CAPS, ConfigError, load_settings
+from prospects.config import DEFAULT_FUNCTION_CAPS, ConfigError, find_project_dir, load_settings
 
 
 def write(folder, text):
@@ -141,6 +141,15 @@ def test_import_size_limit_from_file_then_environment(tmp_path):
         load_settings(environ={}, cwd=tmp_path)
 
 
+def test_load_size_limit_from_file_then_environment(tmp_path):
+    assert load_settings(environ={}, cwd=tmp_path).load_max_bytes == 1_000_000_000
+    write(tmp_path, "load_max_mb = 3000\n")
+    assert load_settings(environ={}, cwd=tmp_path).load_max_bytes == 3_000_000_000
+    assert load_settings(environ={"PROSPECTS_LOAD_MAX_MB": "7"}, cwd=tmp_path).load_max_bytes == 7_000_000
+    with pytest.raises(ConfigError, match=r"load_max_mb \(PROSPECTS_LOAD_MAX_MB\): '0' is not a number of megabytes from 1"):
+        load_settings(environ={"PROSPECTS_LOAD_MAX_MB": "0"}, cwd=tmp_path)
+
+
 def test_serve_capacity_from_the_file_then_the_environment_and_checked(tmp_path):
     from prospects.config import ServeSettings
 
@@ -175,3 +184,73 @@ def test_serve_flags_win_over_the_settings(tmp_path, monkeypatch):
     assert cli.main(["serve", "--no-browser", "--opening-limit", "2", "--kernels-per-login", "0"]) == 0
     options = seen["o"]
     assert (options.pool_size, options.opening_limit, options.kernels_per_login, options.connect_timeout) == (3, 2, 0, 60)
+
+
+# ---------------------------------------------------------------------------
+# the settings file is read bounded and checked (issue 20, point 12)
+
+
+def _hostile_config(tmp_path, kind):
+    """A path to give as --config: a folder, a device, a pipe, a huge sparse file, bad bytes."""
+    import os
+
+    if kind == "folder":
+        return tmp_path
+    if kind == "device":
+        return "/dev/zero"
+    path = tmp_path / f"{kind}.toml"
+    if kind == "pipe":
+        os.mkfifo(path)
+    elif kind == "sparse":
+        with open(path, "wb") as handle:
+            handle.truncate(50 * 10**9)  # 50 GB of holes, no disk used
+    elif kind == "binary":
+        path.write_bytes(b"locale = '\xff\xfe'\n")
+    elif kind == "nested":
+        path.write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n", "utf-8")
+    return path
+
+
+CONFIG_REFUSALS = {
+    "folder": "not a file but a folder",
+    "device": "/dev/zero: not a file but a device or a pipe",
+    "pipe": "not a file but a device or a pipe",
+    "sparse": "50,000.0 MB, more than the 1.0 MB a settings file may hold",
+    "binary": "not UTF-8 text",
+    "nested": "nest too deeply",
+}
+
+
+@pytest.mark.parametrize(("kind", "message"), CONFIG_REFUSALS.items(), ids=CONFIG_REFUSALS)
+def test_a_config_that_is_not_a_small_text_file_is_refused_before_it_is_read(tmp_path, kind, message):
+    path = _hostile_config(tmp_path, kind)
+    with pytest.raises(ConfigError, match="config file ") as caught:
+        load_settings(config=path, environ={}, cwd=tmp_path)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_ca_file_must_be_a_small_regular_file(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "ca.pem")
+    write(tmp_path, '[mail]\nca_file = "ca.pem"\n')
+    with pytest.raises(ConfigError, match=r"\[mail\] ca_file .*ca.pem: not a file but a device or a pipe"):
+        load_settings(environ={}, cwd=tmp_path)
+    with open(tmp_path / "big.pem", "wb") as handle:
+        handle.truncate(11_000_000)
+    write(tmp_path, '[mail]\nca_file = "big.pem"\n')
+    with pytest.raises(ConfigError, match=r"big.pem: 11.0 MB, more than the 10.0 MB a CA bundle may hold"):
+        load_settings(environ={}, cwd=tmp_path)
+
+
+def test_the_project_folder_search_reads_a_bounded_pyproject(tmp_path):
+    import os
+
+    sub = tmp_path / "a" / "b"
+    sub.mkdir(parents=True)
+    os.mkfifo(tmp_path / "a" / "pyproject.toml")  # would block a plain read
+    with open(tmp_path / "pyproject.toml", "wb") as handle:  # 50 GB of holes: would exhaust memory
+        handle.truncate(50 * 10**9)
+    assert find_project_dir(sub, {}) == sub.resolve()
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "prospects"\n', "utf-8")
+    assert find_project_dir(sub, {}) == tmp_path.resolve()

@@ -112,6 +112,21 @@ def assert_accessible(page, where: str) -> None:
 # 390 → 1440 px
 
 
+@pytest.mark.parametrize("width", [390, 1920])
+def test_the_busy_pill_stays_on_the_screen(opened, width):
+    """"Calcul en cours…" is pinned top right at its own width (its box once spanned the page,
+    the pill then sat 18 px off the left edge). Its text is put in place as the kernel does."""
+    page = opened("dir", width)
+    box = page.evaluate("""() => {
+      const status = document.querySelector('.pr-status');
+      (status.querySelector('.widget-html-content') || status).innerHTML = '<span class="pr-busy-text">Calcul en cours…</span>';
+      const r = document.querySelector('.pr-busy-text').getBoundingClientRect();
+      return {left: r.left, right: r.right};
+    }""")
+    assert box["left"] >= 0 and box["right"] <= width - 10, box
+    assert not outside_viewport(page)
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_width_shows_everything_without_cutting_or_scrolling_sideways(opened, width):
     from playwright.sync_api import expect

@@ -34,6 +34,21 @@ def test_rejects_file_next_to_the_mapping_or_given_and_stale_one_removed(capsys,
     assert code == 0 and "No row rejected." in out and not default.exists()
 
 
+@pytest.mark.parametrize("kind", ["pipe", "folder"])
+def test_a_rejects_target_that_is_not_a_file_is_refused_before_anything_is_imported(capsys, sqlite_url, tmp_path, kind):
+    import os
+    import stat
+
+    path = setup(tmp_path, [ROWS[0], ROWS[1].replace("En cours", "Gelé")])
+    target = tmp_path / "rejects"
+    os.mkfifo(target) if kind == "pipe" else target.mkdir()
+    code, out, err = run(capsys, "--db", sqlite_url, "import", "--mapping", path, "--rejects", target)
+    what = "not a file but a device or a pipe" if kind == "pipe" else "is a folder"
+    assert code == 2 and out == "" and err == f"prospects: --rejects {target}: {what}; give a file name\n"
+    assert (stat.S_ISFIFO if kind == "pipe" else stat.S_ISDIR)(os.stat(target).st_mode)  # never renamed over
+    assert not db.has_schema(db.make_engine(sqlite_url))
+
+
 def test_the_rejects_file_never_holds_a_raw_nul(capsys, sqlite_url, tmp_path):
     """Whatever a source holds, the rejects file is written through loading's writer (NUL escaped)."""
     path = setup(tmp_path, [ROWS[0], ROWS[1].replace("En cours", "En\x00cours")])

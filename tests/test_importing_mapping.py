@@ -25,7 +25,7 @@ from .importing_cases import (
         (('source = "opps"\n[tables.deals.columns]', 'source = "opportunites"\n[tables.deals.columns]'), "tables.deals.source: 'opportunites' is not a source"),
         (('date = "dd/mm/yyyy"', 'date = "jj/mm/aaaa"'), "defaults.date: 'jj/mm/aaaa' is not a date format"),
         (('delimiter = ";"', 'delimiter = ":"'), "sources.opps.delimiter: expected"),
-        (('delimiter = ";"', 'delimiter = ";"\nencoding = "utf-16"'), "sources.opps.encoding: expected utf-8, utf-8-sig, cp1252 or latin-1"),
+        (('delimiter = ";"', 'delimiter = ";"\nencoding = "utf-32"'), "sources.opps.encoding: expected utf-8, utf-8-sig, cp1252, latin-1, utf-16, utf-16-le or utf-16-be"),
         (('[org]\nfirm = "Cabinet Test"', ""), "builds org units from names: add an [org] section"),
         (('only_if = { status = "abandoned" }', 'only_if = { statut = "abandoned" }'), "only_if.statut: not a column of deals"),
         (('prospect_name = "Client"', 'prospect_name = { template = "{Client" }'), "braces must hold a column name"),
@@ -127,7 +127,16 @@ def test_the_export_date_comes_from_the_command_line_else_the_mapping(tmp_path):
 
 
 def test_a_mapping_that_is_a_device_or_huge_is_refused(tmp_path):
+    import os
+
     with pytest.raises(im.MappingError, match="not a mapping file"):
         im.read_mapping("/dev/zero")
     with pytest.raises(im.MappingError, match="not a mapping file"):
         im.read_mapping(tmp_path)
+    os.mkfifo(tmp_path / "pipe.toml")
+    with pytest.raises(im.MappingError, match=r"pipe.toml: not a mapping file but a device or a pipe$"):
+        im.read_mapping(tmp_path / "pipe.toml")
+    with open(tmp_path / "huge.toml", "wb") as handle:
+        handle.truncate(50 * 10**9)
+    with pytest.raises(im.MappingError, match=r"huge.toml: 50,000.0 MB, more than the 5.0 MB a mapping file may hold$"):
+        im.read_mapping(tmp_path / "huge.toml")

@@ -686,7 +686,32 @@ def _broken_quote(folder: Path) -> None:
     append(folder, "entities", 'E-Q,"jamais fermé')
 
 
+def _replaced_by(kind: str):
+    """deals.csv replaced by a folder, /dev/zero, a pipe (reading it would wait) or 50 GB of holes."""
+
+    def change(folder: Path) -> None:
+        import os
+
+        path = folder / "deals.csv"
+        path.unlink()
+        if kind == "folder":
+            path.mkdir()
+        elif kind == "device":
+            path.symlink_to("/dev/zero")
+        elif kind == "pipe":
+            os.mkfifo(path)
+        else:
+            with open(path, "wb") as handle:
+                handle.truncate(50 * 10**9)
+
+    return change
+
+
 UNUSABLE = [
+    ("csv-is-a-folder", _replaced_by("folder"), ["deals.csv: not a file but a folder"]),
+    ("csv-is-dev-zero", _replaced_by("device"), ["deals.csv: not a file but a device or a pipe"]),
+    ("csv-is-a-pipe", _replaced_by("pipe"), ["deals.csv: not a file but a device or a pipe"]),
+    ("csv-is-huge", _replaced_by("sparse"), ["deals.csv: 50,000.0 MB, more than the load limit of 1,000.0 MB (setting load_max_mb)"]),
     ("missing-required-column", _drop_column("deals", "status"), ["deals.csv", "missing column 'status'"]),
     ("missing-conditional-column", _drop_column("documents", "decided_on"), ["documents.csv", "missing column 'decided_on'"]),
     ("missing-parent-column", _drop_column("org_units", "parent_id"), ["org_units.csv", "missing column 'parent_id'"]),
@@ -705,8 +730,9 @@ UNUSABLE = [
 
 @pytest.mark.parametrize(("change", "words"), [u[1:] for u in UNUSABLE], ids=[u[0] for u in UNUSABLE])
 def test_unusable_extract_exits_2_with_one_clear_line_and_keeps_the_database(
-    capsys, sqlite_url, extract, tmp_path, change, words
+    capsys, sqlite_url, extract, tmp_path, change, words, monkeypatch
 ):
+    monkeypatch.setenv("PROSPECTS_PROGRESS", "0")  # a 50 GB file would show the progress of a big extract
     assert run_cli(capsys, "--db", sqlite_url, "load", str(SAMPLE))[0] == 0
     engine = db.make_engine(sqlite_url)
     before = db.read_all(engine)
@@ -726,6 +752,19 @@ def test_unusable_extract_exits_2_with_one_clear_line_and_keeps_the_database(
 def test_missing_folder_is_unusable(capsys, sqlite_url, tmp_path):
     code, _, err = run_cli(capsys, "--db", sqlite_url, "load", str(tmp_path / "nowhere"))
     assert code == 2 and "nowhere: no such folder" in err
+    code, _, err = run_cli(capsys, "--db", sqlite_url, "load", "/dev/zero")
+    assert code == 2 and err == "prospects: unusable extract, nothing loaded: /dev/zero: not a folder but a device or a pipe\n"
+    (tmp_path / "a-file").write_text("x")
+    code, _, err = run_cli(capsys, "--db", sqlite_url, "load", str(tmp_path / "a-file"))
+    assert code == 2 and err.endswith("a-file: not a folder but a file\n")
+
+
+def test_the_load_limit_per_file_comes_from_the_settings(capsys, sqlite_url, extract, monkeypatch):
+    monkeypatch.setenv("PROSPECTS_LOAD_MAX_MB", "1")
+    append(extract, "entities", *[f"E-{i},{'x' * 100}" for i in range(10_000)])
+    code, _, err = run_cli(capsys, "--db", sqlite_url, "load", str(extract))
+    assert code == 2 and "entities.csv: 1.1 MB, more than the load limit of 1.0 MB (setting load_max_mb)" in err, err
+    assert not db.has_schema(db.make_engine(sqlite_url))
 
 
 # ---------------------------------------------------------------------------
@@ -777,6 +816,32 @@ def test_export_command(capsys, db_url, tmp_path):
     exported = read_extract(tmp_path / "out")
     assert exported.rejected == 0
     same_frames(sorted_by_key(exported.frames), sorted_by_key(read_extract(SAMPLE).frames))
+
+
+@pytest.mark.parametrize("target", ["dev-full", "a-file", "a-pipe"])
+def test_export_to_something_that_is_not_a_folder_says_so(capsys, sqlite_url, tmp_path, target):
+    """`export /dev/full` said "File exists" (through a link of the test's own: never the device itself)."""
+    import os
+
+    assert run_cli(capsys, "--db", sqlite_url, "load", str(SAMPLE))[0] == 0
+    if target == "a-file":
+        (tmp_path / target).write_text("x")
+    elif target == "a-pipe":
+        os.mkfifo(tmp_path / target)
+    else:
+        (tmp_path / target).symlink_to("/dev/full")
+    path = str(tmp_path / target)
+    code, out, err = run_cli(capsys, "--db", sqlite_url, "export", path)
+    what = "a file" if target == "a-file" else "a device or a pipe"
+    assert code == 2 and out == "" and err == f"prospects: cannot write the extract to {path}: not a folder but {what}\n"
+
+
+def test_export_names_the_file_it_cannot_write(capsys, sqlite_url, tmp_path):
+    assert run_cli(capsys, "--db", sqlite_url, "load", str(SAMPLE))[0] == 0
+    (tmp_path / "out" / "deals.csv").mkdir(parents=True)
+    code, _, err = run_cli(capsys, "--db", sqlite_url, "export", str(tmp_path / "out"))
+    assert code == 2 and err == f"prospects: cannot write the extract to {tmp_path / 'out'}: {tmp_path / 'out' / 'deals.csv'}: is a folder\n"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["deals.csv"]  # nothing written
 
 
 def test_export_of_an_empty_database_fails_clearly(capsys, sqlite_url, tmp_path):

@@ -136,3 +136,84 @@ def test_loop_watch_measures_a_blocked_loop(caplog):
         quiet, worst = run(scenario())
     assert quiet < 0.2 and 0.3 <= worst < 1.0
     assert "answered nobody for 0.3" in caplog.text
+
+
+def test_logins_waiting_are_served_in_turn_not_one_login_first():
+    """Ten pages of one login queued first do not make another person wait for all ten."""
+
+    async def scenario():
+        gate = Admission(1)
+        await gate.acquire(login="other")  # someone is running
+        order = []
+
+        async def page(login: str, n: int):
+            await gate.acquire(login=login)
+            order.append(f"{login}{n}")
+            await asyncio.sleep(0)
+            gate.release()
+
+        tasks = [asyncio.ensure_future(page("a", i)) for i in range(1, 6)]
+        await asyncio.sleep(0)
+        tasks += [asyncio.ensure_future(page("b", 1)), asyncio.ensure_future(page("c", 1))]
+        await asyncio.sleep(0)
+        tasks.append(asyncio.ensure_future(page("b", 2)))
+        await asyncio.sleep(0.01)
+        assert gate.waiting == 8
+        gate.release()
+        await asyncio.gather(*tasks)
+        return order, gate
+
+    order, gate = run(scenario())
+    # round-robin between the logins waiting, each login's own pages in their arrival order
+    assert order == ["a1", "b1", "c1", "a2", "b2", "a3", "a4", "a5"]
+    assert gate.running == 0 and gate.idle
+
+
+def test_a_login_that_leaves_the_queue_leaves_the_rotation():
+    async def scenario():
+        gate = Admission(1)
+        await gate.acquire(login="x")
+        order = []
+
+        async def page(login: str):
+            await gate.acquire(login=login)
+            order.append(login)
+            gate.release()
+
+        a = asyncio.ensure_future(page("a"))
+        b = asyncio.ensure_future(page("b"))
+        c = asyncio.ensure_future(page("c"))
+        await asyncio.sleep(0.01)
+        b.cancel()  # b's only page went away
+        await asyncio.sleep(0.01)
+        assert gate.waiting == 2
+        gate.release()
+        await asyncio.gather(a, c)
+        with pytest.raises(asyncio.CancelledError):
+            await b
+        return order, gate
+
+    order, gate = run(scenario())
+    assert order == ["a", "c"] and gate.running == 0 and gate.idle
+
+
+def test_a_login_already_running_a_page_waits_behind_one_that_is_not():
+    async def scenario():
+        gate = Admission(1)
+        await gate.acquire(login="a")  # a's first page runs
+        order = []
+
+        async def page(login: str, n: int):
+            await gate.acquire(login=login)
+            order.append(f"{login}{n}")
+            gate.release()
+
+        tasks = [asyncio.ensure_future(page("a", 2)), asyncio.ensure_future(page("a", 3))]
+        await asyncio.sleep(0)
+        tasks.append(asyncio.ensure_future(page("b", 1)))  # b arrives after a's two pages
+        await asyncio.sleep(0.01)
+        gate.release()
+        await asyncio.gather(*tasks)
+        return order
+
+    assert run(scenario()) == ["b1", "a2", "a3"]

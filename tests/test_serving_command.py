@@ -26,6 +26,21 @@ def test_demo_login_default_only_for_demo_databases(sample_settings):
     assert command.default_demo_login(logins[:1]) == "d"
     assert command.default_demo_login([]) is None
 
+def test_the_demo_login_table_of_a_demo_database_names_its_people(tmp_path):
+    """The table printed by serve: the demo's logins as prospects.demo chose them, read from the figure store."""
+    import datetime as dt
+
+    from prospects import db, demo
+
+    frames = demo.generate("small", seed=42, today=dt.date(2026, 11, 29))
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    db.replace_all(db.make_engine(url), frames, {"source": "demo size=small seed=42"})
+    logins = command.demo_login_table(load_settings(db=url, today="2026-11-29"))
+    # the same people as `prospects demo` names (the store holds the prospect deals only: counts may differ)
+    assert [(x["login"], x["what"]) for x in logins] == [(x["login"], x["what"]) for x in demo.demo_logins(frames)]
+    assert command.default_demo_login(logins) == next(x["login"] for x in logins if x["what"].startswith("their region"))
+
+
 def _cli(*args, env=None):
     return subprocess.run([sys.executable, "-m", "prospects.cli", *args], capture_output=True, text=True, timeout=60,
                           env={**os.environ, **(env or {})})
@@ -54,3 +69,32 @@ def test_header_mode_options_are_checked():
     assert "header name" in command.check_options(command.ServeOptions(auth="header", header_name="X User"))
     assert "--trusted-proxy" in command.check_options(command.ServeOptions(auth="header", trusted_proxies=("proxy.lan",)))
     assert "--auth" in command.check_options(command.ServeOptions(auth="token"))
+
+
+def test_a_real_serve_prints_the_address_once_and_no_noise(tmp_path, sample_url):
+    """What `make dashboard` shows: the banner with the address once; no trust warning, no browser complaint.
+
+    Started as `make dashboard` starts it (a browser asked for) on a machine with none (a PATH
+    without any, no DISPLAY), then a page opened: the console holds nothing a newcomer reads as
+    an error.
+    """
+    from .browser import Serve, http_get
+
+    venv_bin = os.path.dirname(sys.executable)
+    env = {"PATH": venv_bin, "DISPLAY": "", "BROWSER": "", "WAYLAND_DISPLAY": ""}
+    server = Serve(sample_url, tmp_path / "console.log", "--auth", "local", "--user", "dir", env=env,
+                   open_browser=True).start().wait()
+    try:
+        server.wait_log(r"Stop with Ctrl-C")
+        status, page, _ = http_get(server.url)
+        assert status == 200 and "jupyter-config-data" in page
+        server.wait_log(r"new kernel [0-9a-f-]{36} for dir|warm kernel [0-9a-f-]{36} for dir")
+    finally:
+        server.stop()
+    console = server.log()
+    assert console.count(f"127.0.0.1:{server.port}") == 1, console
+    for noise in ("not trusted", "No web browser", "is running at", "WARNING", "ERROR", "Traceback",
+                  "connection files", "Serving static files", "Culling kernels", "Kernel started"):
+        assert noise not in console, (noise, console)
+    banner = console[console.index("Suivi Business"):console.index("Stop with Ctrl-C")]
+    assert "URL:" in banner and "Viewer:  dir (" in banner

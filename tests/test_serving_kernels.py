@@ -20,23 +20,23 @@ from prospects.config import load_settings
 from prospects.sample import sample_firm
 from prospects.serving.kernels import OwnedKernelManager, PoolFingerprint, WarmPool
 
-from .browser import Serve, cells_in_states, expected_cells, http_get, kernel_id, widget_states
+from .browser import (
+    cells_in_states,
+    expected_cells,
+    http_get,
+    kernel_id,
+    sample_server,
+    widget_states,
+)
 
 CONNECT_TIMEOUT = 3
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("kernels")
-    url = f"sqlite:///{base / 'sample.db'}"
-    db.replace_all(db.make_engine(url), sample_firm())
-    s = Serve(url, base / "serve.log", "--auth", "header", "--pool-size", "1", "--connect-timeout", str(CONNECT_TIMEOUT),
-              "--kernels-per-login", "2").start().wait()
-    s.db_url = url
-    try:
+    with sample_server(tmp_path_factory, "kernels", "--auth", "header", "--pool-size", "1", "--connect-timeout",
+                       str(CONNECT_TIMEOUT), "--kernels-per-login", "2") as s:
         yield s
-    finally:
-        s.stop(keep_log_as="serve-kernels.log")
 
 
 def _as(login: str) -> dict[str, str]:

@@ -3,7 +3,8 @@
 The server runs the dashboard notebook with one cell added before the display, which
 misbehaves for some viewers of Cabinet Exemple: too slow for ``--cell-timeout`` (part1),
 the kernel dies (staff1), nothing displayed (man1), slow but within the timeout (man2).
-``--opening-limit 1`` makes pages wait for each other, in arrival order.
+``--opening-limit 1`` makes pages wait for each other: in turn between logins, each login's
+pages in arrival order.
 """
 
 from __future__ import annotations
@@ -24,13 +25,11 @@ from prospects.serving.page import CONNECTION_LOST, PAGE_ERROR
 from .browser import (
     ARTIFACTS,
     Serve,
-    chromium_available,
+    chromium_session,
     http_get,
     kernel_id,
-    launch_chromium,
     open_dashboard,
 )
-from .conftest import IN_CI
 
 CELL_TIMEOUT = 4
 MISBEHAVE = """\
@@ -125,19 +124,25 @@ def test_pages_wait_for_their_turn_in_arrival_order(server):
     assert [started.index(k) for k in kernels] == sorted(started.index(k) for k in kernels)
 
 
+def test_one_logins_pages_do_not_hold_back_another_login(server):
+    """Three slow pages of man2 queued first: dir's page is the next one opened, not the fourth."""
+    already = len(server.log())
+    logins = ["man2", "man2", "man2", "dir"]
+    with concurrent.futures.ThreadPoolExecutor(len(logins)) as pool:
+        futures = []
+        for login in logins:
+            futures.append(pool.submit(_get, server, login))
+            time.sleep(0.3)
+        results = [f.result(timeout=240) for f in futures]
+    assert all(status == 200 for status, _ in results)
+    started = [m.group(1) for m in re.finditer(r"new kernel [0-9a-f-]{36} for (\w+)", server.log()[already:])]
+    assert started == ["man2", "dir", "man2", "man2"]
+
+
 @pytest.fixture(scope="module")
 def chromium():
-    if not chromium_available():
-        message = "Debian's chromium not found: install it (make system-deps); it is never downloaded"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip("SKIPPING BROWSER TESTS: " + message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
+    with chromium_session() as browser:
         yield browser
-        browser.close()
 
 
 def test_the_browser_shows_the_sentence_not_a_blank_page(server, chromium):

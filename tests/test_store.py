@@ -1112,3 +1112,14 @@ def test_the_wait_for_another_process_is_a_setting(tmp_path):
     for bad in ("soon", "-1", "1e9"):
         with pytest.raises(ConfigError, match="store_wait_seconds"):
             load_settings(db="sqlite:///x.db", environ={"PROSPECTS_STORE_WAIT": bad})
+
+
+def test_a_lock_that_is_a_folder_is_named(capsys, tmp_path):
+    """Issue 20, point 18: the message names the lock, not only the store's folder."""
+    url = f"sqlite:///{tmp_path / 'firm.db'}"
+    db.replace_all(db.make_engine(url), sample_firm())
+    folder = tmp_path / "firm.db.store"
+    (folder / ".lock").mkdir(parents=True)
+    code = main(["--db", url, "store", "--rebuild"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.splitlines()[-1] == f"prospects: cannot write the figure store in {folder}: {folder / '.lock'}: Is a directory"

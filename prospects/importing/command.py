@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import db, store
+from .. import db, files, store
+from ..i18n import escaped, message_line
 from ..loading import UnusableExtract, update_rejects_file
 from ..schema import TABLE_ORDER
 from .mapping import read_mapping
@@ -145,7 +146,7 @@ def import_command(
     except SourceChanged as exc:
         raise ImportFailed(f"prospects: nothing loaded: {exc}", "changing") from None
     except UnusableExtract as exc:
-        raise ImportFailed(f"prospects: {what}: {exc}", stage) from None
+        raise ImportFailed(f"prospects: {what}: {message_line(exc)}", stage) from None
     except RecursionError:
         raise ImportFailed(f"prospects: {what}: {mapping}: the mapping nests too deeply", "mapping") from None
     except MemoryError:
@@ -168,11 +169,15 @@ def run_import_command(
     allow_shrink: bool = False,
 ) -> int:
     """``prospects import``: exit 0 nothing rejected, 1 rows rejected, 2 unusable."""
+    problem = files.option_target_problem("--rejects", rejects) if rejects is not None else None
+    if problem is not None:
+        print(f"prospects: {message_line(problem)}", file=sys.stderr)
+        return 2
     try:
         result = import_command(settings, mapping, sources, check=check, rejects=rejects, export_date=export_date,
                                 allow_shrink=allow_shrink)
     except ImportFailed as exc:
         print(exc.line, file=sys.stderr)
         return 2
-    print(check_report(result) if check else summary(result, settings.db_url))
+    print(escaped(check_report(result) if check else summary(result, settings.db_url), keep="\n"))
     return result.exit_code

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import files
 from ..schema import FUNCTIONS, TABLE_ORDER, TABLES
 from .spec import (
     DEFAULT_CURRENCY,
@@ -148,7 +149,7 @@ class Parser(SpecReader):
             raise self.fail(f"{key}.delimiter", f"expected \",\", \";\", \"\\t\" (or \"tab\") or \"|\", got {shown_value(delimiter)}")
         encoding = raw.get("encoding", "utf-8")
         if not isinstance(encoding, str) or encoding.lower() not in ENCODINGS:
-            raise self.fail(f"{key}.encoding", f"expected utf-8, utf-8-sig, cp1252 or latin-1, got {shown_value(encoding)}")
+            raise self.fail(f"{key}.encoding", f"expected utf-8, utf-8-sig, cp1252, latin-1, utf-16, utf-16-le or utf-16-be, got {shown_value(encoding)}")
         header_row = raw.get("header_row", 1)
         if not isinstance(header_row, int) or isinstance(header_row, bool) or not 1 <= header_row <= 1_000_000:
             raise self.fail(f"{key}.header_row", f"expected the number of the header line (1 or more), got {shown_value(header_row)}")
@@ -361,15 +362,11 @@ def read_mapping(path: str | Path, *, export_date: str | dt.date | None = None, 
     """
     path = Path(path)
     try:
-        if path.exists() and not path.is_file():
-            raise MappingError(f"{path}: not a mapping file (a folder or a device)")
-        if path.stat().st_size > MAX_MAPPING_BYTES:
-            raise MappingError(f"{path}: {path.stat().st_size:,} bytes is too big for a mapping file")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise MappingError(f"{path}: no such mapping file") from None
-    except OSError as exc:
-        raise MappingError(f"{path}: cannot be read ({exc.strerror})") from None
+        data = files.read_limited(path, MAX_MAPPING_BYTES, limit_text="the {limit} a mapping file may hold", what="a mapping file")
+    except files.FileRefused as exc:
+        if exc.kind == "missing":
+            raise MappingError(f"{files.shown_path(path)}: no such mapping file") from None
+        raise MappingError(str(exc)) from None
     try:
         doc = tomllib.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from ..i18n import escaped
 from ..loading import format_counts
 from ..schema import TABLE_ORDER
 from .build import MappingIssue
@@ -42,7 +43,7 @@ def format_issues(issues: Sequence[MappingIssue], limit: int | None = None) -> s
     shown = issues if limit is None else issues[:limit]
     for i in shown:
         plural = "row" if i.rows == 1 else "rows"
-        lines.append(f"  {i.kind:<11} {i.target} ← {i.source_column}: '{i.value}' ({i.rows} {plural}) — {i.reason}")
+        lines.append(f"  {i.kind:<11} {i.target} ← {i.source_column}: '{escaped(str(i.value))}' ({i.rows} {plural}) — {i.reason}")
     if limit is not None and len(issues) > limit:
         lines.append(f"  … and {len(issues) - limit} more (see the rejects file)")
     return "\n".join(lines)

@@ -27,6 +27,8 @@ ENCODINGS = {
     "utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8-sig",
     "cp1252": "cp1252", "windows-1252": "cp1252",
     "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1",
+    "utf-16": "utf-16", "utf16": "utf-16", "utf-16-le": "utf-16-le", "utf-16le": "utf-16-le",
+    "utf-16-be": "utf-16-be", "utf-16be": "utf-16-be",
 }
 DELIMITERS = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "|": "|"}
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")

@@ -34,6 +34,8 @@ from .spec import (
 )
 from .values import norm_one
 
+#: Columns one template may name ("{Prénom} {Nom}" names two).
+MAX_TEMPLATE_COLUMNS = 100
 BASES = ("column", "value", "template", "lookup", "unit", "person", "entity", "export_date", "hash")
 MODIFIERS = {"default", "map", "otherwise", "keep_unmapped", "date", "money", "slug", "only_if"}
 LOOKUP_KEYS = {"match", "key", "value", "on_miss"}
@@ -233,10 +235,12 @@ class SpecReader:
                 parts.append((literal, m.group(1).strip()))
                 literal = ""
             else:
-                raise self.fail(key, f"'{text}': braces must hold a column name, e.g. \"{{Prénom}} {{Nom}}\" ({{{{ and }}}} for a brace)")
+                raise self.fail(key, f"{shown_value(text)}: braces must hold a column name, e.g. \"{{Prénom}} {{Nom}}\" ({{{{ and }}}} for a brace)")
         parts.append((literal + text[pos:], None))
+        if len(parts) - 1 > MAX_TEMPLATE_COLUMNS:
+            raise self.fail(key, f"names {len(parts) - 1:,} columns; a template names at most {MAX_TEMPLATE_COLUMNS}")
         if all(c is None for _, c in parts):
-            raise self.fail(key, f"'{text}' names no column: use {{ value = ... }} for a constant")
+            raise self.fail(key, f"{shown_value(text)} names no column: use {{ value = ... }} for a constant")
         return tuple(parts)
 
     def lookup(self, spec: Spec, raw: dict[str, Any], key: str, depth: int) -> None:

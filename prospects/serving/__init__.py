@@ -15,7 +15,10 @@ jupyter_server and Voilà; :mod:`.command` imports them only when it serves):
   the pool of warm kernels, kernels held for nothing, CPU priority;
 * :mod:`.admission` — how many pages open at once, in arrival order, and the event-loop watch;
 * :mod:`.page` — the dashboard page: wait your turn, get a kernel, run the notebook, never blank;
-* :mod:`.websocket` — the kernel websocket: the v1 protocol only, every frame checked.
+* :mod:`.assets` — what the page loads: from the server's own origin only, no path outside
+  the asset folders, gzipped once, cached, the scripts it needs preloaded;
+* :mod:`.websocket` — the kernel websocket: the v1 protocol only, every frame checked, an
+  error the kernel reports sent as one short sentence.
 
 How the viewer's identity reaches the kernel
 --------------------------------------------
@@ -46,14 +49,14 @@ through the environment (``PROSPECTS_*``, read by :mod:`prospects.config`): Voil
 each kernel with the server's environment. They are the same for every viewer.
 
 Hardening: 127.0.0.1 unless told otherwise (``--auth local``: always), no tracebacks or
-sources sent to the browser, template and theme overrides from the URL off, only the
+sources sent to the browser (not even from a widget message that fails in the kernel), template and theme overrides from the URL off, only the
 dashboard notebook served and no other file, kernel websockets in the v1 protocol only with
 every frame checked, a timeout per cell, idle kernels culled, kernels over Unix sockets, no
 framing by other sites (``Content-Security-Policy: frame-ancestors 'self'``), no token or
 login form, refusals as a short page.
 
 Capacity (many people at once, docs/deployment.md "Capacity"): the page handler lets
-``--opening-limit`` pages run at once and queues the others, takes warm kernels from a
+``--opening-limit`` pages run at once and queues the others (in turn between logins), takes warm kernels from a
 pool (``--pool-size``), never leaves a page blank, and gives back the kernels of pages that
 never connect (``--connect-timeout``) or beyond ``--kernels-per-login``.
 """

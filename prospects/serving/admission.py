@@ -7,9 +7,12 @@ its share of what is left: every page slow, the open pages' filter changes stall
 Voilà's executor giving up on outputs that arrive late.
 
 :class:`Admission` lets at most ``limit`` pages run their notebook at a time (default
-:func:`default_limit`, two per core); the others wait **in arrival order**, their request
-held open (the browser shows Voilà's spinner), never dropped. Background work (refilling
-the warm-kernel pool, :mod:`prospects.serving.kernels`) takes a slot only when no page is waiting.
+:func:`default_limit`, two per core); the others wait their turn, their request held open
+(the browser shows Voilà's spinner), never dropped. Turns go **round-robin between the
+logins waiting**, each login's own pages in their arrival order: ten pages opened at once
+by one person (tabs restored, a script) do not make the next person wait for all ten.
+Background work (refilling the warm-kernel pool, :mod:`prospects.serving.kernels`) takes a
+slot only when no page is waiting.
 
 :class:`LoopWatch` measures how late the event loop runs a callback scheduled every
 0.1 s: the worst delay is the longest time the server answered nobody. A delay above
@@ -35,11 +38,14 @@ def default_limit() -> int:
 
 
 class Admission:
-    """At most ``limit`` holders at a time; pages first in arrival order, background work after them.
+    """At most ``limit`` holders at a time; pages first, in turn between logins, background work after them.
 
-    ``await acquire()`` returns once the caller holds a slot; every acquire is paired with
-    one :meth:`release`. Cancelling a waiting ``acquire`` (the browser went away) takes it
-    out of the queue; a slot granted at the moment of the cancellation is passed on.
+    ``await acquire(login=...)`` returns once the caller holds a slot; every acquire is
+    paired with one :meth:`release`. A freed slot goes to the login whose turn it is — of
+    the logins waiting, the one admitted least recently (never admitted first; equal, the
+    one waiting longest) — and within a login to its oldest page. Cancelling a waiting
+    ``acquire`` (the browser went away) takes it out of the queue; a slot granted at the
+    moment of the cancellation is passed on.
     """
 
     def __init__(self, limit: int):
@@ -47,7 +53,11 @@ class Admission:
             raise ValueError(f"admission limit {limit}: at least 1")
         self.limit = limit
         self.running = 0
-        self._pages: deque[asyncio.Future[None]] = deque()
+        #: login → its pages waiting, oldest first (in the order the logins started waiting)
+        self._pages: dict[str | None, deque[asyncio.Future[None]]] = {}
+        #: login → the turn its last page was admitted at: whose turn it is next
+        self._admitted_at: dict[str | None, int] = {}
+        self._turns = 0
         self._background: deque[asyncio.Future[None]] = deque()
         self.admitted = 0  # pages admitted since the start
         self.waited = 0  # of which waited for a slot
@@ -55,21 +65,23 @@ class Admission:
     @property
     def waiting(self) -> int:
         """Pages waiting for a slot."""
-        return sum(1 for f in self._pages if not f.done())
+        return sum(1 for queue in self._pages.values() for f in queue if not f.done())
 
     @property
     def idle(self) -> bool:
         """Nothing running and nobody waiting."""
         return self.running == 0 and self.waiting == 0
 
-    async def acquire(self, *, background: bool = False) -> None:
-        """Wait for a slot (pages in arrival order; background work only when no page waits)."""
-        queue = self._background if background else self._pages
+    async def acquire(self, *, background: bool = False, login: str | None = None) -> None:
+        """Wait for a slot (pages in turn between logins; background work only when no page waits)."""
         if self.running < self.limit and not self._pages and (not background or not self._background):
             self.running += 1
-            self.admitted += 0 if background else 1
+            if not background:
+                self._take_turn(login)
+                self.admitted += 1
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._background if background else self._pages.setdefault(login, deque())
         queue.append(future)
         try:
             await future
@@ -79,19 +91,38 @@ class Admission:
             else:
                 with contextlib.suppress(ValueError):
                     queue.remove(future)
+                if not background and not queue and self._pages.get(login) is queue:
+                    del self._pages[login]  # its last page left: out of the turn
             raise
         if not background:
             self.admitted += 1
             self.waited += 1
 
+    def _take_turn(self, login: str | None) -> None:
+        self._turns += 1
+        self._admitted_at[login] = self._turns
+
     def release(self) -> None:
-        """Give the slot to the first page waiting, else to background work, else free it."""
-        for queue in (self._pages, self._background):
-            while queue:
+        """Give the slot to the next page in turn, else to background work, else free it."""
+        while self._pages:
+            login = min(self._pages, key=lambda who: self._admitted_at.get(who, 0))  # first of the least recent
+            queue = self._pages[login]
+            granted = None
+            while queue and granted is None:
                 future = queue.popleft()
                 if not future.done():
-                    future.set_result(None)  # the slot goes straight to it: running is unchanged
-                    return
+                    granted = future
+            if not queue:
+                del self._pages[login]
+            if granted is not None:
+                self._take_turn(login)
+                granted.set_result(None)  # the slot goes straight to it: running is unchanged
+                return
+        while self._background:
+            future = self._background.popleft()
+            if not future.done():
+                future.set_result(None)
+                return
         self.running -= 1
         if self.running < 0:  # pragma: no cover - a release without an acquire
             self.running = 0

@@ -17,19 +17,25 @@ one of the handlers it replaces.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import jinja2
+from jupyter_server.base.handlers import FileFindHandler
+from jupyter_server.utils import url_path_join
 from traitlets import Bool, Integer, Unicode
 from voila.app import Voila
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+from voila.static_file_handler import MultiStaticFileHandler, TemplateStaticFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 from .admission import Admission, LoopWatch, default_limit
+from .assets import LabExtensionAssetHandler, StaticAssetHandler, TemplateAssetHandler, asset_token
 from .command import ServeOptions
 from .hub import HubIdentity
 from .identity import (
@@ -57,6 +63,9 @@ if TYPE_CHECKING:
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "serve"
 
+#: The only lab extensions the page loads: the widgets and Voilà's widget manager.
+PAGE_EXTENSIONS = ("@jupyter-widgets/jupyterlab-manager", "@voila-dashboards/widgets-manager8")
+
 #: Headers of every Jupyter response (page, API, refusals): no framing by other sites.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "frame-ancestors 'self'; base-uri 'self'; object-src 'none'; form-action 'self'",
@@ -71,7 +80,7 @@ SECURITY_HEADERS = {
 
 
 class ProspectsVoila(Voila):
-    """Voilà with the page, kernels, websocket and refusal pages of ``prospects serve``."""
+    """Voilà with the page, kernels, websocket, assets and refusal pages of ``prospects serve``."""
 
     refusal_locale = Unicode("fr", config=True)
     allow_remote_hosts = Bool(True, config=True, help="False: only loopback Host headers (no DNS rebinding)")
@@ -85,6 +94,18 @@ class ProspectsVoila(Voila):
     def initialize(self, argv: Any = None) -> None:
         super().initialize(argv)
         route_library_logs(self.log)
+        for handler in self.log.handlers:
+            handler.addFilter(quiet_console)
+
+    def launch_browser(self) -> None:
+        """Open the page in the desktop's browser if it has one; else nothing (the banner gives the address)."""
+        import webbrowser
+
+        try:
+            webbrowser.get(self.browser or None)
+        except webbrowser.Error:
+            return
+        super().launch_browser()
 
     def init_settings(self) -> dict:
         settings = super().init_settings()
@@ -94,6 +115,12 @@ class ProspectsVoila(Voila):
             env.loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(TEMPLATES)), env.loader])
             env.globals["prospects_locale"] = self.refusal_locale
         settings["allow_remote_access"] = self.allow_remote_hosts
+        settings["prospects_locale"] = self.refusal_locale  # the kernel websocket's short error sentence
+        # read when the tornado application is built: gzip for the page, its assets and the API (not
+        # images or fonts already compressed), and permessage-deflate on the kernel websocket
+        settings["compress_response"] = True
+        settings["websocket_compression_options"] = {}
+        self.asset_token = asset_token(self.static_paths)  # Voilà's scripts' version: /voila/static/v/<token>/
         if isinstance(self.identity_provider, HubIdentity):
             settings["hub_auth"] = self.identity_provider.hub_auth  # for the OAuth callback handler
         self.admission = Admission(self.opening_limit or default_limit())
@@ -123,18 +150,28 @@ class ProspectsVoila(Voila):
         VoilaShutdownKernelHandler: OwnedShutdownHandler,
         VoilaKernelWebsocketHandler: V1KernelWebsocketHandler,
         TornadoVoilaHandler: DashboardPageHandler,
+        TemplateStaticFileHandler: TemplateAssetHandler,
+        MultiStaticFileHandler: StaticAssetHandler,
+        FileFindHandler: LabExtensionAssetHandler,
     }
 
     def init_handlers(self) -> list:
         handlers, replaced = [], set()
+        extra: dict[type, dict[str, Any]] = {
+            DashboardPageHandler: {"pages": self.pages},
+            TemplateAssetHandler: {"templates": (self.voila_configuration.template,)},
+            # an extension's script whose address has its content hash (?v=) is kept by the browser
+            LabExtensionAssetHandler: {"no_cache_paths": []},
+        }
         for entry in super().init_handlers():
             ours = self.REPLACED_HANDLERS.get(entry[1])
+            if ours is StaticAssetHandler:  # first Voilà's scripts under their versioned path, cached for good
+                handlers.append((url_path_join(self.server_url, rf"/voila/static/v/{self.asset_token}/(.*)"),
+                                 StaticAssetHandler, {**entry[2], "immutable": True}))
             if ours is not None:
                 replaced.add(entry[1])
-                if ours is DashboardPageHandler:
-                    entry = (entry[0], ours, {**entry[2], "pages": self.pages})
-                else:
-                    entry = (entry[0], ours, *entry[2:])
+                kwargs = {**(entry[2] if len(entry) > 2 else {}), **extra.get(ours, {})}
+                entry = (entry[0], ours, kwargs) if kwargs else (entry[0], ours)
             handlers.append(entry)
         missing = [cls.__name__ for cls in self.REPLACED_HANDLERS if cls not in replaced]
         if missing:  # a Voilà this module was not written for: refuse to serve rather than serve unchecked
@@ -165,6 +202,21 @@ class ProspectsVoila(Voila):
         super().stop()
 
 
+#: What Voilà and jupyter_server say that a person starting the dashboard would read as trouble or
+#: noise: the notebook's trust (the page never depends on it), the address again (the banner
+#: gives it), where connection files and static files live, every kernel started or shut down
+#: (the server's own lines say whose), the culling settings, the signal that stops it.
+NOISE = re.compile(
+    r"Notebook .* is not trusted|Voilà is running at:|Using .* to store connection files|Storing connection files in "
+    r"|Serving static files from |Culling kernels |Kernel started: |Kernel shutdown: |Handle signal \d+"
+)
+
+
+def quiet_console(record: logging.LogRecord) -> bool:
+    """Whether a log record reaches the console (a filter of the server's log handlers)."""
+    return not NOISE.match(record.getMessage())
+
+
 def route_library_logs(log: Any) -> None:
     """Voilà's renderer, nbclient's executor and our own modules log to the server's log.
 
@@ -172,8 +224,6 @@ def route_library_logs(log: Any) -> None:
     the ``traitlets`` logger, which has no handler (a cell timeout or a dropped output
     was logged nowhere).
     """
-    import logging
-
     handlers = list(getattr(log, "handlers", []))
     for name, level in (("traitlets", logging.WARNING), ("prospects.serve", logging.INFO)):
         logger = logging.getLogger(name)
@@ -229,6 +279,9 @@ def harden(app: Any, options: ServeOptions, hook: Callable[..., Any]) -> Any:
     vc.file_denylist = [r".*"]
     vc.http_header_envs = []
     vc.prelaunch_hook = hook
+    # the page loads the widget extensions only: no other lab extension installed beside it
+    vc.extension_allowlist = list(PAGE_EXTENSIONS)
+    vc.extension_denylist = []
     vc.multi_kernel_manager_class = OwnedKernelManager  # whose each kernel is; warm pool; held kernels
     # identity: no token, no password, no login form; the identity provider decides
     app.token = None

@@ -8,8 +8,9 @@ executor, in this order, for every page request:
    authenticated login, refuses unknown or inactive logins (403, no kernel, no place in
    the queue), injects the login into the notebook and records it on the request.
 2. **Wait** — the page's head and Voilà's spinner are sent at once; then the page waits
-   for a slot of :class:`prospects.serving.admission.Admission` in arrival order (the browser
-   keeps its request open). A browser that leaves while waiting leaves the queue.
+   for a slot of :class:`prospects.serving.admission.Admission`, in turn between the logins
+   waiting (the browser keeps its request open). A browser that leaves while waiting leaves
+   the queue.
 3. **A kernel** — :meth:`prospects.serving.kernels.OwnedKernelManager.start_kernel` gives the page
    a warm kernel or a new one, owned by that login from then on.
 4. **Run** — Voilà's executor runs the cells; the slot is released after the last one.
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from jupyter_server.utils import url_path_join
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 from nbconvert.preprocessors.clearoutput import ClearOutputPreprocessor
 from tornado import web
@@ -46,6 +48,7 @@ from voila.paths import collect_template_paths
 from voila.utils import ENV_VARIABLE, get_page_config
 
 from .. import i18n
+from .assets import preload_hrefs, same_origin
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "page"
 
@@ -92,6 +95,7 @@ class DashboardPages:
         self._notebook: Any = None
         self._exporter: VoilaExporter | None = None
         self._page_config: dict | None = None
+        self._assets: dict[str, list[str]] | None = None
         self.served = 0
         self.failed = 0
 
@@ -102,12 +106,25 @@ class DashboardPages:
         return copy.deepcopy(self._notebook)
 
     def page_config(self) -> dict:
-        """Voilà's page configuration (it reads every lab extension's package.json): once."""
+        """Voilà's page configuration (it reads every lab extension's package.json): once.
+
+        Voilà's scripts are loaded from their versioned address (:mod:`prospects.serving.assets`).
+        """
         if self._page_config is None:
             app = self.app
-            self._page_config = get_page_config(base_url=app.base_url, settings=app.app.settings, log=app.log,
-                                                voila_configuration=app.voila_configuration)
+            config = get_page_config(base_url=app.base_url, settings=app.app.settings, log=app.log,
+                                     voila_configuration=app.voila_configuration)
+            config["fullStaticUrl"] = url_path_join(app.base_url, "voila/static/v", app.asset_token)
+            self._page_config = config
         return copy.deepcopy(self._page_config)
+
+    def assets(self) -> dict[str, list[str]]:
+        """What the page's head asks for ahead (``resources.prospects_assets``): the scripts to preload."""
+        if self._assets is None:
+            app, config = self.app, self.page_config()
+            self._assets = {"preload": preload_hrefs(config["fullStaticUrl"], app.static_paths,
+                                                     config["fullLabextensionsUrl"], app.labextensions_path)}
+        return self._assets
 
     def exporter(self) -> VoilaExporter:
         """One exporter (one Jinja environment, templates compiled once) for every page."""
@@ -121,6 +138,7 @@ class DashboardPages:
                 show_margins=vc.show_margins, mathjax_url=f"{app.mathjax_url}?config={app.mathjax_config}",
             )
             exporter.exclude_input = exporter.exclude_output_prompt = exporter.exclude_input_prompt = True
+            exporter.register_filter("same_origin", same_origin)  # templates/page: nothing from another origin
             self._exporter = exporter
         return self._exporter
 
@@ -140,7 +158,8 @@ class DashboardPages:
                    "cell_generator": no_kernel, "progressive_rendering": False}
         resources = {"base_url": self.app.base_url, "theme": self.app.voila_configuration.theme,
                      "template": self.app.voila_configuration.template, "metadata": {"name": "dashboard"},
-                     "page_config": page_config, "prospects": self.texts()}
+                     "page_config": page_config, "prospects": self.texts(),
+                     "prospects_assets": self.assets()}
         try:
             async for _ in self.exporter().generate_from_notebook_node(nb, resources=resources, extra_context=context,
                                                                        page_config=page_config):
@@ -191,13 +210,14 @@ class DashboardRenderer(NotebookRenderer):
         self.page_config["jupyterLabTheme"] = self.theme
         name = os.path.splitext(os.path.basename(self.notebook_path))[0]
         self.resources = {"base_url": self.base_url, "theme": self.theme, "template": self.template_name,
-                          "metadata": {"name": name}, "page_config": self.page_config, "prospects": self.pages.texts()}
+                          "metadata": {"name": name}, "page_config": self.page_config, "prospects": self.pages.texts(),
+                          "prospects_assets": self.pages.assets()}
         self.exporter = self.pages.exporter()
 
     # -- called by the page template ----------------------------------------------------
     async def _jinja_kernel_start(self, nb: Any, kernel_id: Any, kernel_future: Any) -> str:
-        """Wait for a slot (in arrival order), then take a kernel for the viewer and connect to it."""
-        waiting = asyncio.ensure_future(self.pages.admission.acquire())
+        """Wait for a slot (in turn between logins), then take a kernel for the viewer and connect to it."""
+        waiting = asyncio.ensure_future(self.pages.admission.acquire(login=self.viewer))
         gone = asyncio.ensure_future(self.left.wait())
         try:
             await asyncio.wait({waiting, gone}, return_when=asyncio.FIRST_COMPLETED)

@@ -1,15 +1,18 @@
-"""The kernel websocket of ``prospects serve``: the v1 protocol only, every frame checked before it is parsed.
+"""The kernel websocket of ``prospects serve``: the v1 protocol only, every frame checked, no traceback out.
 
 A page talks to its kernel over ``/api/kernels/<id>/channels``. :class:`V1KernelWebsocketHandler`
 refuses a socket that does not negotiate the v1 protocol; :class:`CheckedKernelConnection`
-checks every incoming frame (:func:`v1_frame_problem`) before jupyter_server reads it, and
-knows the open sockets of each kernel so that a kernel's end closes them
-(:func:`close_websockets`: the page then says so instead of keeping dead widgets).
+checks every incoming frame (:func:`v1_frame_problem`) before jupyter_server reads it,
+sends every error the kernel reports as one short sentence (:data:`KERNEL_ERROR`) with the
+detail in the server's log, and knows the open sockets of each kernel so that a kernel's
+end closes them (:func:`close_websockets`: the page then says so instead of keeping dead
+widgets).
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any, ClassVar
 
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
@@ -20,6 +23,13 @@ from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 V1_PROTOCOL = "v1.kernel.websocket.jupyter.org"
 #: Frames a page may send: the four JSON parts of a Jupyter message and a few binary buffers.
 MAX_FRAME_PARTS = 4 + 64
+#: What the page gets instead of an error's message and traceback (the detail goes to the server's log).
+KERNEL_ERROR = {
+    "fr": "Une erreur est survenue dans le tableau de bord ; le détail est dans le journal du serveur.",
+    "en": "An error occurred in the dashboard; the details are in the server's log.",
+}
+#: Terminal colour codes of IPython's tracebacks (kept out of the server's log).
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def v1_frame_problem(frame: Any) -> str | None:
@@ -71,6 +81,37 @@ class CheckedKernelConnection(ZMQChannelsWebsocketConnection):
             if not mine:
                 self.open_by_kernel.pop(self.kernel_id, None)
         super().disconnect()
+
+    def _on_error(self, channel: str | None, msg: dict, msg_list: list) -> None:
+        """An error the kernel reports (a widget callback that failed on an out-of-range index, say).
+
+        Called by jupyter_server for every message from the kernel before it goes to the page
+        (``msg_list``: header, parent header, metadata, content, buffers, packed). An
+        ``error`` on iopub, or a reply whose status is ``error``, keeps its exception name;
+        its message and traceback (paths, source lines) become :data:`KERNEL_ERROR` and go
+        to the server's log with the viewer and the kernel.
+        """
+        if channel not in ("iopub", "shell") or len(msg_list) < 4:
+            return
+        if b"error" not in bytes(msg_list[0] if channel == "iopub" else msg_list[3]):
+            return  # the common case: not an error, nothing unpacked
+        header = self.session.unpack(bytes(msg_list[0]))
+        content = self.session.unpack(bytes(msg_list[3]))
+        if not isinstance(content, dict):
+            return
+        if channel == "iopub" and header.get("msg_type") != "error":
+            return
+        if channel == "shell" and content.get("status") != "error":
+            return
+        user = getattr(self.websocket_handler.current_user, "username", None)
+        detail = ANSI.sub("", "\n".join(str(line) for line in content.get("traceback") or []))
+        self.log.warning("prospects serve: kernel %s of %s: %s: %s (the page got a short sentence)\n%s", self.kernel_id,
+                         user, content.get("ename"), ANSI.sub("", str(content.get("evalue", ""))), detail)
+        locale = self.websocket_handler.settings.get("prospects_locale", "fr")
+        sentence = KERNEL_ERROR.get(locale, KERNEL_ERROR["fr"])
+        content["evalue"] = sentence
+        content["traceback"] = [sentence]
+        msg_list[3] = self.session.pack(content)
 
     def handle_incoming_message(self, incoming_msg: Any) -> None:
         problem = v1_frame_problem(incoming_msg)
