@@ -298,8 +298,9 @@ def _cmd_indicators(args: argparse.Namespace, settings: Settings) -> int:
     fn = i18n.FUNCTION_LABELS[loc][view.viewer.function]
     print(f"{lab('menu')} — {view.viewer.full_name} ({fn})")
     print(
-        f"{lab('fiscal_year')} {period.fiscal_year} : {i18n.date(period.start, loc)} → {i18n.date(period.end, loc)}, "
-        f"{lab('as_of')} {i18n.date(period.as_of, loc)} — {lab('scope')} : {scope_label(firm.directory, args.unit, args.collaborator, loc)}"
+        f"{lab('fiscal_year')} {period.fiscal_year}{i18n.colon(loc)}{i18n.date(period.start, loc)} → {i18n.date(period.end, loc)}, "
+        f"{lab('as_of')} {i18n.date(period.as_of, loc)} — {lab('scope')}{i18n.colon(loc)}"
+        f"{scope_label(firm.directory, args.unit, args.collaborator, loc)}"
     )
     prev_head = f"{lab('previous')} ({i18n.date(figs.previous.period.as_of, loc)})"
     print()

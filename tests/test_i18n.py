@@ -399,3 +399,17 @@ def test_every_sentence_of_the_catalog_has_the_same_placeholders_in_both_languag
     assert set(i18n.LABELS["fr"]) == set(i18n.LABELS["en"])
     for key, fr in i18n.LABELS["fr"].items():
         assert names(fr) == names(i18n.LABELS["en"][key]), key
+
+
+def test_the_figures_and_the_drilldown_speak_the_settings_language(capsys, url, locale):
+    code, out, _ = run(capsys, url, "indicators", "--user", "part1", "--unit", "R1")
+    assert code == 0
+    head = out.splitlines()[:2]
+    assert head[1].startswith({"fr": "Exercice 2026\u00a0: 01/01/2026 → 31/12/2026, au 29/11/2026 — Périmètre\u00a0: ",
+                               "en": "Fiscal year 2026: 2026-01-01 → 2026-12-31, as of 2026-11-29 — Scope: "}[locale])
+    for line in head:
+        assert_in_language(line, locale)
+    code, out, _ = run(capsys, url, "drilldown", "--user", "part1", "--unit", "R1", "--indicator", "signed_budget")
+    assert code == 0
+    for line in out.strip().splitlines()[-2:]:  # the footer: counts, amounts and what they are
+        assert_in_language(line, locale)
