@@ -263,10 +263,17 @@ def baseline_checkout(rev: str, folder: Path) -> Path:
 
 
 def phone_servers(url: str, login: str, baseline: str, folder: Path) -> dict[str, Serve]:
-    """This checkout's ``prospects serve`` and the baseline's, both listening."""
+    """This checkout's ``prospects serve`` and the baseline's, both listening. The baseline
+    reads its own copy of the SQLite file: its figure store, beside the file, may be of an
+    older format than this checkout's."""
+    import shutil
+
     old = baseline_checkout(baseline, folder)
+    source = Path(url.removeprefix("sqlite:///"))
+    copy = folder / f"baseline-{source.name}"
+    shutil.copyfile(source, copy)
     servers = {
-        "before": Serve(url, folder / "serve-phone-before.log", "--user", login, today=TODAY, cwd=old,
+        "before": Serve(f"sqlite:///{copy}", folder / "serve-phone-before.log", "--user", login, today=TODAY, cwd=old,
                         env={"PROSPECTS_LOCALE": "fr", "PYTHONPATH": str(old)}),
         "now": Serve(url, folder / "serve-phone-now.log", "--user", login, today=TODAY, env={"PROSPECTS_LOCALE": "fr"}),
     }

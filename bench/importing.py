@@ -4,7 +4,7 @@ A sales-pipeline export in the shape of ``examples/sales_*.csv`` (one row per
 opportunity, a team sheet, a price list), scaled to N opportunities, is mapped by
 ``examples/sales_mapping.toml`` and validated (``importing.prepare``: what ``--check``
 and an import do before writing). The alternative, in the same run: the same tables
-already written as the canonical extract of DATA.md and read by ``prospects load``'s
+already written as the canonical extract of docs/data.md and read by ``prospects load``'s
 reader (``loading.read_extract``: read and validate) — what a hand-written conversion
 script followed by ``load`` would cost; and the same export mapped as if it had no id
 column (``{ hash = [...] }`` of three columns, docs/import.md). Each run is a fresh process; medians of the

@@ -1,7 +1,7 @@
 """Exact sums of cents that never wrap.
 
 Amounts are int64 cents, each line at most :data:`prospects.schema.MAX_AMOUNT_CENTS`
-and each document at most :data:`prospects.schema.MAX_DOCUMENT_CENTS` (DATA.md); a sum
+and each document at most :data:`prospects.schema.MAX_DOCUMENT_CENTS` (docs/data.md); a sum
 over many documents can still pass int64's 9.2e18 (about 922,000 lines at the bound),
 where numpy wraps silently to a negative number. These functions sum int64 arrays
 exactly: the plain numpy sum when the result cannot overflow (always, in practice), else

@@ -1,4 +1,4 @@
-"""The ``prospects`` command line (shared/spec/CLI.md).
+"""The ``prospects`` command line (docs/cli.md).
 
 Each sub-command is a thin handler: parse, resolve settings, call one package function,
 print. Exit codes: 0 ok, 1 partial (rows rejected, a unit failed), 2 unusable input or
@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-shrink", action="store_true", help="with --replace-firm-data: replace it even if more than half of a table's rows would go (refused otherwise)")
     p.set_defaults(handler=_cmd_demo)
 
-    p = sub.add_parser("load", parents=[common], help="load a canonical CSV extract (DATA.md), atomically")
+    p = sub.add_parser("load", parents=[common], help="load a canonical CSV extract (docs/data.md), atomically")
     p.add_argument("folder", metavar="DIR", type=Path, help="folder holding one <table>.csv per table")
     p.add_argument("--allow-shrink", action="store_true", help="load even if more than half of a table's rows would go (refused otherwise)")
     p.set_defaults(handler=_cmd_load)
@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("indicators", parents=[common], help="the indicator table and the chart data for a viewer")
     add_view_options(p)
-    p.add_argument("--json", action="store_true", help="print the JSON document of CLI.md")
+    p.add_argument("--json", action="store_true", help="print the JSON document of docs/cli.md")
     p.set_defaults(handler=_cmd_indicators)
 
     p = sub.add_parser("drilldown", parents=[common], help="the rows behind one cell or one bar")
@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_drilldown)
 
     p = sub.add_parser("report", parents=[common], help="papermill snapshots, one per unit (HTML and A4 PDF), plus an index page; or the subscriptions, each as its recipient")
-    p.add_argument("--as", dest="login", metavar="LOGIN", help="render as this viewer (collaborators.login); ACCESS.md applies (required without --subscriptions)")
+    p.add_argument("--as", dest="login", metavar="LOGIN", help="render as this viewer (collaborators.login); docs/access.md applies (required without --subscriptions)")
     p.add_argument("--by", choices=("region", "agency"), default="region", help="one report per unit of this kind in the viewer's perimeter (default: region)")
     p.add_argument("--unit", metavar="ID", nargs="+", action="extend", help="these org units instead (region, agency or team of the perimeter)")
     p.add_argument("--fiscal-year", type=int, metavar="Y", help="fiscal year (labelled by the year it ends; default: current)")

@@ -10,7 +10,7 @@ only (:meth:`Dataset.deal_text`, :meth:`Dataset.doc_text`, :meth:`Dataset.displa
 A dataset may hold more deals than the viewer may see (the store's range covering
 their perimeter): every figure, drill-down and frame applies
 :func:`prospects.scoping.scope_mask` first. Filters never rebuild it: they are masks
-over its deals. It covers every date: no period is pruned (METRICS.md counts, say, a
+over its deals. It covers every date: no period is pruned (docs/metrics.md counts, say, a
 document signed this year on a deal abandoned last year).
 """
 

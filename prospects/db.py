@@ -6,7 +6,7 @@ canonical frames, and the one consistent read of everything from which the figur
 is built (:func:`read_consistent`). Viewers never read rows from here: they read the
 figure store (:mod:`prospects.store`).
 
-Canonical frames (the third form of DATA.md): text, id and enum columns are ``object``
+Canonical frames (the third form of docs/data.md): text, id and enum columns are ``object``
 (``str`` or ``None``), dates are ``datetime64[s]`` (``NaT`` for null), booleans are
 ``bool`` and integers ``int64``.
 """

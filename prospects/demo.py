@@ -1,6 +1,6 @@
 """A seeded, realistic demo firm: a French accounting / audit / advisory practice.
 
-:func:`generate` returns the nine canonical frames (DATA.md) of a professional-services
+:func:`generate` returns the nine canonical frames (docs/data.md) of a professional-services
 firm organised as firm → regions → agencies → teams, with its directory, its
 confidentiality groups, its legal entities, and three fiscal years of prospect and
 client deals, offers (documents) and fee lines. The same ``size``, ``seed``, ``today``

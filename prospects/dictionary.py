@@ -145,7 +145,7 @@ PREAMBLE = {
 }
 
 
-#: What a drill-down shows, in both languages (METRICS.md, "Drill-downs").
+#: What a drill-down shows, in both languages (docs/metrics.md, "Drill-downs").
 DRILLDOWNS = {
     "fr": (
         "Chaque cellule du tableau, chaque mois du graphique et chaque tranche d'ancienneté ouvre son "

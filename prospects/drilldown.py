@@ -1,4 +1,4 @@
-"""The rows behind a cell or a bar, in two views (METRICS.md, "Drill-downs").
+"""The rows behind a cell or a bar, in two views (docs/metrics.md, "Drill-downs").
 
 * **by document** ("Par document"): the cell's documents, one row each, with their deal,
   people, fees and (when lines are given) every line;
@@ -10,7 +10,7 @@
 :func:`cell` is the one place that decides a cell's rows. For a document cell they are
 exactly the cell's documents. For a deal cell the by-deal rows are exactly the cell's
 deals, and their documents are those that make each deal count in the cell
-(METRICS.md, "For a deal cell"), so that every amount reads as the cell's:
+(docs/metrics.md, "Deal cells"), so that every amount reads as the cell's:
 
 * ``converted_prospects`` and a month's ``won_prospects``: the deal's ``signed``
   documents decided on or before the as-of date A;
@@ -71,7 +71,7 @@ HISTORY_COLUMNS = ("deal_created_on", "last_decision", "last_decision_on")
 DATE_COLUMNS = ("created_on", "sent_on", "decided_on", "deal_created_on", "last_decision_on")
 #: Columns whose values are document statuses (shown with the locale's status labels).
 STATUS_COLUMNS = ("status", "last_decision")
-#: Which documents of its deals a deal cell shows (METRICS.md, "For a deal cell").
+#: Which documents of its deals a deal cell shows (docs/metrics.md, "Deal cells").
 DEAL_CELL_DOCUMENTS = {
     "converted_prospects": "signed",  # signed documents decided on or before A
     "won_prospects": "signed",
@@ -79,7 +79,7 @@ DEAL_CELL_DOCUMENTS = {
     "prospects_without_document": "none",
 }
 #: On-screen (and export) order: what identifies the row, then the amounts, then the people
-#: and places; the columns not named here follow in METRICS.md's order.
+#: and places; the columns not named here follow in docs/metrics.md's order.
 DISPLAY_FIRST = {
     "deal": ("deal_id", "deal", "prospect", *HISTORY_COLUMNS, "documents", "recurring", "one_off", "total"),
     "document": ("document_id", "deal", "prospect", "status", "decided_on", "recurring", "one_off", "total",
@@ -132,7 +132,7 @@ def cell(ds: Dataset, sel: Selection, indicator: str, *, month: str | None = Non
 def deal_cell_documents(ds: Dataset, deals: np.ndarray, indicator: str, as_of_day: int) -> np.ndarray:
     """The documents a deal cell shows: those that make each of its ``deals`` count in it.
 
-    A mask over the dataset's documents (METRICS.md, "For a deal cell"; :data:`DEAL_CELL_DOCUMENTS`).
+    A mask over the dataset's documents (docs/metrics.md, "Deal cells"; :data:`DEAL_CELL_DOCUMENTS`).
     """
     rule = DEAL_CELL_DOCUMENTS[indicator]
     out = np.zeros(ds.n_documents, dtype=bool)
@@ -175,7 +175,7 @@ class Rows:
 
     @property
     def columns(self) -> Sequence[str]:
-        """The frame's columns, in METRICS.md's order (:func:`columns`)."""
+        """The frame's columns, in docs/metrics.md's order (:func:`columns`)."""
         return columns(self.by, self.indicator)
 
     def __len__(self) -> int:
@@ -537,7 +537,7 @@ def totals(frame: pd.DataFrame, by: str) -> dict[str, int]:
 
 
 def columns(by: str, indicator: str | None = None) -> Sequence[str]:
-    """The columns of a view of a cell, in METRICS.md's order (``prospects_without_document``
+    """The columns of a view of a cell, in docs/metrics.md's order (``prospects_without_document``
     by deal adds :data:`HISTORY_COLUMNS` before the counts and amounts)."""
     if by == "document":
         return DOCUMENT_COLUMNS
@@ -555,7 +555,7 @@ def display_columns(by: str, indicator: str | None = None, *, present: Sequence[
     """
     if present is None:
         known = list(columns(by, indicator))
-    else:  # every column a view may have, in METRICS.md's order, then the others (lines)
+    else:  # every column a view may have, in docs/metrics.md's order, then the others (lines)
         every = columns(by, "prospects_without_document")
         extra = [c for c in present if c not in every and c not in ID_COLUMNS and c != "age_days"]
         known = [c for c in every if c in present] + extra

@@ -68,7 +68,7 @@ def _iso(value: Any) -> str | None:
 
 
 def _columns(frame: pd.DataFrame, by: str) -> list[str]:
-    """The view's columns the frame has (a prospect without document adds its history), in METRICS.md's order."""
+    """The view's columns the frame has (a prospect without document adds its history), in docs/metrics.md's order."""
     every = columns(by, "prospects_without_document")
     return [c for c in every if c in frame]
 
@@ -326,7 +326,7 @@ def _indicators_json(ind) -> dict[str, Any]:
 
 
 def figures_json(figs, *, viewer: str, unit: str | None, collaborator: str | None) -> dict[str, Any]:
-    """The ``indicators --json`` document of CLI.md (amounts in euros, exact from cents)."""
+    """The ``indicators --json`` document of docs/cli.md (amounts in euros, exact from cents)."""
     p = figs.period
     doc: dict[str, Any] = {
         "viewer": viewer,

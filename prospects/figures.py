@@ -1,4 +1,4 @@
-"""Every figure of METRICS.md, as pure vectorised functions.
+"""Every figure of docs/metrics.md, as pure vectorised functions.
 
 :func:`selections` is the single definition of which deals and documents make each
 cell of the indicator table at an as-of date; the indicators (:func:`compute`) are
@@ -51,7 +51,7 @@ class Selection:
 
 
 def selections(ds: Dataset, deal_mask: np.ndarray, period: Period) -> Selection:
-    """The rows of every cell at ``period.as_of`` (METRICS.md, "States at a date D").
+    """The rows of every cell at ``period.as_of`` (docs/metrics.md: each state is read at the as-of date).
 
     Only the window of the dataset between the first and the last deal of the mask is
     looked at (a region's deals are one range of the store): the masks returned cover
@@ -186,7 +186,7 @@ class Figures:
 
 
 def compute(ds: Dataset, deal_mask: np.ndarray, period: Period, *, with_previous: bool = True) -> Figures:
-    """All figures of METRICS.md for the deals in ``deal_mask`` over ``period``."""
+    """All figures of docs/metrics.md for the deals in ``deal_mask`` over ``period``."""
     sel = selections(ds, deal_mask, period)
     # positions, not masks: taking by index is several times faster than boolean indexing
     signed = np.flatnonzero(sel.documents["signed_offers"])
@@ -255,7 +255,7 @@ def ageing_bucket_mask(ds: Dataset, sel: Selection, bucket: str) -> np.ndarray:
 
 def offer_ages(ds: Dataset, as_of: int, idx: np.ndarray) -> np.ndarray:
     """Age in days at the day number ``as_of`` of the documents at positions ``idx``: days
-    since sent (else created), never below 0 (METRICS.md, "ageing")."""
+    since sent (else created), never below 0 (docs/metrics.md, "ageing")."""
     return np.maximum(as_of - ds.doc_sent_or_created[idx].astype(np.int64), 0)
 
 
@@ -286,7 +286,7 @@ def ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
 
 def win_rates(n_signed: np.ndarray, n_refused: np.ndarray, signed_total: np.ndarray,
               refused_total: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Win rate by count and by value per group (METRICS.md): signed / (signed + refused).
+    """Win rate by count and by value per group (docs/metrics.md): signed / (signed + refused).
 
     Arrays of counts and of cents (one entry per group) in, float64 rates out (NaN when
     nothing was decided). The refusal rate is the same with refused on top.

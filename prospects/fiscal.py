@@ -1,4 +1,4 @@
-"""The fiscal calendar (METRICS.md, "Fiscal year").
+"""The fiscal calendar (docs/metrics.md, "Fiscal year").
 
 A fiscal year is labelled by the calendar year in which it ends: with start month 10,
 FY 2026 runs 2025-10-01 … 2026-09-30; with start month 1, 2026-01-01 … 2026-12-31.

@@ -1,4 +1,4 @@
-"""Formatting and labels: French by default (shared/spec/README.md), English by setting.
+"""Formatting and labels: French by default (the labels of the product's glossary), English by setting.
 
 Amounts are given in cents and shown in euros: ``12 345 €`` in French (narrow no-break
 space U+202F as thousands separator), ``€12,345`` in English. Dates ``29/11/2026``
@@ -170,8 +170,8 @@ LABELS: dict[str, dict[str, str]] = {
         "subs.not_validator": "il n'est pas habilité à valider des offres",
         "subs.no_perimeter": "« {login} » n'a aucune unité dans son périmètre ({why}) : abonnez-le à unit = \"mine\"",
         "subs.unknown_unit": "unité inconnue « {unit} » (un identifiant d'unité, \"perimeter\" ou \"mine\")",
-        "subs.no_filters": "« {login} » ne peut pas filtrer par unité (pas habilité à valider des offres) : seulement unit = \"mine\" (ses affaires)",
-        "subs.unit_outside": "l'unité « {unit} » est hors du périmètre de {login}",
+        "subs.no_filters": "« {login} » ne peut pas filtrer par unité (pas habilité à valider des offres, docs/access.md) : seulement unit = \"mine\" (ses affaires)",
+        "subs.unit_outside": "l'unité « {unit} » est hors du périmètre de {login} (docs/access.md)",
         "subs.problems": "{n} problème(s) d'abonnement : rien n'est rendu ni envoyé ; corrigez prospects.toml ([subscriptions]) ou les données (collaborators)",
         "subs.count": "{reports} rapport(s) pour {recipients} destinataire(s) ; par défaut : {default}",
         "subs.locked": "un autre `report --subscriptions` utilise {folder} (verrou {lock}) : rien n'est rendu ni envoyé",
@@ -337,8 +337,8 @@ LABELS: dict[str, dict[str, str]] = {
         "subs.not_validator": "they do not validate offers",
         "subs.no_perimeter": "'{login}' has no unit in their perimeter ({why}): subscribe them to unit = \"mine\"",
         "subs.unknown_unit": "unknown unit '{unit}' (a unit id, \"perimeter\" or \"mine\")",
-        "subs.no_filters": "'{login}' may not filter by unit (no right to validate offers): only unit = \"mine\" (their own deals)",
-        "subs.unit_outside": "unit '{unit}' is outside the perimeter of {login}",
+        "subs.no_filters": "'{login}' may not filter by unit (no right to validate offers, docs/access.md): only unit = \"mine\" (their own deals)",
+        "subs.unit_outside": "unit '{unit}' is outside the perimeter of {login} (docs/access.md)",
         "subs.problems": "{n} subscription problem(s): nothing rendered or sent; fix prospects.toml ([subscriptions]) or the data (collaborators)",
         "subs.count": "{reports} report(s) for {recipients} recipient(s); default: {default}",
         "subs.locked": "another `report --subscriptions` is using {folder} (lock {lock}): nothing rendered or sent",

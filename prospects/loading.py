@@ -1,4 +1,4 @@
-"""Loading and exporting the canonical CSV extract (shared/spec/DATA.md).
+"""Loading and exporting the canonical CSV extract (docs/data.md).
 
 Three steps, each usable on its own:
 
@@ -13,7 +13,7 @@ Three steps, each usable on its own:
 :func:`write_extract` / :func:`export_extract` write the canonical extract back, so
 that load → export → load gives identical tables.
 
-Rejection rules (beyond the per-column rules of DATA.md):
+Rejection rules (beyond the per-column rules of docs/data.md):
 
 * a row breaking several rules appears once per broken rule in the rejections, but
   is counted once;
@@ -650,7 +650,7 @@ def validate_tables(
     progress: Progress | None = None,
     function_caps: Mapping[str, str | None] | None = None,
 ) -> Validated:
-    """Apply every rule of DATA.md to the nine tables given as text.
+    """Apply every rule of docs/data.md to the nine tables given as text.
 
     ``raw[table]`` holds the values as read (strings; ``None``, NaN or ``""`` for
     empty); ``line_numbers[table]`` the line of each row in its source (default: row
@@ -730,7 +730,7 @@ NAMED_PER_REASON = 10
 def directory_warnings(
     frames: Mapping[str, pd.DataFrame], function_caps: Mapping[str, str | None] | None = None
 ) -> list[str]:
-    """Rows that load but will not behave as the firm probably means (ACCESS.md), by name.
+    """Rows that load but will not behave as the firm probably means (docs/access.md), by name.
 
     * an active validator whose perimeter is empty sees only their own deals: in no group,
       in groups covering no unit, a function capped at none, a home unit above the cap

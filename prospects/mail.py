@@ -36,7 +36,7 @@ from . import __version__, i18n
 from .config import ConfigError, MailSettings
 from .schema import PLAIN_ADDRESS
 
-#: A plain address, ``name@domain`` (DATA.md, collaborators.email; the one pattern of :mod:`prospects.schema`).
+#: A plain address, ``name@domain`` (docs/data.md, collaborators.email; the one pattern of :mod:`prospects.schema`).
 _ADDRESS_RE = re.compile(PLAIN_ADDRESS)
 
 #: Mail labels (the figures' names come from :mod:`prospects.i18n`).
@@ -92,7 +92,7 @@ def one_line(value: object, limit: int = 200) -> str:
 
 
 def is_plain_address(value: object) -> bool:
-    """Whether ``value`` is a plain ``name@domain`` address (DATA.md)."""
+    """Whether ``value`` is a plain ``name@domain`` address (docs/data.md)."""
     return isinstance(value, str) and _ADDRESS_RE.fullmatch(value) is not None
 
 

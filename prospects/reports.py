@@ -4,7 +4,7 @@ Two halves:
 
 * **Rendering** (runs inside the notebook's kernel): :func:`build` computes one
   :class:`Report` as a named viewer with a unit filter, through :mod:`prospects.api`,
-  so ACCESS.md applies exactly as in the dashboard; its methods return self-contained
+  so docs/access.md applies exactly as in the dashboard; its methods return self-contained
   HTML sections (cover page, indicator table with N-1, monthly chart, ageing, top
   offers, metric dictionary) that ``notebooks/report.ipynb`` only displays.
 * **Batch** (runs in the ``prospects report`` process): :func:`plan` resolves the

@@ -11,7 +11,7 @@ whose function caps him at his region), ``man1`` (manager, validator without any
 ``man2`` (manager, not validator), ``staff1`` (staff), ``gone`` (inactive partner).
 
 D12 is a prospect of Lille given up in 2024 who came back in 2026: an offer signed and
-another refused this year on the deal abandoned two years ago (METRICS.md counts both).
+another refused this year on the deal abandoned two years ago (docs/metrics.md counts both).
 It is confidential (G_LILLE, whose only member is ``part2``): only ``part2`` sees it.
 """
 

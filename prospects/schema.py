@@ -1,4 +1,4 @@
-"""The data contract (shared/spec/DATA.md): nine tables, their columns, enums and rules.
+"""The data contract (docs/data.md): nine tables, their columns, enums and rules.
 
 This module is the single description of the data. It gives
 
@@ -18,15 +18,15 @@ import sqlalchemy as sa
 
 UNIT_KINDS = ("firm", "region", "agency", "team")
 
-#: The largest amount of a line (DATA.md): 100 billion euros; beyond is rejected as too large.
+#: The largest amount of a line (docs/data.md): 100 billion euros; beyond is rejected as too large.
 MAX_AMOUNT_CENTS = 10_000_000_000_000
 #: The largest total of a document (the sum of its lines): 10 trillion euros, 100 lines at
 #: the line bound. Sums of many documents may still pass int64: see :mod:`prospects.cents`.
 MAX_DOCUMENT_CENTS = 1_000_000_000_000_000
-#: The longest id or login, and the longest other text (DATA.md; they must fit an index).
+#: The longest id or login, and the longest other text (docs/data.md; they must fit an index).
 MAX_ID_CHARS = 200
 MAX_TEXT_CHARS = 2_000
-#: ``collaborators.email`` (DATA.md): a plain ``name@domain`` address — one ``@``, a dot in
+#: ``collaborators.email`` (docs/data.md): a plain ``name@domain`` address — one ``@``, a dot in
 #: the domain, no display name, space, separator, bracket, quote or control character. The
 #: loader, the import and the mailer check addresses with this one pattern.
 PLAIN_ADDRESS = r"[^@\s<>,;\"'()\[\]\\\x00-\x1f\x7f]+@[^@\s<>,;\"'()\[\]\\\x00-\x1f\x7f]+\.[^@\s<>,;\"'()\[\]\\.\x00-\x1f\x7f]+"

@@ -1,4 +1,4 @@
-"""Who sees which deals (shared/spec/ACCESS.md).
+"""Who sees which deals (docs/access.md).
 
 :func:`scope_mask` is the one function that decides which deals a viewer sees, with
 the filters applied; every figure, drill-down, export and report goes through it before
@@ -258,7 +258,7 @@ def _perimeter_ranges(
     return ranges, "" if ranges else "outside_cap", cap
 
 
-#: Why an active validator's perimeter is empty (ACCESS.md), in the order it is told:
+#: Why an active validator's perimeter is empty (docs/access.md), in the order it is told:
 #: their function has no cap level; their home unit sits above their cap level (the
 #: function and home unit first: no group fixes those); they are in no group; their
 #: groups cover no unit; their groups cover nothing under their cap.
@@ -364,7 +364,7 @@ def _memo(deals: DealCodes, key: tuple, compute) -> np.ndarray:
 
 
 def visible_mask(viewer: Viewer, directory: Directory, deals: DealCodes) -> np.ndarray:
-    """``visible(u, d)`` of ACCESS.md for every deal (integer comparisons on codes; read-only)."""
+    """``visible(u, d)`` of docs/access.md for every deal (integer comparisons on codes; read-only)."""
     return _memo(deals, ("visible", viewer, id(directory)), lambda: _visible(viewer, directory, deals))
 
 

@@ -1,7 +1,7 @@
 """Report subscriptions: every recipient gets the reports of their own perimeter, rendered as them.
 
 Who gets what (:func:`resolve`) comes from ``[subscriptions]`` in ``prospects.toml``
-(:mod:`prospects.config`) checked against the data under ACCESS.md:
+(:mod:`prospects.config`) checked against the data under docs/access.md:
 
 * ``default = "validators"`` (the default): every active collaborator with the right to
   validate offers, unless listed in ``exclude``, gets the report of the top unit of their
@@ -194,7 +194,7 @@ def top_units(directory: Directory, perimeter: frozenset[str]) -> list[str]:
 
 
 def resolve(directory: Directory, settings: Settings) -> Resolution:
-    """Check ``[subscriptions]`` against the data (ACCESS.md) and list who gets what."""
+    """Check ``[subscriptions]`` against the data (docs/access.md) and list who gets what."""
     conf = settings.subscriptions
     caps = settings.function_caps
     people = directory.collaborators
@@ -399,7 +399,7 @@ def _job(sub: Subscription, stem: str, period: Period, settings: Settings, folde
     loc = sub.language
     cfg = config if config is not None else settings.config_file
     params = {
-        "viewer": sub.login,  # rendered as the recipient: ACCESS.md applies to them
+        "viewer": sub.login,  # rendered as the recipient: docs/access.md applies to them
         "unit": sub.unit,
         "fiscal_year": period.fiscal_year,
         "as_of": period.as_of.isoformat(),

@@ -584,13 +584,6 @@ def html_text(fragment: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
 
 
-def axe_serious(page) -> list[str]:
-    """axe-core's critical and serious violations on the page (``id (impact): n nodes — first target``)."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    found = Axe().run(page).response["violations"]
-    return [f"{v['id']} ({v['impact']}): {len(v['nodes'])} — {v['nodes'][0]['target']}"
-            for v in found if v["impact"] in ("critical", "serious")]
 # ---------------------------------------------------------------------------
 # the dashboard's screens: widths, accessibility, focus (tests/test_dashboard_*browser*.py)
 

@@ -32,7 +32,7 @@ def assert_reconciles(ds, mask, period):
         docs = drilldown.rows(ds, sel, code, "document")
         deal_cells[code] = (deals, docs)
         assert set(deals["deal_id"]) == set(ds.deal_ids(sel.deals[code])) and len(deals) == ind[code]
-        # the documents that make each deal count (METRICS.md, "For a deal cell"): the by-document
+        # the documents that make each deal count (docs/metrics.md, "Deal cells"): the by-document
         # view holds only the cell's deals' documents, and both views add up to each other
         assert set(docs["deal_id"]) <= set(deals["deal_id"])
         assert deals["documents"].sum() == len(docs)
@@ -68,7 +68,7 @@ def assert_reconciles(ds, mask, period):
 
 
 def visible_literally(viewer, deals) -> set[str]:
-    """ACCESS.md read literally, one canonical deal row at a time: the prospect deals a viewer may see."""
+    """docs/access.md read literally, one canonical deal row at a time: the prospect deals a viewer may see."""
     seen = set()
     for d in deals.itertuples():
         if d.kind != "prospect":

@@ -294,7 +294,7 @@ def hidden_texts(frames, viewer) -> dict[str, set[str]]:
 
 
 def walk_view(view, frames) -> None:
-    """Call every public name of ``view``, follow what comes back, and check it against ACCESS.md."""
+    """Call every public name of ``view``, follow what comes back, and check it against docs/access.md."""
     viewer = resolve_viewer(build_directory(frames), view.login)
     calls = public_calls(view)
     public = {name for name in dir(view) if not name.startswith("_")}
@@ -322,7 +322,7 @@ def walk_view(view, frames) -> None:
 
 @pytest.mark.parametrize("login", ["dir", "part1", "part2", "man1", "man2", "staff1"])
 def test_every_public_name_of_a_view_hands_out_only_what_the_viewer_may_see(firm, login):
-    """ACCESS.md at the view's boundary, on Cabinet Exemple (the director is not in the confidential group)."""
+    """docs/access.md at the view's boundary, on Cabinet Exemple (the director is not in the confidential group)."""
     walk_view(firm.as_viewer(login), sample_firm())
 
 

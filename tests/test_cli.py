@@ -1,4 +1,4 @@
-"""`prospects indicators` and `prospects drilldown` as CLI.md says, on Cabinet Exemple."""
+"""`prospects indicators` and `prospects drilldown` as docs/cli.md says, on Cabinet Exemple."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A viewer's dataset: positions into the figure store, read in place or gathered, never another row.
 
-The oracle is the canonical frames read literally (ACCESS.md through
+The oracle is the canonical frames read literally (docs/access.md through
 ``tests.reconcile.visible_literally``, fees summed from the lines), on Cabinet Exemple and
 on a generated demo firm; each viewer's dataset is built three ways (the default choice,
 forced in place, forced gathered) and must hold the same rows with the same values.

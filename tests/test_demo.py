@@ -1,4 +1,4 @@
-"""The demo firm: seeded, realistic, and valid under the data contract (DATA.md)."""
+"""The demo firm: seeded, realistic, and valid under the data contract (docs/data.md)."""
 
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ def test_sort_keys_of_exact_sums_past_int64():
 
 
 # ---------------------------------------------------------------------------
-# Deal cells show the documents that make each deal count (METRICS.md, "For a deal cell").
+# Deal cells show the documents that make each deal count (docs/metrics.md, "Deal cells").
 # Every expectation below is worked out by hand from prospects/sample.py (and, for the
 # variant, from the rows added in ``variant_url``).
 

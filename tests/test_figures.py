@@ -1,4 +1,4 @@
-"""Hand-computed figures on Cabinet Exemple (prospects.sample), every rule of METRICS.md.
+"""Hand-computed figures on Cabinet Exemple (prospects.sample), every rule of docs/metrics.md.
 
 The expected numbers below were worked out by hand from the rows of prospects/sample.py;
 each comment says which rows make the figure.
@@ -187,7 +187,7 @@ def test_by_deal_signatory_is_the_most_recent_document(director):
 
 
 def test_deal_cell_document_view_is_what_was_at_stake(director):
-    # METRICS.md, "For a deal cell": D4's documents undecided when it was abandoned (10/09/2026):
+    # docs/metrics.md, "Deal cells": D4's documents undecided when it was abandoned (10/09/2026):
     # X5 (in progress) only; X6 was cancelled on 01/04 and no longer at stake
     deals = director.drilldown("abandoned_prospects", by="deal", unit="F")
     docs = director.drilldown("abandoned_prospects", by="document", unit="F")
@@ -225,7 +225,7 @@ def test_day_numbers():
 def test_offers_decided_this_year_on_a_deal_abandoned_two_years_ago(firm_url):
     """D12 (Lille, confidential G_LILLE) was abandoned on 30/06/2024 and came back in 2026:
     X14 signed on 10/04/2026 (6 000 € recurring), X15 refused on 15/06/2026 (700 € one-off).
-    METRICS.md counts both; the deal is converted in 2026 and was abandoned in FY 2024."""
+    docs/metrics.md counts both; the deal is converted in 2026 and was abandoned in FY 2024."""
     part2 = open_firm(firm_url, today=TODAY).as_viewer("part2")
     f = part2.figures(unit="R2")
     ind = f.indicators

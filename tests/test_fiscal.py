@@ -1,4 +1,4 @@
-"""The fiscal calendar of METRICS.md."""
+"""The fiscal calendar of docs/metrics.md."""
 
 import datetime as dt
 

@@ -260,7 +260,7 @@ def test_sales_example_directory_groups_and_dates(sales):
 
 
 def test_import_warns_by_name_about_validators_above_their_cap_and_look_alike_logins(capsys, sqlite_url, example):
-    """ACCESS.md (issue 13): the same warnings as `load`, from validate_tables' notes."""
+    """docs/access.md (issue 13): the same warnings as `load`, from validate_tables' notes."""
     path = example.with_name("crm_export_2025.xlsx")
     book = openpyxl.load_workbook(path)
     team = book["Équipe"]

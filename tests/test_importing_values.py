@@ -120,7 +120,7 @@ def test_date_formats(tmp_path, formats, text, expected):
         ("0,07", "7"),
         ("12,", "1200"),
         ("1 234,500", "123450"),
-        ("100 000 000 000,00", "10000000000000"),  # the bound of DATA.md, exactly
+        ("100 000 000 000,00", "10000000000000"),  # the bound of docs/data.md, exactly
         ("-15,00 €", "-1500"),
         ("0", "0"),
     ],

@@ -1,4 +1,4 @@
-"""Loading and exporting the canonical CSV extract (DATA.md: bad input, round trip, atomicity)."""
+"""Loading and exporting the canonical CSV extract (docs/data.md: bad input, round trip, atomicity)."""
 
 from __future__ import annotations
 
@@ -215,7 +215,7 @@ def _add_tricky_rows(folder: Path) -> None:
     )
     append_row(folder, "documents", id="DOC-T", deal_id="D11", title="   ", template="modèle; « v2 »")
     append_row(folder, "documents", id="DOC-U", deal_id="D11", title="C:\\dossiers\\offre\t1 \\N", template="NULL")
-    append_row(folder, "document_lines", document_id="DOC-T", line_no="7", amount_cents="10000000000000")  # the bound (DATA.md)
+    append_row(folder, "document_lines", document_id="DOC-T", line_no="7", amount_cents="10000000000000")  # the bound (docs/data.md)
     append_row(folder, "document_lines", document_id="DOC-T", line_no="8", amount_cents="0")
 
 

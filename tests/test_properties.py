@@ -92,7 +92,7 @@ def firms(draw):
         ))
         for k in range(draw(st.integers(0, 4))):
             doc_id = f"X{d}_{k}"
-            # often after the deal's abandonment: a prospect given up who comes back (METRICS.md counts it)
+            # often after the deal's abandonment: a prospect given up who comes back (docs/metrics.md counts it)
             after = abandoned is not None and abandoned < SPAN - 20 and draw(st.booleans())
             doc_created = draw(st.integers(abandoned + 1, SPAN - 20) if after else st.integers(created, SPAN - 20))
             status = draw(st.sampled_from(["in_progress", "signed", "refused", "cancelled"]))
@@ -164,7 +164,7 @@ def assert_no_leak(ds, mask, period, may_see):
 @settings(max_examples=40, deadline=None)
 @given(tables=firms(), today_offset=st.integers(300, SPAN))
 def test_figures_match_a_naive_row_by_row_count(tmp_path_factory, tables, today_offset):
-    """The vectorised figures equal a slow, literal reading of METRICS.md over all rows."""
+    """The vectorised figures equal a slow, literal reading of docs/metrics.md over all rows."""
     url = f"sqlite:///{tmp_path_factory.mktemp('naive') / 'p.db'}"
     db.replace_all(db.make_engine(url), tables)
     today = BASE + dt.timedelta(days=today_offset)
@@ -191,7 +191,7 @@ def test_figures_match_a_naive_row_by_row_count(tmp_path_factory, tables, today_
 
 
 def naive(deals, docs, lines, counted, start, a):
-    """METRICS.md read literally, one row at a time."""
+    """docs/metrics.md read literally, one row at a time."""
     ts = pd.Timestamp
     a, s = ts(a), ts(start)
     fees = {}
@@ -341,7 +341,7 @@ def test_metrics_by_any_dimension_add_up_and_never_leave_the_viewers_scope(tmp_p
 @settings(max_examples=50, deadline=None)
 @given(tables=firms(), today_offset=st.integers(300, SPAN), as_of_back=st.integers(0, 200))
 def test_deal_cells_show_exactly_the_documents_of_their_rule(tmp_path_factory, tables, today_offset, as_of_back):
-    """METRICS.md, "For a deal cell", read literally from the raw rows (an oracle that shares
+    """docs/metrics.md, "Deal cells", read literally from the raw rows (an oracle that shares
     nothing with the product but the tables): for every deal cell and every month, the
     by-deal rows are exactly the cell's deals, each with the documents of the rule and
     their fees (a deal's other documents never add); the by-document view is exactly those

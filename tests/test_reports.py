@@ -544,7 +544,7 @@ def need_chromium_binary() -> str:
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [390, 1440])
 def test_html_report_fits_a_phone_and_a_laptop_and_passes_axe(by_region, long_texts, width):
-    from .browser import axe_serious
+    from .browser import axe_report, axe_violations
 
     pw, browser, page = _browser_page(width)
     try:
@@ -558,7 +558,8 @@ def test_html_report_fits_a_phone_and_a_laptop_and_passes_axe(by_region, long_te
                 const r = t.getBoundingClientRect(); const box = t.parentElement;
                 return r.right > innerWidth + 1 && getComputedStyle(box).overflowX !== 'auto'; }).length""")
             assert wide == 0, path.name
-            assert axe_serious(page) == [], path.name
+            found = axe_violations(page)
+            assert not found, f"{path.name}:\n{axe_report(found)}"
         page.screenshot(path=str(Path("test-artifacts").resolve() / f"report-{width}.png"), full_page=True)
     finally:
         browser.close()

@@ -1,4 +1,4 @@
-"""ACCESS.md on Cabinet Exemple: who sees which deals, filters, refusals."""
+"""docs/access.md on Cabinet Exemple: who sees which deals, filters, refusals."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def test_filter_options(firm):
 
 
 def test_every_visible_deal_and_nothing_else_reaches_the_view(firm):
-    """The vectorised rule on store codes equals ACCESS.md read literally on the rows."""
+    """The vectorised rule on store codes equals docs/access.md read literally on the rows."""
     tables = sample_firm()
     directory = build_directory(tables)
     deals = tables["deals"]
@@ -157,7 +157,7 @@ def _with_people(*rows: tuple) -> dict:
 
 
 def test_a_function_cap_is_a_maximum_breadth_never_widened():
-    """ACCESS.md: a home unit above the cap level gives no perimeter, only one's own deals."""
+    """docs/access.md: a home unit above the cap level gives no perimeter, only one's own deals."""
     from prospects.scoping import empty_perimeters
 
     tables = _with_people(

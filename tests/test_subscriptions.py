@@ -364,7 +364,7 @@ def test_refused_subscriptions_are_each_named_and_exit_3(no_address_for_staff1, 
     c = " : "  # each problem is folded on one line (mail.one_line): its no-break spaces too
     for expected in (
         "exclude : identifiant inconnu « nobody »",
-        f"#1 (man2 → A2){c}« man2 » ne peut pas filtrer par unité (pas habilité à valider des offres)",
+        f"#1 (man2 → A2){c}« man2 » ne peut pas filtrer par unité (pas habilité à valider des offres, docs/access.md)",
         f"#2 (part1 → R2){c}l'unité « R2 » est hors du périmètre de part1",
         f"#3 (ghost → mine){c}identifiant inconnu « ghost »",
         f"#4 (gone → mine){c}le collaborateur « gone » est inactif",

@@ -1,6 +1,6 @@
 """Importing CRM exports (CSV or Excel) through a declarative mapping (docs/import.md).
 
-No CRM exports the canonical extract of DATA.md. A mapping file (TOML) says, without
+No CRM exports the canonical extract of docs/data.md. A mapping file (TOML) says, without
 code, how the columns of one or more exports become the nine canonical tables. The
 stages, one module each, in the order an import runs them:
 

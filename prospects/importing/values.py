@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..schema import (
     DOC_STATUSES,
-    MAX_AMOUNT_CENTS,  # DATA.md's bound on a line, one definition
+    MAX_AMOUNT_CENTS,  # docs/data.md's bound on a line, one definition
 )
 from .spec import NO_DOCUMENT, DateFormat, Spec, Target, spec_columns
 

@@ -267,7 +267,7 @@ def kernel_environment(settings: Settings, *, today_explicit: bool) -> dict[str,
 
 
 def harden(app: Any, options: ServeOptions, hook: Callable[..., Any]) -> Any:
-    """Apply ACCESS.md's hardening to an initialised Voilà application (after its config files)."""
+    """Apply docs/access.md's hardening to an initialised Voilà application (after its config files)."""
     vc = app.voila_configuration
     vc.show_tracebacks = False
     vc.strip_sources = True
