@@ -86,6 +86,7 @@ def _words(text: str) -> set[str]:
     # option names (--by agency), quoted codes and identifiers are not words of a sentence
     text = re.sub(r"--[a-z-]+( [a-z]+\b)?", " ", text)
     text = re.sub(r"\([^()]*→[^()]*\)", " ", text)  # a settings entry: (login → unit)
+    text = re.sub(r"\S*/\S*", " ", text)  # paths (docs/access.md)
     text = re.sub(r"\b[A-Za-z_]+=\S+", " ", text)
     text = re.sub(r"\S*[_\d]\S*", " ", text)  # indicator codes (signed_budget), logins (staff1), dates
     return {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
