@@ -7,6 +7,14 @@ CLDR data, e.g. ``12 345 €``, ``12 345 $US``, ``12 345 CHF`` in French (narrow
 space U+202F as thousands separator and before the symbol) and ``€12,345``, ``$12,345``,
 ``CHF 12,345`` in English. Dates ``29/11/2026`` (fr) or ``2026-11-29`` (en); months
 ``janv. 2026`` (fr) or ``Jan 2026`` (en).
+
+Sentences: :data:`LABELS` is the one catalog of what people read, keyed, with named
+``{placeholders}``, in both languages (:func:`sentence` says one in a locale). Errors a
+viewer meets carry a key and values rather than a text (:class:`Said`): the pure
+functions that raise them (periods, scoping, figures, drill-downs) know no locale, and
+the command line, the API's views and the dashboard say them in the settings' or the
+session's locale. A value may itself be a :class:`Phrase` or a :class:`Term` (a code
+shown as its label: « région », « Associé »), said in the same locale.
 """
 
 from __future__ import annotations
@@ -14,7 +22,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 
@@ -87,7 +96,6 @@ LABELS: dict[str, dict[str, str]] = {
         "api.no_filters": "Accès refusé : les filtres Organisation et Collaborateurs sont réservés aux personnes habilitées à valider des offres",
         "api.no_perimeter": "Accès refusé : « {unit} » demande un périmètre, et le vôtre est vide ; seules vos affaires sont disponibles (unit=None)",
         "api.unit_outside": "Accès refusé : l'unité « {unit} » est hors de votre périmètre",
-        "api.collaborator_outside": "Accès refusé : le collaborateur « {login} » est hors de votre périmètre",
         "api.documents_outside": "Accès refusé : {count} document(s) hors de votre périmètre",
         "api.did_you_mean": " ; vouliez-vous dire {options} ?",
         "api.within": "cette vue ne lit que les affaires sous « {unit} » : filtrez sur une unité de ce sous-arbre",
@@ -124,6 +132,67 @@ LABELS: dict[str, dict[str, str]] = {
         "api.scope_mine": "Mes affaires (celles dont vous êtes associé, manager ou responsable client)",
         "api.scope_excluded": "les affaires confidentielles des groupes dont vous n'êtes pas membre sont exclues",
         "api.scope_collaborator": "affaires où {name} ({login}) est dans l'équipe",
+        # errors of the pure functions, carried as Phrase and said where the locale is known (Said)
+        "period.both": "donnez --fiscal-year ou --previous, pas les deux",
+        "period.range": "exercice {fiscal_year} : les chiffres demandent l'exercice et son N-1 dans le calendrier (années 1 à 9999), donc un exercice de {first} à {last}",
+        "period.range_today": "aujourd'hui ({today}) est dans l'exercice {fiscal_year} : les chiffres demandent l'exercice et son N-1 dans le calendrier (années 1 à 9999), donc un exercice de {first} à {last}",
+        "period.future": "l'exercice {fiscal_year} commence le {start}, après aujourd'hui ({today})",
+        "period.as_of_outside": "la date d'arrêté {as_of} est hors de l'exercice {fiscal_year} ({start} … {end})",
+        "period.as_of_future": "la date d'arrêté {as_of} est après aujourd'hui ({today})",
+        "access.the_unit": "l'unité « {unit} »",
+        "access.the_collaborator": "le collaborateur « {login} »",
+        "access.outside": "Accès refusé : {what} est hors de votre périmètre, qui couvre : {units}",
+        "access.outside_empty": "Accès refusé : {what} est hors de votre périmètre, qui est vide",
+        "access.outside_empty_because": "Accès refusé : {what} est hors de votre périmètre, qui est vide : {because}",
+        "access.because.cap_none": "votre fonction ({function}) ne donne aucun périmètre",
+        "access.because.no_group": "vous n'êtes membre d'aucun groupe",
+        "access.because.groups_without_units": "vos groupes ne couvrent aucune unité",
+        "access.because.home_above_cap": "votre fonction ({function}) s'arrête à {a_level} et votre unité de rattachement est au-dessus",
+        "access.because.outside_cap": "vos groupes ne couvrent rien dans votre {level}, où votre fonction ({function}) vous limite",
+        "access.no_unit_for_reports": "Accès refusé : « {login} » n'a aucune unité dans son périmètre (rapports par {kind} impossibles)",
+        "drill.sort": "impossible de trier par « {column} »",
+        "report.progress": "rapports",
+        "report.unit": "rapport",
+        "report.stage.notebook": "calcul",
+        "report.stage.html": "html",
+        "report.stage.pdf": "pdf",
+        "subs.progress": "abonnements",
+        "report.nothing": "aucune {kind} dans le périmètre de {login} : essayez --by agency ou --unit ID",
+        "report.no_chromium": "Chromium introuvable à « {path} » : les rapports PDF demandent le paquet chromium de Debian (apt-get install chromium), ou son chemin dans PROSPECTS_CHROMIUM ou `chromium = ...` de prospects.toml ; ou bien demandez --format html seulement",
+        "cli.xlsx_output": "--format xlsx demande --output FICHIER",
+        "cli.report_as": "report demande --as IDENTIFIANT (ou --subscriptions)",
+        "cli.formats": "--format {formats} : attendu html, pdf ou html,pdf",
+        "cli.jobs": "--jobs doit valoir au moins 1",
+        "cli.date": "{option} {value} : attendu une date AAAA-MM-JJ, par exemple 2026-06-30",
+        "cli.with_subscriptions": "--send, --dry-run et --force vont avec --subscriptions",
+        "cli.not_with_subscriptions": "{options} : pas avec --subscriptions (chaque rapport est rendu avec les droits de son destinataire, pour l'unité et les formats de l'abonnement)",
+        "subs.no_address": "{login} ({name}) n'a pas d'adresse e-mail (collaborators.email)",
+        "subs.bad_address": "{login} ({name}) : l'adresse e-mail « {email} » n'est pas une simple adresse nom@domaine",
+        "subs.exclude_unknown": "[subscriptions] exclude : identifiant inconnu « {login} »",
+        "subs.default_problem": "abonnement par défaut : {problem} ; ajoutez l'adresse, ou mettez l'identifiant dans [subscriptions] exclude",
+        "subs.twice": "{login} est déjà abonné à {unit} par une entrée précédente",
+        "subs.unknown_login": "identifiant inconnu « {login} »",
+        "subs.inactive": "le collaborateur « {login} » est inactif",
+        "subs.not_validator": "il n'est pas habilité à valider des offres",
+        "subs.no_perimeter": "« {login} » n'a aucune unité dans son périmètre ({why}) : abonnez-le à unit = \"mine\"",
+        "subs.unknown_unit": "unité inconnue « {unit} » (un identifiant d'unité, \"perimeter\" ou \"mine\")",
+        "subs.no_filters": "« {login} » ne peut pas filtrer par unité (pas habilité à valider des offres, docs/access.md) : seulement unit = \"mine\" (ses affaires)",
+        "subs.unit_outside": "l'unité « {unit} » est hors du périmètre de {login} (docs/access.md)",
+        "subs.problems": "{n} problème(s) d'abonnement : rien n'est rendu ni envoyé ; corrigez prospects.toml ([subscriptions]) ou les données (collaborators)",
+        "subs.count": "{reports} rapport(s) pour {recipients} destinataire(s) ; par défaut : {default}",
+        "subs.locked": "un autre `report --subscriptions` utilise {folder} (verrou {lock}) : rien n'est rendu ni envoyé",
+        "subs.rendered": "{n} rapport(s) rendu(s) en {seconds} s",
+        "subs.none_due": "aucun rapport à rendre",
+        "subs.col.login": "identifiant",
+        "subs.col.name": "nom",
+        "subs.col.address": "adresse",
+        "subs.col.unit": "unité",
+        "subs.col.formats": "formats",
+        "subs.col.language": "langue",
+        "subs.col.from": "origine",
+        "subs.col.status": "état",
+        "subs.from_default": "par défaut",
+        "subs.from_list": "liste n° {n}",
         "change_up": "en hausse",
         "change_down": "en baisse",
         "change_flat": "stable",
@@ -194,7 +263,6 @@ LABELS: dict[str, dict[str, str]] = {
         "api.no_filters": "Access denied: the Organisation and Collaborators filters are for people who may validate offers",
         "api.no_perimeter": "Access denied: '{unit}' needs a perimeter and yours is empty; only your own deals are available (unit=None)",
         "api.unit_outside": "Access denied: unit '{unit}' is outside your perimeter",
-        "api.collaborator_outside": "Access denied: collaborator '{login}' is outside your perimeter",
         "api.documents_outside": "Access denied: {count} document(s) outside your perimeter",
         "api.did_you_mean": "; did you mean {options}?",
         "api.within": "this view reads only the deals under '{unit}': filter on a unit of that subtree",
@@ -231,6 +299,67 @@ LABELS: dict[str, dict[str, str]] = {
         "api.scope_mine": "My deals (those where you are partner, manager or client manager)",
         "api.scope_excluded": "confidential groups you are not in are excluded",
         "api.scope_collaborator": "deals where {name} ({login}) is on the team",
+        # errors of the pure functions, carried as Phrase and said where the locale is known (Said)
+        "period.both": "give either --fiscal-year or --previous, not both",
+        "period.range": "fiscal year {fiscal_year}: figures need the fiscal year and its N-1 within the calendar (years 1 to 9999), so a fiscal year from {first} to {last}",
+        "period.range_today": "today ({today}) is in fiscal year {fiscal_year}: figures need the fiscal year and its N-1 within the calendar (years 1 to 9999), so a fiscal year from {first} to {last}",
+        "period.future": "fiscal year {fiscal_year} starts on {start}, after today ({today})",
+        "period.as_of_outside": "as-of date {as_of} is outside fiscal year {fiscal_year} ({start} … {end})",
+        "period.as_of_future": "as-of date {as_of} is after today ({today})",
+        "access.the_unit": "unit '{unit}'",
+        "access.the_collaborator": "collaborator '{login}'",
+        "access.outside": "Access denied: {what} is outside your perimeter, which covers: {units}",
+        "access.outside_empty": "Access denied: {what} is outside your perimeter, which is empty",
+        "access.outside_empty_because": "Access denied: {what} is outside your perimeter, which is empty: {because}",
+        "access.because.cap_none": "your function ({function}) gives no perimeter",
+        "access.because.no_group": "you are a member of no group",
+        "access.because.groups_without_units": "your groups cover no unit",
+        "access.because.home_above_cap": "your function ({function}) stops at {a_level} and your home unit is above it",
+        "access.because.outside_cap": "your groups cover nothing within your {level}, where your function ({function}) limits you",
+        "access.no_unit_for_reports": "Access denied: '{login}' has no unit in their perimeter (no reports by {kind})",
+        "drill.sort": "cannot sort by '{column}'",
+        "report.progress": "reports",
+        "report.unit": "report",
+        "report.stage.notebook": "notebook",
+        "report.stage.html": "html",
+        "report.stage.pdf": "pdf",
+        "subs.progress": "subscriptions",
+        "report.nothing": "no {kind} in the perimeter of {login}: try --by agency or --unit ID",
+        "report.no_chromium": "Chromium not found at '{path}': PDF reports need Debian's chromium package (apt-get install chromium), or set its path with PROSPECTS_CHROMIUM or `chromium = ...` in prospects.toml; or ask for --format html only",
+        "cli.xlsx_output": "--format xlsx needs --output FILE",
+        "cli.report_as": "report needs --as LOGIN (or --subscriptions)",
+        "cli.formats": "--format {formats}: expected html, pdf or html,pdf",
+        "cli.jobs": "--jobs must be at least 1",
+        "cli.date": "{option} {value}: expected a date YYYY-MM-DD, e.g. 2026-06-30",
+        "cli.with_subscriptions": "--send, --dry-run and --force go with --subscriptions",
+        "cli.not_with_subscriptions": "{options}: not with --subscriptions (each report is rendered as its recipient, for the unit and formats of the subscription)",
+        "subs.no_address": "{login} ({name}) has no e-mail address (collaborators.email)",
+        "subs.bad_address": "{login} ({name}): e-mail address '{email}' is not a plain name@domain address",
+        "subs.exclude_unknown": "[subscriptions] exclude: unknown login '{login}'",
+        "subs.default_problem": "default subscription: {problem}; add the address, or list the login in [subscriptions] exclude",
+        "subs.twice": "{login} is already subscribed to {unit} by an earlier entry",
+        "subs.unknown_login": "unknown login '{login}'",
+        "subs.inactive": "collaborator '{login}' is inactive",
+        "subs.not_validator": "they do not validate offers",
+        "subs.no_perimeter": "'{login}' has no unit in their perimeter ({why}): subscribe them to unit = \"mine\"",
+        "subs.unknown_unit": "unknown unit '{unit}' (a unit id, \"perimeter\" or \"mine\")",
+        "subs.no_filters": "'{login}' may not filter by unit (no right to validate offers, docs/access.md): only unit = \"mine\" (their own deals)",
+        "subs.unit_outside": "unit '{unit}' is outside the perimeter of {login} (docs/access.md)",
+        "subs.problems": "{n} subscription problem(s): nothing rendered or sent; fix prospects.toml ([subscriptions]) or the data (collaborators)",
+        "subs.count": "{reports} report(s) for {recipients} recipient(s); default: {default}",
+        "subs.locked": "another `report --subscriptions` is using {folder} (lock {lock}): nothing rendered or sent",
+        "subs.rendered": "{n} report(s) rendered in {seconds} s",
+        "subs.none_due": "0 report(s) to render",
+        "subs.col.login": "login",
+        "subs.col.name": "name",
+        "subs.col.address": "address",
+        "subs.col.unit": "unit",
+        "subs.col.formats": "formats",
+        "subs.col.language": "language",
+        "subs.col.from": "from",
+        "subs.col.status": "status",
+        "subs.from_default": "default",
+        "subs.from_list": "list #{n}",
         "change_up": "up",
         "change_down": "down",
         "change_flat": "unchanged",
@@ -302,6 +431,17 @@ DRILL_WORDS: dict[str, dict[str, str]] = {
     },
 }
 
+#: The levels of the organisation, as a sentence names them (« rapports par région »), and
+#: with their article (« votre fonction s'arrête à une agence »).
+LEVEL_LABELS = {
+    "fr": {"firm": "cabinet", "region": "région", "agency": "agence", "team": "équipe"},
+    "en": {"firm": "firm", "region": "region", "agency": "agency", "team": "team"},
+}
+A_LEVEL_LABELS = {
+    "fr": {"firm": "un cabinet", "region": "une région", "agency": "une agence", "team": "une équipe"},
+    "en": {"firm": "the firm", "region": "a region", "agency": "an agency", "team": "a team"},
+}
+
 STATUS_LABELS = {
     "fr": {"in_progress": "En cours", "signed": "Signée", "refused": "Refusée", "cancelled": "Annulée",
            "recurring": "Récurrent", "one_off": "Exceptionnel"},
@@ -323,9 +463,108 @@ def label(key: str, locale: str = "fr") -> str:
 def sentence(key: str, locale: str = "fr", **values: object) -> str:
     """A sentence of :data:`LABELS` in a locale, its ``{placeholders}`` filled with ``values``.
 
-    Values typed by someone must already be :func:`shown` (escaped, cut).
+    A value that is a :class:`Phrase` or a :class:`Term` is said in the same locale, a date
+    is written the locale's way (:func:`date`); others as they are. Values typed by
+    someone must already be :func:`shown` (escaped, cut).
     """
-    return LABELS[locale][key].format(**values)
+    return LABELS[locale][key].format(**{name: _said(value, locale) for name, value in values.items()})
+
+
+def _said(value: object, locale: str) -> object:
+    if isinstance(value, Phrase | Term):
+        return value.say(locale)
+    if isinstance(value, dt.date):
+        return date(value, locale)
+    return value
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A sentence of the catalog not yet said: its key and values, said in any locale."""
+
+    key: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, key: str, **values: object) -> Phrase:
+        """``Phrase.of("period.future", fiscal_year=2030, …)``."""
+        return cls(key, values)
+
+    def say(self, locale: str = "fr") -> str:
+        """The sentence in ``locale``."""
+        return sentence(self.key, locale, **self.values)
+
+
+@dataclass(frozen=True)
+class Term:
+    """A code shown as its label (a function, a level of the organisation…), in any locale:
+    ``Term(FUNCTION_LABELS, "partner")`` says « Associé » or "Partner"; an unknown code says itself."""
+
+    table: Mapping[str, Mapping[str, str]]
+    code: str
+
+    def say(self, locale: str = "fr") -> str:
+        """The label in ``locale``."""
+        return self.table[locale].get(self.code, self.code)
+
+
+class Said(Exception):
+    """An error a person reads, carried as a catalog key and values, said where the locale is known.
+
+    The design (one for every sentence a viewer meets): pure functions (the fiscal calendar,
+    the scoping rule, the figures and drill-downs) know no locale, so their exceptions
+    (:class:`~prospects.fiscal.PeriodError`, :class:`~prospects.scoping.AccessDenied`,
+    :class:`~prospects.drilldown.DrilldownError`, :class:`~prospects.figures.CellError`)
+    carry a :class:`Phrase` instead of a text. Whoever knows the locale says it: the
+    command line prints ``exc.say(settings.locale)``, the API's :class:`~prospects.api.View`
+    stamps its session's locale on every such error leaving one of its methods
+    (``exc.in_locale(...)``), so that ``str(exc)`` is then in that language. Without a
+    stamp, ``str(exc)`` is French, the product's default. A sentence already said
+    where the locale was known (the API's own refusals) is carried as it is
+    (:meth:`already_said`), and so is a text that is no key of the catalog (the English of
+    an operator's command, ``demo``'s fiscal-year check).
+    """
+
+    def __init__(self, key: str, /, **values: object) -> None:
+        super().__init__(key)
+        known = key in LABELS["fr"]
+        # a text that is no key of the catalog is taken as already said (an operator's
+        # command raising in its own language, English): never a KeyError instead of the error
+        self.phrase: Phrase | None = Phrase(key, values) if known else None
+        self.text = "" if known else key
+        self.locale = "fr"
+
+    @classmethod
+    def already_said(cls, text: str) -> Said:
+        """An error whose sentence was already said in the viewer's language."""
+        return _rebuilt(cls, None, text, "fr")
+
+    def __reduce__(self):  # pickled as what it says, not as its constructor's arguments
+        return _rebuilt, (type(self), self.phrase, self.text, self.locale)
+
+    def say(self, locale: str | None = None) -> str:
+        """The sentence in ``locale`` (default: the one stamped, else French)."""
+        if self.phrase is None:
+            return self.text
+        return self.phrase.say(locale or self.locale)
+
+    def in_locale(self, locale: str) -> Said:
+        """This error, said in ``locale`` from now on (``str(exc)``); returns it."""
+        if locale in LABELS:
+            self.locale = locale
+        return self
+
+    def __str__(self) -> str:
+        return self.say()
+
+
+def _rebuilt(cls: type[Said], phrase: Phrase | None, text: str, locale: str) -> Said:
+    exc = cls.__new__(cls)
+    exc.args = (phrase.key if phrase is not None else text,)
+    exc.phrase, exc.text, exc.locale = phrase, text, locale
+    return exc
+
+
 def colon(locale: str = "fr") -> str:
     """`` : `` in French typography (a no-break space before), ``: `` in English."""
     return "\u00a0: " if locale == "fr" else ": "

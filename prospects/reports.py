@@ -753,19 +753,16 @@ def export_html(nb, title: str, locale: str = "fr") -> str:
     return body
 
 
-class ChromiumMissing(RuntimeError):
-    """Headless Chromium is not where the settings say."""
+class ChromiumMissing(i18n.Said, RuntimeError):
+    """Headless Chromium is not where the settings say (a sentence of the catalog,
+    :class:`~prospects.i18n.Said`)."""
 
 
 def chromium_path(configured: str) -> str:
     """The Chromium executable, or a clear :class:`ChromiumMissing` error (no download, ever)."""
     found = shutil.which(configured) if not os.path.isabs(configured) else (configured if os.access(configured, os.X_OK) else None)
     if not found:
-        raise ChromiumMissing(
-            f"Chromium not found at {configured!r}: PDF reports need Debian's chromium package "
-            "(apt-get install chromium), or set its path with PROSPECTS_CHROMIUM or `chromium = ...` in "
-            "prospects.toml; or ask for --format html only"
-        )
+        raise ChromiumMissing("report.no_chromium", path=i18n.shown(configured, 200))
     return found
 
 
@@ -861,8 +858,9 @@ class Batch:
     freshness: Freshness
 
 
-class NothingToRender(ValueError):
-    """The viewer's perimeter holds no unit of the asked kind."""
+class NothingToRender(i18n.Said, ValueError):
+    """The viewer's perimeter holds no unit of the asked kind (a sentence of the catalog,
+    :class:`~prospects.i18n.Said`)."""
 
 
 def plan(
@@ -900,17 +898,17 @@ def plan(
         chosen = list(dict.fromkeys(units))
         for uid in chosen:
             if uid not in directory.units.index:  # the same sentence as a unit outside the perimeter
-                raise outside_perimeter(view.viewer, directory, f"l'unité « {i18n.shown(uid)} »")
+                raise outside_perimeter(view.viewer, directory, i18n.Phrase.of("access.the_unit", unit=i18n.shown(uid)))
             check_filters(view.viewer, directory, Filters(unit=uid))
         by_kind = None
     else:
         if not view.viewer.can_validate_offers or not view.viewer.perimeter:
-            raise AccessDenied(f"Accès refusé : « {i18n.shown(login)} » n'a aucune unité dans son périmètre (rapports par {by} impossibles)")
+            raise AccessDenied("access.no_unit_for_reports", login=i18n.shown(login), kind=i18n.Term(i18n.LEVEL_LABELS, by))
         opts = view.filter_options()["units"]
         names = {str(u): str(n) for u, n, k in zip(opts["id"], opts["name"], opts["kind"], strict=True) if k == by}
         chosen = sorted(names, key=lambda u: (slugify(names[u]), u))  # by name, accents aside
         if not chosen:
-            raise NothingToRender(f"no {by} in the perimeter of {login}: try --by agency or --unit ID")
+            raise NothingToRender("report.nothing", kind=i18n.Term(i18n.LEVEL_LABELS, by), login=i18n.shown(login))
         by_kind = by
     period = view.period(fiscal_year, as_of=as_of)
     chromium = chromium_path(settings.chromium) if "pdf" in formats else None
@@ -1146,11 +1144,13 @@ def run(batch: Batch, *, jobs: int = 1, progress: bool = True,
         on_result: Callable[[UnitResult], None] | None = None) -> list[UnitResult]:
     """Render every unit of a batch (``jobs`` worker processes); results in the batch's order."""
     batch.folder.mkdir(parents=True, exist_ok=True)
-    return render_many(batch.jobs, workers=jobs, progress=progress, on_result=on_result)
+    return render_many(batch.jobs, workers=jobs, progress=progress, on_result=on_result,
+                       desc=i18n.label("report.progress", batch.locale), unit=i18n.label("report.unit", batch.locale))
 
 
 def render_many(unit_jobs: Sequence[UnitJob], *, workers: int = 1, progress: bool = True,
-                on_result: Callable[[UnitResult], None] | None = None, desc: str = "reports") -> list[UnitResult]:
+                on_result: Callable[[UnitResult], None] | None = None, desc: str = "reports",
+                unit: str = "report") -> list[UnitResult]:
     """Render any list of jobs (``workers`` processes); results in the jobs' order, never raises.
 
     Several jobs may share a unit (subscriptions: two recipients of the same region).
@@ -1158,7 +1158,7 @@ def render_many(unit_jobs: Sequence[UnitJob], *, workers: int = 1, progress: boo
     from tqdm import tqdm
 
     results: dict[int, UnitResult] = {}
-    bar = tqdm(total=len(unit_jobs), desc=desc, unit="unit", file=sys.stderr, disable=not progress,
+    bar = tqdm(total=len(unit_jobs), desc=desc, unit=unit, file=sys.stderr, disable=not progress,
                dynamic_ncols=True)
     try:
         if workers <= 1 or len(unit_jobs) == 1:
@@ -1267,13 +1267,19 @@ def summary_lines(batch: Batch, results: Sequence[UnitResult], index: Path) -> l
         if r.ok:
             files = ", ".join(str(p) for p in (r.html, r.pdf) if p is not None)
             budget = format_headline("signed_budget", r.headline["signed_budget"], loc, batch.currency) if r.headline else ""
-            stages = ", ".join(f"{k} {v:.1f}" for k, v in r.stages.items())
-            lines.append(f"{label:<{width}}  {t['ok']:<6} {budget:>14}  {files}  ({r.seconds:.1f} s: {stages})")
+            stages = ", ".join(f"{i18n.label('report.stage.' + k, loc)} {_seconds(v, loc)}" for k, v in r.stages.items())
+            lines.append(f"{label:<{width}}  {t['ok']:<6} {budget:>14}  {files}  ({_seconds(r.seconds, loc)} s{colon(loc)}{stages})")
         else:
             lines.append(f"{label:<{width}}  {t['failed']:<6} {r.error}")
     ok = sum(r.ok for r in results)
     lines.append(f"{ok}/{len(results)} → {index}")
     return lines
+
+
+def _seconds(value: float, locale: str) -> str:
+    """``8,2`` (fr) / ``8.2`` (en)."""
+    text = f"{value:.1f}"
+    return text.replace(".", ",") if locale == "fr" else text
 
 
 def run_command(

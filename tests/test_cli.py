@@ -104,9 +104,9 @@ def test_refusals_exit_3_with_one_line_and_no_data(capsys, url, args):
 
 def test_bad_period_exits_2(capsys, url):
     code, out, err = run(capsys, url, "indicators", "--user", "dir", "--fiscal-year", "2030")
-    assert code == 2 and out == "" and "after today" in err
+    assert code == 2 and out == "" and "après aujourd'hui" in err
     code, _, err = run(capsys, url, "indicators", "--user", "dir", "--as-of", "2025-05-01")
-    assert code == 2 and "outside fiscal year" in err
+    assert code == 2 and "hors de l'exercice" in err
 
 
 def test_drilldown_json_by_document(capsys, url):
@@ -378,13 +378,13 @@ def test_writes_create_the_folder_or_say_why_not(capsys, tmp_path):
 
 HOSTILE = [
     # (what, arguments, exit code, words on the one line of stderr)
-    ("today-year-1", ["--today", "0001-01-01", "indicators", "--user", "dir"], 2, ["fiscal year 1", "from 2 to 9999"]),
-    ("today-year-1-drilldown", ["--today", "0001-01-01", "drilldown", "--user", "dir", "--indicator", "signed_budget"], 2, ["fiscal year 1"]),
+    ("today-year-1", ["--today", "0001-01-01", "indicators", "--user", "dir"], 2, ["dans l'exercice 1 :", "de 2 à 9999"]),
+    ("today-year-1-drilldown", ["--today", "0001-01-01", "drilldown", "--user", "dir", "--indicator", "signed_budget"], 2, ["dans l'exercice 1 :"]),
     ("today-year-1-demo", ["--today", "0001-01-01", "demo"], 2, ["fiscal year 1", "fiscal year 3 to 9999"]),
-    ("fiscal-year-0", ["indicators", "--user", "dir", "--fiscal-year", "0"], 2, ["fiscal year 0:"]),
-    ("fiscal-year-negative", ["indicators", "--user", "dir", "--fiscal-year", "-5"], 2, ["fiscal year -5:"]),
-    ("fiscal-year-huge", ["indicators", "--user", "dir", "--fiscal-year", "99999999999999999999"], 2, ["fiscal year 99999999999999999999:"]),
-    ("fiscal-year-0-report", ["report", "--as", "dir", "--fiscal-year", "0", "--out", "{tmp}/r"], 2, ["fiscal year 0:"]),
+    ("fiscal-year-0", ["indicators", "--user", "dir", "--fiscal-year", "0"], 2, ["exercice 0 :"]),
+    ("fiscal-year-negative", ["indicators", "--user", "dir", "--fiscal-year", "-5"], 2, ["exercice -5 :"]),
+    ("fiscal-year-huge", ["indicators", "--user", "dir", "--fiscal-year", "99999999999999999999"], 2, ["exercice 99999999999999999999 :"]),
+    ("fiscal-year-0-report", ["report", "--as", "dir", "--fiscal-year", "0", "--out", "{tmp}/r"], 2, ["exercice 0 :"]),
     ("seed-negative", ["demo", "--seed", "-1"], 2, ["--seed -1: expected a whole number, 0 or more"]),
     ("output-missing-folder", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--output", "{tmp}/nope/x.csv"], 2,
      ["--output {tmp}/nope/x.csv: folder {tmp}/nope does not exist"]),

@@ -141,7 +141,7 @@ def test_notebook_is_thin_committed_without_outputs_and_typed():
 def test_region_batch_succeeds_with_progress_and_summary(by_region):
     proc, folder = by_region
     assert proc.returncode == 0, proc.stderr
-    assert "reports" in proc.stderr and "2/2" in proc.stderr  # the tqdm bar, on stderr
+    assert "rapports" in proc.stderr and "2/2" in proc.stderr  # the tqdm bar, on stderr, in the settings' language
     assert "WARNING" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr  # no kernel chatter
     lines = proc.stdout.strip().splitlines()
     assert lines[-1].startswith("2/2 → ") and lines[-1].endswith("index.html")
@@ -315,10 +315,10 @@ def test_refused_before_any_work(sample_url, tmp_path, capsys, args, message):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--as", "dir", "--fiscal-year", "2027"], "after today"),
+        (["--as", "dir", "--fiscal-year", "2027"], "après aujourd'hui"),
         (["--as", "dir", "--format", "docx"], "--format"),
         (["--as", "dir", "--jobs", "0"], "--jobs"),
-        (["--as", "part1", "--by", "agency", "--format", "pdf"], "Chromium not found"),
+        (["--as", "part1", "--by", "agency", "--format", "pdf"], "Chromium introuvable"),
     ],
 )
 def test_unusable_requests_exit_2_without_files(sample_url, tmp_path, capsys, monkeypatch, args, message):

@@ -79,7 +79,7 @@ class Dashboard:
         try:
             self.view = firm.as_viewer(login)  # type: ignore[arg-type]
         except AccessDenied as exc:
-            self._show_denied(str(exc))
+            self._show_denied(exc.say(self.locale))
             return
         self._build()
         with self._busy(shown=False):
@@ -151,7 +151,7 @@ class Dashboard:
         try:
             yield
         except AccessDenied as exc:
-            self._error(str(exc) or self.words.label("access_denied"))
+            self._error(exc.say(self.locale) or self.words.label("access_denied"))
         except Exception:  # a callback must never show a traceback: a short message, and the log
             log.exception("dashboard callback failed")
             self._error(self.words.label("error"))
