@@ -17,11 +17,22 @@ $(BIN)/prospects: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	@touch $@
 
+HUB_PROXY := node_modules/.bin/configurable-http-proxy
+
+# JupyterHub's proxy (npm), for the Hub tests and benchmarks: the version of package-lock.json, in node_modules/
+# (without npm: one line saying so, and the Hub tests skip, or fail in CI; make system-deps installs it)
+$(HUB_PROXY): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "make: npm not found, configurable-http-proxy not installed (make system-deps installs nodejs and npm)"; fi
+
+.PHONY: hub-proxy
+hub-proxy: $(HUB_PROXY) ## Install configurable-http-proxy (npm, package-lock.json) for the JupyterHub tests
+
 .PHONY: install
-install: $(BIN)/prospects ## Create the virtual environment and install the package with its test tools
+install: $(BIN)/prospects $(HUB_PROXY) ## Create the virtual environment and install the package with its test tools (configurable-http-proxy too)
 
 .PHONY: system-deps
-system-deps: ## Install the Debian packages the tests drive (postgresql, chromium) when missing
+system-deps: ## Install the Debian packages the tests drive (postgresql, chromium, nginx, nodejs) when missing
 	@bash .ci/system-deps.sh
 
 $(DB): | $(BIN)/prospects
@@ -38,7 +49,7 @@ dashboard: install demo ## Set up everything and serve the dashboard on http://1
 	$(BIN)/prospects --db sqlite:///$(abspath $(DB)) serve --auth local --port $(PORT) $(if $(DASHBOARD_USER),--user $(DASHBOARD_USER))
 
 .PHONY: test
-test: install system-deps ## Run the whole test suite (SQLite, PostgreSQL, browser)
+test: install system-deps hub-proxy ## Run the whole test suite (SQLite, PostgreSQL, browser, JupyterHub)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 .PHONY: lint
@@ -50,7 +61,7 @@ format: install ## Format imports and fix what ruff can fix
 	$(BIN)/ruff check --fix prospects tests bench
 
 .PHONY: bench
-bench: install ## Run every benchmark (figure store, dashboard, serving, reports, import; writes docs/performance.md)
+bench: install hub-proxy ## Run every benchmark (figure store, dashboard, serving, reports, import; writes docs/performance.md)
 	$(BIN)/python bench/figures.py
 	$(BIN)/python bench/dashboard.py --sizes small medium large
 	$(BIN)/python bench/serving.py
@@ -59,4 +70,4 @@ bench: install ## Run every benchmark (figure store, dashboard, serving, reports
 
 .PHONY: clean
 clean: ## Remove the virtual environment, demo database and caches
-	rm -rf $(VENV) data .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) data node_modules .pytest_cache .ruff_cache .hypothesis

@@ -7,6 +7,7 @@ command -v runuser >/dev/null 2>&1 || need+=(util-linux)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)  # configurable-http-proxy of the JupyterHub tests (make hub-proxy)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)  # self-signed certificate of the nginx tests
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)  # `systemd-analyze verify` of deploy/'s units
 fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)

@@ -17,7 +17,16 @@ For each round it starts a fresh ``prospects serve --auth header`` on the small 
 * **the event loop's worst stall**: the server's own watch (``prospects.serving.admission.LoopWatch``,
   logged when it stops: the whole round, start-up included) and, from outside, the slowest
   answer to a cheap request sent every 0.1 s during the burst;
-* memory: RssAnon and Pss (``/proc/PID/smaps_rollup``) of the server and each page kernel.
+* memory: RssAnon and Pss (``/proc/PID/smaps_rollup``) of the server and each page kernel;
+* **through a real JupyterHub** (``--hub``, default 4 people; ``deploy/jupyterhub_config.py``
+  run by tests/hub.py): each person signs in at the Hub's login page in Chromium one after
+  the other, time from the login form to their figures on screen while their server is
+  spawned, then again once it runs; memory per person (their server and kernel, plus the
+  Hub and its proxy shared by all), Pss and anonymous;
+* **two servers behind nginx** (``--two-servers``, default 32 browsers): two
+  ``prospects serve --auth header`` with their own store folders behind nginx with the
+  documented ``upstream`` block (``hash $remote_user consistent``), N browsers at once,
+  against one server with the same N in the same run.
 
 Each configuration runs ``--runs`` times (default 3); the tables give medians (and ranges).
 Writes its section of docs/performance.md (between its markers) unless ``--no-write``.
@@ -52,8 +61,10 @@ from docs_section import markers, write_section  # noqa: E402
 from tests.browser import (  # noqa: E402  (after the path is set)
     CHROMIUM,
     CHROMIUM_ARGS,
+    FIGURES_SHOWN,
     Nginx,
     Serve,
+    StickyNginx,
     cells,
     cells_in_states,
     expected_cells,
@@ -63,6 +74,7 @@ from tests.browser import (  # noqa: E402  (after the path is set)
     open_many,
     widget_states,
 )
+from tests.hub import Hub, hub_available, sign_in  # noqa: E402  (hub_available: main)
 
 TODAY = "2026-11-29"
 START, END = markers("serving.py")
@@ -252,6 +264,93 @@ def browser_round(browser, url: str, logins: list[str], folder: Path, expected: 
             "server_memory": server_mem, "warmup": list(before.values())}
 
 
+def hub_round(browser, url: str, logins: list[str], folder: Path, expected: dict, tag: str) -> dict:
+    """People signing in at a real Hub one after the other: first figures with the spawn, then once spawned."""
+    hub = Hub(folder / f"hub-{tag}", url, {login: f"pw-{i}" for i, login in enumerate(logins)}, today=TODAY).start()
+    load = os.getloadavg()[0]
+    first, again, correct, contexts = [], [], 0, []
+
+    def figures(login: str) -> tuple[float, object]:
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = ctx.new_page()
+        start = sign_in(page, hub, login)
+        page.wait_for_url(f"**/user/{login}/**", timeout=600_000)
+        page.wait_for_function(FIGURES_SHOWN, timeout=600_000)
+        took = time.perf_counter() - start
+        return took, ctx, page
+
+    try:
+        for login in logins:  # their server not yet spawned
+            took, ctx, page = figures(login)
+            first.append(took)
+            correct += cells(page) == expected[login]
+            ctx.close()
+        for login in logins:  # their server running: signing in again
+            took, ctx, page = figures(login)
+            again.append(took)
+            contexts.append(ctx)
+        time.sleep(2.0)
+        servers = hub.servers()
+        per_person = []
+        for login in logins:
+            kernels = [memory_mb(pid) for pid in hub.kernels(login)]
+            per_person.append({"server": memory_mb(servers[login]) if login in servers else {},
+                               "kernels": kernels})
+        proxy_pid = int((hub.folder / "state" / "jupyterhub-proxy.pid").read_text().strip())
+        shared = {"hub": memory_mb(hub.proc.pid), "proxy": memory_mb(proxy_pid)}
+    finally:
+        for c in contexts:
+            c.close()
+        hub.stop()
+    return {"n": len(logins), "first": first, "again": again, "correct": correct, "load": load,
+            "per_person": per_person, "shared": shared}
+
+
+def two_servers_round(browser, url: str, logins: list[str], folder: Path, expected: dict, tag: str) -> dict:
+    """N browsers at once through nginx onto two servers (own store folders), sticky by login."""
+    n = len(logins)
+    servers = [Serve(url, folder / f"serve-two-{n}-{tag}-{i}.log", "--auth", "header", today=TODAY,
+                     env={"PROSPECTS_STORE": str(folder / f"store-{tag}-{i}")}) for i in (1, 2)]
+    users = {login: f"pw-{i}" for i, login in enumerate(logins)}
+    proxy, contexts = None, []
+    try:
+        for s in servers:
+            s.start()
+        size = max(1, min(4, os.cpu_count() or 1))
+        for s in servers:
+            s.wait().wait_log(rf"ready \({size} in the pool\)", timeout=180)
+        time.sleep(2.0)
+        proxy = StickyNginx(folder / f"nginx-two-{n}-{tag}", [s.port for s in servers], users).start()
+        load = os.getloadavg()[0]
+        contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}, ignore_https_errors=True,
+                                        http_credentials={"username": u, "password": users[u]}) for u in logins]
+        pages = [c.new_page() for c in contexts]
+        try:
+            times = open_many(pages, proxy.url, timeout=900)
+        except TimeoutError as exc:
+            times = [float("nan")] * n
+            print(f"# {n} browsers on two servers: {exc}", file=sys.stderr)
+        time.sleep(1.0)
+        correct, split = 0, [0, 0]
+        for login, page in zip(logins, pages, strict=True):
+            with contextlib.suppress(Exception):  # a page without figures is not served
+                correct += cells(page) == expected[login]
+            found = page.evaluate("() => (document.getElementById('jupyter-config-data') || {}).textContent || ''")
+            kernel = kernel_id(found)
+            for i, s in enumerate(servers):
+                split[i] += kernel in s.kernel_ids()
+    finally:
+        for c in contexts:
+            c.close()
+        if proxy is not None:
+            proxy.stop()
+        for s in servers:
+            s.stop()
+    stalls = [x for x in (stall_of(s) for s in servers) if x is not None]
+    return {"n": n, "times": times, "correct": correct, "split": split, "load": load,
+            "stall": max(stalls) if stalls else None}
+
+
 # ---------------------------------------------------------------------------
 # the report
 
@@ -309,7 +408,67 @@ def worst(rounds: list[dict]) -> float:
     return max((x for s in rounds for x in (*s["stall"], *s["probe"]) if x == x), default=float("nan"))
 
 
-def markdown(args: argparse.Namespace, gets: list[dict], cold: list[dict], warm: list[dict], browsers: list[dict]) -> str:
+def hub_lines(hubs: list[dict]) -> list[str]:
+    """The Hub round: first figures with and without the spawn, memory per person."""
+    if not hubs:
+        return []
+    n = hubs[0]["n"]
+    first = [x for r in hubs for x in r["first"]]
+    again = [x for r in hubs for x in r["again"]]
+    people = [p for r in hubs for p in r["per_person"]]
+    server_pss = [p["server"].get("Pss", 0) for p in people]
+    server_anon = [p["server"].get("Anonymous", 0) for p in people]
+    # one kernel per open page: the page of the first sign-in, closed, keeps its kernel until the idle cull
+    kernel_pss = [k.get("Pss", 0) for p in people for k in p["kernels"]]
+    kernel_anon = [k.get("Anonymous", 0) for p in people for k in p["kernels"]]
+    hub_pss = [r["shared"]["hub"].get("Pss", 0) + r["shared"]["proxy"].get("Pss", 0) for r in hubs]
+    hub_anon = [r["shared"]["hub"].get("Anonymous", 0) + r["shared"]["proxy"].get("Anonymous", 0) for r in hubs]
+    served = ", ".join(f"{r['correct']}/{n}" for r in hubs)
+    return [
+        f"**Through a real JupyterHub** (`deploy/jupyterhub_config.py`, its configurable-http-proxy, the simple local "
+        f"spawner; {n} people signing in at the Hub's login page in Chromium one after the other, {len(hubs)} runs, "
+        f"served with their own figures: {served}; load average before: {span([r['load'] for r in hubs])}):",
+        "",
+        "| | from the login form to the figures: median | slowest |",
+        "| --- | --- | --- |",
+        f"| server not yet spawned (spawn, server start, kernel, page) | {med(first):.1f} s | {max(first):.1f} s |",
+        f"| server running (a new page: kernel and page) | {med(again):.1f} s | {max(again):.1f} s |",
+        "",
+        f"Memory per person (`/proc/PID/smaps_rollup`, medians): their server {med(server_pss):.0f} MB Pss "
+        f"({med(server_anon):.0f} MB anonymous) and a kernel per open page {med(kernel_pss):.0f} MB Pss "
+        f"({med(kernel_anon):.0f} MB anonymous); the Hub and its proxy, shared by everyone: {med(hub_pss):.0f} MB Pss ({med(hub_anon):.0f} MB anonymous).",
+        "",
+    ]
+
+
+def two_lines(twos: list[dict], browsers: list[dict]) -> list[str]:
+    """Two servers behind nginx against one, the same number of browsers."""
+    if not twos:
+        return []
+    out = [
+        "**Two servers behind one nginx** (two `prospects serve --auth header` with their defaults and their own store "
+        "folders, nginx with `deploy/nginx-prospects.conf` and the `upstream` block of docs/deployment.md, "
+        "`hash $remote_user consistent`; N browsers at once, against one server with the same N above):",
+        "",
+        "| browsers at once | servers | served with their own figures | people per server | completion: median | slowest "
+        "| event loop worst stall | load average before |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for n in sorted({r["n"] for r in twos}):
+        rs = [r for r in twos if r["n"] == n]
+        one = next((b for b in browsers if b["n"] == n), None)
+        if one is not None:
+            out.append(f"| {n} | 1 | {', '.join(f'{x}/{n}' for x in one['served'])} | {n} | {span(one['median'])} s "
+                       f"| {span(one['max'])} s | {span(one['stall'], '{:.2f}')} s | {span(one['load'])} |")
+        stalls = [r["stall"] for r in rs if r["stall"] is not None]
+        out.append(f"| {n} | 2 | {', '.join(str(r['correct']) + '/' + str(n) for r in rs)} "
+                   f"| {', '.join('+'.join(str(x) for x in r['split']) for r in rs)} | {span([med(r['times']) for r in rs])} s "
+                   f"| {span([max(r['times']) for r in rs])} s | {span(stalls, '{:.2f}')} s | {span([r['load'] for r in rs])} |")
+    return [*out, ""]
+
+
+def markdown(args: argparse.Namespace, gets: list[dict], cold: list[dict], warm: list[dict], browsers: list[dict],
+             hubs: list[dict] | None = None, twos: list[dict] | None = None) -> str:
     cpu = platform.processor() or platform.machine()
     niced = (f", at niceness {args.browser_niceness} (they stand for people's own machines: they get the cores "
              "the server and its kernels leave)") if args.browser_niceness > 0 else ""
@@ -342,6 +501,8 @@ def markdown(args: argparse.Namespace, gets: list[dict], cold: list[dict], warm:
         "",
         *table(browsers, "browsers at once"),
         "",
+        *two_lines(twos or [], browsers),
+        *hub_lines(hubs or []),
     ]
     pss = [x for s in gets for x in s["kernel_pss"]]
     anon = [x for s in gets for x in s["kernel_anon"]]
@@ -377,15 +538,22 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--browser-niceness", type=int, default=10,
                         help="run the browsers at this niceness (they stand for people's own machines; 0: same as the server)")
+    parser.add_argument("--hub", type=int, default=4, metavar="N",
+                        help="people signing in at a real JupyterHub one after the other (0: no Hub round)")
+    parser.add_argument("--two-servers", nargs="*", type=int, default=[32], metavar="N",
+                        help="browsers at once on two servers behind nginx (and on one, the same N, for comparison)")
     parser.add_argument("--no-write", action="store_true", help="print only, do not touch docs/performance.md")
     args = parser.parse_args()
+    if args.hub and hub_available():
+        raise SystemExit(f"bench/serving.py: {hub_available()} (or --hub 0)")
+    args.browsers = sorted({*args.browsers, *args.two_servers})
     from playwright.sync_api import sync_playwright
 
-    gets, cold, warm, browsers = [], [], [], []
+    gets, cold, warm, browsers, hubs, twos = [], [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         url = make_demo(args.size, folder)
-        most = max([*args.gets, *args.browsers, 8])
+        most = max([*args.gets, *args.browsers, args.hub, 8])
         logins = load_logins(url, most)
         if len(set(logins)) < most:
             raise SystemExit(f"the {args.size} demo has {len(set(logins))} active logins, {most} needed")
@@ -403,20 +571,34 @@ def main() -> int:
 
         for n in args.gets:
             gets.append(rounds(f"{n}", lambda tag, n=n: get_round(url, logins[:n], folder, expected, None, tag)))
-        cold.append(rounds("cold: 8 at once, no warm kernel (`--pool-size 0`)",
-                           lambda tag: get_round(url, logins[:8], folder, expected, 0, tag)))
-        warm.append(rounds("warm: 1 page, from a warm kernel",
-                           lambda tag: get_round(url, logins[:1], folder, expected, None, tag)))
-        if args.browsers:
+        if args.gets:
+            cold.append(rounds("cold: 8 at once, no warm kernel (`--pool-size 0`)",
+                               lambda tag: get_round(url, logins[:8], folder, expected, 0, tag)))
+            warm.append(rounds("warm: 1 page, from a warm kernel",
+                               lambda tag: get_round(url, logins[:1], folder, expected, None, tag)))
+        if args.browsers or args.hub:
             with sync_playwright() as p:
                 browser = launch_niced_chromium(p, folder, args.browser_niceness)
                 try:
                     for n in args.browsers:
                         browsers.append(rounds(f"{n}", lambda tag, n=n: browser_round(browser, url, logins[:n], folder,
                                                                                       expected, tag)))
+                    for n in args.two_servers:
+                        for i in range(args.runs):
+                            r = two_servers_round(browser, url, logins[:n], folder, expected, f"two-{n}-{i}")
+                            print(f"# two servers, {n} browsers, run {i + 1}: served {r['correct']}/{n}, split {r['split']}, "
+                                  f"median {med(r['times']):.1f} s, max {max(r['times']):.1f} s, load {r['load']:.1f}",
+                                  file=sys.stderr, flush=True)
+                            twos.append(r)
+                    for i in range(args.runs if args.hub else 0):
+                        r = hub_round(browser, url, logins[:args.hub], folder, expected, f"hub-{i}")
+                        print(f"# hub run {i + 1}: served {r['correct']}/{r['n']}, first {span(r['first'])} s, "
+                              f"again {span(r['again'])} s, load {r['load']:.1f}, memory {r['per_person']} {r['shared']}",
+                              file=sys.stderr, flush=True)
+                        hubs.append(r)
                 finally:
                     browser.close()
-    text = markdown(args, gets, cold, warm, browsers)
+    text = markdown(args, gets, cold, warm, browsers, hubs, twos)
     print(text)
     if not args.no_write:
         write_section("serving.py", text)

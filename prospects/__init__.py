@@ -8,7 +8,7 @@ The public surface, for notebooks and scripts::
     figs = me.figures(unit="R-IDF")
     table = me.metrics(["signed_budget", "win_rate"], by="agency", unit="perimeter", compare="N-1")
     rows = me.drilldown("signed_budget", by="document", unit="R-IDF")
-    prospects.monthly_chart(figs.monthly)
+    prospects.monthly_chart(figs.monthly, currency=figs.currency)
 
 Names are imported on first use, so that ``prospects --help`` starts fast.
 """

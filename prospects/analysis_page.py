@@ -31,8 +31,10 @@ of the [metric dictionary](metrics.md) by region, agency, team, partner, manager
 manager, document type, template or signatory, for one fiscal year, N against N-1 or several
 years, by year, month or fiscal quarter — one long, tidy pandas frame, computed by the code of
 the dashboard's cells over the deals the viewer may see ([access.md](access.md)). Figures come
-as `figs.to_frame(compare="N-1")`, amounts in exact cents with `frame.money.euros()`, and
-every result says what it covers (`frame.attrs["scope"]`, `figs.scope`).
+as `figs.to_frame(compare="N-1")`, amounts in exact cents with `frame.money.euros()` (in units
+of the firm's currency, the setting `currency`: euros by default, whole yen for `JPY`,
+[data.md](data.md#the-firms-currency)), and every result says what it covers
+(`frame.attrs["scope"]`, `figs.scope`, whose `currency` names the currency).
 
 Below, `notebooks/exploration.ipynb` (a guided tour, in French) answers five everyday questions.
 This page is that notebook as it ran on the {SIZE} demo firm (`prospects demo --size {SIZE}

@@ -56,7 +56,7 @@ from . import analysis, db, drilldown, figures, i18n, store
 from . import money as _money  # noqa: F401 - registers the frame.money accessor on the frames handed out
 from .config import Settings, load_settings, parse_date
 from .dataset import Dataset, day_number, for_viewer
-from .fiscal import Period, period_for
+from .fiscal import Period, PeriodError, period_for
 from .scoping import (
     AccessDenied,
     Directory,
@@ -103,6 +103,7 @@ class Scope:
     collaborator_name: str | None
     confidential_excluded: bool
     locale: str = "fr"
+    currency: str = "EUR"  # the firm's (setting currency): what the amounts' cents are minor units of
 
     @property
     def mine(self) -> bool:
@@ -317,15 +318,19 @@ class _ViewState:
 
 
 def _one_version(method):
-    """A view's method that reads one version of the store from start to end (see ``View._current``)."""
+    """A view's method that reads one version of the store from start to end (see ``View._current``);
+    the errors of the catalog leaving it are said in the session's language (:class:`prospects.i18n.Said`)."""
 
     @functools.wraps(method)
     def pinned(self, *args, **kwargs):
         if getattr(self._pin, "state", None) is not None:  # already inside a public call
             return method(self, *args, **kwargs)
-        self._pin.state = self._current()
         try:
+            self._pin.state = self._current()
             return method(self, *args, **kwargs)
+        except i18n.Said as exc:  # an error of a pure function (a period, a cell): said in the session's language
+            exc.in_locale(self._locale)
+            raise
         finally:
             self._pin.state = None
 
@@ -390,6 +395,10 @@ class View:
     def _say(self, key: str, **values: object) -> str:
         return i18n.sentence(key, self._locale, **values)
 
+    def _denied(self, key: str, **values: object) -> AccessDenied:
+        """A refusal of the catalog, said in the session's language."""
+        return AccessDenied(key, **values).in_locale(self._locale)
+
     def _current(self) -> _ViewState:
         """The viewer and rows of the store's current version (re-resolved after a new load).
 
@@ -418,16 +427,10 @@ class View:
     def _resolve_viewer(self, directory: Directory) -> Viewer:
         """The viewer of the login, refused in the session's language (never a suggestion:
         the login comes from whoever signed in)."""
-        login = self._login
-        if not isinstance(login, str) or not login.strip():
-            raise AccessDenied(self._say("api.no_login"))
-        people = directory.collaborators
-        hit = people[people["login"] == login]
-        if hit.empty:
-            raise AccessDenied(self._say("api.unknown_login", login=i18n.shown(login)))
-        if not bool(hit["active"].iloc[0]):
-            raise AccessDenied(self._say("api.inactive_login", login=i18n.shown(login)))
-        return resolve_viewer(directory, login, self._firm.settings.function_caps)
+        try:
+            return resolve_viewer(directory, self._login, self._firm.settings.function_caps)
+        except AccessDenied as exc:
+            raise exc.in_locale(self._locale) from None
 
     def _rows(self) -> Dataset:
         """Internal: the viewer's dataset (every date; more deals than they may see, see :meth:`_mask`)."""
@@ -474,10 +477,10 @@ class View:
         viewer, directory = state.viewer, state.snapshot.directory
         if unit == "perimeter":
             if not viewer.can_validate_offers:
-                raise AccessDenied(self._say("api.no_filters"))
+                raise self._denied("api.no_filters")
             top = self._widest()
             if not top:
-                raise AccessDenied(self._say("api.no_perimeter", unit=unit))
+                raise self._denied("api.no_perimeter", unit=unit)
             if self._within is not None:  # a view within a unit: its subtree is the perimeter it reads
                 return [self._within]
             return top
@@ -486,8 +489,8 @@ class View:
             if len(roots) and roots[0] in viewer.perimeter:
                 return [str(roots[0])]
             if viewer.can_validate_offers and viewer.perimeter:  # narrower than the firm: the alias that fits
-                raise AccessDenied(self._say("api.unit_outside", unit=unit)
-                                   + self._say("api.did_you_mean", options='"perimeter"'))
+                raise AccessDenied.already_said(self._say("api.unit_outside", unit=unit)
+                                                + self._say("api.did_you_mean", options='"perimeter"'))
         self._check_unit(viewer, directory, unit)
         return [unit]
 
@@ -497,7 +500,7 @@ class View:
         if not isinstance(unit, str):
             raise ArgumentError(self._type("unit", unit, "text", example='"perimeter"'))
         if not viewer.can_validate_offers:
-            raise AccessDenied(self._say("api.no_filters"))
+            raise self._denied("api.no_filters")
         if unit in viewer.perimeter:
             return
         units = directory.units[directory.units.index.isin(viewer.perimeter)]
@@ -507,30 +510,27 @@ class View:
             choices["perimeter"] = "perimeter"
             if "firm" in set(units["kind"]):
                 choices["firm"] = "firm"
-        raise AccessDenied(self._outside(viewer, directory, "api.unit_outside", f"l'unité « {i18n.shown(unit)} »",
-                                         unit=i18n.shown(unit)) + self._suggest(unit, choices))
+        raise AccessDenied.already_said(self._outside(viewer, directory, i18n.Phrase.of("access.the_unit", unit=i18n.shown(unit)))
+                                        + self._suggest(unit, choices))
 
     def _check_collaborator(self, viewer: Viewer, directory: Directory, login) -> None:
         if not isinstance(login, str):
             raise ArgumentError(self._type("collaborator", login, "text", example='"jdupont"'))
         if not viewer.can_validate_offers:
-            raise AccessDenied(self._say("api.no_filters"))
+            raise self._denied("api.no_filters")
         cid = directory.login_to_id(login)
         if cid is not None and directory.collaborators.at[cid, "unit_id"] in viewer.perimeter:
             return
         people = filter_options(viewer, directory)["collaborators"]
         choices = {x: f"{x} ({n})" for x, n in zip(people["login"], people["full_name"], strict=True)}
         choices.update({n: f"{x} ({n})" for x, n in zip(people["login"], people["full_name"], strict=True)})
-        raise AccessDenied(self._outside(viewer, directory, "api.collaborator_outside",
-                                         f"le collaborateur « {i18n.shown(login)} »", login=i18n.shown(login))
-                           + self._suggest(login, choices))
+        raise AccessDenied.already_said(self._outside(viewer, directory, i18n.Phrase.of("access.the_collaborator", login=i18n.shown(login)))
+                                        + self._suggest(login, choices))
 
-    def _outside(self, viewer: Viewer, directory: Directory, key: str, what: str, **values: object) -> str:
-        """The refusal of something outside the perimeter; in French it also says why
+    def _outside(self, viewer: Viewer, directory: Directory, what: i18n.Phrase) -> str:
+        """The refusal of something outside the perimeter, saying why in the session's language
         (:func:`scoping.outside_perimeter`: an empty perimeter's reason, or the units it covers)."""
-        if self._locale == "fr":
-            return str(outside_perimeter(viewer, directory, what))
-        return self._say(key, **values)
+        return outside_perimeter(viewer, directory, what).say(self._locale)
 
     def _suggest(self, typed: str, choices: dict[str, str]) -> str:
         """" ; vouliez-vous dire …" with up to three close matches (case and accents ignored), or nothing."""
@@ -551,7 +551,7 @@ class View:
             cname = str(directory.collaborators.at[cid, "full_name"]) if cid else None
         mine = not units and collaborator is None
         return Scope(v.login, v.full_name, v.function, tuple(units or ()), names, collaborator, cname,
-                     confidential_excluded=not mine, locale=self._locale)
+                     confidential_excluded=not mine, locale=self._locale, currency=self._firm.settings.currency)
 
     def _scoped(self, ds: Dataset, units: list[str] | None, collaborator: str | None) -> np.ndarray:
         """The deal mask of some units (their union; None: Mes affaires) and collaborator.
@@ -616,13 +616,16 @@ class View:
         if not isinstance(previous, bool):
             raise ArgumentError(self._type("previous", previous, "bool"))
         s = self._firm.settings
-        return period_for(
-            s.today,
-            start_month=s.fiscal_year_start_month,
-            fiscal_year=fiscal_year,
-            previous=previous,
-            as_of=self._day("as_of", as_of),
-        )
+        try:
+            return period_for(
+                s.today,
+                start_month=s.fiscal_year_start_month,
+                fiscal_year=fiscal_year,
+                previous=previous,
+                as_of=self._day("as_of", as_of),
+            )
+        except PeriodError as exc:
+            raise exc.in_locale(self._locale) from None
 
     # -- figures ---------------------------------------------------------------------
     @_one_version
@@ -665,8 +668,9 @@ class View:
         units = self._units(unit)
         figs = figures.compute(ds, self._scoped(ds, units, collaborator), p)
         scope = self._scope(units, collaborator)
-        previous = dataclasses.replace(figs.previous, scope=scope, locale=self._locale) if figs.previous else None
-        return dataclasses.replace(figs, scope=scope, locale=self._locale, previous=previous)
+        words = {"scope": scope, "locale": self._locale, "currency": self._firm.settings.currency}
+        previous = dataclasses.replace(figs.previous, **words) if figs.previous else None
+        return dataclasses.replace(figs, **words, previous=previous)
 
     @_one_version
     def metrics(
@@ -930,7 +934,7 @@ class View:
         pos = ds.doc_positions(found)
         pos = pos[visible_mask(state.viewer, state.snapshot.directory, ds)[ds.doc_deal[pos]]]
         if len(pos) < len(ids):
-            raise AccessDenied(self._say("api.documents_outside", count=len(ids) - len(pos)))
+            raise self._denied("api.documents_outside", count=len(ids) - len(pos))
         out = drilldown.attach_lines(frame, ds.lines(np.sort(pos)))
         out.attrs = dict(frame.attrs)
         return out

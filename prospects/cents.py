@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 INT64_MAX = int(np.iinfo(np.int64).max)
-#: Minor units per major unit of the firm's currency: cents per euro. The one place amounts
-#: turn into the currency's units (:func:`major`), so that a currency setting can follow.
+#: Minor units per major unit of the default currency (cents per euro); :func:`major` takes the
+#: firm's own (:func:`prospects.i18n.minor_digits`: 100 for EUR, USD, CHF; 1 for JPY).
 MINOR_PER_MAJOR = 100
 _LOW = np.int64(0xFFFFFFFF)
 
@@ -83,11 +83,11 @@ def _narrowed(exact: np.ndarray) -> np.ndarray:
     return exact
 
 
-def major(values: np.ndarray) -> np.ndarray:
-    """Cents as amounts of the currency (euros), float64: the nearest double to each exact
-    amount (exact to the cent below 2**53 cents), for analysis and plotting — never summed
-    back into cents."""
+def major(values: np.ndarray, per_major: int = MINOR_PER_MAJOR) -> np.ndarray:
+    """Cents (minor units) as amounts of the currency, ``per_major`` of them to a unit (100
+    cents to the euro, 1 yen to the yen), float64: the nearest double to each exact amount
+    (exact to the cent below 2**53 cents), for analysis and plotting — never summed back into cents."""
     v = np.asarray(values)
     if v.dtype == object:
-        return np.array([int(x) / MINOR_PER_MAJOR for x in v], dtype=np.float64)
-    return v.astype(np.float64) / MINOR_PER_MAJOR
+        return np.array([int(x) / per_major for x in v], dtype=np.float64)
+    return v.astype(np.float64) / per_major

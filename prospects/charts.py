@@ -55,14 +55,16 @@ def _figure_class() -> type:
     return _FIGURE_CLASS
 
 
-def monthly_chart(monthly, locale: str = "fr", *, title: bool = True, size: tuple[float, float] = (9.0, 3.6)) -> Figure:
-    """The chart of a ``Figures.monthly`` frame (amounts in cents)."""
+def monthly_chart(monthly, locale: str = "fr", *, currency: str, title: bool = True,
+                  size: tuple[float, float] = (9.0, 3.6)) -> Figure:
+    """The chart of a ``Figures.monthly`` frame (amounts in minor units of ``currency``, the firm's)."""
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     labels = [i18n.month(m, locale) for m in monthly["month"]]
     x = list(range(len(labels)))
-    rec = [v / 100 for v in monthly["recurring"]]  # display only: euros as floats for plotting
-    one = [v / 100 for v in monthly["one_off"]]
+    unit = 10 ** i18n.minor_digits(currency)
+    rec = [v / unit for v in monthly["recurring"]]  # display only: the currency's units as floats for plotting
+    one = [v / unit for v in monthly["one_off"]]
     won = [int(v) for v in monthly["won_prospects"]]
     fig = _figure_class()(figsize=size, dpi=110, layout="constrained")
     ax = fig.add_subplot()
@@ -70,9 +72,9 @@ def monthly_chart(monthly, locale: str = "fr", *, title: bool = True, size: tupl
     ax.bar(x, one, bottom=rec, color=ONE_OFF_COLOUR, hatch="//", edgecolor="white", linewidth=0,
            label=i18n.label("one_off", locale).capitalize())
     ax.set_xticks(x, labels, rotation=45 if len(labels) > 8 else 0, ha="right" if len(labels) > 8 else "center", fontsize=8)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: i18n.money(round(v * 100), locale)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: i18n.money(round(v * unit), locale, currency)))
     ax.tick_params(axis="y", labelsize=8)
-    ax.set_ylim(bottom=0, top=max([r + o for r, o in zip(rec, one, strict=True)] + [1000]) * 1.15)  # an empty year still reads in euros
+    ax.set_ylim(bottom=0, top=max([r + o for r, o in zip(rec, one, strict=True)] + [1000]) * 1.15)  # an empty year still reads in money
     ax.spines[["top"]].set_visible(False)
     ax.grid(axis="y", alpha=0.3)
     ax2 = ax.twinx()
@@ -129,10 +131,10 @@ def svg_width(months: int) -> int:
     return max(SVG_MIN_WIDTH, 78 + 44 + SVG_SLOT_PX * max(1, months))
 
 
-def monthly_svg(monthly, locale: str = "fr", *, height: int = 300) -> str:
-    """The chart of a ``Figures.monthly`` frame as inline SVG (amounts in cents), without matplotlib.
+def monthly_svg(monthly, locale: str = "fr", *, currency: str, height: int = 300) -> str:
+    """The chart of a ``Figures.monthly`` frame as inline SVG (amounts in minor units of ``currency``), without matplotlib.
 
-    Same content as :func:`monthly_chart`: stacked recurring and one-off bars in euros (left
+    Same content as :func:`monthly_chart`: stacked recurring and one-off bars in the firm's currency (left
     axis), prospects won as a line with its values (right axis), the legend above. Drawn at
     its natural width (:func:`svg_width`, set as the SVG's ``min-width``: wider screens
     scale it up, narrower ones scroll it), months on two lines (month, year), never rotated.
@@ -150,7 +152,7 @@ def monthly_svg(monthly, locale: str = "fr", *, height: int = 300) -> str:
     width = svg_width(len(months))
     left, right, top, bottom = 78, 44, 34, 44
     plot_w, plot_h = width - left - right, height - top - bottom
-    money_top = max([r + o for r, o in zip(rec, one, strict=True)] + [100_000]) * 1.15  # cents; an empty year still reads in euros
+    money_top = max([r + o for r, o in zip(rec, one, strict=True)] + [100_000]) * 1.15  # minor units; an empty year still reads in money
     step = _nice_step(money_top)
     money_top = step * math.ceil(money_top / step)
     won_top = max([*won, 1]) * 1.25
@@ -186,7 +188,7 @@ def monthly_svg(monthly, locale: str = "fr", *, height: int = 300) -> str:
     while value <= money_top + 1e-6:
         y = y_money(value)
         parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d9dee4" stroke-width="1"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{TEXT_COLOUR}">{esc(i18n.money(round(value), locale))}</text>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{TEXT_COLOUR}">{esc(i18n.money(round(value), locale, currency))}</text>')
         value += step
     # the won axis
     count = 0
@@ -200,8 +202,8 @@ def monthly_svg(monthly, locale: str = "fr", *, height: int = 300) -> str:
         x = x0 + (slot - bar) / 2
         label = i18n.month(month, locale)
         total = rec[i] + one[i]
-        tip = (f"{label}{colon}{lab['signed_budget']} {i18n.money(total, locale)} ({lab['recurring']} {i18n.money(rec[i], locale)}, "
-               f"{lab['one_off']} {i18n.money(one[i], locale)})")
+        tip = (f"{label}{colon}{lab['signed_budget']} {i18n.money(total, locale, currency)} ({lab['recurring']} {i18n.money(rec[i], locale, currency)}, "
+               f"{lab['one_off']} {i18n.money(one[i], locale, currency)})")
         y_rec, y_all = y_money(rec[i]), y_money(total)
         parts.append(f'<g class="pr-bar" data-month="{esc(month)}" role="button" tabindex="-1" aria-label="{esc(tip)} — {esc(lab["open_detail"])}">'
                      f'<title>{esc(tip)}</title>'

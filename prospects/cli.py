@@ -17,8 +17,14 @@ from pathlib import Path
 
 from . import __version__
 from .config import ConfigError, Settings, load_settings
+from .i18n import Said
 
 EXIT_OK, EXIT_PARTIAL, EXIT_UNUSABLE, EXIT_REFUSED = 0, 1, 2, 3
+
+
+class UsageError(Said, ValueError):
+    """A viewer's command used wrongly (a ``--as-of`` that is no date…): one sentence of the
+    catalog, said in the settings' language (exit 2)."""
 #: The reader of the output went away (``prospects … | head``): like a command killed by SIGPIPE.
 EXIT_BROKEN_PIPE = 141
 
@@ -249,10 +255,25 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return command.run_serve_command(settings, options, today_explicit=today_explicit)
 
 
+def _check_date(option: str, value: str | None) -> None:
+    """Refuse a ``--as-of`` that is not a ``YYYY-MM-DD`` date (:class:`UsageError`)."""
+    import datetime as dt
+
+    from .i18n import shown
+
+    if value is None:
+        return
+    try:
+        dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError("cli.date", option=option, value=shown(value)) from None
+
+
 def _view(settings: Settings, args: argparse.Namespace):
     """Open the database, become the viewer and resolve the period (refusals raise)."""
     from .api import open_firm
 
+    _check_date("--as-of", args.as_of)
     firm = open_firm(settings=settings)
     view = firm.as_viewer(args.user)
     period = view.period(args.fiscal_year, previous=args.previous, as_of=args.as_of)
@@ -277,8 +298,9 @@ def _cmd_indicators(args: argparse.Namespace, settings: Settings) -> int:
     fn = i18n.FUNCTION_LABELS[loc][view.viewer.function]
     print(f"{lab('menu')} — {view.viewer.full_name} ({fn})")
     print(
-        f"{lab('fiscal_year')} {period.fiscal_year} : {i18n.date(period.start, loc)} → {i18n.date(period.end, loc)}, "
-        f"{lab('as_of')} {i18n.date(period.as_of, loc)} — {lab('scope')} : {scope_label(firm.directory, args.unit, args.collaborator, loc)}"
+        f"{lab('fiscal_year')} {period.fiscal_year}{i18n.colon(loc)}{i18n.date(period.start, loc)} → {i18n.date(period.end, loc)}, "
+        f"{lab('as_of')} {i18n.date(period.as_of, loc)} — {lab('scope')}{i18n.colon(loc)}"
+        f"{scope_label(firm.directory, args.unit, args.collaborator, loc)}"
     )
     prev_head = f"{lab('previous')} ({i18n.date(figs.previous.period.as_of, loc)})"
     print()
@@ -312,8 +334,7 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
     from .tables import scope_label
 
     if args.format == "xlsx" and args.output is None:
-        print("prospects: --format xlsx needs --output FILE", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _refuse("cli.xlsx_output", settings.locale)
     if args.output is not None:
         problem = files.option_target_problem("--output", args.output)
         if problem:
@@ -325,22 +346,22 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
             period=period, lines=args.by == "document" and args.format != "table",
         )
     except (dd.DrilldownError, ValueError) as exc:
-        print(f"prospects: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _fail(exc, EXIT_UNUSABLE, settings.locale)
     loc = settings.locale
     words = dd.footer_words(args.indicator, month=args.month, locale=loc)
     if args.format == "json":
-        doc = {"indicator": args.indicator, "by": args.by, "rows": exports.records(frame, args.by)}
+        doc = {"indicator": args.indicator, "by": args.by, "currency": settings.currency,
+               "rows": exports.records(frame, args.by, settings.currency)}
         if args.month:
             doc["month"] = args.month
         doc["amounts"] = words
         text = json.dumps(doc, ensure_ascii=False, indent=2)
     elif args.format == "csv":
-        text = exports.to_csv(frame, args.by, None, loc)
+        text = exports.to_csv(frame, args.by, None, loc, currency=settings.currency)
     elif args.format == "xlsx":
         text = ""
     else:
-        text = _drill_text(frame, args, loc, words)
+        text = _drill_text(frame, args, loc, settings.currency, words)
     if args.output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return EXIT_OK
@@ -348,7 +369,7 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
         if args.format == "xlsx":
             scope = scope_label(firm.directory, args.unit, args.collaborator, loc)
             about = exports.about_rows(args.indicator, args.by, month=args.month, period=period, scope=scope, locale=loc)
-            exports.to_xlsx(frame, args.by, args.output, loc, about=about)
+            exports.to_xlsx(frame, args.by, args.output, loc, currency=settings.currency, about=about)
         else:
             files.write_atomically(args.output, text.encode("utf-8-sig" if args.format == "csv" else "utf-8"))
     except files.FileRefused as exc:
@@ -357,7 +378,7 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _drill_text(frame, args: argparse.Namespace, loc: str, words: str) -> str:
+def _drill_text(frame, args: argparse.Namespace, loc: str, currency: str, words: str) -> str:
     """The ``--format table`` drill-down: the rows as on screen, then the footer and what its amounts are."""
     import pandas as pd
 
@@ -365,14 +386,14 @@ def _drill_text(frame, args: argparse.Namespace, loc: str, words: str) -> str:
     from . import i18n
     from .tables import drill_table
 
-    shown = drill_table(frame, args.by, loc)
+    shown = drill_table(frame, args.by, loc, currency)
     with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250):
         text = shown.to_string(index=False) if len(shown) else dd.empty_words(args.indicator, args.by, locale=loc)
     t = dd.totals(frame, args.by)
     count = i18n.counted(t["documents"], "document", loc)
     if args.by == "deal":
         count = f"{i18n.counted(t['rows'], 'deal', loc)} · {count}"
-    money = ", ".join(f"{i18n.label(m, loc)} {i18n.money(t[m], loc)}" for m in dd.MONEY_COLUMNS)
+    money = ", ".join(f"{i18n.label(m, loc)} {i18n.money(t[m], loc, currency)}" for m in dd.MONEY_COLUMNS)
     return f"{text}\n\n{count} — {money}\n{i18n.DRILL_WORDS[loc]['amounts']}{i18n.colon(loc)}{words}"
 
 
@@ -381,17 +402,18 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.subscriptions or args.send or args.dry_run or args.force:
         return _cmd_report_subscriptions(args, settings)
+    loc = settings.locale
     if not args.login:
-        print("prospects: report needs --as LOGIN (or --subscriptions)", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _refuse("cli.report_as", loc)
     args.format = args.format or "html,pdf"
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     if not formats or any(f not in reports.FORMATS for f in formats):
-        print(f"prospects: --format {args.format}: expected html, pdf or html,pdf", file=sys.stderr)
-        return EXIT_UNUSABLE
+        from .i18n import shown
+
+        return _refuse("cli.formats", loc, formats=shown(args.format))
     if args.jobs < 1:
-        print("prospects: --jobs must be at least 1", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _refuse("cli.jobs", loc)
+    _check_date("--as-of", args.as_of)
     try:
         return reports.run_command(
             settings, args.login, by=args.by, units=args.unit, fiscal_year=args.fiscal_year, as_of=args.as_of,
@@ -399,8 +421,7 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
             notebook=reports.NOTEBOOK,
         )
     except (reports.ChromiumMissing, reports.NothingToRender, FileNotFoundError) as exc:
-        print(f"prospects: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _fail(exc, EXIT_UNUSABLE, loc)
 
 
 # ---------------------------------------------------------------------------
@@ -419,18 +440,16 @@ def add_subscription_options(p: argparse.ArgumentParser) -> None:
 def _cmd_report_subscriptions(args: argparse.Namespace, settings: Settings) -> int:
     from . import reports, subscriptions
 
+    loc = settings.locale
     if not args.subscriptions:
-        print("prospects: --send, --dry-run and --force go with --subscriptions", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _refuse("cli.with_subscriptions", loc)
     clashes = [flag for flag, given in (("--as", args.login), ("--unit", args.unit), ("--format", args.format),
                                         ("--by", args.by != "region")) if given]
     if clashes:
-        print(f"prospects: {', '.join(clashes)}: not with --subscriptions (each report is rendered as its recipient, "
-              "for the unit and formats of the subscription)", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _refuse("cli.not_with_subscriptions", loc, options=", ".join(clashes))
     if args.jobs < 1:
-        print("prospects: --jobs must be at least 1", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _refuse("cli.jobs", loc)
+    _check_date("--as-of", args.as_of)
     try:
         return subscriptions.run_command(
             settings, send=args.send, dry_run=args.dry_run, force=args.force, jobs=args.jobs,
@@ -438,8 +457,7 @@ def _cmd_report_subscriptions(args: argparse.Namespace, settings: Settings) -> i
             notebook=reports.NOTEBOOK,
         )
     except (reports.ChromiumMissing, FileNotFoundError) as exc:
-        print(f"prospects: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _fail(exc, EXIT_UNUSABLE, loc)
 
 
 def _cmd_subscriptions(args: argparse.Namespace, settings: Settings) -> int:
@@ -471,9 +489,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _drop_stdout()
         return EXIT_BROKEN_PIPE
     except AccessDenied as exc:
-        return _fail(exc, EXIT_REFUSED)
-    except (PeriodError, ConfigError, DatabaseError, StoreError) as exc:
-        return _fail(exc, EXIT_UNUSABLE)
+        return _fail(exc, EXIT_REFUSED, settings.locale)
+    except (UsageError, PeriodError, ConfigError, DatabaseError, StoreError) as exc:
+        return _fail(exc, EXIT_UNUSABLE, settings.locale)
     except sa.exc.SQLAlchemyError as exc:
         return _fail(f"the database {shown_url(settings.db_url)} failed: {one_line(exc)}", EXIT_UNUSABLE)
     except OSError as exc:  # a file or folder that cannot be read or written
@@ -483,14 +501,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("interrupted", 130)
 
 
-def _fail(message: object, code: int) -> int:
-    """One line on stderr (line breaks in the message folded, control characters escaped), and the exit code."""
+def _refuse(key: str, locale: str, **values: object) -> int:
+    """A usage error of a viewer's command: one line of the catalog in the settings' language, exit 2."""
+    from .i18n import sentence
+
+    return _fail(sentence(key, locale, **values), EXIT_UNUSABLE)
+
+
+def _fail(message: object, code: int, locale: str = "fr") -> int:
+    """One line on stderr (line breaks in the message folded, control characters escaped), and the
+    exit code. An error of the catalog (:class:`~prospects.i18n.Said`) is said in ``locale``, the
+    settings' language."""
     import contextlib
 
     from .i18n import message_line
 
+    said = message.say(locale) if isinstance(message, Said) else message
     with contextlib.suppress(BrokenPipeError):  # stderr closed too
-        print(f"prospects: {message_line(message)}", file=sys.stderr)
+        print(f"prospects: {message_line(said)}", file=sys.stderr)
     return code
 
 

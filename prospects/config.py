@@ -6,15 +6,22 @@ Resolution order, first match wins, for every setting:
    or a keyword argument of :func:`load_settings`);
 2. the environment: ``PROSPECTS_DB``, ``PROSPECTS_TODAY``, ``PROSPECTS_LOCALE``,
    ``PROSPECTS_FY_START_MONTH``, ``PROSPECTS_CHROMIUM``, ``PROSPECTS_STORE``, ``PROSPECTS_STORE_WAIT``,
-   ``PROSPECTS_IMPORT_MAX_MB``, ``PROSPECTS_LOAD_MAX_MB``,
+   ``PROSPECTS_IMPORT_MAX_MB``, ``PROSPECTS_LOAD_MAX_MB``, ``PROSPECTS_CURRENCY``, ``PROSPECTS_STALE_AFTER_DAYS``,
    and for ``prospects serve`` ``PROSPECTS_SERVE_POOL_SIZE``, ``PROSPECTS_SERVE_OPENING_LIMIT``,
    ``PROSPECTS_SERVE_KERNELS_PER_LOGIN``, ``PROSPECTS_SERVE_CONNECT_TIMEOUT``;
 3. the config file: ``--config FILE``, else ``prospects.toml`` in the project folder
    if present (keys ``fiscal_year_start_month``, ``locale``, ``db``, ``chromium``,
-   ``store_folder``, ``store_wait_seconds``, ``import_max_mb``, ``load_max_mb``, a ``[function_caps]`` table and a ``[serve]`` table:
+   ``store_folder``, ``store_wait_seconds``, ``import_max_mb``, ``load_max_mb``, ``currency``, ``stale_after_days``,
+   a ``[function_caps]`` table and a ``[serve]`` table:
    ``pool_size``, ``opening_limit``, ``kernels_per_login``, ``connect_timeout``, see
    :class:`ServeSettings`);
 4. the defaults below.
+
+``currency`` is the firm's currency, an ISO 4217 code (default ``EUR``): amounts stay integer
+minor units (the ``_cents`` columns: hundredths of a euro, dollar or franc, whole yen) and
+every display, export, report and mail shows them in it (:func:`prospects.i18n.money`).
+``stale_after_days`` (default 3) is how old the extract may be before the dashboard, the
+reports and the subscription mails say the figures are old.
 
 Report subscriptions and mail (issue 15) come from the config file only, with two
 exceptions: the SMTP user and password are read **only** from the environment
@@ -61,6 +68,8 @@ LOCALES = ("fr", "en")
 DEFAULT_IMPORT_MAX_MB = 100
 #: Seconds a process waits for another one writing the figure store (setting ``store_wait_seconds``).
 DEFAULT_STORE_WAIT_SECONDS = 120
+#: Days after which the extract is said to be old (setting ``stale_after_days``).
+DEFAULT_STALE_AFTER_DAYS = 3
 #: ``prospects load`` refuses a CSV file of the extract bigger than this (megabytes; setting ``load_max_mb``):
 #: about 5.8 million documents in ``documents.csv`` (the large demo's is 172 MB for a million).
 DEFAULT_LOAD_MAX_MB = 1000
@@ -114,6 +123,8 @@ class Settings:
     import_max_bytes: int = DEFAULT_IMPORT_MAX_MB * 1_000_000
     load_max_bytes: int = DEFAULT_LOAD_MAX_MB * 1_000_000
     serve: ServeSettings = field(default_factory=ServeSettings)
+    currency: str = "EUR"  # ISO 4217 code of the firm's currency (amounts in its minor units)
+    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS  # an extract older than this is said to be old
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed."""
@@ -215,6 +226,21 @@ def _check_locale(value: Any, source: str) -> str:
     return value
 
 
+def _check_currency(value: Any, source: str) -> str:
+    from .i18n import CurrencyError, check_currency
+
+    try:
+        return check_currency(value)
+    except CurrencyError as exc:
+        raise ConfigError(f"currency ({source}): {exc}") from None
+
+
+def _check_stale(value: Any, source: str) -> int:
+    if isinstance(value, bool) or not str(value).strip().isdigit() or not 1 <= int(value) <= 3650:
+        raise ConfigError(f"stale_after_days ({source}): {value!r} is not a whole number of days from 1 to 3650")
+    return int(value)
+
+
 def _check_serve(raw: Any, env: Mapping[str, str], source: str) -> ServeSettings:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{source}: serve must be a table, e.g. [serve]")
@@ -282,7 +308,7 @@ def load_settings(
     src_file = f"config file {config_path}" if config_path else "config file"
 
     known = {"fiscal_year_start_month", "locale", "db", "chromium", "function_caps", "store_folder", "store_wait_seconds",
-             "import_max_mb", "load_max_mb", "subscriptions", "mail", "serve"}
+             "import_max_mb", "load_max_mb", "subscriptions", "mail", "serve", "currency", "stale_after_days"}
     unknown = sorted(set(file_values) - known)
     if unknown:
         raise ConfigError(f"{src_file}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
@@ -326,6 +352,14 @@ def load_settings(
     import_mb = _max_mb("import_max_mb", DEFAULT_IMPORT_MAX_MB, env, file_values, src_file)
     load_mb = _max_mb("load_max_mb", DEFAULT_LOAD_MAX_MB, env, file_values, src_file)
     serve = _check_serve(file_values.get("serve", {}), env, src_file)
+    if env.get("PROSPECTS_CURRENCY"):
+        currency = _check_currency(env["PROSPECTS_CURRENCY"], "PROSPECTS_CURRENCY")
+    else:
+        currency = _check_currency(file_values.get("currency", "EUR"), src_file)
+    if env.get("PROSPECTS_STALE_AFTER_DAYS"):
+        stale = _check_stale(env["PROSPECTS_STALE_AFTER_DAYS"], "PROSPECTS_STALE_AFTER_DAYS")
+    else:
+        stale = _check_stale(file_values.get("stale_after_days", DEFAULT_STALE_AFTER_DAYS), src_file)
 
     return Settings(
         db_url=db_url,
@@ -337,6 +371,8 @@ def load_settings(
         chromium=chromium,
         config_file=config_path,
         serve=serve,
+        currency=currency,
+        stale_after_days=stale,
         store_folder=store,
         store_wait_seconds=store_wait,
         import_max_bytes=import_mb * 1_000_000,

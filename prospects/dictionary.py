@@ -223,7 +223,7 @@ def markdown() -> str:
 def _drilldowns_markdown() -> list[str]:
     """The drill-downs' section of docs/metrics.md: what they show, their columns, the deal cells' rule."""
     from .drilldown import DEAL_COLUMNS, DOCUMENT_COLUMNS, HISTORY_COLUMNS, footer_words
-    from .i18n import COLUMN_LABELS
+    from .i18n import DEFAULT_CURRENCY, column_labels
 
     out = [
         "",
@@ -250,10 +250,11 @@ def _drilldowns_markdown() -> list[str]:
         "| --- | --- | --- | --- | --- |",
     ]
     every = list(dict.fromkeys((*DEAL_COLUMNS, *HISTORY_COLUMNS, *DOCUMENT_COLUMNS, "lines")))
+    fr, en = column_labels("fr", DEFAULT_CURRENCY), column_labels("en", DEFAULT_CURRENCY)  # (€): the default currency
     for c in every:
         in_deal = "✓" if c in DEAL_COLUMNS else ("prospects_without_document" if c in HISTORY_COLUMNS else "")
         in_doc = "✓" if c in DOCUMENT_COLUMNS or c == "lines" else ""
-        out.append(f"| `{c}` | {in_deal} | {in_doc} | {COLUMN_LABELS['fr'][c]} | {COLUMN_LABELS['en'][c]} |")
+        out.append(f"| `{c}` | {in_deal} | {in_doc} | {fr[c]} | {en[c]} |")
     return out
 
 

@@ -42,6 +42,7 @@ from .figures import (
     DEAL_CELLS,
     DOCUMENT_CELLS,
     MONTH_CELLS,
+    CellError,
     Selection,
     ageing_bucket_mask,
     month_selection,
@@ -86,8 +87,9 @@ DISPLAY_FIRST = {
 }
 
 
-class DrilldownError(ValueError):
-    """An indicator, view or month that has no drill-down."""
+class DrilldownError(CellError):
+    """An indicator, view or month that has no drill-down (a sentence of the catalog, said in
+    the viewer's language where it is shown: :class:`~prospects.i18n.Said`)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,7 +117,7 @@ def cell(ds: Dataset, sel: Selection, indicator: str, *, month: str | None = Non
         kind, mask = "deal", sel.deals["converted_prospects"]
     else:
         known = ", ".join((*DOCUMENT_CELLS, *DEAL_CELLS, *MONTH_CELLS[:1]))
-        raise DrilldownError(f"unknown indicator {indicator!r}; expected one of {known}")
+        raise DrilldownError("api.unknown_indicator", indicator=i18n.shown(indicator), options=known)
     if kind == "document":
         docs = mask
         deals = np.zeros(ds.n_deals, dtype=bool)
@@ -266,7 +268,7 @@ class Rows:
             codes[has] = (ds.doc_signatory if column == "signatory" else ds.doc_entity)[doc[has]]
             names = ds.directory.collaborators["full_name"] if column == "signatory" else ds.directory.entities["name"]
             return _code_ranks(codes, names)
-        raise DrilldownError(f"cannot sort by {column!r}")
+        raise DrilldownError("drill.sort", column=i18n.shown(column))
 
 
 def fold(text: str) -> str:
@@ -497,7 +499,7 @@ def rows_of(ds: Dataset, sel: Selection, indicator: str, by: str = "deal", *, mo
             bucket: str | None = None) -> Rows:
     """The rows of a cell or bar, ``by`` ``deal`` or ``document``, not yet materialised."""
     if by not in ("deal", "document"):
-        raise DrilldownError(f"view {by!r}: expected 'deal' or 'document'")
+        raise DrilldownError("api.unknown_view", by=i18n.shown(by))
     c = cell(ds, sel, indicator, month=month, bucket=bucket)
     return select(ds, c, by, day_number(sel.period.as_of))
 
@@ -584,7 +586,8 @@ def footer_words(indicator: str, *, month: str | None = None, bucket: str | None
         "refused_offers": "refused",
     }.get(indicator)
     if key is None:
-        raise DrilldownError(f"unknown indicator {indicator!r}")
+        raise DrilldownError("api.unknown_indicator", indicator=i18n.shown(indicator),
+                             options=", ".join((*DOCUMENT_CELLS, *DEAL_CELLS, *MONTH_CELLS[:1])))
     return words[key]
 
 

@@ -3,13 +3,15 @@
 The same rows as the drill-down, in the order asked (``order``: row positions, such as
 :meth:`prospects.drilldown.Rows.order` gives for the dashboard's current sort) and with
 the columns in the order shown on screen (:func:`prospects.drilldown.display_columns`);
-amounts converted exactly from cents to euros.
+amounts converted exactly from minor units (the ``_cents`` columns) to the firm's currency
+(setting ``currency``; every function takes it from its caller).
 
 * CSV: French uses ``;``, a decimal comma in every amount (the lines' included) and a
   UTF-8 BOM (what French Excel opens directly); English uses ``,`` and a decimal point.
-  Amounts have two decimals; dates are ISO (``2026-03-15``).
+  Amounts have the currency's decimals (two for EUR, USD, CHF; none for JPY); dates are ISO
+  (``2026-03-15``); the headers name the currency's symbol (``Total ($US)``).
 * Excel (XlsxWriter, constant memory): dates are date cells (``dd/mm/yyyy`` in French),
-  amounts number cells with a euro format in the locale (:data:`MONEY_FORMAT`; Excel
+  amounts number cells with the currency's format in the locale (:func:`prospects.i18n.excel_money_format`; Excel
   shows its own separators), a frozen header row, filters on, widths from the content;
   statuses and billing in the viewer's language (*Signée*, *Récurrent*…); the lines on
   a second sheet; an optional *À propos* sheet says which figure, when and what the
@@ -46,19 +48,17 @@ from .drilldown import (
     footer_words,
 )
 from .fiscal import Period
-from .i18n import COLUMN_LABELS, STATUS_LABELS, euros, euros_json
+from .i18n import STATUS_LABELS, column_labels, major, major_json
 
-#: Excel number formats of an amount in euros (Excel shows the separators of its own locale:
-#: ``12 000,00 €`` in French, ``€12,000.00`` in English) and of a date.
-MONEY_FORMAT = {"fr": '#,##0.00\\ "€"', "en": '"€"#,##0.00'}
+#: Excel number formats of a date (an amount's: :func:`prospects.i18n.excel_money_format`).
 DATE_FORMAT = {"fr": "dd/mm/yyyy", "en": "yyyy-mm-dd"}
 #: Sheet names.
 SHEETS = {
     "fr": {"deal": "Par affaire", "document": "Par document", "lines": "Lignes", "about": "À propos"},
     "en": {"deal": "By deal", "document": "By document", "lines": "Lines", "about": "About"},
 }
-LINE_HEADS = {"fr": ("Id document", "Mission", "Nature", "Montant (€)"),
-              "en": ("Document id", "Mission", "Billing", "Amount (€)")}
+LINE_HEADS = {"fr": ("Id document", "Mission", "Nature", "Montant ({symbol})"),
+              "en": ("Document id", "Mission", "Billing", "Amount ({symbol})")}
 #: Column widths in characters: at least, at most, and how many rows are measured.
 MIN_WIDTH, MAX_WIDTH, MEASURED_ROWS = 8, 60, 2000
 
@@ -80,13 +80,13 @@ def _ordered(frame: pd.DataFrame, order: Sequence[int] | np.ndarray | None) -> p
     return frame.iloc[np.asarray(order, dtype=np.int64)].reset_index(drop=True)
 
 
-def records(frame: pd.DataFrame, by: str) -> list[dict[str, Any]]:
-    """JSON-ready rows: amounts in euros, dates ISO, ``lines`` with euro amounts."""
+def records(frame: pd.DataFrame, by: str, currency: str) -> list[dict[str, Any]]:
+    """JSON-ready rows: amounts as numbers of ``currency`` (exact from minor units), dates ISO, ``lines`` likewise."""
     cols = [*_columns(frame, by), *(["lines"] if "lines" in frame else [])]
     out = []
     for row in frame[cols].to_dict("records"):
         for c in MONEY_COLUMNS:
-            row[c] = euros_json(row[c])
+            row[c] = major_json(row[c], currency)
         for c in DATE_COLUMNS:
             if c in row:
                 row[c] = _iso(row[c])
@@ -94,23 +94,23 @@ def records(frame: pd.DataFrame, by: str) -> list[dict[str, Any]]:
             row["documents"] = int(row["documents"])
         if "lines" in row:
             row["lines"] = [
-                {"mission": ln["mission"], "billing": ln["billing"], "amount": euros_json(ln["amount_cents"])}
+                {"mission": ln["mission"], "billing": ln["billing"], "amount": major_json(ln["amount_cents"], currency)}
                 for ln in row["lines"]
             ]
         out.append(row)
     return out
 
 
-def _amount_text(cents: int, locale: str) -> str:
-    """An amount of a text cell (the lines): exact, two decimals, the locale's decimal mark."""
-    value = f"{euros(cents):.2f}"
+def _amount_text(cents: int, locale: str, currency: str) -> str:
+    """An amount of a text cell (the lines): exact, the currency's decimals, the locale's decimal mark."""
+    value = str(major(cents, currency))
     return value.replace(".", ",") if locale == "fr" else value
 
 
-def table(frame: pd.DataFrame, by: str, locale: str = "fr", *,
+def table(frame: pd.DataFrame, by: str, locale: str = "fr", *, currency: str,
           order: Sequence[int] | np.ndarray | None = None) -> pd.DataFrame:
     """The drill-down as exported: on-screen column order, the locale's headers and statuses,
-    euro amounts (Decimal-exact, as floats), dates as ``datetime64`` (NaT when empty), rows in ``order``.
+    amounts in ``currency`` (Decimal-exact, as floats), dates as ``datetime64`` (NaT when empty), rows in ``order``.
 
     A ``lines`` column becomes one text per document: ``mission (récurrent) 12000,00; …``.
     """
@@ -118,7 +118,7 @@ def table(frame: pd.DataFrame, by: str, locale: str = "fr", *,
     cols = display_columns(by, present=[*_columns(frame, by), *(["lines"] if "lines" in frame else [])])
     out = frame[[c for c in cols if c != "lines"]].copy()
     for c in MONEY_COLUMNS:
-        out[c] = [float(euros(v)) for v in out[c]]
+        out[c] = [float(major(v, currency)) for v in out[c]]
     for c in DATE_COLUMNS:
         if c in out:
             out[c] = pd.to_datetime(out[c]).astype("datetime64[s]")
@@ -128,11 +128,11 @@ def table(frame: pd.DataFrame, by: str, locale: str = "fr", *,
             out[c] = pd.Series([None if v is None else names.get(v, v) for v in out[c]], index=out.index, dtype=object)
     if "lines" in frame:
         out["lines"] = [
-            "; ".join(f"{ln['mission']} ({names[ln['billing']].lower()}) {_amount_text(ln['amount_cents'], locale)}"
+            "; ".join(f"{ln['mission']} ({names[ln['billing']].lower()}) {_amount_text(ln['amount_cents'], locale, currency)}"
                       for ln in lines)
             for lines in frame["lines"]
         ]
-    return out.rename(columns=COLUMN_LABELS[locale])
+    return out.rename(columns=column_labels(locale, currency))
 
 
 #: The first characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
@@ -164,12 +164,13 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase | None = None, locale: str = "fr", *,
-           order: Sequence[int] | np.ndarray | None = None) -> str | None:
-    """Write (or return, when ``target`` is None) the drill-down as CSV (formulas neutralised);
-    a path is written whole or not at all (:func:`prospects.files.write_atomically`)."""
+           currency: str, order: Sequence[int] | np.ndarray | None = None) -> str | None:
+    """Write (or return, when ``target`` is None) the drill-down as CSV (formulas neutralised),
+    amounts with the decimals of ``currency``; a path is written whole or not at all
+    (:func:`prospects.files.write_atomically`)."""
     sep, dec = (";", ",") if locale == "fr" else (",", ".")
-    text = neutralised(table(frame, by, locale, order=order)).to_csv(
-        index=False, sep=sep, decimal=dec, float_format="%.2f", date_format="%Y-%m-%d")
+    text = neutralised(table(frame, by, locale, currency=currency, order=order)).to_csv(
+        index=False, sep=sep, decimal=dec, float_format=f"%.{i18n.minor_digits(currency)}f", date_format="%Y-%m-%d")
     if target is None:
         return text
     if isinstance(target, str | Path):
@@ -198,7 +199,7 @@ def about_rows(indicator: str, by: str, *, month: str | None = None, bucket: str
     return out
 
 
-def to_xlsx(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase, locale: str = "fr", *,
+def to_xlsx(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase, locale: str = "fr", *, currency: str,
             order: Sequence[int] | np.ndarray | None = None, about: Sequence[tuple[str, str]] | None = None) -> None:
     """Write the drill-down as an Excel workbook: the rows, their lines (if any) on a second
     sheet in the same order, and ``about`` (see :func:`about_rows`) on a last sheet.
@@ -212,25 +213,27 @@ def to_xlsx(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase, locale
     import xlsxwriter
 
     if isinstance(target, str | Path):
-        files.write_atomically(target, xlsx_bytes(frame, by, locale, order=order, about=about))
+        files.write_atomically(target, xlsx_bytes(frame, by, locale, currency=currency, order=order, about=about))
         return
     frame = _ordered(frame, order)
     names = SHEETS[locale]
     book = xlsxwriter.Workbook(target, {"constant_memory": True, "strings_to_formulas": False,
                                         "strings_to_urls": False, "strings_to_numbers": False})
     try:
-        shown = table(frame.drop(columns=["lines"], errors="ignore"), by, locale)
-        money = [COLUMN_LABELS[locale][c] for c in MONEY_COLUMNS]
-        write_sheet(book, shown, names[by], locale, money=money)
+        shown = table(frame.drop(columns=["lines"], errors="ignore"), by, locale, currency=currency)
+        money = [column_labels(locale, currency)[c] for c in MONEY_COLUMNS]
+        money_format = i18n.excel_money_format(locale, currency)
+        write_sheet(book, shown, names[by], locale, money=money, money_format=money_format)
         if "lines" in frame:
             billing = STATUS_LABELS[locale]
             rows = [
-                (d, ln["mission"], billing[ln["billing"]], float(euros(ln["amount_cents"])))
+                (d, ln["mission"], billing[ln["billing"]], float(major(ln["amount_cents"], currency)))
                 for d, lines in zip(frame["document_id"], frame["lines"], strict=True)
                 for ln in lines
             ]
-            lines = pd.DataFrame(rows, columns=list(LINE_HEADS[locale])).astype({LINE_HEADS[locale][3]: "float64"})
-            write_sheet(book, lines, names["lines"], locale, money=[LINE_HEADS[locale][3]])
+            heads = [h.replace("{symbol}", i18n.currency_symbol(locale, currency)) for h in LINE_HEADS[locale]]
+            lines = pd.DataFrame(rows, columns=heads).astype({heads[3]: "float64"})
+            write_sheet(book, lines, names["lines"], locale, money=[heads[3]], money_format=money_format)
         if about:
             write_sheet(book, pd.DataFrame(list(about), columns=["label", "value"]), names["about"], locale, header=False)
     finally:
@@ -252,19 +255,19 @@ def _width(name: str, values: pd.Series, kind: str) -> int:
 
 
 def write_sheet(book: Any, frame: pd.DataFrame, name: str, locale: str = "fr", *, money: Sequence[str] = (),
-                header: bool = True) -> None:
+                money_format: str | None = None, header: bool = True) -> None:
     """One sheet of an XlsxWriter workbook: a bold, frozen header row with filters, then one row per row.
 
     Text is always a string cell (the workbook does not turn strings into formulas); text
     that looks like a formula also gets Excel's quote prefix, so editing it keeps it text.
-    Numbers are number cells (negative ones included; the ``money`` columns with the
-    locale's euro format); dates are date cells; empty is blank. Widths follow the content.
+    Numbers are number cells (negative ones included; the ``money`` columns with
+    ``money_format``, :func:`prospects.i18n.excel_money_format`); dates are date cells; empty is blank. Widths follow the content.
     """
     ws = book.add_worksheet(name)
     bold = book.add_format({"bold": True})
     quoted = book.add_format({"quote_prefix": True})
     day = book.add_format({"num_format": DATE_FORMAT[locale]})
-    euro = book.add_format({"num_format": MONEY_FORMAT[locale]})
+    euro = book.add_format({"num_format": money_format}) if money else None
     first = 1 if header else 0
     writers = []
     for j, col in enumerate(frame.columns):
@@ -303,11 +306,11 @@ def write_sheet(book: Any, frame: pd.DataFrame, name: str, locale: str = "fr", *
                 ws.write_string(r, j, str(v))
 
 
-def xlsx_bytes(frame: pd.DataFrame, by: str, locale: str = "fr", *, order: Sequence[int] | np.ndarray | None = None,
-               about: Sequence[tuple[str, str]] | None = None) -> bytes:
+def xlsx_bytes(frame: pd.DataFrame, by: str, locale: str = "fr", *, currency: str,
+               order: Sequence[int] | np.ndarray | None = None, about: Sequence[tuple[str, str]] | None = None) -> bytes:
     """The Excel workbook as bytes (for a download button)."""
     buf = io.BytesIO()
-    to_xlsx(frame, by, buf, locale, order=order, about=about)
+    to_xlsx(frame, by, buf, locale, currency=currency, order=order, about=about)
     return buf.getvalue()
 
 
@@ -315,32 +318,35 @@ def xlsx_bytes(frame: pd.DataFrame, by: str, locale: str = "fr", *, order: Seque
 # figures
 
 
-def _indicators_json(ind) -> dict[str, Any]:
+def _indicators_json(ind, currency: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for code, value in ind.items():
         if isinstance(value, dict) and "total" in value:
-            out[code] = {k: euros_json(v) for k, v in value.items()}
+            out[code] = {k: major_json(v, currency) for k, v in value.items()}
         else:
             out[code] = value
     return out
 
 
 def figures_json(figs, *, viewer: str, unit: str | None, collaborator: str | None) -> dict[str, Any]:
-    """The ``indicators --json`` document of docs/cli.md (amounts in euros, exact from cents)."""
+    """The ``indicators --json`` document of docs/cli.md: amounts as numbers of the figures' currency
+    (exact from minor units), the currency said once (``"currency": "EUR"``)."""
     p = figs.period
+    cur = figs.currency
     doc: dict[str, Any] = {
         "viewer": viewer,
+        "currency": cur,
         "fiscal_year": p.fiscal_year,
         "period": {"start": p.start.isoformat(), "end": p.end.isoformat(), "as_of": p.as_of.isoformat()},
         "filters": {"unit": unit, "collaborator": collaborator},
-        "indicators": _indicators_json(figs.indicators),
+        "indicators": _indicators_json(figs.indicators, cur),
         "monthly": [
             {"month": r["month"], "won_prospects": int(r["won_prospects"]),
-             **{m: euros_json(r[m]) for m in MONEY_COLUMNS}}
+             **{m: major_json(r[m], cur) for m in MONEY_COLUMNS}}
             for r in figs.monthly.to_dict("records")
         ],
         "ageing": [
-            {"bucket": r["bucket"], "offers": int(r["offers"]), **{m: euros_json(r[m]) for m in MONEY_COLUMNS}}
+            {"bucket": r["bucket"], "offers": int(r["offers"]), **{m: major_json(r[m], cur) for m in MONEY_COLUMNS}}
             for r in figs.ageing.to_dict("records")
         ],
     }
@@ -349,6 +355,6 @@ def figures_json(figs, *, viewer: str, unit: str | None, collaborator: str | Non
         doc["previous"] = {
             "fiscal_year": prev.fiscal_year,
             "as_of": prev.as_of.isoformat(),
-            "indicators": _indicators_json(figs.previous.indicators),
+            "indicators": _indicators_json(figs.previous.indicators, cur),
         }
     return doc

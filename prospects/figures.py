@@ -21,6 +21,7 @@ import pandas as pd
 from . import cents
 from .dataset import DOC_STATUS, Dataset, day_number
 from .fiscal import Period
+from .i18n import Said, shown
 
 #: Cells whose rows are documents, and cells whose rows are deals.
 DOCUMENT_CELLS = ("offers_in_progress", "potential_fees", "signed_offers", "signed_budget", "refused_offers")
@@ -108,6 +109,11 @@ def selections(ds: Dataset, deal_mask: np.ndarray, period: Period) -> Selection:
     return Selection(period, MappingProxyType(deals), MappingProxyType(docs))
 
 
+class CellError(Said, ValueError):
+    """A month, ageing bucket or indicator that has no cell: a sentence of the catalog, said in
+    the viewer's language where it is shown (:class:`~prospects.i18n.Said`)."""
+
+
 def month_index(period: Period, months: np.ndarray) -> np.ndarray:
     """Position in ``period.months()`` of month ordinals (see :func:`prospects.dataset.month_ordinal`)."""
     return months.astype(np.int64) - (period.start.year * 12 + period.start.month - 1)
@@ -117,7 +123,8 @@ def month_selection(ds: Dataset, sel: Selection, code: str, month: str) -> tuple
     """The rows of one bar: ``(kind, mask)`` with kind ``deal`` or ``document``."""
     months = sel.period.months()
     if month not in months:
-        raise ValueError(f"month {month} is not in fiscal year {sel.period.fiscal_year} up to {sel.period.as_of.isoformat()} ({months[0]} … {months[-1]})")
+        raise CellError("api.unknown_month", month=shown(month), fiscal_year=sel.period.fiscal_year, as_of=sel.period.as_of,
+                        first=months[0], last=months[-1])
     pos = months.index(month)
     if code in ("won_prospects", "converted_prospects"):
         mask = sel.deals["converted_prospects"]
@@ -125,7 +132,7 @@ def month_selection(ds: Dataset, sel: Selection, code: str, month: str) -> tuple
     if code in ("signed_offers", "signed_budget"):
         mask = sel.documents[code]
         return "document", mask & (month_index(sel.period, ds.doc_decided_month) == pos)
-    raise ValueError(f"indicator {code} has no monthly bars; use one of {', '.join(MONTH_CELLS)}")
+    raise CellError("api.month_cells", indicator=shown(code), options=", ".join(MONTH_CELLS))
 
 
 def _fees(ds: Dataset, idx: np.ndarray) -> dict[str, int]:
@@ -157,6 +164,7 @@ class Figures:
     previous: Figures | None = None
     scope: object | None = None  # a prospects.api.Scope: who, which units, what is left out
     locale: str = "fr"
+    currency: str = "EUR"  # the firm's currency (set by the view from the settings): the amounts' minor units
 
     def to_frame(self, compare: str | None = None) -> pd.DataFrame:
         """The indicators as a frame: rows (metric, component), column ``N`` — and with
@@ -239,7 +247,7 @@ def ageing_bucket_mask(ds: Dataset, sel: Selection, bucket: str) -> np.ndarray:
     """The offers in progress at as-of that fall in one ageing bucket."""
     labels = [b[2] for b in AGEING_BUCKETS]
     if bucket not in labels:
-        raise ValueError(f"ageing bucket {bucket!r}: expected one of {', '.join(labels)}")
+        raise CellError("api.unknown_bucket", bucket=shown(bucket), options=", ".join(labels))
     in_progress = np.flatnonzero(sel.documents["offers_in_progress"])
     out = np.zeros(ds.n_documents, dtype=bool)
     out[in_progress] = ageing_positions(ds, sel.period, in_progress) == labels.index(bucket)

@@ -10,9 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from .i18n import Said
 
-class PeriodError(ValueError):
-    """A fiscal year or as-of date that cannot be used."""
+
+class PeriodError(Said, ValueError):
+    """A fiscal year or as-of date that cannot be used: a sentence of the catalog
+    (``period.*``), said in the viewer's language where it is shown (:class:`~prospects.i18n.Said`)."""
 
 
 def fiscal_year_of(day: dt.date, start_month: int = 1) -> int:
@@ -85,23 +88,20 @@ def period_for(
     """
     current = fiscal_year_of(today, start_month)
     if previous and fiscal_year is not None and fiscal_year != current - 1:
-        raise PeriodError("give either --fiscal-year or --previous, not both")
+        raise PeriodError("period.both")
     fy = current - 1 if previous else (fiscal_year if fiscal_year is not None else current)
     first, last = fiscal_year_range(start_month)
     if not first <= fy <= last:
-        what = "fiscal year" if fiscal_year is not None or previous else f"today ({today.isoformat()}) is in fiscal year"
-        raise PeriodError(
-            f"{what} {fy}: figures need the fiscal year and its N-1 within the calendar (years 1 to 9999), "
-            f"so a fiscal year from {first} to {last}"
-        )
+        key = "period.range" if fiscal_year is not None or previous else "period.range_today"
+        raise PeriodError(key, fiscal_year=fy, today=today, first=first, last=last)
     start, end = fiscal_year_bounds(fy, start_month)
     if start > today:
-        raise PeriodError(f"fiscal year {fy} starts on {start.isoformat()}, after today ({today.isoformat()})")
+        raise PeriodError("period.future", fiscal_year=fy, start=start, today=today)
     if as_of is None:
         as_of = min(today, end)
     else:
         if not start <= as_of <= end:
-            raise PeriodError(f"as-of date {as_of.isoformat()} is outside fiscal year {fy} ({start.isoformat()} … {end.isoformat()})")
+            raise PeriodError("period.as_of_outside", as_of=as_of, fiscal_year=fy, start=start, end=end)
         if as_of > today:
-            raise PeriodError(f"as-of date {as_of.isoformat()} is after today ({today.isoformat()})")
+            raise PeriodError("period.as_of_future", as_of=as_of, today=today)
     return Period(fy, start, end, as_of)

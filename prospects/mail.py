@@ -34,6 +34,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 
 from . import __version__, i18n
 from .config import ConfigError, MailSettings
+from .freshness import Freshness
 from .schema import PLAIN_ADDRESS
 
 #: A plain address, ``name@domain`` (docs/data.md, collaborators.email; the one pattern of :mod:`prospects.schema`).
@@ -51,6 +52,7 @@ TEXT: dict[str, dict[str, str]] = {
         "indicator": "Indicateur",
         "attached": "En pièce jointe : {files}",
         "extracted": "Données extraites le {date}.",
+        "stale": "⚠ {warning}. Les chiffres ci-dessous sont ceux de cette extraction.",
         "footer": "Message envoyé automatiquement par prospects {version} (abonnement aux rapports). Pour changer d'abonnement, adressez-vous à l'administrateur de Suivi Business › Prospects.",
     },
     "en": {
@@ -63,6 +65,7 @@ TEXT: dict[str, dict[str, str]] = {
         "indicator": "Figure",
         "attached": "Attached: {files}",
         "extracted": "Data extracted on {date}.",
+        "stale": "⚠ {warning}. The figures below are those of that extract.",
         "footer": "Sent automatically by prospects {version} (report subscription). To change your subscription, ask the administrator of Suivi Business › Prospects.",
     },
 }
@@ -185,17 +188,27 @@ class Section:
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
 
 
-def _value(code: str, kind: str, cents_or_count: int | None, locale: str) -> str:
-    return i18n.money(cents_or_count, locale) if kind == "money" else i18n.number(cents_or_count, locale)
+def _value(code: str, kind: str, cents_or_count: int | None, locale: str, currency: str) -> str:
+    return i18n.money(cents_or_count, locale, currency) if kind == "money" else i18n.number(cents_or_count, locale)
 
 
-def _figure_rows(section: Section, locale: str) -> list[tuple[str, str, str | None]]:
+def _figure_rows(section: Section, locale: str, currency: str) -> list[tuple[str, str, str | None]]:
     rows = []
     for code, kind in HEADLINE:
         prev = section.previous.get(code) if section.previous else None
-        rows.append((i18n.label(code, locale), _value(code, kind, section.headline.get(code), locale),
-                     _value(code, kind, prev, locale) if section.previous else None))
+        rows.append((i18n.label(code, locale), _value(code, kind, section.headline.get(code), locale, currency),
+                     _value(code, kind, prev, locale, currency) if section.previous else None))
     return rows
+
+
+def _freshness_lines(fresh: Freshness | None, locale: str) -> tuple[str | None, str | None]:
+    """The mail's sentence on the extract's date, and its warning when the data is old (else None)."""
+    if fresh is None or fresh.moment is None:
+        return None, None
+    t = TEXT[locale]
+    warning = fresh.warning(locale)
+    return (t["extracted"].format(date=i18n.moment(fresh.moment, locale)),
+            t["stale"].format(warning=warning) if warning else None)
 
 
 def subject(sections: Sequence[Section], locale: str) -> str:
@@ -205,24 +218,25 @@ def subject(sections: Sequence[Section], locale: str) -> str:
     return one_line(TEXT[locale]["subject"].format(units=units, fy=first.fiscal_year, as_of=i18n.date(first.as_of, locale)), 250)
 
 
-def text_body(name: str, sections: Sequence[Section], locale: str, extracted: str | None) -> str:
-    """The plain-text body."""
+def text_body(name: str, sections: Sequence[Section], locale: str, currency: str, fresh: Freshness | None) -> str:
+    """The plain-text body (amounts in the firm's ``currency``; the extract's date, and a warning first when it is old)."""
     t = TEXT[locale]
-    lines = [t["greeting"].format(name=one_line(name)), "", t["intro"], ""]
+    extracted, stale = _freshness_lines(fresh, locale)
+    lines = [t["greeting"].format(name=one_line(name)), "", *([stale, ""] if stale else []), t["intro"], ""]
     for s in sections:
         lines.append(one_line(s.scope))
         lines.append(t["period"].format(start=i18n.date(s.start, locale), as_of=i18n.date(s.as_of, locale), fy=s.fiscal_year))
         if s.previous_as_of is not None:
             lines.append(t["compared"].format(date=i18n.date(s.previous_as_of, locale)))
         colon = "\u00a0: " if locale == "fr" else ": "
-        for label, value, prev in _figure_rows(s, locale):
+        for label, value, prev in _figure_rows(s, locale, currency):
             suffix = f" ({t['n1']}{colon}{prev})" if prev is not None else ""
             lines.append(f"  {label}{colon}{value}{suffix}")
         if s.attachments:
             lines.append(t["attached"].format(files=", ".join(p.name for p in s.attachments)))
         lines.append("")
     if extracted:
-        lines.append(t["extracted"].format(date=extracted))
+        lines.append(extracted)
     lines += ["", "-- ", t["footer"].format(version=__version__)]
     return "\n".join(lines) + "\n"
 
@@ -235,18 +249,23 @@ _BODY_STYLE = ("margin:0;padding:12px;font-family:Arial,Helvetica,sans-serif;fon
 _TABLE_STYLE = "border-collapse:collapse;width:100%;max-width:600px"
 _CELL_STYLE = "padding:6px 8px;border-bottom:1px solid #dde4ec"
 _NUM_STYLE = f"{_CELL_STYLE};text-align:right;white-space:nowrap"
+_STALE_STYLE = "border:2px solid #9b1c1c;border-left-width:6px;padding:8px 10px;color:#7a1414;max-width:600px"
 
 
-def html_body(name: str, sections: Sequence[Section], locale: str, extracted: str | None) -> str:
+def html_body(name: str, sections: Sequence[Section], locale: str, currency: str, fresh: Freshness | None) -> str:
     """The HTML body: the same content, every value escaped, readable on a phone (inline styles)."""
     t = TEXT[locale]
     e = html.escape
-    parts = [f"<p>{e(t['greeting'].format(name=one_line(name)))}</p>", f"<p>{e(t['intro'])}</p>"]
+    extracted, stale = _freshness_lines(fresh, locale)
+    parts = [f"<p>{e(t['greeting'].format(name=one_line(name)))}</p>"]
+    if stale:
+        parts.append(f'<p role="note" style="{_STALE_STYLE}"><strong>{e(stale)}</strong></p>')
+    parts.append(f"<p>{e(t['intro'])}</p>")
     for s in sections:
         rows = "".join(
             f'<tr><td style="{_CELL_STYLE}">{e(label)}</td><td style="{_NUM_STYLE}">{e(value)}</td>'
             + (f'<td style="{_NUM_STYLE}">{e(prev)}</td>' if prev is not None else "") + "</tr>"
-            for label, value, prev in _figure_rows(s, locale)
+            for label, value, prev in _figure_rows(s, locale, currency)
         )
         head_prev = (f'<th scope="col" style="{_NUM_STYLE}">{e(t["n1"])} ({e(i18n.date(s.previous_as_of, locale))})</th>'
                      if s.previous is not None and s.previous_as_of is not None else "")
@@ -261,7 +280,7 @@ def html_body(name: str, sections: Sequence[Section], locale: str, extracted: st
             f"<tbody>{rows}</tbody></table>{files}"
         )
     if extracted:
-        parts.append(f"<p>{e(t['extracted'].format(date=extracted))}</p>")
+        parts.append(f"<p>{e(extracted)}</p>")
     parts.append(f'<p style="color:#555;font-size:13px">{e(t["footer"].format(version=__version__))}</p>')
     return (
         f'<!DOCTYPE html><html lang="{e(locale)}"><head><meta charset="utf-8">'
@@ -278,9 +297,13 @@ def compose(
     to_address: str,
     sections: Sequence[Section],
     locale: str = "fr",
-    extracted: str | None = None,
+    currency: str,
+    freshness: Freshness | None = None,
 ) -> EmailMessage:
-    """The message of one recipient: subject, text and HTML bodies, the reports attached."""
+    """The message of one recipient: subject, text and HTML bodies, the reports attached.
+
+    Amounts are in the firm's ``currency``; ``freshness`` gives the extract's date, and a
+    warning at the top when the data is older than the setting ``stale_after_days``."""
     if not sections:
         raise ValueError("a mail needs at least one report")
     if not is_plain_address(to_address):
@@ -296,8 +319,8 @@ def compose(
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(idstring="prospects", domain=sender.domain or socket.getfqdn())
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies
-    msg.set_content(text_body(to_name, sections, loc, extracted))
-    msg.add_alternative(html_body(to_name, sections, loc, extracted), subtype="html")
+    msg.set_content(text_body(to_name, sections, loc, currency, freshness))
+    msg.add_alternative(html_body(to_name, sections, loc, currency, freshness), subtype="html")
     for s in sections:
         for file in s.attachments:
             ctype = mimetypes.guess_type(file.name)[0] or "application/octet-stream"

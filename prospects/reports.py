@@ -49,6 +49,7 @@ from .dictionary import METRICS, PREAMBLE
 from .exports import FORMULA_TRIGGERS
 from .figures import Figures
 from .fiscal import Period
+from .freshness import Freshness, freshness
 from .i18n import colon
 
 #: Kinds of org unit a batch can be cut by (``--by``).
@@ -223,6 +224,7 @@ table.pr-table.pr-top th { white-space: normal; overflow-wrap: normal; vertical-
 .pr-keep { break-inside: avoid; page-break-inside: avoid; }
 .pr-dictionary { break-before: page; page-break-before: always; }
 .pr-failed { color: #9b1c1c; }
+.pr-stale { border: 1.5px solid #9b1c1c; border-left-width: 4px; padding: 1.5mm 3mm; color: #7a1414; font-weight: 600; }
 .pr-ok { color: #1d6b3a; }
 a { color: #1f4e79; }
 @media screen and (max-width: 640px) {
@@ -360,10 +362,10 @@ def headline_values(indicators: dict[str, Any]) -> dict[str, int]:
     return out
 
 
-def format_headline(code: str, value: int | None, locale: str = "fr") -> str:
-    """A headline figure in the locale's format."""
+def format_headline(code: str, value: int | None, locale: str, currency: str) -> str:
+    """A headline figure in the locale's format (amounts in the firm's ``currency``)."""
     kind = dict(HEADLINE)[code]
-    return i18n.money(value, locale) if kind == "money" else i18n.number(value, locale)
+    return i18n.money(value, locale, currency) if kind == "money" else i18n.number(value, locale)
 
 
 def _as_text(value: object) -> str:
@@ -432,6 +434,7 @@ class Report:
     signed: pd.DataFrame  # drill-down "signed_offers" by document (cents)
     in_progress: pd.DataFrame  # drill-down "offers_in_progress" by document (cents)
     extract_info: dict[str, str]
+    freshness: Freshness  # the extract's date and whether it is old (setting stale_after_days)
     locale: str = "fr"
     rendered_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     top: int = TOP_N
@@ -445,6 +448,9 @@ class Report:
 
     def _d(self, day) -> str:
         return i18n.date(day, self.locale)
+
+    def _money(self, cents: int | None) -> str:
+        return i18n.money(cents, self.locale, self.figures.currency)
 
     @property
     def title(self) -> str:
@@ -480,7 +486,7 @@ class Report:
         ]
         if prev is not None:
             items.append((self._t("previous_as_of"), self._d(prev.period.as_of)))
-        items.append((self._t("extracted"), format_timestamp(info.get("loaded_at"), self.locale)))
+        items.append((self._t("extracted"), i18n.moment(self.freshness.moment, self.locale)))
         if info.get("source"):
             items.append((self._t("source"), info["source"]))
         items += [
@@ -495,15 +501,17 @@ class Report:
             prev_txt = ""
             if code in prev_values:
                 prev_txt = (f'<div class="pr-p">{_e(self._l("previous"))}{colon(self.locale)}'
-                            f'{_e(format_headline(code, prev_values[code], self.locale))}</div>')
+                            f'{_e(format_headline(code, prev_values[code], self.locale, self.figures.currency))}</div>')
             keys.append(
                 f'<div class="pr-key"><div class="pr-k">{_e(self._l(code))}</div>'
-                f'<div class="pr-v">{_e(format_headline(code, values[code], self.locale))}</div>{prev_txt}</div>'
+                f'<div class="pr-v">{_e(format_headline(code, values[code], self.locale, self.figures.currency))}</div>{prev_txt}</div>'
             )
         note = self._t("scope_note", viewer=self.viewer_label, unit=self.unit_name if self.unit else self._l("mine"))
+        warning = self.freshness.warning(self.locale)
+        stale = f'<p class="pr-stale" role="note">⚠ {_e(warning)}</p>' if warning else ""
         return Html(
             f'<section class="pr-cover"><div class="pr-menu">{_e(self._l("menu"))}</div>'
-            f"<h1>{_e(self._t('title'))} — {_e(self.unit_name)}</h1>"
+            f"<h1>{_e(self._t('title'))} — {_e(self.unit_name)}</h1>{stale}"
             f"<dl>{dl}</dl>"
             f"<h3>{_e(self._t('headline'))}</h3><div class=\"pr-keys\">{''.join(keys)}</div>"
             f'<p class="pr-note">{_e(note)}</p></section>',
@@ -535,7 +543,7 @@ class Report:
         from .charts import monthly_chart, to_svg
         from .tables import monthly_table, monthly_totals
 
-        fig = monthly_chart(self.figures.monthly, self.locale, title=False)
+        fig = monthly_chart(self.figures.monthly, self.locale, currency=self.figures.currency, title=False)
         svg = to_svg(fig).encode("utf-8")
         img = f'<img alt="{_e(self._l("chart"))}" src="data:image/svg+xml;base64,{base64.b64encode(svg).decode("ascii")}"/>'
         m = monthly_table(self.figures, self.locale)
@@ -543,7 +551,7 @@ class Report:
                    (self._l("one_off").capitalize(), True), (self._l("total").capitalize(), True)]
         t = monthly_totals(self.figures)
         foot = [self._t("total_row"), i18n.number(t["won_prospects"], self.locale),
-                *(i18n.money(t[c], self.locale) for c in ("recurring", "one_off", "total"))]
+                *(self._money(t[c]) for c in ("recurring", "one_off", "total"))]
         table = _table(headers, m[["month", "won_prospects", "recurring", "one_off", "total"]].itertuples(index=False),
                        cls="pr-table pr-compact", foot=foot, label=self._t("monthly_data"))
         return Html(
@@ -561,7 +569,7 @@ class Report:
         headers = [(self._l("bucket"), False), (self._l("offers_in_progress"), True), (self._t("ageing_total"), True)]
         rows = [(b.replace(" " + self._l("days"), ""), o, t) for b, o, t in a[["bucket", "offers", "total"]].itertuples(index=False)]
         t = ageing_totals(self.figures)
-        foot = [self._t("total_row"), i18n.number(t["offers"], self.locale), i18n.money(t["total"], self.locale)]
+        foot = [self._t("total_row"), i18n.number(t["offers"], self.locale), self._money(t["total"])]
         return Html(
             f'<section class="pr-section pr-keep"><h2>{_e(self._l("ageing"))}</h2>{_table(headers, rows, foot=foot, label=self._l("ageing"))}</section>',
             "ageing",
@@ -573,7 +581,7 @@ class Report:
             return f'<p class="pr-note">{_e(self._t("no_offer"))}</p>'
         sort_cols = ["total", "document_id"]
         top = frame.sort_values(sort_cols, ascending=[False, True], kind="stable").head(self.top)
-        cols = i18n.COLUMN_LABELS[self.locale]
+        cols = i18n.column_labels(self.locale, self.figures.currency)
         a = self.period.as_of
         headers = [(self._t("deal_col"), False), (self._t("offer"), False), (cols["partner"], False)]
         if signed:
@@ -586,11 +594,11 @@ class Report:
         for r in top.to_dict("records"):
             base = [deal_label(r["prospect"], r["deal"]), r.get("template") or r["doc_type"] or "", r["partner"] or ""]
             if signed:
-                base += [self._d(r["decided_on"]), i18n.money(r["total"], self.locale)]
+                base += [self._d(r["decided_on"]), self._money(r["total"])]
             else:
                 start = r["sent_on"] if not pd.isna(r["sent_on"]) else r["created_on"]
                 age = (pd.Timestamp(a) - pd.Timestamp(start)).days
-                base += [self._d(start), i18n.number(age, self.locale), i18n.money(r["total"], self.locale)]
+                base += [self._d(start), i18n.number(age, self.locale), self._money(r["total"])]
             rows.append(base)
         total = i18n.number(len(frame), self.locale)
         note = (self._t("top_all", total=total) if len(top) == len(frame)
@@ -677,6 +685,7 @@ def build(
         signed=signed,
         in_progress=in_progress,
         extract_info=info,
+        freshness=freshness(info, firm.today, firm.settings.stale_after_days),
         locale=loc,
         top=top,
     )
@@ -744,19 +753,16 @@ def export_html(nb, title: str, locale: str = "fr") -> str:
     return body
 
 
-class ChromiumMissing(RuntimeError):
-    """Headless Chromium is not where the settings say."""
+class ChromiumMissing(i18n.Said, RuntimeError):
+    """Headless Chromium is not where the settings say (a sentence of the catalog,
+    :class:`~prospects.i18n.Said`)."""
 
 
 def chromium_path(configured: str) -> str:
     """The Chromium executable, or a clear :class:`ChromiumMissing` error (no download, ever)."""
     found = shutil.which(configured) if not os.path.isabs(configured) else (configured if os.access(configured, os.X_OK) else None)
     if not found:
-        raise ChromiumMissing(
-            f"Chromium not found at {configured!r}: PDF reports need Debian's chromium package "
-            "(apt-get install chromium), or set its path with PROSPECTS_CHROMIUM or `chromium = ...` in "
-            "prospects.toml; or ask for --format html only"
-        )
+        raise ChromiumMissing("report.no_chromium", path=i18n.shown(configured, 200))
     return found
 
 
@@ -848,10 +854,13 @@ class Batch:
     locale: str
     extract_info: dict[str, str]
     by: str | None
+    currency: str  # the firm's (setting currency): the headline amounts of the index
+    freshness: Freshness
 
 
-class NothingToRender(ValueError):
-    """The viewer's perimeter holds no unit of the asked kind."""
+class NothingToRender(i18n.Said, ValueError):
+    """The viewer's perimeter holds no unit of the asked kind (a sentence of the catalog,
+    :class:`~prospects.i18n.Said`)."""
 
 
 def plan(
@@ -889,17 +898,17 @@ def plan(
         chosen = list(dict.fromkeys(units))
         for uid in chosen:
             if uid not in directory.units.index:  # the same sentence as a unit outside the perimeter
-                raise outside_perimeter(view.viewer, directory, f"l'unité « {i18n.shown(uid)} »")
+                raise outside_perimeter(view.viewer, directory, i18n.Phrase.of("access.the_unit", unit=i18n.shown(uid)))
             check_filters(view.viewer, directory, Filters(unit=uid))
         by_kind = None
     else:
         if not view.viewer.can_validate_offers or not view.viewer.perimeter:
-            raise AccessDenied(f"Accès refusé : « {i18n.shown(login)} » n'a aucune unité dans son périmètre (rapports par {by} impossibles)")
+            raise AccessDenied("access.no_unit_for_reports", login=i18n.shown(login), kind=i18n.Term(i18n.LEVEL_LABELS, by))
         opts = view.filter_options()["units"]
         names = {str(u): str(n) for u, n, k in zip(opts["id"], opts["name"], opts["kind"], strict=True) if k == by}
         chosen = sorted(names, key=lambda u: (slugify(names[u]), u))  # by name, accents aside
         if not chosen:
-            raise NothingToRender(f"no {by} in the perimeter of {login}: try --by agency or --unit ID")
+            raise NothingToRender("report.nothing", kind=i18n.Term(i18n.LEVEL_LABELS, by), login=i18n.shown(login))
         by_kind = by
     period = view.period(fiscal_year, as_of=as_of)
     chromium = chromium_path(settings.chromium) if "pdf" in formats else None
@@ -936,7 +945,8 @@ def plan(
     return Batch(
         viewer_login=login, viewer_label=f"{v.full_name} ({login}, {fn})", firm_name=directory.firm_name,
         fiscal_year=period.fiscal_year, as_of=period.as_of, folder=folder, jobs=tuple(jobs), locale=loc,
-        extract_info=firm.extract_info, by=by_kind,
+        extract_info=firm.extract_info, by=by_kind, currency=firm.settings.currency,
+        freshness=freshness(firm.extract_info, firm.today, firm.settings.stale_after_days),
     )
 
 
@@ -1134,11 +1144,13 @@ def run(batch: Batch, *, jobs: int = 1, progress: bool = True,
         on_result: Callable[[UnitResult], None] | None = None) -> list[UnitResult]:
     """Render every unit of a batch (``jobs`` worker processes); results in the batch's order."""
     batch.folder.mkdir(parents=True, exist_ok=True)
-    return render_many(batch.jobs, workers=jobs, progress=progress, on_result=on_result)
+    return render_many(batch.jobs, workers=jobs, progress=progress, on_result=on_result,
+                       desc=i18n.label("report.progress", batch.locale), unit=i18n.label("report.unit", batch.locale))
 
 
 def render_many(unit_jobs: Sequence[UnitJob], *, workers: int = 1, progress: bool = True,
-                on_result: Callable[[UnitResult], None] | None = None, desc: str = "reports") -> list[UnitResult]:
+                on_result: Callable[[UnitResult], None] | None = None, desc: str = "reports",
+                unit: str = "report") -> list[UnitResult]:
     """Render any list of jobs (``workers`` processes); results in the jobs' order, never raises.
 
     Several jobs may share a unit (subscriptions: two recipients of the same region).
@@ -1146,7 +1158,7 @@ def render_many(unit_jobs: Sequence[UnitJob], *, workers: int = 1, progress: boo
     from tqdm import tqdm
 
     results: dict[int, UnitResult] = {}
-    bar = tqdm(total=len(unit_jobs), desc=desc, unit="unit", file=sys.stderr, disable=not progress,
+    bar = tqdm(total=len(unit_jobs), desc=desc, unit=unit, file=sys.stderr, disable=not progress,
                dynamic_ncols=True)
     try:
         if workers <= 1 or len(unit_jobs) == 1:
@@ -1199,7 +1211,7 @@ def index_html(batch: Batch, results: Sequence[UnitResult], rendered_at: dt.date
         if r.ok and r.html is not None:
             name = f'<a href="{_e(r.html.name)}">{_e(r.name)}</a> <span class="pr-small">({_e(r.unit)})</span>'
         figures = "".join(
-            f'<td class="num">{_e(format_headline(code, r.headline.get(code) if r.headline else None, loc))}</td>'
+            f'<td class="num">{_e(format_headline(code, r.headline.get(code) if r.headline else None, loc, batch.currency))}</td>'
             for code, _ in HEADLINE
         )
         links = []
@@ -1215,9 +1227,11 @@ def index_html(batch: Batch, results: Sequence[UnitResult], rendered_at: dt.date
         )
     failed = sum(not r.ok for r in results)
     warn = f'<p class="pr-failed">{_e(t["failed_count"].format(n=failed))}</p>' if failed else ""
+    old = batch.freshness.warning(loc)
+    warn += f'<p class="pr-stale" role="note">⚠ {_e(old)}</p>' if old else ""
     info = [
         f"{_e(t['firm'])}{colon(loc)}{_e(batch.firm_name)}",
-        f"{_e(t['extracted'])} {_e(format_timestamp(batch.extract_info.get('loaded_at'), loc))}",
+        f"{_e(t['extracted'])} {_e(i18n.moment(batch.freshness.moment, loc))}",
         f"{_e(t['software'])} prospects {_e(__version__)}",
     ]
     intro = t["index_intro"].format(viewer=batch.viewer_label, as_of=i18n.date(batch.as_of, loc), rendered=rendered)
@@ -1252,14 +1266,20 @@ def summary_lines(batch: Batch, results: Sequence[UnitResult], index: Path) -> l
         label = f"{r.unit} {r.name}"
         if r.ok:
             files = ", ".join(str(p) for p in (r.html, r.pdf) if p is not None)
-            budget = format_headline("signed_budget", r.headline["signed_budget"], loc) if r.headline else ""
-            stages = ", ".join(f"{k} {v:.1f}" for k, v in r.stages.items())
-            lines.append(f"{label:<{width}}  {t['ok']:<6} {budget:>14}  {files}  ({r.seconds:.1f} s: {stages})")
+            budget = format_headline("signed_budget", r.headline["signed_budget"], loc, batch.currency) if r.headline else ""
+            stages = ", ".join(f"{i18n.label('report.stage.' + k, loc)} {_seconds(v, loc)}" for k, v in r.stages.items())
+            lines.append(f"{label:<{width}}  {t['ok']:<6} {budget:>14}  {files}  ({_seconds(r.seconds, loc)} s{colon(loc)}{stages})")
         else:
             lines.append(f"{label:<{width}}  {t['failed']:<6} {r.error}")
     ok = sum(r.ok for r in results)
     lines.append(f"{ok}/{len(results)} → {index}")
     return lines
+
+
+def _seconds(value: float, locale: str) -> str:
+    """``8,2`` (fr) / ``8.2`` (en)."""
+    text = f"{value:.1f}"
+    return text.replace(".", ",") if locale == "fr" else text
 
 
 def run_command(

@@ -29,13 +29,15 @@ import numpy as np
 import pandas as pd
 
 from .config import DEFAULT_FUNCTION_CAPS
-from .i18n import shown
+from .i18n import A_LEVEL_LABELS, FUNCTION_LABELS, LEVEL_LABELS, Phrase, Said, Term, shown
 
 LEVELS = ("firm", "region", "agency", "team")
 
 
-class AccessDenied(PermissionError):
-    """The viewer may not see what was asked (unknown login, filter outside the perimeter…)."""
+class AccessDenied(Said, PermissionError):
+    """The viewer may not see what was asked (unknown login, filter outside the perimeter…):
+    a sentence of the catalog, said in the viewer's language where it is shown
+    (:class:`~prospects.i18n.Said`)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -189,14 +191,14 @@ def resolve_viewer(
 ) -> Viewer:
     """The viewer behind a login; unknown and inactive logins are refused."""
     if not isinstance(login, str) or not login.strip():
-        raise AccessDenied("Accès refusé : aucun identifiant")
+        raise AccessDenied("api.no_login")
     collabs = directory.collaborators
     hit = collabs[collabs["login"] == login]
     if hit.empty:
-        raise AccessDenied(f"Accès refusé : identifiant inconnu « {shown(login)} »")
+        raise AccessDenied("api.unknown_login", login=shown(login))
     row = hit.iloc[0]
     if not bool(row["active"]):
-        raise AccessDenied(f"Accès refusé : le collaborateur « {shown(login)} » est inactif")
+        raise AccessDenied("api.inactive_login", login=shown(login))
     cid = str(row["id"])
     groups = frozenset(directory.group_members.loc[directory.group_members["collaborator_id"] == cid, "group_id"])
     perimeter: frozenset[str] = frozenset()
@@ -308,35 +310,23 @@ class Filters:
         return self.unit is None and self.collaborator is None
 
 
-#: Why a viewer's perimeter is empty, said to them (:data:`NO_PERIMETER`).
-_EMPTY_BECAUSE = {
-    "cap_none": "votre fonction ({function}) ne donne aucun périmètre",
-    "no_group": "vous n'êtes membre d'aucun groupe",
-    "groups_without_units": "vos groupes ne couvrent aucune unité",
-    "home_above_cap": "votre fonction ({function}) s'arrête à {a_level} et votre unité de rattachement est au-dessus",
-    "outside_cap": "vos groupes ne couvrent rien dans votre {level}, où votre fonction ({function}) vous limite",
-}
-_LEVEL = {"firm": ("cabinet", "un cabinet"), "region": ("région", "une région"), "agency": ("agence", "une agence"),
-          "team": ("équipe", "une équipe")}
-
-
-def outside_perimeter(viewer: Viewer, directory: Directory, what: str) -> AccessDenied:
-    """The refusal of ``what`` (« l'unité « R2 » », already escaped) outside the viewer's
-    perimeter, saying why in one line and naming only what the viewer may see: why their
-    perimeter is empty, or the top units it covers. Never anything about ``what`` itself,
+def outside_perimeter(viewer: Viewer, directory: Directory, what: Phrase) -> AccessDenied:
+    """The refusal of ``what`` (``Phrase.of("access.the_unit", unit=…)``, values already
+    escaped) outside the viewer's perimeter, saying why in one line and naming only what the
+    viewer may see: why their perimeter is empty (``access.because.*``, one per
+    :data:`NO_PERIMETER`), or the top units it covers. Never anything about ``what`` itself,
     so that an existing unit and a made-up id get the same sentence."""
-    from .i18n import FUNCTION_LABELS
-
     if viewer.perimeter:
         units = directory.units
         tops = sorted((u for u in viewer.perimeter if units.at[u, "parent_id"] not in viewer.perimeter),
                       key=lambda u: (int(units.at[u, "depth"]), str(units.at[u, "name"]), u))
         names = ", ".join(shown(units.at[u, "name"], 40) for u in tops[:3]) + (", …" if len(tops) > 3 else "")
-        return AccessDenied(f"Accès refusé : {what} est hors de votre périmètre, qui couvre : {names}")
-    level, a_level = _LEVEL.get(viewer.cap, (viewer.cap, viewer.cap))
-    because = _EMPTY_BECAUSE.get(viewer.no_perimeter, "")
-    because = because.format(function=FUNCTION_LABELS["fr"].get(viewer.function, viewer.function), level=level, a_level=a_level)
-    return AccessDenied(f"Accès refusé : {what} est hors de votre périmètre, qui est vide" + (f" : {because}" if because else ""))
+        return AccessDenied("access.outside", what=what, units=names)
+    if viewer.no_perimeter not in NO_PERIMETER:
+        return AccessDenied("access.outside_empty", what=what)
+    because = Phrase.of(f"access.because.{viewer.no_perimeter}", function=Term(FUNCTION_LABELS, viewer.function),
+                        level=Term(LEVEL_LABELS, viewer.cap), a_level=Term(A_LEVEL_LABELS, viewer.cap))
+    return AccessDenied("access.outside_empty_because", what=what, because=because)
 
 
 def check_filters(viewer: Viewer, directory: Directory, filters: Filters) -> None:
@@ -344,13 +334,13 @@ def check_filters(viewer: Viewer, directory: Directory, filters: Filters) -> Non
     if filters.is_mine:
         return
     if not viewer.can_validate_offers:
-        raise AccessDenied("Accès refusé : les filtres Organisation et Collaborateurs sont réservés aux personnes habilitées à valider des offres")
+        raise AccessDenied("api.no_filters")
     if filters.unit is not None and filters.unit not in viewer.perimeter:
-        raise outside_perimeter(viewer, directory, f"l'unité « {shown(filters.unit)} »")
+        raise outside_perimeter(viewer, directory, Phrase.of("access.the_unit", unit=shown(filters.unit)))
     if filters.collaborator is not None:
         cid = directory.login_to_id(filters.collaborator)
         if cid is None or directory.collaborators.at[cid, "unit_id"] not in viewer.perimeter:
-            raise outside_perimeter(viewer, directory, f"le collaborateur « {shown(filters.collaborator)} »")
+            raise outside_perimeter(viewer, directory, Phrase.of("access.the_collaborator", login=shown(filters.collaborator)))
 
 
 #: Masks already computed, per deals object (a viewer's dataset) and viewer: the rule is a

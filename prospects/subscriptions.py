@@ -55,6 +55,7 @@ from pathlib import Path
 from . import db, i18n, mail, reports
 from .config import ConfigError, Settings, SubscriptionEntry, parse_date
 from .fiscal import Period, period_for
+from .freshness import freshness
 from .scoping import AccessDenied, Directory, Filters, Viewer, check_filters, resolve_viewer
 
 #: Labels of the command's output.
@@ -210,17 +211,22 @@ def resolve(directory: Directory, settings: Settings) -> Resolution:
             language=language or settings.locale, origin=origin,
         )
 
+    loc = settings.locale
+
+    def say(key: str, **values: object) -> str:
+        return i18n.sentence(key, loc, **values)
+
     def address_problem(viewer: Viewer) -> str | None:
         email = people.at[viewer.collaborator_id, "email"]
         if email is None or (isinstance(email, float)) or not str(email).strip():
-            return f"{viewer.login} ({viewer.full_name}) has no e-mail address (collaborators.email)"
+            return say("subs.no_address", login=viewer.login, name=viewer.full_name)
         if not mail.is_plain_address(str(email)):
-            return f"{viewer.login} ({viewer.full_name}): e-mail address {str(email)!r} is not a plain name@domain address"
+            return say("subs.bad_address", login=viewer.login, name=viewer.full_name, email=i18n.shown(email, 120))
         return None
 
     for login in conf.exclude:
         if directory.login_to_id(login) is None:
-            res.problems.append(f"[subscriptions] exclude: unknown login « {login} »")
+            res.problems.append(say("subs.exclude_unknown", login=i18n.shown(login)))
     excluded = set(conf.exclude)
 
     if conf.default == "validators":
@@ -236,7 +242,7 @@ def resolve(directory: Directory, settings: Settings) -> Resolution:
                 continue
             problem = address_problem(viewer)
             if problem:
-                res.problems.append(f"default subscription of {problem}: add the address, or list the login in [subscriptions] exclude")
+                res.problems.append(say("subs.default_problem", problem=problem))
                 continue
             for unit in tops:
                 chosen[(login, unit)] = make(viewer, unit, ("pdf",), None, "default")
@@ -246,11 +252,11 @@ def resolve(directory: Directory, settings: Settings) -> Resolution:
         where = f"[[subscriptions.list]] #{entry.position} ({entry.login} → {entry.unit})"
         problem, subs = _entry(directory, settings, entry, make, address_problem)
         if problem:
-            res.problems.append(f"{where}: {problem}")
+            res.problems.append(f"{where}{i18n.colon(loc)}{problem}")
             continue
         for sub in subs:
             if sub.key in listed:
-                res.problems.append(f"{where}: {sub.login} is already subscribed to {sub.unit or 'mine'} by an earlier entry")
+                res.problems.append(f"{where}{i18n.colon(loc)}" + say("subs.twice", login=sub.login, unit=sub.unit or "mine"))
                 continue
             listed.add(sub.key)
             chosen[sub.key] = sub  # replaces a default subscription to the same unit
@@ -261,14 +267,20 @@ def resolve(directory: Directory, settings: Settings) -> Resolution:
 
 
 def _entry(directory, settings, entry: SubscriptionEntry, make, address_problem) -> tuple[str | None, list[Subscription]]:
-    """One list entry: its subscriptions, or the reason it is refused."""
+    """One list entry: its subscriptions, or the reason it is refused (in the settings' language)."""
+    loc = settings.locale
+
+    def say(key: str, **values: object) -> str:
+        return i18n.sentence(key, loc, **values)
+
+    login = i18n.shown(entry.login)
     try:
         viewer = resolve_viewer(directory, entry.login, settings.function_caps)
     except AccessDenied:
         cid = directory.login_to_id(entry.login)
         if cid is None:
-            return f"unknown login « {entry.login} »", []
-        return f"« {entry.login} » is inactive", []
+            return say("subs.unknown_login", login=login), []
+        return say("subs.inactive", login=login), []
     problem = address_problem(viewer)
     if problem:
         return problem, []
@@ -278,23 +290,34 @@ def _entry(directory, settings, entry: SubscriptionEntry, make, address_problem)
     if entry.unit == "perimeter":
         tops = top_units(directory, viewer.perimeter) if viewer.can_validate_offers else []
         if not tops:
-            why = "does not validate offers" if not viewer.can_validate_offers else why_no_perimeter(viewer, "en")
-            return f"{entry.login} has no unit in their perimeter ({why}): subscribe them to unit = \"mine\"", []
+            why = say("subs.not_validator") if not viewer.can_validate_offers else why_no_perimeter(viewer, loc)
+            return say("subs.no_perimeter", login=login, why=why), []
         return None, [make(viewer, u, entry.formats, entry.language, origin) for u in tops]
     if entry.unit not in directory.units.index:
-        return f"unknown unit « {entry.unit} » (a unit id, \"perimeter\" or \"mine\")", []
+        return say("subs.unknown_unit", unit=i18n.shown(entry.unit)), []
     if not viewer.can_validate_offers:
-        return (f"{entry.login} may not filter by unit (no right to validate offers, docs/access.md): "
-                "only unit = \"mine\" (their own deals)"), []
+        return say("subs.no_filters", login=login), []
     try:
         check_filters(viewer, directory, Filters(unit=entry.unit))
     except AccessDenied:
-        return f"unit « {entry.unit} » is outside the perimeter of {entry.login} (docs/access.md)", []
+        return say("subs.unit_outside", unit=i18n.shown(entry.unit), login=login), []
     return None, [make(viewer, entry.unit, entry.formats, entry.language, origin)]
 
 
 # ---------------------------------------------------------------------------
 # prospects subscriptions
+
+
+def _origin(origin: str, locale: str) -> str:
+    """Where a subscription comes from, in ``locale``: the default, or an entry of the list."""
+    if origin == "default":
+        return i18n.label("subs.from_default", locale)
+    return i18n.sentence("subs.from_list", locale, n=origin.removeprefix("list #"))
+
+
+def _header(columns: list[str], locale: str) -> list[str]:
+    """The table's column names in ``locale`` (``subs.col.*``)."""
+    return [i18n.label(f"subs.col.{c}", locale) for c in columns]
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
@@ -313,11 +336,10 @@ def _open(settings: Settings):
     return open_firm(settings=settings)
 
 
-def _print_problems(problems: Sequence[str]) -> None:
+def _print_problems(problems: Sequence[str], locale: str) -> None:
     for p in problems:
-        print(f"prospects: subscriptions: {mail.one_line(p, 500)}", file=sys.stderr)
-    print(f"prospects: {len(problems)} subscription problem(s): nothing rendered or sent; fix prospects.toml "
-          "([subscriptions]) or the data (collaborators)", file=sys.stderr)
+        print(f"prospects: subscriptions{i18n.colon(locale)}{mail.one_line(p, 500)}", file=sys.stderr)
+    print("prospects: " + i18n.sentence("subs.problems", locale, n=len(problems)), file=sys.stderr)
 
 
 def list_command(settings: Settings) -> int:
@@ -326,18 +348,18 @@ def list_command(settings: Settings) -> int:
     res = resolve(firm.directory, settings)
     firm.engine.dispose()
     loc = settings.locale
-    rows = [[s.login, s.full_name, s.email, s.scope(loc), ",".join(s.formats), s.language, s.origin]
+    rows = [[s.login, s.full_name, s.email, s.scope(loc), ",".join(s.formats), s.language, _origin(s.origin, loc)]
             for s in res.subscriptions]
     if rows:
-        print(_table(rows, ["login", "name", "address", "unit", "formats", "language", "from"]))
+        print(_table(rows, _header(["login", "name", "address", "unit", "formats", "language", "from"], loc)))
     else:
         print(TEXT[loc]["none"])
     for sk in res.skipped:
-        print(mail.one_line(f"{sk.login} ({sk.full_name}): {TEXT[loc]['skipped']} — {sk.reason}", 300))
-    print(f"{len(res.subscriptions)} report(s) for {len(res.recipients())} recipient(s); default = "
-          f"{settings.subscriptions.default!r}")
+        print(mail.one_line(f"{sk.login} ({sk.full_name}){i18n.colon(loc)}{TEXT[loc]['skipped']} — {sk.reason}", 300))
+    print(i18n.sentence("subs.count", loc, reports=len(res.subscriptions), recipients=len(res.recipients()),
+                        default=settings.subscriptions.default))
     if res.problems:
-        _print_problems(res.problems)
+        _print_problems(res.problems, loc)
         return 3
     return 0
 
@@ -478,7 +500,7 @@ def run_command(
     res = resolve(firm.directory, settings)
     if res.problems:
         firm.engine.dispose()
-        _print_problems(res.problems)
+        _print_problems(res.problems, loc)
         return 3
     period = period_for(settings.today, start_month=settings.fiscal_year_start_month, fiscal_year=fiscal_year,
                         as_of=parse_date(as_of, "--as-of") if as_of is not None else None)
@@ -498,9 +520,10 @@ def run_command(
         for s in res.subscriptions:
             state = (log.state(s.key, loc) if not force else None) or t["pending"]
             rows.append([s.login, s.full_name, s.email, s.scope(loc), ",".join(s.formats), s.language, state])
-        print(_table(rows, ["login", "name", "address", "unit", "formats", "language", "status"]) if rows else t["none"])
+        print(_table(rows, _header(["login", "name", "address", "unit", "formats", "language", "status"], loc))
+              if rows else t["none"])
         for sk in res.skipped:
-            print(mail.one_line(f"{sk.login} ({sk.full_name}): {t['skipped']} — {sk.reason}", 300))
+            print(mail.one_line(f"{sk.login} ({sk.full_name}){i18n.colon(loc)}{t['skipped']} — {sk.reason}", 300))
         firm.engine.dispose()
         if mailer is not None:
             try:
@@ -523,9 +546,7 @@ def run_command(
     firm.engine.dispose()
     with _single_run(base) as alone:
         if not alone:
-            print(f"prospects: another `report --subscriptions` is using {base} (lock {base / '.lock'}): "
-                  "nothing rendered or sent",
-                  file=sys.stderr)
+            print("prospects: " + i18n.sentence("subs.locked", loc, folder=base, lock=base / ".lock"), file=sys.stderr)
             return 2
         # read the log again under the lock: a run that ended meanwhile may have sent some
         log = SendLog.read(firm.engine, period)
@@ -565,12 +586,13 @@ def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription
     stems = _stems(due)
     unit_jobs = [_job(s, stems[s.key], period, settings, folder, nb_path, chromium, config) for s in due]
     started = time.perf_counter()
-    results = reports.render_many(unit_jobs, workers=max(1, jobs), progress=progress, desc="subscriptions")
+    results = reports.render_many(unit_jobs, workers=max(1, jobs), progress=progress, desc=i18n.label("subs.progress", loc),
+                                  unit=i18n.label("report.unit", loc))
     rendered = dict(zip([s.key for s in due], results, strict=True))
     render_seconds = time.perf_counter() - started
     run_id, me = uuid.uuid4().hex, f"{socket.gethostname()} pid {os.getpid()}"
 
-    extracted = reports.format_timestamp(info.get("loaded_at"), loc) if info.get("loaded_at") else None
+    fresh = freshness(info, settings.today, settings.stale_after_days)
     outcomes: list[Outcome] = []
     try:
         for login, subs in res.recipients():
@@ -599,7 +621,8 @@ def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription
             msg = mail.compose(
                 sender=mailer.sender if mailer is not None else _preview_sender(settings),
                 to_name=first.full_name, to_address=first.email,
-                sections=[section for _, section in sections], locale=first.language, extracted=extracted,
+                sections=[section for _, section in sections], locale=first.language, currency=settings.currency,
+                freshness=fresh,
             )
             units = [s.unit or "mine" for s in ok]
             if mailer is None:
@@ -617,7 +640,8 @@ def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription
 
     for line in summary_lines(outcomes, loc):
         print(line)
-    print(f"{len(due)} report(s) rendered in {render_seconds:.1f} s" if due else "0 report(s) to render")
+    print(i18n.sentence("subs.rendered", loc, n=len(due), seconds=f"{render_seconds:.1f}") if due
+          else i18n.sentence("subs.none_due", loc))
     return 1 if any(o.status == "failed" for o in outcomes) else 0
 
 

@@ -95,10 +95,10 @@ def _change(figs: Figures, code: str, part: str | None, locale: str) -> Change:
     return change(now, then, locale, lower_is_better=_lower_is_better(code))
 
 
-def _value(figs: Figures, code: str, part: str | None, locale: str) -> str:
+def _value(figs: Figures, code: str, part: str | None, locale: str, currency: str) -> str:
     v = figs.indicators[code]
     if part is not None:
-        return i18n.money(v[part], locale)
+        return i18n.money(v[part], locale, currency)
     return i18n.number(v, locale)
 
 
@@ -117,7 +117,9 @@ TABLE_LINES = (
 
 
 def indicator_table(figs: Figures, locale: str = "fr") -> pd.DataFrame:
-    """Rows: code, part, label, value, previous, change (a :class:`Change`), definition (formatted for ``locale``)."""
+    """Rows: code, part, label, value, previous, change (a :class:`Change`), definition (formatted for
+    ``locale``, amounts in the figures' currency)."""
+    cur = figs.currency
     rows = []
     for code, part in TABLE_LINES:
         text = i18n.label(code, locale)
@@ -128,8 +130,8 @@ def indicator_table(figs: Figures, locale: str = "fr") -> pd.DataFrame:
                 "code": code,
                 "part": part,
                 "label": text,
-                "value": _value(figs, code, part, locale),
-                "previous": _value(figs.previous, code, part, locale) if figs.previous else "",
+                "value": _value(figs, code, part, locale, cur),
+                "previous": _value(figs.previous, code, part, locale, cur) if figs.previous else "",
                 "change": _change(figs, code, part, locale),
                 "definition": definition(code, locale),
             }
@@ -170,7 +172,7 @@ def ageing_table(figs: Figures, locale: str = "fr") -> pd.DataFrame:
         {
             "bucket": [f"{b} {i18n.label('days', locale)}" for b in a["bucket"]],
             "offers": [i18n.number(v, locale) for v in a["offers"]],
-            "total": [i18n.money(v, locale) for v in a["total"]],
+            "total": [i18n.money(v, locale, figs.currency) for v in a["total"]],
         }
     )
 
@@ -182,9 +184,9 @@ def monthly_table(figs: Figures, locale: str = "fr") -> pd.DataFrame:
         {
             "month": [i18n.month(x, locale) for x in m["month"]],
             "won_prospects": [i18n.number(v, locale) for v in m["won_prospects"]],
-            "recurring": [i18n.money(v, locale) for v in m["recurring"]],
-            "one_off": [i18n.money(v, locale) for v in m["one_off"]],
-            "total": [i18n.money(v, locale) for v in m["total"]],
+            "recurring": [i18n.money(v, locale, figs.currency) for v in m["recurring"]],
+            "one_off": [i18n.money(v, locale, figs.currency) for v in m["one_off"]],
+            "total": [i18n.money(v, locale, figs.currency) for v in m["total"]],
         }
     )
 
@@ -226,18 +228,18 @@ def figures_html(figs: Figures) -> str:
     rows.columns = ["", f"{i18n.label('fiscal_year', loc)} {p.fiscal_year}", prev_head]
     caption = html.escape(" · ".join(head) + (f" — {figs.scope}" if figs.scope is not None else ""))
     return f'<div class="prospects-figures"><p>{caption}</p>{rows.to_html(index=False, escape=True, border=0)}</div>'
-def cell_text(column: str, value: Any, locale: str = "fr") -> str:
-    """One value of a drill-down as shown: amounts in euros, counts grouped, dates and statuses
+def cell_text(column: str, value: Any, locale: str, currency: str) -> str:
+    """One value of a drill-down as shown: amounts in the firm's ``currency``, counts grouped, dates and statuses
     in the locale, the lines as ``mission (récurrent) 12 000 €; …``, nothing for an empty value."""
     if column == "lines":
         names = i18n.STATUS_LABELS[locale]
         return "; ".join(
-            f"{ln['mission']} ({names[ln['billing']].lower()}) {i18n.money(ln['amount_cents'], locale)}" for ln in value
+            f"{ln['mission']} ({names[ln['billing']].lower()}) {i18n.money(ln['amount_cents'], locale, currency)}" for ln in value
         )
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     if column in MONEY_COLUMNS:
-        return i18n.money(value, locale)
+        return i18n.money(value, locale, currency)
     if column == "documents":
         return i18n.number(value, locale)
     if column in DATE_COLUMNS:
@@ -247,8 +249,8 @@ def cell_text(column: str, value: Any, locale: str = "fr") -> str:
     return str(value)
 
 
-def drill_table(frame: pd.DataFrame, by: str, locale: str = "fr") -> pd.DataFrame:
-    """A drill-down frame as text: the on-screen column order, the locale's headers and values."""
+def drill_table(frame: pd.DataFrame, by: str, locale: str, currency: str) -> pd.DataFrame:
+    """A drill-down frame as text: the on-screen column order, the locale's headers and values (amounts in ``currency``)."""
     cols = display_columns(by, present=list(frame.columns))
-    labels = i18n.COLUMN_LABELS[locale]
-    return pd.DataFrame({labels[c]: [cell_text(c, v, locale) for v in frame[c]] for c in cols}, dtype=object)
+    labels = i18n.column_labels(locale, currency)
+    return pd.DataFrame({labels[c]: [cell_text(c, v, locale, currency) for v in frame[c]] for c in cols}, dtype=object)

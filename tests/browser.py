@@ -197,6 +197,18 @@ def sample_server(tmp_path_factory, name: str, *args: str, **kwargs):
         server.stop(keep_log_as=f"serve-{name}.log")
 
 
+def require_package(ok: bool, what: str, tests: str) -> None:
+    """Go on if ``ok``; else skip the module's tests loudly, or fail them in CI (``CI=true``)."""
+    from .conftest import IN_CI
+
+    if ok:
+        return
+    message = f"{what} not found: install Debian's package (make system-deps); nothing is ever downloaded"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(f"SKIPPING {tests} TESTS: {message}")
+
+
 def nginx_binary() -> str | None:
     return shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
 
@@ -286,6 +298,37 @@ class Nginx:
                 p = self.folder / "logs" / name
                 if p.exists():
                     (ARTIFACTS / f"nginx-{self.folder.name}-{name}").write_text(p.read_text(errors="replace"))
+
+
+def documented_upstream_policy() -> str:
+    """The sticky policy line of docs/deployment.md's ``upstream`` block ("Beyond one machine")."""
+    doc = (ROOT / "docs" / "deployment.md").read_text()
+    block = next(b for b in (part.split("```", 1)[0] for part in doc.split("```nginx\n")[1:])
+                 if b.strip().startswith("upstream prospects_dashboard"))
+    lines = [line.split("#", 1)[0].strip() for line in block.splitlines()]
+    policies = [line for line in lines if line and not line.startswith(("upstream", "server", "}"))]
+    assert len(policies) == 1, policies
+    return policies[0]
+
+
+class StickyNginx(Nginx):
+    """``deploy/nginx-prospects.conf`` in front of several servers, sticky by login.
+
+    The documented file's one ``server`` line becomes the ``upstream`` block of
+    docs/deployment.md ("Beyond one machine"): its policy line as written, then one
+    ``server`` line per port.
+    """
+
+    def __init__(self, folder: Path, upstream_ports: Iterable[int], users: Mapping[str, str]):
+        self.upstream_ports = list(upstream_ports)
+        super().__init__(folder, self.upstream_ports[0], users)
+
+    def config_text(self) -> str:
+        one = f"server 127.0.0.1:{self.upstream_port};"
+        text = super().config_text()
+        assert text.count(one) == 1
+        block = "\n    ".join([documented_upstream_policy(), *(f"server 127.0.0.1:{p};" for p in self.upstream_ports)])
+        return text.replace(one, block)
 
 
 class HeaderProxy(Nginx):
@@ -412,7 +455,7 @@ def expected_cells(db_url: str, login: str, today: str = "2026-11-29") -> dict[s
     out = {}
     for code in CELLS:
         value = ind[code]
-        out[code] = i18n.money(value["total"], "fr") if isinstance(value, Mapping) else i18n.number(value, "fr")
+        out[code] = i18n.money(value["total"], "fr", "EUR") if isinstance(value, Mapping) else i18n.number(value, "fr")
     return out
 
 

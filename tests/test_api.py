@@ -602,7 +602,7 @@ def test_access_denied_speaks_the_sessions_language(sample_url, monkeypatch):
         firm.as_viewer("nobody")  # never a suggestion: the login comes from whoever signs in
     with pytest.raises(prospects.AccessDenied, match=r"^Access denied: collaborator 'gone' is inactive$"):
         firm.as_viewer("gone")
-    with pytest.raises(prospects.AccessDenied, match=r"^Access denied: unit 'R2' is outside your perimeter; did you mean R1"):
+    with pytest.raises(prospects.AccessDenied, match=r"^Access denied: unit 'R2' is outside your perimeter, which covers: Île-de-France; did you mean R1"):
         firm.as_viewer("part1").figures(unit="R2")
     with pytest.raises(prospects.AccessDenied, match=r"^Access denied: the Organisation and Collaborators filters"):
         firm.as_viewer("man2").figures(unit="A2")

@@ -26,7 +26,7 @@ def everything(url: str, cases) -> list:
             for code in ("offers_in_progress", "signed_budget", "refused_offers", "prospects_without_document", "abandoned_prospects"):
                 for by in ("deal", "document"):
                     rows = view.drilldown(code, by=by, unit=unit, period=period, lines=by == "document")
-                    out.append(exports.records(rows, by))
+                    out.append(exports.records(rows, by, "EUR"))
     return out
 
 

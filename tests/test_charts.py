@@ -10,7 +10,7 @@ def test_monthly_chart_renders_png_and_svg():
         {"month": ["2026-01", "2026-02", "2026-03"], "won_prospects": [1, 0, 2],
          "recurring": [20_000, 0, 1_200_000], "one_off": [0, 0, 250_000], "total": [20_000, 0, 1_450_000]}
     )
-    fig = charts.monthly_chart(monthly)
+    fig = charts.monthly_chart(monthly, currency="EUR")
     ax = fig.axes[0]
     assert ax.get_title(loc="left") == "Nombre de prospects transformés par date"
     labels = [t.get_text() for t in ax.get_xticklabels()]
@@ -21,13 +21,13 @@ def test_monthly_chart_renders_png_and_svg():
     assert heights[:3] == [200.0, 0.0, 12000.0] and heights[3:] == [0.0, 0.0, 2500.0]
     png = charts.to_png(fig)
     assert png.startswith(b"\x89PNG")
-    svg = charts.to_svg(charts.monthly_chart(monthly, "en"))
+    svg = charts.to_svg(charts.monthly_chart(monthly, "en", currency="EUR"))
     assert "<svg" in svg
 
 
 def test_empty_year_still_draws():
     monthly = pd.DataFrame({"month": ["2026-01"], "won_prospects": [0], "recurring": [0], "one_off": [0], "total": [0]})
-    assert charts.to_png(charts.monthly_chart(monthly)).startswith(b"\x89PNG")
+    assert charts.to_png(charts.monthly_chart(monthly, currency="EUR")).startswith(b"\x89PNG")
 
 
 def test_the_dashboard_chart_is_svg_without_matplotlib():
@@ -38,7 +38,7 @@ def test_the_dashboard_chart_is_svg_without_matplotlib():
         "import sys, pandas as pd; from prospects import charts\n"
         "m = pd.DataFrame({'month': ['2026-01', '2026-02', '2026-03'], 'won_prospects': [1, 0, 2],"
         " 'recurring': [20_000, 0, 1_200_000], 'one_off': [0, 0, 250_000], 'total': [20_000, 0, 1_450_000]})\n"
-        "svg = charts.monthly_svg(m)\n"
+        "svg = charts.monthly_svg(m, currency='EUR')\n"
         "print('matplotlib' in sys.modules)\n"
         "print(svg)\n"
     )
@@ -57,7 +57,7 @@ def test_the_dashboard_chart_is_svg_without_matplotlib():
 
 def test_the_svg_chart_of_an_empty_year_reads_in_euros():
     monthly = pd.DataFrame({"month": ["2026-01"], "won_prospects": [0], "recurring": [0], "one_off": [0], "total": [0]})
-    svg = charts.monthly_svg(monthly, "en")
+    svg = charts.monthly_svg(monthly, "en", currency="EUR")
     assert "<svg" in svg and "€" in svg and "Recurring" in svg
 
 
@@ -75,9 +75,9 @@ def test_charts_leave_matplotlib_global_state_alone():
         "before = (matplotlib.get_backend(), dict(matplotlib.rcParams), plt.get_fignums())\n"
         "m = pd.DataFrame({'month': ['2026-01', '2026-02'], 'won_prospects': [1, 0], 'recurring': [20_000, 0],"
         " 'one_off': [0, 5_000], 'total': [20_000, 5_000]})\n"
-        "png = charts.to_png(charts.monthly_chart(m))\n"
-        "svg = charts.to_svg(charts.monthly_chart(m, 'en'))\n"
-        "fig = charts.monthly_chart(m)\n"
+        "png = charts.to_png(charts.monthly_chart(m, currency='EUR'))\n"
+        "svg = charts.to_svg(charts.monthly_chart(m, 'en', currency='EUR'))\n"
+        "fig = charts.monthly_chart(m, currency='EUR')\n"
         "after = (matplotlib.get_backend(), dict(matplotlib.rcParams), plt.get_fignums())\n"
         "assert png.startswith(b'\\x89PNG') and '<svg' in svg\n"
         "assert before[0] == after[0], (before[0], after[0])\n"
@@ -97,7 +97,7 @@ def test_the_svg_chart_keeps_its_text_legible_and_its_months_clickable():
     months = [f"2026-{m:02d}" for m in range(1, 13)]
     monthly = pd.DataFrame({"month": months, "won_prospects": [1] * 12, "recurring": [100_000] * 12,
                             "one_off": [0] * 12, "total": [100_000] * 12})
-    svg = charts.monthly_svg(monthly)
+    svg = charts.monthly_svg(monthly, currency="EUR")
     width = charts.svg_width(12)
     assert width >= 12 * charts.SVG_SLOT_PX
     assert f'viewBox="0 0 {width} 300"' in svg and f"min-width: {width}px" in svg

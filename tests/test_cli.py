@@ -30,7 +30,8 @@ def test_indicators_json_has_the_keys_of_cli_md(capsys, url):
     code, out, err = run(capsys, url, "indicators", "--user", "dir", "--unit", "F", "--json")
     assert code == 0, err
     doc = json.loads(out)
-    assert set(doc) >= {"viewer", "fiscal_year", "period", "filters", "indicators", "monthly", "previous"}
+    assert set(doc) >= {"viewer", "currency", "fiscal_year", "period", "filters", "indicators", "monthly", "previous"}
+    assert doc["currency"] == "EUR" and out.count('"currency"') == 1  # said once
     assert doc["viewer"] == "dir" and doc["fiscal_year"] == 2026
     assert doc["period"] == {"start": "2026-01-01", "end": "2026-12-31", "as_of": "2026-11-29"}
     assert doc["filters"] == {"unit": "F", "collaborator": None}
@@ -103,9 +104,9 @@ def test_refusals_exit_3_with_one_line_and_no_data(capsys, url, args):
 
 def test_bad_period_exits_2(capsys, url):
     code, out, err = run(capsys, url, "indicators", "--user", "dir", "--fiscal-year", "2030")
-    assert code == 2 and out == "" and "after today" in err
+    assert code == 2 and out == "" and "après aujourd'hui" in err
     code, _, err = run(capsys, url, "indicators", "--user", "dir", "--as-of", "2025-05-01")
-    assert code == 2 and "outside fiscal year" in err
+    assert code == 2 and "hors de l'exercice" in err
 
 
 def test_drilldown_json_by_document(capsys, url):
@@ -291,9 +292,9 @@ def test_sums_past_int64_are_exact_in_the_text_drilldowns_and_exports(capsys, sq
     for frame, by in ((by_deal, "deal"), (by_doc, "document")):
         assert drilldown.totals(frame, by) == {"rows": len(frame), "documents": 9_300, "recurring": total_cents,
                                                "one_off": 0, "total": total_cents}
-    sheet = list(openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(by_deal, "deal")))["Par affaire"].values)
+    sheet = list(openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(by_deal, "deal", currency="EUR")))["Par affaire"].values)
     assert sheet[1][0] == "BIG" and sheet[1][sheet[0].index("Total (€)")] == pytest.approx(big_cents / 100)
-    assert json.loads(json.dumps(exports.records(by_deal, "deal")))[0]["total"] == pytest.approx(big_cents / 100)
+    assert json.loads(json.dumps(exports.records(by_deal, "deal", "EUR")))[0]["total"] == pytest.approx(big_cents / 100)
 
 
 # ---------------------------------------------------------------------------
@@ -377,13 +378,13 @@ def test_writes_create_the_folder_or_say_why_not(capsys, tmp_path):
 
 HOSTILE = [
     # (what, arguments, exit code, words on the one line of stderr)
-    ("today-year-1", ["--today", "0001-01-01", "indicators", "--user", "dir"], 2, ["fiscal year 1", "from 2 to 9999"]),
-    ("today-year-1-drilldown", ["--today", "0001-01-01", "drilldown", "--user", "dir", "--indicator", "signed_budget"], 2, ["fiscal year 1"]),
+    ("today-year-1", ["--today", "0001-01-01", "indicators", "--user", "dir"], 2, ["dans l'exercice 1 :", "de 2 à 9999"]),
+    ("today-year-1-drilldown", ["--today", "0001-01-01", "drilldown", "--user", "dir", "--indicator", "signed_budget"], 2, ["dans l'exercice 1 :"]),
     ("today-year-1-demo", ["--today", "0001-01-01", "demo"], 2, ["fiscal year 1", "fiscal year 3 to 9999"]),
-    ("fiscal-year-0", ["indicators", "--user", "dir", "--fiscal-year", "0"], 2, ["fiscal year 0:"]),
-    ("fiscal-year-negative", ["indicators", "--user", "dir", "--fiscal-year", "-5"], 2, ["fiscal year -5:"]),
-    ("fiscal-year-huge", ["indicators", "--user", "dir", "--fiscal-year", "99999999999999999999"], 2, ["fiscal year 99999999999999999999:"]),
-    ("fiscal-year-0-report", ["report", "--as", "dir", "--fiscal-year", "0", "--out", "{tmp}/r"], 2, ["fiscal year 0:"]),
+    ("fiscal-year-0", ["indicators", "--user", "dir", "--fiscal-year", "0"], 2, ["exercice 0 :"]),
+    ("fiscal-year-negative", ["indicators", "--user", "dir", "--fiscal-year", "-5"], 2, ["exercice -5 :"]),
+    ("fiscal-year-huge", ["indicators", "--user", "dir", "--fiscal-year", "99999999999999999999"], 2, ["exercice 99999999999999999999 :"]),
+    ("fiscal-year-0-report", ["report", "--as", "dir", "--fiscal-year", "0", "--out", "{tmp}/r"], 2, ["exercice 0 :"]),
     ("seed-negative", ["demo", "--seed", "-1"], 2, ["--seed -1: expected a whole number, 0 or more"]),
     ("output-missing-folder", ["drilldown", "--user", "dir", "--indicator", "signed_budget", "--output", "{tmp}/nope/x.csv"], 2,
      ["--output {tmp}/nope/x.csv: folder {tmp}/nope does not exist"]),
@@ -683,3 +684,39 @@ def test_every_path_a_command_takes_refuses_what_is_not_a_file_in_one_line_and_b
         folder.mkdir()
         code, err = _sweep_run(folder, good(folder, url))
         assert code in (0, 1), f"{slot} with a good path: exit {code}: {err}"
+
+
+# ---------------------------------------------------------------------------
+# the firm's currency (issue 21, point 6)
+
+
+@pytest.mark.parametrize(
+    ("currency", "budget", "json_total"),
+    [("EUR", f"18{NNBSP}500{NNBSP}€", 18500.0), ("USD", f"18{NNBSP}500{NNBSP}$US", 18500.0),
+     ("CHF", f"18{NNBSP}500{NNBSP}CHF", 18500.0),
+     # the _cents columns hold whole yen: 1,850,000 minor units are 1,850,000 yen
+     ("JPY", f"1{NNBSP}850{NNBSP}000{NNBSP}JPY", 1850000.0)],
+)
+def test_every_cli_output_is_in_the_firms_currency(capsys, url, monkeypatch, currency, budget, json_total):
+    monkeypatch.setenv("PROSPECTS_CURRENCY", currency)
+    _, out, err = run(capsys, url, "indicators", "--user", "dir", "--unit", "F")
+    assert budget in out and (currency == "EUR" or "€" not in out), err
+    _, out, _ = run(capsys, url, "indicators", "--user", "dir", "--unit", "F", "--json")
+    doc = json.loads(out)
+    assert doc["currency"] == currency and out.count('"currency"') == 1
+    assert doc["indicators"]["signed_budget"]["total"] == json_total
+    _, out, _ = run(capsys, url, "drilldown", "--user", "dir", "--unit", "F", "--indicator", "signed_budget",
+                    "--by", "document", "--format", "json")
+    doc = json.loads(out)
+    assert doc["currency"] == currency and out.count('"currency"') == 1
+    assert sum(r["total"] for r in doc["rows"]) == json_total
+    _, out, _ = run(capsys, url, "drilldown", "--user", "dir", "--unit", "F", "--indicator", "signed_budget")
+    assert f"total {budget}" in out and (currency == "EUR" or "€" not in out)
+
+
+def test_the_cli_in_english_uses_the_currencys_english_symbol(capsys, url, monkeypatch):
+    monkeypatch.setenv("PROSPECTS_LOCALE", "en")
+    for currency, budget in (("USD", "$18,500"), ("CHF", "CHF\u00a018,500"), ("JPY", "¥1,850,000"), ("EUR", "€18,500")):
+        monkeypatch.setenv("PROSPECTS_CURRENCY", currency)
+        _, out, _ = run(capsys, url, "indicators", "--user", "dir", "--unit", "F")
+        assert budget in out, currency

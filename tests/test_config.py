@@ -186,6 +186,40 @@ def test_serve_flags_win_over_the_settings(tmp_path, monkeypatch):
     assert (options.pool_size, options.opening_limit, options.kernels_per_login, options.connect_timeout) == (3, 2, 0, 60)
 
 
+def test_currency_from_file_then_environment_and_checked(tmp_path):
+    assert load_settings(environ={}, cwd=tmp_path).currency == "EUR"
+    write(tmp_path, 'currency = "usd"\n')
+    assert load_settings(environ={}, cwd=tmp_path).currency == "USD"
+    assert load_settings(environ={"PROSPECTS_CURRENCY": "JPY"}, cwd=tmp_path).currency == "JPY"
+    with pytest.raises(ConfigError, match=r"^currency \(PROSPECTS_CURRENCY\): 'EURO' is not an ISO 4217 currency code"):
+        load_settings(environ={"PROSPECTS_CURRENCY": "EURO"}, cwd=tmp_path)
+    for bad in ('"XYZ"', "978", '["EUR"]'):
+        write(tmp_path, f"currency = {bad}\n")
+        with pytest.raises(ConfigError, match=r"^currency \(config file .*prospects\.toml\): .* is not an ISO 4217 currency code"):
+            load_settings(environ={}, cwd=tmp_path)
+
+
+def test_stale_after_days_from_file_then_environment_and_checked(tmp_path):
+    assert load_settings(environ={}, cwd=tmp_path).stale_after_days == 3
+    write(tmp_path, "stale_after_days = 7\n")
+    assert load_settings(environ={}, cwd=tmp_path).stale_after_days == 7
+    assert load_settings(environ={"PROSPECTS_STALE_AFTER_DAYS": "1"}, cwd=tmp_path).stale_after_days == 1
+    for bad in ("0", "trois", "true", "-2"):
+        write(tmp_path, f"stale_after_days = {bad if bad != 'trois' else repr(bad)}\n")
+        with pytest.raises(ConfigError, match=r"^stale_after_days \(config file .*\): .* is not a whole number of days"):
+            load_settings(environ={}, cwd=tmp_path)
+
+
+def test_cli_refuses_an_unknown_currency_in_one_line(tmp_path, capsys, monkeypatch):
+    from prospects.cli import main
+
+    monkeypatch.setenv("PROSPECTS_HOME", str(write(tmp_path, "")))
+    monkeypatch.setenv("PROSPECTS_CURRENCY", "ZZZ")
+    assert main(["indicators", "--user", "x"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "PROSPECTS_CURRENCY" in err and "'ZZZ' is not an ISO 4217 currency code" in err
+
+
 # ---------------------------------------------------------------------------
 # the settings file is read bounded and checked (issue 20, point 12)
 

@@ -20,6 +20,7 @@ from . import dashboard_helpers as helpers
 from .dashboard_helpers import (
     FIRM_WIDE,
     NNBSP,
+    TODAY,
     all_html,
     classes,
     eur,
@@ -273,3 +274,79 @@ def test_a_database_that_cannot_keep_choices_never_stops_the_dashboard(firm, mon
     d.region.value = "F"
     assert shown(d) == FIRM_WIDE and d.message.value == ""
     assert "could not be saved" in caplog.text and "could not be read" in caplog.text
+
+
+# ---------------------------------------------------------------------------
+# the firm's currency and the extract's date (issue 21, points 6 and 10)
+
+
+def _firm_with(tmp_path, monkeypatch, *, currency: str = "EUR", info: dict | None = None, today: str = TODAY):
+    """Cabinet Exemple in a database of its own, opened with the settings ``currency`` and ``today``."""
+    from prospects import db
+    from prospects.api import open_firm
+    from prospects.sample import sample_firm
+
+    url = f"sqlite:///{tmp_path / 'firm.db'}"
+    db.replace_all(db.make_engine(url), sample_firm(), info=info)
+    monkeypatch.setenv("PROSPECTS_CURRENCY", currency)
+    return open_firm(url, today=today)
+
+
+@pytest.mark.parametrize(
+    ("currency", "locale", "budget", "recurring", "x1_total"),
+    [
+        ("EUR", "fr", f"18{NNBSP}500{NNBSP}€", f"15{NNBSP}200{NNBSP}€", f"14{NNBSP}500{NNBSP}€"),
+        ("USD", "fr", f"18{NNBSP}500{NNBSP}$US", f"15{NNBSP}200{NNBSP}$US", f"14{NNBSP}500{NNBSP}$US"),
+        ("USD", "en", "$18,500", "$15,200", "$14,500"),
+        ("CHF", "en", "CHF\u00a018,500", "CHF\u00a015,200", "CHF\u00a014,500"),
+        ("JPY", "en", "¥1,850,000", "¥1,520,000", "¥1,450,000"),  # whole yen in the _cents columns
+    ],
+)
+def test_every_amount_on_screen_is_in_the_firms_currency(tmp_path, monkeypatch, currency, locale, budget, recurring,
+                                                         x1_total):
+    firm = _firm_with(tmp_path, monkeypatch, currency=currency)
+    d = Dashboard(firm, "dir", locale)
+    d.region.value = "F"
+    assert value(d, "signed_budget") == budget
+    assert span(d.cells["signed_budget"].html.value, "pr-split-recurring") == recurring
+    assert budget in d.cells["signed_budget"].button.description
+    chart = d.chart.svg.value
+    march = {"fr": "mars 2026 : Budget signé ", "en": "Mar 2026: Signed budget "}[locale]
+    assert march + x1_total in chart and (currency == "EUR" or "€" not in chart)
+    d.open_cell("signed_budget")
+    assert footer(d)["total"] == budget
+    d.drill.by.value = "document"
+    table = text(d.drill.table.value)
+    symbol = i18n.currency_symbol(locale, currency)
+    assert f"Total ({symbol})" in table and x1_total in table
+    page = all_html(d.widget)
+    assert currency == "EUR" or "€" not in page
+
+
+def test_the_header_says_the_extracts_date(tmp_path, monkeypatch):
+    firm = _firm_with(tmp_path, monkeypatch, info={"export_date": "2026-11-28"})
+    d = Dashboard(firm, "dir", "fr")
+    assert span(d.header.value, "pr-data-date") == "données du 28/11/2026"
+    assert "pr-stale" not in d.header.value  # one day old: not flagged
+    en = Dashboard(firm, "dir", "en")
+    assert span(en.header.value, "pr-data-date") == "data of 2026-11-28"
+
+
+def test_the_header_says_plainly_when_the_data_is_old(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROSPECTS_STALE_AFTER_DAYS", "5")
+    firm = _firm_with(tmp_path, monkeypatch, info={"export_date": "2026-11-20"})
+    d = Dashboard(firm, "dir", "fr")
+    assert span(d.header.value, "pr-data-date") == "données du 20/11/2026"
+    warning = text(span(d.header.value, "pr-stale"))
+    assert warning == "⚠ Données anciennes : extraites il y a 9 jours (au-delà de 5 jours, elles sont signalées)"
+    assert 'class="pr-stale" role="note"' in d.header.value  # words and a sign, not colour alone
+
+
+def test_without_an_export_date_the_header_gives_the_load_time(tmp_path, monkeypatch):
+    import datetime as dt
+
+    firm = _firm_with(tmp_path, monkeypatch, today=dt.date.today().isoformat())
+    loaded = dt.datetime.fromisoformat(firm.extract_info["loaded_at"]).astimezone()
+    d = Dashboard(firm, "dir", "fr")
+    assert span(d.header.value, "pr-data-date") == f"données du {loaded:%d/%m/%Y} à {loaded:%H:%M}"
+    assert "pr-stale" not in d.header.value

@@ -471,3 +471,53 @@ def test_a_kernel_that_does_not_answer_is_said_within_five_seconds(page, servers
         assert time.monotonic() - start < 5
     finally:
         os.kill(kernel, signal.SIGCONT)
+
+
+# ---------------------------------------------------------------------------
+# the firm's currency and the extract's date (issue 21, points 6 and 10)
+
+
+def test_a_dollar_firm_with_old_data_sees_dollars_and_a_plain_warning(chromium, tmp_path):
+    """A firm working in dollars (PROSPECTS_CURRENCY=USD), in English, whose export is 9 days old."""
+    from playwright.sync_api import expect
+
+    from prospects import db
+    from prospects.sample import sample_firm
+
+    from .browser import Serve, axe_report, axe_violations
+
+    url = f"sqlite:///{tmp_path / 'dollars.db'}"
+    db.replace_all(db.make_engine(url), sample_firm(), info={"export_date": "2026-11-20"})
+    server = Serve(url, tmp_path / "serve-usd.log", "--auth", "local", "--user", "dir", today=TODAY,
+                   env={"PROSPECTS_LOCALE": "en", "PROSPECTS_CURRENCY": "USD", "PROSPECTS_STALE_AFTER_DAYS": "3"})
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    try:
+        server.start()
+        server.wait(timeout=180)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        reset_choices(url, ["dir"])
+        open_dashboard(page, server.url)
+        assert page.inner_text(".pr-header .pr-data-date").strip() == "data of 2026-11-20"
+        stale = page.locator(".pr-header .pr-stale")
+        expect(stale).to_be_visible()
+        assert stale.inner_text().strip() == "⚠ Old data: extracted 9 days ago (data older than 3 days is flagged)"
+        assert stale.get_attribute("role") == "note"
+        choose_region(page, "Cabinet Exemple (whole firm)")
+        expect(page.locator(".pr-cell-signed_budget .pr-value")).to_have_text("$18,500")
+        assert page.inner_text(".pr-cell-signed_budget .pr-split-recurring").strip() == "$15,200"
+        assert page.inner_text(".pr-cell-potential_fees .pr-value").strip() == "$5,000"
+        assert "€" not in page.inner_text(".pr-root")
+        idle(page)  # not while the page is dimmed by "Calcul en cours…"
+        found = axe_violations(page)
+        assert not found, f"axe-core found critical/serious violations:\n{axe_report(found)}"
+        page.set_viewport_size({"width": 390, "height": 900})  # a phone: the warning wraps, nothing scrolls sideways
+        idle(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        box = stale.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-usd-old-data.png"), full_page=True)
+    finally:
+        context.close()
+        server.stop()

@@ -1,8 +1,9 @@
-"""Serving a firm: who is signed in (--auth local|header|hub), kernels per viewer, nginx, many viewers.
+"""Serving a firm: who is signed in (--auth local|header), kernels per viewer, nginx, many viewers.
 
 Real ``prospects serve`` processes on loopback ports, Debian's Chromium through Playwright,
 Debian's nginx running ``deploy/nginx-prospects.conf`` (the documented file) with basic auth
-and a self-signed certificate, and a stand-in for JupyterHub's API on loopback. Cabinet
+and a self-signed certificate (a real JupyterHub in front of ``--auth hub``:
+tests/test_deployment_hub.py). Cabinet
 Exemple (prospects.sample) for the figures known by hand, the small demo firm for eight
 viewers at once. Outside CI the module skips loudly when Chromium, nginx or openssl is
 missing; in CI (``CI=true``) that is a failure.
@@ -16,11 +17,9 @@ import json
 import re
 import shutil
 import statistics
-import threading
 import time
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -39,7 +38,6 @@ from .browser import (
     chromium_available,
     eur,
     expected_cells,
-    free_port,
     http_get,
     kernel_id,
     kernel_message,
@@ -48,74 +46,18 @@ from .browser import (
     nginx_binary,
     open_dashboard,
     open_many,
+    require_package,
     widget_states,
 )
-from .conftest import IN_CI
 
 pytestmark = pytest.mark.browser
 
 TODAY = "2026-11-29"
-HUB_TOKENS = {"tok-part1": "part1", "tok-dir": "dir"}  # what the stand-in Hub answers for each token
 LOAD_VIEWERS = 8
 
 
 def _require(ok: bool, what: str) -> None:
-    if ok:
-        return
-    message = f"{what} not found: install Debian's package (make system-deps); nothing is ever downloaded"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip("SKIPPING DEPLOYMENT TESTS: " + message)
-
-
-# ---------------------------------------------------------------------------
-# a stand-in for the Hub's API: GET /hub/api/user with "Authorization: token T"
-
-
-class _HubAPI(BaseHTTPRequestHandler):
-    """Just enough of JupyterHub for a single-user server: OAuth login, token exchange, /user."""
-
-    serve_origin = ""  # where to send the browser back (the single-user server)
-    logs_in = "part1"  # who signs in at the Hub's login page
-
-    def _reply(self, status: int, doc: dict | None = None, location: str | None = None) -> None:
-        body = json.dumps(doc or {}).encode()
-        self.send_response(status)
-        if location:
-            self.send_header("Location", location)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self):
-        from urllib.parse import parse_qs, urlencode, urlsplit
-
-        url = urlsplit(self.path)
-        if url.path.endswith("/hub/api/oauth2/authorize"):  # the person signs in; back with a code
-            q = {k: v[0] for k, v in parse_qs(url.query).items()}
-            back = self.serve_origin + q["redirect_uri"] + "?" + urlencode({"code": f"code-{self.logs_in}", "state": q["state"]})
-            return self._reply(302, location=back)
-        token = self.headers.get("Authorization", "").split(" ", 1)[-1].strip()
-        name = HUB_TOKENS.get(token)
-        if url.path.rstrip("/").endswith("/hub/api/user") and name:
-            return self._reply(200, {"kind": "user", "name": name, "admin": False, "groups": [], "session_id": "",
-                                     "scopes": [f"access:servers!user={name}", f"read:users:name!user={name}"]})
-        return self._reply(403, {"status": 403, "message": "not authorized"})
-
-    def do_POST(self):
-        from urllib.parse import parse_qs
-
-        length = int(self.headers.get("Content-Length") or 0)
-        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-        if self.path.rstrip("/").endswith("/hub/api/oauth2/token") and form.get("code", "").startswith("code-"):
-            login = form["code"].removeprefix("code-")
-            token = next(t for t, who in HUB_TOKENS.items() if who == login)
-            return self._reply(200, {"access_token": token, "token_type": "Bearer"})
-        return self._reply(403, {"status": 403, "message": "bad code"})
-
-    def log_message(self, *args):
-        pass
+    require_package(ok, what, "DEPLOYMENT")
 
 
 # ---------------------------------------------------------------------------
@@ -137,42 +79,20 @@ def dbs(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def hub_api():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _HubAPI)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield server
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def servers(dbs, hub_api, tmp_path_factory):
-    """Four real servers, started together: header and local on the sample firm, header on the demo, hub."""
+def servers(dbs, tmp_path_factory):
+    """Three real servers, started together: header and local on the sample firm, header on the demo."""
     _require(chromium_available(), "/usr/bin/chromium")
     base = tmp_path_factory.mktemp("deploy-serve")
-    hub_port = free_port()
-    prefix = "/user/part1/"
-    hub_env = {
-        "JUPYTERHUB_USER": "part1", "JUPYTERHUB_API_TOKEN": "server-token", "JUPYTERHUB_API_URL": hub_api.url + "/hub/api",
-        "JUPYTERHUB_CLIENT_ID": "jupyterhub-user-part1", "JUPYTERHUB_SERVICE_PREFIX": prefix,
-        "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{hub_port}{prefix}",
-        "JUPYTERHUB_OAUTH_CALLBACK_URL": f"{prefix}oauth_callback", "JUPYTERHUB_BASE_URL": "/",
-        "JUPYTERHUB_HOST": hub_api.url, "JUPYTERHUB_OAUTH_ACCESS_SCOPES": json.dumps(["access:servers!user=part1"]),
-    }
     started = {
         "header": Serve(dbs["sample"], base / "header.log", "--auth", "header", "--pool-size", "0"),  # counts kernels
         "local": Serve(dbs["sample"], base / "local.log", "--auth", "local", "--user", "part1"),
         "demo": Serve(dbs["demo"], base / "demo.log", "--auth", "header", "--cull-idle-timeout", "600"),
-        "hub": Serve(dbs["sample"], base / "hub.log", "--auth", "hub", env=hub_env, port=hub_port),
     }
-    _HubAPI.serve_origin = f"http://127.0.0.1:{hub_port}"
     try:
         for s in started.values():
             s.start()
         for s in started.values():
             s.wait()
-        started["hub"].prefix = prefix
         yield started
     finally:
         for name, s in started.items():
@@ -447,58 +367,6 @@ def test_filters_outside_the_perimeter_are_refused_through_the_api_the_widgets_c
     d._guard(d._refresh)()
     assert "hors de votre périmètre" in d.message.value
     assert {code: d.cells[code].html.value for code in d.cells} == shown  # nothing of R2 shown
-
-
-# ---------------------------------------------------------------------------
-# --auth hub
-
-
-def test_hub_mode_needs_the_hub_user_and_its_proof(browser, servers):
-    s = servers["hub"]
-    url = f"http://127.0.0.1:{s.port}{s.prefix}"
-    # a browser without the Hub's cookie goes through the Hub's login (OAuth); a bad token too
-    import urllib.error
-    import urllib.request
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
-    def get(headers: dict) -> tuple[int, str, str]:
-        try:
-            with urllib.request.build_opener(NoRedirect).open(urllib.request.Request(url, headers=headers), timeout=60) as r:
-                return r.status, r.read().decode(), ""
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode(errors="replace"), e.headers.get("Location", "")
-
-    for headers in ({}, {"Authorization": "token nonsense"}, {"X-Forwarded-User": "part1"}):
-        status, body, location = get(headers)
-        assert status == 302 and "oauth2/authorize" in location and "client_id=jupyterhub-user-part1" in location
-        _no_data(body)
-    # another Hub user: refused
-    status, body, _ = get({"Authorization": "token tok-dir"})
-    assert status == 403 and "Accès refusé" in body
-    _no_data(body)
-    # in a browser: the Hub's login (OAuth) then the owner's figures; the cookie opens the websocket
-    ctx = _context(browser, extra_http_headers={"X-Forwarded-User": "dir"})
-    page = ctx.new_page()
-    try:
-        open_dashboard(page, url + "?user=dir")
-        assert "Paul Associé" in page.inner_text(".pr-header")
-        assert cells(page) == expected_cells(s.args[1], "part1")
-    finally:
-        ctx.close()
-    # someone else signing in at the Hub gets no page from part1's server
-    _HubAPI.logs_in = "dir"
-    ctx = _context(browser)
-    page = ctx.new_page()
-    try:
-        page.goto(url, timeout=60_000)
-        body = page.inner_text("body")
-        assert "Accès refusé" in body and "€" not in body
-    finally:
-        _HubAPI.logs_in = "part1"
-        ctx.close()
 
 
 # ---------------------------------------------------------------------------

@@ -171,9 +171,9 @@ def _signed_by_document(director):
 def test_excel_cells_are_typed_formatted_filtered_and_in_the_screen_order(director, locale):
     rows, frame = _signed_by_document(director)
     order = rows.order("total", False)  # the dashboard's current sort: largest total first
-    book = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(frame, "document", locale, order=order)))
+    book = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(frame, "document", locale, currency="EUR", order=order)))
     sheet = book["Par document" if locale == "fr" else "By document"]
-    labels = i18n.COLUMN_LABELS[locale]
+    labels = i18n.column_labels(locale, "EUR")
     shown = drilldown.display_columns("document")
     head = [c.value for c in sheet[1]]
     assert head == [labels[c] for c in shown]  # the on-screen order, lines on their own sheet
@@ -182,8 +182,8 @@ def test_excel_cells_are_typed_formatted_filtered_and_in_the_screen_order(direct
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref == f"A1:{get_column_letter(len(head))}{len(body) + 1}"
     x1 = dict(zip(shown, body[0], strict=True))
-    money = exports.MONEY_FORMAT[locale]
-    assert money == ('#,##0.00\\ "€"' if locale == "fr" else '"€"#,##0.00')
+    money = i18n.excel_money_format(locale, "EUR")
+    assert money == ('#,##0.00"\u202f€"' if locale == "fr" else '"€"#,##0.00')
     for c in ("recurring", "one_off", "total"):
         assert x1[c].data_type == "n" and x1[c].number_format == money
     assert (x1["total"].value, x1["recurring"].value, x1["one_off"].value) == (14500, 12000, 2500)
@@ -212,7 +212,7 @@ def test_a_prospect_without_document_exports_its_history_as_dates_and_french_wor
     frame = director.drilldown("prospects_without_document", by="deal", unit="F")
     about = exports.about_rows("prospects_without_document", "deal", period=director.period(), locale="fr")
     target = tmp_path / "p.xlsx"
-    exports.to_xlsx(frame, "deal", target, "fr", about=about)
+    exports.to_xlsx(frame, "deal", target, "fr", currency="EUR", about=about)
     book = openpyxl.load_workbook(target)
     sheet = book["Par affaire"]
     head = [c.value for c in sheet[1]]
@@ -229,11 +229,11 @@ def test_a_prospect_without_document_exports_its_history_as_dates_and_french_wor
 @pytest.mark.parametrize("locale", ["fr", "en"])
 def test_csv_decimals_are_the_same_everywhere_in_a_file(director, locale):
     rows, frame = _signed_by_document(director)
-    text = exports.to_csv(frame, "document", None, locale, order=rows.order("total", False))
+    text = exports.to_csv(frame, "document", None, locale, currency="EUR", order=rows.order("total", False))
     sep = ";" if locale == "fr" else ","
     table = list(csv.reader(io.StringIO(text), delimiter=sep))
     head, body = table[0], table[1:]
-    labels = i18n.COLUMN_LABELS[locale]
+    labels = i18n.column_labels(locale, "EUR")
     assert head == [labels[c] for c in drilldown.display_columns("document")] + [labels["lines"]]
     assert [r[0] for r in body] == ["X1", "X2", "X9", "X13"]
     x1 = dict(zip(head, body[0], strict=True))
@@ -249,3 +249,39 @@ def test_csv_decimals_are_the_same_everywhere_in_a_file(director, locale):
     amounts = [f for r in body for f in r if re.fullmatch(r"-?\d+[.,]\d+", f)]
     amounts += [a for r in body for a in re.findall(r"\) (-?\d+[.,]\d+)", r[-1])]
     assert len(amounts) == 4 * 3 + 5 and all(a[-3] == mark and len(a.split(mark)[1]) == 2 for a in amounts)
+
+
+# ---------------------------------------------------------------------------
+# the firm's currency (issue 21, point 6): headers, decimals and Excel formats follow it
+
+
+@pytest.mark.parametrize(
+    ("currency", "locale", "head", "total", "line", "excel"),
+    [
+        ("EUR", "fr", "Total (€)", "14500,00", "(récurrent) 12000,00", '#,##0.00"\u202f€"'),
+        ("USD", "fr", "Total ($US)", "14500,00", "(récurrent) 12000,00", '#,##0.00"\u202f$US"'),
+        ("USD", "en", "Total ($)", "14500.00", "(recurring) 12000.00", '"$"#,##0.00'),
+        ("CHF", "en", "Total (CHF)", "14500.00", "(recurring) 12000.00", '"CHF\u00a0"#,##0.00'),
+        ("CHF", "fr", "Total (CHF)", "14500,00", "(récurrent) 12000,00", '#,##0.00"\u202fCHF"'),
+        # yen have no minor unit: the _cents columns hold whole yen, shown without decimals
+        ("JPY", "en", "Total (¥)", "1450000", "(recurring) 1200000", '"¥"#,##0'),
+        ("JPY", "fr", "Total (JPY)", "1450000", "(récurrent) 1200000", '#,##0"\u202fJPY"'),
+    ],
+)
+def test_csv_and_excel_follow_the_firms_currency(director, currency, locale, head, total, line, excel):
+    rows, frame = _signed_by_document(director)
+    order = rows.order("total", False)
+    sep = ";" if locale == "fr" else ","
+    table = list(csv.reader(io.StringIO(exports.to_csv(frame, "document", None, locale, currency=currency, order=order)),
+                           delimiter=sep))
+    x1 = dict(zip(table[0], table[1], strict=True))
+    assert x1[head] == total  # X1: 1,450,000 minor units
+    assert line in x1["Lignes" if locale == "fr" else "Lines"]
+    book = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(frame, "document", locale, currency=currency, order=order)))
+    sheet = book["Par document" if locale == "fr" else "By document"]
+    heads = [c.value for c in sheet[1]]
+    cell = sheet.cell(row=2, column=heads.index(head) + 1)
+    assert cell.number_format == excel and cell.value == float(total.replace(",", "."))
+    lines = book["Lignes" if locale == "fr" else "Lines"]
+    amount = [c.value for c in lines[1]][-1]
+    assert amount.endswith(f"({i18n.currency_symbol(locale, currency)})") and lines.cell(row=2, column=4).number_format == excel

@@ -160,7 +160,7 @@ def test_29_february_moves_to_28(firm_url):
 def test_future_fiscal_year_is_an_error(director):
     from prospects.fiscal import PeriodError
 
-    with pytest.raises(PeriodError, match="after today"):
+    with pytest.raises(PeriodError, match="après aujourd'hui"):
         director.figures(unit="F", fiscal_year=2027)
 
 

@@ -38,13 +38,13 @@ def test_as_of_dates():
     assert period_for(today).as_of == today
     assert period_for(today, previous=True) == Period(2025, D(2025, 1, 1), D(2025, 12, 31), D(2025, 12, 31))
     assert period_for(today, as_of=D(2026, 3, 1)).as_of == D(2026, 3, 1)
-    with pytest.raises(PeriodError, match="after today"):
+    with pytest.raises(PeriodError, match="après aujourd'hui"):
         period_for(today, fiscal_year=2027)
-    with pytest.raises(PeriodError, match="outside fiscal year"):
+    with pytest.raises(PeriodError, match="hors de l'exercice"):
         period_for(today, as_of=D(2025, 12, 31))
-    with pytest.raises(PeriodError, match="after today"):
+    with pytest.raises(PeriodError, match="après aujourd'hui"):
         period_for(today, as_of=D(2026, 12, 1))
-    with pytest.raises(PeriodError, match="not both"):
+    with pytest.raises(PeriodError, match="pas les deux"):
         period_for(today, fiscal_year=2024, previous=True)
 
 

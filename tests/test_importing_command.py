@@ -178,6 +178,8 @@ def test_the_export_date_on_the_command_line(capsys, sqlite_url, tmp_path):
     assert code == 0, err
     deals = db.read_all(db.make_engine(sqlite_url))["deals"].set_index("id")
     assert str(deals.loc["D3", "created_on"])[:10] == "2026-10-31" and str(deals.loc["D1", "created_on"])[:10] == "2026-01-10"
+    # the export date is the extract's date the dashboard, reports and mails show (issue 21 point 10)
+    assert db.read_extract_info(db.make_engine(sqlite_url))["export_date"] == "2026-10-31"
     code, out, err = run(capsys, "--db", sqlite_url, "import", "--mapping", path, "--export-date", "31/10/2026")
     assert code == 2 and "--export-date: expected a date YYYY-MM-DD or \"today\", got '31/10/2026'" in err
 

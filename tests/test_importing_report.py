@@ -3,6 +3,8 @@ with every value not mapped — or looked up in vain and kept empty — counted.
 
 from __future__ import annotations
 
+import pytest
+
 from prospects import importing as im
 
 from .importing_cases import MAPPING, ROWS, setup
@@ -57,3 +59,55 @@ def test_an_empty_value_made_by_a_condition_is_not_called_empty_in_the_source(tm
     result = im.prepare(setup(tmp_path, [ROWS[3]], mapping))
     reasons = result.rejects.loc[result.rejects["column"] == "decided_on", "reason"].tolist()
     assert reasons == ["decided_on is required when status is refused (Décidée le holds '15/04/2026' but only_if documents.status is signed does not hold)"]
+
+
+# ---------------------------------------------------------------------------
+# the firm's currency (issue 21, point 6): amounts read in it, the summary says them in it
+
+
+def _priced(amounts: list[str]) -> list[str]:
+    """ROWS with these amounts (D1, D2, D4 carry one)."""
+    rows = list(ROWS)
+    for i, amount in zip((0, 1, 3), amounts, strict=True):
+        rows[i] = rows[i].rsplit(";", 1)[0] + ";" + amount
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("currency", "amounts", "cents", "total"),
+    [
+        ("EUR", ["1 000,00 €", "2 500 €", "800 EUR"], [100_000, 250_000, 80_000], "€4,300.00"),
+        ("USD", ["1 000,00 $", "2 500 USD", "800 $US"], [100_000, 250_000, 80_000], "$4,300.00"),
+        ("CHF", ["CHF 1 000,00", "2 500 CHF", "800"], [100_000, 250_000, 80_000], "CHF\u00a04,300.00"),
+        # the yen has no minor unit: 1 000 yen are stored as 1000 in amount_cents
+        ("JPY", ["1 000 ¥", "2 500 JPY", "800"], [1_000, 2_500, 800], "¥4,300"),
+    ],
+)
+def test_amounts_are_read_and_summed_in_the_firms_currency(tmp_path, currency, amounts, cents, total):
+    result = im.prepare(setup(tmp_path, _priced(amounts)), currency=currency)
+    lines = result.validated.frames["document_lines"].set_index("document_id")["amount_cents"]
+    assert [int(lines[d]) for d in ("D1", "D2", "D4")] == cents
+    digits = "cents" if currency != "JPY" else "whole units (the currency has no minor unit)"
+    said = f"Amounts: 3 document lines, total {total} (currency {currency}, the setting `currency`; stored as integer {digits} in amount_cents)"
+    assert said in im.check_report(result)
+    assert said in im.summary(result, "sqlite:///x.db")
+
+
+def test_a_yen_amount_with_decimals_is_rejected_with_the_reason(tmp_path):
+    result = im.prepare(setup(tmp_path, _priced(["1 000,50 ¥", "2 500", "800"])), currency="JPY")
+    [reason] = result.rejects.loc[result.rejects["column"] == "amount_cents", "reason"].unique()
+    assert "has decimals: the firm's currency has no minor unit" in reason
+    # and a euro sign is no yen: refused as not an amount, never read as yen
+    euros = im.prepare(setup(tmp_path, _priced(["1 000 €", "2 500", "800"])), currency="JPY")
+    assert "is not an amount" in euros.rejects.loc[euros.rejects["column"] == "amount_cents", "reason"].iloc[0]
+
+
+def test_import_check_says_the_amounts_in_the_setting_currency(tmp_path, capsys, monkeypatch):
+    from prospects.cli import main
+
+    path = setup(tmp_path, _priced(["1 000,00 $", "2 500 $", "800 $"]))
+    monkeypatch.setenv("PROSPECTS_CURRENCY", "USD")
+    code = main(["--db", f"sqlite:///{tmp_path / 'x.db'}", "import", "--mapping", str(path), "--check"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Amounts: 3 document lines, total $4,300.00 (currency USD" in out

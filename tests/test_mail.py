@@ -17,6 +17,7 @@ import pytest
 
 from prospects import mail
 from prospects.config import ConfigError, MailSettings
+from prospects.freshness import Freshness
 
 from .smtp import authenticator, make_certificate, server_context, smtp_server
 
@@ -31,7 +32,7 @@ SENDER = mail.sender_address("Suivi Business <prospects@exemple.fr>")
 
 
 def message(name: str = "Paul <script>alert(1)</script>\r\nBcc: intrus@exemple.fr", **kw) -> email.message.EmailMessage:
-    msg = mail.compose(sender=SENDER, to_name=name, to_address="part1@exemple.fr", sections=[SECTION], **kw)
+    msg = mail.compose(sender=SENDER, to_name=name, to_address="part1@exemple.fr", sections=[SECTION], **{"currency": "EUR", **kw})
     return email.message_from_bytes(bytes(msg), policy=email.policy.default)
 
 
@@ -73,7 +74,7 @@ def test_attachments_keep_their_bytes():
     pdf = mail.Attachment("R1-ile-de-france.pdf", b"%PDF-1.4 fake\x00\xff")
     page = mail.Attachment("R1-ile-de-france.html", "<p>Île-de-France — déjà</p>".encode())
     section = mail.Section(**{**SECTION.__dict__, "attachments": (pdf, page)})
-    msg = mail.compose(sender=SENDER, to_name="Paul", to_address="part1@exemple.fr", sections=[section])
+    msg = mail.compose(sender=SENDER, to_name="Paul", to_address="part1@exemple.fr", sections=[section], currency="EUR")
     parsed = email.message_from_bytes(bytes(msg), policy=email.policy.default)
     files = {p.get_filename(): p for p in parsed.iter_attachments()}
     assert files["R1-ile-de-france.pdf"].get_content_type() == "application/pdf"
@@ -95,7 +96,7 @@ def _header_lines(raw: bytes, name: bytes) -> bytes:
 def test_addresses_are_never_encoded_words(to_address, written):
     """Encoded words (RFC 2047) may stand for a display name, never inside an address (issue 20.18)."""
     sender = mail.sender_address("Suivi Business — Prospects <prospects@exémple.fr>")
-    msg = mail.compose(sender=sender, to_name="Zoé Lefèvre, « Associée »", to_address=to_address, sections=[SECTION])
+    msg = mail.compose(sender=sender, to_name="Zoé Lefèvre, « Associée »", to_address=to_address, sections=[SECTION], currency="EUR")
     raw = bytes(msg)
     for name in (b"To", b"From"):
         header = _header_lines(raw, name)
@@ -114,7 +115,7 @@ def test_an_internationalised_mailbox_is_sent_with_smtputf8_or_refused_with_a_re
     with smtp_server(enable_SMTPUTF8=True) as (inbox, port):
         with mail.Mailer(MailSettings(**{**settings.__dict__, "port": port})) as mailer:
             mailer.send(mail.compose(sender=mailer.sender, to_name="Zoé", to_address="zoé@exemple.fr",
-                                     sections=[SECTION]), "zoé@exemple.fr")
+                                     sections=[SECTION], currency="EUR"), "zoé@exemple.fr")
         [(_frm, to, raw)] = inbox.messages
         assert to == ["zoé@exemple.fr"]
         parsed = email.message_from_string(raw.decode("utf-8"), policy=email.policy.default)
@@ -123,7 +124,7 @@ def test_an_internationalised_mailbox_is_sent_with_smtputf8_or_refused_with_a_re
             mail.Mailer(MailSettings(**{**settings.__dict__, "port": port})) as mailer:
         with pytest.raises(mail.MailError, match="SMTPUTF8"):
             mailer.send(mail.compose(sender=mailer.sender, to_name="Zoé", to_address="zoé@exemple.fr",
-                                     sections=[SECTION]), "zoé@exemple.fr")
+                                     sections=[SECTION], currency="EUR"), "zoé@exemple.fr")
         assert inbox.take() == []
 
 
@@ -131,7 +132,7 @@ def test_an_internationalised_mailbox_is_sent_with_smtputf8_or_refused_with_a_re
 def test_only_plain_addresses_are_accepted(address):
     assert not mail.is_plain_address(address)
     with pytest.raises(ValueError):
-        mail.compose(sender=SENDER, to_name="x", to_address=address, sections=[SECTION])
+        mail.compose(sender=SENDER, to_name="x", to_address=address, sections=[SECTION], currency="EUR")
 
 
 def test_sender_and_credentials_are_checked():
@@ -163,7 +164,7 @@ def _settings(port: int, security: str, ca_file: Path | None, password: str = "s
 
 def _send_one(settings: MailSettings) -> None:
     with mail.Mailer(settings) as mailer:
-        msg = mail.compose(sender=mailer.sender, to_name="Paul", to_address="part1@exemple.fr", sections=[SECTION])
+        msg = mail.compose(sender=mailer.sender, to_name="Paul", to_address="part1@exemple.fr", sections=[SECTION], currency="EUR")
         mailer.send(msg, "part1@exemple.fr")
 
 
@@ -247,8 +248,8 @@ def test_html_body_fits_a_phone_and_a_laptop(tmp_path, width):
         attachments=(tmp_path / "T-LADEFENSE-EC-NORD-expertise-comptable-paris-la-defense-et-hauts-de-seine-nord.pdf",),
     )
     page_file = tmp_path / "mail.html"
-    page_file.write_text(mail.html_body("Marie-Amélie de La Rochefoucauld-Montbel", [long_scope, SECTION], "fr",
-                                        "29/11/2026 16:02 UTC"), encoding="utf-8")
+    page_file.write_text(mail.html_body("Marie-Amélie de La Rochefoucauld-Montbel", [long_scope, SECTION], "fr", "EUR",
+                                        Freshness(dt.datetime(2026, 11, 19, 2, 10), 10, 3)), encoding="utf-8")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=BROWSER, args=CHROMIUM_ARGS)
         try:
@@ -261,3 +262,42 @@ def test_html_body_fits_a_phone_and_a_laptop(tmp_path, width):
             assert not found, axe_report(found)
         finally:
             browser.close()
+
+
+# ---------------------------------------------------------------------------
+# the firm's currency and the extract's date (issue 21, points 6 and 10)
+
+
+@pytest.mark.parametrize(
+    ("currency", "fr", "en"),
+    [
+        ("EUR", "Budget signé\u00a0: 18\u202f500\u202f€ (N-1\u00a0: 4\u202f000\u202f€)", "Signed budget: €18,500 (Last year: €4,000)"),
+        ("USD", "Budget signé\u00a0: 18\u202f500\u202f$US (N-1\u00a0: 4\u202f000\u202f$US)", "Signed budget: $18,500 (Last year: $4,000)"),
+        ("CHF", "Budget signé\u00a0: 18\u202f500\u202fCHF (N-1\u00a0: 4\u202f000\u202fCHF)", "Signed budget: CHF\u00a018,500 (Last year: CHF\u00a04,000)"),
+        ("JPY", "Budget signé\u00a0: 1\u202f850\u202f000\u202fJPY (N-1\u00a0: 400\u202f000\u202fJPY)", "Signed budget: ¥1,850,000 (Last year: ¥400,000)"),
+    ],
+)
+def test_the_mail_shows_amounts_in_the_firms_currency(currency, fr, en):
+    for locale, expected in (("fr", fr), ("en", en)):
+        msg = message("Paul", locale=locale, currency=currency)
+        assert expected in msg.get_body(preferencelist=("plain",)).get_content()
+        page = msg.get_body(preferencelist=("html",)).get_content()
+        assert expected.split(": ", 1)[-1].split(" (")[0].split("\u00a0: ")[-1] in page
+        assert "€" not in page or currency == "EUR"
+
+
+def test_the_mail_says_the_extracts_date_and_warns_when_it_is_old():
+    fresh = Freshness(dt.datetime(2026, 11, 28, 2, 10), 1, 3)
+    text = message("Paul", freshness=fresh).get_body(preferencelist=("plain",)).get_content()
+    assert "Données extraites le 28/11/2026 à 02:10." in text and "anciennes" not in text
+    old = Freshness(dt.date(2026, 11, 20), 9, 3)
+    msg = message("Paul", freshness=old)
+    text = msg.get_body(preferencelist=("plain",)).get_content()
+    warning = "⚠ Données anciennes : extraites il y a 9 jours (au-delà de 3 jours, elles sont signalées)."
+    assert text.index(warning) < text.index("Voici votre rapport")  # said first, before the figures
+    assert "Données extraites le 20/11/2026." in text
+    page = msg.get_body(preferencelist=("html",)).get_content()
+    assert 'role="note"' in page and "Données anciennes : extraites il y a 9 jours" in page
+    en = message("Paul", locale="en", freshness=old).get_body(preferencelist=("plain",)).get_content()
+    assert "⚠ Old data: extracted 9 days ago (data older than 3 days is flagged). The figures below" in en
+    assert "Data extracted on 2026-11-20." in en

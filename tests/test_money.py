@@ -29,3 +29,17 @@ def test_money_accessor_turns_cents_into_euros(firm):
     assert euros.money.euros().equals(euros)  # already in euros: unchanged
     lines = part1.lines(unit="R1")
     assert lines.money.euros()["amount_cents"].iloc[0] == lines["amount_cents"].iloc[0] / 100
+
+
+def test_money_accessor_follows_the_firms_currency(sample_url, monkeypatch):
+    """A yen firm's cents are whole yen (no minor unit): converting changes nothing; dollars are cents."""
+    monkeypatch.setenv("PROSPECTS_CURRENCY", "JPY")
+    yen = open_firm(sample_url, today=TODAY).as_viewer("part1")
+    m = yen.metrics(["signed_budget"], unit="R1")
+    assert m.attrs["scope"].currency == "JPY"
+    assert value(m.money.euros(), "signed_budget", "total") == 1_850_000.0
+    docs = yen.documents(unit="R1")
+    assert docs.money.euros()["total"].sum() == docs["total"].sum()
+    monkeypatch.setenv("PROSPECTS_CURRENCY", "USD")
+    dollars = open_firm(sample_url, today=TODAY).as_viewer("part1").metrics(["signed_budget"], unit="R1")
+    assert value(dollars.money.euros(), "signed_budget", "total") == 18_500.0

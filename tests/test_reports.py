@@ -30,7 +30,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from prospects import __version__, cli, db, reports
+from prospects import __version__, cli, db, i18n, reports
 from prospects.config import load_settings
 from prospects.sample import sample_firm
 
@@ -141,7 +141,7 @@ def test_notebook_is_thin_committed_without_outputs_and_typed():
 def test_region_batch_succeeds_with_progress_and_summary(by_region):
     proc, folder = by_region
     assert proc.returncode == 0, proc.stderr
-    assert "reports" in proc.stderr and "2/2" in proc.stderr  # the tqdm bar, on stderr
+    assert "rapports" in proc.stderr and "2/2" in proc.stderr  # the tqdm bar, on stderr, in the settings' language
     assert "WARNING" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr  # no kernel chatter
     lines = proc.stdout.strip().splitlines()
     assert lines[-1].startswith("2/2 → ") and lines[-1].endswith("index.html")
@@ -162,8 +162,7 @@ def test_region_html_shows_the_known_figures_in_french(by_region, sample_url):
                  "Claire Directrice (dir, Directeur)", "du 01/01/2026 au 29/11/2026", "29/11/2025",
                  f"prospects {__version__}", "Cabinet Exemple (tests)"):
         assert text in page, text
-    loaded_at = db.read_extract_info(db.make_engine(sample_url))["loaded_at"]
-    assert reports.format_timestamp(loaded_at) in page
+    # the extraction date: tests/test_reports.py::test_the_rendered_cover_and_index_say_when_the_data_was_loaded
     # the indicator table (README labels), with N-1 at the same date
     for text in ("Indicateurs prospects sur l'exercice", "Prospect sans document", "Offres en cours",
                  "Honoraires potentiels", "Offres signées", "Budget signé", "Offres refusées", "Prospect abandonné",
@@ -231,7 +230,7 @@ def test_index_lists_every_region_with_headline_figures(by_region):
 
 
 @pytest.mark.browser
-def test_pdf_is_an_a4_pdf_with_the_unit_and_its_signed_budget(by_region):
+def test_pdf_is_an_a4_pdf_with_the_unit_and_its_signed_budget(by_region, sample_url):
     need_chromium()
     from pypdf import PdfReader
 
@@ -247,6 +246,11 @@ def test_pdf_is_an_a4_pdf_with_the_unit_and_its_signed_budget(by_region):
     assert "Île-de-France" in flat and "Cabinet Exemple" in flat
     assert "18 500 €" in flat
     assert "Dictionnaire des indicateurs" in flat
+    from prospects.freshness import extract_moment
+
+    when = i18n.moment(extract_moment(db.read_extract_info(db.make_engine(sample_url))), "fr")
+    first = re.sub(r"[\s\u202f\u00a0]+", " ", reader.pages[0].extract_text())
+    assert f"Données extraites le {when}" in first  # the cover's extract date (issue 21 point 10)
     if shutil.which("pdftotext"):  # poppler agrees
         out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert "18 500 €" in re.sub(r"[\s\u202f\u00a0]+", " ", out)
@@ -311,10 +315,10 @@ def test_refused_before_any_work(sample_url, tmp_path, capsys, args, message):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--as", "dir", "--fiscal-year", "2027"], "after today"),
+        (["--as", "dir", "--fiscal-year", "2027"], "après aujourd'hui"),
         (["--as", "dir", "--format", "docx"], "--format"),
         (["--as", "dir", "--jobs", "0"], "--jobs"),
-        (["--as", "part1", "--by", "agency", "--format", "pdf"], "Chromium not found"),
+        (["--as", "part1", "--by", "agency", "--format", "pdf"], "Chromium introuvable"),
     ],
 )
 def test_unusable_requests_exit_2_without_files(sample_url, tmp_path, capsys, monkeypatch, args, message):
@@ -636,3 +640,58 @@ def test_rendered_bytes_refuses_a_file_of_another_viewer_unit_or_content(tmp_pat
     page.write_text("<p>rendu par un autre</p>", "utf-8")
     with pytest.raises(reports.NotRenderedAs, match="changed since it was rendered"):
         reports.rendered_bytes(page, viewer="part1", unit="R1")
+
+
+# ---------------------------------------------------------------------------
+# the firm's currency and the extract's date (issue 21, points 6 and 10)
+
+
+@pytest.mark.parametrize(
+    ("currency", "locale", "budget", "x1"),
+    [
+        ("EUR", "fr", f"18{NNBSP}500{NNBSP}€", f"14{NNBSP}500{NNBSP}€"),
+        ("USD", "fr", f"18{NNBSP}500{NNBSP}$US", f"14{NNBSP}500{NNBSP}$US"),
+        ("USD", "en", "$18,500", "$14,500"),
+        ("CHF", "fr", f"18{NNBSP}500{NNBSP}CHF", f"14{NNBSP}500{NNBSP}CHF"),
+        ("CHF", "en", "CHF\u00a018,500", "CHF\u00a014,500"),
+        ("JPY", "en", "¥1,850,000", "¥1,450,000"),  # the _cents columns hold whole yen
+    ],
+)
+def test_a_report_shows_its_amounts_in_the_firms_currency(sample_url, monkeypatch, currency, locale, budget, x1):
+    monkeypatch.setenv("PROSPECTS_CURRENCY", currency)
+    rep = reports.build("dir", "T1", today=TODAY, db_url=sample_url, locale=locale)
+    cover, page = str(rep.cover()), "".join(str(s) for s in rep.sections())
+    assert budget in cover  # the headline figures of the first page
+    assert f'<td class="num">{budget}</td>' in page and x1 in str(rep.top_offers())
+    symbol = i18n.currency_symbol(locale, currency)
+    assert f"Total ({symbol})" in str(rep.top_offers())
+    assert currency == "EUR" or "€" not in page
+
+
+def _firm_db(folder: Path, export_date: str) -> str:
+    url = f"sqlite:///{folder / 'exported.db'}"
+    db.replace_all(db.make_engine(url), sample_firm(), info={"source": "import crm.toml", "export_date": export_date})
+    return url
+
+
+def test_the_cover_says_the_extracts_date_and_plainly_when_it_is_old(tmp_path):
+    fresh = reports.build("dir", "T1", today=TODAY, db_url=_firm_db(tmp_path, "2026-11-28"))
+    cover = str(fresh.cover())
+    assert "<dt>Données extraites le</dt><dd>28/11/2026</dd>" in cover and "pr-stale" not in cover
+    old_db = tmp_path / "old"
+    old_db.mkdir()
+    old = reports.build("dir", "T1", today=TODAY, db_url=_firm_db(old_db, "2026-11-20"), locale="en")
+    cover = str(old.cover())
+    assert "<dt>Data extracted on</dt><dd>2026-11-20</dd>" in cover
+    assert ('<p class="pr-stale" role="note">⚠ Old data: extracted 9 days ago (data older than 3 days is flagged)</p>'
+            in cover)
+
+
+def test_the_rendered_cover_and_index_say_when_the_data_was_loaded(by_region, sample_url):
+    from prospects.freshness import extract_moment
+
+    info = db.read_extract_info(db.make_engine(sample_url))
+    when = i18n.moment(extract_moment(info), "fr")  # no export date: the load time, local
+    page = read(by_region[1] / "R1-ile-de-france.html")
+    assert f"<dt>Données extraites le</dt><dd>{when}</dd>" in page
+    assert f"Données extraites le {when}" in read(by_region[1] / "index.html")

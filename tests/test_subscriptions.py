@@ -25,6 +25,7 @@ import contextlib
 import datetime as dt
 import email
 import email.policy
+import html
 import io
 import os
 import re
@@ -36,7 +37,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from prospects import cli, db, subscriptions
+from prospects import cli, db, i18n, subscriptions
 from prospects.config import load_settings
 from prospects.sample import sample_firm
 
@@ -185,7 +186,7 @@ def test_each_recipient_receives_exactly_one_mail_and_the_refusal_is_reported(sc
     for login in ("dir", "part2", "man2"):
         assert any(line.startswith(f"{login} ") and line.endswith("envoyé") for line in lines), login
     assert "3 envoyé(s), 0 déjà envoyé(s), 0 aperçu(s), 1 échec(s)" in proc.stdout
-    assert "4 report(s) rendered" in proc.stdout
+    assert "4 rapport(s) rendu(s) en" in proc.stdout
     assert "man1" not in proc.stdout  # a validator without any group gets nothing
     assert "Traceback" not in proc.stderr
 
@@ -271,7 +272,7 @@ def test_rerun_sends_only_what_failed(scenario):
     proc, mails = runs["retry"]
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert [to for _f, to, _m in mails] == [["part1@exemple.fr"]]
-    assert "1 report(s) rendered" in proc.stdout
+    assert "1 rapport(s) rendu(s) en" in proc.stdout
     assert "1 envoyé(s), 3 déjà envoyé(s), 0 aperçu(s), 0 échec(s)" in proc.stdout
 
 
@@ -280,7 +281,7 @@ def test_rerun_after_everything_was_sent_sends_nothing(scenario, firm_url):
     proc, mails = runs["again"]
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert mails == []
-    assert "0 report(s) to render" in proc.stdout
+    assert "aucun rapport à rendre" in proc.stdout
     assert "0 envoyé(s), 4 déjà envoyé(s)" in proc.stdout
     sent = db.read_sends(db.make_engine(firm_url), 2026, dt.date(2026, 11, 29))
     assert sorted(sent) == [("dir", "F"), ("man2", ""), ("part1", "R1"), ("part2", "R2")]
@@ -358,17 +359,19 @@ def test_refused_subscriptions_are_each_named_and_exit_3(no_address_for_staff1, 
     config.write_text(REFUSED, "utf-8")
     code, out, err = in_process("--db", no_address_for_staff1, "--today", TODAY, "--config", str(config), "subscriptions")
     assert code == 3
-    problems = [line for line in err.splitlines() if line.startswith("prospects: subscriptions: ")]
+    c = i18n.colon("fr")
+    problems = [line for line in err.splitlines() if line.startswith(f"prospects: subscriptions{c}")]
     assert len(problems) == 8, err
+    c = " : "  # each problem is folded on one line (mail.one_line): its no-break spaces too
     for expected in (
-        "exclude: unknown login « nobody »",
-        "#1 (man2 → A2): man2 may not filter by unit (no right to validate offers, docs/access.md)",
-        "#2 (part1 → R2): unit « R2 » is outside the perimeter of part1",
-        "#3 (ghost → mine): unknown login « ghost »",
-        "#4 (gone → mine): « gone » is inactive",
-        "#5 (staff1 → mine): staff1 (Sophie Collaboratrice) has no e-mail address",
-        "#6 (man1 → perimeter): man1 has no unit in their perimeter (in no group)",
-        "#7 (dir → R9): unknown unit « R9 »",
+        "exclude : identifiant inconnu « nobody »",
+        f"#1 (man2 → A2){c}« man2 » ne peut pas filtrer par unité (pas habilité à valider des offres, docs/access.md)",
+        f"#2 (part1 → R2){c}l'unité « R2 » est hors du périmètre de part1",
+        f"#3 (ghost → mine){c}identifiant inconnu « ghost »",
+        f"#4 (gone → mine){c}le collaborateur « gone » est inactif",
+        f"#5 (staff1 → mine){c}staff1 (Sophie Collaboratrice) n'a pas d'adresse e-mail",
+        f"#6 (man1 → perimeter){c}« man1 » n'a aucune unité dans son périmètre (membre d'aucun groupe)",
+        f"#7 (dir → R9){c}unité inconnue « R9 »",
     ):
         assert any(expected in p for p in problems), expected
     assert "Traceback" not in err
@@ -382,7 +385,7 @@ def test_a_non_validator_subscribed_to_a_unit_is_refused_before_any_work(firm_ur
         code, out, err = in_process("--db", firm_url, "--today", TODAY, "--config", str(config), "report",
                                     "--subscriptions", "--send", "--out", str(tmp_path / "out"))
         assert code == 3
-        assert "man2 may not filter by unit" in err and "nothing rendered or sent" in err
+        assert "« man2 » ne peut pas filtrer par unité" in err and "rien n'est rendu ni envoyé" in err
         assert inbox.take() == []
     assert not (tmp_path / "out").exists()
 
@@ -396,7 +399,7 @@ def test_default_validator_without_address_is_refused_unless_excluded(no_address
     config = tmp_path / "prospects.toml"
     config.write_text("[subscriptions]\n", "utf-8")
     code, _out, err = in_process("--db", url, "--today", TODAY, "--config", str(config), "subscriptions")
-    assert code == 3 and "default subscription of part2 (Pierre Associé) has no e-mail address" in err
+    assert code == 3 and "abonnement par défaut : part2 (Pierre Associé) n'a pas d'adresse e-mail" in err
     config.write_text('[subscriptions]\nexclude = ["part2"]\n', "utf-8")
     code, out, err = in_process("--db", url, "--today", TODAY, "--config", str(config), "subscriptions")
     assert code == 0, err
@@ -414,12 +417,12 @@ def test_listing_shows_who_receives_what(firm_url, tmp_path):
     assert code == 0, err
     rows = {line.split()[0]: line for line in out.splitlines()[2:] if line and not line.startswith(("man1 ", "4 "))}
     assert sorted(rows) == ["dir", "man2", "part1", "part2"]
-    assert "Cabinet Exemple (Cabinet, F)" in rows["dir"] and "default" in rows["dir"]
+    assert "Cabinet Exemple (Cabinet, F)" in rows["dir"] and "par défaut" in rows["dir"]
     assert "Île-de-France (Région, R1)" in rows["part1"] and "part1@exemple.fr" in rows["part1"]
-    assert "Hauts-de-France (Région, R2)" in rows["part2"] and " en " in rows["part2"] and "list #1" in rows["part2"]
+    assert "Hauts-de-France (Région, R2)" in rows["part2"] and " en " in rows["part2"] and "liste n° 1" in rows["part2"]
     assert "Mes affaires" in rows["man2"] and "pdf,html" in rows["man2"]
-    assert "man1 (Marie Manager): sans rapport — aucune unité dans son périmètre, ses seules affaires : membre d'aucun groupe" in out
-    assert "4 report(s) for 4 recipient(s)" in out
+    assert "man1 (Marie Manager) : sans rapport — aucune unité dans son périmètre, ses seules affaires : membre d'aucun groupe" in out
+    assert "4 rapport(s) pour 4 destinataire(s)" in out
 
 
 def test_listing_says_why_a_validator_has_no_perimeter(tmp_path):
@@ -438,7 +441,7 @@ def test_listing_says_why_a_validator_has_no_perimeter(tmp_path):
     config = tmp_path / "prospects.toml"
     config.write_text('[subscriptions]\nexclude = ["man2", "staff1"]\n', "utf-8")
     code, out, err = in_process("--db", firm_url, "--today", TODAY, "--config", str(config), "subscriptions")
-    assert "man1 (Marie Manager): sans rapport — aucune unité dans son périmètre, ses seules affaires : ses groupes ne couvrent aucune unité" in out
+    assert "man1 (Marie Manager) : sans rapport — aucune unité dans son périmètre, ses seules affaires : ses groupes ne couvrent aucune unité" in out
     config.write_text('locale = "en"\n[subscriptions]\nexclude = ["man1"]\n', "utf-8")
     code, out, err = in_process("--db", firm_url, "--today", TODAY, "--config", str(config), "subscriptions")
     man2 = next(line for line in out.splitlines() if line.startswith("man2 ("))  # his name is a forged one, folded
@@ -519,14 +522,14 @@ def test_send_refuses_a_missing_sender_and_unreachable_server_before_rendering(f
 @pytest.mark.parametrize("flags", [["--as", "dir"], ["--unit", "R1"], ["--format", "pdf"], ["--by", "agency"]])
 def test_report_options_that_do_not_apply_to_subscriptions_are_refused(firm_url, flags):
     code, _out, err = in_process("--db", firm_url, "--today", TODAY, "report", "--subscriptions", *flags)
-    assert code == 2 and "not with --subscriptions" in err
+    assert code == 2 and "pas avec --subscriptions" in err
 
 
 def test_send_without_subscriptions_and_report_without_as_are_usage_errors(firm_url):
     code, _out, err = in_process("--db", firm_url, "--today", TODAY, "report", "--send")
-    assert code == 2 and "go with --subscriptions" in err
+    assert code == 2 and "vont avec --subscriptions" in err
     code, _out, err = in_process("--db", firm_url, "--today", TODAY, "report")
-    assert code == 2 and "needs --as LOGIN" in err
+    assert code == 2 and "report demande --as IDENTIFIANT" in err
 
 
 def test_top_units_of_a_perimeter(firm_url):
@@ -649,7 +652,7 @@ def test_a_second_run_in_the_same_folder_is_refused(fresh_url, tmp_path):
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the first run
         code, out, err = in_process("--db", fresh_url, "--today", TODAY, "--config", str(config), "report",
                                     "--subscriptions", "--out", str(tmp_path / "out"))
-    assert code == 2 and f"another `report --subscriptions` is using {base}" in err
+    assert code == 2 and f"un autre `report --subscriptions` utilise {base}" in err
     assert not (base / "2026").exists()
 
 
@@ -948,3 +951,30 @@ def test_a_mail_the_server_may_have_taken_is_never_sent_again_by_itself(fresh_ur
     assert "non renvoyé" in next(x for x in again.splitlines() if x.startswith("man2 "))
     assert "1 réservé(s) par un autre envoi" in again
     assert forced_code == 1 and sorted(third) == ["man2@exemple.fr", "part1@exemple.fr"]  # --force: on purpose
+
+
+# ---------------------------------------------------------------------------
+# the firm's currency and the extract's date (issue 21, points 6 and 10)
+
+
+def test_old_data_still_goes_out_and_the_mail_says_so_in_the_firms_currency(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    db.replace_all(db.make_engine(url), firm_with_addresses(), info={"source": "import crm.toml", "export_date": "2026-11-20"})
+    config = tmp_path / "prospects.toml"
+    config.write_text('currency = "CHF"\nstale_after_days = 5\n[subscriptions]\ndefault = "none"\n'
+                      '[[subscriptions.list]]\nlogin = "part1"\nunit = "R1"\nformats = ["html"]\n', "utf-8")
+    out = tmp_path / "reports"
+    code, stdout, err = in_process("--db", url, "--today", TODAY, "--config", str(config), "report",
+                                   "--subscriptions", "--out", str(out))
+    assert code == 0, stdout + err
+    eml = out / "subscriptions" / "2026" / "2026-11-29" / subscriptions.recipient_folder("part1") / "message.eml"
+    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    text = body(msg)
+    assert "⚠ Données anciennes : extraites il y a 9 jours (au-delà de 5 jours, elles sont signalées)." in text
+    assert "Données extraites le 20/11/2026." in text
+    assert "Budget signé : 18 500 CHF (N-1 : 4 000 CHF)" in text and "€" not in text
+    assert "Données anciennes : extraites il y a 9 jours" in body(msg, "html")
+    [page] = attachments(msg).values()
+    report = flat(html.unescape(page.decode("utf-8") if isinstance(page, bytes) else page))
+    assert "Données extraites le</dt><dd>20/11/2026" in report and 'class="pr-stale"' in report
+    assert "18 500 CHF" in report and "€" not in report.split("<style>")[0] + report.split("</style>")[-1]

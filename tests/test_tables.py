@@ -21,20 +21,20 @@ def director(sample_url):
 
 def test_cell_text_in_each_locale():
     lines = [{"mission": "Audit", "billing": "recurring", "amount_cents": 1_200_050}]
-    assert cell_text("total", 1_450_000, "fr") == f"14{NNBSP}500{NNBSP}€"
-    assert cell_text("total", 1_450_000, "en") == "€14,500"
-    assert cell_text("documents", 1234, "fr") == f"1{NNBSP}234"
-    assert cell_text("decided_on", pd.Timestamp("2026-03-15"), "fr") == "15/03/2026"
-    assert cell_text("last_decision_on", pd.NaT, "fr") == ""
-    assert cell_text("status", "refused", "fr") == "Refusée" and cell_text("last_decision", "cancelled", "en") == "Cancelled"
-    assert cell_text("lines", lines, "fr") == f"Audit (récurrent) 12{NNBSP}001{NNBSP}€"
-    assert cell_text("manager", None, "fr") == ""
+    assert cell_text("total", 1_450_000, "fr", "EUR") == f"14{NNBSP}500{NNBSP}€"
+    assert cell_text("total", 1_450_000, "en", "EUR") == "€14,500"
+    assert cell_text("documents", 1234, "fr", "EUR") == f"1{NNBSP}234"
+    assert cell_text("decided_on", pd.Timestamp("2026-03-15"), "fr", "EUR") == "15/03/2026"
+    assert cell_text("last_decision_on", pd.NaT, "fr", "EUR") == ""
+    assert cell_text("status", "refused", "fr", "EUR") == "Refusée" and cell_text("last_decision", "cancelled", "en", "EUR") == "Cancelled"
+    assert cell_text("lines", lines, "fr", "EUR") == f"Audit (récurrent) 12{NNBSP}001{NNBSP}€"
+    assert cell_text("manager", None, "fr", "EUR") == ""
 
 
 def test_drill_table_is_in_the_screen_order_with_the_locale_headers(director):
     frame = director.drilldown("prospects_without_document", by="deal", unit="F")
-    shown = drill_table(frame, "deal", "en")
-    labels = i18n.COLUMN_LABELS["en"]
+    shown = drill_table(frame, "deal", "en", "EUR")
+    labels = i18n.column_labels("en", "EUR")
     assert list(shown.columns) == [labels[c] for c in drilldown.display_columns("deal", "prospects_without_document")]
     assert shown.iloc[0][labels["deal_created_on"]] == "2026-06-01"
     assert shown.iloc[0][labels["last_decision"]] == "" and shown.iloc[0][labels["total"]] == "€0"

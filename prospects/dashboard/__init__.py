@@ -41,7 +41,7 @@ it. The filters offered are those of :meth:`~prospects.api.View.filter_options`,
 view refuses anything else anyway.
 
 Key widgets carry stable CSS classes for browser tests and styling: ``pr-root``,
-``pr-header``, ``pr-viewer``, ``pr-asof``, ``pr-status``, ``pr-message``,
+``pr-header``, ``pr-viewer``, ``pr-asof``, ``pr-data-date``, ``pr-stale``, ``pr-status``, ``pr-message``,
 ``pr-filter-fy``, ``pr-filter-region``, ``pr-filter-agency``, ``pr-filter-team``,
 ``pr-filter-collaborator``, ``pr-collab-hint``, ``pr-notice``, ``pr-back-to-mine``,
 ``pr-switch-perimeter``, ``pr-cell-<code>`` (the seven cells and ``converted_prospects``),

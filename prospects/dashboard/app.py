@@ -22,6 +22,7 @@ import ipywidgets as w
 
 from .. import db, i18n
 from ..figures import TABLE_CELLS
+from ..freshness import Freshness, freshness
 from ..scoping import AccessDenied
 from ..tables import scope_label
 from .chart import Chart
@@ -56,7 +57,7 @@ class Dashboard:
 
     def __init__(self, firm: Firm, login: str | None, locale: str = "fr"):
         self.firm = firm
-        self.words = Words(locale)
+        self.words = Words(locale, firm.settings.currency)
         self.locale = self.words.locale
         self.view: View | None = None
         self.figs: Figures | None = None
@@ -78,7 +79,7 @@ class Dashboard:
         try:
             self.view = firm.as_viewer(login)  # type: ignore[arg-type]
         except AccessDenied as exc:
-            self._show_denied(str(exc))
+            self._show_denied(exc.say(self.locale))
             return
         self._build()
         with self._busy(shown=False):
@@ -150,7 +151,7 @@ class Dashboard:
         try:
             yield
         except AccessDenied as exc:
-            self._error(str(exc) or self.words.label("access_denied"))
+            self._error(exc.say(self.locale) or self.words.label("access_denied"))
         except Exception:  # a callback must never show a traceback: a short message, and the log
             log.exception("dashboard callback failed")
             self._error(self.words.label("error"))
@@ -186,7 +187,9 @@ class Dashboard:
 
     # -- layout -------------------------------------------------------------------
     def _header_html(self, period: Period | None) -> str:
-        """The page's banner: its title (the page's one ``h1``), who is looking, as of when."""
+        """The page's banner: its title (the page's one ``h1``), who is looking, as of when, the
+        extract's date and, when it is older than ``stale_after_days``, a plain warning (words and
+        a sign, not colour alone)."""
         lab, loc = self.words.label, self.locale
         who = ""
         if self.view is not None:
@@ -194,12 +197,22 @@ class Dashboard:
             fn = i18n.FUNCTION_LABELS[loc].get(v.function, v.function)
             asof = f'{esc(lab("as_of"))} {esc(i18n.date(period.as_of, loc))}' if period else ""
             firm = esc(self.firm.directory.firm_name)
+            fresh = self.freshness()
             who = (
                 f'<p class="pr-who"><b class="pr-viewer">{esc(v.full_name)}</b> · '
                 f'<span class="pr-function">{esc(fn)}</span><br>'
-                f'<span class="pr-firm">{firm}</span> · <span class="pr-asof">{asof}</span></p>'
+                f'<span class="pr-firm">{firm}</span> · <span class="pr-asof">{asof}</span><br>'
+                f'<span class="pr-data-date">{esc(fresh.text(loc))}</span></p>'
             )
+            warning = fresh.warning(loc)
+            if warning:
+                who += f'<p class="pr-stale" role="note"><span aria-hidden="true">⚠ </span>{esc(warning)}</p>'
         return f'<header class="pr-banner"><h1 class="pr-title">{esc(lab("menu"))}</h1>{who}</header>'
+
+    def freshness(self) -> Freshness:
+        """How fresh the figures on screen are: the current extract's date, old past ``stale_after_days``."""
+        settings = self.firm.settings
+        return freshness(self.firm.extract_info, self.firm.today, settings.stale_after_days)
 
     def _header_box(self) -> w.Box:
         return boxed([self.header], "pr-header", vertical=True, shared=self._shared)

@@ -57,7 +57,7 @@ class Chart:
         """The chart of ``figs``; ``key`` names the filters (charts are kept per key)."""
         svg = self._drawn.get(key)
         if svg is None:
-            svg = charts.monthly_svg(figs.monthly, self.words.locale)
+            svg = charts.monthly_svg(figs.monthly, self.words.locale, currency=self.words.currency)
             self._drawn[key] = svg
             while len(self._drawn) > KEPT_CHARTS:
                 self._drawn.popitem(last=False)

@@ -117,7 +117,7 @@ class DrillDialog:
             self.by.value = state.by
             if state.month is not None:
                 self.month_kind.value = state.indicator
-            self.sort.options = [(u("default_order"), ALL), *[(i18n.COLUMN_LABELS[loc][c], c) for c in cols]]
+            self.sort.options = [(u("default_order"), ALL), *[(self.words.columns()[c], c) for c in cols]]
             self.sort.value = state.sort or ALL
             self.order.value = state.ascending
         self.month_row.layout.display = None if state.month is not None else "none"
@@ -161,10 +161,10 @@ class DrillDialog:
         cols = display_columns(state.by, present=list(frame.columns))
         if frame.empty:
             return f'<div class="pr-note" style="padding:10px">{esc(empty_words(state.indicator, state.by, locale=loc))}</div>'
-        heads = []
+        heads, names = [], self.words.columns()
         for c in cols:
             css = "pr-money" if c in MONEY_COLUMNS else ("pr-int" if c == "documents" else "")
-            label = esc(i18n.COLUMN_LABELS[loc][c])
+            label = esc(names[c])
             if c not in self.columns:  # the lines of a document: not a sort key
                 heads.append(f'<th class="{css}" data-col="{c}" scope="col">{label}</th>')
                 continue
@@ -179,7 +179,7 @@ class DrillDialog:
         for rec in frame[cols].to_dict("records"):
             cells = []
             for c in cols:
-                text = cell_text(c, rec[c], loc)
+                text = cell_text(c, rec[c], loc, self.words.currency)
                 css = "pr-money" if c in MONEY_COLUMNS else "pr-int" if c == "documents" else "pr-clip" if c == "lines" else ""
                 tip = f' title="{esc(text)}"' if css == "pr-clip" else ""
                 cells.append(f'<td class="{css}" data-col="{c}"{tip}>{esc(text)}</td>')
@@ -193,9 +193,9 @@ class DrillDialog:
         """The count and totals of every row (not only those on screen)."""
         lab, u, loc = self.words.label, self.words.ui, self.words.locale
         money = (
-            f'{esc(lab("recurring"))} <b class="pr-foot-recurring">{esc(i18n.money(t["recurring"], loc))}</b> · '
-            f'{esc(lab("one_off"))} <b class="pr-foot-one_off">{esc(i18n.money(t["one_off"], loc))}</b> · '
-            f'{esc(lab("total"))} <b class="pr-foot-total">{esc(i18n.money(t["total"], loc))}</b>'
+            f'{esc(lab("recurring"))} <b class="pr-foot-recurring">{esc(self.words.money(t["recurring"]))}</b> · '
+            f'{esc(lab("one_off"))} <b class="pr-foot-one_off">{esc(self.words.money(t["one_off"]))}</b> · '
+            f'{esc(lab("total"))} <b class="pr-foot-total">{esc(self.words.money(t["total"]))}</b>'
         )
         deals = u("deal" if t["rows"] == 1 else "deals")
         docs = u("document" if t["documents"] == 1 else "documents")

@@ -101,10 +101,20 @@ UI: dict[str, dict[str, str]] = {
 }
 
 class Words:
-    """The labels of one locale: :meth:`label` for the figures' (:mod:`prospects.i18n`), :meth:`ui` for the controls'."""
+    """The labels of one locale: :meth:`label` for the figures' (:mod:`prospects.i18n`), :meth:`ui` for the controls';
+    :meth:`money` for an amount in the firm's ``currency`` (from the settings, passed by the dashboard)."""
 
-    def __init__(self, locale: str) -> None:
+    def __init__(self, locale: str, currency: str) -> None:
         self.locale = locale if locale in i18n.LABELS else "fr"
+        self.currency = currency
+
+    def money(self, cents: int | None) -> str:
+        """An amount (minor units) in the firm's currency (:func:`prospects.i18n.money`)."""
+        return i18n.money(cents, self.locale, self.currency)
+
+    def columns(self) -> dict[str, str]:
+        """The drill-down's column headers, the amounts' naming the currency (:func:`prospects.i18n.column_labels`)."""
+        return i18n.column_labels(self.locale, self.currency)
 
     def label(self, key: str) -> str:
         """A figure's or a common label (:func:`prospects.i18n.label`)."""

@@ -91,7 +91,7 @@ def dashboard_from_settings(login: str | None, *, config: str | None = None, loc
         firm = _firm_for(settings)
         return Dashboard(firm, login, settings.locale).widget
     except AccessDenied as exc:
-        return _message_widget(i18n.label("access_denied", loc), str(exc), "pr-denied pr-access-denied")
+        return _message_widget(i18n.label("access_denied", loc), exc.say(loc), "pr-denied pr-access-denied")
     except Exception:
         log.exception("the dashboard could not be built")
         return _message_widget(i18n.label("menu", loc), i18n.label("error", loc), "pr-denied pr-error")

@@ -44,6 +44,8 @@ def import_into(engine: Any, result: ImportResult, rejects_path: Path | None = N
         "rows_loaded": str(sum(c.loaded for c in counts.values())),
         "rows_rejected": str(result.validated.rejected),
     }
+    if m.export_date is not None:  # the extract's date the dashboard, reports and mails show (prospects.freshness)
+        info["export_date"] = m.export_date.isoformat()
     _, store_note = store.replace_content(engine, result.validated.frames, info, settings=settings, allow_shrink=allow_shrink)
     path = Path(rejects_path) if rejects_path is not None else default_rejects_path(m.path)
     written, rejects_note = update_rejects_file(result.rejects, path, SOURCE_REJECT_COLUMNS)
@@ -68,7 +70,8 @@ def import_crm(
     """Map, validate and load CRM exports into a database (URL or engine), then its figure store."""
     engine = db.make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
     caps = settings.function_caps if settings is not None else None
-    result = prepare(mapping, files, export_date=export_date, max_bytes=max_bytes, function_caps=caps)
+    result = prepare(mapping, files, export_date=export_date, max_bytes=max_bytes, function_caps=caps,
+                     currency=settings.currency if settings is not None else "EUR")
     return import_into(engine, result, Path(rejects) if rejects else None, settings=settings, allow_shrink=allow_shrink)
 
 
@@ -131,7 +134,7 @@ def import_command(
     what = "unusable import" if check else "unusable import, nothing loaded"
     stage = "mapping"
     try:
-        m = read_mapping(mapping, export_date=export_date, today=settings.today)
+        m = read_mapping(mapping, export_date=export_date, today=settings.today, currency=settings.currency)
         stage = "export"
         # reading each source, mapping, checking each table, loading, writing the rejections
         with progress_bar(len(m.sources) + 1 + len(TABLE_ORDER) + (0 if check else 2)) as step:

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import files
+from ..i18n import currency_marks
 from ..schema import FUNCTIONS, TABLE_ORDER, TABLES
 from .spec import (
-    DEFAULT_CURRENCY,
     DEFAULT_DATES,
     DEFAULT_ROLES,
     DEFAULT_VALIDATORS,
@@ -63,8 +63,10 @@ _OPTIONAL_REQUIRED = {("collaborators", "active"), ("document_lines", "line_no")
 class Parser(SpecReader):
     """One mapping file being read: the sections in order, then the whole-mapping checks."""
 
-    def __init__(self, path: Path, doc: dict[str, Any], *, export_date: str | dt.date | None = None, today: dt.date | None = None):
+    def __init__(self, path: Path, doc: dict[str, Any], *, export_date: str | dt.date | None = None, today: dt.date | None = None,
+                 firm_currency: str = "EUR"):
         super().__init__(path)
+        self.firm_currency = firm_currency
         self.doc = doc
         self.default_dates: tuple[DateFormat, ...] = ()
         self.export_arg = export_date
@@ -79,7 +81,7 @@ class Parser(SpecReader):
         self.known(defaults, _DEFAULT_KEYS, "defaults")
         self.default_dates = self.dates(defaults.get("date", list(DEFAULT_DATES)), "defaults.date")
         decimal = self.decimal(defaults.get("decimal", ","), "defaults.decimal")
-        currency = defaults.get("currency", list(DEFAULT_CURRENCY))
+        currency = defaults.get("currency", list(currency_marks(self.firm_currency)))
         if isinstance(currency, str):
             currency = [currency]
         if not isinstance(currency, list) or not all(isinstance(c, str) and c.strip() for c in currency):
@@ -116,6 +118,7 @@ class Parser(SpecReader):
         mapping = ImportMapping(
             self.path, self.sources, {t: tables[t] for t in TABLE_ORDER if t in tables}, org, people,
             self.maps, tuple(currency), str(doc.get("description", "")), self.export_date, self.export_from,
+            self.firm_currency,
         )
         self.check_whole(mapping)
         return mapping
@@ -354,11 +357,14 @@ class Parser(SpecReader):
                 raise self.fail(cond.key, f"{cond.table}.{cond.column} is itself conditional")
 
 
-def read_mapping(path: str | Path, *, export_date: str | dt.date | None = None, today: dt.date | None = None) -> ImportMapping:
+def read_mapping(path: str | Path, *, export_date: str | dt.date | None = None, today: dt.date | None = None,
+                 currency: str = "EUR") -> ImportMapping:
     """Read and check a mapping file; raises :class:`MappingError` with the key at fault.
 
     ``export_date`` (``--export-date``) overrides the mapping's ``[defaults] export_date``;
-    ``today`` is the date "today" means (default: the system date).
+    ``today`` is the date "today" means (default: the system date); ``currency`` is the
+    firm's (setting ``currency``): its code and symbols are the default ``[defaults] currency``,
+    and an amount in ``money = "euros"`` (its major units) has its minor-unit digits (none for JPY).
     """
     path = Path(path)
     try:
@@ -375,4 +381,4 @@ def read_mapping(path: str | Path, *, export_date: str | dt.date | None = None, 
         raise MappingError(f"{path}: not valid TOML: {exc}") from None
     except RecursionError:
         raise MappingError(f"{path}: tables nest too deeply to be a mapping") from None
-    return Parser(path, doc, export_date=export_date, today=today).parse()
+    return Parser(path, doc, export_date=export_date, today=today, firm_currency=currency).parse()

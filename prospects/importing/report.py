@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from .. import cents, i18n
 from ..i18n import escaped
 from ..loading import format_counts
 from ..schema import TABLE_ORDER
@@ -35,6 +36,19 @@ def format_source_counts(result: ImportResult) -> str:
     for name, read, imp, rej, label in rows:
         out.append(f"{name:<{width}}  {read:>{nums}} = {imp:>{nums}} + {rej:>{nums}}  {label}")
     return "\n".join(out)
+
+
+def format_amounts(result: ImportResult) -> str:
+    """The amounts kept, in the firm's currency (setting ``currency``, CLDR's format): ``Amounts: 17 document
+    lines, total $54,300.00 (currency USD; amount columns in dollars become cents)``."""
+    cur = result.built.mapping.firm_currency
+    lines = result.validated.frames.get("document_lines")
+    n = 0 if lines is None else len(lines)
+    total = 0 if lines is None or not n else cents.total(lines["amount_cents"].to_numpy(dtype="int64"))
+    digits = i18n.minor_digits(cur)
+    unit = "cents" if digits else "whole units (the currency has no minor unit)"
+    return (f"Amounts: {n:,} document line{'s' if n != 1 else ''}, total {i18n.money(total, 'en', cur, decimals=True)} "
+            f"(currency {cur}, the setting `currency`; stored as integer {unit} in amount_cents)")
 
 
 def format_issues(issues: Sequence[MappingIssue], limit: int | None = None) -> str:
@@ -85,7 +99,8 @@ def check_report(result: ImportResult, sample: int = 5) -> str:
     kept = [i for i in result.issues() if not i.rejected]
     if kept:
         out += ["", KEPT_EMPTY, format_issues(kept)]
-    out += ["", "What loading would do", format_counts(result.counts), "", format_source_counts(result)]
+    out += ["", "What loading would do", format_counts(result.counts), format_amounts(result), "",
+            format_source_counts(result)]
     rej = result.rejects
     if len(rej):
         out += ["", f"Rejections ({len(rej)}), by reason:"]
@@ -108,7 +123,8 @@ def summary(result: ImportResult, url: str) -> str:
     from ..loading import _shown_url
 
     m = result.built.mapping
-    out = [f"Imported {m.path} into {_shown_url(url)} in {result.seconds:.1f} s", format_source_counts(result), "", format_counts(result.counts)]
+    out = [f"Imported {m.path} into {_shown_url(url)} in {result.seconds:.1f} s", format_source_counts(result), "",
+           format_counts(result.counts), format_amounts(result)]
     issues = [i for i in result.issues() if i.rejected]
     if issues:
         out += ["", "Values not mapped (their rows are rejected):", format_issues(issues, 30)]

@@ -79,16 +79,18 @@ def prepare(
     max_bytes: int | None = None,
     progress: Callable[[str], None] | None = None,
     function_caps: Mapping[str, str | None] | None = None,
+    currency: str = "EUR",
 ) -> ImportResult:
     """Read, map and validate, without touching any database (what ``--check`` shows).
 
     ``export_date`` overrides the mapping's ``[defaults] export_date`` ("today" means
     ``today``, default the system date); ``max_bytes`` limits the size of each source
     file (default: the setting's default); ``progress`` is called with each stage;
-    ``function_caps`` (the settings') for the warnings about validators above their cap.
+    ``function_caps`` (the settings') for the warnings about validators above their cap;
+    ``currency`` the firm's (the settings'), for amounts (:func:`prospects.importing.mapping.read_mapping`).
     """
     start = time.monotonic()
-    m = mapping if isinstance(mapping, ImportMapping) else read_mapping(mapping, export_date=export_date, today=today)
+    m = mapping if isinstance(mapping, ImportMapping) else read_mapping(mapping, export_date=export_date, today=today, currency=currency)
     paths = dict(files) if isinstance(files, Mapping) else source_files(m, files)
     built = build(m, paths, max_bytes=max_bytes, progress=progress)
     lines = {t: np.arange(1, len(f) + 1, dtype="int64") for t, f in built.raw.items()}

@@ -33,7 +33,6 @@ ENCODINGS = {
 DELIMITERS = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "|": "|"}
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 DEFAULT_DATES = ("dd/mm/yyyy",)
-DEFAULT_CURRENCY = ("€", "EUR")
 STATUS_WORDS = (*DEAL_STATUSES, *DOC_STATUSES, NO_DOCUMENT)
 #: Length of the ids ``{ hash = [...] }`` makes (hex digits: 48 bits, see docs/import.md).
 HASH_DIGITS = 12
@@ -238,6 +237,7 @@ class ImportMapping:
     description: str = ""
     export_date: dt.date | None = None
     export_date_from: str = ""  # where the export date comes from, for --check
+    firm_currency: str = "EUR"  # the setting currency: amounts in "euros" (major units) have its minor-unit digits
 
 
 def table_specs(ts: TableSpec) -> list[tuple[str, Spec]]:

@@ -309,12 +309,14 @@ _MONEY = {
 _MAX_DIGITS = str(MAX_AMOUNT_CENTS)
 
 
-def parse_money(s: pd.Series, decimal: str, currency: Sequence[str], money: str) -> tuple[pd.Series, pd.Series]:
-    """Amounts (no nulls) → integer cents as text, exactly (string arithmetic, never float).
+def parse_money(s: pd.Series, decimal: str, currency: Sequence[str], money: str, digits: int = 2) -> tuple[pd.Series, pd.Series]:
+    """Amounts (no nulls) → integer cents (minor units) as text, exactly (string arithmetic, never float).
 
     Currency symbols and spaces (also no-break) go; ``decimal`` is the decimal mark and
-    the other of ``.``/``,`` (or an apostrophe) may group thousands. Returns the cents
-    and, where the value is no amount (or more than :data:`MAX_AMOUNT_CENTS`), the reason.
+    the other of ``.``/``,`` (or an apostrophe) may group thousands. ``money = "euros"``:
+    amounts in the firm's major units, whose minor unit has ``digits`` decimals (2; 0 for
+    the yen); ``"cents"``: already minor units. Returns the minor units and, where the
+    value is no amount (or more than :data:`MAX_AMOUNT_CENTS`), the reason.
     """
     cur = "|".join(re.escape(c) for c in sorted(currency, key=len, reverse=True))
     t = s.str.replace(f"(?i:{cur})", "", regex=True) if cur else s
@@ -325,9 +327,13 @@ def parse_money(s: pd.Series, decimal: str, currency: Sequence[str], money: str)
     reason = pd.Series(np.nan, index=s.index, dtype="str")
     mark = "decimal comma" if decimal == "," else "decimal point"
     reason[whole.isna()] = f"is not an amount ({mark}, e.g. " + ("1 234,50 €)" if decimal == "," else "1,234.50 €)")
-    keep = 2 if money == "euros" else 0
+    keep = digits if money == "euros" else 0
     too_fine = whole.notna() & frac.str[keep:].str.contains("[1-9]", regex=True).fillna(False)
-    reason[too_fine & reason.isna()] = "has more than 2 decimals (not whole cents)" if keep else "is not a whole number of cents"
+    if money != "euros":
+        fine = "is not a whole number of cents"
+    else:
+        fine = f"has more than {digits} decimals (not whole cents)" if digits else "has decimals: the firm's currency has no minor unit"
+    reason[too_fine & reason.isna()] = fine
     digits = whole + frac.str[:keep].str.pad(keep, side="right", fillchar="0") if keep else whole
     digits = digits.str.lstrip("0").replace("", "0")
     size = digits.str.len()

@@ -112,7 +112,8 @@ def _viewer_line(settings: Settings, login: str) -> str:
         firm.engine.dispose()
         v = firm.as_viewer(login).viewer
     except AccessDenied as exc:
-        return f"{login}: {exc} — the page will show « Accès refusé » and no data"
+        # the banner speaks English (an operator reads it); the page speaks the dashboard's language
+        return f"{login}: {exc.say('en')} — the page will show \u201c{i18n.label('access_denied', settings.locale)}\u201d and no data"
     fn = i18n.FUNCTION_LABELS["en"].get(v.function, v.function)
     right = "with the Organisation and Collaborateurs filters" if v.has_filters else "own deals only, no filters"
     return f"{login} ({v.full_name}, {fn}; {right})"

@@ -30,7 +30,8 @@ class HubIdentity(NoLoginIdentity):
     Each request must carry the Hub's proof of identity (the OAuth cookie of this server,
     or ``Authorization: token …``), checked with the Hub by
     ``jupyterhub.services.auth.HubOAuth``; a browser without it is sent through the Hub's
-    login; any identity other than ``JUPYTERHUB_USER`` is refused.
+    login; any identity other than ``JUPYTERHUB_USER``, or a proof without the scope of access
+    to this server (``JUPYTERHUB_OAUTH_ACCESS_SCOPES``), is refused.
     """
 
     hub_user = Unicode("", config=True, help="JUPYTERHUB_USER: the only viewer of this server")
@@ -66,6 +67,11 @@ class HubIdentity(NoLoginIdentity):
         name = clean_login(model.get("name"))
         if name is None or name != self.hub_user:
             self.refuse(handler, f"Hub user {model.get('name')!r} is not {self.hub_user!r}, the owner of this server")
+        # the owner's proof must grant access to this server (JUPYTERHUB_OAUTH_ACCESS_SCOPES), as
+        # jupyterhub-singleuser checks: a token of the owner made for something else opens nothing
+        required = self.hub_auth.access_scopes
+        if not required or not self.hub_auth.check_scopes(required, model):
+            self.refuse(handler, f"Hub user {name!r}: the token does not grant access to this server")
         # /user/NAME/?token=… opens a session (cookie), as jupyterhub-singleuser does
         persist = getattr(self.hub_auth, "_persist_url_token_if_set", None)
         if persist is not None:
