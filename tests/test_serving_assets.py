@@ -16,7 +16,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from prospects.serving.assets import IMMUTABLE, PRELOAD, accepted_encoding, is_entry, same_origin
+from prospects.serving.assets import (
+    IMMUTABLE,
+    PRELOAD,
+    PageScripts,
+    accepted_encoding,
+    is_entry,
+    page_scripts,
+    same_origin,
+)
 
 from .browser import FIGURES_SHOWN, chromium_session, open_dashboard, sample_server
 from .page_assets import FOUR_G, PHONE, record
@@ -175,6 +183,19 @@ def _files(listed: dict) -> list[bytes]:
             assert found, name
             out.append(found[0].read_bytes())
     return out
+
+
+def test_a_list_for_another_voila_or_a_missing_chunk_means_voilas_own_scripts(tmp_path):
+    """No bundle that could lack a chunk: the page then loads ``voila.js``, which fetches its chunks itself."""
+    listed = json.loads(PRELOAD.read_text())
+    other = tmp_path / "preload.json"
+    other.write_text(json.dumps({**listed, "voila": "0.0.1"}))
+    assert page_scripts("/s", [], "/l", [], other) == PageScripts("voila.js", [])
+    static_only = tmp_path / "static"
+    static_only.mkdir()
+    (static_only / "voila.js").write_text("var _JUPYTERLAB;")
+    scripts = page_scripts("/s", [str(static_only)], "/l", [], PRELOAD)  # the chunks are not there
+    assert scripts.bundle is None and scripts.main == "voila.js" and scripts.preload == ["/s/voila.js"]
 
 
 def test_the_bundle_holds_every_listed_chunk_and_ends_with_voilas_runtime(server):
