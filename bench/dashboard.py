@@ -13,8 +13,9 @@ as its firm-wide director, and measures with Playwright:
   mapped by every kernel, are split between them);
 * a phone over 4G (the small firm's regional partner): a 390 px mobile page in Chromium with
   its network emulated (9 Mbit/s, 150 ms latency), served by ``prospects serve`` itself, by
-  this checkout and by ``--baseline`` (the code before the page's assets work, run from a
-  ``git archive`` of that commit with the same virtual environment) in turns: time to the first
+  this checkout and by each ``--baseline`` commit (:data:`BASELINES`: before the page's assets
+  work, and before its scripts came in one bundle; each run from a ``git archive`` of that commit
+  with the same virtual environment) in turns: time to the first
   figures, requests, bytes on the wire and uncompressed, requests to another origin; then a
   second visit with the browser's cache.
 
@@ -47,13 +48,15 @@ sys.path.insert(0, str(ROOT))
 from docs_section import write_section  # noqa: E402
 
 from tests.browser import CHROMIUM_ARGS, FIGURES_SHOWN, Serve, kernel_id, reset_choices  # noqa: E402  (after the path is set)
-from tests.page_assets import PHONE  # noqa: E402
+from tests.page_assets import FOUR_G, PHONE  # noqa: E402
 
 TODAY = "2026-11-29"
-#: The page before issue 19.6 (CDN stylesheets, no compression, no cache headers, no preloading).
-BASELINE = "286ac57"
-#: Chromium's network emulation of a phone on 4G (bytes per second).
-FOUR_G = {"offline": False, "latency": 150, "downloadThroughput": 9_000_000 / 8, "uploadThroughput": 9_000_000 / 8}
+#: The pages the phone is compared with, and what each one was.
+BASELINES = {
+    "286ac57": "the page before its assets work: Voilà's lab page as it comes (CDN stylesheets, no compression, "
+               "no cache headers, no preloading)",
+    "c35dfd5": "gzip, caching and the preload list, but Voilà's 85 scripts fetched one by one",
+}
 
 
 def make_demo(size: str, folder: Path) -> str:
@@ -191,17 +194,33 @@ def one_run(page, server: Serve, res: dict[str, list[float]]) -> None:
 
 
 def phone_visit(context, url: str, origin: str) -> dict[str, float]:
-    """One visit in ``context`` (its cache as it is): seconds to the first figures and what crossed the network."""
+    """One visit in ``context`` (its cache as it is): seconds to the first figures, what crossed the network, and
+    when (seconds from the page's request, Chromium's own clock) the page was whole, its last script there, its
+    scripts run (``DOMContentLoaded``), the kernel's websocket open."""
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
     cdp.send("Network.emulateNetworkConditions", FOUR_G)
     asked: dict[str, str] = {}
+    kinds: dict[str, str] = {}
     wire: dict[str, int] = {}
     raw: dict[str, int] = {}
-    cdp.on("Network.requestWillBeSent", lambda e: asked.setdefault(e["requestId"], e["request"]["url"]))
-    cdp.on("Network.loadingFinished", lambda e: wire.__setitem__(e["requestId"], e["encodedDataLength"]))
+    at: dict[str, float] = {}
+    done: dict[str, float] = {}
+
+    def sent(e: dict) -> None:
+        asked.setdefault(e["requestId"], e["request"]["url"])
+        kinds.setdefault(e["requestId"], e.get("type", ""))
+        at.setdefault("start", e["timestamp"])
+
+    def finished(e: dict) -> None:
+        wire[e["requestId"]] = e["encodedDataLength"]
+        done[e["requestId"]] = e["timestamp"]
+
+    cdp.on("Network.requestWillBeSent", sent)
+    cdp.on("Network.loadingFinished", finished)
     cdp.on("Network.dataReceived", lambda e: raw.__setitem__(e["requestId"], raw.get(e["requestId"], 0) + e["dataLength"]))
+    cdp.on("Network.webSocketHandshakeResponseReceived", lambda e: at.setdefault("ws", e["timestamp"]))
     cached: set[str] = set()
     cdp.on("Network.requestServedFromCache", lambda e: cached.add(e["requestId"]))
     cdp.on("Network.responseReceived",
@@ -210,11 +229,17 @@ def phone_visit(context, url: str, origin: str) -> dict[str, float]:
     page.goto(url, wait_until="commit", timeout=180_000)
     page.wait_for_function(FIGURES_SHOWN, timeout=180_000, polling=50)
     seconds = time.perf_counter() - start
+    dcl = page.evaluate("performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd") / 1000
     loaded = [i for i, u in asked.items() if not u.startswith(("data:", "blob:"))]
     network = [i for i in loaded if i not in cached]  # what went to a server (a 304 included)
+    nan = float("nan")
+    first = at.get("start", nan)
+    scripts = [done[i] for i in loaded if kinds.get(i) == "Script" and i in done]
     out = {"seconds": seconds, "requests": len(network), "cached": len(loaded) - len(network),
            "wire": sum(wire.get(i, 0) for i in network) / 1e6, "raw": sum(raw.get(i, 0) for i in loaded) / 1e6,
-           "foreign": sum(1 for i in network if not asked[i].startswith(origin))}
+           "foreign": sum(1 for i in network if not asked[i].startswith(origin)),
+           "html": done.get(loaded[0], nan) - first if loaded else nan,
+           "scripts": (max(scripts) - first) if scripts else nan, "dcl": dcl, "ws": at.get("ws", nan) - first}
     page.close()
     return out
 
@@ -237,7 +262,7 @@ def wait_pool_full(server: Serve, timeout: float = 120.0) -> None:
 def measure_phone(browser, servers: dict[str, Serve], runs: int) -> dict[str, dict[str, list[float]]]:
     """First visit (cold cache) and second visit (warm) for each server, in turns, each with a full pool."""
     res = {name: {f"{visit}_{k}": [] for visit in ("first", "again")
-                  for k in ("seconds", "requests", "cached", "wire", "raw", "foreign")}
+                  for k in ("seconds", "requests", "cached", "wire", "raw", "foreign", "html", "scripts", "dcl", "ws")}
            for name in servers}
     for _ in range(runs):
         for name, server in servers.items():
@@ -262,21 +287,21 @@ def baseline_checkout(rev: str, folder: Path) -> Path:
     return target
 
 
-def phone_servers(url: str, login: str, baseline: str, folder: Path) -> dict[str, Serve]:
-    """This checkout's ``prospects serve`` and the baseline's, both listening. The baseline
-    reads its own copy of the SQLite file: its figure store, beside the file, may be of an
-    older format than this checkout's."""
+def phone_servers(url: str, login: str, baselines: list[str], folder: Path) -> dict[str, Serve]:
+    """Each baseline's ``prospects serve`` and this checkout's, all listening. A baseline reads its
+    own copy of the SQLite file: its figure store, beside the file, may be of an older format than
+    this checkout's."""
     import shutil
 
-    old = baseline_checkout(baseline, folder)
     source = Path(url.removeprefix("sqlite:///"))
-    copy = folder / f"baseline-{source.name}"
-    shutil.copyfile(source, copy)
-    servers = {
-        "before": Serve(f"sqlite:///{copy}", folder / "serve-phone-before.log", "--user", login, today=TODAY, cwd=old,
-                        env={"PROSPECTS_LOCALE": "fr", "PYTHONPATH": str(old)}),
-        "now": Serve(url, folder / "serve-phone-now.log", "--user", login, today=TODAY, env={"PROSPECTS_LOCALE": "fr"}),
-    }
+    servers = {}
+    for rev in baselines:
+        old = baseline_checkout(rev, folder)
+        copy = folder / f"baseline-{rev}-{source.name}"
+        shutil.copyfile(source, copy)
+        servers[rev] = Serve(f"sqlite:///{copy}", folder / f"serve-phone-{rev}.log", "--user", login, today=TODAY,
+                             cwd=old, env={"PROSPECTS_LOCALE": "fr", "PYTHONPATH": str(old)})
+    servers["now"] = Serve(url, folder / "serve-phone-now.log", "--user", login, today=TODAY, env={"PROSPECTS_LOCALE": "fr"})
     for server in servers.values():
         server.start()
     for server in servers.values():
@@ -373,19 +398,21 @@ def render_phone(args: argparse.Namespace, phone: dict) -> str:
         f"The small firm's regional partner (`{phone['login']}`) on a 390 × 844 px mobile page (Chromium's device "
         "emulation, touch, 3× pixels) whose network Chromium emulates as 4G: 9 Mbit/s down and up, 150 ms latency "
         "(`Network.emulateNetworkConditions`), served by `prospects serve` itself on loopback (no proxy in front). "
-        f"*Before*: commit `{args.baseline}` (the page before its assets work: Voilà's lab page as it comes), run "
-        "from a `git archive` of it with the same virtual environment; *now*: this checkout. Both servers run at "
-        f"once, the visits in turns, {args.phone_runs} runs each (median, min–max); load average {load[0]:.1f} before and "
-        f"{load[1]:.1f} after. First visit: a new browser context (empty cache); second visit: the same context, "
-        "a new page. From `page.goto` to the seven figures on screen and nothing busy; requests and bytes are the "
-        "HTTP ones up to that moment, not the kernel websocket's messages: requests sent to a server (a `304` "
-        "included) and those the browser's cache answered; bytes on the wire (`Network.loadingFinished`, headers "
-        "included) and the content they carry uncompressed, cache included (`Network.dataReceived`).",
+        "Each earlier page is run from a `git archive` of its commit with the same virtual environment: "
+        + "; ".join(f"`{rev}`, {BASELINES.get(rev, 'an earlier commit')}" for rev in args.baseline)
+        + f"; *now*: this checkout. All servers run at once, the visits in turns, {args.phone_runs} runs each "
+        f"(median, min–max); load average {load[0]:.1f} before and {load[1]:.1f} after. First visit: a new browser "
+        "context (empty cache); second visit: the same context, a new page. From `page.goto` to the seven figures "
+        "on screen and nothing busy; requests and bytes are the HTTP ones up to that moment, not the kernel "
+        "websocket's messages: requests sent to a server (a `304` included) and those the browser's cache "
+        "answered; bytes on the wire (`Network.loadingFinished`, headers included) and the content they carry "
+        "uncompressed, cache included (`Network.dataReceived`).",
         "",
         "| page | visit | first figures | requests | from the cache | on the wire | content | to another origin |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for name, label in (("before", f"before (`{args.baseline}`)"), ("now", "now")):
+    labels = [(rev, f"`{rev}`") for rev in args.baseline] + [("now", "now")]
+    for name, label in labels:
         for visit, what in (("first", "first (empty cache)"), ("again", "second (cache)")):
             r = res[name]
             out.append(f"| {label} | {what} | {fmt(r[visit + '_seconds'])} | {count(r[visit + '_requests'])} | "
@@ -393,14 +420,39 @@ def render_phone(args: argparse.Namespace, phone: dict) -> str:
                        f"{count(r[visit + '_foreign'])} |")
     out += [
         "",
+        "Where a first visit's time goes (seconds from the page's request, Chromium's clock, medians): the page "
+        "whole (the server has run the notebook: the page streams while it runs), the last script there, "
+        "`DOMContentLoaded` (now: the bundle has run; the earlier pages' `voila.js` fetched its chunks after it), "
+        "the kernel's websocket open (then the widgets' state comes over it), the first figures.",
+        "",
+        "| page | page whole | last script there | `DOMContentLoaded` | websocket open | first figures |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+
+    def sec(values: list[float]) -> str:
+        values = [v for v in values if v == v]
+        return f"{statistics.median(values):.2f}" if values else "—"
+
+    for name, label in labels:
+        r = res[name]
+        out.append(f"| {label} | {sec(r['first_html'])} | {sec(r['first_scripts'])} | {sec(r['first_dcl'])} | "
+                   f"{sec(r['first_ws'])} | {sec(r['first_seconds'])} |")
+    out += [
+        "",
         "What changed (`prospects/serving/assets.py`): gzip for the page, its scripts and styles and the API, "
         "permessage-deflate on the kernel websocket; no stylesheet from a CDN (Font Awesome comes with Voilà's own "
         "`voila-style.js`); only the widget extensions loaded; Voilà's scripts under a versioned address cached "
-        "for a year as immutable, the extensions' content-hashed ones too; and the page's head preloads the "
-        "scripts it needs before its first figures (`templates/page/preload.json`), so they download while the "
-        "server still runs the notebook instead of one wave after another once the page is whole. Before, the "
-        "two CDN stylesheets fail at once here (no route out); on an intranet that drops them silently they hold "
-        "the page until the browser gives up.",
+        "for a year as immutable, the extensions' content-hashed ones too; the page's head preloads the scripts it "
+        "needs before its first figures (`templates/page/preload.json`), so they download while the server still "
+        "runs the notebook. Then those 85 scripts (Voilà's webpack chunks and the widget extensions', "
+        "`voila.js` last) come as one bundle built once per server (`page_bundle`): fetched one by one, each cost "
+        "a round trip on one of Chromium's six connections to a host, about fifteen waves of 150 ms, and the page "
+        "was bound by latency rather than by its 1.4 MB; the bundle and Voilà's files go in brotli when the "
+        "browser offers it (Chromium does over HTTPS and to the machine itself; gzip otherwise), 0.96 MB "
+        "instead of 1.17 MB for the bundle; and the page asks for its kernel's model as soon as it names its "
+        "kernel, while the bundle still downloads, instead of once it has run. Before the assets work, the two CDN stylesheets fail at "
+        "once here (no route out); on an intranet that drops them silently they hold the page until the browser "
+        "gives up.",
     ]
     return "\n".join(out)
 
@@ -412,7 +464,7 @@ def main() -> int:
     parser.add_argument("--chromium", default=os.environ.get("PROSPECTS_CHROMIUM", "/usr/bin/chromium"))
     parser.add_argument("--no-write", action="store_true", help="print only, do not touch docs/performance.md")
     parser.add_argument("--phone-runs", type=int, default=5, help="visits of the phone over 4G (0: none)")
-    parser.add_argument("--baseline", default=BASELINE, help="the commit the phone is compared with")
+    parser.add_argument("--baseline", nargs="*", default=list(BASELINES), help="the commits the phone is compared with")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from playwright.sync_api import sync_playwright

@@ -3,7 +3,8 @@
 ``python -m tests.page_assets`` serves Cabinet Exemple without the preload list
 (tests/serve_plain.py), opens the page in Debian's Chromium at 390 px and writes the
 scripts it asked for before its first figures, in order, to
-``prospects/templates/page/preload.json`` (read by :func:`prospects.serving.assets.preload_hrefs`).
+``prospects/templates/page/preload.json`` (read by :func:`prospects.serving.assets.page_scripts`:
+the page loads these scripts in one bundle).
 Run it after a Voilà upgrade; tests/test_serving_assets.py fails until the list matches.
 Not a test module: nothing here is collected.
 """
@@ -23,6 +24,8 @@ from prospects.serving.assets import PRELOAD
 from .browser import FIGURES_SHOWN, LOAD_TIMEOUT, Serve, launch_chromium
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
+#: Chromium's network emulation of a phone on 4G (bytes per second).
+FOUR_G = {"offline": False, "latency": 150, "downloadThroughput": 9_000_000 / 8, "uploadThroughput": 9_000_000 / 8}
 
 
 def scripts_before_first_figures(browser, url: str, headers: dict[str, str] | None = None) -> list[str]:

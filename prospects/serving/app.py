@@ -35,7 +35,13 @@ from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 from .admission import Admission, LoopWatch, default_limit
-from .assets import LabExtensionAssetHandler, StaticAssetHandler, TemplateAssetHandler, asset_token
+from .assets import (
+    LabExtensionAssetHandler,
+    PageBundleHandler,
+    StaticAssetHandler,
+    TemplateAssetHandler,
+    asset_token,
+)
 from .command import ServeOptions
 from .hub import HubIdentity
 from .identity import (
@@ -166,8 +172,9 @@ class ProspectsVoila(Voila):
         for entry in super().init_handlers():
             ours = self.REPLACED_HANDLERS.get(entry[1])
             if ours is StaticAssetHandler:  # first Voilà's scripts under their versioned path, cached for good
-                handlers.append((url_path_join(self.server_url, rf"/voila/static/v/{self.asset_token}/(.*)"),
-                                 StaticAssetHandler, {**entry[2], "immutable": True}))
+                versioned = url_path_join(self.server_url, rf"/voila/static/v/{self.asset_token}/")
+                handlers.append((versioned + r"(page-[0-9a-f]{16}\.js)", PageBundleHandler, {"pages": self.pages}))
+                handlers.append((versioned + "(.*)", StaticAssetHandler, {**entry[2], "immutable": True}))
             if ours is not None:
                 replaced.add(entry[1])
                 kwargs = {**(entry[2] if len(entry) > 2 else {}), **extra.get(ours, {})}

@@ -48,7 +48,7 @@ from voila.paths import collect_template_paths
 from voila.utils import ENV_VARIABLE, get_page_config
 
 from .. import i18n
-from .assets import preload_hrefs, same_origin
+from .assets import PageScripts, page_scripts, same_origin
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "page"
 
@@ -93,9 +93,9 @@ class DashboardPages:
         self.admission = admission
         self.locale = locale if locale in PAGE_ERROR else "fr"
         self._notebook: Any = None
-        self._exporter: VoilaExporter | None = None
+        self._exporter: PageExporter | None = None
         self._page_config: dict | None = None
-        self._assets: dict[str, list[str]] | None = None
+        self._scripts: PageScripts | None = None
         self.served = 0
         self.failed = 0
 
@@ -118,22 +118,26 @@ class DashboardPages:
             self._page_config = config
         return copy.deepcopy(self._page_config)
 
+    def scripts(self) -> PageScripts:
+        """The page's scripts (:func:`prospects.serving.assets.page_scripts`): built once, in :meth:`prepare`."""
+        if self._scripts is None:
+            app, config = self.app, self.page_config()
+            self._scripts = page_scripts(config["fullStaticUrl"], app.static_paths, config["fullLabextensionsUrl"],
+                                         app.labextensions_path)
+        return self._scripts
+
     def assets(self) -> dict[str, list[str]]:
         """What the page's head asks for ahead (``resources.prospects_assets``): the scripts to preload."""
-        if self._assets is None:
-            app, config = self.app, self.page_config()
-            self._assets = {"preload": preload_hrefs(config["fullStaticUrl"], app.static_paths,
-                                                     config["fullLabextensionsUrl"], app.labextensions_path)}
-        return self._assets
+        return {"preload": self.scripts().preload}
 
-    def exporter(self) -> VoilaExporter:
+    def exporter(self) -> PageExporter:
         """One exporter (one Jinja environment, templates compiled once) for every page."""
         if self._exporter is None:
             app = self.app
             vc = app.voila_configuration
             paths = [str(TEMPLATES), *collect_template_paths(["voila", "nbconvert"], vc.template)]
-            exporter = VoilaExporter(
-                template_paths=paths, template_name=vc.template, config=app.config,
+            exporter = PageExporter(
+                self.scripts().main, template_paths=paths, template_name=vc.template, config=app.config,
                 contents_manager=app.contents_manager, theme=vc.theme, base_url=app.base_url,
                 show_margins=vc.show_margins, mathjax_url=f"{app.mathjax_url}?config={app.mathjax_config}",
             )
@@ -154,7 +158,7 @@ class DashboardPages:
         async def no_kernel(*_args: Any, **_kwargs: Any) -> str:
             raise _Prepared
 
-        context = {"frontend": "voila", "main_js": "voila.js", "kernel_start": no_kernel, "notebook_execute": no_kernel,
+        context = {"frontend": "voila", "kernel_start": no_kernel, "notebook_execute": no_kernel,
                    "cell_generator": no_kernel, "progressive_rendering": False}
         resources = {"base_url": self.app.base_url, "theme": self.app.voila_configuration.theme,
                      "template": self.app.voila_configuration.template, "metadata": {"name": "dashboard"},
@@ -171,6 +175,21 @@ class DashboardPages:
         """The page template's sentences, in the server's language."""
         return {"page_error": PAGE_ERROR[self.locale], "connection_lost": CONNECTION_LOST[self.locale],
                 "loading": LOADING[self.locale], "lang": self.locale, "title": i18n.label("menu", self.locale)}
+
+
+class PageExporter(VoilaExporter):
+    """Voilà's exporter, whose page ends with the page's own main script (the bundle, when there is one)."""
+
+    def __init__(self, main_js: str, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.main_js = main_js
+
+    def generate_from_notebook_node(self, nb: Any, resources: Any = None, extra_context: Any = None,
+                                    page_config: Any = None, **kw: Any) -> Any:
+        """Voilà's generator, with ``main_js`` the page's (Voilà's renderer always says ``voila.js``)."""
+        return super().generate_from_notebook_node(nb, resources=resources,
+                                                   extra_context={**(extra_context or {}), "main_js": self.main_js},
+                                                   page_config=page_config or {}, **kw)
 
 
 class _Prepared(Exception):
