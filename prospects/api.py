@@ -44,7 +44,7 @@ import os
 import sys
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,8 +62,8 @@ from .scoping import (
     Directory,
     Filters,
     Viewer,
+    check_filters,
     filter_options,
-    outside_perimeter,
     resolve_viewer,
     scope_mask,
     visible_mask,
@@ -495,42 +495,47 @@ class View:
         return [unit]
 
     def _check_unit(self, viewer: Viewer, directory: Directory, unit) -> None:
-        """Refuse a unit the viewer may not filter on, suggesting close matches among theirs
-        (the same sentence whether the unit exists or not: a hidden unit is never revealed)."""
+        """Refuse a unit the viewer may not filter on (:func:`scoping.check_filters`, the one
+        rule), suggesting close matches among theirs (the same sentence whether the unit
+        exists or not: a hidden unit is never revealed)."""
         if not isinstance(unit, str):
             raise ArgumentError(self._type("unit", unit, "text", example='"perimeter"'))
-        if not viewer.can_validate_offers:
-            raise self._denied("api.no_filters")
-        if unit in viewer.perimeter:
-            return
-        units = directory.units[directory.units.index.isin(viewer.perimeter)]
-        choices = {u: f"{u} ({n})" for u, n in zip(units.index, units["name"], strict=True)}
-        choices.update({n: f"{u} ({n})" for u, n in zip(units.index, units["name"], strict=True)})
-        if viewer.perimeter:
-            choices["perimeter"] = "perimeter"
-            if "firm" in set(units["kind"]):
-                choices["firm"] = "firm"
-        raise AccessDenied.already_said(self._outside(viewer, directory, i18n.Phrase.of("access.the_unit", unit=i18n.shown(unit)))
-                                        + self._suggest(unit, choices))
+
+        def choices() -> dict[str, str]:
+            units = directory.units[directory.units.index.isin(viewer.perimeter)]
+            out = {u: f"{u} ({n})" for u, n in zip(units.index, units["name"], strict=True)}
+            out.update({n: f"{u} ({n})" for u, n in zip(units.index, units["name"], strict=True)})
+            if viewer.perimeter:
+                out["perimeter"] = "perimeter"
+                if "firm" in set(units["kind"]):
+                    out["firm"] = "firm"
+            return out
+
+        self._checked(viewer, directory, Filters(unit=unit), unit, choices)
 
     def _check_collaborator(self, viewer: Viewer, directory: Directory, login) -> None:
+        """Refuse a collaborator outside the perimeter (:func:`scoping.check_filters`), with close matches."""
         if not isinstance(login, str):
             raise ArgumentError(self._type("collaborator", login, "text", example='"jdupont"'))
-        if not viewer.can_validate_offers:
-            raise self._denied("api.no_filters")
-        cid = directory.login_to_id(login)
-        if cid is not None and directory.collaborators.at[cid, "unit_id"] in viewer.perimeter:
-            return
-        people = filter_options(viewer, directory)["collaborators"]
-        choices = {x: f"{x} ({n})" for x, n in zip(people["login"], people["full_name"], strict=True)}
-        choices.update({n: f"{x} ({n})" for x, n in zip(people["login"], people["full_name"], strict=True)})
-        raise AccessDenied.already_said(self._outside(viewer, directory, i18n.Phrase.of("access.the_collaborator", login=i18n.shown(login)))
-                                        + self._suggest(login, choices))
 
-    def _outside(self, viewer: Viewer, directory: Directory, what: i18n.Phrase) -> str:
-        """The refusal of something outside the perimeter, saying why in the session's language
-        (:func:`scoping.outside_perimeter`: an empty perimeter's reason, or the units it covers)."""
-        return outside_perimeter(viewer, directory, what).say(self._locale)
+        def choices() -> dict[str, str]:
+            people = filter_options(viewer, directory)["collaborators"]
+            out = {x: f"{x} ({n})" for x, n in zip(people["login"], people["full_name"], strict=True)}
+            out.update({n: f"{x} ({n})" for x, n in zip(people["login"], people["full_name"], strict=True)})
+            return out
+
+        self._checked(viewer, directory, Filters(collaborator=login), login, choices)
+
+    def _checked(self, viewer: Viewer, directory: Directory, filters: Filters, typed: str,
+                 choices: Callable[[], dict[str, str]]) -> None:
+        """:func:`scoping.check_filters`, its refusal said in the session's language; outside
+        the perimeter, with close matches among what the viewer may choose."""
+        try:
+            check_filters(viewer, directory, filters)
+        except AccessDenied as exc:
+            if not viewer.can_validate_offers:  # no filter at all: nothing to suggest
+                raise exc.in_locale(self._locale) from None
+            raise AccessDenied.already_said(exc.say(self._locale) + self._suggest(typed, choices())) from None
 
     def _suggest(self, typed: str, choices: dict[str, str]) -> str:
         """" ; vouliez-vous dire …" with up to three close matches (case and accents ignored), or nothing."""
