@@ -300,7 +300,7 @@ def _cmd_indicators(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"{lab('fiscal_year')} {period.fiscal_year}{i18n.colon(loc)}{i18n.date(period.start, loc)} → {i18n.date(period.end, loc)}, "
         f"{lab('as_of')} {i18n.date(period.as_of, loc)} — {lab('scope')}{i18n.colon(loc)}"
-        f"{scope_label(firm.directory, args.unit, args.collaborator, loc)}"
+        f"{scope_label(firm.directory, figs.scope.units, args.collaborator, loc)}"
     )
     prev_head = f"{lab('previous')} ({i18n.date(figs.previous.period.as_of, loc)})"
     print()
@@ -367,8 +367,9 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     try:
         if args.format == "xlsx":
-            scope = scope_label(firm.directory, args.unit, args.collaborator, loc)
-            about = exports.about_rows(args.indicator, args.by, month=args.month, period=period, scope=scope, locale=loc)
+            scope = scope_label(firm.directory, frame.attrs["scope"].units, args.collaborator, loc)
+            about = exports.about_rows(args.indicator, args.by, month=args.month, period=period, scope=scope, locale=loc,
+                                       currency=settings.currency)
             exports.to_xlsx(frame, args.by, args.output, loc, currency=settings.currency, about=about)
         else:
             files.write_atomically(args.output, text.encode("utf-8-sig" if args.format == "csv" else "utf-8"))

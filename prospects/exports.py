@@ -181,9 +181,11 @@ def to_csv(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase | None =
 
 
 def about_rows(indicator: str, by: str, *, month: str | None = None, bucket: str | None = None,
-               period: Period | None = None, scope: str | None = None, locale: str = "fr") -> list[tuple[str, str]]:
+               period: Period | None = None, scope: str | None = None, locale: str = "fr",
+               currency: str = "EUR") -> list[tuple[str, str]]:
     """What a drill-down file holds, as (label, value) lines for its *À propos* sheet:
-    the figure (and month or age bucket), the view, the period, the scope and what the amounts are."""
+    the figure (and month or age bucket), the view, the period, the scope, what the amounts
+    are and their currency."""
     lab = i18n.DRILL_WORDS[locale]
     figure = i18n.label(indicator, locale)
     if month is not None:
@@ -196,6 +198,7 @@ def about_rows(indicator: str, by: str, *, month: str | None = None, bucket: str
     if scope:
         out.append((i18n.label("scope", locale), scope))
     out.append((lab["amounts"], footer_words(indicator, month=month, bucket=bucket, locale=locale)))
+    out.append((lab["currency"], i18n.currency_name(locale, currency)))
     return out
 
 

@@ -409,6 +409,7 @@ DRILL_WORDS: dict[str, dict[str, str]] = {
         "signed_month": "honoraires des offres signées en {month}",
         "refused": "honoraires des offres refusées sur la période",
         "amounts": "Montants",
+        "currency": "Devise",
         "figure": "Chiffre",
         "view": "Vue",
         "empty": "Aucune ligne pour ce chiffre.",
@@ -424,6 +425,7 @@ DRILL_WORDS: dict[str, dict[str, str]] = {
         "signed_month": "fees of the offers signed in {month}",
         "refused": "fees of the offers refused in the period",
         "amounts": "Amounts",
+        "currency": "Currency",
         "figure": "Figure",
         "view": "View",
         "empty": "No row for this figure.",
@@ -687,6 +689,14 @@ def money_shape(locale: str, currency: str) -> MoneyShape:
 def currency_symbol(locale: str, currency: str) -> str:
     """The symbol of ``currency`` in ``locale`` (CLDR): ``€``, ``$US`` (fr) / ``$`` (en), ``CHF``, ``¥``…"""
     return money_shape(locale, currency).symbol
+
+
+def currency_name(locale: str, currency: str) -> str:
+    """The currency's CLDR name and code in ``locale``: ``euro (EUR)``, ``dollar des États-Unis (USD)``."""
+    from babel.numbers import get_currency_name
+
+    code = check_currency(currency)
+    return f"{get_currency_name(code, locale=_CLDR_LOCALES.get(locale, locale))} ({code})"
 
 
 def _group(digits: str, sep: str) -> str:

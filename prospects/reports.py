@@ -24,6 +24,7 @@ file is mailed) and ``<out>/<fiscal year>/index.html``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import html
@@ -40,7 +41,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 
@@ -974,20 +975,23 @@ def _previous_from(nb) -> tuple[dict[str, int] | None, str | None]:
 def _error_text(exc: BaseException) -> str:
     ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
     msg = f"{ename}: {evalue}" if ename else f"{type(exc).__name__}: {exc}"
+    if getattr(exc, "kernel_said", None):
+        msg = f"{msg} (kernel: {exc.kernel_said})"
     return " ".join(str(msg).split())[:500]
 
 
-def _kernel_manager_class():
+def _kernel_manager_class(output: IO[bytes] | None = None):
     """A kernel manager whose kernel is always this Python (``sys.executable``) with ipykernel,
-    shut down without the interrupt jupyter_client sends first (see the method's comment).
+    shut down without the interrupt jupyter_client sends first (see the method's comment),
+    and whose process writes its own stdout and stderr to ``output`` (when given).
 
     Whatever ``python3`` kernelspec comes first in the Jupyter path (a user-level one made
     by another Python, say), the report runs on the interpreter that has this package.
     """
     from jupyter_client.kernelspec import KernelSpec
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager
 
-    class ProjectKernelManager(KernelManager):
+    class ProjectKernelManager(AsyncKernelManager):
         async def _async_interrupt_kernel(self) -> None:
             # jupyter_client's shutdown_kernel interrupts the kernel (SIGINT) before asking it to
             # shut down. A report's kernel has run every cell by then (or timed out: the shutdown
@@ -998,6 +1002,15 @@ def _kernel_manager_class():
             if self.shutting_down:
                 return
             await super()._async_interrupt_kernel()
+
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            # What the kernel process itself prints (not the cells' outputs, which come by
+            # messages) is not the command's: ipykernel and libzmq may still log while it stops
+            # ("Uncaught exception in ZMQStream callback", "Assertion failed" from a socket
+            # closed under a last flush). It goes to ``output``, read only when the run fails.
+            if output is not None:
+                kw = {**kw, "stdout": output, "stderr": output}
+            await super()._async_launch_kernel(kernel_cmd, **kw)
 
         @property
         def kernel_spec(self) -> KernelSpec:
@@ -1024,14 +1037,25 @@ def run_notebook(notebook: Path, output: Path, parameters: dict[str, Any], cwd: 
 
     import papermill as pm
 
-    logging.getLogger("papermill").setLevel(logging.ERROR)
-    return pm.execute_notebook(
-        str(notebook), str(output), parameters=parameters,
-        kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
-        request_save_on_cell_execute=False, cwd=str(cwd), execution_timeout=CELL_TIMEOUT,
-        kernel_manager_class=_kernel_manager_class(),
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no kernel chatter on our stderr
-    )
+    logging.getLogger("papermill").setLevel(logging.CRITICAL)  # what fails is raised, and said once by the caller
+    with tempfile.TemporaryFile(prefix="prospects-kernel-") as kernel_output:
+        try:
+            return pm.execute_notebook(
+                str(notebook), str(output), parameters=parameters,
+                kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
+                request_save_on_cell_execute=False, cwd=str(cwd), execution_timeout=CELL_TIMEOUT,
+                kernel_manager_class=_kernel_manager_class(kernel_output),
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            )
+        except Exception as exc:
+            if getattr(exc, "ename", None) is None:  # not a cell's error: the kernel's own last words
+                kernel_output.seek(0)
+                said = [line.strip() for line in kernel_output.read()[-4000:].decode("utf-8", "replace").splitlines()]
+                said = [line for line in said if line]
+                if said:
+                    with contextlib.suppress(AttributeError):
+                        exc.kernel_said = said[-1]  # type: ignore[attr-defined]
+            raise
 
 
 def identity_path(path: Path) -> Path:

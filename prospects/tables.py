@@ -11,6 +11,7 @@ on-screen column order.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -203,11 +204,17 @@ def ageing_totals(figs: Figures) -> dict[str, int]:
     return {c: cents.total(a[c].to_numpy()) for c in ("offers", "recurring", "one_off", "total")}
 
 
-def scope_label(directory: Directory, unit: str | None, collaborator: str | None, locale: str = "fr") -> str:
-    """What the figures cover, as shown to people: unit and/or collaborator names, else "Mes affaires"."""
+def scope_label(directory: Directory, unit: str | Sequence[str] | None, collaborator: str | None,
+                locale: str = "fr") -> str:
+    """What the figures cover, as shown to people: unit and/or collaborator names, else "Mes affaires".
+
+    ``unit`` is a unit id or the ids a view resolved (``figs.scope.units``: the API's
+    ``"perimeter"`` may cover several), never an alias.
+    """
     parts = []
-    if unit:
-        parts.append(str(directory.units.at[unit, "name"]))
+    units = [unit] if isinstance(unit, str) else list(unit or ())
+    if units:
+        parts.append(" + ".join(str(directory.units.at[u, "name"]) for u in units))
     if collaborator:
         cid = directory.login_to_id(collaborator)
         parts.append(str(directory.collaborators.at[cid, "full_name"]) if cid else collaborator)

@@ -11,7 +11,7 @@ import pytest
 
 from prospects import db, drilldown
 from prospects.cli import main
-from prospects.i18n import NNBSP
+from prospects.i18n import NNBSP, colon
 from prospects.sample import sample_firm
 
 
@@ -162,9 +162,24 @@ def test_drilldown_xlsx(capsys, url, tmp_path):
     about = dict(wb["À propos"].values)
     assert about == {"Chiffre": "Offres en cours", "Vue": "Par document",
                      "Période": "01/01/2026 → 29/11/2026", "Périmètre": "Cabinet Exemple",
-                     "Montants": "honoraires des offres en cours à la date d'arrêté"}
+                     "Montants": "honoraires des offres en cours à la date d'arrêté", "Devise": "euro (EUR)"}
     code, _, err = run(capsys, url, "drilldown", "--user", "dir", "--indicator", "signed_budget", "--format", "xlsx")
     assert code == 2 and "--output" in err
+
+
+@pytest.mark.parametrize(("login", "unit", "named"), [("dir", "perimeter", "Cabinet Exemple"), ("dir", "firm", "Cabinet Exemple"),
+                                                  ("part1", "perimeter", "Île-de-France"), ("dir", "mine", "Mes affaires")])
+def test_the_apis_unit_words_name_what_they_cover_on_the_command_line(capsys, url, tmp_path, login, unit, named):
+    """``--unit perimeter|firm|mine`` are the API's words; the scope line and the About sheet say
+    the units they resolved to (a KeyError traceback before)."""
+    code, out, err = run(capsys, url, "indicators", "--user", login, "--unit", unit)
+    assert code == 0 and "Traceback" not in err, err
+    assert out.splitlines()[1].endswith(f"Périmètre{colon('fr')}{named}"), out.splitlines()[1]
+    target = tmp_path / "d.xlsx"
+    code, _, err = run(capsys, url, "drilldown", "--user", login, "--unit", unit, "--indicator", "signed_budget",
+                       "--format", "xlsx", "--output", str(target))
+    assert code == 0, err
+    assert dict(openpyxl.load_workbook(target)["À propos"].values)["Périmètre"] == named
 
 
 def test_drilldown_table_footer(capsys, url):

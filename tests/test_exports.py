@@ -223,6 +223,7 @@ def test_a_prospect_without_document_exports_its_history_as_dates_and_french_wor
     facts = {r[0].value: r[1].value for r in book["À propos"].iter_rows()}
     assert facts["Chiffre"] == "Prospect sans document"
     assert facts["Montants"] == drilldown.footer_words("prospects_without_document", locale="fr")
+    assert facts["Devise"] == "euro (EUR)"
     assert facts["Période"] == "01/01/2026 → 29/11/2026"
 
 
@@ -285,3 +286,10 @@ def test_csv_and_excel_follow_the_firms_currency(director, currency, locale, hea
     lines = book["Lignes" if locale == "fr" else "Lines"]
     amount = [c.value for c in lines[1]][-1]
     assert amount.endswith(f"({i18n.currency_symbol(locale, currency)})") and lines.cell(row=2, column=4).number_format == excel
+    about = exports.about_rows("signed_budget", "document", locale=locale, currency=currency)
+    book = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(frame, "document", locale, currency=currency, about=about)))
+    facts = {r[0].value: r[1].value for r in book["À propos" if locale == "fr" else "About"].iter_rows()}
+    named = {("EUR", "fr"): "euro (EUR)", ("USD", "fr"): "dollar des États-Unis (USD)", ("USD", "en"): "US Dollar (USD)",
+             ("CHF", "en"): "Swiss Franc (CHF)", ("CHF", "fr"): "franc suisse (CHF)", ("JPY", "en"): "Japanese Yen (JPY)",
+             ("JPY", "fr"): "yen japonais (JPY)"}[currency, locale]
+    assert facts["Devise" if locale == "fr" else "Currency"] == named  # the About sheet names the currency

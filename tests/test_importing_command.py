@@ -145,8 +145,8 @@ def test_an_amount_beyond_the_bound_is_too_large_not_a_bad_number(capsys, sqlite
     assert code == 1, err
     got = pd.read_csv(tmp_path / "mapping.rejects.csv", encoding="utf-8-sig", dtype=str)
     assert got[["row", "column", "reason"]].values.tolist() == [
-        ["2", "amount_cents", "Montant '123 456 789 012 345 678 €' is too large (at most 100,000,000,000 euros per line)"],
-        ["3", "amount_cents", "Montant '100 000 000 000,01 €' is too large (at most 100,000,000,000 euros per line)"],
+        ["2", "amount_cents", "Montant '123 456 789 012 345 678 €' is too large (at most 100,000,000,000 EUR per line)"],
+        ["3", "amount_cents", "Montant '100 000 000 000,01 €' is too large (at most 100,000,000,000 EUR per line)"],
     ]
     assert "not a whole number" not in out
     engine = db.make_engine(sqlite_url)

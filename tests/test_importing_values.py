@@ -299,3 +299,18 @@ def test_a_hash_needs_columns(tmp_path):
         mapping = MAPPING.replace('name = "Affaire"', f"name = {spec}")
         with pytest.raises(im.MappingError, match=message):
             im.read_mapping(setup(tmp_path, mapping=mapping))
+
+
+@pytest.mark.parametrize(
+    ("code", "digits", "text", "why"),
+    [
+        ("USD", 2, "100,000,000,000.01 $", "is too large (at most 100,000,000,000 USD per line)"),
+        ("JPY", 0, "10,000,000,000,001 ¥", "is too large (at most 10,000,000,000,000 JPY per line)"),
+        ("USD", 2, "twelve", "is not an amount (decimal point, e.g. 1,234.55 USD)"),
+        ("JPY", 0, "douze", "is not an amount (decimal point, e.g. 1,234 JPY)"),
+    ],
+)
+def test_refusals_speak_the_firms_currency(code, digits, text, why):
+    """A dollar firm is not told of euros (issue 21.6)."""
+    got, reason = parse_money(pd.Series([text], dtype="str"), ".", ("$", "¥", code), "euros", digits, code)
+    assert got.isna().all() and reason.iloc[0] == why

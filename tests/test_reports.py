@@ -419,13 +419,46 @@ def test_a_finished_notebook_kernel_is_shut_down_without_an_interrupt(tmp_path, 
     assert signal.SIGINT not in sent
 
 
+def _notebook_with(folder: Path, source: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    nb.cells = [nbformat.v4.new_code_cell(source)]
+    path = folder / "raw.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_what_a_kernel_process_prints_itself_is_not_the_commands(tmp_path, capfd):
+    """ipykernel and libzmq may print while a kernel stops (a ZMQStream traceback, an
+    "Assertion failed" from a socket closed under a last flush: CI saw one in 30 runs).
+    What the kernel process writes on its own file descriptors stays out of our stderr."""
+    notebook = _notebook_with(tmp_path, "import os\nos.write(2, b'ERROR: noise from the kernel process\\n')\n"
+                                        "os.write(1, b'raw stdout of the kernel\\n')")
+    reports.run_notebook(notebook, tmp_path / "out.ipynb", {}, tmp_path)
+    out, err = capfd.readouterr()
+    assert "noise from the kernel" not in err and "raw stdout" not in out, (out, err)
+
+
+def test_a_kernel_that_dies_is_said_with_its_last_words_in_one_line(tmp_path, capfd):
+    """Within seconds (a blocking kernel client used to wait for the cell's 15-minute timeout)."""
+    notebook = _notebook_with(tmp_path, "import os\nos.write(2, b'MemoryError: the last thing it said\\n')\n"
+                                        "import time\ntime.sleep(0.5)\nos._exit(3)")
+    job = reports.UnitJob(unit="u", name="U", kind="agency", notebook=notebook, parameters={}, cwd=tmp_path,
+                          html_path=tmp_path / "out" / "u.html", pdf_path=None, chromium=None, title="t", locale="fr")
+    result = reports.render_unit(job)
+    assert not result.ok and result.seconds < 60, result
+    assert "\n" not in result.error and "the last thing it said" in result.error, result.error
+    assert capfd.readouterr().err == ""  # said once, by whoever runs the job
+
+
 def test_many_report_kernels_print_no_interrupt_noise(tmp_path, capfd):
-    """The kernels' stderr is the command's: 30 runs (about 1 in 15 of these printed the line before)."""
+    """30 runs print nothing on the command's stderr (before, about 1 in 15 printed an interrupt's
+    "KeyboardInterrupt caught in kernel", and CI once saw a ZMQStream traceback from a kernel stopping)."""
     notebook = _tiny_notebook(tmp_path)
     for n in range(30):
         reports.run_notebook(notebook, tmp_path / "out.ipynb", {"n": n}, tmp_path)
     err = capfd.readouterr().err
-    assert "KeyboardInterrupt" not in err and "ERROR" not in err, err
+    assert err == "", err
 
 
 # ---------------------------------------------------------------------------

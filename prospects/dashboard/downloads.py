@@ -83,7 +83,8 @@ class Downloads:
         stem = file_stem(state, as_of)
         csv_text = exports.to_csv(frame, state.by, None, loc, currency=self.words.currency, order=order) or ""
         csv_b64 = base64.b64encode(("\ufeff" + csv_text).encode("utf-8")).decode("ascii")
-        about = exports.about_rows(state.indicator, state.by, month=state.month, bucket=state.bucket, locale=loc)
+        about = exports.about_rows(state.indicator, state.by, month=state.month, bucket=state.bucket, locale=loc,
+                                   currency=self.words.currency)
         xlsx_b64 = base64.b64encode(exports.xlsx_bytes(frame, state.by, loc, currency=self.words.currency, order=order, about=about)).decode("ascii")
         return (
             f'<a class="pr-download-csv" download="{stem}.csv" href="data:text/csv;charset=utf-8;base64,{csv_b64}">'

@@ -191,7 +191,7 @@ class Evaluator:
         elif target.kind == "amount":
             todo = present & out.ok_mask()
             cents, reason = distinct(v[todo], lambda u: parse_money(u, src.spec.decimal, self.m.currency, spec.money,
-                                                                 minor_digits(self.m.firm_currency)))
+                                                                 minor_digits(self.m.firm_currency), self.m.firm_currency))
             v = v.copy()
             v[todo] = cents.to_numpy()
             bad = np.zeros(len(v), dtype=bool)

@@ -309,15 +309,18 @@ _MONEY = {
 _MAX_DIGITS = str(MAX_AMOUNT_CENTS)
 
 
-def parse_money(s: pd.Series, decimal: str, currency: Sequence[str], money: str, digits: int = 2) -> tuple[pd.Series, pd.Series]:
+def parse_money(s: pd.Series, decimal: str, currency: Sequence[str], money: str, digits: int = 2,
+                code: str = "EUR") -> tuple[pd.Series, pd.Series]:
     """Amounts (no nulls) → integer cents (minor units) as text, exactly (string arithmetic, never float).
 
     Currency symbols and spaces (also no-break) go; ``decimal`` is the decimal mark and
     the other of ``.``/``,`` (or an apostrophe) may group thousands. ``money = "euros"``:
     amounts in the firm's major units, whose minor unit has ``digits`` decimals (2; 0 for
     the yen); ``"cents"``: already minor units. Returns the minor units and, where the
-    value is no amount (or more than :data:`MAX_AMOUNT_CENTS`), the reason.
+    value is no amount (or more than :data:`MAX_AMOUNT_CENTS`), the reason, in the firm's
+    currency ``code`` (``is too large (at most 100,000,000,000 USD per line)``).
     """
+    bound = f"{MAX_AMOUNT_CENTS // 10 ** digits:,} {code}" if money == "euros" else f"{MAX_AMOUNT_CENTS:,} cents"
     cur = "|".join(re.escape(c) for c in sorted(currency, key=len, reverse=True))
     t = s.str.replace(f"(?i:{cur})", "", regex=True) if cur else s
     t = t.str.replace(r"\s+", "", regex=True)
@@ -326,7 +329,8 @@ def parse_money(s: pd.Series, decimal: str, currency: Sequence[str], money: str,
     whole = whole.str.replace(r"\D", "", regex=True)
     reason = pd.Series(np.nan, index=s.index, dtype="str")
     mark = "decimal comma" if decimal == "," else "decimal point"
-    reason[whole.isna()] = f"is not an amount ({mark}, e.g. " + ("1 234,50 €)" if decimal == "," else "1,234.50 €)")
+    example = ("1 234" if decimal == "," else "1,234") + (f"{decimal}{'5' * digits}" if digits else "")
+    reason[whole.isna()] = f"is not an amount ({mark}, e.g. {example} {code})"
     keep = digits if money == "euros" else 0
     too_fine = whole.notna() & frac.str[keep:].str.contains("[1-9]", regex=True).fillna(False)
     if money != "euros":
@@ -338,7 +342,7 @@ def parse_money(s: pd.Series, decimal: str, currency: Sequence[str], money: str,
     digits = digits.str.lstrip("0").replace("", "0")
     size = digits.str.len()
     too_large = (size > len(_MAX_DIGITS)) | ((size == len(_MAX_DIGITS)) & (digits > _MAX_DIGITS))
-    reason[too_large.fillna(False) & reason.isna()] = "is too large (at most 100,000,000,000 euros per line)"
+    reason[too_large.fillna(False) & reason.isna()] = f"is too large (at most {bound} per line)"
     digits = digits.where(~((sign == "-") & (digits != "0")), "-" + digits)
     return digits.where(reason.isna()), reason
 
