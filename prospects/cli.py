@@ -285,6 +285,7 @@ def _cmd_indicators(args: argparse.Namespace, settings: Settings) -> int:
 
     from . import i18n
     from .exports import figures_json
+    from .freshness import freshness
     from .tables import ageing_table, beside_table, indicator_table, monthly_table, scope_label
 
     firm, view, period = _view(settings, args)
@@ -302,6 +303,9 @@ def _cmd_indicators(args: argparse.Namespace, settings: Settings) -> int:
         f"{lab('as_of')} {i18n.date(period.as_of, loc)} — {lab('scope')}{i18n.colon(loc)}"
         f"{scope_label(firm.directory, figs.scope.units, args.collaborator, loc)}"
     )
+    fresh = freshness(firm.extract_info, firm.today, settings.stale_after_days)
+    said = fresh.text(loc)
+    print(said[:1].upper() + said[1:] + (f" — {fresh.warning(loc)}" if fresh.stale else ""))
     prev_head = f"{lab('previous')} ({i18n.date(figs.previous.period.as_of, loc)})"
     print()
     print(_text_table(lab("table"), indicator_table(figs, loc), prev_head))

@@ -73,6 +73,21 @@ def test_indicators_text_is_french(capsys, url):
     assert "Budget signé" in out and "exceptionnel" in out
 
 
+def test_indicators_text_says_how_fresh_the_data_is(capsys, tmp_path):
+    """The extract's date under the header, and plainly when it is older than stale_after_days (issue 21.10)."""
+    from prospects import db as database
+
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    tables = sample_firm()
+    database.replace_all(database.make_engine(url), tables, info={"export_date": "2026-11-20"})
+    code, out, err = run(capsys, url, "indicators", "--user", "dir", "--unit", "F")
+    assert code == 0, err
+    line = out.splitlines()[2]
+    assert line.startswith("Données du 20/11/2026 — Données anciennes") and "il y a 9 jours" in line, line
+    code, out, _ = run(capsys, url, "--today", "2026-11-22", "indicators", "--user", "dir", "--unit", "F")
+    assert out.splitlines()[2] == "Données du 20/11/2026"
+
+
 def test_previous_and_fiscal_year_options(capsys, url):
     _, out, _ = run(capsys, url, "indicators", "--user", "dir", "--unit", "F", "--previous", "--json")
     doc = json.loads(out)
