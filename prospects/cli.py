@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         fy.add_argument("--fiscal-year", type=int, metavar="Y", help="fiscal year (labelled by the year it ends; default: current)")
         fy.add_argument("--previous", action="store_true", help="the previous fiscal year (N-1)")
         p.add_argument("--as-of", metavar="DATE", help="as-of date inside the fiscal year (default: today, or the FY's last day)")
-        p.add_argument("--unit", metavar="ID", help="an org unit of the viewer's perimeter (region, agency or team)")
+        p.add_argument("--unit", metavar="ID", help="an org unit of the viewer's perimeter (region, agency or team), or perimeter, firm or mine")
         p.add_argument("--collaborator", metavar="LOGIN", help="a collaborator of the viewer's perimeter")
 
     p = sub.add_parser("indicators", parents=[common], help="the indicator table and the chart data for a viewer")
