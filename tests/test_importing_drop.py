@@ -268,3 +268,13 @@ def test_the_units_command_end_to_end_two_exports_one_half_written(tmp_path):
     assert sorted(p.name for p in (folder / "imported").iterdir()) == ["opps_2026-12-02.csv", "opps_2026-12-03.csv"]
     proc = nightly_run()
     assert proc.returncode == 0 and proc.stdout.count("\n") == 1 and "nothing new" in proc.stdout
+
+
+def test_control_characters_of_a_dropped_export_are_escaped_in_what_it_prints(capsys, sqlite_url, nightly):
+    """The report builders escape what they quote of the export, so the nightly path prints no raw ESC or NUL."""
+    mapping, folder = nightly
+    drop(folder, "opps_2026-12-03.csv", [ROWS[0].replace("Gagné", "Ga\x00gné\x1b[31m"), *ROWS[1:]])
+    for check in (["--check"], []):
+        code, out, err = run(capsys, "--db", sqlite_url, "import", "--mapping", mapping, "--from-folder", folder, *check)
+        assert code == 1, err
+        assert "\x00" not in out + err and "\x1b" not in out + err and "'Ga\\x00gné\\x1b[31m'" in out

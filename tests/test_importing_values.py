@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from prospects import i18n
 from prospects import importing as im
 from prospects.importing.values import parse_money
 
@@ -312,5 +313,6 @@ def test_a_hash_needs_columns(tmp_path):
 )
 def test_refusals_speak_the_firms_currency(code, digits, text, why):
     """A dollar firm is not told of euros (issue 21.6)."""
-    got, reason = parse_money(pd.Series([text], dtype="str"), ".", ("$", "¥", code), "euros", digits, code)
+    got, reason = parse_money(pd.Series([text], dtype="str"), ".", ("$", "¥", code), "euros", code)
+    assert i18n.minor_digits(code) == digits
     assert got.isna().all() and reason.iloc[0] == why

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import db, files, store
-from ..i18n import escaped, message_line
+from ..i18n import message_line
 from ..loading import UnusableExtract, update_rejects_file
 from ..schema import TABLE_ORDER
 from .mapping import read_mapping
@@ -182,5 +182,5 @@ def run_import_command(
     except ImportFailed as exc:
         print(exc.line, file=sys.stderr)
         return 2
-    print(escaped(check_report(result) if check else summary(result, settings.db_url), keep="\n"))
+    print(check_report(result) if check else summary(result, settings.db_url))
     return result.exit_code

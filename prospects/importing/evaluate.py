@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..i18n import minor_digits
 from ..schema import DEAL_STATUSES, DOC_STATUSES
 from .spec import Condition, ImportMapping, MappingError, Spec, describe, spec_columns
 from .values import (
@@ -191,7 +190,7 @@ class Evaluator:
         elif target.kind == "amount":
             todo = present & out.ok_mask()
             cents, reason = distinct(v[todo], lambda u: parse_money(u, src.spec.decimal, self.m.currency, spec.money,
-                                                                 minor_digits(self.m.firm_currency), self.m.firm_currency))
+                                                                 self.m.firm_currency))
             v = v.copy()
             v[todo] = cents.to_numpy()
             bad = np.zeros(len(v), dtype=bool)

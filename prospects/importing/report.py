@@ -40,11 +40,11 @@ def format_source_counts(result: ImportResult) -> str:
 
 def format_amounts(result: ImportResult) -> str:
     """The amounts kept, in the firm's currency (setting ``currency``, CLDR's format): ``Amounts: 17 document
-    lines, total $54,300.00 (currency USD; amount columns in dollars become cents)``."""
+    lines, total $54,300.00 (currency USD, the setting `currency`; stored as integer cents in amount_cents)``."""
     cur = result.built.mapping.firm_currency
-    lines = result.validated.frames.get("document_lines")
-    n = 0 if lines is None else len(lines)
-    total = 0 if lines is None or not n else cents.total(lines["amount_cents"].to_numpy(dtype="int64"))
+    lines = result.validated.frames["document_lines"]  # validation fills every table
+    n = len(lines)
+    total = cents.total(lines["amount_cents"].to_numpy(dtype="int64"))
     digits = i18n.minor_digits(cur)
     unit = "cents" if digits else "whole units (the currency has no minor unit)"
     return (f"Amounts: {n:,} document line{'s' if n != 1 else ''}, total {i18n.money(total, 'en', cur, decimals=True)} "
@@ -57,15 +57,15 @@ def format_issues(issues: Sequence[MappingIssue], limit: int | None = None) -> s
     shown = issues if limit is None else issues[:limit]
     for i in shown:
         plural = "row" if i.rows == 1 else "rows"
-        lines.append(f"  {i.kind:<11} {i.target} ← {i.source_column}: '{escaped(str(i.value))}' ({i.rows} {plural}) — {i.reason}")
+        lines.append(f"  {i.kind:<11} {i.target} ← {i.source_column}: '{i.value}' ({i.rows} {plural}) — {i.reason}")
     if limit is not None and len(issues) > limit:
         lines.append(f"  … and {len(issues) - limit} more (see the rejects file)")
-    return "\n".join(lines)
+    return escaped("\n".join(lines), keep="\n")
 
 
 def check_report(result: ImportResult, sample: int = 5) -> str:
     """What ``--check`` prints: sources, per table its columns and first rows, what
-    could not be mapped, and what loading would do."""
+    could not be mapped, and what loading would do (control characters escaped)."""
     built = result.built
     m = built.mapping
     out = [f"Mapping {m.path} — dry run, nothing is loaded"]
@@ -115,11 +115,11 @@ def check_report(result: ImportResult, sample: int = 5) -> str:
             out.append(f"  {t}.{c} × {len(g)}: {r} ({g['file'].iloc[0]} row {g['row'].iloc[0]})")
     for note in result.notes:
         out.append(f"note: {note}")
-    return "\n".join(out)
+    return escaped("\n".join(out), keep="\n")  # the export's values are quoted in it
 
 
 def summary(result: ImportResult, url: str) -> str:
-    """What an import prints once loaded."""
+    """What an import prints once loaded (control characters escaped)."""
     from ..loading import _shown_url
 
     m = result.built.mapping
@@ -140,4 +140,4 @@ def summary(result: ImportResult, url: str) -> str:
         out.append(f"{src_rejected} source rows rejected; the reasons could not be written (see note above)")
     else:
         out.append("No row rejected.")
-    return "\n".join(out)
+    return escaped("\n".join(out), keep="\n")

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..i18n import DEFAULT_CURRENCY, minor_digits
 from ..schema import (
     DOC_STATUSES,
     MAX_AMOUNT_CENTS,  # docs/data.md's bound on a line, one definition
@@ -309,17 +310,18 @@ _MONEY = {
 _MAX_DIGITS = str(MAX_AMOUNT_CENTS)
 
 
-def parse_money(s: pd.Series, decimal: str, currency: Sequence[str], money: str, digits: int = 2,
-                code: str = "EUR") -> tuple[pd.Series, pd.Series]:
+def parse_money(s: pd.Series, decimal: str, currency: Sequence[str], money: str,
+                code: str = DEFAULT_CURRENCY) -> tuple[pd.Series, pd.Series]:
     """Amounts (no nulls) → integer cents (minor units) as text, exactly (string arithmetic, never float).
 
     Currency symbols and spaces (also no-break) go; ``decimal`` is the decimal mark and
     the other of ``.``/``,`` (or an apostrophe) may group thousands. ``money = "euros"``:
-    amounts in the firm's major units, whose minor unit has ``digits`` decimals (2; 0 for
-    the yen); ``"cents"``: already minor units. Returns the minor units and, where the
-    value is no amount (or more than :data:`MAX_AMOUNT_CENTS`), the reason, in the firm's
-    currency ``code`` (``is too large (at most 100,000,000,000 USD per line)``).
+    amounts in the firm's major units of currency ``code``, whose minor unit has CLDR's
+    decimals (2; 0 for the yen); ``"cents"``: already minor units. Returns the minor units
+    and, where the value is no amount (or more than :data:`MAX_AMOUNT_CENTS`), the reason,
+    in that currency (``is too large (at most 100,000,000,000 USD per line)``).
     """
+    digits = minor_digits(code)
     bound = f"{MAX_AMOUNT_CENTS // 10 ** digits:,} {code}" if money == "euros" else f"{MAX_AMOUNT_CENTS:,} cents"
     cur = "|".join(re.escape(c) for c in sorted(currency, key=len, reverse=True))
     t = s.str.replace(f"(?i:{cur})", "", regex=True) if cur else s
@@ -338,13 +340,13 @@ def parse_money(s: pd.Series, decimal: str, currency: Sequence[str], money: str,
     else:
         fine = f"has more than {digits} decimals (not whole cents)" if digits else "has decimals: the firm's currency has no minor unit"
     reason[too_fine & reason.isna()] = fine
-    digits = whole + frac.str[:keep].str.pad(keep, side="right", fillchar="0") if keep else whole
-    digits = digits.str.lstrip("0").replace("", "0")
-    size = digits.str.len()
-    too_large = (size > len(_MAX_DIGITS)) | ((size == len(_MAX_DIGITS)) & (digits > _MAX_DIGITS))
+    minor = whole + frac.str[:keep].str.pad(keep, side="right", fillchar="0") if keep else whole
+    minor = minor.str.lstrip("0").replace("", "0")
+    size = minor.str.len()
+    too_large = (size > len(_MAX_DIGITS)) | ((size == len(_MAX_DIGITS)) & (minor > _MAX_DIGITS))
     reason[too_large.fillna(False) & reason.isna()] = f"is too large (at most {bound} per line)"
-    digits = digits.where(~((sign == "-") & (digits != "0")), "-" + digits)
-    return digits.where(reason.isna()), reason
+    minor = minor.where(~((sign == "-") & (minor != "0")), "-" + minor)
+    return minor.where(reason.isna()), reason
 
 
 # ---------------------------------------------------------------------------
