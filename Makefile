@@ -49,7 +49,8 @@ dashboard: install demo ## Set up everything and serve the dashboard on http://1
 	$(BIN)/prospects --db sqlite:///$(abspath $(DB)) serve --auth local --port $(PORT) $(if $(DASHBOARD_USER),--user $(DASHBOARD_USER))
 
 .PHONY: test
-test: install system-deps hub-proxy ## Run the whole test suite (SQLite, PostgreSQL, browser, JupyterHub)
+# system-deps first: npm must be there before install's configurable-http-proxy (make builds a target once per run)
+test: system-deps install ## Run the whole test suite (SQLite, PostgreSQL, browser, JupyterHub)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 .PHONY: lint
@@ -61,7 +62,7 @@ format: install ## Format imports and fix what ruff can fix
 	$(BIN)/ruff check --fix prospects tests bench
 
 .PHONY: bench
-bench: install hub-proxy ## Run every benchmark (figure store, dashboard, serving, reports, import; writes docs/performance.md)
+bench: system-deps install ## Run every benchmark (figure store, dashboard, serving, reports, import; writes docs/performance.md)
 	$(BIN)/python bench/figures.py
 	$(BIN)/python bench/dashboard.py --sizes small medium large
 	$(BIN)/python bench/serving.py
