@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from docs_section import write_section  # noqa: E402
 
+from prospects.serving.kernels import default_pool_size  # noqa: E402
 from tests.browser import CHROMIUM_ARGS, FIGURES_SHOWN, Serve, kernel_id, reset_choices  # noqa: E402  (after the path is set)
 from tests.page_assets import FOUR_G, PHONE  # noqa: E402
 
@@ -248,7 +249,7 @@ def wait_pool_full(server: Serve, timeout: float = 120.0) -> None:
     """Until the server's warm-kernel pool is full again (a visit takes one; the refill would compete with the next)."""
     import re
 
-    size = max(1, min(4, os.cpu_count() or 1))  # serve's default --pool-size
+    size = default_pool_size()  # serve's default --pool-size
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         log = server.log()

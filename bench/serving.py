@@ -58,6 +58,8 @@ sys.path.insert(0, str(ROOT))
 
 from docs_section import markers, write_section  # noqa: E402
 
+from prospects.serving.admission import default_limit  # noqa: E402
+from prospects.serving.kernels import default_pool_size  # noqa: E402
 from tests.browser import (  # noqa: E402  (after the path is set)
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -135,7 +137,7 @@ class Probe(threading.Thread):
 def start_server(url: str, folder: Path, name: str, pool: int | None) -> Serve:
     args = ["--auth", "header"] + (["--pool-size", str(pool)] if pool is not None else [])
     server = Serve(url, folder / f"serve-{name}.log", *args, today=TODAY).start().wait()
-    size = pool if pool is not None else max(1, min(4, os.cpu_count() or 1))
+    size = pool if pool is not None else default_pool_size()
     if size:
         server.wait_log(rf"ready \({size} in the pool\)", timeout=180)
     time.sleep(2.0)  # let the start-up settle
@@ -316,7 +318,7 @@ def two_servers_round(browser, url: str, logins: list[str], folder: Path, expect
     try:
         for s in servers:
             s.start()
-        size = max(1, min(4, os.cpu_count() or 1))
+        size = default_pool_size()
         for s in servers:
             s.wait().wait_log(rf"ready \({size} in the pool\)", timeout=180)
         time.sleep(2.0)
@@ -479,8 +481,8 @@ def markdown(args: argparse.Namespace, gets: list[dict], cold: list[dict], warm:
         "",
         f"`.venv/bin/python bench/serving.py --runs {args.runs}` on {dt.date.today().isoformat()}: the {args.size} demo firm "
         f"(seed 42, today {TODAY}), a fresh `prospects serve --auth header` per round with its defaults on this "
-        f"machine ({os.cpu_count()} cores, {cpu}, Python {platform.python_version()}: {max(1, min(4, os.cpu_count() or 1))} warm "
-        f"kernels, {max(2, 2 * (os.cpu_count() or 1))} pages opened at once, the others waiting in order). N different "
+        f"machine ({os.cpu_count()} cores, {cpu}, Python {platform.python_version()}: {default_pool_size()} warm "
+        f"kernels, {default_limit()} pages opened at once, the others waiting in order). N different "
         "collaborators open the dashboard at the same instant; each page counts as served when its kernel's widgets show "
         "exactly that viewer's figures (`View.figures` of the package, formatted with `prospects.i18n`). "
         f"Medians of {args.runs} runs (range in brackets). The machine is shared with other engineers' test runs: "
@@ -520,7 +522,7 @@ def markdown(args: argparse.Namespace, gets: list[dict], cold: list[dict], warm:
         "",
         "Reading: " + ("every page is served and right at every size" if all_served else "NOT every page was served: see the tables")
         + "; pages queue in turn between logins (one page per login here: in arrival order) "
-        f"({max(2, 2 * (os.cpu_count() or 1))} run at once), so the completion time grows with the number of "
+        f"({default_limit()} run at once), so the completion time grows with the number of "
         "pages ahead while the CPU per page stays flat. The event loop's worst stall (the server's own watch, or a "
         f"cheap request of the probe, whichever is worse) was {worst(gets + cold + warm):.2f} s in the GET rounds and "
         f"{worst(browsers):.2f} s in the browser rounds, where Chromium's renderers parse about 5 MB of scripts each on "

@@ -57,6 +57,7 @@ from . import money as _money  # noqa: F401 - registers the frame.money accessor
 from .config import Settings, load_settings, parse_date
 from .dataset import Dataset, day_number, for_viewer
 from .fiscal import Period, PeriodError, period_for
+from .freshness import Freshness, freshness
 from .scoping import (
     AccessDenied,
     Directory,
@@ -68,6 +69,7 @@ from .scoping import (
     scope_mask,
     visible_mask,
 )
+from .tables import scope_words
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +111,11 @@ class Scope:
     def mine(self) -> bool:
         """Whether this is *Mes affaires* (no unit, no collaborator)."""
         return not self.units and self.collaborator is None
+
+    @property
+    def label(self) -> str:
+        """What is covered, as the dashboard's header says it: ``Île-de-France · Jean Dupont``, else "Mes affaires"."""
+        return scope_words(self.unit_names, self.collaborator_name or self.collaborator, self.locale)
 
     def __str__(self) -> str:
         loc = self.locale
@@ -234,6 +241,10 @@ class Firm:
     def extract_info(self) -> dict[str, str]:
         """When and from where the data was loaded (``loaded_at``, ``source``, ``version``)."""
         return dict(self._snapshot().meta.get("source", {}))
+
+    def freshness(self) -> Freshness:
+        """How fresh the current extract is: its date, old past the setting ``stale_after_days``."""
+        return freshness(self.extract_info, self.today, self.settings.stale_after_days)
 
     @property
     def units(self) -> pd.DataFrame:

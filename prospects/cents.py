@@ -13,9 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 INT64_MAX = int(np.iinfo(np.int64).max)
-#: Minor units per major unit of the default currency (cents per euro); :func:`major` takes the
-#: firm's own (:func:`prospects.i18n.minor_digits`: 100 for EUR, USD, CHF; 1 for JPY).
-MINOR_PER_MAJOR = 100
 _LOW = np.int64(0xFFFFFFFF)
 
 
@@ -83,9 +80,9 @@ def _narrowed(exact: np.ndarray) -> np.ndarray:
     return exact
 
 
-def major(values: np.ndarray, per_major: int = MINOR_PER_MAJOR) -> np.ndarray:
-    """Cents (minor units) as amounts of the currency, ``per_major`` of them to a unit (100
-    cents to the euro, 1 yen to the yen), float64: the nearest double to each exact amount
+def major(values: np.ndarray, per_major: int) -> np.ndarray:
+    """Cents (minor units) as amounts of the currency, ``per_major`` of them to a unit (the
+    firm's, from :func:`prospects.i18n.minor_digits`: 100 cents to the euro, 1 yen to the yen), float64: the nearest double to each exact amount
     (exact to the cent below 2**53 cents), for analysis and plotting — never summed back into cents."""
     v = np.asarray(values)
     if v.dtype == object:

@@ -285,8 +285,7 @@ def _cmd_indicators(args: argparse.Namespace, settings: Settings) -> int:
 
     from . import i18n
     from .exports import figures_json
-    from .freshness import freshness
-    from .tables import ageing_table, beside_table, indicator_table, monthly_table, scope_label
+    from .tables import ageing_table, beside_table, indicator_table, monthly_table
 
     firm, view, period = _view(settings, args)
     figs = view.figures(unit=args.unit, collaborator=args.collaborator, period=period)
@@ -301,11 +300,11 @@ def _cmd_indicators(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"{lab('fiscal_year')} {period.fiscal_year}{i18n.colon(loc)}{i18n.date(period.start, loc)} → {i18n.date(period.end, loc)}, "
         f"{lab('as_of')} {i18n.date(period.as_of, loc)} — {lab('scope')}{i18n.colon(loc)}"
-        f"{scope_label(firm.directory, figs.scope.units, args.collaborator, loc)}"
+        f"{figs.scope.label}"
     )
-    fresh = freshness(firm.extract_info, firm.today, settings.stale_after_days)
-    said = fresh.text(loc)
-    print(said[:1].upper() + said[1:] + (f" — {fresh.warning(loc)}" if fresh.stale else ""))
+    fresh = firm.freshness()
+    said, warning = fresh.text(loc), fresh.warning(loc)
+    print(said[:1].upper() + said[1:] + (f" — {warning}" if warning else ""))
     prev_head = f"{lab('previous')} ({i18n.date(figs.previous.period.as_of, loc)})"
     print()
     print(_text_table(lab("table"), indicator_table(figs, loc), prev_head))
@@ -335,15 +334,14 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
 
     from . import drilldown as dd
     from . import exports, files, i18n
-    from .tables import scope_label
 
     if args.format == "xlsx" and args.output is None:
-        return _refuse("cli.xlsx_output", settings.locale)
+        raise UsageError("cli.xlsx_output")
     if args.output is not None:
         problem = files.option_target_problem("--output", args.output)
         if problem:
             return _fail(problem, EXIT_UNUSABLE)
-    firm, view, period = _view(settings, args)
+    _, view, period = _view(settings, args)
     try:
         frame = view.drilldown(
             args.indicator, by=args.by, month=args.month, unit=args.unit, collaborator=args.collaborator,
@@ -353,30 +351,28 @@ def _cmd_drilldown(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(exc, EXIT_UNUSABLE, settings.locale)
     loc = settings.locale
     words = dd.footer_words(args.indicator, month=args.month, locale=loc)
-    if args.format == "json":
-        doc = {"indicator": args.indicator, "by": args.by, "currency": settings.currency,
-               "rows": exports.records(frame, args.by, settings.currency)}
-        if args.month:
-            doc["month"] = args.month
-        doc["amounts"] = words
-        text = json.dumps(doc, ensure_ascii=False, indent=2)
-    elif args.format == "csv":
-        text = exports.to_csv(frame, args.by, None, loc, currency=settings.currency)
-    elif args.format == "xlsx":
-        text = ""
+    if args.format == "xlsx":  # --output is given (checked above)
+        about = exports.about_rows(args.indicator, args.by, month=args.month, period=period,
+                                   scope=frame.attrs["scope"].label, locale=loc, currency=settings.currency)
+        data = exports.xlsx_bytes(frame, args.by, loc, currency=settings.currency, about=about)
     else:
-        text = _drill_text(frame, args, loc, settings.currency, words)
-    if args.output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        return EXIT_OK
-    try:
-        if args.format == "xlsx":
-            scope = scope_label(firm.directory, frame.attrs["scope"].units, args.collaborator, loc)
-            about = exports.about_rows(args.indicator, args.by, month=args.month, period=period, scope=scope, locale=loc,
-                                       currency=settings.currency)
-            exports.to_xlsx(frame, args.by, args.output, loc, currency=settings.currency, about=about)
+        if args.format == "json":
+            doc = {"indicator": args.indicator, "by": args.by, "currency": settings.currency,
+                   "rows": exports.records(frame, args.by, settings.currency)}
+            if args.month:
+                doc["month"] = args.month
+            doc["amounts"] = words
+            text = json.dumps(doc, ensure_ascii=False, indent=2)
+        elif args.format == "csv":
+            text = exports.to_csv(frame, args.by, loc, currency=settings.currency)
         else:
-            files.write_atomically(args.output, text.encode("utf-8-sig" if args.format == "csv" else "utf-8"))
+            text = _drill_text(frame, args, loc, settings.currency, words)
+        if args.output is None:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            return EXIT_OK
+        data = text.encode("utf-8-sig" if args.format == "csv" else "utf-8")
+    try:
+        files.write_atomically(args.output, data)
     except files.FileRefused as exc:
         return _fail(f"--output {exc}", EXIT_UNUSABLE)
     print(f"{len(frame)} {i18n.label('rows', loc)} → {args.output}", file=sys.stderr)
@@ -409,15 +405,15 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         return _cmd_report_subscriptions(args, settings)
     loc = settings.locale
     if not args.login:
-        return _refuse("cli.report_as", loc)
+        raise UsageError("cli.report_as")
     args.format = args.format or "html,pdf"
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     if not formats or any(f not in reports.FORMATS for f in formats):
         from .i18n import shown
 
-        return _refuse("cli.formats", loc, formats=shown(args.format))
+        raise UsageError("cli.formats", formats=shown(args.format))
     if args.jobs < 1:
-        return _refuse("cli.jobs", loc)
+        raise UsageError("cli.jobs")
     _check_date("--as-of", args.as_of)
     try:
         return reports.run_command(
@@ -447,13 +443,13 @@ def _cmd_report_subscriptions(args: argparse.Namespace, settings: Settings) -> i
 
     loc = settings.locale
     if not args.subscriptions:
-        return _refuse("cli.with_subscriptions", loc)
+        raise UsageError("cli.with_subscriptions")
     clashes = [flag for flag, given in (("--as", args.login), ("--unit", args.unit), ("--format", args.format),
                                         ("--by", args.by != "region")) if given]
     if clashes:
-        return _refuse("cli.not_with_subscriptions", loc, options=", ".join(clashes))
+        raise UsageError("cli.not_with_subscriptions", options=", ".join(clashes))
     if args.jobs < 1:
-        return _refuse("cli.jobs", loc)
+        raise UsageError("cli.jobs")
     _check_date("--as-of", args.as_of)
     try:
         return subscriptions.run_command(
@@ -504,13 +500,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"{where}{exc.strerror or exc}", EXIT_UNUSABLE)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
-
-
-def _refuse(key: str, locale: str, **values: object) -> int:
-    """A usage error of a viewer's command: one line of the catalog in the settings' language, exit 2."""
-    from .i18n import sentence
-
-    return _fail(sentence(key, locale, **values), EXIT_UNUSABLE)
 
 
 def _fail(message: object, code: int, locale: str = "fr") -> int:

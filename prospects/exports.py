@@ -163,21 +163,12 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def to_csv(frame: pd.DataFrame, by: str, target: str | Path | io.IOBase | None = None, locale: str = "fr", *,
-           currency: str, order: Sequence[int] | np.ndarray | None = None) -> str | None:
-    """Write (or return, when ``target`` is None) the drill-down as CSV (formulas neutralised),
-    amounts with the decimals of ``currency``; a path is written whole or not at all
-    (:func:`prospects.files.write_atomically`)."""
+def to_csv(frame: pd.DataFrame, by: str, locale: str = "fr", *, currency: str,
+           order: Sequence[int] | np.ndarray | None = None) -> str:
+    """The drill-down as CSV text (formulas neutralised), amounts with the decimals of ``currency``."""
     sep, dec = (";", ",") if locale == "fr" else (",", ".")
-    text = neutralised(table(frame, by, locale, currency=currency, order=order)).to_csv(
+    return neutralised(table(frame, by, locale, currency=currency, order=order)).to_csv(
         index=False, sep=sep, decimal=dec, float_format=f"%.{i18n.minor_digits(currency)}f", date_format="%Y-%m-%d")
-    if target is None:
-        return text
-    if isinstance(target, str | Path):
-        files.write_atomically(target, text.encode("utf-8-sig"))
-    else:
-        target.write(text)
-    return None
 
 
 def about_rows(indicator: str, by: str, *, month: str | None = None, bucket: str | None = None,

@@ -164,8 +164,9 @@ def not_a_folder(path: str | os.PathLike[str]) -> FileRefused | None:
     return FileRefused(path, f"not a folder but {'a file' if stat.S_ISREG(st.st_mode) else kind_of(st.st_mode)}", "type")
 
 
-def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path``: a temporary file beside it, synced, then renamed over it.
+@contextlib.contextmanager
+def replacing(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """A binary handle on a temporary file beside ``path``, synced and renamed over it when the block ends.
 
     Raises :class:`FileRefused` when the target is not a regular file or its folder is
     missing, or when writing fails (a full disk, a folder that cannot be written); the
@@ -178,11 +179,19 @@ def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         with open(tmp, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except OSError as exc:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise FileRefused(path, f"cannot be written ({exc.strerror or exc})", "unwritable") from None
+        if isinstance(exc, OSError):
+            raise FileRefused(path, f"cannot be written ({exc.strerror or exc})", "unwritable") from None
+        raise
+
+
+def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all (:func:`replacing`)."""
+    with replacing(path) as handle:
+        handle.write(data)

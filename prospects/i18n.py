@@ -788,13 +788,17 @@ def month(ym: str, locale: str = "fr") -> str:
     return f"{names[mon - 1]} {year}"
 
 
+def decimal(value: float, locale: str = "fr") -> str:
+    """A measure with one decimal in ``locale``: ``8,2`` (fr) / ``8.2`` (en)."""
+    text = f"{value:.1f}"
+    return text.replace(".", ",") if locale == "fr" else text
+
+
 def days(value: float | None, locale: str = "fr") -> str:
-    """A number of days, e.g. ``41 jours``."""
+    """A number of days, e.g. ``41 jours`` (``20,5 jours``)."""
     if value is None:
         return LABELS[locale]["none"]
-    shown = f"{value:.1f}".rstrip("0").rstrip(".")
-    if locale == "fr":
-        shown = shown.replace(".", ",")
+    shown = decimal(value, locale).rstrip("0").rstrip(".,")
     return f"{shown} {LABELS[locale]['days']}"
 
 

@@ -948,13 +948,8 @@ def escape_nul(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_rejects(rejects: pd.DataFrame, path: Path, columns: Sequence[str] = REJECT_COLUMNS) -> None:
     """The rejections as a CSV a person can open (UTF-8 with BOM for spreadsheets; NUL escaped)."""
-    path = Path(path)
-    problem = files.writable(path)
-    if problem is not None:  # never renamed over a device, a pipe or a folder
-        raise problem
-    tmp = path.with_name(path.name + ".tmp")
-    escape_nul(rejects.loc[:, list(columns)]).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
-    os.replace(tmp, path)
+    with files.replacing(path) as handle:  # never renamed over a device, a pipe or a folder
+        escape_nul(rejects.loc[:, list(columns)]).to_csv(handle, index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
 def update_rejects_file(rejects: pd.DataFrame, path: Path, columns: Sequence[str] = REJECT_COLUMNS) -> tuple[Path | None, str | None]:
@@ -1062,10 +1057,8 @@ def write_extract(frames: Mapping[str, pd.DataFrame], folder: Path) -> dict[str,
     written = {}
     for table in TABLE_ORDER:
         frame = frames[table]
-        path = folder / f"{table}.csv"
-        tmp = folder / f".{table}.csv.tmp"
-        _csv_frame(frame, table).to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
-        os.replace(tmp, path)
+        with files.replacing(folder / f"{table}.csv") as handle:
+            _csv_frame(frame, table).to_csv(handle, index=False, encoding="utf-8", lineterminator="\n")
         written[table] = len(frame)
     return written
 

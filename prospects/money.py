@@ -1,7 +1,7 @@
 """The ``money`` accessor of pandas frames: a prospects frame's amounts, in the firm's currency.
 
 Every amount of the package is exact integer cents; converting them is the analyst's last
-step, in one place (:func:`prospects.cents.major`, so that a currency setting can follow).
+step, in one place (:func:`prospects.cents.major`, with the firm's currency, setting ``currency``).
 Imported with :mod:`prospects.api`, which hands the frames out: the accessor is registered
 under the name ``money`` only (pandas' extension mechanism), nothing else of pandas changes.
 """

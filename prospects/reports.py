@@ -947,7 +947,7 @@ def plan(
         viewer_login=login, viewer_label=f"{v.full_name} ({login}, {fn})", firm_name=directory.firm_name,
         fiscal_year=period.fiscal_year, as_of=period.as_of, folder=folder, jobs=tuple(jobs), locale=loc,
         extract_info=firm.extract_info, by=by_kind, currency=firm.settings.currency,
-        freshness=freshness(firm.extract_info, firm.today, firm.settings.stale_after_days),
+        freshness=firm.freshness(),
     )
 
 
@@ -1291,19 +1291,13 @@ def summary_lines(batch: Batch, results: Sequence[UnitResult], index: Path) -> l
         if r.ok:
             files = ", ".join(str(p) for p in (r.html, r.pdf) if p is not None)
             budget = format_headline("signed_budget", r.headline["signed_budget"], loc, batch.currency) if r.headline else ""
-            stages = ", ".join(f"{i18n.label('report.stage.' + k, loc)} {_seconds(v, loc)}" for k, v in r.stages.items())
-            lines.append(f"{label:<{width}}  {t['ok']:<6} {budget:>14}  {files}  ({_seconds(r.seconds, loc)} s{colon(loc)}{stages})")
+            stages = ", ".join(f"{i18n.label('report.stage.' + k, loc)} {i18n.decimal(v, loc)}" for k, v in r.stages.items())
+            lines.append(f"{label:<{width}}  {t['ok']:<6} {budget:>14}  {files}  ({i18n.decimal(r.seconds, loc)} s{colon(loc)}{stages})")
         else:
             lines.append(f"{label:<{width}}  {t['failed']:<6} {r.error}")
     ok = sum(r.ok for r in results)
     lines.append(f"{ok}/{len(results)} → {index}")
     return lines
-
-
-def _seconds(value: float, locale: str) -> str:
-    """``8,2`` (fr) / ``8.2`` (en)."""
-    text = f"{value:.1f}"
-    return text.replace(".", ",") if locale == "fr" else text
 
 
 def run_command(

@@ -640,7 +640,7 @@ def _render_and_send(settings: Settings, res: Resolution, due: list[Subscription
 
     for line in summary_lines(outcomes, loc):
         print(line)
-    print(i18n.sentence("subs.rendered", loc, n=len(due), seconds=f"{render_seconds:.1f}") if due
+    print(i18n.sentence("subs.rendered", loc, n=len(due), seconds=i18n.decimal(render_seconds, loc)) if due
           else i18n.sentence("subs.none_due", loc))
     return 1 if any(o.status == "failed" for o in outcomes) else 0
 

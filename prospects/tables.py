@@ -204,21 +204,22 @@ def ageing_totals(figs: Figures) -> dict[str, int]:
     return {c: cents.total(a[c].to_numpy()) for c in ("offers", "recurring", "one_off", "total")}
 
 
-def scope_label(directory: Directory, unit: str | Sequence[str] | None, collaborator: str | None,
-                locale: str = "fr") -> str:
-    """What the figures cover, as shown to people: unit and/or collaborator names, else "Mes affaires".
+def scope_words(unit_names: Sequence[str], person: str | None, locale: str = "fr") -> str:
+    """What figures cover, as shown to people: the units' names (``A + B``) and/or the person, else "Mes affaires"."""
+    parts = [" + ".join(unit_names)] if unit_names else []
+    if person:
+        parts.append(person)
+    return " · ".join(parts) or i18n.label("mine", locale)
 
-    ``unit`` is a unit id or the ids a view resolved (``figs.scope.units``: the API's
-    ``"perimeter"`` may cover several), never an alias.
-    """
-    parts = []
-    units = [unit] if isinstance(unit, str) else list(unit or ())
-    if units:
-        parts.append(" + ".join(str(directory.units.at[u, "name"]) for u in units))
+
+def scope_label(directory: Directory, unit: str | None, collaborator: str | None, locale: str = "fr") -> str:
+    """:func:`scope_words` of a unit id and/or a collaborator's login, named from ``directory``."""
+    names = [str(directory.units.at[unit, "name"])] if unit else []
+    person = None
     if collaborator:
         cid = directory.login_to_id(collaborator)
-        parts.append(str(directory.collaborators.at[cid, "full_name"]) if cid else collaborator)
-    return " · ".join(parts) or i18n.label("mine", locale)
+        person = str(directory.collaborators.at[cid, "full_name"]) if cid else collaborator
+    return scope_words(names, person, locale)
 
 
 def figures_html(figs: Figures) -> str:

@@ -230,7 +230,7 @@ def test_a_prospect_without_document_exports_its_history_as_dates_and_french_wor
 @pytest.mark.parametrize("locale", ["fr", "en"])
 def test_csv_decimals_are_the_same_everywhere_in_a_file(director, locale):
     rows, frame = _signed_by_document(director)
-    text = exports.to_csv(frame, "document", None, locale, currency="EUR", order=rows.order("total", False))
+    text = exports.to_csv(frame, "document", locale, currency="EUR", order=rows.order("total", False))
     sep = ";" if locale == "fr" else ","
     table = list(csv.reader(io.StringIO(text), delimiter=sep))
     head, body = table[0], table[1:]
@@ -273,7 +273,7 @@ def test_csv_and_excel_follow_the_firms_currency(director, currency, locale, hea
     rows, frame = _signed_by_document(director)
     order = rows.order("total", False)
     sep = ";" if locale == "fr" else ","
-    table = list(csv.reader(io.StringIO(exports.to_csv(frame, "document", None, locale, currency=currency, order=order)),
+    table = list(csv.reader(io.StringIO(exports.to_csv(frame, "document", locale, currency=currency, order=order)),
                            delimiter=sep))
     x1 = dict(zip(table[0], table[1], strict=True))
     assert x1[head] == total  # X1: 1,450,000 minor units

@@ -1174,3 +1174,28 @@ def test_every_validator_without_perimeter_is_named_with_why_and_the_fix():
     assert notes[12] == f"collaborator C13 'partvide' (Vera Associée): validates offers but their groups (G_VIDE) cover no unit: {only}give the groups their units (group_units)"
     assert notes[13] == f"collaborator C14 'manlille' (Léo Manager): manager capped at agency level (A2) but their groups (G_R1) cover nothing in it: {only}fix their groups, home unit or function"
     assert len(notes) == 14
+
+
+def test_an_extract_or_rejects_file_that_fails_mid_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    """A full disk while writing: files.replacing keeps the previous file and removes its temporary."""
+    import errno
+
+    from prospects import files
+    from prospects.sample import sample_firm
+
+    frames = sample_firm()
+    loading.write_extract(frames, tmp_path)
+    before = (tmp_path / "deals.csv").read_bytes()
+    real = pd.DataFrame.to_csv
+
+    def full_disk(self, target, *args, **kwargs):
+        if getattr(target, "name", "").endswith(f"deals.csv.tmp-{os.getpid()}"):
+            target.write(b"half a ro")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, target, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full_disk)
+    with pytest.raises(files.FileRefused, match=r"deals\.csv: cannot be written \(No space left on device\)"):
+        loading.write_extract(frames, tmp_path)
+    assert (tmp_path / "deals.csv").read_bytes() == before
+    assert not [p.name for p in tmp_path.iterdir() if ".tmp" in p.name]

@@ -22,7 +22,6 @@ import ipywidgets as w
 
 from .. import db, i18n
 from ..figures import TABLE_CELLS
-from ..freshness import Freshness, freshness
 from ..scoping import AccessDenied
 from ..tables import scope_label
 from .chart import Chart
@@ -197,7 +196,7 @@ class Dashboard:
             fn = i18n.FUNCTION_LABELS[loc].get(v.function, v.function)
             asof = f'{esc(lab("as_of"))} {esc(i18n.date(period.as_of, loc))}' if period else ""
             firm = esc(self.firm.directory.firm_name)
-            fresh = self.freshness()
+            fresh = self.firm.freshness()
             who = (
                 f'<p class="pr-who"><b class="pr-viewer">{esc(v.full_name)}</b> · '
                 f'<span class="pr-function">{esc(fn)}</span><br>'
@@ -208,11 +207,6 @@ class Dashboard:
             if warning:
                 who += f'<p class="pr-stale" role="note"><span aria-hidden="true">⚠ </span>{esc(warning)}</p>'
         return f'<header class="pr-banner"><h1 class="pr-title">{esc(lab("menu"))}</h1>{who}</header>'
-
-    def freshness(self) -> Freshness:
-        """How fresh the figures on screen are: the current extract's date, old past ``stale_after_days``."""
-        settings = self.firm.settings
-        return freshness(self.firm.extract_info, self.firm.today, settings.stale_after_days)
 
     def _header_box(self) -> w.Box:
         return boxed([self.header], "pr-header", vertical=True, shared=self._shared)

@@ -81,7 +81,7 @@ class Downloads:
         if state.by == "document":
             frame = self.with_lines(frame)
         stem = file_stem(state, as_of)
-        csv_text = exports.to_csv(frame, state.by, None, loc, currency=self.words.currency, order=order) or ""
+        csv_text = exports.to_csv(frame, state.by, loc, currency=self.words.currency, order=order)
         csv_b64 = base64.b64encode(("\ufeff" + csv_text).encode("utf-8")).decode("ascii")
         about = exports.about_rows(state.indicator, state.by, month=state.month, bucket=state.bucket, locale=loc,
                                    currency=self.words.currency)

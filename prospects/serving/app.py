@@ -103,16 +103,6 @@ class ProspectsVoila(Voila):
         for handler in self.log.handlers:
             handler.addFilter(quiet_console)
 
-    def launch_browser(self) -> None:
-        """Open the page in the desktop's browser if it has one; else nothing (the banner gives the address)."""
-        import webbrowser
-
-        try:
-            webbrowser.get(self.browser or None)
-        except webbrowser.Error:
-            return
-        super().launch_browser()
-
     def init_settings(self) -> dict:
         settings = super().init_settings()
         # our 403/404/error pages first: a short sentence, never a traceback
@@ -212,10 +202,12 @@ class ProspectsVoila(Voila):
 #: What Voilà and jupyter_server say that a person starting the dashboard would read as trouble or
 #: noise: the notebook's trust (the page never depends on it), the address again (the banner
 #: gives it), where connection files and static files live, every kernel started or shut down
-#: (the server's own lines say whose), the culling settings, the signal that stops it.
+#: (the server's own lines say whose), the culling settings, the signal that stops it, and that a
+#: server has no desktop browser to open the page in.
 NOISE = re.compile(
     r"Notebook .* is not trusted|Voilà is running at:|Using .* to store connection files|Storing connection files in "
     r"|Serving static files from |Culling kernels |Kernel started: |Kernel shutdown: |Handle signal \d+"
+    r"|No web browser found"
 )
 
 
@@ -356,7 +348,7 @@ def build_voila(settings: Settings, options: ServeOptions, login_source: LoginSo
     source = login_source or LOGIN_SOURCES[options.auth](options)
     notebook = options.notebook or dashboard_notebook(settings)
     config = str(settings.config_file.resolve()) if settings.config_file else None
-    hook = make_prelaunch_hook(source, config=config, check=ViewerCheck(settings.db_url))
+    hook = make_prelaunch_hook(source, config=config, check=ViewerCheck(settings.db_url, settings.locale))
     app = ProspectsVoila()
     app.initialize([str(notebook), "--no-browser"])
     app.refusal_locale = settings.locale

@@ -13,40 +13,34 @@ The Hub itself runs in the prospects virtual environment (``pip install 'prospec
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import Mapping
 from typing import Any
 
 from tornado import web
 
+from ..i18n import sentence
 from .identity import ViewerCheck, clean_login
 
 #: Variables of the Hub's configuration, not of the dashboard servers.
 HUB_ONLY = ("PROSPECTS_HUB_", "PROSPECTS_COMMAND", "PROSPECTS_CONFIG", "PROSPECTS_SMTP_")
 
-_checks: dict[str, ViewerCheck] = {}
-
-
-def _settings_db_url(environ: Mapping[str, str]) -> str:
+@functools.cache
+def viewer_check() -> ViewerCheck:
+    """The directory check of the database the servers read (the Hub's settings, read once)."""
     from ..config import load_settings
 
-    config = environ.get("PROSPECTS_CONFIG")
-    return load_settings(config=config if config and os.path.isfile(config) else None, environ=environ).db_url
-
-
-def viewer_check(environ: Mapping[str, str] | None = None) -> ViewerCheck:
-    """The directory check of the database the servers read (one per database URL, kept)."""
-    url = _settings_db_url(os.environ if environ is None else environ)
-    if url not in _checks:
-        _checks[url] = ViewerCheck(url)
-    return _checks[url]
+    config = os.environ.get("PROSPECTS_CONFIG")
+    settings = load_settings(config=config if config and os.path.isfile(config) else None)
+    return ViewerCheck(settings.db_url, settings.locale)
 
 
 async def collaborators_only(authenticator: Any, handler: Any, auth_model: dict) -> dict:
     """``c.Authenticator.post_auth_hook``: let in active collaborators only (403 with the reason otherwise)."""
     login = clean_login(auth_model.get("name"))
     check = viewer_check()
-    refusal = ("Accès refusé : identifiant vide" if login is None
+    refusal = (sentence("api.no_login", check.locale) if login is None
                else await asyncio.get_running_loop().run_in_executor(None, check, login))
     if refusal:
         authenticator.log.warning("prospects: Hub sign-in refused for %r: %s", auth_model.get("name"), refusal)

@@ -165,8 +165,8 @@ class ViewerCheck:
     people the proxy authenticated but the directory does not know.
     """
 
-    def __init__(self, db_url: str):
-        self.db_url = db_url
+    def __init__(self, db_url: str, locale: str = "fr"):
+        self.db_url, self.locale = db_url, locale
         self._engine: Any = None
 
     def __call__(self, login: str) -> str | None:
@@ -174,7 +174,7 @@ class ViewerCheck:
         import sqlalchemy as sa
 
         from ..db import DatabaseError, collaborator_active, make_engine
-        from ..i18n import shown
+        from ..i18n import sentence, shown
 
         try:
             if self._engine is None:
@@ -183,9 +183,9 @@ class ViewerCheck:
         except (sa.exc.SQLAlchemyError, DatabaseError):
             return None  # the kernel will show its own short error; never a traceback here
         if active is None:
-            return f"Accès refusé : identifiant inconnu « {shown(login)} »"
+            return sentence("api.unknown_login", self.locale, login=shown(login))
         if not active:
-            return f"Accès refusé : le collaborateur « {shown(login)} » est inactif"
+            return sentence("api.inactive_login", self.locale, login=shown(login))
         return None
 
 
