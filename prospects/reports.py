@@ -104,10 +104,6 @@ TEXT: dict[str, dict[str, str]] = {
         "dictionary": "Dictionnaire des indicateurs",
         "label": "Libellé",
         "definition": "Définition",
-        "firm_kind": "Cabinet",
-        "region": "Région",
-        "agency": "Agence",
-        "team": "Équipe",
         "index_title": "Rapports prospects — exercice {fy}",
         "index_intro": "Rendus avec les droits de {viewer}, arrêtés au {as_of}, le {rendered}.",
         "report": "Rapport",
@@ -156,10 +152,6 @@ TEXT: dict[str, dict[str, str]] = {
         "dictionary": "Metric dictionary",
         "label": "Label",
         "definition": "Definition",
-        "firm_kind": "Firm",
-        "region": "Region",
-        "agency": "Agency",
-        "team": "Team",
         "index_title": "Prospects reports — fiscal year {fy}",
         "index_intro": "Rendered with the rights of {viewer}, as of {as_of}, on {rendered}.",
         "report": "Report",
@@ -281,8 +273,9 @@ def text(key: str, locale: str = "fr") -> str:
 
 
 def kind_label(kind: str, locale: str = "fr") -> str:
-    """``Région`` / ``Region`` … for an org unit kind."""
-    return TEXT[locale]["firm_kind" if kind == "firm" else kind]
+    """``Région`` / ``Region`` … for an org unit kind (:data:`prospects.i18n.LEVEL_LABELS`, capitalised)."""
+    word = i18n.LEVEL_LABELS[locale].get(kind, kind)
+    return word[:1].upper() + word[1:]
 
 
 def slugify(name: str) -> str:

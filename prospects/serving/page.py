@@ -126,10 +126,6 @@ class DashboardPages:
                                          app.labextensions_path)
         return self._scripts
 
-    def assets(self) -> dict[str, list[str]]:
-        """What the page's head asks for ahead (``resources.prospects_assets``): the scripts to preload."""
-        return {"preload": self.scripts().preload}
-
     def exporter(self) -> PageExporter:
         """One exporter (one Jinja environment, templates compiled once) for every page."""
         if self._exporter is None:
@@ -162,8 +158,7 @@ class DashboardPages:
                    "cell_generator": no_kernel, "progressive_rendering": False}
         resources = {"base_url": self.app.base_url, "theme": self.app.voila_configuration.theme,
                      "template": self.app.voila_configuration.template, "metadata": {"name": "dashboard"},
-                     "page_config": page_config, "prospects": self.texts(),
-                     "prospects_assets": self.assets()}
+                     "page_config": page_config, "prospects": self.texts()}
         try:
             async for _ in self.exporter().generate_from_notebook_node(nb, resources=resources, extra_context=context,
                                                                        page_config=page_config):
@@ -171,10 +166,12 @@ class DashboardPages:
         except _Prepared:
             pass
 
-    def texts(self) -> dict[str, str]:
-        """The page template's sentences, in the server's language."""
+    def texts(self) -> dict[str, Any]:
+        """The page template's fixed values (``resources.prospects``): its sentences in the server's
+        language, and the scripts its head asks for ahead (``preload``)."""
         return {"page_error": PAGE_ERROR[self.locale], "connection_lost": CONNECTION_LOST[self.locale],
-                "loading": LOADING[self.locale], "lang": self.locale, "title": i18n.label("menu", self.locale)}
+                "loading": LOADING[self.locale], "lang": self.locale, "title": i18n.label("menu", self.locale),
+                "preload": self.scripts().preload}
 
 
 class PageExporter(VoilaExporter):
@@ -229,8 +226,7 @@ class DashboardRenderer(NotebookRenderer):
         self.page_config["jupyterLabTheme"] = self.theme
         name = os.path.splitext(os.path.basename(self.notebook_path))[0]
         self.resources = {"base_url": self.base_url, "theme": self.theme, "template": self.template_name,
-                          "metadata": {"name": name}, "page_config": self.page_config, "prospects": self.pages.texts(),
-                          "prospects_assets": self.pages.assets()}
+                          "metadata": {"name": name}, "page_config": self.page_config, "prospects": self.pages.texts()}
         self.exporter = self.pages.exporter()
 
     # -- called by the page template ----------------------------------------------------
