@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -263,24 +262,17 @@ def _check_serve(raw: Any, env: Mapping[str, str], source: str) -> ServeSettings
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """The content of a ``prospects.toml``, with a clear error when it is not a regular file
-    of at most :data:`MAX_CONFIG_BYTES` holding valid UTF-8 TOML."""
-    from .files import FileRefused, read_limited, shown_path
+    of at most :data:`MAX_CONFIG_BYTES` holding valid UTF-8 TOML (:func:`prospects.files.read_toml`)."""
+    from .files import FileRefused, read_toml, shown_path
 
     try:
-        data = read_limited(path, MAX_CONFIG_BYTES, limit_text="the {limit} a settings file may hold")
+        return read_toml(path, MAX_CONFIG_BYTES, limit_text="the {limit} a settings file may hold")
     except FileRefused as exc:
         if exc.kind == "missing":
             raise ConfigError(f"config file {shown_path(path)} does not exist") from None
+        if exc.kind == "nesting":
+            raise ConfigError(f"config file {shown_path(path)}: tables or lists nest too deeply to be settings") from None
         raise ConfigError(f"config file {exc}") from None
-    try:
-        return tomllib.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ConfigError(f"config file {shown_path(path)}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {shown_path(path)}: {exc}") from None
-    except RecursionError:
-        raise ConfigError(f"config file {shown_path(path)}: tables or lists nest too deeply to be settings") from None
 
 
 def load_settings(

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -39,7 +40,8 @@ LIMIT_TEXT = "the limit of {limit}"
 
 class FileRefused(ValueError):
     """A file cannot be used: ``str()`` is ``PATH: reason``; ``kind`` says why
-    (``missing``, ``type``, ``unreadable``, ``size``, ``unwritable``)."""
+    (``missing``, ``type``, ``unreadable``, ``size``, ``unwritable``; :func:`read_toml`'s
+    ``text``, ``toml``, ``nesting``)."""
 
     def __init__(self, path: str | os.PathLike[str], reason: str, kind: str):
         super().__init__(f"{shown_path(path)}: {reason}")
@@ -115,6 +117,30 @@ def read_limited(path: str | os.PathLike[str], limit: int, *, limit_text: str = 
     if len(data) > limit:
         raise _too_big(path, None, limit, limit_text)
     return data
+
+
+def undecodable(data: bytes, exc: UnicodeDecodeError) -> str:
+    """Where bytes stop being text: ``byte 0xe9 on line 3``."""
+    line = data.count(b"\n", 0, exc.start) + 1
+    return f"byte 0x{data[exc.start]:02x} on line {line}"
+
+
+def read_toml(path: str | os.PathLike[str], limit: int, *, limit_text: str = LIMIT_TEXT, what: str = "a file") -> dict:
+    """The TOML document of a regular file of at most ``limit`` bytes of UTF-8 text.
+
+    Raises :class:`FileRefused` (``str()``: ``PATH: reason``) with the kinds of
+    :func:`read_limited`, or ``text`` (not UTF-8: which byte, on which line), ``toml``
+    (not valid TOML: where) or ``nesting`` (tables or lists nested too deeply to be read).
+    """
+    data = read_limited(path, limit, limit_text=limit_text, what=what)
+    try:
+        return tomllib.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise FileRefused(path, f"not UTF-8 text ({undecodable(data, exc)})", "text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FileRefused(path, f"not valid TOML: {exc}", "toml") from None
+    except RecursionError:
+        raise FileRefused(path, "tables or lists nest too deeply to be read", "nesting") from None
 
 
 def writable(path: str | os.PathLike[str]) -> FileRefused | None:

@@ -821,10 +821,7 @@ def _read_csv(path: Path, table: str, max_bytes: int = DEFAULT_LOAD_MAX_BYTES) -
     try:
         body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = body.count(b"\n", 0, exc.start) + 1
-        raise UnusableExtract(
-            f"{path}: not UTF-8 text (byte 0x{body[exc.start]:02x} on line {line}); save the file as UTF-8"
-        ) from None
+        raise UnusableExtract(f"{path}: not UTF-8 text ({files.undecodable(body, exc)}); save the file as UTF-8") from None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         try:

@@ -140,3 +140,11 @@ def test_a_mapping_that_is_a_device_or_huge_is_refused(tmp_path):
         handle.truncate(50 * 10**9)
     with pytest.raises(im.MappingError, match=r"huge.toml: 50,000.0 MB, more than the 5.0 MB a mapping file may hold$"):
         im.read_mapping(tmp_path / "huge.toml")
+
+
+def test_a_mapping_that_is_not_utf8_says_which_byte_on_which_line(tmp_path):
+    """The same words as a settings file or a source (files.read_toml, files.undecodable)."""
+    path = tmp_path / "m.toml"
+    path.write_bytes(b'[org]\nname = "caf\xe9"\n')
+    with pytest.raises(im.MappingError, match=r"m\.toml: not UTF-8 text \(byte 0xe9 on line 2\)"):
+        im.read_mapping(path)

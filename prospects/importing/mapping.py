@@ -10,7 +10,6 @@ the file and the key at fault (``tables.deals.columns.status.map``).
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -368,17 +367,11 @@ def read_mapping(path: str | Path, *, export_date: str | dt.date | None = None, 
     """
     path = Path(path)
     try:
-        data = files.read_limited(path, MAX_MAPPING_BYTES, limit_text="the {limit} a mapping file may hold", what="a mapping file")
+        doc = files.read_toml(path, MAX_MAPPING_BYTES, limit_text="the {limit} a mapping file may hold", what="a mapping file")
     except files.FileRefused as exc:
         if exc.kind == "missing":
             raise MappingError(f"{files.shown_path(path)}: no such mapping file") from None
+        if exc.kind == "nesting":
+            raise MappingError(f"{files.shown_path(path)}: tables nest too deeply to be a mapping") from None
         raise MappingError(str(exc)) from None
-    try:
-        doc = tomllib.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise MappingError(f"{path}: a mapping file must be UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise MappingError(f"{path}: not valid TOML: {exc}") from None
-    except RecursionError:
-        raise MappingError(f"{path}: tables nest too deeply to be a mapping") from None
     return Parser(path, doc, export_date=export_date, today=today, firm_currency=currency).parse()

@@ -109,13 +109,12 @@ def _decode(data: bytes, spec: SourceSpec, path: Path) -> str:
         try:
             return body.decode("utf-8")
         except UnicodeDecodeError as exc:
-            line = body.count(b"\n", 0, exc.start) + 1
             hint = ""
             with contextlib.suppress(UnicodeDecodeError):
                 body.decode("cp1252")
                 hint = "; it reads as cp1252: set encoding = \"cp1252\""
             raise MappingError(
-                f"{path}: not UTF-8 text (byte 0x{body[exc.start]:02x} on line {line}) (mapping key {key}){hint}"
+                f"{path}: not UTF-8 text ({files.undecodable(body, exc)}) (mapping key {key}){hint}"
             ) from None
     if not data.isascii():
         with contextlib.suppress(UnicodeDecodeError):
@@ -128,10 +127,7 @@ def _decode(data: bytes, spec: SourceSpec, path: Path) -> str:
     try:
         text = data.decode(enc)
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise MappingError(
-            f"{path}: not {enc} text (byte 0x{data[exc.start]:02x} on line {line}) (mapping key {key})"
-        ) from None
+        raise MappingError(f"{path}: not {enc} text ({files.undecodable(data, exc)}) (mapping key {key})") from None
     if enc == "latin-1":
         m = re.search("[\x80-\x9f]", text)
         if m:
