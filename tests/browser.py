@@ -30,7 +30,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -111,14 +111,7 @@ class Serve:
 
     def wait_log(self, pattern: str, timeout: float = 90, count: int = 1) -> list[re.Match]:
         """Wait until the server's log has ``count`` lines matching ``pattern``; the matches."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = list(re.finditer(pattern, self.log()))
-            if len(found) >= count:
-                return found
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{count} × {pattern!r} not in the server's log after {timeout} s:\n{self.log()[-3000:]}")
-            time.sleep(0.1)
+        return wait_for_log(self.log, pattern, timeout, count, who="the server")
 
     def kernel_ids(self) -> dict[str, int]:
         """The server's kernels: id (from the connection file's name) → process id."""
@@ -197,16 +190,36 @@ def sample_server(tmp_path_factory, name: str, *args: str, **kwargs):
         server.stop(keep_log_as=f"serve-{name}.log")
 
 
-def require_package(ok: bool, what: str, tests: str) -> None:
-    """Go on if ``ok``; else skip the module's tests loudly, or fail them in CI (``CI=true``)."""
+def wait_for_log(read: Callable[[], str], pattern: str, timeout: float, count: int = 1, *,
+                 proc: subprocess.Popen | None = None, who: str = "the server") -> list[re.Match]:
+    """Wait until ``read()`` (a process's log) has ``count`` matches of ``pattern``; the matches.
+    A ``proc`` that exits first is said at once, with the end of its log."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = list(re.finditer(pattern, read()))
+        if len(found) >= count:
+            return found
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{who} exited with {proc.returncode}:\n{read()[-3000:]}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{count} × {pattern!r} not in the log of {who} after {timeout} s:\n{read()[-3000:]}")
+        time.sleep(0.1)
+
+
+def require(problem: str | None, tests: str) -> None:
+    """Go on when ``problem`` is None; else skip the module's tests loudly, or fail them in CI (``CI=true``)."""
     from .conftest import IN_CI
 
-    if ok:
+    if problem is None:
         return
-    message = f"{what} not found: install Debian's package (make system-deps); nothing is ever downloaded"
     if IN_CI:
-        pytest.fail(message)
-    pytest.skip(f"SKIPPING {tests} TESTS: {message}")
+        pytest.fail(problem)
+    pytest.skip(f"SKIPPING {tests} TESTS: {problem}")
+
+
+def require_package(ok: bool, what: str, tests: str) -> None:
+    """Go on if ``ok``; else :func:`require`: a Debian package that is missing."""
+    require(None if ok else f"{what} not found: install Debian's package (make system-deps); nothing is ever downloaded", tests)
 
 
 def nginx_binary() -> str | None:
@@ -396,19 +409,16 @@ def chromium_available() -> bool:
     return os.access(CHROMIUM, os.X_OK)
 
 
+#: Why the browser tests cannot run.
+CHROMIUM_MISSING = "Debian's chromium not found: install it (make system-deps); it is never downloaded"
+
+
 @contextlib.contextmanager
 def chromium_session():
     """Debian's Chromium for a module's tests: skipped loudly when missing, a failure in CI."""
-    import pytest
     from playwright.sync_api import sync_playwright
 
-    from .conftest import IN_CI
-
-    if not chromium_available():
-        message = "Debian's chromium not found: install it (make system-deps); it is never downloaded"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip("SKIPPING BROWSER TESTS: " + message)
+    require(None if chromium_available() else CHROMIUM_MISSING, "BROWSER")
     with sync_playwright() as p:
         browser = launch_chromium(p)
         try:
@@ -645,20 +655,9 @@ def idle(page) -> None:
 @pytest.fixture(scope="module")
 def chromium():
     """Debian's Chromium for a test module (never downloaded). Outside CI the module skips,
-    loudly, when it is missing; in CI (``CI=true``) that is a failure."""
-    from playwright.sync_api import sync_playwright
-
-    from .conftest import IN_CI
-
-    if not chromium_available():
-        message = "Debian's chromium not found: install it (make system-deps); it is never downloaded"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip("SKIPPING BROWSER TESTS: " + message)
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
+    loudly, when it is missing; in CI (``CI=true``) that is a failure (:func:`chromium_session`)."""
+    with chromium_session() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

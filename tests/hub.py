@@ -22,7 +22,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from .browser import ARTIFACTS, ROOT, wait_port
+from .browser import ARTIFACTS, ROOT, wait_for_log, wait_port
 from .conftest import free_port
 
 HUB_CONFIG = ROOT / "deploy" / "jupyterhub_config.py"
@@ -86,16 +86,7 @@ class Hub:
 
     def wait_log(self, pattern: str, timeout: float = 120, count: int = 1) -> list[re.Match]:
         """Wait until the Hub's log (its servers' included) has ``count`` matches of ``pattern``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = list(re.finditer(pattern, self.log()))
-            if len(found) >= count:
-                return found
-            if self.proc is not None and self.proc.poll() is not None:
-                raise RuntimeError(f"jupyterhub exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{count} × {pattern!r} not in the Hub's log after {timeout} s:\n{self.log()[-3000:]}")
-            time.sleep(0.2)
+        return wait_for_log(self.log, pattern, timeout, count, proc=self.proc, who="jupyterhub")
 
     def token(self, login: str, scopes: list[str] | None = None, with_token: str | None = None) -> str:
         """An API token of ``login`` (``jupyterhub token``); with ``scopes``, a narrower one made with

@@ -14,6 +14,8 @@ from prospects.cli import main
 from prospects.i18n import NNBSP, colon
 from prospects.sample import sample_firm
 
+from .hostile import KINDS, make_hostile
+
 
 @pytest.fixture(scope="module")
 def url(sample_url):
@@ -586,22 +588,14 @@ SAMPLE_EXTRACT = __import__("pathlib").Path(__file__).parent / "data" / "sample_
 def _hostile(tmp_path, kind: str, *, name: str = "given", inside: bool = False, write: bool = False):
     """A path that is /dev/zero (a symlink to it when ``inside`` a folder or written to), a folder,
     a pipe, 50 GB of holes, or unreadable (for a file written: in a folder that cannot be written)."""
-    import os
 
     base = tmp_path / "hostile"
     base.mkdir(exist_ok=True)
     path = base / name
     if kind == "device" and not inside and not write:
         return "/dev/zero"  # read from: written to only through a link of the test's own (a rename replaces the link)
-    if kind == "device":
-        path.symlink_to("/dev/zero")
-    elif kind == "folder":
-        path.mkdir()
-    elif kind == "pipe":
-        os.mkfifo(path)
-    elif kind == "sparse":
-        with open(path, "wb") as handle:
-            handle.truncate(50 * 10**9)
+    if kind in KINDS:
+        make_hostile(path, kind)
     elif write:  # unwritable: a folder of its owner's, read-only
         locked = base / "locked"
         locked.mkdir()

@@ -6,6 +6,8 @@ import pytest
 
 from prospects.config import DEFAULT_FUNCTION_CAPS, ConfigError, find_project_dir, load_settings
 
+from .hostile import KINDS, make_hostile
+
 
 def write(folder, text):
     (folder / "prospects.toml").write_text(text, "utf-8")
@@ -226,18 +228,12 @@ def test_cli_refuses_an_unknown_currency_in_one_line(tmp_path, capsys, monkeypat
 
 def _hostile_config(tmp_path, kind):
     """A path to give as --config: a folder, a device, a pipe, a huge sparse file, bad bytes."""
-    import os
 
-    if kind == "folder":
-        return tmp_path
     if kind == "device":
         return "/dev/zero"
     path = tmp_path / f"{kind}.toml"
-    if kind == "pipe":
-        os.mkfifo(path)
-    elif kind == "sparse":
-        with open(path, "wb") as handle:
-            handle.truncate(50 * 10**9)  # 50 GB of holes, no disk used
+    if kind in KINDS:
+        make_hostile(path, kind)
     elif kind == "binary":
         path.write_bytes(b"locale = '\xff\xfe'\n")
     elif kind == "nested":

@@ -24,13 +24,14 @@ from prospects.serving.page import CONNECTION_LOST
 from . import browser
 from .browser import (
     ARTIFACTS,
+    CHROMIUM_MISSING,
     cells,
     chromium_available,
     eur,
     expected_cells,
     open_dashboard,
+    require,
 )
-from .conftest import IN_CI
 from .hub import Hub, hub_available, sign_in
 
 chromium = browser.chromium  # a fixture: Debian's Chromium for this module
@@ -39,14 +40,6 @@ pytestmark = pytest.mark.browser
 
 PASSWORDS = {"part1": "pw-part1-Zk4", "dir": "pw-dir-9Qm", "staff1": "pw-staff1-x2", "man2": "pw-man2-77",
              "gone": "pw-gone-0", "nobody": "pw-nobody-1"}
-
-
-def _require(problem: str | None) -> None:
-    if problem is None:
-        return
-    if IN_CI:
-        pytest.fail(problem)
-    pytest.skip("SKIPPING HUB TESTS: " + problem)
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +56,8 @@ IDLE = 30
 
 @pytest.fixture(scope="module")
 def hub(sample_db, tmp_path_factory):
-    _require(None if chromium_available() else "/usr/bin/chromium not found: make system-deps")
-    _require(hub_available())
+    require(None if chromium_available() else CHROMIUM_MISSING, "HUB")
+    require(hub_available(), "HUB")
     h = Hub(tmp_path_factory.mktemp("hub"), sample_db, PASSWORDS, idle_timeout=IDLE).start()
     try:
         yield h

@@ -9,6 +9,8 @@ import pytest
 
 from prospects.files import FileRefused, open_limited, read_limited, writable, write_atomically
 
+from .hostile import make_hostile
+
 
 def test_a_regular_file_within_the_limit_is_read_whole(tmp_path):
     path = tmp_path / "a.txt"
@@ -26,12 +28,7 @@ def test_a_regular_file_within_the_limit_is_read_whole(tmp_path):
     ("sparse", "50,000.0 MB, more than the import limit of 1.0 MB (setting import_max_mb)"),
 ])
 def test_anything_else_is_refused_before_a_byte_is_read(tmp_path, kind, reason):
-    path = {"missing": tmp_path / "nope", "folder": tmp_path, "device": "/dev/zero"}.get(kind, tmp_path / kind)
-    if kind == "pipe":
-        os.mkfifo(path)  # opening it for reading would wait for a writer
-    elif kind == "sparse":
-        with open(path, "wb") as handle:
-            handle.truncate(50 * 10**9)
+    path = {"missing": tmp_path / "nope", "device": "/dev/zero"}.get(kind) or make_hostile(tmp_path / kind, kind)
     with pytest.raises(FileRefused) as caught:
         read_limited(path, 1_000_000, limit_text="the import limit of {limit} (setting import_max_mb)")
     assert str(caught.value) == f"{path}: {reason}"

@@ -7,6 +7,7 @@ import pytest
 
 from prospects import importing as im
 
+from .hostile import make_hostile
 from .importing_cases import (
     MAPPING,
     setup,
@@ -127,19 +128,15 @@ def test_the_export_date_comes_from_the_command_line_else_the_mapping(tmp_path):
 
 
 def test_a_mapping_that_is_a_device_or_huge_is_refused(tmp_path):
-    import os
 
     with pytest.raises(im.MappingError, match="not a mapping file"):
         im.read_mapping("/dev/zero")
     with pytest.raises(im.MappingError, match="not a mapping file"):
         im.read_mapping(tmp_path)
-    os.mkfifo(tmp_path / "pipe.toml")
     with pytest.raises(im.MappingError, match=r"pipe.toml: not a mapping file but a device or a pipe$"):
-        im.read_mapping(tmp_path / "pipe.toml")
-    with open(tmp_path / "huge.toml", "wb") as handle:
-        handle.truncate(50 * 10**9)
+        im.read_mapping(make_hostile(tmp_path / "pipe.toml", "pipe"))
     with pytest.raises(im.MappingError, match=r"huge.toml: 50,000.0 MB, more than the 5.0 MB a mapping file may hold$"):
-        im.read_mapping(tmp_path / "huge.toml")
+        im.read_mapping(make_hostile(tmp_path / "huge.toml", "sparse"))
 
 
 def test_a_mapping_that_is_not_utf8_says_which_byte_on_which_line(tmp_path):

@@ -22,6 +22,8 @@ from prospects.cli import main
 from prospects.loading import UnusableExtract, read_extract, validate_tables
 from prospects.schema import TABLE_ORDER, TABLES
 
+from .hostile import make_hostile
+
 SAMPLE = Path(__file__).parent / "data" / "sample_extract"
 SAMPLE_COUNTS = {
     "org_units": 10,
@@ -690,19 +692,8 @@ def _replaced_by(kind: str):
     """deals.csv replaced by a folder, /dev/zero, a pipe (reading it would wait) or 50 GB of holes."""
 
     def change(folder: Path) -> None:
-        import os
-
-        path = folder / "deals.csv"
-        path.unlink()
-        if kind == "folder":
-            path.mkdir()
-        elif kind == "device":
-            path.symlink_to("/dev/zero")
-        elif kind == "pipe":
-            os.mkfifo(path)
-        else:
-            with open(path, "wb") as handle:
-                handle.truncate(50 * 10**9)
+        (folder / "deals.csv").unlink()
+        make_hostile(folder / "deals.csv", kind)
 
     return change
 
